@@ -1,0 +1,177 @@
+// The engine: one WebAssembly instance, its memory, and an arena of named f32 matrices in it.
+//
+// TypeScript owns all memory: the module imports it and its kernels never allocate. Buffers are
+// carved from a bump arena (64-byte aligned); growing the memory detaches every typed array, so a
+// matrix's `data` view is re-created on access whenever the buffer has changed.
+
+import { instantiate, instantiateSync } from "@assemblyscript/loader";
+import { simdWasm, scalarWasm } from "./wasm.generated.js";
+import { InputError, ShapeError } from "./errors.js";
+
+/** The raw kernel exports (pointers are byte offsets into the engine's memory). */
+export interface Kernels {
+  heap_base(): number;
+  gemm_workspace_bytes(): number;
+  gemm(
+    transA: number, transB: number, M: number, N: number, K: number, alpha: number,
+    A: number, lda: number, B: number, ldb: number, beta: number, C: number, ldc: number, work: number,
+  ): void;
+  [name: string]: (...args: number[]) => number | void;
+}
+
+export type Backend = "simd" | "scalar";
+
+export interface Engine {
+  /** Which build runs: "simd" where the runtime validates WebAssembly SIMD, else "scalar". */
+  readonly backend: Backend;
+  readonly memory: WebAssembly.Memory;
+  readonly k: Kernels;
+  /** Scratch for GEMM packing, reserved once at start-up. */
+  readonly gemmWork: number;
+  /** Next free byte of the arena. */
+  top: number;
+}
+
+/** A rows x cols f32 matrix, row-major and contiguous, living in an engine's memory. */
+export interface Mat {
+  readonly name: string;
+  readonly rows: number;
+  readonly cols: number;
+  /** Byte offset of element (0, 0). */
+  readonly ptr: number;
+  /** Live view of the rows*cols elements (valid until the next memory growth; re-read it). */
+  readonly data: Float32Array;
+  readonly engine: Engine;
+}
+
+export interface EngineOptions {
+  /** "auto" (default) picks SIMD when the runtime supports it. */
+  backend?: Backend | "auto";
+}
+
+const PAGE = 65536;
+const MAX_PAGES = 65536; // wasm32: 4 GiB
+const ALIGN = 64;
+
+function decode(base64: string): Uint8Array<ArrayBuffer> {
+  const s = atob(base64);
+  const bytes = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) bytes[i] = s.charCodeAt(i);
+  return bytes;
+}
+
+let simdSupported: boolean | undefined;
+
+/** Whether this runtime validates the SIMD build (checked once). */
+export function hasSimd(): boolean {
+  if (simdSupported === undefined) simdSupported = WebAssembly.validate(decode(simdWasm));
+  return simdSupported;
+}
+
+function pick(options: EngineOptions): { backend: Backend; bytes: Uint8Array<ArrayBuffer> } {
+  const want = options.backend ?? "auto";
+  if (want !== "auto" && want !== "simd" && want !== "scalar") {
+    throw new InputError(`engine: backend must be "auto", "simd" or "scalar", not ${JSON.stringify(want)}`);
+  }
+  if (want === "simd" && !hasSimd()) throw new InputError("engine: this runtime does not support WebAssembly SIMD");
+  const backend: Backend = want === "auto" ? (hasSimd() ? "simd" : "scalar") : want;
+  return { backend, bytes: decode(backend === "simd" ? simdWasm : scalarWasm) };
+}
+
+function finish(backend: Backend, memory: WebAssembly.Memory, k: Kernels): Engine {
+  const e: Engine = { backend, memory, k, gemmWork: 0, top: align(k.heap_base()) };
+  (e as { gemmWork: number }).gemmWork = e.top;
+  e.top = align(e.top + k.gemm_workspace_bytes());
+  ensure(e, e.top);
+  return e;
+}
+
+/** Creates an engine synchronously (Node, workers; browsers allow it for small modules like ours). */
+export function createEngineSync(options: EngineOptions = {}): Engine {
+  const { backend, bytes } = pick(options);
+  const memory = new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES });
+  const { exports } = instantiateSync<Kernels>(bytes, { env: { memory } });
+  return finish(backend, memory, exports as unknown as Kernels);
+}
+
+/** Creates an engine (compiles asynchronously: the portable way in browsers). */
+export async function createEngine(options: EngineOptions = {}): Promise<Engine> {
+  const { backend, bytes } = pick(options);
+  const memory = new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES });
+  const { exports } = await instantiate<Kernels>(bytes, { env: { memory } });
+  return finish(backend, memory, exports as unknown as Kernels);
+}
+
+function align(n: number): number {
+  return Math.ceil(n / ALIGN) * ALIGN;
+}
+
+function ensure(e: Engine, end: number): void {
+  const have = e.memory.buffer.byteLength;
+  if (end <= have) return;
+  const pages = Math.ceil((end - have) / PAGE);
+  if (have / PAGE + pages > MAX_PAGES) {
+    throw new InputError(`engine: out of memory: ${end} bytes needed, WebAssembly memory is limited to 4 GiB`);
+  }
+  e.memory.grow(pages);
+}
+
+/** Allocates a rows x cols matrix in the arena (contents undefined until written). */
+export function alloc(e: Engine, name: string, rows: number, cols: number): Mat {
+  if (!Number.isInteger(rows) || !Number.isInteger(cols) || rows < 0 || cols < 0) {
+    throw new ShapeError(`alloc ${name}: shape must be two non-negative integers, not ${rows}x${cols}`);
+  }
+  const ptr = e.top;
+  const end = align(ptr + rows * cols * 4);
+  ensure(e, end);
+  e.top = end;
+  return view(e, name, ptr, rows, cols);
+}
+
+/** A matrix over existing engine memory (no copy). */
+export function view(e: Engine, name: string, ptr: number, rows: number, cols: number): Mat {
+  let buffer: ArrayBuffer | undefined;
+  let data: Float32Array | undefined;
+  return {
+    name, rows, cols, ptr, engine: e,
+    get data(): Float32Array {
+      if (buffer !== e.memory.buffer) {
+        buffer = e.memory.buffer;
+        data = new Float32Array(buffer, ptr, rows * cols);
+      }
+      return data!;
+    },
+  };
+}
+
+/** Rows [r0, r1) of m, as a matrix sharing m's memory. */
+export function rowsOf(m: Mat, r0: number, r1: number): Mat {
+  if (!(Number.isInteger(r0) && Number.isInteger(r1) && 0 <= r0 && r0 <= r1 && r1 <= m.rows)) {
+    throw new ShapeError(`rows ${r0}..${r1} of ${m.name} (${m.rows}x${m.cols}) are out of range`);
+  }
+  return view(m.engine, `${m.name}[${r0}:${r1}]`, m.ptr + r0 * m.cols * 4, r1 - r0, m.cols);
+}
+
+/** Allocates a matrix and copies `values` (row-major, rows*cols of them) into it. */
+export function fromArray(e: Engine, name: string, rows: number, cols: number, values: ArrayLike<number>): Mat {
+  if (values.length !== rows * cols) {
+    throw new ShapeError(`${name}: ${values.length} values given for a ${rows}x${cols} matrix (${rows * cols})`);
+  }
+  const m = alloc(e, name, rows, cols);
+  m.data.set(values);
+  return m;
+}
+
+/** The arena position, to give back with `release` everything allocated after it. */
+export function mark(e: Engine): number {
+  return e.top;
+}
+
+export function release(e: Engine, position: number): void {
+  e.top = position;
+}
+
+/** "3x4" with the name, for error messages. */
+export function describe(m: Mat): string {
+  return `${m.name} ${m.rows}x${m.cols}`;
+}

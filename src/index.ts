@@ -1,0 +1,4 @@
+// aescore: the public API.
+export * from "./errors.js";
+export * from "./engine.js";
+export * from "./kernels.js";
