@@ -57,3 +57,89 @@ export function gemm(C: Mat, A: Mat, B: Mat, options: GemmOptions = {}): void {
   const e = C.engine;
   e.k.gemm(transA ? 1 : 0, transB ? 1 : 0, M, N, K, alpha, A.ptr, A.cols, B.ptr, B.cols, beta, C.ptr, C.cols, e.gemmWork);
 }
+
+function sameShape(op: string, a: Mat, b: Mat): void {
+  if (a.rows !== b.rows || a.cols !== b.cols) throw new ShapeError(`${op}: ${describe(a)} and ${describe(b)} must have the same shape`);
+}
+
+function wantShape(op: string, m: Mat, rows: number, cols: number, why: string): void {
+  if (m.rows !== rows || m.cols !== cols) throw new ShapeError(`${op}: ${describe(m)} must be ${rows}x${cols} (${why})`);
+}
+
+function size(m: Mat): number {
+  return m.rows * m.cols;
+}
+
+/** X += b on every row; b is 1 x X.cols. */
+export function addRowBias(X: Mat, b: Mat): void {
+  sameEngine("addRowBias", X, b);
+  wantShape("addRowBias", b, 1, X.cols, `one bias per column of ${describe(X)}`);
+  X.engine.k.add_row_bias(X.ptr, b.ptr, X.rows, X.cols);
+}
+
+/** y += a * x. */
+export function axpy(y: Mat, a: number, x: Mat): void {
+  sameEngine("axpy", y, x);
+  sameShape("axpy", y, x);
+  y.engine.k.axpy(y.ptr, a, x.ptr, size(y));
+}
+
+/** y *= a. */
+export function scale(y: Mat, a: number): void {
+  y.engine.k.scale(y.ptr, a, size(y));
+}
+
+/** out = a ⊙ b (out may be a or b). */
+export function mul(out: Mat, a: Mat, b: Mat): void {
+  sameEngine("mul", out, a, b);
+  sameShape("mul", a, b);
+  sameShape("mul", out, a);
+  out.engine.k.mul(out.ptr, a.ptr, b.ptr, size(out));
+}
+
+/** out = a − b (out may be a or b). */
+export function sub(out: Mat, a: Mat, b: Mat): void {
+  sameEngine("sub", out, a, b);
+  sameShape("sub", a, b);
+  sameShape("sub", out, a);
+  out.engine.k.sub(out.ptr, a.ptr, b.ptr, size(out));
+}
+
+export interface SgdOptions {
+  lr: number;
+  momentum: number;
+  /** L2 weight decay. */
+  decay: number;
+}
+
+/** One SGD step with momentum: V = momentum*V − lr*(G + decay*W); W += V. */
+export function sgdMomentum(W: Mat, V: Mat, G: Mat, { lr, momentum, decay }: SgdOptions): void {
+  sameEngine("sgdMomentum", W, V, G);
+  sameShape("sgdMomentum", W, V);
+  sameShape("sgdMomentum", W, G);
+  W.engine.k.sgd_momentum(W.ptr, V.ptr, G.ptr, size(W), lr, momentum, decay);
+}
+
+/** out (1 x N) = column sums of X (M x N); with accumulate, out += them. */
+export function colSums(out: Mat, X: Mat, { accumulate = false } = {}): void {
+  sameEngine("colSums", out, X);
+  wantShape("colSums", out, 1, X.cols, `one sum per column of ${describe(X)}`);
+  noAlias("colSums", out, X);
+  X.engine.k.col_sums(out.ptr, X.ptr, X.rows, X.cols, accumulate ? 1 : 0);
+}
+
+/** out (M x 1) = row sums of X (M x N). */
+export function rowSums(out: Mat, X: Mat): void {
+  sameEngine("rowSums", out, X);
+  wantShape("rowSums", out, X.rows, 1, `one sum per row of ${describe(X)}`);
+  noAlias("rowSums", out, X);
+  X.engine.k.row_sums(out.ptr, X.ptr, X.rows, X.cols);
+}
+
+/** out (M x 1) = row sums of squares of X (M x N). */
+export function rowSumsq(out: Mat, X: Mat): void {
+  sameEngine("rowSumsq", out, X);
+  wantShape("rowSumsq", out, X.rows, 1, `one sum per row of ${describe(X)}`);
+  noAlias("rowSumsq", out, X);
+  X.engine.k.row_sumsq(out.ptr, X.ptr, X.rows, X.cols);
+}

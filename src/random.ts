@@ -1,0 +1,67 @@
+// The one seeded generator of the library: xoshiro128** (Blackman & Vigna, 2018), its 128-bit state
+// filled from the seed by SplitMix32. Plain 32-bit integer arithmetic, so every runtime produces the
+// same stream for the same seed.
+
+export interface Rng {
+  /** Next 32-bit unsigned integer. */
+  u32(): number;
+  /** Uniform in [0, 1) with 24 random bits: exactly representable in f32. */
+  uniform(): number;
+  /** Uniform integer in [0, n), unbiased (rejection). */
+  int(n: number): number;
+  /** The state, to checkpoint and restore with `rngFrom`. */
+  state(): [number, number, number, number];
+}
+
+function splitmix32(seed: number): () => number {
+  let x = seed >>> 0;
+  return () => {
+    x = (x + 0x9e3779b9) >>> 0;
+    let z = x;
+    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
+    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
+    return (z ^ (z >>> 16)) >>> 0;
+  };
+}
+
+/** A generator seeded by a 32-bit integer. */
+export function rng(seed: number): Rng {
+  if (!Number.isInteger(seed)) throw new TypeError(`rng: the seed must be an integer, not ${seed}`);
+  const next = splitmix32(seed);
+  return rngFrom([next(), next(), next(), next()]);
+}
+
+/** A generator resumed from `state()`. */
+export function rngFrom(state: readonly number[]): Rng {
+  let [a, b, c, d] = state.map((v) => v >>> 0);
+  if ((a | b | c | d) === 0) d = 1; // the all-zero state is a fixed point
+  const u32 = (): number => {
+    const result = Math.imul(rotl(Math.imul(b, 5), 7), 9) >>> 0;
+    const t = (b << 9) >>> 0;
+    c ^= a;
+    d ^= b;
+    b ^= c;
+    a ^= d;
+    c ^= t;
+    d = rotl(d, 11);
+    a >>>= 0; b >>>= 0; c >>>= 0; d >>>= 0;
+    return result;
+  };
+  return {
+    u32,
+    uniform: () => (u32() >>> 8) / 16777216,
+    int(n: number): number {
+      if (!Number.isInteger(n) || n <= 0 || n > 2 ** 32) throw new RangeError(`rng.int: n must be an integer in 1..2^32, not ${n}`);
+      const limit = 2 ** 32 - (2 ** 32 % n);
+      for (;;) {
+        const x = u32();
+        if (x < limit) return x % n;
+      }
+    },
+    state: () => [a, b, c, d],
+  };
+}
+
+function rotl(x: number, k: number): number {
+  return ((x << k) | (x >>> (32 - k))) >>> 0;
+}
