@@ -3,3 +3,6 @@ export * from "./errors.js";
 export * from "./engine.js";
 export * from "./kernels.js";
 export * from "./random.js";
+export * from "./safetensors.js";
+export * from "./npy.js";
+export * from "./data.js";
