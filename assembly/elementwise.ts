@@ -1,20 +1,21 @@
 // Elementwise kernels, f32. Each SIMD loop has a scalar tail doing the same operations, so the SIMD
 // and scalar builds give bit-identical results. Outputs may alias inputs of the same index.
 
-/** X(M,N) += b(N) broadcast to every row; row-major, contiguous. */
-export function add_row_bias(X: usize, b: usize, M: i32, N: i32): void {
+/** X(M,N) += alpha * b(N) broadcast to every row; row-major, contiguous. */
+export function add_row_bias(X: usize, b: usize, alpha: f32, M: i32, N: i32): void {
   for (let i = 0; i < M; i++) {
     const row = X + (<usize>(i * N) << 2);
     let j = 0;
     if (ASC_FEATURE_SIMD) {
+      const va = f32x4.splat(alpha);
       for (; j + 4 <= N; j += 4) {
         const o = <usize>j << 2;
-        v128.store(row + o, f32x4.add(v128.load(row + o), v128.load(b + o)));
+        v128.store(row + o, f32x4.add(v128.load(row + o), f32x4.mul(va, v128.load(b + o))));
       }
     }
     for (; j < N; j++) {
       const o = <usize>j << 2;
-      store<f32>(row + o, load<f32>(row + o) + load<f32>(b + o));
+      store<f32>(row + o, load<f32>(row + o) + alpha * load<f32>(b + o));
     }
   }
 }

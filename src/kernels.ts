@@ -70,11 +70,11 @@ function size(m: Mat): number {
   return m.rows * m.cols;
 }
 
-/** X += b on every row; b is 1 x X.cols. */
-export function addRowBias(X: Mat, b: Mat): void {
+/** X += alpha * b on every row; b is 1 x X.cols. */
+export function addRowBias(X: Mat, b: Mat, alpha = 1): void {
   sameEngine("addRowBias", X, b);
   wantShape("addRowBias", b, 1, X.cols, `one bias per column of ${describe(X)}`);
-  X.engine.k.add_row_bias(X.ptr, b.ptr, X.rows, X.cols);
+  X.engine.k.add_row_bias(X.ptr, b.ptr, alpha, X.rows, X.cols);
 }
 
 /** y += a * x. */

@@ -53,6 +53,9 @@ test("addRowBias", () => each((e, M, N, seed, tag) => {
   const want = X.data.map((x, i) => f(x + b.data[i % N]));
   addRowBias(X, b);
   exact(X.data, want, tag);
+  const minus = X.data.map((x, i) => f(x + f(-0.5 * b.data[i % N])));
+  addRowBias(X, b, -0.5);
+  exact(X.data, minus, `alpha ${tag}`);
 }));
 
 test("axpy, scale, mul, sub", () => each((e, M, N, seed, tag) => {
