@@ -1,0 +1,100 @@
+// What every bench section shares: the row it reports, the timing rule, seeded inputs, and the
+// agreement check. It knows no library; sections bring their own contenders.
+
+import { Bench } from "tinybench";
+import type { Tfjs } from "./tfjs.js";
+
+/** One measured contender on one problem. `vs` holds speed ratios (this / other), > 1 = faster. */
+export interface Row {
+  bench: string;
+  shape: number[];
+  op: string;
+  /** "aescore", "tfjs-wasm", "naive", ...: the names `vs` uses. */
+  lib: string;
+  /** Which build of lib, e.g. "simd" or "scalar" for aescore. */
+  backend: string;
+  /** Median latency of one call, milliseconds. */
+  ms: number;
+  /** Timed calls behind ms. */
+  samples: number;
+  gflops?: number;
+  /** For bandwidth-bound sections (bytes that must move / time). */
+  gbps?: number;
+  vs?: Record<string, number>;
+}
+
+export interface Context {
+  quick: boolean;
+  /** null when the peers are not installed or failed to load (already reported). */
+  tfjs: Tfjs | null;
+  report(row: Row): void;
+  /** A problem skipped or wrong: printed, and the run exits non-zero. */
+  fail(message: string): void;
+}
+
+/** A section adds its rows through ctx.report; run.ts lists sections by name. */
+export type Section = (ctx: Context) => Promise<void>;
+
+export interface Timing {
+  /** Median of the per-call latency samples (robust to the noise of a shared 2-core machine). */
+  ms: number;
+  samples: number;
+  /** Relative margin of error of the mean, percent. */
+  rme: number;
+}
+
+/**
+ * Times fn with tinybench. `onceMs` (a cold call's time, measured by the caller) decides the
+ * budget: calls slower than a third of the budget get 3 timed runs after 1 warm-up instead of
+ * filling the budget, so a naive 1024^3 product does not take minutes.
+ */
+export async function measure(name: string, fn: () => void, onceMs: number, quick: boolean): Promise<Timing> {
+  const budget = quick ? 250 : 1500;
+  const slow = onceMs > budget / 3;
+  const bench = new Bench(slow
+    ? { time: 0, iterations: quick ? 1 : 3, warmupTime: 0, warmupIterations: 1, throws: true }
+    : { time: budget, iterations: quick ? 3 : 10, warmupTime: budget / 5, warmupIterations: 3, throws: true });
+  bench.add(name, fn);
+  await bench.run();
+  const r = bench.tasks[0].result;
+  if (r.state !== "completed") throw new Error(`${name}: tinybench ended in state ${r.state}`);
+  return { ms: r.latency.p50, samples: r.latency.samplesCount, rme: r.latency.rme };
+}
+
+/** Milliseconds of one call of fn (its first, cold, call included: only a budget estimate). */
+export function timeOnce(fn: () => void): number {
+  const t0 = performance.now();
+  fn();
+  return performance.now() - t0;
+}
+
+/** Uniform values in [-1, 1), from a fixed seed (mulberry32), identical on every run and machine. */
+export function uniform(n: number, seed: number): Float32Array {
+  const out = new Float32Array(n);
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    out[i] = ((t ^ (t >>> 14)) >>> 0) / 2147483648 - 1;
+  }
+  return out;
+}
+
+/**
+ * max|x - ref| / max|ref|: normwise, so entries that cancel to near zero (common in a product of
+ * centred values) do not turn rounding into a huge elementwise ratio.
+ */
+export function maxRelDiff(x: ArrayLike<number>, ref: ArrayLike<number>): number {
+  if (x.length !== ref.length) return Infinity;
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < x.length; i++) {
+    const d = Math.abs(x[i] - ref[i]);
+    if (Number.isNaN(d)) return Infinity;
+    diff = Math.max(diff, d);
+    scale = Math.max(scale, Math.abs(ref[i]));
+  }
+  return scale === 0 ? diff : diff / scale;
+}
