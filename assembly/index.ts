@@ -1,6 +1,7 @@
 // The module's exports: kernels by family. TypeScript owns all memory (imported, runtime stub):
 // no kernel allocates.
 export * from "./gemm";
+export * from "./activations";
 
 /** First byte free for the host's arena (past the module's static data). */
 export function heap_base(): usize {

@@ -2,3 +2,4 @@
 export * from "./errors.js";
 export * from "./engine.js";
 export * from "./kernels.js";
+export * from "./activations.js";
