@@ -3,6 +3,7 @@
 export * from "./gemm";
 export * from "./elementwise";
 export * from "./reductions";
+export * from "./activations";
 
 /** First byte free for the host's arena (past the module's static data). */
 export function heap_base(): usize {

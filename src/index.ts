@@ -2,6 +2,7 @@
 export * from "./errors.js";
 export * from "./engine.js";
 export * from "./kernels.js";
+export * from "./activations.js";
 export * from "./random.js";
 export * from "./safetensors.js";
 export * from "./npy.js";
