@@ -1,6 +1,8 @@
 // Elementwise kernels, f32. Each SIMD loop has a scalar tail doing the same operations, so the SIMD
 // and scalar builds give bit-identical results. Outputs may alias inputs of the same index.
 
+import { vlog1p, slog1p } from "./mathf";
+
 /** X(M,N) += alpha * b(N) broadcast to every row; row-major, contiguous. */
 export function add_row_bias(X: usize, b: usize, alpha: f32, M: i32, N: i32): void {
   for (let i = 0; i < M; i++) {
@@ -106,4 +108,51 @@ export function sgd_momentum(W: usize, V: usize, G: usize, n: i32, lr: f32, mome
     store<f32>(V + o, v);
     store<f32>(W + o, w + v);
   }
+}
+
+// Largest argument handed to log1p (its domain ends at 2^127): reached only for subnormal x.
+const LOGIT_CAP: f32 = 8.507059e37; // 2^126
+
+/**
+ * out(n) = ξ(x) = log(x / (1 − x)) for x in [0, 1] (n f32; out may be X); ±Inf at 1 and 0. Computed as
+ * log1p((2x − 1)/(1 − x)) for x >= ½ and −log1p((1 − 2x)/x) below, where 2x − 1 and 1 − 2x are exact,
+ * so values near ½ keep full relative precision.
+ */
+export function logit(out: usize, X: usize, n: i32): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const one = f32x4.splat(1);
+    const half = f32x4.splat(0.5);
+    const cap = f32x4.splat(LOGIT_CAP);
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      const x = v128.load(X + o);
+      const upper = f32x4.ge(x, half);
+      const twox = f32x4.add(x, x);
+      const num = v128.bitselect(f32x4.sub(twox, one), f32x4.sub(one, twox), upper);
+      const den = v128.bitselect(f32x4.sub(one, x), x, upper);
+      const l = vlog1p(f32x4.min(f32x4.div(num, den), cap));
+      let r = v128.bitselect(l, f32x4.neg(l), upper);
+      r = v128.bitselect(f32x4.splat(Infinity), r, f32x4.eq(x, one));
+      r = v128.bitselect(f32x4.splat(-Infinity), r, f32x4.eq(x, f32x4.splat(0)));
+      v128.store(out + o, r);
+    }
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(out + o, slogit(load<f32>(X + o)));
+  }
+}
+
+// @ts-ignore: decorator
+@inline
+function slogit(x: f32): f32 {
+  if (x == 0) return -Infinity;
+  if (x == 1) return Infinity;
+  const upper = x >= 0.5;
+  const twox = x + x;
+  const num: f32 = upper ? twox - 1 : 1 - twox;
+  const den: f32 = upper ? 1 - x : x;
+  const l = slog1p(min(num / den, LOGIT_CAP));
+  return upper ? l : -l;
 }

@@ -143,3 +143,33 @@ export function rowSumsq(out: Mat, X: Mat): void {
   noAlias("rowSumsq", out, X);
   X.engine.k.row_sumsq(out.ptr, X.ptr, X.rows, X.cols);
 }
+
+/** out (M x 1) = −Σ_j [x log x + (1−x) log(1−x)] per row of X (M x N), x in [0, 1], 0 log 0 = 0. */
+export function rowBinaryEntropy(out: Mat, X: Mat): void {
+  sameEngine("rowBinaryEntropy", out, X);
+  wantShape("rowBinaryEntropy", out, X.rows, 1, `one value per row of ${describe(X)}`);
+  noAlias("rowBinaryEntropy", out, X);
+  X.engine.k.row_binary_entropy(out.ptr, X.ptr, X.rows, X.cols);
+}
+
+/** out = ξ(X) = log(X / (1 − X)) elementwise, for X in [0, 1] (out may be X). */
+export function logit(out: Mat, X: Mat): void {
+  sameEngine("logit", out, X);
+  sameShape("logit", out, X);
+  X.engine.k.logit(out.ptr, X.ptr, size(X));
+}
+
+/** out (M x 1) = log Σ_j exp(X_ij), computed stably. */
+export function rowLogSumExp(out: Mat, X: Mat): void {
+  sameEngine("rowLogSumExp", out, X);
+  wantShape("rowLogSumExp", out, X.rows, 1, `one value per row of ${describe(X)}`);
+  noAlias("rowLogSumExp", out, X);
+  X.engine.k.row_logsumexp(out.ptr, X.ptr, X.rows, X.cols);
+}
+
+/** out = softmax of each row of X (out may be X). */
+export function rowSoftmax(out: Mat, X: Mat): void {
+  sameEngine("rowSoftmax", out, X);
+  sameShape("rowSoftmax", out, X);
+  X.engine.k.row_softmax(out.ptr, X.ptr, X.rows, X.cols);
+}

@@ -5,9 +5,9 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { createEngineSync, alloc, mark, release, type Engine, type Mat } from "../src/engine.js";
-import { addRowBias, axpy, scale, mul, sub, sgdMomentum, colSums, rowSums, rowSumsq } from "../src/kernels.js";
+import { addRowBias, axpy, scale, mul, sub, sgdMomentum, colSums, rowSums, rowSumsq, rowBinaryEntropy, logit, rowLogSumExp, rowSoftmax } from "../src/kernels.js";
 import { ShapeError } from "../src/errors.js";
-import { SIZES, randMat, nanMat, rng } from "./util.js";
+import { SIZES, randMat, nanMat, rng, sameBits, within } from "./util.js";
 
 const f = Math.fround;
 const engines = [createEngineSync({ backend: "simd" }), createEngineSync({ backend: "scalar" })];
@@ -114,6 +114,97 @@ test("colSums, rowSums, rowSumsq follow the documented order", () => each((e, M,
     assert.ok(Math.abs(s.data[i] - exactSum) <= (N + 2) * 2 ** -24 * exactSum + 1e-30, `${tag} row ${i}`);
   }
 }));
+
+// Kernels built on exp and log: policy "relative", against float64 definitions, and the SIMD and
+// scalar builds bit for bit.
+function bothBuilds(M: number, N: number, seed: number, lo: number, hi: number, body: (e: Engine, X: Mat) => Float32Array): [Float32Array, Float32Array, Float64Array] {
+  const outs = engines.map((e) => {
+    const top = mark(e);
+    const X = randMat(e, rng(seed), "X", M, N, lo, hi);
+    const out = body(e, X).slice();
+    release(e, top);
+    return out;
+  });
+  const X = Float64Array.from({ length: M * N }, ((r) => () => lo + (hi - lo) * r.uniform())(rng(seed)));
+  return [outs[0], outs[1], Float64Array.from(X, (v) => f(v))];
+}
+
+test("rowBinaryEntropy, logit: float64 definitions, 0 log 0 = 0, ±Inf at the ends", () => {
+  let seed = 500;
+  for (const M of [1, 3, 17]) {
+    for (const N of SIZES) {
+      const [a, b, x] = bothBuilds(M, N, seed++, 0, 1, (e, X) => {
+        if (N > 2) X.data.set([0, 1], 0); // exact ends inside the vector part
+        const out = nanMat(e, "H", M, 1);
+        rowBinaryEntropy(out, X);
+        return out.data;
+      });
+      if (N > 2) x.set([0, 1], 0);
+      assert.ok(sameBits(a, b), `entropy simd vs scalar ${M}x${N}`);
+      const want = Array.from({ length: M }, (_, i) => {
+        let s = 0;
+        for (let j = 0; j < N; j++) {
+          const v = x[i * N + j];
+          if (v > 0) s -= v * Math.log(v);
+          if (v < 1) s -= (1 - v) * Math.log(1 - v);
+        }
+        return s;
+      });
+      assert.is(within(a, want, (i) => 4e-6 * N * (1 + want[i])), "", `entropy ${M}x${N}`);
+      const [la, lb, lx] = bothBuilds(M, N, seed++, 0, 1, (e, X) => {
+        if (N > 3) X.data.set([0, 1, 0.5], 0);
+        logit(X, X);
+        return X.data;
+      });
+      if (N > 3) lx.set([0, 1, 0.5], 0);
+      assert.ok(sameBits(la, lb), `logit simd vs scalar ${M}x${N}`);
+      const lw = Array.from(lx, (v) => Math.log(v / (1 - v)));
+      assert.is(within(la, lw, (i) => 2e-6 * Math.abs(lw[i])), "", `logit ${M}x${N}`);
+    }
+  }
+  // near ½ the result keeps its relative precision
+  const e = engines[0];
+  const X = alloc(e, "X", 1, 4);
+  X.data.set([0.5000001, 0.4999999, 1e-30, 0.99999994]);
+  logit(X, X);
+  const want = [0.5000001, 0.4999999, 1e-30, 0.99999994].map((v) => Math.log(f(v) / (1 - f(v))));
+  assert.is(within(X.data, want, (i) => 2e-6 * Math.abs(want[i])), "");
+});
+
+test("rowLogSumExp, rowSoftmax: stable for large values, rows sum to 1", () => {
+  let seed = 600;
+  for (const [lo, hi] of [[-1, 1], [-80, 80], [500, 600]]) {
+    for (const N of SIZES) {
+      const M = 3;
+      const [a, b, x] = bothBuilds(M, N, seed, lo, hi, (e, X) => {
+        const out = nanMat(e, "lse", M, 1);
+        rowLogSumExp(out, X);
+        return out.data;
+      });
+      assert.ok(sameBits(a, b), `lse simd vs scalar ${N}`);
+      const want = Array.from({ length: M }, (_, i) => {
+        const r = Array.from(x.subarray(i * N, (i + 1) * N));
+        const m = Math.max(...r);
+        return m + Math.log(r.reduce((s, v) => s + Math.exp(v - m), 0));
+      });
+      assert.is(within(a, want, (i) => 2e-6 * Math.abs(want[i]) + 1e-6), "", `lse [${lo},${hi}] ${N}`);
+      const [sa, sb] = bothBuilds(M, N, seed++, lo, hi, (e, X) => {
+        const out = nanMat(e, "P", M, N);
+        rowSoftmax(out, X);
+        return out.data;
+      });
+      assert.ok(sameBits(sa, sb), `softmax simd vs scalar ${N}`);
+      const pw = Array.from(x, (v, k) => Math.exp(v - want[Math.floor(k / N)]));
+      assert.is(within(sa, pw, (k) => 4e-6 * pw[k] + 1e-7), "", `softmax [${lo},${hi}] ${N}`);
+    }
+  }
+  const e = engines[0];
+  const X = alloc(e, "X", 2, 3);
+  X.data.set([-Infinity, -Infinity, -Infinity, Infinity, 0, 1]);
+  const out = nanMat(e, "lse", 2, 1);
+  rowLogSumExp(out, X);
+  assert.equal(Array.from(out.data), [-Infinity, Infinity]);
+});
 
 test("shape errors", () => {
   const e = engines[0];

@@ -1,0 +1,184 @@
+// The tied-weight autoencoder (SPEC.md §1): parameters, initialization, the batched encoder and
+// decoder on the kernels, input checks, and its .safetensors file.
+//
+// D = visible units, H = hidden units, N = rows of a batch.
+
+import { alloc, fromArray, mark, release, type Engine, type Mat } from "./engine.js";
+import { gemm, addRowBias } from "./kernels.js";
+import { activation, ACTIVATIONS, type Activation } from "./activations.js";
+import { InputError, FormatError, ShapeError } from "./errors.js";
+import { encodeSafetensors, decodeSafetensors, type Tensor } from "./safetensors.js";
+import { rng as makeRng, type Rng } from "./random.js";
+
+export type Output = "real" | "binary";
+/** The activations of SPEC.md §2, plus "kmeans" (a max activation: r(x) is the nearest filter). */
+export type AeActivation = Activation | "kmeans";
+export const AE_ACTIVATIONS: readonly AeActivation[] = [...ACTIVATIONS, "kmeans"];
+
+export interface Autoencoder {
+  readonly activation: AeActivation;
+  readonly output: Output;
+  readonly D: number;
+  readonly H: number;
+  readonly W: Mat; // (H, D): row k is hidden unit k's filter w_k
+  readonly bh: Mat; // (1, H)
+  readonly br: Mat; // (1, D)
+}
+
+export interface AutoencoderSpec {
+  D: number;
+  H: number;
+  activation: AeActivation;
+  output: Output;
+}
+
+/** Rows processed at once by the batched functions: bounds the scratch to CHUNK x max(D, H) floats. */
+export const CHUNK = 1024;
+
+function checkSpec({ D, H, activation: act, output }: AutoencoderSpec): void {
+  if (!Number.isInteger(D) || D < 1) throw new InputError(`autoencoder: visible size D must be a positive integer, not ${D}`);
+  if (!Number.isInteger(H) || H < 1) throw new InputError(`autoencoder: hidden size H must be a positive integer, not ${H}`);
+  if (!AE_ACTIVATIONS.includes(act)) {
+    throw new InputError(`autoencoder: unknown activation ${JSON.stringify(act)} (one of ${AE_ACTIVATIONS.join(", ")})`);
+  }
+  if (output !== "real" && output !== "binary") throw new InputError(`autoencoder: output must be "real" or "binary", not ${JSON.stringify(output)}`);
+  if (act === "kmeans" && output !== "real") throw new InputError("autoencoder: kmeans has real output only");
+}
+
+/**
+ * A new autoencoder: W uniform in ±sqrt(6/(D+H)) from the seeded generator, biases 0 (SPEC.md §4).
+ * For kmeans, bh_k = −½‖w_k‖² so that argmax_k u_k is the nearest filter.
+ */
+export function createAutoencoder(e: Engine, spec: AutoencoderSpec, seed: number | Rng = 0): Autoencoder {
+  checkSpec(spec);
+  const { D, H } = spec;
+  const r = typeof seed === "number" ? makeRng(seed) : seed;
+  const W = alloc(e, "W", H, D);
+  const scale = Math.sqrt(6 / (D + H));
+  const w = W.data;
+  for (let i = 0; i < w.length; i++) w[i] = (2 * r.uniform() - 1) * scale;
+  const ae = { ...spec, W, bh: alloc(e, "bh", 1, H), br: alloc(e, "br", 1, D) };
+  ae.bh.data.fill(0);
+  ae.br.data.fill(0);
+  if (spec.activation === "kmeans") kmeansBiases(ae);
+  return ae;
+}
+
+/** Sets bh_k = −½‖w_k‖² (k-means as a max-activation autoencoder, SPEC.md §2). */
+export function kmeansBiases(ae: Autoencoder): void {
+  const { W, bh, D } = ae;
+  for (let k = 0; k < ae.H; k++) {
+    let s = 0;
+    for (let j = 0; j < D; j++) s += W.data[k * D + j] ** 2;
+    bh.data[k] = -0.5 * s;
+  }
+}
+
+/** U (N,H) = X Wᵀ + bh; then, where given, Hd = h(U) and G = h'(U). Not for kmeans. */
+export function encode(ae: Autoencoder, X: Mat, U: Mat, out: { Hd?: Mat; G?: Mat; S?: Mat } = {}): void {
+  gemm(U, X, ae.W, { transB: true });
+  addRowBias(U, ae.bh);
+  if (ae.activation !== "kmeans" && (out.Hd || out.G || out.S)) {
+    activation(ae.activation, U, { h: out.Hd, d1: out.G, d2: out.S });
+  }
+}
+
+/** A (N,D) = Hd W + br: the decoder's input to its output nonlinearity (R = A, or σ(A) for binary). */
+export function decode(ae: Autoencoder, Hd: Mat, A: Mat): void {
+  gemm(A, Hd, ae.W);
+  addRowBias(A, ae.br);
+}
+
+/**
+ * Checks an (N, D) input (or a single (D) row): finite values, and inside [0, 1] for binary output.
+ * The error names the row and column.
+ */
+export function checkInput(ae: Pick<Autoencoder, "D" | "output">, X: Tensor, what = "input"): number {
+  const { shape, data } = X;
+  const D = shape[shape.length - 1];
+  if ((shape.length !== 1 && shape.length !== 2) || D !== ae.D) {
+    throw new ShapeError(`${what}: shape [${shape.join(", ")}] does not fit a model with D = ${ae.D} (want [N, ${ae.D}])`);
+  }
+  const N = shape.length === 2 ? shape[0] : 1;
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i];
+    if (!Number.isFinite(v)) {
+      throw new InputError(`${what}: row ${Math.floor(i / D)}, column ${i % D} is ${v}`);
+    }
+    if (ae.output === "binary" && (v < 0 || v > 1)) {
+      throw new InputError(`${what}: row ${Math.floor(i / D)}, column ${i % D} is ${v}, outside [0, 1] (binary-output model)`);
+    }
+  }
+  return N;
+}
+
+/**
+ * Runs body over row chunks of X (at most CHUNK rows) copied into the arena; body gets the chunk
+ * and its first row. Scratch allocated inside body is released after each chunk.
+ */
+export function eachChunk(e: Engine, X: Tensor, D: number, body: (Xc: Mat, r0: number) => void): void {
+  const N = X.data.length / D;
+  for (let r0 = 0; r0 < N; r0 += CHUNK) {
+    const top = mark(e);
+    const n = Math.min(CHUNK, N - r0);
+    const Xc = fromArray(e, "X", n, D, X.data.subarray(r0 * D, (r0 + n) * D));
+    try {
+      body(Xc, r0);
+    } finally {
+      release(e, top);
+    }
+  }
+}
+
+/** The model file layout: W [H, D], bh [H], br [D], metadata format/kind/activation/output. */
+export function encodeAutoencoder(ae: Autoencoder): Uint8Array {
+  return encodeSafetensors(
+    {
+      W: { shape: [ae.H, ae.D], data: ae.W.data },
+      bh: { shape: [ae.H], data: ae.bh.data },
+      br: { shape: [ae.D], data: ae.br.data },
+    },
+    { format: "aescore", kind: "autoencoder", activation: ae.activation, output: ae.output },
+  );
+}
+
+/** Reads the metadata common to every aescore model file, checking kind. */
+export function modelMetadata(metadata: Record<string, string>, kind: string, source: string): Record<string, string> {
+  if (metadata.format !== "aescore") throw new FormatError(`${source}: not an aescore model (metadata format is ${JSON.stringify(metadata.format)})`);
+  if (metadata.kind !== kind) throw new FormatError(`${source}: is a ${JSON.stringify(metadata.kind)} model, not ${JSON.stringify(kind)}`);
+  return metadata;
+}
+
+/** Checks that tensor `name` exists with the given shape. */
+export function tensorOf(tensors: Record<string, Tensor>, name: string, shape: number[], source: string): Float32Array {
+  const t = tensors[name];
+  if (!t) throw new FormatError(`${source}: tensor ${name} is missing`);
+  if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
+    throw new FormatError(`${source}: tensor ${name} has shape [${t.shape.join(", ")}], expected [${shape.join(", ")}]`);
+  }
+  for (let i = 0; i < t.data.length; i++) {
+    if (!Number.isFinite(t.data[i])) throw new FormatError(`${source}: tensor ${name} holds ${t.data[i]} at index ${i}`);
+  }
+  return t.data;
+}
+
+/** Loads an autoencoder model file into engine e, validating everything. */
+export function decodeAutoencoder(e: Engine, bytes: Uint8Array, source = "model"): Autoencoder {
+  const { tensors, metadata } = decodeSafetensors(bytes, source);
+  modelMetadata(metadata, "autoencoder", source);
+  const W = tensors.W;
+  if (!W || W.shape.length !== 2) throw new FormatError(`${source}: tensor W [H, D] is missing or not 2-D`);
+  const [H, D] = W.shape;
+  const spec = { D, H, activation: metadata.activation as AeActivation, output: metadata.output as Output };
+  try {
+    checkSpec(spec);
+  } catch (err) {
+    throw new FormatError(`${source}: metadata: ${(err as Error).message}`);
+  }
+  return {
+    ...spec,
+    W: fromArray(e, "W", H, D, tensorOf(tensors, "W", [H, D], source)),
+    bh: fromArray(e, "bh", 1, H, tensorOf(tensors, "bh", [H], source)),
+    br: fromArray(e, "br", 1, D, tensorOf(tensors, "br", [D], source)),
+  };
+}

@@ -1,0 +1,238 @@
+// The potential energy of an autoencoder and its dynamics (SPEC.md §2–3), batched on the kernels:
+// an (N, D) input gives N results. Inputs are checked first (finite; in [0, 1] for binary output).
+//
+// Sign convention of the paper: dE/dx = F(x), with F(x) = r(x) − x (real output) or the log-odds
+// field ξ(r(x)) − ξ(x) (binary output). Larger E: the model "likes" x more.
+
+import { alloc, mark, release, type Mat } from "./engine.js";
+import { gemm, addRowBias, axpy, sub, rowSums, rowSumsq, rowBinaryEntropy, logit } from "./kernels.js";
+import { activation } from "./activations.js";
+import { checkInput, eachChunk, encode, decode, type Autoencoder } from "./autoencoder.js";
+import { InputError } from "./errors.js";
+import type { Tensor } from "./safetensors.js";
+
+/** Index of the largest u_k of each row (k-means: the nearest filter, since bh_k = −½‖w_k‖²). */
+function argmaxRows(U: Mat): Int32Array {
+  const s = new Int32Array(U.rows);
+  const u = U.data;
+  for (let i = 0; i < U.rows; i++) {
+    let best = 0;
+    for (let k = 1; k < U.cols; k++) if (u[i * U.cols + k] > u[i * U.cols + best]) best = k;
+    s[i] = best;
+  }
+  return s;
+}
+
+/** E(x) for each row of X (N, D). */
+export function energy(ae: Autoencoder, X: Tensor): Float32Array {
+  const N = checkInput(ae, X);
+  const out = new Float32Array(N);
+  const e = ae.W.engine;
+  const { D, H } = ae;
+  eachChunk(e, X, D, (Xc, r0) => {
+    const n = Xc.rows;
+    const U = alloc(e, "U", n, H);
+    encode(ae, Xc, U);
+    if (ae.activation === "kmeans") {
+      // E = −½‖x − w_s‖², s the nearest filter.
+      const s = argmaxRows(U);
+      const x = Xc.data;
+      const w = ae.W.data;
+      for (let i = 0; i < n; i++) {
+        let d = 0;
+        for (let j = 0; j < D; j++) d += (x[i * D + j] - w[s[i] * D + j]) ** 2;
+        out[r0 + i] = -0.5 * d;
+      }
+      return;
+    }
+    activation(ae.activation, U, { H: U });
+    const E = alloc(e, "E", n, 1);
+    rowSums(E, U); // Σ_k H(u_k)
+    const t = alloc(e, "t", n, 1);
+    if (ae.output === "real") {
+      addRowBias(Xc, ae.br, -1);
+      rowSumsq(t, Xc); // ‖x − br‖²
+      axpy(E, -0.5, t);
+    } else {
+      gemm(t, Xc, ae.br, { transB: true }); // brᵀx
+      axpy(E, 1, t);
+      rowBinaryEntropy(t, Xc); // −Σ_j [x log x + (1−x) log(1−x)]
+      axpy(E, 1, t);
+    }
+    out.set(E.data, r0);
+  });
+  return out;
+}
+
+/** The hidden units h(u) (N, H); for kmeans, the one-hot code of the nearest filter. */
+export function hidden(ae: Autoencoder, X: Tensor): Tensor {
+  const N = checkInput(ae, X);
+  const out = new Float32Array(N * ae.H);
+  const e = ae.W.engine;
+  eachChunk(e, X, ae.D, (Xc, r0) => {
+    const U = alloc(e, "U", Xc.rows, ae.H);
+    encode(ae, Xc, U, { Hd: U });
+    if (ae.activation === "kmeans") {
+      argmaxRows(U).forEach((s, i) => (out[(r0 + i) * ae.H + s] = 1));
+    } else {
+      out.set(U.data, r0 * ae.H);
+    }
+  });
+  return { shape: [N, ae.H], data: out };
+}
+
+// A (n, D) = the decoder's input for each row of Xc: Hd W + br, or the nearest filter (kmeans).
+function decoderInput(ae: Autoencoder, Xc: Mat): Mat {
+  const e = ae.W.engine;
+  const U = alloc(e, "U", Xc.rows, ae.H);
+  const A = alloc(e, "A", Xc.rows, ae.D);
+  encode(ae, Xc, U, { Hd: U });
+  if (ae.activation === "kmeans") {
+    const s = argmaxRows(U);
+    for (let i = 0; i < Xc.rows; i++) A.data.set(ae.W.data.subarray(s[i] * ae.D, (s[i] + 1) * ae.D), i * ae.D);
+  } else {
+    decode(ae, U, A);
+  }
+  return A;
+}
+
+/** The reconstruction r(x) (N, D). */
+export function reconstruct(ae: Autoencoder, X: Tensor): Tensor {
+  const N = checkInput(ae, X);
+  const out = new Float32Array(N * ae.D);
+  eachChunk(ae.W.engine, X, ae.D, (Xc, r0) => {
+    const A = decoderInput(ae, Xc);
+    if (ae.output === "binary") activation("sigmoid", A, { h: A });
+    out.set(A.data, r0 * ae.D);
+  });
+  return { shape: [N, ae.D], data: out };
+}
+
+/**
+ * The field F(x) = dE/dx (N, D): r(x) − x for real output; ξ(r(x)) − ξ(x) = a − ξ(x) for binary
+ * output (a the decoder's input), which is ±Inf where x_j is exactly 0 or 1, as the math says.
+ */
+export function field(ae: Autoencoder, X: Tensor): Tensor {
+  const N = checkInput(ae, X);
+  const out = new Float32Array(N * ae.D);
+  eachChunk(ae.W.engine, X, ae.D, (Xc, r0) => {
+    const A = decoderInput(ae, Xc);
+    if (ae.output === "binary") logit(Xc, Xc);
+    sub(A, A, Xc);
+    out.set(A.data, r0 * ae.D);
+  });
+  return { shape: [N, ae.D], data: out };
+}
+
+/** ‖w_k‖² of every filter, (H x 1), in the arena. */
+function filterNorms(ae: Autoencoder): Mat {
+  const c = alloc(ae.W.engine, "c", ae.H, 1);
+  rowSumsq(c, ae.W);
+  return c;
+}
+
+/**
+ * The Laplacian ΔE = div F (N): Σ_k h'(u_k)‖w_k‖² − D (real), − Σ_j 1/(x_j(1−x_j)) in place of −D
+ * (binary); −D for kmeans. x is a sink (absorbing) where it is negative.
+ */
+export function laplacian(ae: Autoencoder, X: Tensor): Float32Array {
+  const N = checkInput(ae, X);
+  const out = new Float32Array(N);
+  if (ae.activation === "kmeans") return out.fill(-ae.D);
+  const e = ae.W.engine;
+  const top = mark(e);
+  const c = filterNorms(ae);
+  eachChunk(e, X, ae.D, (Xc, r0) => {
+    const n = Xc.rows;
+    const U = alloc(e, "U", n, ae.H);
+    encode(ae, Xc, U, { G: U });
+    const L = alloc(e, "L", n, 1);
+    gemm(L, U, c);
+    const x = Xc.data;
+    for (let i = 0; i < n; i++) {
+      let rest = 0;
+      if (ae.output === "real") rest = ae.D;
+      else for (let j = 0; j < ae.D; j++) rest += 1 / (x[i * ae.D + j] * (1 - x[i * ae.D + j]));
+      out[r0 + i] = L.data[i] - rest;
+    }
+  });
+  release(e, top);
+  return out;
+}
+
+/** Whether each row is in an absorbing (sink) region: ΔE(x) < 0. */
+export function absorbing(ae: Autoencoder, X: Tensor): boolean[] {
+  return Array.from(laplacian(ae, X), (l) => l < 0);
+}
+
+/** Largest D for `hessian` (the result is D x D). */
+export const HESSIAN_MAX_D = 4096;
+
+/**
+ * The Hessian ∂²E/∂x² (D, D) at one x: Wᵀ diag(h'(u)) W − I (real) or − diag(1/(x(1−x))) (binary);
+ * −I for kmeans (almost everywhere).
+ */
+export function hessian(ae: Autoencoder, x: Tensor): Tensor {
+  const N = checkInput(ae, x);
+  const { D, H } = ae;
+  if (N !== 1) throw new InputError(`hessian: give one input row, not ${N}`);
+  if (D > HESSIAN_MAX_D) throw new InputError(`hessian: D = ${D} is larger than ${HESSIAN_MAX_D}; the D x D result would be too large`);
+  const out = new Float32Array(D * D);
+  const e = ae.W.engine;
+  const top = mark(e);
+  try {
+    if (ae.activation !== "kmeans") {
+      const U = alloc(e, "U", 1, H);
+      const Xc = alloc(e, "x", 1, D);
+      Xc.data.set(x.data);
+      encode(ae, Xc, U, { G: U });
+      // Ws = diag(h'(u)) W, then Wᵀ Ws.
+      const Ws = alloc(e, "Ws", H, D);
+      const w = ae.W.data;
+      const ws = Ws.data;
+      const g = U.data;
+      for (let k = 0; k < H; k++) for (let j = 0; j < D; j++) ws[k * D + j] = g[k] * w[k * D + j];
+      const Hs = alloc(e, "Hess", D, D);
+      gemm(Hs, ae.W, Ws, { transA: true });
+      out.set(Hs.data);
+    }
+    for (let j = 0; j < D; j++) {
+      const xj = x.data[j];
+      out[j * D + j] -= ae.output === "real" ? 1 : 1 / (xj * (1 - xj));
+    }
+  } finally {
+    release(e, top);
+  }
+  return { shape: [D, D], data: out };
+}
+
+export interface DynamicsOptions {
+  /** Step size ε (0 < ε ≤ 1). */
+  eps: number;
+  /** Number of steps T. */
+  steps: number;
+}
+
+/**
+ * Runs x ← x + ε (r(x) − x) for T steps from each row of X0: the trajectory (T+1, N, D) and the energy
+ * at every step (T+1, N). E does not decrease along the path for small ε.
+ */
+export function dynamics(ae: Autoencoder, X0: Tensor, { eps, steps }: DynamicsOptions): { trajectory: Tensor; energy: Tensor } {
+  const N = checkInput(ae, X0, "start");
+  if (!(eps > 0 && eps <= 1)) throw new InputError(`dynamics: eps must be in (0, 1], not ${eps}`);
+  if (!Number.isInteger(steps) || steps < 0) throw new InputError(`dynamics: steps must be a non-negative integer, not ${steps}`);
+  const { D } = ae;
+  const trajectory = new Float32Array((steps + 1) * N * D);
+  const energies = new Float32Array((steps + 1) * N);
+  trajectory.set(X0.data);
+  for (let t = 0; t <= steps; t++) {
+    const x = trajectory.subarray(t * N * D, (t + 1) * N * D);
+    const X = { shape: [N, D], data: x };
+    energies.set(energy(ae, X), t * N);
+    if (t === steps) break;
+    const r = reconstruct(ae, X).data;
+    const next = trajectory.subarray((t + 1) * N * D, (t + 2) * N * D);
+    for (let i = 0; i < x.length; i++) next[i] = x[i] + eps * (r[i] - x[i]);
+  }
+  return { trajectory: { shape: [steps + 1, N, D], data: trajectory }, energy: { shape: [steps + 1, N], data: energies } };
+}
