@@ -20,6 +20,8 @@ export interface Row {
   gflops?: number;
   /** For bandwidth-bound sections (bytes that must move / time). */
   gbps?: number;
+  /** Items (rows, examples) per second, for sections that count those. */
+  perSec?: number;
   vs?: Record<string, number>;
 }
 

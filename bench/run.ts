@@ -9,11 +9,15 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { hasSimd } from "../src/index.js";
 import { gemmSection } from "./gemm.js";
+import { activationsSection } from "./activations.js";
+import { energySection } from "./energy.js";
 import type { Context, Row, Section } from "./harness.js";
 import { loadTfjs } from "./tfjs.js";
 
 const SECTIONS: Record<string, Section> = {
   gemm: gemmSection,
+  activations: activationsSection,
+  energy: energySection,
 };
 
 const USAGE = `usage: npm run bench -- [--json] [--quick] [--only ${Object.keys(SECTIONS).join("|")}]
@@ -74,7 +78,8 @@ function fmt(x: number, digits = 3): string {
 function table(rows: Row[]): string {
   const vsKeys = [...new Set(rows.flatMap((r) => Object.keys(r.vs ?? {})))];
   const hasGbps = rows.some((r) => r.gbps !== undefined);
-  const head = ["shape", "op", "contender", "median ms", "runs", "GFLOP/s", ...(hasGbps ? ["GB/s"] : []), ...vsKeys.map((k) => `vs ${k}`)];
+  const hasRate = rows.some((r) => r.perSec !== undefined);
+  const head = ["shape", "op", "contender", "median ms", "runs", "GFLOP/s", ...(hasGbps ? ["GB/s"] : []), ...(hasRate ? ["per s"] : []), ...vsKeys.map((k) => `vs ${k}`)];
   const body = rows.map((r) => [
     `(${r.shape.join(",")})`,
     r.op,
@@ -83,6 +88,7 @@ function table(rows: Row[]): string {
     String(r.samples),
     r.gflops === undefined ? "" : fmt(r.gflops),
     ...(hasGbps ? [r.gbps === undefined ? "" : fmt(r.gbps)] : []),
+    ...(hasRate ? [r.perSec === undefined ? "" : fmt(r.perSec)] : []),
     ...vsKeys.map((k) => (r.vs?.[k] === undefined ? "" : `${fmt(r.vs[k])}x`)),
   ]);
   const width = head.map((h, c) => Math.max(h.length, ...body.map((b) => b[c].length)));

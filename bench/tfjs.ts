@@ -16,6 +16,18 @@ export interface TfCore {
   version_core: string;
   tensor2d(values: Float32Array, shape: [number, number], dtype: "float32"): TfTensor;
   matMul(a: TfTensor, b: TfTensor, transposeA: boolean, transposeB: boolean): TfTensor;
+  tensor1d(values: Float32Array, dtype: "float32"): TfTensor;
+  sigmoid(x: TfTensor): TfTensor;
+  tanh(x: TfTensor): TfTensor;
+  relu(x: TfTensor): TfTensor;
+  softplus(x: TfTensor): TfTensor;
+  abs(x: TfTensor): TfTensor;
+  square(x: TfTensor): TfTensor;
+  add(a: TfTensor, b: TfTensor): TfTensor;
+  sub(a: TfTensor, b: TfTensor): TfTensor;
+  mul(a: TfTensor, b: TfTensor | number): TfTensor;
+  sum(x: TfTensor, axis?: number): TfTensor;
+  tidy<T>(fn: () => T): T;
   setBackend(name: string): Promise<boolean>;
   getBackend(): string;
   enableProdMode(): void;

@@ -1,0 +1,56 @@
+// The energy section: energies per second of a 784 x 500 sigmoid autoencoder (real output) on batches
+// of 1, 100 and 10000 rows: E(x) = Σ_k softplus(w_kᵀx + bh_k) − ½‖x − br‖². aescore's energy() pays for
+// its input check and the copy into wasm memory; tfjs-wasm runs matMul + softplus + sums on inputs
+// already uploaded, and we read its result back (dataSync), as a user of either must.
+
+import { createEngineSync, hasSimd } from "../src/index.js";
+import { createAutoencoder } from "../src/autoencoder.js";
+import { energy } from "../src/energy.js";
+import { maxRelDiff, measure, timeOnce, uniform, type Context, type Row } from "./harness.js";
+
+const D = 784;
+const H = 500;
+const TOLERANCE = 1e-4;
+
+export async function energySection(ctx: Context): Promise<void> {
+  const e = createEngineSync({ backend: hasSimd() ? "simd" : "scalar" });
+  const ae = createAutoencoder(e, { D, H, activation: "sigmoid", output: "real" }, 1);
+  ae.bh.data.set(uniform(H, 2).map((v) => 0.1 * v));
+  ae.br.data.set(uniform(D, 3).map((v) => 0.5 + 0.5 * v));
+  for (const N of [1, 100, 10000]) {
+    const X = { shape: [N, D], data: uniform(N * D, 4 + N).map((v) => 0.5 + 0.5 * v) };
+    const rows: Row[] = [];
+    const time = async (lib: string, backend: string, fn: () => void) => {
+      fn();
+      const t = await measure(`energy ${N} ${lib}`, fn, timeOnce(fn), ctx.quick);
+      const row: Row = { bench: "energy", shape: [N, D, H], op: "sigmoid E(x)", lib, backend, ms: t.ms, samples: t.samples, gflops: (2 * N * D * H) / (t.ms * 1e6), perSec: N / (t.ms / 1000) };
+      rows.push(row);
+      return row;
+    };
+    const ours = await time("aescore", e.backend, () => energy(ae, X));
+    if (ctx.tfjs) {
+      const { tf } = ctx.tfjs;
+      const tx = tf.tensor2d(X.data, [N, D], "float32");
+      const tw = tf.tensor2d(ae.W.data, [H, D], "float32");
+      const tbh = tf.tensor1d(ae.bh.data, "float32");
+      const tbr = tf.tensor1d(ae.br.data, "float32");
+      const run = () => tf.tidy(() => {
+        const u = tf.add(tf.matMul(tx, tw, false, true), tbh);
+        const q = tf.sum(tf.square(tf.sub(tx, tbr)), 1);
+        return tf.sub(tf.sum(tf.softplus(u), 1), tf.mul(q, 0.5)).dataSync();
+      });
+      try {
+        const diff = maxRelDiff(energy(ae, X), run());
+        if (!(diff <= TOLERANCE)) {
+          ctx.fail(`energy ${N}: aescore and tfjs differ by ${diff.toExponential(1)}: not timed`);
+        } else {
+          const t = await time("tfjs-wasm", "wasm-simd", () => run());
+          ours.vs = { "tfjs-wasm": t.ms / ours.ms };
+        }
+      } finally {
+        [tx, tw, tbh, tbr].forEach((t) => t.dispose());
+      }
+    }
+    rows.forEach(ctx.report);
+  }
+}
