@@ -12,7 +12,8 @@ import { reference, cancellationScale, type Ref } from "./reference.js";
 // Tolerance policies (XNNPACK style, named):
 // - REL: exp/log-based kernels (sigmoid, tanh, softplus, sync): |k - r| <= REL * max(|r|, scale) + FLOOR,
 //   scale = the largest cancelling term (reference.ts), FLOOR = 2^-126: below the smallest normal f32
-//   a value has no relative precision left (e.g. σ'(±100) = 3.7e-44 is subnormal).
+//   a value has no relative precision left (e.g. σ'(±100) = 3.7e-44 is subnormal; sync's h'' for
+//   |u| > 9.33 is ~1e-35 built from a subnormal e^-u², accurate to 2e-41 absolute).
 //   Where f32(r) overflows, the kernel must give that same ±Inf.
 // - ULP: linear, square, relu, modulus are exact in f32 or nearly: at most ULPS[output] ulps from f32(r).
 const REL = 2e-6;
