@@ -79,7 +79,7 @@ const LOGCOSH_SWITCH: f32 = 1.0;
   const x = f32x4.neg(f32x4.abs(u));
   const t = vexp(x);
   const d = f32x4.add(t, splat(1));
-  if (wh) v128.store(h + o, v128.bitselect(f32x4.div(splat(1), d), f32x4.div(t, d), f32x4.ge(u, splat(0))));
+  if (wh) v128.store(h + o, f32x4.div(v128.bitselect(splat(1), t, f32x4.ge(u, splat(0))), d)); // one division
   if (wH) v128.store(H + o, f32x4.add(f32x4.max(u, splat(0)), vlog1p(t)));
   if (w1 || w2) {
     const g = f32x4.div(t, f32x4.mul(d, d));
