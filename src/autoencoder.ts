@@ -9,6 +9,7 @@ import { activation, ACTIVATIONS, type Activation } from "./activations.js";
 import { InputError, FormatError, ShapeError } from "./errors.js";
 import { encodeSafetensors, decodeSafetensors, type Tensor } from "./safetensors.js";
 import { rng as makeRng, type Rng } from "./random.js";
+import { shortestF32 } from "./data.js";
 
 export type Output = "real" | "binary";
 /** The activations of SPEC.md §2, plus "kmeans" (a max activation: r(x) is the nearest filter). */
@@ -106,7 +107,7 @@ export function checkInput(ae: Pick<Autoencoder, "D" | "output">, X: Tensor, wha
       throw new InputError(`${what}: row ${Math.floor(i / D)}, column ${i % D} is ${v}`);
     }
     if (ae.output === "binary" && (v < 0 || v > 1)) {
-      throw new InputError(`${what}: row ${Math.floor(i / D)}, column ${i % D} is ${v}, outside [0, 1] (binary-output model)`);
+      throw new InputError(`${what}: row ${Math.floor(i / D)}, column ${i % D} is ${shortestF32(v)}, outside [0, 1] (binary-output model)`);
     }
   }
   return N;
@@ -162,6 +163,16 @@ export function tensorOf(tensors: Record<string, Tensor>, name: string, shape: n
   return t.data;
 }
 
+/** The spec read from a model file, checked: a bad one is a FormatError naming the file. */
+export function checkSpecOf(spec: AutoencoderSpec, source: string): AutoencoderSpec {
+  try {
+    checkSpec(spec);
+  } catch (err) {
+    throw new FormatError(`${source}: metadata: ${(err as Error).message}`);
+  }
+  return spec;
+}
+
 /** Loads an autoencoder model file into engine e, validating everything. */
 export function decodeAutoencoder(e: Engine, bytes: Uint8Array, source = "model"): Autoencoder {
   const { tensors, metadata } = decodeSafetensors(bytes, source);
@@ -169,12 +180,7 @@ export function decodeAutoencoder(e: Engine, bytes: Uint8Array, source = "model"
   const W = tensors.W;
   if (!W || W.shape.length !== 2) throw new FormatError(`${source}: tensor W [H, D] is missing or not 2-D`);
   const [H, D] = W.shape;
-  const spec = { D, H, activation: metadata.activation as AeActivation, output: metadata.output as Output };
-  try {
-    checkSpec(spec);
-  } catch (err) {
-    throw new FormatError(`${source}: metadata: ${(err as Error).message}`);
-  }
+  const spec = checkSpecOf({ D, H, activation: metadata.activation as AeActivation, output: metadata.output as Output }, source);
   return {
     ...spec,
     W: fromArray(e, "W", H, D, tensorOf(tensors, "W", [H, D], source)),

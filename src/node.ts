@@ -60,8 +60,8 @@ export function formatOf(path: string): "npy" | "idx" | "csv" {
   throw new InputError(`${path}: unknown array format (use .npy, .csv, or .idx / *-ubyte, optionally .gz)`);
 }
 
-/** Reads a .npy, IDX or CSV array (optionally gzipped) as f32 values with their shape. */
-export function readArray(path: string): Tensor {
+/** Reads a .npy, IDX or CSV array (optionally gzipped) as f32 values with their shape and stored dtype. */
+export function readArray(path: string): Tensor & { dtype?: string } {
   const format = formatOf(path);
   const bytes = readBytes(path);
   if (format === "npy") return decodeNpy(bytes, path);

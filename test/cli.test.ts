@@ -1,0 +1,141 @@
+// The command line, run as users run it: a child process, files in a temporary directory.
+
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createEngineSync } from "../src/engine.js";
+import { createAutoencoder, encodeAutoencoder } from "../src/autoencoder.js";
+import { energy, field } from "../src/energy.js";
+import { encodeCsae, decodeCsae, classEnergies } from "../src/csae.js";
+import { encodeFactored, decodeFactored, factoredAsCsae, type FactoredCsae } from "../src/factored.js";
+import { encodeIdx } from "../src/data.js";
+import { readArray, writeArray, writeAtomic } from "../src/node.js";
+import { fromArray } from "../src/engine.js";
+import { rng, sameBits } from "./util.js";
+
+const cli = fileURLToPath(new URL("../src/cli.js", import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), "aescore-cli-"));
+const e = createEngineSync();
+
+function run(...args: string[]): { code: number; out: string; err: string } {
+  const r = spawnSync(process.execPath, [cli, ...args], { encoding: "utf8" });
+  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
+}
+
+const D = 6;
+const H = 4;
+const r = rng(3);
+const X = Float32Array.from({ length: 5 * D }, () => r.uniform());
+const ae = createAutoencoder(e, { D, H, activation: "tanh", output: "binary" }, 9);
+const modelPath = join(dir, "ae.safetensors");
+const inputPath = join(dir, "x.npy");
+writeAtomic(modelPath, encodeAutoencoder(ae));
+writeArray(inputPath, { shape: [5, D], data: X });
+
+test("aescore --help lists the commands; unknown ones fail with usage", () => {
+  const help = run("--help");
+  assert.is(help.code, 0);
+  assert.match(help.out, /commands:\n  info +describe a model file/);
+  assert.match(help.out, /  energy +energies/);
+  const bad = run("frobnicate");
+  assert.is(bad.code, 2);
+  assert.match(bad.err, /unknown command "frobnicate"/);
+  for (const c of ["info", "energy"]) {
+    const h = run(c, "--help");
+    assert.is(h.code, 0, c);
+    assert.match(h.out, new RegExp(`usage: aescore ${c}`));
+  }
+});
+
+test("energy writes what the library computes (npy, csv, stdout)", () => {
+  const out = join(dir, "e.npy");
+  assert.is(run("energy", "--model", modelPath, "--input", inputPath, "--output", out).code, 0);
+  const want = energy(ae, { shape: [5, D], data: X });
+  assert.ok(sameBits(readArray(out).data, want));
+  const stdout = run("energy", "--model", modelPath, "--input", inputPath).out.trim().split("\n").map((v) => Math.fround(Number(v)));
+  assert.equal(stdout, Array.from(want));
+  const f = join(dir, "f.csv");
+  assert.is(run("energy", "--model", modelPath, "--input", inputPath, "--what", "field", "--output", f).code, 0);
+  const got = readArray(f);
+  assert.equal(got.shape, [5, D]);
+  assert.ok(sameBits(got.data, field(ae, { shape: [5, D], data: X }).data));
+});
+
+test("energy reads u8 IDX images as pixels / 255", () => {
+  const px = Float32Array.from(X, (v) => Math.round(v * 255));
+  const idx = join(dir, "x-idx3-ubyte");
+  writeFileSync(idx, encodeIdx({ shape: [5, 2, 3], data: px }, "u8"));
+  const out = join(dir, "e2.npy");
+  assert.is(run("energy", "--model", modelPath, "--input", idx, "--output", out).code, 0);
+  const want = energy(ae, { shape: [5, D], data: px.map((v) => v / 255) });
+  assert.ok(sameBits(readArray(out).data, want));
+  const none = run("energy", "--model", modelPath, "--input", idx, "--scale", "none");
+  assert.is(none.code, 2);
+  assert.match(none.err, /x-idx3-ubyte: row 0, column \d is \d+, outside \[0, 1\]/);
+});
+
+test("energy of K-class models is (N, K); factored models match their materialized weights", () => {
+  const aes = [0, 1, 2].map((s) => createAutoencoder(e, { D, H, activation: "sigmoid", output: "real" }, 20 + s));
+  const csae = { classes: ["a", "b", "c"], aes, C: Float32Array.of(0.5, -1, 2) };
+  const path = join(dir, "c.safetensors");
+  writeAtomic(path, encodeCsae(csae));
+  const back = decodeCsae(e, encodeCsae(csae), "c");
+  assert.equal(back.classes, ["a", "b", "c"]);
+  assert.ok(sameBits(back.C, csae.C));
+  const out = join(dir, "ek.npy");
+  assert.is(run("energy", "--model", path, "--input", inputPath, "--output", out).code, 0);
+  const got = readArray(out);
+  assert.equal(got.shape, [5, 3]);
+  assert.ok(sameBits(got.data, classEnergies(csae, { shape: [5, D], data: X }).data));
+
+  const F = 3;
+  const rr = rng(5);
+  const m = (name: string, rows: number, cols: number) => fromArray(e, name, rows, cols, Float32Array.from({ length: rows * cols }, () => rr.uniform() - 0.5));
+  const fac: FactoredCsae = { classes: ["x", "y"], activation: "tanh", output: "real", Wx: m("Wx", D, F), Wf: m("Wf", 2, F), Wh: m("Wh", F, H), Bh: m("Bh", 2, H), Br: m("Br", 2, D), C: Float32Array.of(1, 2) };
+  const fpath = join(dir, "f.safetensors");
+  writeAtomic(fpath, encodeFactored(fac));
+  const plain = factoredAsCsae(decodeFactored(e, encodeFactored(fac), "f"));
+  // W_j[k, d] = Σ_f Wh[f, k] Wf[j, f] Wx[d, f]
+  for (let j = 0; j < 2; j++) {
+    for (let k = 0; k < H; k++) {
+      for (let d = 0; d < D; d++) {
+        let s = 0;
+        for (let f = 0; f < F; f++) s += fac.Wh.data[f * H + k] * fac.Wf.data[j * F + f] * fac.Wx.data[d * F + f];
+        assert.ok(Math.abs(plain.aes[j].W.data[k * D + d] - s) < 1e-6, `W_${j}[${k},${d}]`);
+      }
+    }
+  }
+  const fo = join(dir, "ef.npy");
+  assert.is(run("energy", "--model", fpath, "--input", inputPath, "--output", fo).code, 0);
+  assert.ok(sameBits(readArray(fo).data, classEnergies(plain, { shape: [5, D], data: X }).data));
+  const info = run("info", fpath);
+  assert.match(info.out, /kind: factored-csae/);
+  assert.match(info.out, /tensor Wx \[6, 3\]/);
+});
+
+test("bad invocations: a one-line error and exit code 2, nothing written", () => {
+  const cases: Array<[string[], RegExp]> = [
+    [["energy", "--input", inputPath], /--model is required/],
+    [["energy", "--model", modelPath, "--input", inputPath, "--what", "nope"], /--what must be one of energy, reconstruction, field, laplacian, hidden/],
+    [["energy", "--model", inputPath, "--input", inputPath], /x\.npy: header length \d+ is larger than the 100 MiB limit/],
+    [["energy", "--model", modelPath, "--input", join(dir, "missing.npy")], /missing\.npy: cannot read \(ENOENT\)/],
+    [["energy", "--model", modelPath, "--input", inputPath, "--bogus"], /Unknown option '--bogus'/],
+    [["info"], /info: give exactly one model file/],
+  ];
+  for (const [args, pattern] of cases) {
+    const res = run(...args);
+    assert.is(res.code, 2, args.join(" "));
+    assert.match(res.err, pattern);
+    assert.is(res.err.trim().split("\n").length, 1, `one line: ${res.err}`);
+  }
+  const wrongD = join(dir, "wide.npy");
+  writeArray(wrongD, { shape: [2, D + 1], data: new Float32Array(2 * (D + 1)) });
+  const res = run("energy", "--model", modelPath, "--input", wrongD);
+  assert.match(res.err, /shape \[2, 7\] does not fit a model with D = 6/);
+});
+
+test.run();
