@@ -131,7 +131,7 @@ commands.energy = {
     };
     const result = stack(aes.map(one));
     if (output) writeArray(output, result);
-    else process.stdout.write(encodeCsv(result.shape.length > 2 ? { shape: [result.data.length / result.shape.at(-1)!, result.shape.at(-1)!], data: result.data } : result));
+    else process.stdout.write(encodeCsv(result));
   },
 };
 

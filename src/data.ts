@@ -102,9 +102,9 @@ export function decodeCsv(text: string, source = "csv"): Tensor & { header?: str
   return { shape: [rows, cols], data: Float32Array.from(values), header };
 }
 
-/** Encodes a 1-D or 2-D array as CSV (shortest round-trip f32 text). */
+/** Encodes an array as CSV, one line per row of its last dimension (shortest round-trip f32 text). */
 export function encodeCsv({ shape, data }: Tensor): string {
-  const cols = shape.length === 2 ? shape[1] : 1;
+  const cols = shape.length >= 2 ? shape[shape.length - 1] : 1;
   const lines: string[] = [];
   for (let i = 0; i < data.length; i += cols) {
     lines.push(Array.from(data.subarray(i, i + cols), shortestF32).join(","));

@@ -24,7 +24,7 @@ function each(body: (e: Engine, M: number, N: number, seed: number, tag: string)
   for (const e of engines) {
     let seed = 1;
     for (const M of [1, 3, 17, 100]) {
-      for (const N of SIZES) {
+      for (const N of M === 100 ? [...SIZES, 500, 784] : SIZES) {
         const top = mark(e);
         body(e, M, N, seed++, `${e.backend} ${M}x${N}`);
         release(e, top);
