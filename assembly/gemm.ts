@@ -87,13 +87,27 @@ function packB(Bp: usize, transB: i32, B: usize, ldb: i32, pc: i32, jc: i32, kc:
         }
       }
     } else {
-      // op(B)[k, j] = B[j*ldb + k]: each panel column is a contiguous row of B.
+      // op(B)[k, j] = B[j*ldb + k]: each panel column is a contiguous row of B. Full panels move
+      // 4 k at a time as two 4 x 4 transposes; the rest (and the scalar build) element by element.
+      let k0 = 0;
+      if (ASC_FEATURE_SIMD) {
+        if (nr == NR) {
+          const row0 = B + (<usize>((jc + jr) * ldb + pc) << 2);
+          const step = <usize>ldb << 2;
+          for (; k0 + 4 <= kc; k0 += 4) {
+            const src = row0 + (<usize>k0 << 2);
+            const d = dst + (<usize>k0 << 5);
+            transpose4(d, NR << 2, src, step);
+            transpose4(d + 16, NR << 2, src + 4 * step, step);
+          }
+        }
+      }
       for (let c = 0; c < NR; c++) {
         if (c < nr) {
           const src = B + (<usize>((jc + jr + c) * ldb + pc) << 2);
-          for (let k = 0; k < kc; k++) store<f32>(dst + (<usize>(k * NR + c) << 2), load<f32>(src + (<usize>k << 2)));
+          for (let k = k0; k < kc; k++) store<f32>(dst + (<usize>(k * NR + c) << 2), load<f32>(src + (<usize>k << 2)));
         } else {
-          for (let k = 0; k < kc; k++) store<f32>(dst + (<usize>(k * NR + c) << 2), 0);
+          for (let k = k0; k < kc; k++) store<f32>(dst + (<usize>(k * NR + c) << 2), 0);
         }
       }
     }
@@ -129,22 +143,7 @@ function packA(Ap: usize, transA: i32, A: usize, lda: i32, ic: i32, pc: i32, mc:
       let k = 0;
       if (ASC_FEATURE_SIMD) {
         if (mr == MR) {
-          for (; k + 4 <= kc; k += 4) {
-            const off = <usize>k << 2;
-            const r0 = v128.load(row0 + off);
-            const r1 = v128.load(row0 + step + off);
-            const r2 = v128.load(row0 + 2 * step + off);
-            const r3 = v128.load(row0 + 3 * step + off);
-            const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5); // a0 b0 a1 b1
-            const t1 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5); // c0 d0 c1 d1
-            const t2 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7); // a2 b2 a3 b3
-            const t3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7); // c2 d2 c3 d3
-            const d = dst + (<usize>k << 4);
-            v128.store(d, v128.shuffle<f32>(t0, t1, 0, 1, 4, 5));
-            v128.store(d, v128.shuffle<f32>(t0, t1, 2, 3, 6, 7), 16);
-            v128.store(d, v128.shuffle<f32>(t2, t3, 0, 1, 4, 5), 32);
-            v128.store(d, v128.shuffle<f32>(t2, t3, 2, 3, 6, 7), 48);
-          }
+          for (; k + 4 <= kc; k += 4) transpose4(dst + (<usize>k << 4), MR << 2, row0 + (<usize>k << 2), step);
         }
       }
       for (; k < kc; k++) {
@@ -154,6 +153,24 @@ function packA(Ap: usize, transA: i32, A: usize, lda: i32, ic: i32, pc: i32, mc:
       }
     }
   }
+}
+
+// dst rows 0..3 (dstStride bytes apart) = the 4 x 4 block at src (rows srcStride bytes apart), transposed.
+// @ts-ignore: decorator
+@inline
+function transpose4(dst: usize, dstStride: usize, src: usize, srcStride: usize): void {
+  const r0 = v128.load(src);
+  const r1 = v128.load(src + srcStride);
+  const r2 = v128.load(src + 2 * srcStride);
+  const r3 = v128.load(src + 3 * srcStride);
+  const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5); // a0 b0 a1 b1
+  const t1 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5); // c0 d0 c1 d1
+  const t2 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7); // a2 b2 a3 b3
+  const t3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7); // c2 d2 c3 d3
+  v128.store(dst, v128.shuffle<f32>(t0, t1, 0, 1, 4, 5));
+  v128.store(dst + dstStride, v128.shuffle<f32>(t0, t1, 2, 3, 6, 7));
+  v128.store(dst + 2 * dstStride, v128.shuffle<f32>(t2, t3, 0, 1, 4, 5));
+  v128.store(dst + 3 * dstStride, v128.shuffle<f32>(t2, t3, 2, 3, 6, 7));
 }
 
 // One MR x NR tile: acc = Apanel(MR x kc) * Bpanel(kc x NR); C = alpha*acc + beta*C on the mr x nr

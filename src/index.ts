@@ -7,3 +7,7 @@ export * from "./random.js";
 export * from "./safetensors.js";
 export * from "./npy.js";
 export * from "./data.js";
+export * from "./autoencoder.js";
+export * from "./energy.js";
+export * from "./csae.js";
+export * from "./factored.js";
