@@ -156,3 +156,21 @@ function slogit(x: f32): f32 {
   const l = slog1p(min(num / den, LOGIT_CAP));
   return upper ? l : -l;
 }
+
+/** X(M,N)[i, j] *= v(N)[j]: scale every column j by v[j]. */
+export function mul_cols(X: usize, v: usize, M: i32, N: i32): void {
+  for (let i = 0; i < M; i++) mul(X + (<usize>(i * N) << 2), X + (<usize>(i * N) << 2), v, N);
+}
+
+/** X(M,N)[i, :] *= s(M)[i]: scale every row i by s[i]. */
+export function mul_rows(X: usize, s: usize, M: i32, N: i32): void {
+  for (let i = 0; i < M; i++) scale(X + (<usize>(i * N) << 2), load<f32>(s + (<usize>i << 2)), N);
+}
+
+/** Y(M,N)[i, :] += (a * s(M)[i]) * X(M,N)[i, :]. */
+export function axpy_rows(Y: usize, a: f32, s: usize, X: usize, M: i32, N: i32): void {
+  for (let i = 0; i < M; i++) {
+    const o = <usize>(i * N) << 2;
+    axpy(Y + o, a * load<f32>(s + (<usize>i << 2)), X + o, N);
+  }
+}

@@ -173,3 +173,28 @@ export function rowSoftmax(out: Mat, X: Mat): void {
   sameShape("rowSoftmax", out, X);
   X.engine.k.row_softmax(out.ptr, X.ptr, X.rows, X.cols);
 }
+
+/** X[i, j] *= v[j]; v is 1 x X.cols. */
+export function mulCols(X: Mat, v: Mat): void {
+  sameEngine("mulCols", X, v);
+  wantShape("mulCols", v, 1, X.cols, `one factor per column of ${describe(X)}`);
+  noAlias("mulCols", X, v);
+  X.engine.k.mul_cols(X.ptr, v.ptr, X.rows, X.cols);
+}
+
+/** X[i, :] *= s[i]; s is X.rows x 1. */
+export function mulRows(X: Mat, s: Mat): void {
+  sameEngine("mulRows", X, s);
+  wantShape("mulRows", s, X.rows, 1, `one factor per row of ${describe(X)}`);
+  noAlias("mulRows", X, s);
+  X.engine.k.mul_rows(X.ptr, s.ptr, X.rows, X.cols);
+}
+
+/** Y[i, :] += (a * s[i]) * X[i, :]; s is X.rows x 1. */
+export function axpyRows(Y: Mat, a: number, s: Mat, X: Mat): void {
+  sameEngine("axpyRows", Y, s, X);
+  sameShape("axpyRows", Y, X);
+  wantShape("axpyRows", s, X.rows, 1, `one factor per row of ${describe(X)}`);
+  noAlias("axpyRows", Y, s);
+  X.engine.k.axpy_rows(Y.ptr, a, s.ptr, X.ptr, X.rows, X.cols);
+}

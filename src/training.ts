@@ -1,0 +1,258 @@
+// Training one autoencoder (SPEC.md §4): minibatch SGD with momentum and L2 weight decay on the
+// reconstruction loss, with the contractive penalty or denoising. Manual backprop; the forward and
+// backward passes sit side by side and the buffers carry the names of SPEC.md.
+//
+// B = rows of a minibatch, D = visible, H = hidden.
+
+import { alloc, rowsOf, view, type Mat } from "./engine.js";
+import {
+  gemm, sub, mul, scale, axpy, colSums, rowSums, rowSumsq, mulCols, mulRows, axpyRows, sgdMomentum,
+} from "./kernels.js";
+import { activation } from "./activations.js";
+import { checkInput, eachChunk, encode, decode, type Autoencoder } from "./autoencoder.js";
+import { InputError } from "./errors.js";
+import type { Rng } from "./random.js";
+import type { Tensor } from "./safetensors.js";
+
+export interface TrainOptions {
+  epochs: number;
+  /** Minibatch rows B. */
+  batch: number;
+  lr: number;
+  momentum: number;
+  /** L2 weight decay on W (biases are not decayed). */
+  weightDecay: number;
+  /** Contractive penalty weight λ (0: off). */
+  contractive: number;
+  /** Denoising corruption level ν: each input entry is zeroed with this probability (0: off). */
+  denoising: number;
+  /** After each step, rescale every filter w_k to this norm (0: off). */
+  renormalize: number;
+  /** Stop after this many epochs without a better validation loss (0: never). */
+  patience: number;
+}
+
+export const TRAIN_DEFAULTS: TrainOptions = {
+  epochs: 20,
+  batch: 100,
+  lr: 0.01,
+  momentum: 0.9,
+  weightDecay: 0,
+  contractive: 0,
+  denoising: 0,
+  renormalize: 0,
+  patience: 0,
+};
+
+/** Checks options against the model; every problem is an InputError before any work starts. */
+export function checkTrainOptions(ae: Pick<Autoencoder, "activation">, o: TrainOptions): void {
+  const need = (ok: boolean, what: string) => {
+    if (!ok) throw new InputError(`train: ${what}`);
+  };
+  need(Number.isInteger(o.epochs) && o.epochs >= 0, `epochs must be a non-negative integer, not ${o.epochs}`);
+  need(Number.isInteger(o.batch) && o.batch >= 1, `batch must be a positive integer, not ${o.batch}`);
+  need(o.lr > 0 && Number.isFinite(o.lr), `lr must be positive, not ${o.lr}`);
+  need(o.momentum >= 0 && o.momentum < 1, `momentum must be in [0, 1), not ${o.momentum}`);
+  need(o.weightDecay >= 0 && Number.isFinite(o.weightDecay), `weight decay must be >= 0, not ${o.weightDecay}`);
+  need(o.contractive >= 0 && Number.isFinite(o.contractive), `contractive λ must be >= 0, not ${o.contractive}`);
+  need(o.denoising >= 0 && o.denoising < 1, `denoising ν must be in [0, 1), not ${o.denoising}`);
+  need(o.renormalize >= 0 && Number.isFinite(o.renormalize), `renormalize must be >= 0, not ${o.renormalize}`);
+  need(Number.isInteger(o.patience) && o.patience >= 0, `patience must be a non-negative integer, not ${o.patience}`);
+  need(!(o.contractive > 0 && o.denoising > 0), "choose the contractive penalty or denoising, not both");
+  need(ae.activation !== "kmeans", "kmeans is not trained by gradient descent here; choose another activation");
+  need(!(o.contractive > 0 && (ae.activation === "relu" || ae.activation === "modulus")),
+    `the contractive penalty needs a differentiable h'; ${ae.activation} has none at 0: use denoising`);
+}
+
+/** The scratch one step needs, for minibatches of up to B rows. */
+export interface StepBuffers {
+  X: Mat; // (B, D) the clean minibatch (also the target)
+  Xt: Mat; // (B, D) the corrupted input X̃ (denoising), else X itself
+  U: Mat; // (B, H) net input; reused for Delta Wᵀ, then E
+  Hd: Mat; // (B, H) h(U)
+  G: Mat; // (B, H) h'(U)
+  S: Mat; // (B, H) h''(U) (contractive), else unused
+  T: Mat; // (B, H) contractive temporaries
+  A: Mat; // (B, D) decoder input Hd W + br
+  R: Mat; // (B, D) reconstruction σ(A) (binary) / softplus(A) for the loss
+  Delta: Mat; // (B, D) dloss/dA = (R − X)/B
+  rowLoss: Mat; // (B, 1)
+  dW: Mat; // (H, D)
+  dbh: Mat; // (1, H)
+  dbr: Mat; // (1, D)
+  c: Mat; // (H, 1) ‖w_k‖²
+  g2: Mat; // (1, H) Σ_b G²
+  VW: Mat; // (H, D) momentum of W
+  Vbh: Mat; // (1, H)
+  Vbr: Mat; // (1, D)
+}
+
+/** Allocates the step buffers (velocities zeroed). */
+export function stepBuffers(ae: Autoencoder, B: number, o: Pick<TrainOptions, "denoising" | "contractive">): StepBuffers {
+  const e = ae.W.engine;
+  const { D, H } = ae;
+  const X = alloc(e, "X", B, D);
+  const zeros = (name: string, r: number, c: number) => {
+    const m = alloc(e, name, r, c);
+    m.data.fill(0);
+    return m;
+  };
+  const contractive = o.contractive > 0;
+  return {
+    X,
+    Xt: o.denoising > 0 ? alloc(e, "Xt", B, D) : X,
+    U: alloc(e, "U", B, H),
+    Hd: alloc(e, "Hd", B, H),
+    G: alloc(e, "G", B, H),
+    S: contractive ? alloc(e, "S", B, H) : alloc(e, "S", 0, H),
+    T: contractive ? alloc(e, "T", B, H) : alloc(e, "T", 0, H),
+    A: alloc(e, "A", B, D),
+    R: alloc(e, "R", B, D),
+    Delta: alloc(e, "Delta", B, D),
+    rowLoss: alloc(e, "rowLoss", B, 1),
+    dW: alloc(e, "dW", H, D),
+    dbh: alloc(e, "dbh", 1, H),
+    dbr: alloc(e, "dbr", 1, D),
+    c: alloc(e, "c", H, 1),
+    g2: alloc(e, "g2", 1, H),
+    VW: zeros("VW", H, D),
+    Vbh: zeros("Vbh", 1, H),
+    Vbr: zeros("Vbr", 1, D),
+  };
+}
+
+function rows(m: Mat, b: number): Mat {
+  return b === m.rows ? m : rowsOf(m, 0, b);
+}
+
+function sum(m: Mat): number {
+  let s = 0;
+  for (const v of m.data) s += v;
+  return s;
+}
+
+/**
+ * Loss and gradient of one minibatch of b rows (already in buf.X, and buf.Xt when denoising):
+ * writes dW, dbh, dbr; returns the mean reconstruction loss plus the contractive penalty.
+ */
+export function lossAndGradient(ae: Autoencoder, buf: StepBuffers, b: number, o: Pick<TrainOptions, "contractive" | "denoising">): number {
+  const { H } = ae;
+  const X = rows(buf.X, b), Xt = rows(buf.Xt, b), U = rows(buf.U, b), Hd = rows(buf.Hd, b), G = rows(buf.G, b);
+  const A = rows(buf.A, b), R = rows(buf.R, b), Delta = rows(buf.Delta, b), rowLoss = rows(buf.rowLoss, b);
+  const lambda = o.contractive;
+
+  // forward: U = X̃ Wᵀ + bh, Hd = h(U), G = h'(U) [, S = h''(U)], A = Hd W + br
+  if (lambda > 0) encode(ae, Xt, U, { Hd, G, S: rows(buf.S, b) });
+  else encode(ae, Xt, U, { Hd, G });
+  decode(ae, Hd, A);
+
+  // loss and Delta = dloss/dA = (R − X)/b
+  let loss: number;
+  if (ae.output === "real") {
+    sub(Delta, A, X);
+    rowSumsq(rowLoss, Delta);
+    loss = sum(rowLoss) / (2 * b);
+  } else {
+    // −[x log σ(a) + (1−x) log(1−σ(a))] = softplus(a) − x a, without forming log σ.
+    activation("sigmoid", A, { h: Delta, H: R }); // Delta = σ(A), R = softplus(A)
+    mul(A, X, A);
+    sub(R, R, A);
+    rowSums(rowLoss, R);
+    loss = sum(rowLoss) / b;
+    sub(Delta, Delta, X);
+  }
+  scale(Delta, 1 / b);
+
+  // backward, decoder path: dW = Hdᵀ Delta, dbr = Σ_b Delta
+  gemm(buf.dW, Hd, Delta, { transA: true });
+  colSums(buf.dbr, Delta);
+  // encoder path: E = (Delta Wᵀ) ⊙ h'(U) (into U)
+  const E = U;
+  gemm(E, Delta, ae.W, { transB: true });
+  mul(E, E, G);
+  let penalty = 0;
+  if (lambda > 0) {
+    // P = (λ/b) Σ_b Σ_k h'(u_bk)² c_k: its u-gradient 2 G ⊙ S ⊙ c joins E (both are (·)ᵀ X̃ with
+    // X̃ = X), and its c-gradient adds 2 diag(Σ_b G²) W to dW.
+    const T = rows(buf.T, b);
+    const cRow = view(buf.c.engine, "c", buf.c.ptr, 1, H);
+    const g2Col = view(buf.g2.engine, "g2", buf.g2.ptr, H, 1);
+    rowSumsq(buf.c, ae.W);
+    mul(T, G, G);
+    colSums(buf.g2, T);
+    for (let k = 0; k < H; k++) penalty += buf.g2.data[k] * buf.c.data[k];
+    penalty *= lambda / b;
+    mul(T, G, rows(buf.S, b));
+    mulCols(T, cRow);
+    axpy(E, (2 * lambda) / b, T);
+    colSums(buf.dbh, E);
+    gemm(buf.dW, E, Xt, { transA: true, beta: 1 });
+    axpyRows(buf.dW, (2 * lambda) / b, g2Col, ae.W);
+  } else {
+    colSums(buf.dbh, E);
+    gemm(buf.dW, E, Xt, { transA: true, beta: 1 });
+  }
+  return loss + penalty;
+}
+
+/** The SGD-with-momentum update from the gradients in buf, then the optional filter renormalization. */
+export function update(ae: Autoencoder, buf: StepBuffers, o: TrainOptions): void {
+  sgdMomentum(ae.W, buf.VW, buf.dW, { lr: o.lr, momentum: o.momentum, decay: o.weightDecay });
+  sgdMomentum(ae.bh, buf.Vbh, buf.dbh, { lr: o.lr, momentum: o.momentum, decay: 0 });
+  sgdMomentum(ae.br, buf.Vbr, buf.dbr, { lr: o.lr, momentum: o.momentum, decay: 0 });
+  if (o.renormalize > 0) {
+    rowSumsq(buf.c, ae.W);
+    const s = buf.c.data;
+    for (let k = 0; k < s.length; k++) s[k] = s[k] > 0 ? o.renormalize / Math.sqrt(s[k]) : 1;
+    mulRows(ae.W, buf.c);
+  }
+}
+
+/** Zeroes each entry of X into Xt with probability ν (the denoising corruption), from rng. */
+export function corrupt(Xt: Mat, X: Mat, b: number, nu: number, rng: Rng): void {
+  const x = X.data;
+  const xt = Xt.data;
+  const n = b * X.cols;
+  for (let i = 0; i < n; i++) xt[i] = rng.uniform() < nu ? 0 : x[i];
+}
+
+/** Mean reconstruction loss over the rows of X (clean inputs, no penalty): the validation loss. */
+export function reconstructionLoss(ae: Autoencoder, X: Tensor): number {
+  const N = checkInput(ae, X, "validation data");
+  const e = ae.W.engine;
+  let total = 0;
+  eachChunk(e, X, ae.D, (Xc) => {
+    const n = Xc.rows;
+    const U = alloc(e, "U", n, ae.H);
+    const A = alloc(e, "A", n, ae.D);
+    const r = alloc(e, "r", n, 1);
+    encode(ae, Xc, U, { Hd: U });
+    decode(ae, U, A);
+    if (ae.output === "real") {
+      sub(A, A, Xc);
+      rowSumsq(r, A);
+      total += sum(r) / 2;
+    } else {
+      const SP = alloc(e, "SP", n, ae.D);
+      activation("sigmoid", A, { H: SP });
+      mul(A, Xc, A);
+      sub(SP, SP, A);
+      rowSums(r, SP);
+      total += sum(r);
+    }
+  });
+  return total / N;
+}
+
+/** A random permutation of 0..n−1 (Fisher–Yates, from rng). */
+export function permutation(n: number, rng: Rng): Int32Array {
+  const p = new Int32Array(n);
+  for (let i = 0; i < n; i++) p[i] = i;
+  for (let i = n - 1; i > 0; i--) {
+    const j = rng.int(i + 1);
+    const t = p[i];
+    p[i] = p[j];
+    p[j] = t;
+  }
+  return p;
+}
