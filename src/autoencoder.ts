@@ -36,7 +36,8 @@ export interface AutoencoderSpec {
 /** Rows processed at once by the batched functions: bounds the scratch to CHUNK x max(D, H) floats. */
 export const CHUNK = 1024;
 
-function checkSpec({ D, H, activation: act, output }: AutoencoderSpec): void {
+/** Checks sizes, activation and output; an InputError names what is wrong. */
+export function checkSpec({ D, H, activation: act, output }: AutoencoderSpec): void {
   if (!Number.isInteger(D) || D < 1) throw new InputError(`autoencoder: visible size D must be a positive integer, not ${D}`);
   if (!Number.isInteger(H) || H < 1) throw new InputError(`autoencoder: hidden size H must be a positive integer, not ${H}`);
   if (!AE_ACTIVATIONS.includes(act)) {

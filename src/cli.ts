@@ -2,15 +2,19 @@
 // The `aescore` command line. Each command declares its options once; --help is built from them.
 
 import { parseArgs } from "node:util";
-import { realpathSync } from "node:fs";
+import { realpathSync, mkdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { AescoreError, InputError } from "./errors.js";
 import { decodeSafetensors } from "./safetensors.js";
-import { readBytes, readArray, writeArray } from "./node.js";
-import { createEngineSync, type Engine } from "./engine.js";
-import { checkInput, decodeAutoencoder, type Autoencoder } from "./autoencoder.js";
+import { readBytes, readArray, writeArray, writeAtomic } from "./node.js";
+import { createEngineSync, fromArray, type Engine } from "./engine.js";
+import {
+  checkInput, checkSpec, decodeAutoencoder, encodeAutoencoder, type Autoencoder, type AutoencoderSpec, type AeActivation, type Output,
+} from "./autoencoder.js";
+import { TRAIN_DEFAULTS, checkTrainOptions, type EpochReport, type TrainOptions } from "./training.js";
+import { trainClasses, type ClassJob, type Params } from "./parallel.js";
 import { energy, reconstruct, field, laplacian, hidden } from "./energy.js";
-import { decodeCsae } from "./csae.js";
+import { decodeCsae, encodeCsae } from "./csae.js";
 import { decodeFactored, factoredAsCsae } from "./factored.js";
 import { encodeCsv } from "./data.js";
 import type { Tensor } from "./safetensors.js";
@@ -134,6 +138,212 @@ commands.energy = {
     else process.stdout.write(encodeCsv(result));
   },
 };
+
+// ---- training ---------------------------------------------------------------------------------
+
+/** A numeric option: a clear error for anything that is not a finite number (or integer). */
+function num(values: Record<string, unknown>, name: string, integer = false): number {
+  const v = values[name];
+  const x = Number(v);
+  if (typeof v !== "string" || v.trim() === "" || !Number.isFinite(x) || (integer && !Number.isInteger(x))) {
+    throw new InputError(`--${name} must be ${integer ? "an integer" : "a number"}, not ${JSON.stringify(v)}`);
+  }
+  return x;
+}
+
+/** Labels as strings, one per row: a 1-D array (or N x 1) from .npy, IDX or CSV. */
+export function readLabels(path: string, N: number): string[] {
+  const t = readArray(path);
+  if (t.data.length !== N) throw new InputError(`${path}: ${t.data.length} labels for ${N} data rows`);
+  return Array.from(t.data, (v) => String(v));
+}
+
+/** Sorted distinct labels (numerically when they are numbers). */
+export function classesOf(labels: string[]): string[] {
+  const set = [...new Set(labels)];
+  return set.every((l) => l !== "" && Number.isFinite(Number(l))) ? set.sort((a, b) => Number(a) - Number(b)) : set.sort();
+}
+
+/** Rows of X whose label is `label`. */
+export function rowsWithLabel(X: Tensor, labels: string[], label: string): Tensor {
+  const D = X.shape[1];
+  const idx = labels.flatMap((l, i) => (l === label ? [i] : []));
+  const data = new Float32Array(idx.length * D);
+  idx.forEach((r, i) => data.set(X.data.subarray(r * D, (r + 1) * D), i * D));
+  return { shape: [idx.length, D], data };
+}
+
+/** Splits off the last ⌊f·N⌋ rows as validation data. */
+export function splitValid(X: Tensor, f: number): { train: Tensor; valid?: Tensor } {
+  const [N, D] = X.shape;
+  const v = Math.floor(f * N);
+  if (v === 0) return { train: X };
+  return {
+    train: { shape: [N - v, D], data: X.data.subarray(0, (N - v) * D) },
+    valid: { shape: [v, D], data: X.data.subarray((N - v) * D) },
+  };
+}
+
+function clock(ms: number): string {
+  const s = Math.round(ms / 1000);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const two = (n: number) => String(n).padStart(2, "0");
+  return h > 0 ? `${h}:${two(m)}:${two(s % 60)}` : `${m}:${two(s % 60)}`;
+}
+
+/** Progress of long runs on stderr: one line rewritten in place on a TTY, plain lines otherwise. */
+export function progressPrinter(quiet: boolean): { epoch: (who: string, r: EpochReport) => void; line: (text: string) => void } {
+  const tty = process.stderr.isTTY === true;
+  let pending = false;
+  const line = (text: string) => {
+    if (quiet) return;
+    if (pending) process.stderr.write("\n");
+    pending = false;
+    process.stderr.write(text + "\n");
+  };
+  return {
+    line,
+    epoch(who, r) {
+      if (quiet) return;
+      const text = `${who}epoch ${r.epoch}/${r.epochs}  loss ${r.loss.toPrecision(5)}${r.valid === undefined ? "" : `  valid ${r.valid.toPrecision(5)}`}  ${Math.round(r.examplesPerSec)} ex/s  ETA ${clock(r.etaMs)}`;
+      if (tty) {
+        process.stderr.write(`\r${text}\x1b[K`);
+        pending = true;
+      } else {
+        process.stderr.write(text + "\n");
+      }
+    },
+  };
+}
+
+commands["train-ae"] = {
+  summary: "train autoencoders (contractive or denoising): one, one class's, or one per class",
+  usage: "--data X [--labels L [--class c]] --hidden 500 --activation sigmoid --output real|binary (--contractive λ | --denoising ν) --save M.safetensors",
+  options: {
+    data: { type: "string", help: "FILE  training rows (.npy, .csv, IDX; u8 scaled by 1/255 unless --scale none)" },
+    labels: { type: "string", help: "FILE  one label per row: trains one autoencoder per class and saves a csae model" },
+    class: { type: "string", help: "LABEL  train only on the rows of this class (saves one autoencoder)" },
+    hidden: { type: "string", default: "500", help: "N  hidden units" },
+    activation: { type: "string", default: "sigmoid", help: "sigmoid|tanh|linear|square|relu|modulus|softplus|sync" },
+    output: { type: "string", default: "real", help: "real|binary" },
+    contractive: { type: "string", help: "λ  contractive penalty weight" },
+    denoising: { type: "string", help: "ν  corruption level (each input zeroed with probability ν)" },
+    epochs: { type: "string", default: String(TRAIN_DEFAULTS.epochs), help: "N" },
+    batch: { type: "string", default: String(TRAIN_DEFAULTS.batch), help: "N  minibatch rows" },
+    lr: { type: "string", default: String(TRAIN_DEFAULTS.lr), help: "learning rate" },
+    momentum: { type: "string", default: String(TRAIN_DEFAULTS.momentum), help: "momentum" },
+    "weight-decay": { type: "string", default: "0", help: "L2 weight decay on W" },
+    renormalize: { type: "string", default: "0", help: "after each step, rescale every filter to this norm (0: off)" },
+    "valid-fraction": { type: "string", default: "0", help: "hold out the last fraction of each class's rows for validation (best epoch kept)" },
+    patience: { type: "string", default: "0", help: "stop after N epochs without a better validation loss (0: never)" },
+    seed: { type: "string", default: "0", help: "seed of the generator (initialization, shuffling, corruption)" },
+    init: { type: "string", help: "FILE  start from these weights (an autoencoder, or a csae with the same classes)" },
+    save: { type: "string", help: "FILE  where to write the model (.safetensors, atomically)" },
+    checkpoint: { type: "string", help: "DIR  save a checkpoint every epoch" },
+    resume: { type: "boolean", help: "continue from the checkpoints in --checkpoint" },
+    workers: { type: "string", help: "N  worker threads (default: one per core; 0: this thread)" },
+    scale: { type: "string", default: "auto", help: "auto|none (u8 input divided by 255 or not)" },
+    quiet: { type: "boolean", short: "q", help: "no progress output" },
+  },
+  async run(values) {
+    const v = values as Record<string, string | boolean | undefined>;
+    const need = (name: string): string => {
+      if (typeof v[name] !== "string") throw new InputError(`train-ae: --${name} is required`);
+      return v[name] as string;
+    };
+    const dataPath = need("data");
+    const save = need("save");
+    const spec = { D: 0, H: num(v, "hidden", true), activation: v.activation as AeActivation, output: v.output as Output };
+    const o: TrainOptions = {
+      epochs: num(v, "epochs", true),
+      batch: num(v, "batch", true),
+      lr: num(v, "lr"),
+      momentum: num(v, "momentum"),
+      weightDecay: num(v, "weight-decay"),
+      contractive: v.contractive === undefined ? 0 : num(v, "contractive"),
+      denoising: v.denoising === undefined ? 0 : num(v, "denoising"),
+      renormalize: num(v, "renormalize"),
+      patience: num(v, "patience", true),
+    };
+    const validFraction = num(v, "valid-fraction");
+    if (!(validFraction >= 0 && validFraction < 1)) throw new InputError(`--valid-fraction must be in [0, 1), not ${validFraction}`);
+    const seed = num(v, "seed", true);
+    const workers = v.workers === undefined ? undefined : num(v, "workers", true);
+    if (v.resume && !v.checkpoint) throw new InputError("train-ae: --resume needs --checkpoint DIR");
+    if (v.class !== undefined && !v.labels) throw new InputError("train-ae: --class needs --labels");
+    const X = readRows(dataPath, String(v.scale));
+    spec.D = X.shape[1];
+    checkSpec(spec);
+    checkTrainOptions(spec, o);
+    checkInput(spec, X, dataPath);
+
+    // The jobs: the whole data set, one class, or every class.
+    const labels = v.labels ? readLabels(v.labels as string, X.shape[0]) : undefined;
+    const classes = labels ? (v.class !== undefined ? [String(v.class)] : classesOf(labels)) : ["all"];
+    if (labels && v.class !== undefined && !labels.includes(String(v.class))) {
+      throw new InputError(`train-ae: class ${JSON.stringify(v.class)} does not occur in ${v.labels} (classes: ${classesOf(labels).join(", ")})`);
+    }
+    const e = createEngineSync();
+    const init = v.init ? initParams(e, v.init as string, classes, spec) : undefined;
+    const jobs: ClassJob[] = classes.map((label, index) => {
+      const rows = labels ? rowsWithLabel(X, labels, label) : X;
+      const { train, valid } = splitValid(rows, validFraction);
+      if (train.shape[0] === 0) throw new InputError(`train-ae: class ${label} has no training rows`);
+      return { index, label, data: train, valid, init: init?.[index] };
+    });
+    if (v.checkpoint) mkdirSync(v.checkpoint as string, { recursive: true });
+
+    const show = progressPrinter(v.quiet === true);
+    const many = jobs.length > 1;
+    const t0 = performance.now();
+    const results = await trainClasses(spec, o, jobs, {
+      workers: many ? workers : 0,
+      seed,
+      checkpointDir: v.checkpoint as string | undefined,
+      resume: v.resume === true,
+      onEpoch: (job, r) => show.epoch(many ? `[class ${job.label}] ` : "", r),
+    });
+    for (const [i, r] of results.entries()) {
+      const last = r.history.at(-1);
+      show.line(`${many ? `class ${classes[i]}: ` : ""}${r.history.length} epochs, loss ${last?.loss.toPrecision(5)}${r.bestEpoch ? `, best validation epoch ${r.bestEpoch}` : ""}`);
+    }
+    const aes = results.map((r, i) => ({
+      ...spec,
+      W: fromArray(e, `W${i}`, spec.H, spec.D, r.W),
+      bh: fromArray(e, `bh${i}`, 1, spec.H, r.bh),
+      br: fromArray(e, `br${i}`, 1, spec.D, r.br),
+    }));
+    if (!labels || v.class !== undefined) {
+      writeAtomic(save, encodeAutoencoder(aes[0]));
+    } else {
+      // C_i = −mean of E_i over class i's training rows (SPEC.md §8): a start for finetuning.
+      const C = Float32Array.from(aes, (ae, i) => -mean(energy(ae, jobs[i].data)));
+      writeAtomic(save, encodeCsae({ classes, aes, C }));
+    }
+    show.line(`saved ${save} (${clock(performance.now() - t0)})`);
+  },
+};
+
+function mean(a: Float32Array): number {
+  let s = 0;
+  for (const x of a) s += x;
+  return s / a.length;
+}
+
+/** --init weights for each class: one autoencoder for all, or a csae with the same classes. */
+function initParams(e: Engine, path: string, classes: string[], spec: AutoencoderSpec): Params[] {
+  const m = loadAutoencoders(e, path);
+  const fits = m.aes.every((ae) => ae.D === spec.D && ae.H === spec.H);
+  if (!fits) throw new InputError(`${path}: its autoencoders are ${m.aes[0].H}x${m.aes[0].D}, not ${spec.H}x${spec.D} (--hidden x data columns)`);
+  const params = (ae: Autoencoder): Params => ({ W: ae.W.data.slice(), bh: ae.bh.data.slice(), br: ae.br.data.slice() });
+  if (m.kind === "autoencoder") return classes.map(() => params(m.aes[0]));
+  return classes.map((c) => {
+    const i = m.classes!.indexOf(c);
+    if (i < 0) throw new InputError(`${path}: has no class ${JSON.stringify(c)} (it has ${m.classes!.join(", ")})`);
+    return params(m.aes[i]);
+  });
+}
 
 /** Adds a command (the modules that implement them register here). */
 export function registerCommand(name: string, c: Command): void {

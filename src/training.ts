@@ -4,15 +4,15 @@
 //
 // B = rows of a minibatch, D = visible, H = hidden.
 
-import { alloc, rowsOf, view, type Mat } from "./engine.js";
+import { alloc, fromArray, rowsOf, view, type Engine, type Mat } from "./engine.js";
 import {
   gemm, sub, mul, scale, axpy, colSums, rowSums, rowSumsq, mulCols, mulRows, axpyRows, sgdMomentum,
 } from "./kernels.js";
 import { activation } from "./activations.js";
-import { checkInput, eachChunk, encode, decode, type Autoencoder } from "./autoencoder.js";
-import { InputError } from "./errors.js";
-import type { Rng } from "./random.js";
-import type { Tensor } from "./safetensors.js";
+import { checkInput, checkSpecOf, eachChunk, encode, decode, modelMetadata, tensorOf, type Autoencoder, type AeActivation, type Output } from "./autoencoder.js";
+import { FormatError, InputError } from "./errors.js";
+import { rngFrom, type Rng } from "./random.js";
+import { decodeSafetensors, encodeSafetensors, type Tensor } from "./safetensors.js";
 
 export interface TrainOptions {
   epochs: number;
@@ -255,4 +255,189 @@ export function permutation(n: number, rng: Rng): Int32Array {
     p[j] = t;
   }
   return p;
+}
+
+// ---- the epoch loop ---------------------------------------------------------------------------
+
+/** What one epoch reports (progress display, logs, tests). */
+export interface EpochReport {
+  epoch: number; // 1-based, epochs done
+  epochs: number;
+  loss: number; // mean training objective over the epoch's minibatches (per example)
+  valid?: number; // validation reconstruction loss
+  examplesPerSec: number;
+  elapsedMs: number;
+  etaMs: number;
+}
+
+/** Everything a run needs to continue exactly where it stopped (see encodeCheckpoint). */
+export interface TrainState {
+  epoch: number; // epochs completed
+  rng: Rng;
+  buf: StepBuffers; // velocities live here
+  history: Array<{ epoch: number; loss: number; valid?: number }>;
+  best?: { epoch: number; valid: number; W: Float32Array; bh: Float32Array; br: Float32Array };
+  stale: number; // epochs since the best validation loss
+  stopped: boolean; // stopped early (patience): a resumed run does not go on
+}
+
+export interface TrainHooks {
+  valid?: Tensor;
+  onEpoch?: (r: EpochReport) => void;
+  /** Called after every epoch with the state to save (e.g. an atomic checkpoint). */
+  checkpoint?: (s: TrainState) => void;
+  /** Continue from this state instead of starting at epoch 0 (its buffers must belong to ae). */
+  resume?: TrainState;
+}
+
+/** Starts a run: step buffers with zero velocities, epoch 0, the generator that drives the run. */
+export function startState(ae: Autoencoder, o: TrainOptions, rng: Rng): TrainState {
+  return { epoch: 0, rng, buf: stepBuffers(ae, o.batch, o), history: [], stale: 0, stopped: false };
+}
+
+/**
+ * Trains ae in place on the rows of data (N, D) for o.epochs epochs (from hooks.resume's epoch on).
+ * Each epoch shuffles with the state's generator, which also drives the corruption, so the same seed
+ * and data give the same bits. With validation data, the parameters of the epoch with the lowest
+ * validation loss are kept at the end (and o.patience stops early).
+ */
+export function trainAutoencoder(ae: Autoencoder, data: Tensor, o: TrainOptions, state: TrainState, hooks: TrainHooks = {}): TrainState {
+  checkTrainOptions(ae, o);
+  const N = checkInput(ae, data, "training data");
+  if (N === 0) throw new InputError("train: no training rows");
+  if (hooks.valid) checkInput(ae, hooks.valid, "validation data");
+  const { buf } = state;
+  const D = ae.D;
+  const x = data.data;
+  const started = performance.now();
+  const firstEpoch = state.epoch;
+  for (let epoch = state.epoch; epoch < o.epochs && !state.stopped; epoch++) {
+    const order = permutation(N, state.rng);
+    let total = 0;
+    for (let start = 0; start < N; start += o.batch) {
+      const b = Math.min(o.batch, N - start);
+      const X = buf.X.data;
+      for (let i = 0; i < b; i++) {
+        const row = order[start + i];
+        X.set(x.subarray(row * D, (row + 1) * D), i * D);
+      }
+      if (o.denoising > 0) corrupt(buf.Xt, buf.X, b, o.denoising, state.rng);
+      total += lossAndGradient(ae, buf, b, o) * b;
+      update(ae, buf, o);
+    }
+    const loss = total / N;
+    if (!Number.isFinite(loss)) {
+      throw new InputError(`train: the loss became ${loss} in epoch ${epoch + 1}: lower the learning rate (now ${o.lr})`);
+    }
+    const valid = hooks.valid ? reconstructionLoss(ae, hooks.valid) : undefined;
+    state.epoch = epoch + 1;
+    state.history.push(valid === undefined ? { epoch: epoch + 1, loss } : { epoch: epoch + 1, loss, valid });
+    if (valid !== undefined) {
+      if (!state.best || valid < state.best.valid) {
+        state.best = { epoch: epoch + 1, valid, W: ae.W.data.slice(), bh: ae.bh.data.slice(), br: ae.br.data.slice() };
+        state.stale = 0;
+      } else {
+        state.stale++;
+      }
+    }
+    const elapsedMs = performance.now() - started;
+    const done = epoch + 1 - firstEpoch;
+    hooks.onEpoch?.({
+      epoch: epoch + 1, epochs: o.epochs, loss, valid,
+      examplesPerSec: (done * N) / (elapsedMs / 1000), elapsedMs, etaMs: (elapsedMs / done) * (o.epochs - epoch - 1),
+    });
+    state.stopped = o.patience > 0 && state.stale >= o.patience;
+    hooks.checkpoint?.(state);
+  }
+  if (state.best) {
+    ae.W.data.set(state.best.W);
+    ae.bh.data.set(state.best.bh);
+    ae.br.data.set(state.best.br);
+  }
+  return state;
+}
+
+// ---- checkpoints ----------------------------------------------------------------------------------
+
+/** FNV-1a over the data's shape and bytes: ties a checkpoint to the data it was trained on. */
+export function fingerprint(t: Tensor): string {
+  let h = 0x811c9dc5;
+  const bytes = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+  for (const d of t.shape) h = Math.imul(h ^ d, 0x01000193) >>> 0;
+  for (let i = 0; i < bytes.length; i++) h = Math.imul(h ^ bytes[i], 0x01000193) >>> 0;
+  return h.toString(16).padStart(8, "0");
+}
+
+/** A checkpoint file: the model, the velocities, the best parameters so far and every counter. */
+export function encodeCheckpoint(ae: Autoencoder, s: TrainState, o: TrainOptions, data: string): Uint8Array {
+  const t = (m: Mat) => ({ shape: [m.rows, m.cols], data: m.data });
+  const tensors: Record<string, Tensor> = { W: t(ae.W), bh: t(ae.bh), br: t(ae.br), VW: t(s.buf.VW), Vbh: t(s.buf.Vbh), Vbr: t(s.buf.Vbr) };
+  if (s.best) {
+    tensors.bestW = { shape: [ae.H, ae.D], data: s.best.W };
+    tensors.bestbh = { shape: [1, ae.H], data: s.best.bh };
+    tensors.bestbr = { shape: [1, ae.D], data: s.best.br };
+  }
+  return encodeSafetensors(tensors, {
+    format: "aescore",
+    kind: "checkpoint",
+    activation: ae.activation,
+    output: ae.output,
+    epoch: String(s.epoch),
+    rng: JSON.stringify(s.rng.state()),
+    history: JSON.stringify(s.history),
+    best: JSON.stringify(s.best ? { epoch: s.best.epoch, valid: s.best.valid } : null),
+    stale: String(s.stale),
+    stopped: String(s.stopped),
+    options: JSON.stringify(o),
+    data,
+  });
+}
+
+/** Reads a checkpoint into engine e: the model and the state to resume, with the options and data it was made with. */
+export function decodeCheckpoint(e: Engine, bytes: Uint8Array, source: string): { ae: Autoencoder; state: TrainState; options: TrainOptions; data: string } {
+  const { tensors, metadata: m } = decodeSafetensors(bytes, source);
+  modelMetadata(m, "checkpoint", source);
+  const W = tensors.W;
+  if (!W || W.shape.length !== 2) throw new FormatError(`${source}: tensor W is missing or not 2-D`);
+  const [H, D] = W.shape;
+  const spec = checkSpecOf({ D, H, activation: m.activation as AeActivation, output: m.output as Output }, source);
+  const json = <T>(key: string): T => {
+    try {
+      return JSON.parse(m[key]) as T;
+    } catch {
+      throw new FormatError(`${source}: metadata ${key} is not valid JSON`);
+    }
+  };
+  const options = json<TrainOptions>("options");
+  const ae: Autoencoder = {
+    ...spec,
+    W: fromArray(e, "W", H, D, tensorOf(tensors, "W", [H, D], source)),
+    bh: fromArray(e, "bh", 1, H, tensorOf(tensors, "bh", [1, H], source)),
+    br: fromArray(e, "br", 1, D, tensorOf(tensors, "br", [1, D], source)),
+  };
+  const buf = stepBuffers(ae, options.batch, options);
+  buf.VW.data.set(tensorOf(tensors, "VW", [H, D], source));
+  buf.Vbh.data.set(tensorOf(tensors, "Vbh", [1, H], source));
+  buf.Vbr.data.set(tensorOf(tensors, "Vbr", [1, D], source));
+  const best = json<{ epoch: number; valid: number } | null>("best");
+  const rngState = json<number[]>("rng");
+  if (!Array.isArray(rngState) || rngState.length !== 4) throw new FormatError(`${source}: metadata rng is not a generator state`);
+  const state: TrainState = {
+    epoch: Number(m.epoch),
+    rng: rngFrom(rngState),
+    buf,
+    history: json("history"),
+    stale: Number(m.stale),
+    stopped: m.stopped === "true",
+    best: best
+      ? {
+          ...best,
+          W: tensorOf(tensors, "bestW", [H, D], source).slice(),
+          bh: tensorOf(tensors, "bestbh", [1, H], source).slice(),
+          br: tensorOf(tensors, "bestbr", [1, D], source).slice(),
+        }
+      : undefined,
+  };
+  if (!Number.isInteger(state.epoch) || state.epoch < 0) throw new FormatError(`${source}: metadata epoch is not a count`);
+  return { ae, state, options, data: m.data };
 }

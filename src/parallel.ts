@@ -1,0 +1,172 @@
+// Class-parallel training (Node): K autoencoders, one per class, on worker_threads with one WebAssembly
+// instance per worker. Each class has its own generator, seeded from (seed, class index), so a class's
+// result does not depend on which worker trains it or how many there are: the same bits as training
+// the classes one after another in this thread.
+
+import { Worker } from "node:worker_threads";
+import { availableParallelism } from "node:os";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { createEngineSync, mark, release, type Engine } from "./engine.js";
+import { createAutoencoder, type AutoencoderSpec } from "./autoencoder.js";
+import {
+  trainAutoencoder, startState, encodeCheckpoint, decodeCheckpoint, fingerprint, checkTrainOptions,
+  type EpochReport, type TrainOptions,
+} from "./training.js";
+import { rng, type Rng } from "./random.js";
+import { readBytes, writeAtomic } from "./node.js";
+import { AescoreError, FormatError, InputError, ShapeError } from "./errors.js";
+import type { Tensor } from "./safetensors.js";
+
+/** Parameters of one trained autoencoder, as plain arrays (they cross threads). */
+export interface Params {
+  W: Float32Array; // (H, D)
+  bh: Float32Array; // (H)
+  br: Float32Array; // (D)
+}
+
+export interface ClassJob {
+  index: number;
+  label: string;
+  data: Tensor;
+  valid?: Tensor;
+  /** Start from these weights instead of a random initialization. */
+  init?: Params;
+}
+
+export interface ClassResult extends Params {
+  index: number;
+  history: Array<{ epoch: number; loss: number; valid?: number }>;
+  bestEpoch?: number;
+}
+
+export interface RunOptions {
+  /** Worker threads; 0 trains in this thread. Default: one per core, at most one per class. */
+  workers?: number;
+  seed: number;
+  /** Save a checkpoint per class here after every epoch (atomically). */
+  checkpointDir?: string;
+  /** Continue from the checkpoints in checkpointDir where they exist. */
+  resume?: boolean;
+  onEpoch?: (job: { index: number; label: string }, r: EpochReport) => void;
+}
+
+/** The generator seed of class `index` for run seed `seed` (SplitMix-style mixing of the pair). */
+export function classSeed(seed: number, index: number): number {
+  let z = (Math.imul(seed >>> 0, 0x9e3779b1) ^ Math.imul(index + 1, 0x85ebca77)) >>> 0;
+  z = Math.imul(z ^ (z >>> 16), 0x7feb352d) >>> 0;
+  z = Math.imul(z ^ (z >>> 15), 0x846ca68b) >>> 0;
+  return (z ^ (z >>> 16)) >>> 0;
+}
+
+function checkpointPath(dir: string, index: number): string {
+  return join(dir, `class-${index}.safetensors`);
+}
+
+/** Trains one class's autoencoder in engine e: the same function in the main thread and in workers. */
+export function runJob(
+  e: Engine, spec: AutoencoderSpec, o: TrainOptions, job: ClassJob, run: Omit<RunOptions, "workers" | "onEpoch">,
+  onEpoch?: (r: EpochReport) => void,
+): ClassResult {
+  const top = mark(e);
+  try {
+    const data = fingerprint(job.data);
+    const file = run.checkpointDir ? checkpointPath(run.checkpointDir, job.index) : undefined;
+    let ae;
+    let state;
+    if (run.resume && file && existsSync(file)) {
+      const saved = decodeCheckpoint(e, readBytes(file), file);
+      const { epochs: _a, ...was } = saved.options;
+      const { epochs: _b, ...now } = o;
+      if (JSON.stringify(was) !== JSON.stringify(now)) {
+        throw new InputError(`${file}: made with other options (${JSON.stringify(saved.options)}); only --epochs may change on --resume`);
+      }
+      if (saved.data !== data) throw new InputError(`${file}: made from other data (fingerprint ${saved.data}, now ${data})`);
+      if (saved.ae.D !== spec.D || saved.ae.H !== spec.H || saved.ae.activation !== spec.activation || saved.ae.output !== spec.output) {
+        throw new InputError(`${file}: a ${saved.ae.H}-hidden ${saved.ae.activation}/${saved.ae.output} model, not the one asked for`);
+      }
+      ae = saved.ae;
+      state = saved.state;
+    } else {
+      const r: Rng = rng(classSeed(run.seed, job.index));
+      ae = createAutoencoder(e, spec, r);
+      if (job.init) {
+        ae.W.data.set(job.init.W);
+        ae.bh.data.set(job.init.bh);
+        ae.br.data.set(job.init.br);
+      }
+      state = startState(ae, o, r);
+    }
+    trainAutoencoder(ae, job.data, o, state, {
+      valid: job.valid,
+      onEpoch,
+      checkpoint: file ? (s) => writeAtomic(file, encodeCheckpoint(ae, s, o, data)) : undefined,
+    });
+    return {
+      index: job.index,
+      W: ae.W.data.slice(),
+      bh: ae.bh.data.slice(),
+      br: ae.br.data.slice(),
+      history: state.history,
+      bestEpoch: state.best?.epoch,
+    };
+  } finally {
+    release(e, top);
+  }
+}
+
+const ERRORS: Record<string, new (message: string) => Error> = { InputError, ShapeError, FormatError, AescoreError };
+
+/** Trains every job's autoencoder, in parallel on worker threads; results in job order. */
+export async function trainClasses(spec: AutoencoderSpec, o: TrainOptions, jobs: ClassJob[], run: RunOptions): Promise<ClassResult[]> {
+  checkTrainOptions(spec, o);
+  const workers = Math.min(run.workers ?? availableParallelism(), jobs.length);
+  const { onEpoch, workers: _w, ...shared } = run;
+  if (workers <= 0) {
+    const e = createEngineSync();
+    return jobs.map((job) => runJob(e, spec, o, job, shared, (r) => onEpoch?.(job, r)));
+  }
+  const results: ClassResult[] = new Array(jobs.length);
+  const queue = jobs.map((_, i) => i);
+  const url = new URL("./worker.js", import.meta.url);
+  await new Promise<void>((resolve, reject) => {
+    let live = workers;
+    let failed = false;
+    const pool: Worker[] = [];
+    const next = (w: Worker) => {
+      const i = queue.shift();
+      if (i === undefined || failed) {
+        w.postMessage({ type: "exit" });
+        return;
+      }
+      const { index, label, data, valid, init } = jobs[i];
+      w.postMessage({ type: "job", slot: i, spec, options: o, run: shared, job: { index, label, data, valid, init } });
+    };
+    for (let k = 0; k < workers; k++) {
+      const w = new Worker(url);
+      pool.push(w);
+      w.on("message", (m) => {
+        if (m.type === "epoch") onEpoch?.(jobs[m.slot], m.report);
+        else if (m.type === "done") {
+          results[m.slot] = m.result;
+          next(w);
+        } else if (m.type === "error") {
+          failed = true;
+          pool.forEach((p) => p.terminate());
+          const E = ERRORS[m.name];
+          reject(E ? new E(m.message) : new Error(m.stack ?? m.message));
+        }
+      });
+      w.on("error", (err) => {
+        failed = true;
+        pool.forEach((p) => p.terminate());
+        reject(err);
+      });
+      w.on("exit", () => {
+        if (--live === 0 && !failed) resolve();
+      });
+      next(w);
+    }
+  });
+  return results;
+}

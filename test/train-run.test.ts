@@ -1,0 +1,180 @@
+// Training runs: learning on real digits, determinism, class-parallel agreement, checkpoints and
+// kill-and-resume, bad input.
+
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { spawn, spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createEngineSync } from "../src/engine.js";
+import { createAutoencoder, type AutoencoderSpec } from "../src/autoencoder.js";
+import { trainAutoencoder, startState, TRAIN_DEFAULTS, type TrainOptions } from "../src/training.js";
+import { trainClasses, type ClassJob } from "../src/parallel.js";
+import { loadMnist, writeArray, readBytes } from "../src/node.js";
+import { decodeSafetensors } from "../src/safetensors.js";
+import { rng } from "../src/random.js";
+import { InputError } from "../src/errors.js";
+
+const cli = fileURLToPath(new URL("../src/cli.js", import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), "aescore-train-"));
+const mnist = loadMnist("test");
+
+/** The first n test digits of class c, (n, 784). */
+function digits(c: number, n: number): { shape: number[]; data: Float32Array } {
+  const out = new Float32Array(n * 784);
+  let k = 0;
+  for (let i = 0; i < mnist.labels.length && k < n; i++) {
+    if (mnist.labels[i] === c) out.set(mnist.images.data.subarray(i * 784, (i + 1) * 784), 784 * k++);
+  }
+  return { shape: [n, 784], data: out };
+}
+
+const hash = (...arrays: Float32Array[]): string => {
+  const h = createHash("sha256");
+  for (const a of arrays) h.update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+  return h.digest("hex");
+};
+
+function train(spec: AutoencoderSpec, data: { shape: number[]; data: Float32Array }, o: Partial<TrainOptions>, seed: number) {
+  const e = createEngineSync();
+  const r = rng(seed);
+  const ae = createAutoencoder(e, spec, r);
+  const opts = { ...TRAIN_DEFAULTS, ...o };
+  const state = trainAutoencoder(ae, data, opts, startState(ae, opts, r));
+  return { ae, state, hash: hash(ae.W.data, ae.bh.data, ae.br.data) };
+}
+
+test("the loss falls on real MNIST digits of one class (contractive and denoising)", () => {
+  const threes = digits(3, 400);
+  for (const o of [{ contractive: 0.5 }, { denoising: 0.25 }]) {
+    const { state } = train({ D: 784, H: 50, activation: "sigmoid", output: "real" }, threes, { ...o, epochs: 6 }, 1);
+    const first = state.history[0].loss;
+    const last = state.history.at(-1)!.loss;
+    assert.ok(last < 0.6 * first, `${JSON.stringify(o)}: loss ${first} -> ${last}`);
+  }
+  const { state } = train({ D: 784, H: 50, activation: "tanh", output: "binary" }, threes, { contractive: 0.1, epochs: 6 }, 2);
+  assert.ok(state.history.at(-1)!.loss < 0.8 * state.history[0].loss);
+});
+
+test("same seed and data give bit-identical weights; another seed does not", () => {
+  const data = digits(5, 200);
+  const spec: AutoencoderSpec = { D: 784, H: 30, activation: "softplus", output: "binary" };
+  const o = { denoising: 0.3, epochs: 3, batch: 32, weightDecay: 1e-4, renormalize: 2 };
+  const a = train(spec, data, o, 7);
+  const b = train(spec, data, o, 7);
+  const c = train(spec, data, o, 8);
+  assert.is(a.hash, b.hash);
+  assert.is.not(a.hash, c.hash);
+  // renormalization holds every filter at the chosen norm
+  for (let k = 0; k < 30; k++) {
+    let s = 0;
+    for (let j = 0; j < 784; j++) s += a.ae.W.data[k * 784 + j] ** 2;
+    assert.ok(Math.abs(Math.sqrt(s) - 2) < 1e-5, `filter ${k} norm ${Math.sqrt(s)}`);
+  }
+});
+
+test("class-parallel training on workers is bit-identical to training in one thread", async () => {
+  const spec: AutoencoderSpec = { D: 784, H: 20, activation: "sigmoid", output: "real" };
+  const jobs: ClassJob[] = [0, 1, 2].map((c) => ({ index: c, label: String(c), data: digits(c, 150), valid: digits(c, 170) }));
+  const o = { ...TRAIN_DEFAULTS, contractive: 0.3, epochs: 3 };
+  const serial = await trainClasses(spec, o, jobs, { seed: 11, workers: 0 });
+  const parallel = await trainClasses(spec, o, jobs, { seed: 11, workers: 2 });
+  for (let i = 0; i < 3; i++) {
+    assert.is(hash(parallel[i].W, parallel[i].bh, parallel[i].br), hash(serial[i].W, serial[i].bh, serial[i].br), `class ${i}`);
+    assert.equal(parallel[i].history, serial[i].history);
+  }
+});
+
+test("validation keeps the best epoch and patience stops early", () => {
+  const data = digits(7, 200);
+  const valid = digits(7, 260);
+  const e = createEngineSync();
+  const r = rng(3);
+  const ae = createAutoencoder(e, { D: 784, H: 20, activation: "sigmoid", output: "real" }, r);
+  // A learning rate this high oscillates, so the validation loss stops improving.
+  const o = { ...TRAIN_DEFAULTS, epochs: 40, lr: 0.5, momentum: 0.9, patience: 2 };
+  const state = trainAutoencoder(ae, data, o, startState(ae, o, r), { valid });
+  assert.ok(state.stopped, "stopped early");
+  assert.ok(state.epoch < 40);
+  assert.is(state.epoch - state.best!.epoch, 2);
+  assert.ok(state.history.every((h) => h.valid! >= state.best!.valid));
+  assert.equal(Array.from(ae.W.data.subarray(0, 5)), Array.from(state.best!.W.subarray(0, 5)));
+});
+
+// The CLI on small files, and SIGKILL in the middle of a checkpointed run.
+const X = digits(2, 300);
+const xPath = join(dir, "x.npy");
+writeArray(xPath, X);
+const ARGS = ["train-ae", "--data", xPath, "--hidden", "40", "--contractive", "0.3", "--epochs", "60", "--seed", "5", "--quiet"];
+
+test("killed with SIGKILL and resumed, a run ends bit-identical to an uninterrupted one", async () => {
+  const straight = join(dir, "straight.safetensors");
+  assert.is(spawnSync(process.execPath, [cli, ...ARGS, "--save", straight]).status, 0);
+  const ck = join(dir, "ck");
+  const resumed = join(dir, "resumed.safetensors");
+  const child = spawn(process.execPath, [cli, ...ARGS, "--save", resumed, "--checkpoint", ck]);
+  const file = join(ck, "class-0.safetensors");
+  // Kill it once a checkpoint from the third epoch on exists.
+  const killedAt = await new Promise<number>((resolve, reject) => {
+    const poll = setInterval(() => {
+      if (!existsSync(file)) return;
+      let epoch = 0;
+      try {
+        epoch = Number(decodeSafetensors(readBytes(file)).metadata.epoch);
+      } catch {
+        return; // never a torn file (atomic rename), but be safe
+      }
+      if (epoch >= 3) {
+        clearInterval(poll);
+        child.kill("SIGKILL");
+        resolve(epoch);
+      }
+    }, 2);
+    child.on("exit", () => {
+      clearInterval(poll);
+      reject(new Error("the run ended before it could be killed"));
+    });
+  });
+  await new Promise((r) => child.on("exit", r));
+  assert.is(child.signalCode, "SIGKILL");
+  assert.ok(killedAt < 60);
+  assert.not.ok(existsSync(resumed));
+  const res = spawnSync(process.execPath, [cli, ...ARGS, "--save", resumed, "--checkpoint", ck, "--resume"]);
+  assert.is(res.status, 0, String(res.stderr));
+  assert.equal(readFileSync(resumed), readFileSync(straight));
+  // Resuming with other options is refused.
+  const other = spawnSync(process.execPath, [cli, ...ARGS.map((a) => (a === "0.3" ? "0.4" : a)), "--save", resumed, "--checkpoint", ck, "--resume"], { encoding: "utf8" });
+  assert.is(other.status, 2);
+  assert.match(other.stderr, /made with other options/);
+});
+
+test("bad input: a clear error before any work starts", () => {
+  const nan = X.data.slice();
+  nan[5 * 784 + 100] = NaN;
+  const nanPath = join(dir, "nan.npy");
+  writeArray(nanPath, { shape: X.shape, data: nan });
+  const labels = join(dir, "labels.npy");
+  writeArray(labels, { shape: [299], data: new Float32Array(299) });
+  const save = join(dir, "never.safetensors");
+  const cases: Array<[string[], RegExp]> = [
+    [["--data", nanPath], /nan\.npy: row 5, column 100 is NaN/],
+    [["--data", xPath, "--labels", labels], /labels\.npy: 299 labels for 300 data rows/],
+    [["--data", xPath, "--hidden", "0"], /hidden size H must be a positive integer, not 0/],
+    [["--data", xPath, "--activation", "gelu"], /unknown activation "gelu"/],
+    [["--data", xPath, "--contractive", "0.1", "--denoising", "0.2"], /the contractive penalty or denoising, not both/],
+    [["--data", xPath, "--lr", "fast"], /--lr must be a number, not "fast"/],
+    [["--data", xPath, "--resume"], /--resume needs --checkpoint/],
+  ];
+  for (const [args, pattern] of cases) {
+    const r = spawnSync(process.execPath, [cli, "train-ae", ...args, "--save", save], { encoding: "utf8" });
+    assert.is(r.status, 2, args.join(" "));
+    assert.match(r.stderr, pattern);
+  }
+  assert.not.ok(existsSync(save));
+  assert.throws(() => train({ D: 784, H: 10, activation: "sigmoid", output: "real" }, { shape: [0, 784], data: new Float32Array(0) }, {}, 1), (e: unknown) => e instanceof InputError && /no training rows/.test((e as Error).message));
+});
+
+test.run();
