@@ -13,6 +13,7 @@ import {
 } from "./autoencoder.js";
 import { TRAIN_DEFAULTS, checkTrainOptions, type EpochReport, type TrainOptions } from "./training.js";
 import { trainClasses, type ClassJob, type Params } from "./parallel.js";
+import { energySurface, SURFACE_DEFAULTS } from "./figures.js";
 import { energy, reconstruct, field, laplacian, hidden } from "./energy.js";
 import { decodeCsae, encodeCsae } from "./csae.js";
 import { decodeFactored, factoredAsCsae } from "./factored.js";
@@ -344,6 +345,31 @@ function initParams(e: Engine, path: string, classes: string[], spec: Autoencode
     return params(m.aes[i]);
   });
 }
+
+commands.figure = {
+  summary: "draw one of the paper's figures: energy-surface (Fig. 2)",
+  usage: "energy-surface --output DIR [--seed N] [--epochs N]",
+  options: {
+    output: { type: "string", help: "DIR  where the PNG files go" },
+    seed: { type: "string", default: String(SURFACE_DEFAULTS.seed), help: "N" },
+    epochs: { type: "string", default: String(SURFACE_DEFAULTS.epochs), help: "N  training epochs" },
+    quiet: { type: "boolean", short: "q", help: "no progress output" },
+  },
+  run(values, positionals) {
+    const v = values as Record<string, string | boolean | undefined>;
+    if (positionals.length !== 1 || positionals[0] !== "energy-surface") {
+      throw new InputError(`figure: name one figure: energy-surface (got ${positionals.join(" ") || "none"})`);
+    }
+    if (typeof v.output !== "string") throw new InputError("figure: --output DIR is required");
+    const show = progressPrinter(v.quiet === true);
+    const { files } = energySurface(v.output, {
+      seed: num(v, "seed", true),
+      epochs: num(v, "epochs", true),
+      onEpoch: (r) => (r.epoch % 500 === 0 || r.epoch === r.epochs ? show.epoch("", r) : undefined),
+    });
+    show.line(`wrote ${files.join(", ")}`);
+  },
+};
 
 /** Adds a command (the modules that implement them register here). */
 export function registerCommand(name: string, c: Command): void {
