@@ -11,6 +11,7 @@ import { hasSimd } from "../src/index.js";
 import { gemmSection } from "./gemm.js";
 import { activationsSection } from "./activations.js";
 import { energySection } from "./energy.js";
+import { trainingSection } from "./training.js";
 import type { Context, Row, Section } from "./harness.js";
 import { loadTfjs } from "./tfjs.js";
 
@@ -18,6 +19,7 @@ const SECTIONS: Record<string, Section> = {
   gemm: gemmSection,
   activations: activationsSection,
   energy: energySection,
+  training: trainingSection,
 };
 
 const USAGE = `usage: npm run bench -- [--json] [--quick] [--only ${Object.keys(SECTIONS).join("|")}]

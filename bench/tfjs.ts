@@ -28,6 +28,10 @@ export interface TfCore {
   mul(a: TfTensor, b: TfTensor | number): TfTensor;
   sum(x: TfTensor, axis?: number): TfTensor;
   tidy<T>(fn: () => T): T;
+  variable(t: TfTensor): TfTensor;
+  scalar(v: number): TfTensor;
+  reshape(x: TfTensor, shape: number[]): TfTensor;
+  train: { momentum(lr: number, momentum: number): { minimize(f: () => TfTensor, returnCost?: boolean): TfTensor | null; dispose(): void } };
   setBackend(name: string): Promise<boolean>;
   getBackend(): string;
   enableProdMode(): void;
@@ -58,7 +62,8 @@ export async function loadTfjs(): Promise<Tfjs | string> {
   let tf: TfCore;
   let wasm: TfWasm;
   try {
-    tf = req("@tensorflow/tfjs-core") as TfCore;
+    // The union package: tfjs-core plus the registered gradients (the training section needs autodiff).
+    tf = req("@tensorflow/tfjs") as TfCore;
     wasm = req("@tensorflow/tfjs-backend-wasm") as TfWasm;
   } catch {
     return `tfjs-wasm peers not installed (run \`${installHint}\`): benchmarking aescore and naive only`;

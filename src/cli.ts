@@ -287,11 +287,14 @@ commands["train-ae"] = {
     }
     const e = createEngineSync();
     const init = v.init ? initParams(e, v.init as string, classes, spec) : undefined;
-    const jobs: ClassJob[] = classes.map((label, index) => {
+    // A class's generator is seeded by its position among all the classes, so training one class
+    // alone gives the same autoencoder as training it with the others.
+    const all = labels ? classesOf(labels) : classes;
+    const jobs: ClassJob[] = classes.map((label, i) => {
       const rows = labels ? rowsWithLabel(X, labels, label) : X;
       const { train, valid } = splitValid(rows, validFraction);
       if (train.shape[0] === 0) throw new InputError(`train-ae: class ${label} has no training rows`);
-      return { index, label, data: train, valid, init: init?.[index] };
+      return { index: all.indexOf(label), label, data: train, valid, init: init?.[i] };
     });
     if (v.checkpoint) mkdirSync(v.checkpoint as string, { recursive: true });
 

@@ -151,6 +151,40 @@ test("killed with SIGKILL and resumed, a run ends bit-identical to an uninterrup
   assert.match(other.stderr, /made with other options/);
 });
 
+test("train-ae: --init starts from given weights; --labels trains a csae, --class one autoencoder", () => {
+  const m0 = join(dir, "m0.safetensors");
+  assert.is(spawnSync(process.execPath, [cli, "train-ae", "--data", xPath, "--hidden", "8", "--epochs", "1", "--quiet", "--save", m0]).status, 0);
+  const same = join(dir, "same.safetensors");
+  assert.is(spawnSync(process.execPath, [cli, "train-ae", "--data", xPath, "--hidden", "8", "--epochs", "0", "--seed", "99", "--init", m0, "--quiet", "--save", same]).status, 0);
+  assert.equal(readFileSync(same), readFileSync(m0));
+
+  const n = 240;
+  const rows = new Float32Array(n * 784);
+  const labels = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    labels[i] = i % 3;
+    rows.set(digits(i % 3, 80).data.subarray(Math.floor(i / 3) * 784, Math.floor(i / 3 + 1) * 784), i * 784);
+  }
+  writeArray(join(dir, "xl.npy"), { shape: [n, 784], data: rows });
+  writeArray(join(dir, "l.npy"), { shape: [n], data: labels });
+  const base = [cli, "train-ae", "--data", join(dir, "xl.npy"), "--labels", join(dir, "l.npy"), "--hidden", "10", "--epochs", "2", "--quiet"];
+  const csae = join(dir, "csae.safetensors");
+  assert.is(spawnSync(process.execPath, [...base, "--save", csae]).status, 0);
+  const { tensors, metadata } = decodeSafetensors(readBytes(csae));
+  assert.is(metadata.kind, "csae");
+  assert.is(metadata.classes, '["0","1","2"]');
+  assert.equal(tensors.W.shape, [3, 10, 784]);
+  assert.ok(tensors.C.data.every((c) => Number.isFinite(c) && c !== 0));
+  const one = join(dir, "one.safetensors");
+  assert.is(spawnSync(process.execPath, [...base, "--class", "1", "--save", one]).status, 0);
+  const single = decodeSafetensors(readBytes(one));
+  assert.is(single.metadata.kind, "autoencoder");
+  // the same class, the same seed: the same autoencoder as inside the csae
+  assert.equal(Array.from(single.tensors.W.data), Array.from(tensors.W.data.subarray(10 * 784, 20 * 784)));
+  const missing = spawnSync(process.execPath, [...base, "--class", "7", "--save", one], { encoding: "utf8" });
+  assert.match(missing.stderr, /class "7" does not occur in .*l\.npy \(classes: 0, 1, 2\)/);
+});
+
 test("bad input: a clear error before any work starts", () => {
   const nan = X.data.slice();
   nan[5 * 784 + 100] = NaN;
