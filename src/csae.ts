@@ -5,7 +5,7 @@
 
 import { fromArray, type Engine } from "./engine.js";
 import { checkSpecOf, modelMetadata, tensorOf, type Autoencoder, type AeActivation, type Output } from "./autoencoder.js";
-import { energy } from "./energy.js";
+import { energy, reconstruct } from "./energy.js";
 import { decodeSafetensors, encodeSafetensors, type Tensor } from "./safetensors.js";
 import { FormatError } from "./errors.js";
 
@@ -13,8 +13,12 @@ export interface Csae {
   /** Class labels, in the order of the autoencoders. */
   readonly classes: string[];
   readonly aes: Autoencoder[];
-  /** C (K): the learned normalizing constants. */
+  /** C (K): the learned normalizing constants (the bias, for the energies-lr rule). */
   readonly C: Float32Array;
+  /** How scores are formed (default "energy": z = E + C). */
+  readonly rule?: Rule;
+  /** (K, K) weights of the logistic regression on the energies (rule "energies-lr"). */
+  readonly V?: Float32Array;
 }
 
 /** E_i(x) for every row and class: (N, K), row-major. */
@@ -53,15 +57,17 @@ export function encodeCsae(m: Csae): Uint8Array {
     m.aes.forEach((ae, i) => out.set(pick(ae), i * size));
     return out;
   };
-  return encodeSafetensors(
-    {
-      W: { shape: [K, H, D], data: cat((ae) => ae.W.data, H * D) },
-      bh: { shape: [K, H], data: cat((ae) => ae.bh.data, H) },
-      br: { shape: [K, D], data: cat((ae) => ae.br.data, D) },
-      C: { shape: [K], data: m.C },
-    },
-    { format: "aescore", kind: "csae", classes: JSON.stringify(m.classes), activation: first.activation, output: first.output },
-  );
+  const tensors: Record<string, Tensor> = {
+    W: { shape: [K, H, D], data: cat((ae) => ae.W.data, H * D) },
+    bh: { shape: [K, H], data: cat((ae) => ae.bh.data, H) },
+    br: { shape: [K, D], data: cat((ae) => ae.br.data, D) },
+    C: { shape: [K], data: m.C },
+  };
+  if (m.V) tensors.V = { shape: [K, K], data: m.V };
+  return encodeSafetensors(tensors, {
+    format: "aescore", kind: "csae", classes: JSON.stringify(m.classes), activation: first.activation, output: first.output,
+    rule: m.rule ?? "energy",
+  });
 }
 
 /** Loads a K-class model file into engine e, validating everything. */
@@ -78,11 +84,93 @@ export function decodeCsae(e: Engine, bytes: Uint8Array, source = "model"): Csae
   const br = tensorOf(tensors, "br", [K, D], source);
   const C = tensorOf(tensors, "C", [K], source);
   const classes = parseClasses(metadata.classes, K, source);
+  const rule = (metadata.rule ?? "energy") as Rule;
+  if (!RULES.includes(rule)) throw new FormatError(`${source}: metadata rule ${JSON.stringify(rule)} is not one of ${RULES.join(", ")}`);
+  const V = rule === "energies-lr" ? tensorOf(tensors, "V", [K, K], source).slice() : undefined;
   const aes = classes.map((_, i) => ({
     ...spec,
     W: fromArray(e, `W${i}`, H, D, w.subarray(i * H * D, (i + 1) * H * D)),
     bh: fromArray(e, `bh${i}`, 1, H, bh.subarray(i * H, (i + 1) * H)),
     br: fromArray(e, `br${i}`, 1, D, br.subarray(i * D, (i + 1) * D)),
   }));
-  return { classes, aes, C: C.slice() };
+  return { classes, aes, C: C.slice(), rule, V };
+}
+
+// ---- prediction ---------------------------------------------------------------------------------
+
+/** How a model turns energies into scores (metadata `rule`). */
+export type Rule = "energy" | "energies-lr" | "reconstruction";
+export const RULES: readonly Rule[] = ["energy", "energies-lr", "reconstruction"];
+
+/** softmax of z (n rows of K) in float64, per row, in place into p. */
+export function softmaxRows(z: ArrayLike<number>, K: number, p: Float64Array): void {
+  for (let r = 0; r < z.length / K; r++) {
+    let m = -Infinity;
+    for (let i = 0; i < K; i++) m = Math.max(m, z[r * K + i]);
+    let s = 0;
+    for (let i = 0; i < K; i++) s += p[r * K + i] = Math.exp(z[r * K + i] - m);
+    for (let i = 0; i < K; i++) p[r * K + i] /= s;
+  }
+}
+
+/** Scores z (N, K) from class energies E (N, K): E + C, or the logistic regression V E + C. */
+export function scoresFrom(E: Float32Array, K: number, C: Float32Array, V?: Float32Array): Float64Array {
+  const z = new Float64Array(E.length);
+  for (let r = 0; r < E.length / K; r++) {
+    for (let i = 0; i < K; i++) {
+      let s = C[i];
+      if (V) for (let j = 0; j < K; j++) s += V[i * K + j] * E[r * K + j];
+      else s += E[r * K + i];
+      z[r * K + i] = s;
+    }
+  }
+  return z;
+}
+
+/** Index of the largest score of each row. */
+export function argmaxRows(z: ArrayLike<number>, K: number): Int32Array {
+  const out = new Int32Array(z.length / K);
+  for (let r = 0; r < out.length; r++) {
+    let best = 0;
+    for (let i = 1; i < K; i++) if (z[r * K + i] > z[r * K + best]) best = i;
+    out[r] = best;
+  }
+  return out;
+}
+
+/** ‖r_i(x) − x‖² for every row and class (N, K): the reconstruction-error baseline. */
+export function reconstructionErrors(m: Pick<Csae, "aes">, X: Tensor): Float32Array {
+  const K = m.aes.length;
+  const D = X.shape[1];
+  const N = X.data.length / D;
+  const out = new Float32Array(N * K);
+  m.aes.forEach((ae, i) => {
+    const R = reconstruct(ae, X).data;
+    for (let n = 0; n < N; n++) {
+      let s = 0;
+      for (let j = 0; j < D; j++) s += (R[n * D + j] - X.data[n * D + j]) ** 2;
+      out[n * K + i] = s;
+    }
+  });
+  return out;
+}
+
+/** Scores z (N, K) of the rows of X under the model's rule. */
+export function scores(m: Csae, X: Tensor): Float64Array {
+  const K = m.aes.length;
+  if (m.rule === "reconstruction") return Float64Array.from(reconstructionErrors(m, X), (v) => -v);
+  return scoresFrom(classEnergies(m, X).data, K, m.C, m.rule === "energies-lr" ? m.V : undefined);
+}
+
+/** The predicted class label of every row of X. */
+export function predict(m: Csae, X: Tensor): string[] {
+  return Array.from(argmaxRows(scores(m, X), m.aes.length), (i) => m.classes[i]);
+}
+
+/** P(y = i | x) for every row and class (N, K), row-major: softmax of the scores. */
+export function predictProba(m: Csae, X: Tensor): Float64Array {
+  const z = scores(m, X);
+  const p = new Float64Array(z.length);
+  softmaxRows(z, m.aes.length, p);
+  return p;
 }

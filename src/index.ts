@@ -11,3 +11,4 @@ export * from "./autoencoder.js";
 export * from "./energy.js";
 export * from "./csae.js";
 export * from "./factored.js";
+export * from "./training.js";

@@ -17,13 +17,9 @@ import { rng, type Rng } from "./random.js";
 import { readBytes, writeAtomic } from "./node.js";
 import { AescoreError, FormatError, InputError, ShapeError } from "./errors.js";
 import type { Tensor } from "./safetensors.js";
+import type { Params } from "./finetune.js";
 
-/** Parameters of one trained autoencoder, as plain arrays (they cross threads). */
-export interface Params {
-  W: Float32Array; // (H, D)
-  bh: Float32Array; // (H)
-  br: Float32Array; // (D)
-}
+export type { Params };
 
 export interface ClassJob {
   index: number;

@@ -1,0 +1,335 @@
+// Discriminative finetuning of a CSAE (SPEC.md §5): minimize −log softmax(E(x) + C)_y (or the
+// multiclass hinge loss) over all autoencoders and C. The gradient reaches autoencoder i only through
+// E_i, as g_i = dL/dE_i:
+//
+//   dW_i = (g_i ⊙ Hd_i)ᵀ X,  dbh_i = Σ_b g_ib Hd_ib,  dbr_i = Σ_b g_ib (X_b − br_i) [real] or Σ_b g_ib X_b [binary],
+//   dC_i = Σ_b g_ib.
+//
+// The classes' autoencoders live in "slots" (one engine: this thread or a worker); the driver in the
+// main thread forms the softmax from their energies and sends back g, so only B x K numbers cross
+// threads per step, and the arithmetic is the same wherever a class lives: bit-identical results.
+//
+// K = classes, B = minibatch rows, D = visible, H = hidden.
+
+import { alloc, fromArray, rowsOf, view, type Engine, type Mat } from "./engine.js";
+import { gemm, axpy, colSums, rowSums, rowSumsq, mulRows, addRowBias, rowBinaryEntropy, sgdMomentum } from "./kernels.js";
+import { activation } from "./activations.js";
+import { encode, type Autoencoder, type AutoencoderSpec } from "./autoencoder.js";
+import { energy } from "./energy.js";
+import { softmaxRows, argmaxRows, scoresFrom } from "./csae.js";
+import { permutation } from "./training.js";
+import { rng } from "./random.js";
+import { InputError } from "./errors.js";
+import type { Tensor } from "./safetensors.js";
+
+export interface FinetuneOptions {
+  epochs: number;
+  batch: number;
+  lr: number;
+  momentum: number;
+  /** L2 weight decay on every W_i. */
+  weightDecay: number;
+  loss: "log" | "hinge";
+  /** "all": every parameter and C; "C": the autoencoders frozen, only C (learn normalization). */
+  learn: "all" | "C";
+  /** Stop after this many epochs without a lower validation error (0: never). */
+  patience: number;
+}
+
+export const FINETUNE_DEFAULTS: FinetuneOptions = {
+  epochs: 10, batch: 100, lr: 0.003, momentum: 0.9, weightDecay: 0, loss: "log", learn: "all", patience: 0,
+};
+
+export function checkFinetuneOptions(o: FinetuneOptions): void {
+  const need = (ok: boolean, what: string) => {
+    if (!ok) throw new InputError(`finetune: ${what}`);
+  };
+  need(Number.isInteger(o.epochs) && o.epochs >= 0, `epochs must be a non-negative integer, not ${o.epochs}`);
+  need(Number.isInteger(o.batch) && o.batch >= 1, `batch must be a positive integer, not ${o.batch}`);
+  need(o.lr > 0 && Number.isFinite(o.lr), `lr must be positive, not ${o.lr}`);
+  need(o.momentum >= 0 && o.momentum < 1, `momentum must be in [0, 1), not ${o.momentum}`);
+  need(o.weightDecay >= 0, `weight decay must be >= 0, not ${o.weightDecay}`);
+  need(o.loss === "log" || o.loss === "hinge", `loss must be log or hinge, not ${JSON.stringify(o.loss)}`);
+  need(o.learn === "all" || o.learn === "C", `learn must be all or C, not ${JSON.stringify(o.learn)}`);
+  need(Number.isInteger(o.patience) && o.patience >= 0, `patience must be a non-negative integer, not ${o.patience}`);
+}
+
+/** Parameters of one autoencoder as plain arrays (they cross threads). */
+export interface Params {
+  W: Float32Array; // (H, D)
+  bh: Float32Array; // (H)
+  br: Float32Array; // (D)
+}
+
+// ---- slots: some classes' autoencoders in one engine ---------------------------------------------
+
+interface Slot {
+  ae: Autoencoder;
+  Hd: Mat; // (B, H) h(U) of the last minibatch, for the gradient
+  dW: Mat; // (H, D)
+  dbh: Mat; // (1, H)
+  dbr: Mat; // (1, D)
+  VW: Mat;
+  Vbh: Mat;
+  Vbr: Mat;
+  best?: Params;
+}
+
+export interface Slots {
+  slots: Slot[];
+  data: Tensor; // the training rows (N, D)
+  X: Mat; // (B, D) the minibatch
+  Xc: Mat; // (B, D) X − br
+  T: Mat; // (B, H) H(U)
+  e1: Mat; // (B, 1)
+  e2: Mat; // (B, 1)
+  ent: Mat; // (B, 1) the binary-output entropy term, shared by the classes
+  g: Mat; // (B, 1) one class's column of g
+  b: number; // rows of the last minibatch
+}
+
+/** Puts the given classes' autoencoders into engine e, with finetuning scratch for minibatches of B rows. */
+export function makeSlots(e: Engine, spec: AutoencoderSpec, params: Params[], data: Tensor, B: number): Slots {
+  const { D, H } = spec;
+  const zeros = (name: string, r: number, c: number) => {
+    const m = alloc(e, name, r, c);
+    m.data.fill(0);
+    return m;
+  };
+  const slots = params.map((p, i): Slot => ({
+    ae: { ...spec, W: fromArray(e, `W${i}`, H, D, p.W), bh: fromArray(e, `bh${i}`, 1, H, p.bh), br: fromArray(e, `br${i}`, 1, D, p.br) },
+    Hd: alloc(e, `Hd${i}`, B, H),
+    dW: alloc(e, `dW${i}`, H, D),
+    dbh: alloc(e, `dbh${i}`, 1, H),
+    dbr: alloc(e, `dbr${i}`, 1, D),
+    VW: zeros(`VW${i}`, H, D),
+    Vbh: zeros(`Vbh${i}`, 1, H),
+    Vbr: zeros(`Vbr${i}`, 1, D),
+  }));
+  return {
+    slots, data, b: 0,
+    X: alloc(e, "X", B, D), Xc: alloc(e, "Xc", B, D), T: alloc(e, "T", B, H),
+    e1: alloc(e, "e1", B, 1), e2: alloc(e, "e2", B, 1), ent: alloc(e, "ent", B, 1), g: alloc(e, "g", B, 1),
+  };
+}
+
+const top = (m: Mat, b: number): Mat => (b === m.rows ? m : rowsOf(m, 0, b));
+
+/** E_i of the training rows `rows` for the slots' classes: (b, k) row-major; keeps h(U) for slotStep. */
+export function slotEnergies(s: Slots, rows: Int32Array): Float32Array {
+  const b = rows.length;
+  const k = s.slots.length;
+  const D = s.X.cols;
+  s.b = b;
+  const X = top(s.X, b), Xc = top(s.Xc, b), T = top(s.T, b), e1 = top(s.e1, b), e2 = top(s.e2, b), ent = top(s.ent, b);
+  for (let i = 0; i < b; i++) X.data.set(s.data.data.subarray(rows[i] * D, (rows[i] + 1) * D), i * D);
+  const out = new Float32Array(b * k);
+  const binary = s.slots[0]?.ae.output === "binary";
+  if (binary) rowBinaryEntropy(ent, X);
+  s.slots.forEach((slot, c) => {
+    const { ae } = slot;
+    const Hd = top(slot.Hd, b);
+    encode(ae, X, T);
+    activation(ae.activation as Exclude<typeof ae.activation, "kmeans">, T, { h: Hd, H: T });
+    rowSums(e1, T); // Σ_k H(u_k)
+    if (binary) {
+      gemm(e2, X, ae.br, { transB: true }); // brᵀx
+      axpy(e1, 1, e2);
+      axpy(e1, 1, ent);
+    } else {
+      Xc.data.set(X.data);
+      addRowBias(Xc, ae.br, -1);
+      rowSumsq(e2, Xc); // ‖x − br‖²
+      axpy(e1, -0.5, e2);
+    }
+    for (let i = 0; i < b; i++) out[i * k + c] = e1.data[i];
+  });
+  return out;
+}
+
+/** One SGD-with-momentum step of the slots' autoencoders from g = dL/dE (b, k) of the last slotEnergies. */
+export function slotStep(s: Slots, g: Float32Array, o: Pick<FinetuneOptions, "lr" | "momentum" | "weightDecay">): void {
+  const b = s.b;
+  const k = s.slots.length;
+  const X = top(s.X, b);
+  const gc = top(s.g, b);
+  s.slots.forEach((slot, c) => {
+    const { ae } = slot;
+    const Hd = top(slot.Hd, b);
+    let sum = 0;
+    for (let i = 0; i < b; i++) sum += gc.data[i] = g[i * k + c];
+    mulRows(Hd, gc); // g ⊙ Hd
+    gemm(slot.dW, Hd, X, { transA: true });
+    colSums(slot.dbh, Hd);
+    gemm(slot.dbr, view(gc.engine, "gᵀ", gc.ptr, 1, b), X); // Σ_b g_b x_b
+    if (ae.output === "real") axpy(slot.dbr, -Math.fround(sum), ae.br); // − (Σ_b g_b) br
+    sgdMomentum(ae.W, slot.VW, slot.dW, { lr: o.lr, momentum: o.momentum, decay: o.weightDecay });
+    sgdMomentum(ae.bh, slot.Vbh, slot.dbh, { lr: o.lr, momentum: o.momentum, decay: 0 });
+    sgdMomentum(ae.br, slot.Vbr, slot.dbr, { lr: o.lr, momentum: o.momentum, decay: 0 });
+  });
+}
+
+/** E_i of other rows (validation, test) for the slots' classes: (N, k). */
+export function slotClassify(s: Slots, X: Tensor): Float32Array {
+  const k = s.slots.length;
+  const N = X.data.length / X.shape[1];
+  const out = new Float32Array(N * k);
+  s.slots.forEach((slot, c) => {
+    const E = energy(slot.ae, X);
+    for (let n = 0; n < N; n++) out[n * k + c] = E[n];
+  });
+  return out;
+}
+
+export function slotKeep(s: Slots): void {
+  for (const slot of s.slots) slot.best = slotParams(slot.ae);
+}
+
+export function slotRestore(s: Slots): void {
+  for (const slot of s.slots) {
+    if (!slot.best) continue;
+    slot.ae.W.data.set(slot.best.W);
+    slot.ae.bh.data.set(slot.best.bh);
+    slot.ae.br.data.set(slot.best.br);
+  }
+}
+
+export function slotParams(ae: Autoencoder): Params {
+  return { W: ae.W.data.slice(), bh: ae.bh.data.slice(), br: ae.br.data.slice() };
+}
+
+// ---- the driver ---------------------------------------------------------------------------------
+
+/** The classes' autoencoders, wherever they live (this thread, or workers): energies in class order. */
+export interface ClassGroups {
+  energies(rows: Int32Array): Promise<Float32Array>; // (b, K)
+  step(g: Float32Array, o: FinetuneOptions): Promise<void>; // g (b, K)
+  classify(X: Tensor): Promise<Float32Array>; // (N, K)
+  keep(): Promise<void>;
+  restore(): Promise<void>;
+  params(): Promise<Params[]>;
+  close(): Promise<void>;
+}
+
+/** All classes in one engine of this thread. */
+export function localGroups(e: Engine, spec: AutoencoderSpec, params: Params[], data: Tensor, B: number): ClassGroups {
+  const s = makeSlots(e, spec, params, data, B);
+  return {
+    energies: async (rows) => slotEnergies(s, rows),
+    step: async (g, o) => slotStep(s, g, o),
+    classify: async (X) => slotClassify(s, X),
+    keep: async () => slotKeep(s),
+    restore: async () => slotRestore(s),
+    params: async () => s.slots.map((slot) => slotParams(slot.ae)),
+    close: async () => {},
+  };
+}
+
+export interface FinetuneReport {
+  epoch: number;
+  epochs: number;
+  loss: number;
+  /** Validation error rate, when validation data is given. */
+  validError?: number;
+  examplesPerSec: number;
+  etaMs: number;
+}
+
+/**
+ * dL/dz for one row (written into g, K values, already divided by b) and the row's loss: the log-loss
+ * p − t, or for the hinge loss max(0, 1 + max_{j≠y} z_j − z_y) the pair −1 at y, +1 at the argmax.
+ */
+function lossGradient(z: Float64Array, p: Float64Array, r: number, K: number, y: number, loss: "log" | "hinge", b: number, g: Float32Array): number {
+  const o = r * K;
+  if (loss === "log") {
+    for (let i = 0; i < K; i++) g[o + i] = (p[o + i] - (i === y ? 1 : 0)) / b;
+    return -Math.log(Math.max(p[o + y], 1e-300));
+  }
+  let j = -1;
+  for (let i = 0; i < K; i++) if (i !== y && (j < 0 || z[o + i] > z[o + j])) j = i;
+  for (let i = 0; i < K; i++) g[o + i] = 0;
+  const margin = j < 0 ? 0 : 1 + z[o + j] - z[o + y];
+  if (margin > 0) {
+    g[o + y] = -1 / b;
+    g[o + j] = 1 / b;
+  }
+  return Math.max(0, margin);
+}
+
+/** Error rate of scores z (N, K) against class indices y. */
+export function errorRate(z: ArrayLike<number>, K: number, y: Int32Array): number {
+  const pred = argmaxRows(z, K);
+  let wrong = 0;
+  for (let i = 0; i < y.length; i++) if (pred[i] !== y[i]) wrong++;
+  return wrong / y.length;
+}
+
+/**
+ * Finetunes the classes in `groups` and C (updated in place) on the training rows with class indices
+ * y, shuffled by a generator seeded with `seed`. With validation data, the epoch with the lowest
+ * validation error is kept.
+ */
+export async function finetune(
+  groups: ClassGroups, K: number, y: Int32Array, C: Float32Array, o: FinetuneOptions,
+  run: { seed: number; valid?: { X: Tensor; y: Int32Array }; onEpoch?: (r: FinetuneReport) => void; trainX?: Tensor },
+): Promise<{ history: Array<{ epoch: number; loss: number; validError?: number }>; bestEpoch?: number }> {
+  checkFinetuneOptions(o);
+  const N = y.length;
+  const r = rng(run.seed);
+  const VC = new Float64Array(K);
+  const history: Array<{ epoch: number; loss: number; validError?: number }> = [];
+  let best: { epoch: number; error: number; C: Float32Array } | undefined;
+  let stale = 0;
+  // With the autoencoders frozen, their energies never change: compute them once.
+  const frozen = o.learn === "C" ? await groups.classify(run.trainX!) : undefined;
+  const started = performance.now();
+  for (let epoch = 0; epoch < o.epochs; epoch++) {
+    const order = permutation(N, r);
+    let total = 0;
+    for (let start = 0; start < N; start += o.batch) {
+      const rows = order.subarray(start, Math.min(N, start + o.batch));
+      const b = rows.length;
+      let E: Float32Array;
+      if (frozen) {
+        E = new Float32Array(b * K);
+        for (let i = 0; i < b; i++) E.set(frozen.subarray(rows[i] * K, (rows[i] + 1) * K), i * K);
+      } else {
+        E = await groups.energies(rows);
+      }
+      const z = scoresFrom(E, K, C);
+      const p = new Float64Array(b * K);
+      softmaxRows(z, K, p);
+      const g = new Float32Array(b * K);
+      for (let i = 0; i < b; i++) total += lossGradient(z, p, i, K, y[rows[i]], o.loss, b, g);
+      if (!frozen) await groups.step(g, o);
+      for (let c = 0; c < K; c++) {
+        let dC = 0;
+        for (let i = 0; i < b; i++) dC += g[i * K + c];
+        VC[c] = o.momentum * VC[c] - o.lr * dC;
+        C[c] += VC[c];
+      }
+    }
+    const loss = total / N;
+    if (!Number.isFinite(loss)) throw new InputError(`finetune: the loss became ${loss} in epoch ${epoch + 1}: lower the learning rate (now ${o.lr})`);
+    let validError: number | undefined;
+    if (run.valid) {
+      validError = errorRate(scoresFrom(await groups.classify(run.valid.X), K, C), K, run.valid.y);
+      if (!best || validError < best.error) {
+        best = { epoch: epoch + 1, error: validError, C: C.slice() };
+        await groups.keep();
+        stale = 0;
+      } else {
+        stale++;
+      }
+    }
+    history.push(validError === undefined ? { epoch: epoch + 1, loss } : { epoch: epoch + 1, loss, validError });
+    const elapsed = performance.now() - started;
+    run.onEpoch?.({ epoch: epoch + 1, epochs: o.epochs, loss, validError, examplesPerSec: ((epoch + 1) * N) / (elapsed / 1000), etaMs: (elapsed / (epoch + 1)) * (o.epochs - epoch - 1) });
+    if (o.patience > 0 && stale >= o.patience) break;
+  }
+  if (best) {
+    C.set(best.C);
+    await groups.restore();
+  }
+  return { history, bestEpoch: best?.epoch };
+}

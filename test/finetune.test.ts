@@ -1,0 +1,78 @@
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { createEngineSync, mark, release } from "../src/engine.js";
+import type { Output } from "../src/autoencoder.js";
+import type { Activation } from "../src/activations.js";
+import { makeSlots, slotEnergies, slotStep, type Params } from "../src/finetune.js";
+import { reference } from "./reference.js";
+import { energyRef, numericGradient, type AeRef } from "./ref/autoencoder.js";
+import { rng } from "./util.js";
+
+const e = createEngineSync();
+const [K, D, H, B] = [3, 5, 4, 4];
+
+// The finetuning loss in float64: mean over rows of −log softmax(E(x) + C)_y, parameters flattened as
+// [W_0, bh_0, br_0, W_1, ..., C].
+function lossRef(act: Activation, output: Output, p: Float64Array, X: Float64Array, y: number[]): number {
+  const size = H * D + H + D;
+  const C = p.subarray(K * size);
+  let total = 0;
+  for (let r = 0; r < y.length; r++) {
+    const x = X.subarray(r * D, (r + 1) * D);
+    const z = Array.from({ length: K }, (_, i) => {
+      const q = p.subarray(i * size, (i + 1) * size);
+      const m: AeRef = {
+        D, H, output, W: q.subarray(0, H * D), bh: q.subarray(H * D, H * D + H), br: q.subarray(H * D + H),
+        act: { h: (u) => reference(act, u).h, H: (u) => reference(act, u).H, d1: (u) => reference(act, u).d1 },
+      };
+      return energyRef(m, x) + C[i];
+    });
+    const mx = Math.max(...z);
+    const lse = mx + Math.log(z.reduce((s, v) => s + Math.exp(v - mx), 0));
+    total += lse - z[y[r]];
+  }
+  return total / y.length;
+}
+
+for (const [act, output] of [["sigmoid", "real"], ["sigmoid", "binary"], ["tanh", "real"], ["softplus", "binary"], ["relu", "real"], ["linear", "real"]] as Array<[Activation, Output]>) {
+  test(`finetuning gradient by finite differences: ${act}/${output}`, () => {
+    const top = mark(e);
+    const r = rng(7);
+    const params: Params[] = Array.from({ length: K }, () => ({
+      W: Float32Array.from({ length: H * D }, () => r.uniform() - 0.5),
+      bh: Float32Array.from({ length: H }, () => r.uniform() - 0.5),
+      br: Float32Array.from({ length: D }, () => r.uniform() - 0.5),
+    }));
+    const C = Float32Array.from({ length: K }, () => r.uniform() - 0.5);
+    const X = Float32Array.from({ length: B * D }, () => (output === "binary" ? 0.05 + 0.9 * r.uniform() : 2 * r.uniform() - 1));
+    const y = [0, 2, 1, 2];
+    const p = Float64Array.from([...params.flatMap((q) => [...q.W, ...q.bh, ...q.br]), ...C]);
+    const fd = numericGradient((q) => lossRef(act, output, q, Float64Array.from(X), y), p, 1e-6);
+
+    const s = makeSlots(e, { D, H, activation: act, output }, params, { shape: [B, D], data: X }, B);
+    const E = slotEnergies(s, Int32Array.from([0, 1, 2, 3]));
+    // g = (softmax(E + C) − t)/B
+    const g = new Float32Array(B * K);
+    const dC = new Float64Array(K);
+    for (let b = 0; b < B; b++) {
+      const z = Array.from({ length: K }, (_, i) => E[b * K + i] + C[i]);
+      const m = Math.max(...z);
+      const ex = z.map((v) => Math.exp(v - m));
+      const sum = ex.reduce((a, v) => a + v, 0);
+      for (let i = 0; i < K; i++) {
+        g[b * K + i] = (ex[i] / sum - (i === y[b] ? 1 : 0)) / B;
+        dC[i] += g[b * K + i];
+      }
+    }
+    slotStep(s, g, { lr: 1e-9, momentum: 0, weightDecay: 0 });
+    const got = [...s.slots.flatMap((sl) => [...sl.dW.data, ...sl.dbh.data, ...sl.dbr.data]), ...dC];
+    const size = H * D + H + D;
+    for (let i = 0; i < got.length; i++) {
+      const where = i >= K * size ? `dC[${i - K * size}]` : `class ${Math.floor(i / size)} param ${i % size}`;
+      assert.ok(Math.abs(got[i] - fd[i]) <= 1e-5 + 1e-3 * Math.abs(fd[i]), `${act}/${output} ${where}: ${got[i]} vs finite differences ${fd[i]}`);
+    }
+    release(e, top);
+  });
+}
+
+test.run();
