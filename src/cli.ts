@@ -14,6 +14,7 @@ import {
 import { TRAIN_DEFAULTS, checkTrainOptions, type EpochReport, type TrainOptions } from "./training.js";
 import { trainClasses, type ClassJob, type Params } from "./parallel.js";
 import { energySurface, SURFACE_DEFAULTS } from "./figures.js";
+import { classesOf, rowsWithLabel } from "./fit.js";
 import { energy, reconstruct, field, laplacian, hidden } from "./energy.js";
 import { decodeCsae, encodeCsae } from "./csae.js";
 import { decodeFactored, factoredAsCsae } from "./factored.js";
@@ -157,21 +158,6 @@ export function readLabels(path: string, N: number): string[] {
   const t = readArray(path);
   if (t.data.length !== N) throw new InputError(`${path}: ${t.data.length} labels for ${N} data rows`);
   return Array.from(t.data, (v) => String(v));
-}
-
-/** Sorted distinct labels (numerically when they are numbers). */
-export function classesOf(labels: string[]): string[] {
-  const set = [...new Set(labels)];
-  return set.every((l) => l !== "" && Number.isFinite(Number(l))) ? set.sort((a, b) => Number(a) - Number(b)) : set.sort();
-}
-
-/** Rows of X whose label is `label`. */
-export function rowsWithLabel(X: Tensor, labels: string[], label: string): Tensor {
-  const D = X.shape[1];
-  const idx = labels.flatMap((l, i) => (l === label ? [i] : []));
-  const data = new Float32Array(idx.length * D);
-  idx.forEach((r, i) => data.set(X.data.subarray(r * D, (r + 1) * D), i * D));
-  return { shape: [idx.length, D], data };
 }
 
 /** Splits off the last ⌊f·N⌋ rows as validation data. */

@@ -17,7 +17,7 @@ import { rng, type Rng } from "./random.js";
 import { readBytes, writeAtomic } from "./node.js";
 import { AescoreError, FormatError, InputError, ShapeError } from "./errors.js";
 import type { Tensor } from "./safetensors.js";
-import type { Params } from "./finetune.js";
+import type { Params, ClassGroups, FinetuneOptions } from "./finetune.js";
 
 export type { Params };
 
@@ -165,4 +165,87 @@ export async function trainClasses(spec: AutoencoderSpec, o: TrainOptions, jobs:
     }
   });
   return results;
+}
+
+// ---- finetuning on workers -------------------------------------------------------------------------
+
+/** The messages a finetuning worker answers, in order; "step", "keep" and "restore" send no answer. */
+type SlotMessage =
+  | { type: "slots"; spec: AutoencoderSpec; params: Params[]; data: Tensor; B: number }
+  | { type: "energies"; rows: Int32Array }
+  | { type: "step"; g: Float32Array; o: FinetuneOptions }
+  | { type: "classify"; X: Tensor }
+  | { type: "keep" | "restore" | "params" | "exit" };
+
+/**
+ * The classes split over `workers` threads in contiguous blocks, each block's autoencoders in its
+ * worker's engine. The training rows are shared (one SharedArrayBuffer, no copies); per step only the
+ * minibatch's row indices go out and B x K energies and B x K gradients cross.
+ */
+export async function workerGroups(spec: AutoencoderSpec, params: Params[], data: Tensor, B: number, workers: number): Promise<ClassGroups> {
+  const K = params.length;
+  const n = Math.max(1, Math.min(workers, K));
+  const shared = new Float32Array(new SharedArrayBuffer(data.data.byteLength));
+  shared.set(data.data);
+  const blocks = Array.from({ length: n }, (_, w) => [Math.floor((w * K) / n), Math.floor(((w + 1) * K) / n)] as const);
+  const url = new URL("./worker.js", import.meta.url);
+  const pool = blocks.map(() => new Worker(url));
+  const pending: Array<Array<{ resolve: (v: any) => void; reject: (e: Error) => void }>> = pool.map(() => []);
+  let failure: Error | undefined;
+  pool.forEach((w, i) => {
+    w.on("message", (m) => {
+      const p = pending[i].shift();
+      if (m.type === "error") {
+        const E = ERRORS[m.name];
+        failure = E ? new E(m.message) : new Error(m.stack ?? m.message);
+        p?.reject(failure);
+      } else {
+        p?.resolve(m.value);
+      }
+    });
+    w.on("error", (err) => {
+      failure = err;
+      pending[i].splice(0).forEach((p) => p.reject(err));
+    });
+  });
+  const send = (i: number, m: SlotMessage) => {
+    if (failure) throw failure;
+    pool[i].postMessage(m);
+  };
+  const ask = <T>(i: number, m: SlotMessage): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      if (failure) return reject(failure);
+      pending[i].push({ resolve, reject });
+      pool[i].postMessage(m);
+    });
+  // Interleave the workers' (b, k_w) blocks into (b, K) in class order.
+  const gather = (parts: Float32Array[], rows: number): Float32Array => {
+    const out = new Float32Array(rows * K);
+    parts.forEach((part, w) => {
+      const [lo, hi] = blocks[w];
+      const k = hi - lo;
+      for (let r = 0; r < rows; r++) out.set(part.subarray(r * k, (r + 1) * k), r * K + lo);
+    });
+    return out;
+  };
+  await Promise.all(blocks.map(([lo, hi], i) => ask(i, { type: "slots", spec, params: params.slice(lo, hi), data: { shape: data.shape, data: shared }, B })));
+  return {
+    energies: async (rows) => gather(await Promise.all(blocks.map((_, i) => ask<Float32Array>(i, { type: "energies", rows }))), rows.length),
+    step: async (g, o) => {
+      const b = g.length / K;
+      blocks.forEach(([lo, hi], i) => {
+        const k = hi - lo;
+        const part = new Float32Array(b * k);
+        for (let r = 0; r < b; r++) part.set(g.subarray(r * K + lo, r * K + hi), r * k);
+        send(i, { type: "step", g: part, o });
+      });
+    },
+    classify: async (X) => gather(await Promise.all(blocks.map((_, i) => ask<Float32Array>(i, { type: "classify", X }))), X.data.length / X.shape[1]),
+    keep: async () => blocks.forEach((_, i) => send(i, { type: "keep" })),
+    restore: async () => blocks.forEach((_, i) => send(i, { type: "restore" })),
+    params: async () => (await Promise.all(blocks.map((_, i) => ask<Params[]>(i, { type: "params" })))).flat(),
+    close: async () => {
+      await Promise.all(pool.map((w) => w.terminate()));
+    },
+  };
 }

@@ -1,19 +1,54 @@
-// A training worker (see parallel.ts): one WebAssembly instance, jobs one at a time from the main thread.
+// A worker thread (see parallel.ts): one WebAssembly instance. It either trains class autoencoders
+// ("job" messages, one at a time) or holds some classes for finetuning ("slots", then "energies",
+// "step", ... in order). Each answered message gets exactly one reply, in order.
 
 import { parentPort } from "node:worker_threads";
 import { createEngineSync } from "./engine.js";
 import { runJob } from "./parallel.js";
+import { makeSlots, slotEnergies, slotStep, slotClassify, slotKeep, slotRestore, slotParams, type Slots } from "./finetune.js";
 
 const port = parentPort!;
 const e = createEngineSync();
+let slots: Slots | undefined;
+
+function handle(m: any): { value?: unknown; transfer?: ArrayBuffer[] } | undefined {
+  switch (m.type) {
+    case "job": {
+      const result = runJob(e, m.spec, m.options, m.job, m.run, (report) => port.postMessage({ type: "epoch", slot: m.slot, report }));
+      port.postMessage({ type: "done", slot: m.slot, result }, [result.W, result.bh, result.br].map((a) => a.buffer as ArrayBuffer));
+      return undefined;
+    }
+    case "slots":
+      slots = makeSlots(e, m.spec, m.params, m.data, m.B);
+      return { value: true };
+    case "energies":
+      return { value: slotEnergies(slots!, m.rows) };
+    case "step":
+      slotStep(slots!, m.g, m.o);
+      return undefined;
+    case "classify":
+      return { value: slotClassify(slots!, m.X) };
+    case "keep":
+      slotKeep(slots!);
+      return undefined;
+    case "restore":
+      slotRestore(slots!);
+      return undefined;
+    case "params":
+      return { value: slots!.slots.map((s) => slotParams(s.ae)) };
+    default:
+      throw new Error(`worker: unknown message ${m.type}`);
+  }
+}
+
 port.on("message", (m) => {
   if (m.type === "exit") {
     port.close();
     return;
   }
   try {
-    const result = runJob(e, m.spec, m.options, m.job, m.run, (report) => port.postMessage({ type: "epoch", slot: m.slot, report }));
-    port.postMessage({ type: "done", slot: m.slot, result }, [result.W, result.bh, result.br].map((a) => a.buffer as ArrayBuffer));
+    const answer = handle(m);
+    if (answer) port.postMessage({ type: "value", value: answer.value });
   } catch (err) {
     const x = err as Error;
     port.postMessage({ type: "error", slot: m.slot, name: x.name, message: x.message, stack: x.stack });
