@@ -6,7 +6,7 @@ import { realpathSync, mkdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { AescoreError, InputError } from "./errors.js";
 import { decodeSafetensors } from "./safetensors.js";
-import { readBytes, readArray, writeArray, writeAtomic } from "./node.js";
+import { readBytes, readArray, writeArray, writeAtomic, formatOf } from "./node.js";
 import { createEngineSync, fromArray, type Engine } from "./engine.js";
 import {
   checkInput, checkSpec, decodeAutoencoder, encodeAutoencoder, type Autoencoder, type AutoencoderSpec, type AeActivation, type Output,
@@ -14,7 +14,10 @@ import {
 import { TRAIN_DEFAULTS, checkTrainOptions, type EpochReport, type TrainOptions } from "./training.js";
 import { trainClasses, type ClassJob, type Params } from "./parallel.js";
 import { energySurface, SURFACE_DEFAULTS } from "./figures.js";
-import { classesOf, rowsWithLabel } from "./fit.js";
+import { classesOf, rowsWithLabel, classIndices, fitCsae, selectCsae, FIT_DEFAULTS, VARIANTS, type FitOptions, type Variant } from "./fit.js";
+import { fitFactored, encodeFactored } from "./factored.js";
+import { predict, predictProba, scores, argmaxRows, type Csae } from "./csae.js";
+import type { FinetuneReport } from "./finetune.js";
 import { energy, reconstruct, field, laplacian, hidden } from "./energy.js";
 import { decodeCsae, encodeCsae } from "./csae.js";
 import { decodeFactored, factoredAsCsae } from "./factored.js";
@@ -334,6 +337,216 @@ function initParams(e: Engine, path: string, classes: string[], spec: Autoencode
     return params(m.aes[i]);
   });
 }
+
+// ---- the classifier ----------------------------------------------------------------------------
+
+/** A comma-separated list of numbers (for model selection grids). */
+function nums(values: Record<string, unknown>, name: string, integer = false): number[] {
+  return String(values[name]).split(",").map((part) => num({ [name]: part }, name, integer));
+}
+
+/** Loads a classifier model file (csae or factored-csae) as K autoencoders with C. */
+function loadClassifier(e: Engine, path: string): Csae {
+  const bytes = readBytes(path);
+  const kind = decodeSafetensors(bytes, path).metadata.kind;
+  if (kind === "csae") return decodeCsae(e, bytes, path);
+  if (kind === "factored-csae") return factoredAsCsae(decodeFactored(e, bytes, path));
+  throw new InputError(`${path}: is a ${JSON.stringify(kind)} model, not a classifier (csae or factored-csae)`);
+}
+
+commands.train = {
+  summary: "train a class-specific autoencoder classifier (pretraining per class, then finetuning)",
+  usage: "--data X --labels L [--valid-fraction 0.1] --hidden 100 --activation sigmoid --contractive 0.5 --save M.safetensors",
+  options: {
+    data: { type: "string", help: "FILE  training rows (.npy, .csv, IDX; u8 scaled by 1/255 unless --scale none)" },
+    labels: { type: "string", help: "FILE  one label per row" },
+    valid: { type: "string", help: "FILE  validation rows (the best finetuning epoch is kept)" },
+    "valid-labels": { type: "string", help: "FILE  their labels" },
+    "valid-fraction": { type: "string", default: "0", help: "or: hold out the last fraction of the training rows" },
+    hidden: { type: "string", default: String(FIT_DEFAULTS.hidden), help: "N[,N…]  hidden units (a list: model selection)" },
+    activation: { type: "string", default: FIT_DEFAULTS.activation, help: "sigmoid|tanh|linear|square|relu|modulus|softplus|sync" },
+    output: { type: "string", default: FIT_DEFAULTS.output, help: "real|binary" },
+    contractive: { type: "string", help: "λ  pretraining contractive penalty (default 0.5 unless --denoising)" },
+    denoising: { type: "string", help: "ν  pretraining corruption level" },
+    variant: { type: "string", default: "csae", help: VARIANTS.join("|") },
+    factored: { type: "boolean", help: "the factored CSAE (shared Wx, Wh; per-class Wf, Bh, Br)" },
+    factors: { type: "string", default: "100", help: "F  factors of the factored model" },
+    "pretrain-epochs": { type: "string", default: String(FIT_DEFAULTS.pretrain.epochs), help: "N" },
+    "pretrain-lr": { type: "string", default: String(FIT_DEFAULTS.pretrain.lr), help: "pretraining learning rate" },
+    epochs: { type: "string", default: String(FIT_DEFAULTS.finetune.epochs), help: "N  finetuning epochs" },
+    lr: { type: "string", default: String(FIT_DEFAULTS.finetune.lr), help: "R[,R…]  finetuning learning rate (a list: model selection)" },
+    "weight-decay": { type: "string", default: "0", help: "D[,D…]  finetuning weight decay (a list: model selection)" },
+    batch: { type: "string", default: "100", help: "N  minibatch rows" },
+    momentum: { type: "string", default: "0.9", help: "momentum (pretraining and finetuning)" },
+    patience: { type: "string", default: "0", help: "stop finetuning after N epochs without a lower validation error" },
+    seed: { type: "string", default: "0", help: "N" },
+    init: { type: "string", help: "FILE  start from this csae model (same classes)" },
+    "finetune-only": { type: "boolean", help: "with --init: no pretraining, finetune the given model" },
+    workers: { type: "string", help: "N  worker threads (default: one per core; 0: this thread)" },
+    scale: { type: "string", default: "auto", help: "auto|none" },
+    save: { type: "string", help: "FILE  where to write the model (.safetensors, atomically)" },
+    quiet: { type: "boolean", short: "q", help: "no progress output" },
+  },
+  async run(values) {
+    const v = values as Record<string, string | boolean | undefined>;
+    const need = (name: string): string => {
+      if (typeof v[name] !== "string") throw new InputError(`train: --${name} is required`);
+      return v[name] as string;
+    };
+    const save = need("save");
+    const X = readRows(need("data"), String(v.scale));
+    const labels = readLabels(need("labels"), X.shape[0]);
+    const hidden = nums(v, "hidden", true);
+    const lrs = nums(v, "lr");
+    const decays = nums(v, "weight-decay");
+    const denoising = v.denoising === undefined ? 0 : num(v, "denoising");
+    const o: FitOptions = {
+      ...FIT_DEFAULTS,
+      hidden: hidden[0],
+      activation: v.activation as AeActivation,
+      output: v.output as Output,
+      variant: v.variant as Variant,
+      seed: num(v, "seed", true),
+      workers: v.workers === undefined ? undefined : num(v, "workers", true),
+      pretrain: {
+        ...FIT_DEFAULTS.pretrain,
+        epochs: num(v, "pretrain-epochs", true),
+        lr: num(v, "pretrain-lr"),
+        batch: num(v, "batch", true),
+        momentum: num(v, "momentum"),
+        contractive: v.contractive !== undefined ? num(v, "contractive") : denoising > 0 ? 0 : FIT_DEFAULTS.pretrain.contractive,
+        denoising,
+      },
+      finetune: {
+        ...FIT_DEFAULTS.finetune,
+        epochs: num(v, "epochs", true),
+        lr: lrs[0],
+        weightDecay: decays[0],
+        batch: num(v, "batch", true),
+        momentum: num(v, "momentum"),
+        patience: num(v, "patience", true),
+      },
+    };
+    let train = { X, labels };
+    let valid: { X: Tensor; labels: string[] } | undefined;
+    if (v.valid) {
+      const VX = readRows(v.valid as string, String(v.scale));
+      if (!v["valid-labels"]) throw new InputError("train: --valid needs --valid-labels");
+      valid = { X: VX, labels: readLabels(v["valid-labels"] as string, VX.shape[0]) };
+    } else {
+      const f = num(v, "valid-fraction");
+      if (!(f >= 0 && f < 1)) throw new InputError(`--valid-fraction must be in [0, 1), not ${f}`);
+      const { train: t, valid: vx } = splitValid(X, f);
+      if (vx) {
+        train = { X: t, labels: labels.slice(0, t.shape[0]) };
+        valid = { X: vx, labels: labels.slice(t.shape[0]) };
+      }
+    }
+    const e = createEngineSync();
+    if (v["finetune-only"] && !v.init) throw new InputError("train: --finetune-only needs --init M0.safetensors");
+    if (v.init && !v["finetune-only"]) throw new InputError("train: --init is for finetuning a given model: add --finetune-only");
+    const init = v.init ? loadClassifier(e, v.init as string) : undefined;
+    const show = progressPrinter(v.quiet === true);
+    const t0 = performance.now();
+    const hooks = {
+      onPretrain: (label: string, r: EpochReport) => show.epoch(`[pretrain class ${label}] `, r),
+      onFinetune: (r: FinetuneReport) =>
+        show.epoch("[finetune] ", { ...r, elapsedMs: 0, valid: r.validError === undefined ? undefined : r.validError }),
+    };
+    const fitOne = async (opts: FitOptions): Promise<Uint8Array> => {
+      if (!v.factored) return encodeCsae(await fitCsae(e, train.X, train.labels, { ...opts, valid, init, ...hooks }));
+      // The factored model is pretrained by denoising (ν = 0.25 unless given).
+      const pretrain = { ...opts.pretrain, contractive: 0, denoising: opts.pretrain.denoising || 0.25 };
+      return encodeFactored(await fitFactored(e, train.X, train.labels, { ...opts, pretrain, valid, factors: num(v, "factors", true), ...hooks }));
+    };
+    let bytes: Uint8Array;
+    if (hidden.length > 1 || lrs.length > 1 || decays.length > 1) {
+      if (!valid) throw new InputError("train: model selection (lists of --hidden, --lr or --weight-decay) needs validation data");
+      if (v.factored) throw new InputError("train: model selection is for the plain CSAE");
+      const { model, best } = await selectCsae(e, train, valid, { hidden, lr: lrs, weightDecay: decays }, { ...o, ...hooks }, (r) =>
+        show.line(`hidden ${r.hidden}, lr ${r.lr}, weight decay ${r.weightDecay}: validation error ${(100 * r.validError).toFixed(2)}%`),
+      );
+      show.line(`best: hidden ${best.hidden}, lr ${best.lr}, weight decay ${best.weightDecay}; refitted on training + validation rows`);
+      bytes = encodeCsae(model);
+    } else {
+      bytes = await fitOne(o);
+    }
+    writeAtomic(save, bytes);
+    show.line(`saved ${save} (${clock(performance.now() - t0)})`);
+  },
+};
+
+commands.predict = {
+  summary: "predict the class of every input row (or the class probabilities)",
+  usage: "--model M.safetensors --input X [--proba] [--output P.(npy|csv)]",
+  options: {
+    model: { type: "string", help: "FILE  a classifier (csae or factored-csae)" },
+    input: { type: "string", help: "FILE  input rows" },
+    proba: { type: "boolean", help: "write P(y = i | x), (N, K), instead of labels" },
+    output: { type: "string", help: "FILE  .npy or .csv (labels: .csv or .npy of numeric labels); default: stdout" },
+    scale: { type: "string", default: "auto", help: "auto|none" },
+  },
+  run(values) {
+    const v = values as Record<string, string | boolean | undefined>;
+    if (typeof v.model !== "string") throw new InputError("predict: --model is required");
+    if (typeof v.input !== "string") throw new InputError("predict: --input is required");
+    const e = createEngineSync();
+    const m = loadClassifier(e, v.model);
+    const X = readRows(v.input, String(v.scale));
+    checkInput(m.aes[0], X, v.input);
+    if (v.proba) {
+      const p = predictProba(m, X);
+      const t = { shape: [X.shape[0], m.aes.length], data: Float32Array.from(p) };
+      if (typeof v.output === "string") writeArray(v.output, t);
+      else process.stdout.write(encodeCsv(t));
+      return;
+    }
+    const labels = predict(m, X);
+    if (typeof v.output === "string") {
+      if (formatOf(v.output) === "csv") writeAtomic(v.output, labels.join("\n") + "\n");
+      else if (labels.every((l) => Number.isFinite(Number(l)))) writeArray(v.output, { shape: [labels.length], data: Float32Array.from(labels, Number) });
+      else throw new InputError(`${v.output}: labels ${JSON.stringify(m.classes)} are not numbers: write .csv`);
+    } else {
+      process.stdout.write(labels.join("\n") + "\n");
+    }
+  },
+};
+
+commands.evaluate = {
+  summary: "error rate and confusion matrix of a classifier on labelled rows",
+  usage: "--model M.safetensors --data X --labels L",
+  options: {
+    model: { type: "string", help: "FILE  a classifier (csae or factored-csae)" },
+    data: { type: "string", help: "FILE  rows" },
+    labels: { type: "string", help: "FILE  their labels" },
+    scale: { type: "string", default: "auto", help: "auto|none" },
+  },
+  run(values) {
+    const v = values as Record<string, string | boolean | undefined>;
+    for (const k of ["model", "data", "labels"]) if (typeof v[k] !== "string") throw new InputError(`evaluate: --${k} is required`);
+    const e = createEngineSync();
+    const m = loadClassifier(e, v.model as string);
+    const X = readRows(v.data as string, String(v.scale));
+    const labels = readLabels(v.labels as string, X.shape[0]);
+    checkInput(m.aes[0], X, v.data as string);
+    const y = classIndices(labels, m.classes, v.labels as string);
+    const K = m.classes.length;
+    const pred = argmaxRows(scores(m, X), K);
+    const confusion = new Int32Array(K * K);
+    let wrong = 0;
+    pred.forEach((p, n) => {
+      confusion[y[n] * K + p]++;
+      if (p !== y[n]) wrong++;
+    });
+    console.log(`error rate: ${((100 * wrong) / y.length).toFixed(2)}% (${wrong} of ${y.length})`);
+    console.log("confusion matrix (rows: true class, columns: predicted):");
+    const w = Math.max(5, ...m.classes.map((c) => c.length + 1), String(y.length).length + 1);
+    console.log(" ".repeat(w) + m.classes.map((c) => c.padStart(w)).join(""));
+    for (let i = 0; i < K; i++) {
+      console.log(m.classes[i].padStart(w) + Array.from(confusion.subarray(i * K, (i + 1) * K), (c) => String(c).padStart(w)).join(""));
+    }
+  },
+};
 
 commands.figure = {
   summary: "draw one of the paper's figures: energy-surface (Fig. 2)",

@@ -7,7 +7,7 @@ import { fromArray, type Engine } from "./engine.js";
 import { checkSpecOf, modelMetadata, tensorOf, type Autoencoder, type AeActivation, type Output } from "./autoencoder.js";
 import { energy, reconstruct } from "./energy.js";
 import { decodeSafetensors, encodeSafetensors, type Tensor } from "./safetensors.js";
-import { FormatError } from "./errors.js";
+import { FormatError, InputError } from "./errors.js";
 
 export interface Csae {
   /** Class labels, in the order of the autoencoders. */
@@ -174,3 +174,31 @@ export function predictProba(m: Csae, X: Tensor): Float64Array {
   softmaxRows(z, m.aes.length, p);
   return p;
 }
+
+// ---- labels ----------------------------------------------------------------------------------------
+
+/** Sorted distinct labels (numerically when they are all numbers). */
+export function classesOf(labels: string[]): string[] {
+  const set = [...new Set(labels)];
+  return set.every((l) => l !== "" && Number.isFinite(Number(l))) ? set.sort((a, b) => Number(a) - Number(b)) : set.sort();
+}
+
+/** Rows of X whose label is `label`. */
+export function rowsWithLabel(X: Tensor, labels: string[], label: string): Tensor {
+  const D = X.shape[1];
+  const idx = labels.flatMap((l, i) => (l === label ? [i] : []));
+  const data = new Float32Array(idx.length * D);
+  idx.forEach((r, i) => data.set(X.data.subarray(r * D, (r + 1) * D), i * D));
+  return { shape: [idx.length, D], data };
+}
+
+/** Class index of every label (an InputError names a label the model does not know). */
+export function classIndices(labels: string[], classes: string[], what: string): Int32Array {
+  const index = new Map(classes.map((c, i) => [c, i]));
+  return Int32Array.from(labels, (l, n) => {
+    const i = index.get(l);
+    if (i === undefined) throw new InputError(`${what}: row ${n} has label ${JSON.stringify(l)}, not one of the classes (${classes.join(", ")})`);
+    return i;
+  });
+}
+

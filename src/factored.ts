@@ -3,12 +3,22 @@
 //
 // K = classes, D = visible, F = factors, H = hidden.
 
-import { alloc, fromArray, mark, release, type Engine, type Mat } from "./engine.js";
-import { gemm } from "./kernels.js";
-import { checkSpecOf, modelMetadata, tensorOf, type Autoencoder, type AeActivation, type Output } from "./autoencoder.js";
-import { parseClasses, type Csae } from "./csae.js";
+import { alloc, fromArray, mark, release, rowsOf, view, type Engine, type Mat } from "./engine.js";
+import {
+  gemm, mul, sub, scale, axpy, colSums, rowSums, rowSumsq, mulCols, mulRows, addRowBias, rowBinaryEntropy, sgdMomentum,
+} from "./kernels.js";
+import { activation, type Activation } from "./activations.js";
+import {
+  checkInput, checkSpec, checkSpecOf, modelMetadata, tensorOf, type Autoencoder, type AeActivation, type AutoencoderSpec, type Output,
+} from "./autoencoder.js";
+import { corrupt, permutation, type EpochReport, type TrainOptions } from "./training.js";
+import { finetune, type ClassGroups } from "./finetune.js";
+import type { FitOptions } from "./fit.js";
+import { rng, type Rng } from "./random.js";
+import type { Tensor } from "./safetensors.js";
+import { parseClasses, classesOf, classIndices, type Csae } from "./csae.js";
 import { decodeSafetensors, encodeSafetensors } from "./safetensors.js";
-import { FormatError } from "./errors.js";
+import { FormatError, InputError, ShapeError } from "./errors.js";
 
 export interface FactoredCsae {
   readonly classes: string[];
@@ -91,4 +101,333 @@ export function factoredAsCsae(m: FactoredCsae): Csae {
     };
   });
   return { classes: m.classes, aes, C: m.C };
+}
+
+// ---- training (SPEC.md §6) ------------------------------------------------------------------------
+//
+// Minibatch buffers for B rows of mixed classes y; Wfy (B, F) holds Wf[y_b] row by row.
+
+export interface FactoredFitOptions extends FitOptions {
+  factors: number;
+}
+
+/** A new factored model: Wx, Wh uniform in ±sqrt(6/(fan-in + fan-out)), Wf = 1, biases 0. */
+export function createFactored(e: Engine, classes: string[], spec: AutoencoderSpec, F: number, r: Rng): FactoredCsae {
+  const { D, H } = spec;
+  const K = classes.length;
+  const uniform = (name: string, rows: number, cols: number, a: number) => {
+    const m = alloc(e, name, rows, cols);
+    for (let i = 0; i < m.data.length; i++) m.data[i] = (2 * r.uniform() - 1) * a;
+    return m;
+  };
+  const filled = (name: string, rows: number, cols: number, v: number) => {
+    const m = alloc(e, name, rows, cols);
+    m.data.fill(v);
+    return m;
+  };
+  return {
+    classes, activation: spec.activation, output: spec.output,
+    Wx: uniform("Wx", D, F, Math.sqrt(6 / (D + F))),
+    Wf: filled("Wf", K, F, 1),
+    Wh: uniform("Wh", F, H, Math.sqrt(6 / (F + H))),
+    Bh: filled("Bh", K, H, 0),
+    Br: filled("Br", K, D, 0),
+    C: new Float32Array(K),
+  };
+}
+
+const PARAMS = ["Wx", "Wf", "Wh", "Bh", "Br"] as const;
+export type Grads = Record<(typeof PARAMS)[number], Mat>;
+
+function like(e: Engine, m: FactoredCsae, prefix: string, zero: boolean): Grads {
+  const out = {} as Grads;
+  for (const k of PARAMS) {
+    out[k] = alloc(e, prefix + k, m[k].rows, m[k].cols);
+    if (zero) out[k].data.fill(0);
+  }
+  return out;
+}
+
+/** Adds row b of src (n values) into row y of dst. */
+function scatterAdd(dst: Mat, y: number, src: Float32Array, b: number): void {
+  const n = dst.cols;
+  const d = dst.data;
+  for (let j = 0; j < n; j++) d[y * n + j] += src[b * n + j];
+}
+
+/** Gathers rows y_b of M into out (B, cols). */
+function gather(out: Mat, M: Mat, y: ArrayLike<number>, b: number): void {
+  for (let i = 0; i < b; i++) out.data.set(M.data.subarray(y[i] * M.cols, (y[i] + 1) * M.cols), i * M.cols);
+}
+
+function sgd(m: FactoredCsae, G: Grads, V: Grads, o: { lr: number; momentum: number; weightDecay: number }): void {
+  for (const k of PARAMS) {
+    const decay = k === "Wx" || k === "Wh" ? o.weightDecay : 0;
+    sgdMomentum(m[k], V[k], G[k], { lr: o.lr, momentum: o.momentum, decay });
+  }
+}
+
+/** Scratch of one factored pretraining step for minibatches of up to B rows. */
+export interface FactoredStep {
+  X: Mat; Xt: Mat; // (B, D) clean target and corrupted input
+  P: Mat; Wfy: Mat; Q: Mat; // (B, F)
+  U: Mat; A: Mat; G: Mat; // (B, H)
+  V: Mat; Vp: Mat; // (B, F)
+  R: Mat; Delta: Mat; XA: Mat; // (B, D)
+  dVp: Mat; dV: Mat; dQ: Mat; T: Mat; // (B, F)
+  dU: Mat; // (B, H)
+  rowLoss: Mat; // (B, 1)
+  y: Int32Array; // (B) the rows' classes
+  grad: Grads;
+  vel: Grads;
+}
+
+export function factoredStep(m: FactoredCsae, B: number, denoising: boolean): FactoredStep {
+  const e = m.Wx.engine;
+  const [D, F, H] = [m.Wx.rows, m.Wx.cols, m.Wh.cols];
+  const X = alloc(e, "X", B, D);
+  return {
+    X, Xt: denoising ? alloc(e, "Xt", B, D) : X,
+    P: alloc(e, "P", B, F), Wfy: alloc(e, "Wfy", B, F), Q: alloc(e, "Q", B, F),
+    U: alloc(e, "U", B, H), A: alloc(e, "A", B, H), G: alloc(e, "G", B, H),
+    V: alloc(e, "V", B, F), Vp: alloc(e, "V'", B, F),
+    R: alloc(e, "R", B, D), Delta: alloc(e, "Delta", B, D), XA: alloc(e, "XA", B, D),
+    dVp: alloc(e, "dV'", B, F), dV: alloc(e, "dV", B, F), dQ: alloc(e, "dQ", B, F), T: alloc(e, "T", B, F),
+    dU: alloc(e, "dU", B, H), rowLoss: alloc(e, "rowLoss", B, 1), y: new Int32Array(B),
+    grad: like(e, m, "d", false), vel: like(e, m, "v", true),
+  };
+}
+
+/**
+ * Loss (mean over the b rows in s.X / s.Xt with classes s.y) and its gradient into s.grad, through
+ * the factored graph of SPEC.md §6; both uses of the tied Wx and Wh add into the same gradient.
+ */
+export function factoredLossAndGradient(m: FactoredCsae, s: FactoredStep, b: number): number {
+  const [D, H] = [m.Wx.rows, m.Wh.cols];
+  const rows = (mm: Mat) => (b === mm.rows ? mm : rowsOf(mm, 0, b));
+  const x = rows(s.X), xt = rows(s.Xt), p = rows(s.P), wfy = rows(s.Wfy), q = rows(s.Q), u = rows(s.U), a = rows(s.A), g = rows(s.G);
+  const v = rows(s.V), vp = rows(s.Vp), r = rows(s.R), delta = rows(s.Delta), xa = rows(s.XA);
+  const dvp = rows(s.dVp), dv = rows(s.dV), du = rows(s.dU), dq = rows(s.dQ), t = rows(s.T), rowLoss = rows(s.rowLoss);
+  const ys = s.y;
+  const G = s.grad;
+  // forward: p = Wxᵀx̃, q = Wf_y ⊙ p, u = Whᵀq + Bh_y, a = h(u), v = Wh a, v' = Wf_y ⊙ v, r = Wx v' + Br_y
+  gemm(p, xt, m.Wx);
+  gather(wfy, m.Wf, ys, b);
+  mul(q, p, wfy);
+  gemm(u, q, m.Wh);
+  for (let i = 0; i < b; i++) for (let k = 0; k < H; k++) u.data[i * H + k] += m.Bh.data[ys[i] * H + k];
+  activation(m.activation as Activation, u, { h: a, d1: g });
+  gemm(v, a, m.Wh, { transB: true });
+  mul(vp, v, wfy);
+  gemm(r, vp, m.Wx, { transB: true });
+  for (let i = 0; i < b; i++) for (let j = 0; j < D; j++) r.data[i * D + j] += m.Br.data[ys[i] * D + j];
+  // loss and δ = dloss/d(decoder input) = (output − x)/b
+  let total = 0;
+  if (m.output === "real") {
+    sub(delta, r, x);
+    rowSumsq(rowLoss, delta);
+    for (let i = 0; i < b; i++) total += rowLoss.data[i] / 2;
+  } else {
+    mul(xa, x, r);
+    activation("sigmoid", r, { h: delta, H: r }); // δ = σ(a), r = softplus(a)
+    sub(r, r, xa);
+    rowSums(rowLoss, r);
+    for (let i = 0; i < b; i++) total += rowLoss.data[i];
+    sub(delta, delta, x);
+  }
+  scale(delta, 1 / b);
+  // backward
+  for (const k of PARAMS) G[k].data.fill(0);
+  gemm(G.Wx, delta, vp, { transA: true }); // δ v'ᵀ
+  for (let i = 0; i < b; i++) scatterAdd(G.Br, ys[i], delta.data, i);
+  gemm(dvp, delta, m.Wx); // Wxᵀ δ
+  mul(t, dvp, v);
+  for (let i = 0; i < b; i++) scatterAdd(G.Wf, ys[i], t.data, i); // dv' ⊙ v
+  mul(dv, dvp, wfy);
+  gemm(G.Wh, dv, a, { transA: true }); // dv aᵀ
+  gemm(du, dv, m.Wh);
+  mul(du, du, g); // (Whᵀ dv) ⊙ h'(u)
+  for (let i = 0; i < b; i++) scatterAdd(G.Bh, ys[i], du.data, i);
+  gemm(G.Wh, q, du, { transA: true, beta: 1 }); // q duᵀ
+  gemm(dq, du, m.Wh, { transB: true }); // Wh du
+  mul(t, dq, p);
+  for (let i = 0; i < b; i++) scatterAdd(G.Wf, ys[i], t.data, i); // dq ⊙ p
+  mul(dq, dq, wfy);
+  gemm(G.Wx, xt, dq, { transA: true, beta: 1 }); // x̃ (dq ⊙ Wf_y)ᵀ
+  return total / b;
+}
+
+/**
+ * Denoising pretraining of all classes together (SPEC.md §6): each row updates the shared Wx, Wh and
+ * its own class's Wf, Bh, Br. Returns the mean loss of every epoch.
+ */
+export function pretrainFactored(
+  m: FactoredCsae, X: Tensor, y: Int32Array, o: TrainOptions, r: Rng, onEpoch?: (ep: EpochReport) => void,
+): number[] {
+  const e = m.Wx.engine;
+  const top = mark(e);
+  const D = m.Wx.rows;
+  const s = factoredStep(m, o.batch, o.denoising > 0);
+  const N = y.length;
+  const losses: number[] = [];
+  const started = performance.now();
+  try {
+    for (let epoch = 0; epoch < o.epochs; epoch++) {
+      const order = permutation(N, r);
+      let total = 0;
+      for (let start = 0; start < N; start += o.batch) {
+        const b = Math.min(o.batch, N - start);
+        for (let i = 0; i < b; i++) {
+          const n = order[start + i];
+          s.y[i] = y[n];
+          s.X.data.set(X.data.subarray(n * D, (n + 1) * D), i * D);
+        }
+        if (o.denoising > 0) corrupt(s.Xt, s.X, b, o.denoising, r);
+        total += factoredLossAndGradient(m, s, b) * b;
+        sgd(m, s.grad, s.vel, o);
+      }
+      const loss = total / N;
+      if (!Number.isFinite(loss)) throw new InputError(`factored pretraining: the loss became ${loss} in epoch ${epoch + 1}: lower the learning rate (now ${o.lr})`);
+      losses.push(loss);
+      const elapsed = performance.now() - started;
+      onEpoch?.({ epoch: epoch + 1, epochs: o.epochs, loss, examplesPerSec: ((epoch + 1) * N) / (elapsed / 1000), elapsedMs: elapsed, etaMs: (elapsed / (epoch + 1)) * (o.epochs - epoch - 1) });
+    }
+  } finally {
+    release(e, top);
+  }
+  return losses;
+}
+
+/**
+ * The factored model as finetuning "class groups" (one engine: Wx and Wh are shared by all classes).
+ * E_j(x) = Σ_k H(u_jk) − ½‖x − Br_j‖² with u_j = Whᵀ(Wf_j ⊙ Wxᵀx) + Bh_j; its gradients (SPEC.md §6):
+ * ∂E_j/∂Wh = q_j a_jᵀ, ∂E_j/∂Wf_j = p ⊙ v_j, ∂E_j/∂Wx = x (Wf_j ⊙ v_j)ᵀ, ∂E_j/∂Bh_j = a_j,
+ * ∂E_j/∂Br_j = x − Br_j (x for binary output), with p = Wxᵀx, q_j = Wf_j ⊙ p, a_j = h(u_j), v_j = Wh a_j.
+ */
+export function factoredGroups(m: FactoredCsae, data: Tensor, B: number): ClassGroups & { grad: Grads } {
+  const e = m.Wx.engine;
+  const [D, F, H, K] = [m.Wx.rows, m.Wx.cols, m.Wh.cols, m.Wf.rows];
+  const X = alloc(e, "X", B, D), P = alloc(e, "P", B, F), T = alloc(e, "T", B, H), Xc = alloc(e, "Xc", B, D);
+  const e1 = alloc(e, "e1", B, 1), e2 = alloc(e, "e2", B, 1), ent = alloc(e, "ent", B, 1), gc = alloc(e, "g", B, 1);
+  const Qs = Array.from({ length: K }, (_, j) => alloc(e, `Q${j}`, B, F));
+  const As = Array.from({ length: K }, (_, j) => alloc(e, `A${j}`, B, H));
+  const Vj = alloc(e, "Vj", B, F), Mx = alloc(e, "M", B, F), T2 = alloc(e, "T2", B, F);
+  const grad = like(e, m, "d", false);
+  const vel = like(e, m, "v", true);
+  const row = (M: Mat, j: number) => view(e, `${M.name}[${j}]`, M.ptr + j * M.cols * 4, 1, M.cols);
+  let best: Record<string, Float32Array> | undefined;
+  let b = 0;
+  const rows = (M: Mat) => (b === M.rows ? M : rowsOf(M, 0, b));
+
+  // Energies of the b rows in X for every class: (b, K); keeps q_j and a_j for step.
+  const energiesOfX = (): Float32Array => {
+    const x = rows(X), p = rows(P), t = rows(T), xc = rows(Xc), s1 = rows(e1), s2 = rows(e2), en = rows(ent);
+    const out = new Float32Array(b * K);
+    gemm(p, x, m.Wx);
+    if (m.output === "binary") rowBinaryEntropy(en, x);
+    for (let j = 0; j < K; j++) {
+      const q = rows(Qs[j]);
+      q.data.set(p.data);
+      mulCols(q, row(m.Wf, j));
+      gemm(t, q, m.Wh);
+      addRowBias(t, row(m.Bh, j));
+      activation(m.activation as Activation, t, { h: rows(As[j]), H: t });
+      rowSums(s1, t);
+      if (m.output === "real") {
+        xc.data.set(x.data);
+        addRowBias(xc, row(m.Br, j), -1);
+        rowSumsq(s2, xc);
+        axpy(s1, -0.5, s2);
+      } else {
+        gemm(s2, x, row(m.Br, j), { transB: true });
+        axpy(s1, 1, s2);
+        axpy(s1, 1, en);
+      }
+      for (let i = 0; i < b; i++) out[i * K + j] = s1.data[i];
+    }
+    return out;
+  };
+
+  return {
+    grad,
+    async energies(idx) {
+      b = idx.length;
+      for (let i = 0; i < b; i++) X.data.set(data.data.subarray(idx[i] * D, (idx[i] + 1) * D), i * D);
+      return energiesOfX();
+    },
+    async step(g, o) {
+      const x = rows(X), p = rows(P), vj = rows(Vj), mx = rows(Mx), t2 = rows(T2), gcol = rows(gc);
+      for (const k of PARAMS) grad[k].data.fill(0);
+      mx.data.fill(0);
+      for (let j = 0; j < K; j++) {
+        let sum = 0;
+        for (let i = 0; i < b; i++) sum += gcol.data[i] = g[i * K + j];
+        const a = rows(As[j]);
+        mulRows(a, gcol); // g ⊙ a_j
+        gemm(grad.Wh, rows(Qs[j]), a, { transA: true, beta: 1 });
+        colSums(row(grad.Bh, j), a);
+        gemm(vj, a, m.Wh, { transB: true }); // g ⊙ v_j
+        mul(t2, p, vj);
+        colSums(row(grad.Wf, j), t2);
+        mulCols(vj, row(m.Wf, j));
+        axpy(mx, 1, vj);
+        gemm(row(grad.Br, j), view(e, "gᵀ", gcol.ptr, 1, b), x);
+        if (m.output === "real") axpy(row(grad.Br, j), -Math.fround(sum), row(m.Br, j));
+      }
+      gemm(grad.Wx, x, mx, { transA: true });
+      sgd(m, grad, vel, o);
+    },
+    async classify(Xq) {
+      const n = Xq.data.length / D;
+      const out = new Float32Array(n * K);
+      for (let r0 = 0; r0 < n; r0 += B) {
+        b = Math.min(B, n - r0);
+        X.data.set(Xq.data.subarray(r0 * D, (r0 + b) * D));
+        out.set(energiesOfX(), r0 * K);
+      }
+      return out;
+    },
+    async keep() {
+      best = Object.fromEntries(PARAMS.map((k) => [k, m[k].data.slice()]));
+    },
+    async restore() {
+      if (best) for (const k of PARAMS) m[k].data.set(best[k]);
+    },
+    async params() {
+      return [];
+    },
+    async close() {},
+  };
+}
+
+/** Fits a factored CSAE: denoising pretraining of all classes together, C init, then finetuning. */
+export async function fitFactored(e: Engine, X: Tensor, labels: string[], o: FactoredFitOptions): Promise<FactoredCsae> {
+  if (!Number.isInteger(o.factors) || o.factors < 1) throw new InputError(`factored: factors must be a positive integer, not ${o.factors}`);
+  if (o.pretrain.contractive > 0) throw new InputError("factored: the factored model is pretrained by denoising (--denoising ν), not with the contractive penalty");
+  if (o.variant !== "csae" && o.variant !== "hinge") throw new InputError(`factored: variant ${o.variant} is for the plain CSAE (the factored model takes csae or hinge)`);
+  if (o.activation === "kmeans") throw new InputError("factored: kmeans has no factored form");
+  const classes = classesOf(labels);
+  const spec = { D: X.shape[1], H: o.hidden, activation: o.activation, output: o.output };
+  checkSpec(spec);
+  checkInput(spec, X, "training data");
+  if (labels.length !== X.shape[0]) throw new ShapeError(`factored: ${labels.length} labels for ${X.shape[0]} data rows`);
+  const y = classIndices(labels, classes, "training labels");
+  const r = rng(o.seed);
+  const m = createFactored(e, classes, spec, o.factors, r);
+  pretrainFactored(m, X, y, o.pretrain, r, o.onPretrain ? (ep) => o.onPretrain!("all", ep) : undefined);
+  const groups = factoredGroups(m, X, o.finetune.batch);
+  const E = await groups.classify(X);
+  const K = classes.length;
+  const C = new Float32Array(K);
+  const count = new Float64Array(K);
+  const sum = new Float64Array(K);
+  y.forEach((c, n) => {
+    sum[c] += E[n * K + c];
+    count[c]++;
+  });
+  for (let j = 0; j < K; j++) C[j] = -(sum[j] / count[j]);
+  const valid = o.valid ? { X: o.valid.X, y: classIndices(o.valid.labels, classes, "validation labels") } : undefined;
+  await finetune(groups, K, y, C, { ...o.finetune, loss: o.variant === "hinge" ? "hinge" : "log", learn: "all" }, { seed: o.seed + 1, valid, onEpoch: o.onFinetune, trainX: X });
+  m.C.set(C);
+  return m;
 }

@@ -13,13 +13,15 @@
 import { createEngineSync, type Engine, fromArray } from "./engine.js";
 import { checkInput, checkSpec, createAutoencoder, type AutoencoderSpec, type Autoencoder } from "./autoencoder.js";
 import { energy } from "./energy.js";
-import { classEnergies, softmaxRows, type Csae } from "./csae.js";
+import { classEnergies, scores, softmaxRows, classesOf, rowsWithLabel, classIndices, type Csae } from "./csae.js";
 import { finetune, localGroups, checkFinetuneOptions, errorRate, slotParams, FINETUNE_DEFAULTS, type FinetuneOptions, type FinetuneReport, type Params } from "./finetune.js";
 import { checkTrainOptions, permutation, TRAIN_DEFAULTS, type EpochReport, type TrainOptions } from "./training.js";
 import { trainClasses, workerGroups, classSeed, type ClassJob } from "./parallel.js";
 import { rng } from "./random.js";
 import { InputError, ShapeError } from "./errors.js";
 import type { Tensor } from "./safetensors.js";
+
+export { classesOf, rowsWithLabel, classIndices };
 
 export const VARIANTS = ["csae", "hinge", "normalization", "energies", "no-pretraining", "reconstruction"] as const;
 export type Variant = (typeof VARIANTS)[number];
@@ -50,31 +52,6 @@ export const FIT_DEFAULTS: Omit<FitOptions, "seed"> = {
   pretrain: { ...TRAIN_DEFAULTS, epochs: 10, contractive: 0.5, lr: 0.03 },
   finetune: { ...FINETUNE_DEFAULTS },
 };
-
-/** Sorted distinct labels (numerically when they are all numbers). */
-export function classesOf(labels: string[]): string[] {
-  const set = [...new Set(labels)];
-  return set.every((l) => l !== "" && Number.isFinite(Number(l))) ? set.sort((a, b) => Number(a) - Number(b)) : set.sort();
-}
-
-/** Rows of X whose label is `label`. */
-export function rowsWithLabel(X: Tensor, labels: string[], label: string): Tensor {
-  const D = X.shape[1];
-  const idx = labels.flatMap((l, i) => (l === label ? [i] : []));
-  const data = new Float32Array(idx.length * D);
-  idx.forEach((r, i) => data.set(X.data.subarray(r * D, (r + 1) * D), i * D));
-  return { shape: [idx.length, D], data };
-}
-
-/** Class index of every label (an InputError names a label the model does not know). */
-export function classIndices(labels: string[], classes: string[], what: string): Int32Array {
-  const index = new Map(classes.map((c, i) => [c, i]));
-  return Int32Array.from(labels, (l, n) => {
-    const i = index.get(l);
-    if (i === undefined) throw new InputError(`${what}: row ${n} has label ${JSON.stringify(l)}, not one of the classes (${classes.join(", ")})`);
-    return i;
-  });
-}
 
 function mean(a: Float32Array): number {
   let s = 0;
@@ -248,4 +225,100 @@ export function fitEnergyLogistic(
     }
   }
   return best ? { V: best.V, c: best.c } : fold();
+}
+
+/**
+ * Adds a class to a trained model: pretrains one more autoencoder on its rows (seeded by its
+ * position K) and learns its constant C_K; every other autoencoder and constant stays bit-identical.
+ * With rows of the other classes (`others`), C_K minimizes the log-loss over all the rows given (a
+ * one-dimensional convex problem, solved by bisection on its derivative); without, it starts as the
+ * other constants did: −mean E_K over its rows.
+ */
+export async function addClass(
+  e: Engine, m: Csae, label: string, X: Tensor,
+  o: { pretrain: TrainOptions; seed: number; others?: { X: Tensor; labels: string[] }; onPretrain?: (r: EpochReport) => void },
+): Promise<Csae> {
+  if (m.classes.includes(label)) throw new InputError(`addClass: the model already has a class ${JSON.stringify(label)}`);
+  if (m.rule && m.rule !== "energy") throw new InputError(`addClass: only models with rule "energy" take new classes (this one: ${m.rule})`);
+  const [first] = m.aes;
+  const spec = { D: first.D, H: first.H, activation: first.activation, output: first.output };
+  checkInput(spec, X, `class ${label} data`);
+  if (X.shape[0] === 0) throw new InputError(`addClass: no rows for class ${label}`);
+  const K = m.aes.length;
+  const [result] = await trainClasses(spec, o.pretrain, [{ index: K, label, data: X }], { seed: o.seed, workers: 0, onEpoch: (_, r) => o.onPretrain?.(r) });
+  const [ae] = toAutoencoders(e, spec, [result]);
+  let c = -mean(energy(ae, X));
+  if (o.others) {
+    const y = classIndices(o.others.labels, m.classes, "other classes' labels");
+    const base = classEnergies(m, o.others.X).data; // (n, K) of the existing classes
+    const Eo = energy(ae, o.others.X);
+    const En = energy(ae, X);
+    // d/dc of the mean log-loss = mean p_new − (rows of the new class)/(all rows): increasing in c.
+    const total = y.length + En.length;
+    // p of the new class for one row: its score `extra` against the K existing scores E[off..] + C.
+    const pNew = (E: ArrayLike<number>, off: number, extra: number): number => {
+      let mx = extra;
+      for (let i = 0; i < K; i++) mx = Math.max(mx, E[off + i] + m.C[i]);
+      let s = Math.exp(extra - mx);
+      for (let i = 0; i < K; i++) s += Math.exp(E[off + i] + m.C[i] - mx);
+      return Math.exp(extra - mx) / s;
+    };
+    const baseNew = classEnergies(m, X).data;
+    const slope = (cn: number): number => {
+      let s = 0;
+      for (let n = 0; n < y.length; n++) s += pNew(base, n * K, Eo[n] + cn);
+      for (let n = 0; n < En.length; n++) s += pNew(baseNew, n * K, En[n] + cn);
+      return s / total - En.length / total;
+    };
+    let [lo, hi] = [c - 1, c + 1];
+    while (slope(lo) > 0) lo -= 2 * (hi - lo);
+    while (slope(hi) < 0) hi += 2 * (hi - lo);
+    for (let i = 0; i < 100; i++) {
+      const mid = (lo + hi) / 2;
+      if (slope(mid) < 0) lo = mid;
+      else hi = mid;
+    }
+    c = (lo + hi) / 2;
+  }
+  const C = new Float32Array(K + 1);
+  C.set(m.C);
+  C[K] = c;
+  return { classes: [...m.classes, label], aes: [...m.aes, ae], C, rule: "energy" };
+}
+
+export interface SelectionGrid {
+  hidden: number[];
+  lr: number[];
+  weightDecay: number[];
+}
+
+/**
+ * Model selection as the paper does it (§4.3–4.4): every (hidden size, finetuning learning rate, weight
+ * decay) of the grid is fitted on the training rows and scored by its validation error; the best is
+ * refitted on training + validation rows with the same epochs.
+ */
+export async function selectCsae(
+  e: Engine, train: { X: Tensor; labels: string[] }, valid: { X: Tensor; labels: string[] }, grid: SelectionGrid, o: FitOptions,
+  onResult?: (r: { hidden: number; lr: number; weightDecay: number; validError: number }) => void,
+): Promise<{ model: Csae; best: { hidden: number; lr: number; weightDecay: number; validError: number }; results: Array<{ hidden: number; lr: number; weightDecay: number; validError: number }> }> {
+  const results: Array<{ hidden: number; lr: number; weightDecay: number; validError: number }> = [];
+  const validClasses = valid.labels;
+  for (const hidden of grid.hidden) {
+    for (const lr of grid.lr) {
+      for (const weightDecay of grid.weightDecay) {
+        const m = await fitCsae(e, train.X, train.labels, { ...o, hidden, valid, finetune: { ...o.finetune, lr, weightDecay } });
+        const y = classIndices(validClasses, m.classes, "validation labels");
+        const r = { hidden, lr, weightDecay, validError: errorRate(scores(m, valid.X), m.classes.length, y) };
+        results.push(r);
+        onResult?.(r);
+      }
+    }
+  }
+  const best = results.reduce((a, b) => (b.validError < a.validError ? b : a));
+  const D = train.X.shape[1];
+  const X = { shape: [train.X.shape[0] + valid.X.shape[0], D], data: new Float32Array((train.X.shape[0] + valid.X.shape[0]) * D) };
+  X.data.set(train.X.data);
+  X.data.set(valid.X.data, train.X.data.length);
+  const model = await fitCsae(e, X, [...train.labels, ...valid.labels], { ...o, hidden: best.hidden, valid: undefined, finetune: { ...o.finetune, lr: best.lr, weightDecay: best.weightDecay } });
+  return { model, best, results };
 }
