@@ -1,0 +1,134 @@
+// The factored CSAE's gradients (pretraining and finetuning) by finite differences in float64.
+
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { createEngineSync, mark, release } from "../src/engine.js";
+import type { Output } from "../src/autoencoder.js";
+import type { Activation } from "../src/activations.js";
+import { createFactored, factoredStep, factoredLossAndGradient, factoredGroups, type FactoredCsae } from "../src/factored.js";
+import { reference } from "./reference.js";
+import { numericGradient } from "./ref/autoencoder.js";
+import { rng } from "./util.js";
+
+const e = createEngineSync();
+const [K, D, F, H, B] = [3, 5, 4, 3, 4];
+const NAMES = ["Wx", "Wf", "Wh", "Bh", "Br"] as const;
+const softplus = (a: number) => Math.max(a, 0) + Math.log1p(Math.exp(-Math.abs(a)));
+
+function unpack(p: Float64Array) {
+  const sizes = [D * F, K * F, F * H, K * H, K * D];
+  const out: Record<string, Float64Array> = {};
+  let at = 0;
+  NAMES.forEach((n, i) => {
+    out[n] = p.subarray(at, at + sizes[i]);
+    at += sizes[i];
+  });
+  return out;
+}
+
+// Class j's pieces for input x (SPEC.md §6), in float64.
+function forward(P: Record<string, Float64Array>, act: Activation, x: ArrayLike<number>, j: number) {
+  const p = Array.from({ length: F }, (_, f) => Array.from({ length: D }, (_, d) => P.Wx[d * F + f] * x[d]).reduce((a, b) => a + b, 0));
+  const q = p.map((v, f) => v * P.Wf[j * F + f]);
+  const u = Array.from({ length: H }, (_, k) => P.Bh[j * H + k] + q.reduce((s, qf, f) => s + P.Wh[f * H + k] * qf, 0));
+  const a = u.map((v) => reference(act, v).h);
+  const v = Array.from({ length: F }, (_, f) => a.reduce((s, ak, k) => s + P.Wh[f * H + k] * ak, 0));
+  const r = Array.from({ length: D }, (_, d) => P.Br[j * D + d] + v.reduce((s, vf, f) => s + P.Wx[d * F + f] * P.Wf[j * F + f] * vf, 0));
+  return { u, r };
+}
+
+function model(act: Activation, output: Output, seed: number): FactoredCsae {
+  const r = rng(seed);
+  const m = createFactored(e, ["a", "b", "c"], { D, H, activation: act, output }, F, r);
+  for (const n of NAMES) for (let i = 0; i < m[n].data.length; i++) m[n].data[i] = r.uniform() - 0.5;
+  return m;
+}
+
+const flat = (m: FactoredCsae) => Float64Array.from(NAMES.flatMap((n) => [...m[n].data]));
+
+for (const [act, output] of [["sigmoid", "real"], ["tanh", "real"], ["relu", "binary"], ["modulus", "real"], ["square", "binary"]] as Array<[Activation, Output]>) {
+  test(`factored pretraining gradient by finite differences: ${act}/${output}`, () => {
+    const top = mark(e);
+    const m = model(act, output, 3);
+    const s = factoredStep(m, B, true);
+    const r = rng(4);
+    for (let i = 0; i < B * D; i++) {
+      s.X.data[i] = output === "binary" ? r.uniform() : 2 * r.uniform() - 1;
+      s.Xt.data[i] = r.uniform() < 0.3 ? 0 : s.X.data[i];
+    }
+    s.y.set([0, 2, 2, 1]);
+    const loss = factoredLossAndGradient(m, s, B);
+    const X = Float64Array.from(s.X.data);
+    const Xt = Float64Array.from(s.Xt.data);
+    const lossRef = (p: Float64Array) => {
+      const P = unpack(p);
+      let total = 0;
+      for (let b = 0; b < B; b++) {
+        const { r: out } = forward(P, act, Xt.subarray(b * D, (b + 1) * D), s.y[b]);
+        for (let d = 0; d < D; d++) total += output === "real" ? 0.5 * (out[d] - X[b * D + d]) ** 2 : softplus(out[d]) - X[b * D + d] * out[d];
+      }
+      return total / B;
+    };
+    const p = flat(m);
+    assert.ok(Math.abs(loss - lossRef(p)) < 1e-5 * (1 + Math.abs(loss)), `loss ${loss} vs ${lossRef(p)}`);
+    const fd = numericGradient(lossRef, p, 1e-6);
+    const got = NAMES.flatMap((n) => [...s.grad[n].data]);
+    got.forEach((g, i) => assert.ok(Math.abs(g - fd[i]) <= 2e-5 + 1e-3 * Math.abs(fd[i]), `${act}/${output} parameter ${i}: ${g} vs ${fd[i]}`));
+    release(e, top);
+  });
+}
+
+for (const [act, output] of [["sigmoid", "real"], ["softplus", "binary"]] as Array<[Activation, Output]>) {
+  test(`factored finetuning gradient by finite differences: ${act}/${output}`, async () => {
+    const top = mark(e);
+    const m = model(act, output, 5);
+    const r = rng(6);
+    const X = Float32Array.from({ length: B * D }, () => (output === "binary" ? 0.05 + 0.9 * r.uniform() : 2 * r.uniform() - 1));
+    const y = [1, 0, 2, 2];
+    const C = [0.3, -0.2, 0.1];
+    const groups = factoredGroups(m, { shape: [B, D], data: X }, B);
+    const E = await groups.energies(Int32Array.from([0, 1, 2, 3]));
+    const energyRef = (P: Record<string, Float64Array>, x: Float64Array, j: number) => {
+      const { u } = forward(P, act, x, j);
+      let s = u.reduce((a, v) => a + reference(act, v).H, 0);
+      for (let d = 0; d < D; d++) {
+        const br = P.Br[j * D + d];
+        s += output === "real" ? -0.5 * (x[d] - br) ** 2 : br * x[d] - (x[d] * Math.log(x[d]) + (1 - x[d]) * Math.log(1 - x[d]));
+      }
+      return s;
+    };
+    const lossRef = (p: Float64Array) => {
+      const P = unpack(p);
+      let total = 0;
+      for (let b = 0; b < B; b++) {
+        const x = Float64Array.from(X.subarray(b * D, (b + 1) * D));
+        const z = [0, 1, 2].map((j) => energyRef(P, x, j) + C[j]);
+        const mx = Math.max(...z);
+        total += mx + Math.log(z.reduce((a, v) => a + Math.exp(v - mx), 0)) - z[y[b]];
+      }
+      return total / B;
+    };
+    const p = flat(m);
+    for (let b = 0; b < B; b++) {
+      for (let j = 0; j < K; j++) {
+        const want = energyRef(unpack(p), Float64Array.from(X.subarray(b * D, (b + 1) * D)), j);
+        assert.ok(Math.abs(E[b * K + j] - want) < 1e-5 * (1 + Math.abs(want)), `E[${b},${j}]`);
+      }
+    }
+    const fd = numericGradient(lossRef, p, 1e-6);
+    const g = new Float32Array(B * K);
+    for (let b = 0; b < B; b++) {
+      const z = [0, 1, 2].map((j) => E[b * K + j] + C[j]);
+      const mx = Math.max(...z);
+      const ex = z.map((v) => Math.exp(v - mx));
+      const sum = ex.reduce((a, v) => a + v, 0);
+      for (let j = 0; j < K; j++) g[b * K + j] = (ex[j] / sum - (j === y[b] ? 1 : 0)) / B;
+    }
+    await groups.step(g, { epochs: 1, batch: B, lr: 1e-9, momentum: 0, weightDecay: 0, loss: "log", learn: "all", patience: 0 });
+    const got = NAMES.flatMap((n) => [...groups.grad[n].data]);
+    got.forEach((v, i) => assert.ok(Math.abs(v - fd[i]) <= 1e-5 + 1e-3 * Math.abs(fd[i]), `${act}/${output} parameter ${i}: ${v} vs ${fd[i]}`));
+    release(e, top);
+  });
+}
+
+test.run();
