@@ -12,6 +12,7 @@ import { gemmSection } from "./gemm.js";
 import { activationsSection } from "./activations.js";
 import { energySection } from "./energy.js";
 import { trainingSection } from "./training.js";
+import { finetuneSection } from "./finetune.js";
 import type { Context, Row, Section } from "./harness.js";
 import { loadTfjs } from "./tfjs.js";
 
@@ -20,6 +21,7 @@ const SECTIONS: Record<string, Section> = {
   activations: activationsSection,
   energy: energySection,
   training: trainingSection,
+  finetune: finetuneSection,
 };
 
 const USAGE = `usage: npm run bench -- [--json] [--quick] [--only ${Object.keys(SECTIONS).join("|")}]
