@@ -12,3 +12,4 @@ export * from "./energy.js";
 export * from "./csae.js";
 export * from "./factored.js";
 export * from "./training.js";
+export * from "./finetune.js";
