@@ -26,6 +26,8 @@ import type { Tensor } from "./safetensors.js";
 
 interface Option {
   type: "string" | "boolean";
+  /** Checked before the command runs: a one-line error names it. */
+  required?: boolean;
   short?: string;
   default?: string | boolean;
   /** Shown in --help, e.g. "FILE  the model (.safetensors)". */
@@ -45,7 +47,7 @@ function helpText(name: string, c: Command): string {
   const lines = [`aescore ${name}: ${c.summary}`, "", `usage: aescore ${name} ${c.usage}`, "", "options:"];
   for (const [key, o] of Object.entries({ ...c.options, help: HELP })) {
     const flag = `${o.short ? `-${o.short}, ` : ""}--${key}`;
-    const def = o.default !== undefined && o.default !== false ? ` (default ${o.default})` : "";
+    const def = o.required ? " (required)" : o.default !== undefined && o.default !== false ? ` (default ${o.default})` : "";
     lines.push(`  ${flag.padEnd(22)} ${o.help}${def}`);
   }
   return lines.join("\n");
@@ -117,16 +119,14 @@ commands.energy = {
   summary: "energies (or reconstruction, field, Laplacian, hidden units) of a model for every input row",
   usage: "--model M.safetensors --input X.(npy|csv|idx) [--output OUT.(npy|csv)] [--what energy]",
   options: {
-    model: { type: "string", help: "FILE  the model (.safetensors: autoencoder, csae or factored-csae)" },
-    input: { type: "string", help: "FILE  input rows: .npy (f32, f64, u8), .csv, IDX (optionally .gz)" },
+    model: { type: "string", required: true, help: "FILE  the model (.safetensors: autoencoder, csae or factored-csae)" },
+    input: { type: "string", required: true, help: "FILE  input rows: .npy (f32, f64, u8), .csv, IDX (optionally .gz)" },
     output: { type: "string", help: "FILE  where to write the result (.npy or .csv); default: CSV on stdout" },
     what: { type: "string", default: "energy", help: `${WHAT.join("|")}` },
     scale: { type: "string", default: "auto", help: "auto: u8 input is divided by 255; none: used as is" },
   },
   run(values) {
-    const { model, input, output, what, scale } = values as Record<string, string | undefined>;
-    if (!model) throw new InputError("energy: --model is required");
-    if (!input) throw new InputError("energy: --input is required");
+    const { model, input, output, what, scale } = values as Record<string, string>;
     if (!WHAT.includes(what as (typeof WHAT)[number])) throw new InputError(`energy: --what must be one of ${WHAT.join(", ")}, not ${JSON.stringify(what)}`);
     const e = createEngineSync();
     const { aes } = loadAutoencoders(e, model);
@@ -211,7 +211,7 @@ commands["train-ae"] = {
   summary: "train autoencoders (contractive or denoising): one, one class's, or one per class",
   usage: "--data X [--labels L [--class c]] --hidden 500 --activation sigmoid --output real|binary (--contractive λ | --denoising ν) --save M.safetensors",
   options: {
-    data: { type: "string", help: "FILE  training rows (.npy, .csv, IDX; u8 scaled by 1/255 unless --scale none)" },
+    data: { type: "string", required: true, help: "FILE  training rows (.npy, .csv, IDX; u8 scaled by 1/255 unless --scale none)" },
     labels: { type: "string", help: "FILE  one label per row: trains one autoencoder per class and saves a csae model" },
     class: { type: "string", help: "LABEL  train only on the rows of this class (saves one autoencoder)" },
     hidden: { type: "string", default: "500", help: "N  hidden units" },
@@ -229,7 +229,7 @@ commands["train-ae"] = {
     patience: { type: "string", default: "0", help: "stop after N epochs without a better validation loss (0: never)" },
     seed: { type: "string", default: "0", help: "seed of the generator (initialization, shuffling, corruption)" },
     init: { type: "string", help: "FILE  start from these weights (an autoencoder, or a csae with the same classes)" },
-    save: { type: "string", help: "FILE  where to write the model (.safetensors, atomically)" },
+    save: { type: "string", required: true, help: "FILE  where to write the model (.safetensors, atomically)" },
     checkpoint: { type: "string", help: "DIR  save a checkpoint every epoch" },
     resume: { type: "boolean", help: "continue from the checkpoints in --checkpoint" },
     workers: { type: "string", help: "N  worker threads (default: one per core; 0: this thread)" },
@@ -238,12 +238,8 @@ commands["train-ae"] = {
   },
   async run(values) {
     const v = values as Record<string, string | boolean | undefined>;
-    const need = (name: string): string => {
-      if (typeof v[name] !== "string") throw new InputError(`train-ae: --${name} is required`);
-      return v[name] as string;
-    };
-    const dataPath = need("data");
-    const save = need("save");
+    const dataPath = v.data as string;
+    const save = v.save as string;
     const spec = { D: 0, H: num(v, "hidden", true), activation: v.activation as AeActivation, output: v.output as Output };
     const o: TrainOptions = {
       epochs: num(v, "epochs", true),
@@ -358,8 +354,8 @@ commands.train = {
   summary: "train a class-specific autoencoder classifier (pretraining per class, then finetuning)",
   usage: "--data X --labels L [--valid-fraction 0.1] --hidden 100 --activation sigmoid --contractive 0.5 --save M.safetensors",
   options: {
-    data: { type: "string", help: "FILE  training rows (.npy, .csv, IDX; u8 scaled by 1/255 unless --scale none)" },
-    labels: { type: "string", help: "FILE  one label per row" },
+    data: { type: "string", required: true, help: "FILE  training rows (.npy, .csv, IDX; u8 scaled by 1/255 unless --scale none)" },
+    labels: { type: "string", required: true, help: "FILE  one label per row" },
     valid: { type: "string", help: "FILE  validation rows (the best finetuning epoch is kept)" },
     "valid-labels": { type: "string", help: "FILE  their labels" },
     "valid-fraction": { type: "string", default: "0", help: "or: hold out the last fraction of the training rows" },
@@ -384,18 +380,14 @@ commands.train = {
     "finetune-only": { type: "boolean", help: "with --init: no pretraining, finetune the given model" },
     workers: { type: "string", help: "N  worker threads (default: one per core; 0: this thread)" },
     scale: { type: "string", default: "auto", help: "auto|none" },
-    save: { type: "string", help: "FILE  where to write the model (.safetensors, atomically)" },
+    save: { type: "string", required: true, help: "FILE  where to write the model (.safetensors, atomically)" },
     quiet: { type: "boolean", short: "q", help: "no progress output" },
   },
   async run(values) {
     const v = values as Record<string, string | boolean | undefined>;
-    const need = (name: string): string => {
-      if (typeof v[name] !== "string") throw new InputError(`train: --${name} is required`);
-      return v[name] as string;
-    };
-    const save = need("save");
-    const X = readRows(need("data"), String(v.scale));
-    const labels = readLabels(need("labels"), X.shape[0]);
+    const save = v.save as string;
+    const X = readRows(v.data as string, String(v.scale));
+    const labels = readLabels(v.labels as string, X.shape[0]);
     const hidden = nums(v, "hidden", true);
     const lrs = nums(v, "lr");
     const decays = nums(v, "weight-decay");
@@ -480,20 +472,18 @@ commands.predict = {
   summary: "predict the class of every input row (or the class probabilities)",
   usage: "--model M.safetensors --input X [--proba] [--output P.(npy|csv)]",
   options: {
-    model: { type: "string", help: "FILE  a classifier (csae or factored-csae)" },
-    input: { type: "string", help: "FILE  input rows" },
+    model: { type: "string", required: true, help: "FILE  a classifier (csae or factored-csae)" },
+    input: { type: "string", required: true, help: "FILE  input rows" },
     proba: { type: "boolean", help: "write P(y = i | x), (N, K), instead of labels" },
     output: { type: "string", help: "FILE  .npy or .csv (labels: .csv or .npy of numeric labels); default: stdout" },
     scale: { type: "string", default: "auto", help: "auto|none" },
   },
   run(values) {
     const v = values as Record<string, string | boolean | undefined>;
-    if (typeof v.model !== "string") throw new InputError("predict: --model is required");
-    if (typeof v.input !== "string") throw new InputError("predict: --input is required");
     const e = createEngineSync();
-    const m = loadClassifier(e, v.model);
-    const X = readRows(v.input, String(v.scale));
-    checkInput(m.aes[0], X, v.input);
+    const m = loadClassifier(e, v.model as string);
+    const X = readRows(v.input as string, String(v.scale));
+    checkInput(m.aes[0], X, v.input as string);
     if (v.proba) {
       const p = predictProba(m, X);
       const t = { shape: [X.shape[0], m.aes.length], data: Float32Array.from(p) };
@@ -516,14 +506,13 @@ commands.evaluate = {
   summary: "error rate and confusion matrix of a classifier on labelled rows",
   usage: "--model M.safetensors --data X --labels L",
   options: {
-    model: { type: "string", help: "FILE  a classifier (csae or factored-csae)" },
-    data: { type: "string", help: "FILE  rows" },
-    labels: { type: "string", help: "FILE  their labels" },
+    model: { type: "string", required: true, help: "FILE  a classifier (csae or factored-csae)" },
+    data: { type: "string", required: true, help: "FILE  rows" },
+    labels: { type: "string", required: true, help: "FILE  their labels" },
     scale: { type: "string", default: "auto", help: "auto|none" },
   },
   run(values) {
     const v = values as Record<string, string | boolean | undefined>;
-    for (const k of ["model", "data", "labels"]) if (typeof v[k] !== "string") throw new InputError(`evaluate: --${k} is required`);
     const e = createEngineSync();
     const m = loadClassifier(e, v.model as string);
     const X = readRows(v.data as string, String(v.scale));
@@ -552,7 +541,7 @@ commands.figure = {
   summary: "draw one of the paper's figures: energy-surface (Fig. 2)",
   usage: "energy-surface --output DIR [--seed N] [--epochs N]",
   options: {
-    output: { type: "string", help: "DIR  where the PNG files go" },
+    output: { type: "string", required: true, help: "DIR  where the PNG files go" },
     seed: { type: "string", default: String(SURFACE_DEFAULTS.seed), help: "N" },
     epochs: { type: "string", default: String(SURFACE_DEFAULTS.epochs), help: "N  training epochs" },
     quiet: { type: "boolean", short: "q", help: "no progress output" },
@@ -562,9 +551,8 @@ commands.figure = {
     if (positionals.length !== 1 || positionals[0] !== "energy-surface") {
       throw new InputError(`figure: name one figure: energy-surface (got ${positionals.join(" ") || "none"})`);
     }
-    if (typeof v.output !== "string") throw new InputError("figure: --output DIR is required");
     const show = progressPrinter(v.quiet === true);
-    const { files } = energySurface(v.output, {
+    const { files } = energySurface(v.output as string, {
       seed: num(v, "seed", true),
       epochs: num(v, "epochs", true),
       onEpoch: (r) => (r.epoch % 500 === 0 || r.epoch === r.epochs ? show.epoch("", r) : undefined),
@@ -612,6 +600,9 @@ export async function main(argv: string[]): Promise<number> {
     if (values.help) {
       console.log(helpText(name, c));
       return 0;
+    }
+    for (const [key, o] of Object.entries(c.options)) {
+      if (o.required && values[key] === undefined) throw new InputError(`${name}: --${key} is required`);
     }
     await c.run(values, positionals);
     return 0;
