@@ -18,6 +18,7 @@ import { classesOf, rowsWithLabel, classIndices, fitCsae, selectCsae, FIT_DEFAUL
 import { fitFactored, encodeFactored } from "./factored.js";
 import { predict, predictProba, scores, argmaxRows, type Csae } from "./csae.js";
 import type { FinetuneReport } from "./finetune.js";
+import { EXPERIMENTS, reproduce } from "./reproduce.js";
 import { energy, reconstruct, field, laplacian, hidden } from "./energy.js";
 import { decodeCsae, encodeCsae } from "./csae.js";
 import { decodeFactored, factoredAsCsae } from "./factored.js";
@@ -534,6 +535,31 @@ commands.evaluate = {
     for (let i = 0; i < K; i++) {
       console.log(m.classes[i].padStart(w) + Array.from(confusion.subarray(i * K, (i + 1) * K), (c) => String(c).padStart(w)).join(""));
     }
+  },
+};
+
+commands.reproduce = {
+  summary: "reproduce one of the paper's experiments into results/ (resumable)",
+  usage: `<${Object.keys(EXPERIMENTS).join("|")}> [--quick] [--results DIR]`,
+  options: {
+    quick: { type: "boolean", help: "the reduced configuration (minutes instead of hours)" },
+    results: { type: "string", default: "results", help: "DIR  reports, figures and the cache of finished configurations" },
+    seed: { type: "string", default: "1", help: "N" },
+    workers: { type: "string", help: "N  worker threads (default: one per core)" },
+    quiet: { type: "boolean", short: "q", help: "no progress output" },
+  },
+  async run(values, positionals) {
+    const v = values as Record<string, string | boolean | undefined>;
+    if (positionals.length !== 1) throw new InputError(`reproduce: name one experiment (${Object.keys(EXPERIMENTS).join(", ")})`);
+    const show = progressPrinter(v.quiet === true);
+    await reproduce(positionals[0], {
+      quick: v.quick === true,
+      dir: v.results as string,
+      seed: num(v, "seed", true),
+      workers: v.workers === undefined ? undefined : num(v, "workers", true),
+      log: (text) => show.line(text),
+      command: `aescore reproduce ${positionals[0]}${v.quick ? " --quick" : ""}${v.seed !== "1" ? ` --seed ${v.seed}` : ""}`,
+    });
   },
 };
 
