@@ -178,15 +178,20 @@ function protocol(quick: boolean) {
     : { trainRows: 60000, valid: 10000, hidden: [100, 300, 500], pretrainEpochs: 10, finetuneEpochs: 13 };
 }
 
-/** Learning rates that keep each activation stable (SPEC.md §8: smaller as H grows; unbounded ones smaller). */
-function rates(activation: AeActivation, hidden: number): { pretrain: number; finetune: number } {
-  const unbounded = activation === "linear" || activation === "square" || activation === "relu" || activation === "modulus";
+/**
+ * Learning rates that keep each model stable (SPEC.md §8: smaller as H grows). Unbounded activations
+ * and the factored models (a product of three weight matrices) need smaller steps; square (h = u²)
+ * the smallest. Found by short runs on 10000 digits: larger ones diverge (NaN) in the first epochs.
+ */
+function rates(activation: AeActivation, hidden: number, factored: boolean): { pretrain: number; finetune: number } {
+  const unbounded = activation === "linear" || activation === "relu" || activation === "modulus";
+  const base = activation === "square" ? 0.0003 : factored ? (unbounded ? 0.001 : 0.003) : unbounded ? 0.005 : 0.03;
   const scale = 100 / hidden;
-  return { pretrain: (unbounded ? 0.005 : 0.03) * Math.min(1, scale * 2), finetune: (unbounded ? 0.001 : 0.01) * scale };
+  return { pretrain: base * Math.min(1, scale * 2), finetune: Math.min(base, activation === "square" || factored ? base : unbounded ? 0.001 : 0.01) * scale };
 }
 
 async function fitRow(e: Engine, row: Row, hidden: number, train: Split, valid: Split | undefined, p: ReturnType<typeof protocol>, ctx: Context): Promise<Csae> {
-  const lr = rates(row.activation, hidden);
+  const lr = rates(row.activation, hidden, row.factored);
   const o: FitOptions = {
     ...FIT_DEFAULTS,
     hidden,
@@ -210,7 +215,7 @@ async function table2(ctx: Context): Promise<void> {
     // Model selection over the hidden sizes on the validation split, then a refit on train + valid.
     const choices: Array<{ hidden: number; validError: number }> = [];
     for (const hidden of p.hidden) {
-      const { value } = await cached(ctx, "table2", { stage: "select", row: row.label, hidden, p, seed: ctx.seed }, async () => {
+      const { value } = await cached(ctx, "table2", { stage: "select", row, hidden, p, lr: rates(row.activation, hidden, row.factored), seed: ctx.seed }, async () => {
         const e = createEngineSync();
         const m = await fitRow(e, row, hidden, train, valid, p, ctx);
         return { validError: testError(m, valid!) };
@@ -219,7 +224,7 @@ async function table2(ctx: Context): Promise<void> {
       choices.push({ hidden, validError: value.validError });
     }
     const best = choices.reduce((a, b) => (b.validError < a.validError ? b : a));
-    const { value, seconds } = await cached(ctx, "table2", { stage: "final", row: row.label, hidden: best.hidden, p, seed: ctx.seed }, async () => {
+    const { value, seconds } = await cached(ctx, "table2", { stage: "final", row, hidden: best.hidden, p, lr: rates(row.activation, best.hidden, row.factored), seed: ctx.seed }, async () => {
       const e = createEngineSync();
       const m = await fitRow(e, row, best.hidden, all, undefined, p, ctx);
       return { testError: testError(m, test) };
