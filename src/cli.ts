@@ -19,6 +19,7 @@ import { fitFactored, encodeFactored } from "./factored.js";
 import { predict, predictProba, scores, argmaxRows, type Csae } from "./csae.js";
 import type { FinetuneReport } from "./finetune.js";
 import { EXPERIMENTS, reproduce } from "./reproduce.js";
+import { DATASETS, generate, writeDataset } from "./datasets.js";
 import { energy, reconstruct, field, laplacian, hidden } from "./energy.js";
 import { decodeCsae, encodeCsae } from "./csae.js";
 import { decodeFactored, factoredAsCsae } from "./factored.js";
@@ -534,6 +535,29 @@ commands.evaluate = {
     console.log(" ".repeat(w) + m.classes.map((c) => c.padStart(w)).join(""));
     for (let i = 0; i < K; i++) {
       console.log(m.classes[i].padStart(w) + Array.from(confusion.subarray(i * K, (i + 1) * K), (c) => String(c).padStart(w)).join(""));
+    }
+  },
+};
+
+commands.datasets = {
+  summary: "generate the paper's benchmark data sets (seeded, bit-reproducible) as IDX + recipe JSON + sample mosaic",
+  usage: `generate <${DATASETS.join("|")}|all> --output DIR [--seed N]`,
+  options: {
+    output: { type: "string", required: true, help: "DIR  where the files go" },
+    seed: { type: "string", default: "0", help: "N" },
+    scale: { type: "string", default: "1", help: "fraction of the original sizes (for a quick look)" },
+    quiet: { type: "boolean", short: "q", help: "no progress output" },
+  },
+  run(values, positionals) {
+    const v = values as Record<string, string | boolean | undefined>;
+    if (positionals[0] !== "generate" || positionals.length !== 2) throw new InputError(`datasets: usage: aescore datasets generate <${DATASETS.join("|")}|all> --output DIR`);
+    const names = positionals[1] === "all" ? [...DATASETS] : [positionals[1]];
+    const show = progressPrinter(v.quiet === true);
+    for (const name of names) {
+      const t0 = performance.now();
+      const set = generate(name, { seed: num(v, "seed", true), scale: num(v, "scale") });
+      const files = writeDataset(set, v.output as string);
+      show.line(`${name}: ${set.train.y.length} / ${set.valid.y.length} / ${set.test.y.length} rows in ${((performance.now() - t0) / 1000).toFixed(1)} s -> ${files.length} files (${files.find((f) => f.endsWith(".png"))})`);
     }
   },
 };
