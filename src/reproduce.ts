@@ -279,15 +279,30 @@ function benchmark(name: string, ctx: Context): Bench {
 }
 
 /** Selects the hidden size on valid, refits on train + valid, tests: one cached entry per stage. */
-async function selectAndTest(ctx: Context, experiment: string, set: string, row: Row, variant: FitOptions["variant"], p: ReturnType<typeof protocol>): Promise<{ hidden: number; validError: number; testError: number; seconds: number }> {
+async function selectAndTest(ctx: Context, experiment: string, set: string, row: Row, variant: FitOptions["variant"], p: ReturnType<typeof benchProtocol>): Promise<{ hidden: number; validError: number; testError: number; seconds: number }> {
+  // Small sets get more epochs, so that every fit takes at least p.minSteps minibatch steps; a fit whose
+  // loss diverges is retried with a third of the learning rates (at most three times, logged).
   const fit = async (e: Engine, data: Split, valid: Split | undefined, hidden: number) => {
     const lr = rates(row.activation, hidden, row.factored);
-    const o: FitOptions = {
-      ...FIT_DEFAULTS, hidden, activation: row.activation, variant, seed: ctx.seed, workers: ctx.workers, valid,
-      pretrain: { ...FIT_DEFAULTS.pretrain, epochs: p.pretrainEpochs, lr: lr.pretrain, contractive: row.reg.contractive ?? 0, denoising: row.reg.denoising ?? 0 },
-      finetune: { ...FIT_DEFAULTS.finetune, epochs: p.finetuneEpochs, lr: lr.finetune },
-    };
-    return row.factored ? factoredAsCsae(await fitFactored(e, data.X, data.labels, { ...o, factors: hidden })) : fitCsae(e, data.X, data.labels, o);
+    const perClass = data.labels.length / new Set(data.labels).size;
+    const epochs = (base: number, rows: number) => Math.max(base, Math.ceil((p.minSteps * 100) / rows));
+    for (let attempt = 0; ; attempt++) {
+      const shrink = 3 ** -attempt;
+      const o: FitOptions = {
+        ...FIT_DEFAULTS, hidden, activation: row.activation, variant, seed: ctx.seed, workers: ctx.workers, valid,
+        pretrain: {
+          ...FIT_DEFAULTS.pretrain, epochs: epochs(p.pretrainEpochs, row.factored ? data.labels.length : perClass), lr: lr.pretrain * shrink,
+          contractive: row.reg.contractive ?? 0, denoising: row.reg.denoising ?? 0,
+        },
+        finetune: { ...FIT_DEFAULTS.finetune, epochs: epochs(p.finetuneEpochs, data.labels.length), lr: lr.finetune * shrink },
+      };
+      try {
+        return row.factored ? factoredAsCsae(await fitFactored(e, data.X, data.labels, { ...o, factors: hidden })) : await fitCsae(e, data.X, data.labels, o);
+      } catch (err) {
+        if (!(err instanceof InputError && /the loss became/.test(err.message)) || attempt === 3) throw err;
+        ctx.log(`${experiment} ${set}, ${row.label}, H = ${hidden}: ${err.message}; retrying with learning rates / 3`);
+      }
+    }
   };
   let best = { hidden: 0, validError: Infinity };
   for (const hidden of p.hidden) {
@@ -371,12 +386,12 @@ async function table4(ctx: Context): Promise<void> {
 
 function benchProtocol(quick: boolean) {
   return quick
-    ? { trainRows: 0, valid: 0, hidden: [100], pretrainEpochs: 5, finetuneEpochs: 6 }
-    : { trainRows: 0, valid: 0, hidden: [100, 300, 500], pretrainEpochs: 20, finetuneEpochs: 20 };
+    ? { trainRows: 0, valid: 0, hidden: [100], pretrainEpochs: 5, finetuneEpochs: 6, minSteps: 600 }
+    : { trainRows: 0, valid: 0, hidden: [100, 300, 500], pretrainEpochs: 20, finetuneEpochs: 20, minSteps: 3000 };
 }
 
 function benchProtocolText(p: ReturnType<typeof benchProtocol>): string {
-  return `Protocol: the hidden size (factors = hidden for the factored model) is chosen from ${JSON.stringify(p.hidden)} by the error on each set's validation split (the best finetuning epoch kept); the chosen configuration is refitted on train + validation for the same epochs and tested on the test split. Pretraining ${p.pretrainEpochs} epochs (contractive λ = 0.5; denoising ν = 0.25 for modulus and the factored model), finetuning ${p.finetuneEpochs} epochs, minibatch 100, momentum 0.9, learning rates by activation and size (src/reproduce.ts, \`rates\`).`;
+  return `Protocol: the hidden size (factors = hidden for the factored model) is chosen from ${JSON.stringify(p.hidden)} by the error on each set's validation split (the best finetuning epoch kept); the chosen configuration is refitted on train + validation for the same epochs and tested on the test split. Pretraining ${p.pretrainEpochs} epochs and finetuning ${p.finetuneEpochs} epochs, or more on small sets so that each fit takes at least ${p.minSteps} minibatch steps; a fit whose loss diverges is retried with a third of the learning rates (logged). Pretraining with contractive λ = 0.5 (denoising ν = 0.25 for modulus and the factored model), minibatch 100, momentum 0.9, learning rates by activation and size (src/reproduce.ts, \`rates\`).`;
 }
 
 // ---- Fig. 2 and Fig. 3 ----------------------------------------------------------------------------
