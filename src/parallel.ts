@@ -190,7 +190,7 @@ export async function workerGroups(spec: AutoencoderSpec, params: Params[], data
   const blocks = Array.from({ length: n }, (_, w) => [Math.floor((w * K) / n), Math.floor(((w + 1) * K) / n)] as const);
   const url = new URL("./worker.js", import.meta.url);
   const pool = blocks.map(() => new Worker(url));
-  const pending: Array<Array<{ resolve: (v: any) => void; reject: (e: Error) => void }>> = pool.map(() => []);
+  const pending: Array<Array<{ resolve: (v: unknown) => void; reject: (e: Error) => void }>> = pool.map(() => []);
   let failure: Error | undefined;
   pool.forEach((w, i) => {
     w.on("message", (m) => {
@@ -215,7 +215,7 @@ export async function workerGroups(spec: AutoencoderSpec, params: Params[], data
   const ask = <T>(i: number, m: SlotMessage): Promise<T> =>
     new Promise<T>((resolve, reject) => {
       if (failure) return reject(failure);
-      pending[i].push({ resolve, reject });
+      pending[i].push({ resolve: (v) => resolve(v as T), reject });
       pool[i].postMessage(m);
     });
   // Interleave the workers' (b, k_w) blocks into (b, K) in class order.

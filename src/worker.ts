@@ -11,7 +11,7 @@ const port = parentPort!;
 const e = createEngineSync();
 let slots: Slots | undefined;
 
-function handle(m: any): { value?: unknown; transfer?: ArrayBuffer[] } | undefined {
+function handle(m: any): { value: unknown } | undefined {
   switch (m.type) {
     case "job": {
       const result = runJob(e, m.spec, m.options, m.job, m.run, (report) => port.postMessage({ type: "epoch", slot: m.slot, report }));
