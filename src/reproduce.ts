@@ -211,7 +211,7 @@ async function table2(ctx: Context): Promise<void> {
   const t0 = performance.now();
   const p = protocol(ctx.quick);
   const { train, valid, all, test } = mnistSplits(p.valid, p.trainRows);
-  const lines = ["| model | hidden (selected) | validation error | test error | paper | time |", "|---|---|---|---|---|---|"];
+  const lines = ["| model | hidden (selected) | validation error | test error | paper | ours − paper | time |", "|---|---|---|---|---|---|---|"];
   for (const row of TABLE2) {
     // Model selection over the hidden sizes on the validation split, then a refit on train + valid.
     const choices: Array<{ hidden: number; validError: number }> = [];
@@ -231,11 +231,14 @@ async function table2(ctx: Context): Promise<void> {
       return { testError: testError(m, test) };
     });
     ctx.log(`table2 ${row.label}: test error ${value.testError.toFixed(2)}% (paper ${row.paper}%)`);
-    lines.push(`| ${row.label} | ${best.hidden} | ${best.validError.toFixed(2)}% | **${value.testError.toFixed(2)}%** | ${row.paper}% | ${(seconds / 60).toFixed(1)} min |`);
+    const gap = value.testError - row.paper;
+    lines.push(`| ${row.label} | ${best.hidden} | ${best.validError.toFixed(2)}% | **${value.testError.toFixed(2)}%** | ${row.paper}% | ${gap > 0 ? "+" : ""}${gap.toFixed(2)} | ${(seconds / 60).toFixed(1)} min |`);
   }
   const seconds = (performance.now() - t0) / 1000;
   writeReport(ctx, "table2", "Table 2: MNIST test error of CSAEs with different activations", [
     lines.join("\n"),
+    "",
+    "Where we are behind the paper, why (as far as we can tell): every row selected the smallest hidden size, because with the learning rates scaled by 100/H and the same 10 + 13 epochs the larger models are undertrained (their validation error rises with H), while the paper's best results came from larger models tuned per size. The factored models, on learning rates small enough to keep their three-matrix product stable (src/reproduce.ts, `rates`), are the furthest behind. Tuning learning rates and epochs per size is the next step; modulus already matches the paper.",
     "",
     `Protocol: ${p.trainRows - p.valid} training digits and ${p.valid} for validation (the last of MNIST's training file); the hidden size (factors = hidden for the factored models) is chosen from ${JSON.stringify(p.hidden)} by validation error (the best finetuning epoch kept); the chosen configuration is refitted on all ${p.trainRows} digits for the same epochs and tested on the 10000 test digits. Pretraining ${p.pretrainEpochs} epochs, finetuning ${p.finetuneEpochs} epochs, minibatch 100, momentum 0.9; learning rates by activation and size (src/reproduce.ts, \`rates\`).`,
   ].join("\n"), seconds);
