@@ -42,7 +42,8 @@ async function rejects(p: Promise<unknown>, type: Function, pattern: RegExp): Pr
 const base: FitOptions = { ...FIT_DEFAULTS, hidden: 50, seed: 1, workers: 2, valid, finetune: { ...FIT_DEFAULTS.finetune, epochs: 8 } };
 
 test("finetuning beats the pretrained-only model and the reconstruction-error baseline", async () => {
-  const pretrained = await fitCsae(e, train.X, train.labels, { ...base, variant: "normalization", finetune: { ...base.finetune, epochs: 0 } });
+  // pretrained only: the autoencoders frozen, only C learned
+  const pretrained = await fitCsae(e, train.X, train.labels, { ...base, variant: "normalization" });
   const baseline = await fitCsae(e, train.X, train.labels, { ...base, variant: "reconstruction" });
   const tuned = await fitCsae(e, train.X, train.labels, base);
   const [p, r, t] = [error(pretrained, testSet), error(baseline, testSet), error(tuned, testSet)];
