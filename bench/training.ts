@@ -9,7 +9,7 @@ import { createAutoencoder } from "../src/autoencoder.js";
 import { trainAutoencoder, startState, TRAIN_DEFAULTS, type TrainOptions } from "../src/training.js";
 import { trainClasses } from "../src/parallel.js";
 import type { Context, Row } from "./harness.js";
-import type { TfCore, TfTensor } from "./tfjs.js";
+import type { TfCore } from "./tfjs.js";
 
 const N = 6000;
 const D = 784;

@@ -21,7 +21,7 @@ import type { FinetuneReport } from "./finetune.js";
 import { EXPERIMENTS, reproduce } from "./reproduce.js";
 import { DATASETS, generate, writeDataset } from "./datasets.js";
 import { energy, reconstruct, field, laplacian, hidden } from "./energy.js";
-import { decodeCsae, encodeCsae } from "./csae.js";
+import { decodeCsae, encodeCsae, initialConstants } from "./csae.js";
 import { decodeFactored, factoredAsCsae } from "./factored.js";
 import { encodeCsv } from "./data.js";
 import type { Tensor } from "./safetensors.js";
@@ -308,19 +308,12 @@ commands["train-ae"] = {
     if (!labels || v.class !== undefined) {
       writeAtomic(save, encodeAutoencoder(aes[0]));
     } else {
-      // C_i = −mean of E_i over class i's training rows (SPEC.md §8): a start for finetuning.
-      const C = Float32Array.from(aes, (ae, i) => -mean(energy(ae, jobs[i].data)));
-      writeAtomic(save, encodeCsae({ classes, aes, C }));
+      // The constants a classifier starts finetuning from (SPEC.md §8).
+      writeAtomic(save, encodeCsae({ classes, aes, C: initialConstants(aes, jobs.map((j) => j.data)) }));
     }
     show.line(`saved ${save} (${clock(performance.now() - t0)})`);
   },
 };
-
-function mean(a: Float32Array): number {
-  let s = 0;
-  for (const x of a) s += x;
-  return s / a.length;
-}
 
 /** --init weights for each class: one autoencoder for all, or a csae with the same classes. */
 function initParams(e: Engine, path: string, classes: string[], spec: AutoencoderSpec): Params[] {

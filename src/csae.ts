@@ -33,6 +33,16 @@ export function classEnergies(m: Pick<Csae, "aes">, X: Tensor): Tensor {
   return { shape: [N, K], data: out };
 }
 
+/** The constants a classifier starts from: C_i = −mean of E_i over class i's rows (SPEC.md §8). */
+export function initialConstants(aes: Autoencoder[], perClass: Tensor[]): Float32Array {
+  return Float32Array.from(aes, (ae, i) => {
+    const E = energy(ae, perClass[i]);
+    let s = 0;
+    for (const v of E) s += v;
+    return -s / E.length;
+  });
+}
+
 /** Parses the `classes` metadata (JSON list of labels) and checks it has K entries. */
 export function parseClasses(text: string | undefined, K: number, source: string): string[] {
   let classes: unknown;

@@ -7,7 +7,7 @@
 import { alloc, mark, release, type Mat } from "./engine.js";
 import { gemm, addRowBias, axpy, sub, rowSums, rowSumsq, rowBinaryEntropy, logit } from "./kernels.js";
 import { activation } from "./activations.js";
-import { checkInput, eachChunk, encode, decode, type Autoencoder } from "./autoencoder.js";
+import { checkInput, eachChunk, encode, decode, type Autoencoder, type Output } from "./autoencoder.js";
 import { InputError } from "./errors.js";
 import type { Tensor } from "./safetensors.js";
 
@@ -48,20 +48,32 @@ export function energy(ae: Autoencoder, X: Tensor): Float32Array {
     activation(ae.activation, U, { H: U });
     const E = alloc(e, "E", n, 1);
     rowSums(E, U); // Σ_k H(u_k)
-    const t = alloc(e, "t", n, 1);
-    if (ae.output === "real") {
-      addRowBias(Xc, ae.br, -1);
-      rowSumsq(t, Xc); // ‖x − br‖²
-      axpy(E, -0.5, t);
-    } else {
-      gemm(t, Xc, ae.br, { transB: true }); // brᵀx
-      axpy(E, 1, t);
-      rowBinaryEntropy(t, Xc); // −Σ_j [x log x + (1−x) log(1−x)]
-      axpy(E, 1, t);
-    }
+    addVisibleTerms(E, Xc, ae.br, ae.output, Xc, alloc(e, "t", n, 1));
     out.set(E.data, r0);
   });
   return out;
+}
+
+/**
+ * E (n x 1) += the visible part of the energy of the rows of X (n x D): −½‖x − br‖² for real output,
+ * brᵀx − Σ_j [x log x + (1−x) log(1−x)] for binary output. Xc (n x D, may be X itself, which it then
+ * overwrites) and t (n x 1) are scratch; `entropy`, when given, already holds the entropy term of X.
+ */
+export function addVisibleTerms(E: Mat, X: Mat, br: Mat, output: Output, Xc: Mat, t: Mat, entropy?: Mat): void {
+  if (output === "real") {
+    if (Xc !== X) Xc.data.set(X.data);
+    addRowBias(Xc, br, -1);
+    rowSumsq(t, Xc); // ‖x − br‖²
+    axpy(E, -0.5, t);
+    return;
+  }
+  gemm(t, X, br, { transB: true }); // brᵀx
+  axpy(E, 1, t);
+  if (!entropy) {
+    rowBinaryEntropy(t, X); // −Σ_j [x log x + (1−x) log(1−x)]
+    entropy = t;
+  }
+  axpy(E, 1, entropy);
 }
 
 /** The hidden units h(u) (N, H); for kmeans, the one-hot code of the nearest filter. */

@@ -79,9 +79,8 @@ function pick(options: EngineOptions): { backend: Backend; bytes: Uint8Array<Arr
 }
 
 function finish(backend: Backend, memory: WebAssembly.Memory, k: Kernels): Engine {
-  const e: Engine = { backend, memory, k, gemmWork: 0, top: align(k.heap_base()) };
-  (e as { gemmWork: number }).gemmWork = e.top;
-  e.top = align(e.top + k.gemm_workspace_bytes());
+  const gemmWork = align(k.heap_base());
+  const e: Engine = { backend, memory, k, gemmWork, top: align(gemmWork + k.gemm_workspace_bytes()) };
   ensure(e, e.top);
   return e;
 }

@@ -13,6 +13,7 @@ import {
 } from "./autoencoder.js";
 import { corrupt, permutation, type EpochReport, type TrainOptions } from "./training.js";
 import { finetune, type ClassGroups } from "./finetune.js";
+import { addVisibleTerms } from "./energy.js";
 import type { FitOptions } from "./fit.js";
 import { rng, type Rng } from "./random.js";
 import type { Tensor } from "./safetensors.js";
@@ -333,16 +334,7 @@ export function factoredGroups(m: FactoredCsae, data: Tensor, B: number): ClassG
       addRowBias(t, row(m.Bh, j));
       activation(m.activation as Activation, t, { h: rows(As[j]), H: t });
       rowSums(s1, t);
-      if (m.output === "real") {
-        xc.data.set(x.data);
-        addRowBias(xc, row(m.Br, j), -1);
-        rowSumsq(s2, xc);
-        axpy(s1, -0.5, s2);
-      } else {
-        gemm(s2, x, row(m.Br, j), { transB: true });
-        axpy(s1, 1, s2);
-        axpy(s1, 1, en);
-      }
+      addVisibleTerms(s1, x, row(m.Br, j), m.output, xc, s2, m.output === "binary" ? en : undefined);
       for (let i = 0; i < b; i++) out[i * K + j] = s1.data[i];
     }
     return out;

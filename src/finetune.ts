@@ -12,11 +12,11 @@
 // K = classes, B = minibatch rows, D = visible, H = hidden.
 
 import { alloc, fromArray, rowsOf, view, type Engine, type Mat } from "./engine.js";
-import { gemm, axpy, colSums, rowSums, rowSumsq, mulRows, addRowBias, rowBinaryEntropy, sgdMomentum } from "./kernels.js";
+import { gemm, axpy, colSums, rowSums, mulRows, rowBinaryEntropy, sgdMomentum } from "./kernels.js";
 import { activation } from "./activations.js";
 import { encode, type Autoencoder, type AutoencoderSpec } from "./autoencoder.js";
-import { energy } from "./energy.js";
-import { softmaxRows, argmaxRows, scoresFrom } from "./csae.js";
+import { addVisibleTerms } from "./energy.js";
+import { softmaxRows, argmaxRows, scoresFrom, classEnergies } from "./csae.js";
 import { permutation } from "./training.js";
 import { rng } from "./random.js";
 import { InputError } from "./errors.js";
@@ -132,16 +132,7 @@ export function slotEnergies(s: Slots, rows: Int32Array): Float32Array {
     encode(ae, X, T);
     activation(ae.activation as Exclude<typeof ae.activation, "kmeans">, T, { h: Hd, H: T });
     rowSums(e1, T); // Σ_k H(u_k)
-    if (binary) {
-      gemm(e2, X, ae.br, { transB: true }); // brᵀx
-      axpy(e1, 1, e2);
-      axpy(e1, 1, ent);
-    } else {
-      Xc.data.set(X.data);
-      addRowBias(Xc, ae.br, -1);
-      rowSumsq(e2, Xc); // ‖x − br‖²
-      axpy(e1, -0.5, e2);
-    }
+    addVisibleTerms(e1, X, ae.br, ae.output, Xc, e2, binary ? ent : undefined);
     for (let i = 0; i < b; i++) out[i * k + c] = e1.data[i];
   });
   return out;
@@ -171,14 +162,7 @@ export function slotStep(s: Slots, g: Float32Array, o: Pick<FinetuneOptions, "lr
 
 /** E_i of other rows (validation, test) for the slots' classes: (N, k). */
 export function slotClassify(s: Slots, X: Tensor): Float32Array {
-  const k = s.slots.length;
-  const N = X.data.length / X.shape[1];
-  const out = new Float32Array(N * k);
-  s.slots.forEach((slot, c) => {
-    const E = energy(slot.ae, X);
-    for (let n = 0; n < N; n++) out[n * k + c] = E[n];
-  });
-  return out;
+  return classEnergies({ aes: s.slots.map((slot) => slot.ae) }, X).data;
 }
 
 export function slotKeep(s: Slots): void {

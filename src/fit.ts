@@ -13,7 +13,7 @@
 import { createEngineSync, type Engine, fromArray } from "./engine.js";
 import { checkInput, checkSpec, createAutoencoder, type AutoencoderSpec, type Autoencoder } from "./autoencoder.js";
 import { energy } from "./energy.js";
-import { classEnergies, scores, softmaxRows, classesOf, rowsWithLabel, classIndices, type Csae } from "./csae.js";
+import { classEnergies, scores, softmaxRows, classesOf, rowsWithLabel, classIndices, initialConstants, type Csae } from "./csae.js";
 import { finetune, localGroups, checkFinetuneOptions, errorRate, slotParams, FINETUNE_DEFAULTS, type FinetuneOptions, type FinetuneReport, type Params } from "./finetune.js";
 import { checkTrainOptions, permutation, TRAIN_DEFAULTS, type EpochReport, type TrainOptions } from "./training.js";
 import { trainClasses, workerGroups, classSeed, type ClassJob } from "./parallel.js";
@@ -52,12 +52,6 @@ export const FIT_DEFAULTS: Omit<FitOptions, "seed"> = {
   pretrain: { ...TRAIN_DEFAULTS, epochs: 10, contractive: 0.5, lr: 0.03 },
   finetune: { ...FINETUNE_DEFAULTS },
 };
-
-function mean(a: Float32Array): number {
-  let s = 0;
-  for (const v of a) s += v;
-  return s / a.length;
-}
 
 function toAutoencoders(e: Engine, spec: AutoencoderSpec, params: Params[]): Autoencoder[] {
   return params.map((p, i) => ({
@@ -116,7 +110,7 @@ export async function fitCsae(e: Engine, X: Tensor, labels: string[], o: FitOpti
   const aes = toAutoencoders(e, spec, params);
 
   // 2. C_i = −mean E_i over class i's rows (or the given model's C).
-  const C = o.init ? o.init.C.slice() : Float32Array.from(aes, (ae, i) => -mean(energy(ae, perClass[i])));
+  const C = o.init ? o.init.C.slice() : initialConstants(aes, perClass);
   if (o.variant === "reconstruction") return { classes, aes, C, rule: "reconstruction" };
 
   const valid = o.valid ? { X: o.valid.X, y: classIndices(o.valid.labels, classes, "validation labels") } : undefined;
@@ -247,7 +241,7 @@ export async function addClass(
   const K = m.aes.length;
   const [result] = await trainClasses(spec, o.pretrain, [{ index: K, label, data: X }], { seed: o.seed, workers: 0, onEpoch: (_, r) => o.onPretrain?.(r) });
   const [ae] = toAutoencoders(e, spec, [result]);
-  let c = -mean(energy(ae, X));
+  let c = initialConstants([ae], [X])[0];
   if (o.others) {
     const y = classIndices(o.others.labels, m.classes, "other classes' labels");
     const base = classEnergies(m, o.others.X).data; // (n, K) of the existing classes

@@ -151,7 +151,7 @@ test("rowBinaryEntropy, logit: float64 definitions, 0 log 0 = 0, ±Inf at the en
         return s;
       });
       assert.is(within(a, want, (i) => 4e-6 * N * (1 + want[i])), "", `entropy ${M}x${N}`);
-      const [la, lb, lx] = bothBuilds(M, N, seed++, 0, 1, (e, X) => {
+      const [la, lb, lx] = bothBuilds(M, N, seed++, 0, 1, (_e, X) => {
         if (N > 3) X.data.set([0, 1, 0.5], 0);
         logit(X, X);
         return X.data;

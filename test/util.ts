@@ -1,6 +1,6 @@
 // Test helpers: seeded inputs, NaN-prefilled outputs, named tolerance policies.
 
-import { alloc, fromArray, type Engine, type Mat } from "../src/engine.js";
+import { alloc, type Engine, type Mat } from "../src/engine.js";
 import { rng, type Rng } from "../src/random.js";
 
 /** The sizes every kernel is run over: each tail path of 4- and 8-wide loops, and beyond. */
@@ -21,16 +21,7 @@ export function nanMat(e: Engine, name: string, rows: number, cols: number): Mat
   return m;
 }
 
-export function copyMat(e: Engine, m: Mat, name = m.name): Mat {
-  return fromArray(e, name, m.rows, m.cols, m.data);
-}
-
 export { rng };
-
-/** Float64 copy of a matrix's values. */
-export function f64(m: Mat): Float64Array {
-  return Float64Array.from(m.data);
-}
 
 /** Bit patterns, for bit-identity checks. */
 export function bits(a: Float32Array): Uint32Array {
