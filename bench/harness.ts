@@ -2,6 +2,7 @@
 // agreement check. It knows no library; sections bring their own contenders.
 
 import { Bench } from "tinybench";
+import { rng } from "../src/random.js";
 import type { Tfjs } from "./tfjs.js";
 
 /** One measured contender on one problem. `vs` holds speed ratios (this / other), > 1 = faster. */
@@ -70,18 +71,10 @@ export function timeOnce(fn: () => void): number {
   return performance.now() - t0;
 }
 
-/** Uniform values in [-1, 1), from a fixed seed (mulberry32), identical on every run and machine. */
+/** Uniform values in [-1, 1) from the library's seeded generator: identical on every run and machine. */
 export function uniform(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = ((t ^ (t >>> 14)) >>> 0) / 2147483648 - 1;
-  }
-  return out;
+  const r = rng(seed);
+  return Float32Array.from({ length: n }, () => 2 * r.uniform() - 1);
 }
 
 /**

@@ -71,20 +71,16 @@ const commands: Record<string, Command> = {
   },
 };
 
-/** Any model file as its autoencoders (one for kind "autoencoder", K for the classifiers). */
-export function loadAutoencoders(e: Engine, path: string): { kind: string; aes: Autoencoder[]; classes?: string[] } {
+/** Any model file: its kind and autoencoders, and for csae and factored-csae the classifier. */
+export function loadModel(e: Engine, path: string): { kind: string; aes: Autoencoder[]; classifier?: Csae } {
   const bytes = readBytes(path);
   const kind = decodeSafetensors(bytes, path).metadata.kind;
   if (kind === "autoencoder") return { kind, aes: [decodeAutoencoder(e, bytes, path)] };
-  if (kind === "csae") {
-    const m = decodeCsae(e, bytes, path);
-    return { kind, aes: m.aes, classes: m.classes };
-  }
-  if (kind === "factored-csae") {
-    const m = factoredAsCsae(decodeFactored(e, bytes, path));
-    return { kind, aes: m.aes, classes: m.classes };
-  }
-  throw new InputError(`${path}: unknown model kind ${JSON.stringify(kind)} (autoencoder, csae, factored-csae)`);
+  let classifier: Csae;
+  if (kind === "csae") classifier = decodeCsae(e, bytes, path);
+  else if (kind === "factored-csae") classifier = factoredAsCsae(decodeFactored(e, bytes, path));
+  else throw new InputError(`${path}: unknown model kind ${JSON.stringify(kind)} (autoencoder, csae, factored-csae)`);
+  return { kind, aes: classifier.aes, classifier };
 }
 
 /**
@@ -131,7 +127,7 @@ commands.energy = {
     const { model, input, output, what, scale } = values as Record<string, string>;
     if (!WHAT.includes(what as (typeof WHAT)[number])) throw new InputError(`energy: --what must be one of ${WHAT.join(", ")}, not ${JSON.stringify(what)}`);
     const e = createEngineSync();
-    const { aes } = loadAutoencoders(e, model);
+    const { aes } = loadModel(e, model);
     const X = readRows(input, scale ?? "auto");
     checkInput(aes[0], X, input); // before any work, naming the file
     const one = (ae: Autoencoder): Tensor => {
@@ -317,14 +313,14 @@ commands["train-ae"] = {
 
 /** --init weights for each class: one autoencoder for all, or a csae with the same classes. */
 function initParams(e: Engine, path: string, classes: string[], spec: AutoencoderSpec): Params[] {
-  const m = loadAutoencoders(e, path);
+  const m = loadModel(e, path);
   const fits = m.aes.every((ae) => ae.D === spec.D && ae.H === spec.H);
   if (!fits) throw new InputError(`${path}: its autoencoders are ${m.aes[0].H}x${m.aes[0].D}, not ${spec.H}x${spec.D} (--hidden x data columns)`);
   const params = (ae: Autoencoder): Params => ({ W: ae.W.data.slice(), bh: ae.bh.data.slice(), br: ae.br.data.slice() });
   if (m.kind === "autoencoder") return classes.map(() => params(m.aes[0]));
   return classes.map((c) => {
-    const i = m.classes!.indexOf(c);
-    if (i < 0) throw new InputError(`${path}: has no class ${JSON.stringify(c)} (it has ${m.classes!.join(", ")})`);
+    const i = m.classifier!.classes.indexOf(c);
+    if (i < 0) throw new InputError(`${path}: has no class ${JSON.stringify(c)} (it has ${m.classifier!.classes.join(", ")})`);
     return params(m.aes[i]);
   });
 }
@@ -336,13 +332,11 @@ function nums(values: Record<string, unknown>, name: string, integer = false): n
   return String(values[name]).split(",").map((part) => num({ [name]: part }, name, integer));
 }
 
-/** Loads a classifier model file (csae or factored-csae) as K autoencoders with C. */
+/** A classifier model file (csae or factored-csae) as K autoencoders with C. */
 function loadClassifier(e: Engine, path: string): Csae {
-  const bytes = readBytes(path);
-  const kind = decodeSafetensors(bytes, path).metadata.kind;
-  if (kind === "csae") return decodeCsae(e, bytes, path);
-  if (kind === "factored-csae") return factoredAsCsae(decodeFactored(e, bytes, path));
-  throw new InputError(`${path}: is a ${JSON.stringify(kind)} model, not a classifier (csae or factored-csae)`);
+  const { kind, classifier } = loadModel(e, path);
+  if (!classifier) throw new InputError(`${path}: is a ${JSON.stringify(kind)} model, not a classifier (csae or factored-csae)`);
+  return classifier;
 }
 
 commands.train = {

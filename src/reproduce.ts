@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { availableParallelism, cpus } from "node:os";
 import { join } from "node:path";
-import { createEngineSync, type Engine } from "./engine.js";
+import { createEngineSync } from "./engine.js";
 import { loadMnist, writeAtomic } from "./node.js";
 import { fitCsae, FIT_DEFAULTS, type FitOptions } from "./fit.js";
 import { fitFactored, factoredAsCsae } from "./factored.js";
@@ -191,20 +191,36 @@ function rates(activation: AeActivation, hidden: number, factored: boolean): { p
   return { pretrain: base * Math.min(1, scale * 2), finetune: Math.min(base, activation === "square" || factored ? base : unbounded ? 0.001 : 0.01) * scale };
 }
 
-async function fitRow(e: Engine, row: Row, hidden: number, train: Split, valid: Split | undefined, p: ReturnType<typeof protocol>, ctx: Context): Promise<Csae> {
+/**
+ * Fits one model of a table row. Small sets get more epochs, so that a fit takes at least p.minSteps
+ * minibatch steps (when given); a fit whose loss diverges is retried with a third of the learning
+ * rates (at most three times, logged).
+ */
+async function fitModel(
+  ctx: Context, what: string, row: Row, variant: FitOptions["variant"], hidden: number, data: Split, valid: Split | undefined,
+  p: { pretrainEpochs: number; finetuneEpochs: number; minSteps?: number },
+): Promise<Csae> {
+  const e = createEngineSync();
   const lr = rates(row.activation, hidden, row.factored);
-  const o: FitOptions = {
-    ...FIT_DEFAULTS,
-    hidden,
-    activation: row.activation,
-    seed: ctx.seed,
-    workers: ctx.workers,
-    valid,
-    pretrain: { ...FIT_DEFAULTS.pretrain, epochs: p.pretrainEpochs, lr: lr.pretrain, contractive: row.reg.contractive ?? 0, denoising: row.reg.denoising ?? 0 },
-    finetune: { ...FIT_DEFAULTS.finetune, epochs: p.finetuneEpochs, lr: lr.finetune },
-  };
-  if (row.factored) return factoredAsCsae(await fitFactored(e, train.X, train.labels, { ...o, factors: hidden }));
-  return fitCsae(e, train.X, train.labels, o);
+  const perClass = data.labels.length / new Set(data.labels).size;
+  const epochs = (base: number, rows: number) => Math.max(base, Math.ceil(((p.minSteps ?? 0) * 100) / rows));
+  for (let attempt = 0; ; attempt++) {
+    const shrink = 3 ** -attempt;
+    const o: FitOptions = {
+      ...FIT_DEFAULTS, hidden, activation: row.activation, variant, seed: ctx.seed, workers: ctx.workers, valid,
+      pretrain: {
+        ...FIT_DEFAULTS.pretrain, epochs: epochs(p.pretrainEpochs, row.factored ? data.labels.length : perClass), lr: lr.pretrain * shrink,
+        contractive: row.reg.contractive ?? 0, denoising: row.reg.denoising ?? 0,
+      },
+      finetune: { ...FIT_DEFAULTS.finetune, epochs: epochs(p.finetuneEpochs, data.labels.length), lr: lr.finetune * shrink },
+    };
+    try {
+      return row.factored ? factoredAsCsae(await fitFactored(e, data.X, data.labels, { ...o, factors: hidden })) : await fitCsae(e, data.X, data.labels, o);
+    } catch (err) {
+      if (!(err instanceof InputError && /the loss became/.test(err.message)) || attempt === 3) throw err;
+      ctx.log(`${what}, ${row.label}, H = ${hidden}: ${err.message}; retrying with learning rates / 3`);
+    }
+  }
 }
 
 async function table2(ctx: Context): Promise<void> {
@@ -217,18 +233,14 @@ async function table2(ctx: Context): Promise<void> {
     const choices: Array<{ hidden: number; validError: number }> = [];
     for (const hidden of p.hidden) {
       const { value } = await cached(ctx, "table2", { stage: "select", row, hidden, p, lr: rates(row.activation, hidden, row.factored), seed: ctx.seed }, async () => {
-        const e = createEngineSync();
-        const m = await fitRow(e, row, hidden, train, valid, p, ctx);
-        return { validError: testError(m, valid!) };
+        return { validError: testError(await fitModel(ctx, "table2", row, "csae", hidden, train, valid, p), valid!) };
       });
       ctx.log(`table2 ${row.label}, H = ${hidden}: validation error ${value.validError.toFixed(2)}%`);
       choices.push({ hidden, validError: value.validError });
     }
     const best = choices.reduce((a, b) => (b.validError < a.validError ? b : a));
     const { value, seconds } = await cached(ctx, "table2", { stage: "final", row, hidden: best.hidden, p, lr: rates(row.activation, best.hidden, row.factored), seed: ctx.seed }, async () => {
-      const e = createEngineSync();
-      const m = await fitRow(e, row, best.hidden, all, undefined, p, ctx);
-      return { testError: testError(m, test) };
+      return { testError: testError(await fitModel(ctx, "table2", row, "csae", best.hidden, all, undefined, p), test) };
     });
     ctx.log(`table2 ${row.label}: test error ${value.testError.toFixed(2)}% (paper ${row.paper}%)`);
     const gap = value.testError - row.paper;
@@ -283,41 +295,17 @@ function benchmark(name: string, ctx: Context): Bench {
 
 /** Selects the hidden size on valid, refits on train + valid, tests: one cached entry per stage. */
 async function selectAndTest(ctx: Context, experiment: string, set: string, row: Row, variant: FitOptions["variant"], p: ReturnType<typeof benchProtocol>): Promise<{ hidden: number; validError: number; testError: number; seconds: number }> {
-  // Small sets get more epochs, so that every fit takes at least p.minSteps minibatch steps; a fit whose
-  // loss diverges is retried with a third of the learning rates (at most three times, logged).
-  const fit = async (e: Engine, data: Split, valid: Split | undefined, hidden: number) => {
-    const lr = rates(row.activation, hidden, row.factored);
-    const perClass = data.labels.length / new Set(data.labels).size;
-    const epochs = (base: number, rows: number) => Math.max(base, Math.ceil((p.minSteps * 100) / rows));
-    for (let attempt = 0; ; attempt++) {
-      const shrink = 3 ** -attempt;
-      const o: FitOptions = {
-        ...FIT_DEFAULTS, hidden, activation: row.activation, variant, seed: ctx.seed, workers: ctx.workers, valid,
-        pretrain: {
-          ...FIT_DEFAULTS.pretrain, epochs: epochs(p.pretrainEpochs, row.factored ? data.labels.length : perClass), lr: lr.pretrain * shrink,
-          contractive: row.reg.contractive ?? 0, denoising: row.reg.denoising ?? 0,
-        },
-        finetune: { ...FIT_DEFAULTS.finetune, epochs: epochs(p.finetuneEpochs, data.labels.length), lr: lr.finetune * shrink },
-      };
-      try {
-        return row.factored ? factoredAsCsae(await fitFactored(e, data.X, data.labels, { ...o, factors: hidden })) : await fitCsae(e, data.X, data.labels, o);
-      } catch (err) {
-        if (!(err instanceof InputError && /the loss became/.test(err.message)) || attempt === 3) throw err;
-        ctx.log(`${experiment} ${set}, ${row.label}, H = ${hidden}: ${err.message}; retrying with learning rates / 3`);
-      }
-    }
-  };
   let best = { hidden: 0, validError: Infinity };
   for (const hidden of p.hidden) {
     const { value } = await cached(ctx, experiment, { stage: "select", set, row, variant, hidden, p, lr: rates(row.activation, hidden, row.factored), seed: ctx.seed }, async () => {
       const b = benchmark(set, ctx);
-      return { validError: testError(await fit(createEngineSync(), b.train, b.valid, hidden), b.valid) };
+      return { validError: testError(await fitModel(ctx, `${experiment} ${set}`, row, variant, hidden, b.train, b.valid, p), b.valid) };
     });
     if (value.validError < best.validError) best = { hidden, validError: value.validError };
   }
   const { value, seconds } = await cached(ctx, experiment, { stage: "final", set, row, variant, hidden: best.hidden, p, lr: rates(row.activation, best.hidden, row.factored), seed: ctx.seed }, async () => {
     const b = benchmark(set, ctx);
-    return { testError: testError(await fit(createEngineSync(), b.all, undefined, best.hidden), b.test) };
+    return { testError: testError(await fitModel(ctx, `${experiment} ${set}`, row, variant, best.hidden, b.all, undefined, p), b.test) };
   });
   return { ...best, testError: value.testError, seconds };
 }
@@ -466,7 +454,9 @@ async function fig3(ctx: Context): Promise<void> {
   const lines = ["| activation | AE of 6: mean E on 6s − on 9s (in SDs) | AE of 9: on 9s − on 6s (in SDs) |", "|---|---|---|"];
   const sep = (a: number[], b: number[]) => {
     const mean = (v: number[]) => v.reduce((s, x) => s + x, 0) / v.length;
-    const sd = Math.sqrt((a.concat(b).reduce((s, x) => s + (x - mean(a.concat(b))) ** 2, 0)) / (a.length + b.length));
+    const pooled = a.concat(b);
+    const m = mean(pooled);
+    const sd = Math.sqrt(pooled.reduce((s, x) => s + (x - m) ** 2, 0) / pooled.length);
     return (mean(a) - mean(b)) / (sd || 1);
   };
   for (const act of acts) {
