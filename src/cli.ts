@@ -4,6 +4,7 @@
 import { parseArgs } from "node:util";
 import { realpathSync, mkdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { AescoreError, InputError } from "./errors.js";
 import { decodeSafetensors } from "./safetensors.js";
 import { readBytes, readArray, writeArray, writeAtomic, formatOf } from "./node.js";
@@ -554,7 +555,7 @@ commands.reproduce = {
   usage: `<${Object.keys(EXPERIMENTS).join("|")}> [--quick] [--results DIR]`,
   options: {
     quick: { type: "boolean", help: "the reduced configuration (minutes instead of hours)" },
-    results: { type: "string", default: "results", help: "DIR  reports, figures and the cache of finished configurations" },
+    results: { type: "string", default: "results", help: "DIR  reports, figures and the cache of finished configurations (--quick: DIR/quick)" },
     seed: { type: "string", default: "1", help: "N" },
     workers: { type: "string", help: "N  worker threads (default: one per core)" },
     quiet: { type: "boolean", short: "q", help: "no progress output" },
@@ -565,7 +566,8 @@ commands.reproduce = {
     const show = progressPrinter(v.quiet === true);
     await reproduce(positionals[0], {
       quick: v.quick === true,
-      dir: v.results as string,
+      // --quick reports go beside the full ones, not over them.
+      dir: v.quick === true ? join(v.results as string, "quick") : (v.results as string),
       seed: num(v, "seed", true),
       workers: v.workers === undefined ? undefined : num(v, "workers", true),
       log: (text) => show.line(text),
