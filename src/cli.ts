@@ -365,6 +365,7 @@ commands.train = {
     batch: { type: "string", default: "100", help: "N  minibatch rows" },
     momentum: { type: "string", default: "0.9", help: "momentum (pretraining and finetuning)" },
     patience: { type: "string", default: "0", help: "stop finetuning after N epochs without a lower validation error" },
+    "lr-decay": { type: "string", default: "0", help: "τ  finetuning epoch t uses lr·τ/(τ+t) (0: constant)" },
     seed: { type: "string", default: "0", help: "N" },
     init: { type: "string", help: "FILE  start from this csae model (same classes)" },
     "finetune-only": { type: "boolean", help: "with --init: no pretraining, finetune the given model" },
@@ -407,6 +408,7 @@ commands.train = {
         batch: num(v, "batch", true),
         momentum: num(v, "momentum"),
         patience: num(v, "patience", true),
+        decay: num(v, "lr-decay"),
       },
     };
     let train = { X, labels };

@@ -34,10 +34,15 @@ export interface FinetuneOptions {
   learn: "all" | "C";
   /** Stop after this many epochs without a lower validation error (0: never). */
   patience: number;
+  /**
+   * Learning-rate decay: epoch t (from 0) uses lr · τ / (τ + t) with τ = decay; 0 keeps lr constant.
+   * The schedule does not depend on the number of epochs, so a refit stopped early follows it too.
+   */
+  decay: number;
 }
 
 export const FINETUNE_DEFAULTS: FinetuneOptions = {
-  epochs: 10, batch: 100, lr: 0.003, momentum: 0.9, weightDecay: 0, loss: "log", learn: "all", patience: 0,
+  epochs: 10, batch: 100, lr: 0.003, momentum: 0.9, weightDecay: 0, loss: "log", learn: "all", patience: 0, decay: 0,
 };
 
 export function checkFinetuneOptions(o: FinetuneOptions): void {
@@ -52,6 +57,7 @@ export function checkFinetuneOptions(o: FinetuneOptions): void {
   need(o.loss === "log" || o.loss === "hinge", `loss must be log or hinge, not ${JSON.stringify(o.loss)}`);
   need(o.learn === "all" || o.learn === "C", `learn must be all or C, not ${JSON.stringify(o.learn)}`);
   need(Number.isInteger(o.patience) && o.patience >= 0, `patience must be a non-negative integer, not ${o.patience}`);
+  need(o.decay >= 0 && Number.isFinite(o.decay), `decay must be a finite number >= 0, not ${o.decay}`);
 }
 
 /** Parameters of one autoencoder as plain arrays (they cross threads). */
@@ -270,6 +276,7 @@ export async function finetune(
   for (let epoch = 0; epoch < o.epochs; epoch++) {
     const order = permutation(N, r);
     let total = 0;
+    const oe = o.decay > 0 ? { ...o, lr: (o.lr * o.decay) / (o.decay + epoch) } : o;
     for (let start = 0; start < N; start += o.batch) {
       const rows = order.subarray(start, Math.min(N, start + o.batch));
       const b = rows.length;
@@ -285,16 +292,16 @@ export async function finetune(
       softmaxRows(z, K, p);
       const g = new Float32Array(b * K);
       for (let i = 0; i < b; i++) total += lossGradient(z, p, i, K, y[rows[i]], o.loss, b, g);
-      if (!frozen) await groups.step(g, o);
+      if (!frozen) await groups.step(g, oe);
       for (let c = 0; c < K; c++) {
         let dC = 0;
         for (let i = 0; i < b; i++) dC += g[i * K + c];
-        VC[c] = o.momentum * VC[c] - o.lr * dC;
+        VC[c] = o.momentum * VC[c] - oe.lr * dC;
         C[c] += VC[c];
       }
     }
     const loss = total / N;
-    if (!Number.isFinite(loss)) throw new InputError(`finetune: the loss became ${loss} in epoch ${epoch + 1}: lower the learning rate (now ${o.lr})`);
+    if (!Number.isFinite(loss)) throw new InputError(`finetune: the loss became ${loss} in epoch ${epoch + 1}: lower the learning rate (now ${oe.lr})`);
     let validError: number | undefined;
     if (run.valid) {
       validError = errorRate(scoresFrom(await groups.classify(run.valid.X), K, C), K, run.valid.y);

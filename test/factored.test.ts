@@ -124,7 +124,7 @@ for (const [act, output] of [["sigmoid", "real"], ["softplus", "binary"]] as Arr
       const sum = ex.reduce((a, v) => a + v, 0);
       for (let j = 0; j < K; j++) g[b * K + j] = (ex[j] / sum - (j === y[b] ? 1 : 0)) / B;
     }
-    await groups.step(g, { epochs: 1, batch: B, lr: 1e-9, momentum: 0, weightDecay: 0, loss: "log", learn: "all", patience: 0 });
+    await groups.step(g, { epochs: 1, batch: B, lr: 1e-9, momentum: 0, weightDecay: 0, loss: "log", learn: "all", patience: 0, decay: 0 });
     const got = NAMES.flatMap((n) => [...groups.grad[n].data]);
     got.forEach((v, i) => assert.ok(Math.abs(v - fd[i]) <= 1e-5 + 1e-3 * Math.abs(fd[i]), `${act}/${output} parameter ${i}: ${v} vs ${fd[i]}`));
     release(e, top);

@@ -3,7 +3,7 @@ import * as assert from "uvu/assert";
 import { createEngineSync, mark, release } from "../src/engine.js";
 import type { Output } from "../src/autoencoder.js";
 import type { Activation } from "../src/activations.js";
-import { makeSlots, slotEnergies, slotStep, type Params } from "../src/finetune.js";
+import { makeSlots, slotEnergies, slotStep, finetune, FINETUNE_DEFAULTS, type ClassGroups, type Params } from "../src/finetune.js";
 import { reference } from "./reference.js";
 import { energyRef, numericGradient, type AeRef } from "./ref/autoencoder.js";
 import { rng } from "./util.js";
@@ -74,5 +74,40 @@ for (const [act, output] of [["sigmoid", "real"], ["sigmoid", "binary"], ["tanh"
     release(e, top);
   });
 }
+
+test("learning-rate decay: epoch t steps with lr·τ/(τ+t), every parameter and C alike", async () => {
+  // A stand-in for the classes' autoencoders that records the learning rate of each step: the
+  // schedule belongs to the driver, whatever holds the autoencoders.
+  const K = 2;
+  const seen: number[] = [];
+  const groups: ClassGroups = {
+    energies: async (rows) => new Float32Array(rows.length * K),
+    step: async (_g, o) => void seen.push(o.lr),
+    classify: async (X) => new Float32Array(X.shape[0] * K),
+    keep: async () => {},
+    restore: async () => {},
+    params: async () => [],
+    close: async () => {},
+  };
+  const y = new Int32Array([0, 1, 0, 1]);
+  const run = (decay: number, epochs = 3) => {
+    seen.length = 0;
+    const C = new Float32Array(K);
+    return finetune(groups, K, y, C, { ...FINETUNE_DEFAULTS, epochs, batch: 2, lr: 0.3, momentum: 0, decay }, { seed: 1 }).then(() => ({ lrs: seen.slice(), C: Array.from(C) }));
+  };
+  const constant = await run(0);
+  assert.equal(constant.lrs, [0.3, 0.3, 0.3, 0.3, 0.3, 0.3]);
+  const decayed = await run(2);
+  assert.equal(decayed.lrs, [0, 0, 1, 1, 2, 2].map((t) => (0.3 * 2) / (2 + t)));
+  // C follows the same schedule: the same as constant for one epoch, not after three.
+  assert.equal((await run(2, 1)).C, (await run(0, 1)).C);
+  assert.not.equal(decayed.C, constant.C);
+  try {
+    await finetune(groups, K, y, new Float32Array(K), { ...FINETUNE_DEFAULTS, decay: -1 }, { seed: 1 });
+    assert.unreachable();
+  } catch (err) {
+    assert.match((err as Error).message, /decay must be a finite number >= 0, not -1/);
+  }
+});
 
 test.run();
