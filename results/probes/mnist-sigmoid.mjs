@@ -1,0 +1,15 @@
+// A probe of the sigmoid CSAE on real MNIST (50000 train, last 10000 of the training file for validation,
+// the 10000 test digits): node results/probes/mnist-sigmoid.mjs H λ pretrainLr pretrainEpochs lr epochs τ weightDecay workers
+// (after npm run build). Prints the validation error per finetuning epoch and the test error of the best epoch.
+import { createEngineSync } from "../../dist/src/engine.js";
+import { fitCsae, FIT_DEFAULTS } from "../../dist/src/fit.js";
+import { mnistSplits, testError } from "../../dist/src/reproduce.js";
+const [H, lam, pl, pe, fl, fe, decay, wd, workers] = process.argv.slice(2).map(Number);
+const { train, valid, test } = mnistSplits(10000);
+const hist = [];
+const t0 = Date.now();
+const m = await fitCsae(createEngineSync(), train.X, train.labels, { ...FIT_DEFAULTS, hidden: H, activation: "sigmoid", output: "real", seed: 1, valid, workers,
+  pretrain: { ...FIT_DEFAULTS.pretrain, epochs: pe, lr: pl, contractive: lam },
+  finetune: { ...FIT_DEFAULTS.finetune, epochs: fe, lr: fl, decay, weightDecay: wd },
+  onFinetune: (r) => hist.push((r.validError * 100).toFixed(2)) });
+console.log(`H ${H} λ ${lam} pre ${pl}x${pe} fine ${fl}x${fe} τ ${decay} wd ${wd}: valid ${hist.join(" ")} | test ${testError(m, test).toFixed(2)}% ${((Date.now() - t0) / 60000).toFixed(1)} min`);
