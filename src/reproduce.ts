@@ -44,6 +44,9 @@ export interface Split {
   labels: string[];
 }
 
+/** Seconds of every configuration an experiment used, computed now or read back from the cache. */
+const spent = new WeakMap<Context, number>();
+
 /** Runs `compute` once per distinct config: a finished one is read back from the cache. */
 export async function cached<T>(ctx: Context, experiment: string, config: object, compute: () => Promise<T>): Promise<{ value: T; seconds: number; fromCache: boolean }> {
   const key = createHash("sha256").update(JSON.stringify(config)).digest("hex").slice(0, 16);
@@ -51,11 +54,13 @@ export async function cached<T>(ctx: Context, experiment: string, config: object
   const file = join(dir, `${key}.json`);
   if (existsSync(file)) {
     const saved = JSON.parse(readFileSync(file, "utf8"));
+    spent.set(ctx, (spent.get(ctx) ?? 0) + saved.seconds);
     return { value: saved.value, seconds: saved.seconds, fromCache: true };
   }
   const t0 = performance.now();
   const value = await compute();
   const seconds = (performance.now() - t0) / 1000;
+  spent.set(ctx, (spent.get(ctx) ?? 0) + seconds);
   mkdirSync(dir, { recursive: true });
   writeAtomic(file, JSON.stringify({ config, value, seconds }, null, 1));
   return { value, seconds, fromCache: false };
@@ -66,7 +71,7 @@ function machine(): string {
 }
 
 function writeReport(ctx: Context, name: string, title: string, body: string, seconds: number): void {
-  const text = `# ${title}\n\n${body}\n\n## How this was made\n\n- Command: \`${ctx.command}\`\n- Seed: ${ctx.seed}${ctx.quick ? " (--quick: the reduced configuration)" : ""}\n- Machine: ${machine()}\n- Wall time of this run: ${(seconds / 60).toFixed(1)} min (configurations read back from results/cache count as 0)\n- Date: ${new Date().toISOString().slice(0, 10)}\n`;
+  const text = `# ${title}\n\n${body}\n\n## How this was made\n\n- Command: \`${ctx.command}\`\n- Seed: ${ctx.seed}${ctx.quick ? " (--quick: the reduced configuration)" : ""}\n- Machine: ${machine()}\n- Wall time of this run: ${(seconds / 60).toFixed(1)} min${spent.has(ctx) ? `; all its configurations took ${(spent.get(ctx)! / 60).toFixed(1)} min when computed (results/cache)` : ""}\n- Date: ${new Date().toISOString().slice(0, 10)}\n`;
   mkdirSync(ctx.dir, { recursive: true });
   writeAtomic(join(ctx.dir, `${name}.md`), text);
   ctx.log(`wrote ${join(ctx.dir, `${name}.md`)}`);
