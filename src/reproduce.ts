@@ -355,6 +355,15 @@ const TABLE3_PAPER: Record<string, number[]> = {
 
 const BENCH_NOTE = "The data sets are regenerated from the published recipes (src/datasets.ts, seeded; see each set's recipe JSON from `aescore datasets generate`): numbers are comparable to the paper's in spirit, not to the digit.";
 
+/** Where the committed run (seed 1) is behind, and why as far as we can tell. */
+const TABLE3_READING = [
+  "Reading the committed run (seed 1), where it is behind and why as far as we can tell:",
+  "- **rectangles-image**: every model is 5–10 points behind, and their validation errors are as high (29.5–32%), so it is not the refit: our regenerated set (its patches and the variance threshold, src/datasets.ts) is probably harder than the original, or these models need more than the grid gives them; we have not found out which.",
+  "- **the factored sigmoid model** is behind on 6 sets (most on mnist-rot, +16): on the MNIST sets its best validation epoch is the last one (20), at learning rates small enough to keep the three-matrix product stable (`rates`): it is undertrained within this budget.",
+  "- **linear** is behind on 5 sets by 0.2–2.5 points (10 on rectangles-image), **modulus** on 3 (convex +4.9): these columns kept H = 100 or 300 and a fixed learning rate per activation; the paper also validated learning rate and weight decay.",
+  "- Where we are far ahead (convex, mnist-back-rand, mnist-back-image, mnist-rot-back-image: 4–9 points), the regenerated sets are probably easier than the originals (convex: a third of our convex examples are all white, see the recipe; the backgrounds are other images), so those cells do not show a better model.",
+].join("\n");
+
 /** Table 5's CSAE column: the paper's best per set, with model selection. */
 const TABLE5_PAPER: Record<string, number> = {
   rectangles: 0.84, "rectangles-image": 21.45, convex: 21.52, "mnist-basic": 2.61,
@@ -387,7 +396,7 @@ async function table3(ctx: Context): Promise<void> {
   }
   const cells = (lines.length - 2) * TABLE3_ROWS.length;
   writeReport(ctx, "table3", "Table 3: test error (%) on the deep learning benchmark — ours (paper; ours − paper)", [
-    lines.join("\n"), "", `${behind} of ${cells} cells are behind the paper.`, "",
+    lines.join("\n"), "", `${behind} of ${cells} cells are behind the paper.`, "", TABLE3_READING, "",
     "## Table 5's CSAE column: one model per set, chosen by validation error among the four above", "",
     table5.join("\n"), "",
     "## Without the refit: the validation-selected model, trained on the training split only, on the test split", "",
@@ -401,6 +410,13 @@ const TABLE4_PAPER: Record<string, number[]> = {
   "mnist-rot": [14.32, 20.85, 19.95, 13.77],
   convex: [44.36, 33.9, 24.02, 21.52],
 };
+
+/** Where the committed run (seed 1) is behind, and why as far as we can tell. */
+const TABLE4_READING = [
+  "Reading the committed run (seed 1): the paper's conclusions hold — the full CSAE is the best variant on all three sets, and finetuning the autoencoders beats learning only the normalization or a logistic regression on their energies. Where we are behind:",
+  "- **no pretraining** (+2.0 on mnist-basic, +6.6 on mnist-rot): from random weights, 20 finetuning epochs at the CSAE's learning rate are not enough (the best validation epoch is the last); the paper trained for 100.",
+  "- **learn normalization** (+0.4 on mnist-basic, +6.4 on convex) and **energies + logistic regression** (+1.0 on mnist-rot): both keep the pretrained autoencoders frozen, so they inherit our pretraining (fixed λ = 0.5, fixed epochs), which the paper tuned by looking at the filters.",
+].join("\n");
 
 async function table4(ctx: Context): Promise<void> {
   const t0 = performance.now();
@@ -424,8 +440,9 @@ async function table4(ctx: Context): Promise<void> {
     unrefit.push(`| ${set} | ${early.join(" | ")} |`);
   }
   writeReport(ctx, "table4", "Table 4: the CSAE's variants (sigmoid) — test error (%), ours (paper; ours − paper)", [
-    lines.join("\n"), "",
+    lines.join("\n"), "", TABLE4_READING, "",
     "## Without the refit: the validation-selected model, trained on the training split only, on the test split", "",
+    "The energies + logistic regression variant has no finetuning epochs to choose: its refit trains for all of them.", "",
     unrefit.join("\n"), "", BENCH_NOTE, "", benchProtocolText(p),
   ].join("\n"), (performance.now() - t0) / 1000);
 }
