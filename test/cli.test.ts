@@ -3,7 +3,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -136,6 +136,15 @@ test("bad invocations: a one-line error and exit code 2, nothing written", () =>
   writeArray(wrongD, { shape: [2, D + 1], data: new Float32Array(2 * (D + 1)) });
   const res = run("energy", "--model", modelPath, "--input", wrongD);
   assert.match(res.err, /shape \[2, 7\] does not fit a model with D = 6/);
+});
+
+test("reproduce --quick writes under DIR/quick, beside the full results; the report names the command", () => {
+  const results = join(dir, "results");
+  const r = run("reproduce", "fig2", "--quick", "--quiet", "--results", results);
+  assert.is(r.code, 0, r.err);
+  assert.ok(existsSync(join(results, "quick", "fig2", "energy.png")));
+  assert.not.ok(existsSync(join(results, "fig2.md")));
+  assert.match(readFileSync(join(results, "quick", "fig2.md"), "utf8"), "Command: `aescore reproduce fig2 --quick`");
 });
 
 test.run();
