@@ -196,7 +196,10 @@ function rates(activation: AeActivation, hidden: number, factored: boolean): { p
   const unbounded = activation === "linear" || activation === "relu" || activation === "modulus";
   const base = activation === "square" ? 0.0003 : factored ? (unbounded ? 0.001 : 0.003) : unbounded ? 0.005 : 0.03;
   const scale = 100 / hidden;
-  return { pretrain: base * Math.min(1, scale * 2), finetune: Math.min(base, activation === "square" || factored ? base : unbounded ? 0.001 : 0.01) * scale };
+  // The factored model with a bounded activation finetunes far faster than it pretrains: at 0.003 its
+  // validation error was still falling after 20 epochs (mnist-rot 30.5%); at 0.1 it settles (14.4%).
+  const finetune = factored ? (unbounded || activation === "square" ? base : 0.1) : activation === "square" ? base : unbounded ? 0.001 : 0.01;
+  return { pretrain: base * Math.min(1, scale * 2), finetune: finetune * scale };
 }
 
 /**
