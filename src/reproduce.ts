@@ -196,10 +196,20 @@ function rates(activation: AeActivation, hidden: number, factored: boolean): { p
   const unbounded = activation === "linear" || activation === "relu" || activation === "modulus";
   const base = activation === "square" ? 0.0003 : factored ? (unbounded ? 0.001 : 0.003) : unbounded ? 0.005 : 0.03;
   const scale = 100 / hidden;
-  // The factored model with a bounded activation finetunes far faster than it pretrains: at 0.003 its
-  // validation error was still falling after 20 epochs (mnist-rot 30.5%); at 0.1 it settles (14.4%).
-  const finetune = factored ? (unbounded || activation === "square" ? base : 0.1) : activation === "square" ? base : unbounded ? 0.001 : 0.01;
+  const finetune = activation === "square" || factored ? base : unbounded ? 0.001 : 0.01;
   return { pretrain: base * Math.min(1, scale * 2), finetune: finetune * scale };
+}
+
+/**
+ * The learning rates the benchmark tables validate. The factored model with a bounded activation gets
+ * a second, much larger finetuning rate: at `rates`' 0.003 its validation error was still falling after
+ * 20 epochs on the MNIST sets (mnist-rot 30.5%; 14.4% at 0.1), while 0.1 breaks it on the two-class sets
+ * (rectangles-image at chance), so validation chooses per set.
+ */
+function rateGrid(row: Row, hidden: number): Array<{ pretrain: number; finetune: number }> {
+  const lr = rates(row.activation, hidden, row.factored);
+  const bounded = row.activation === "sigmoid" || row.activation === "tanh";
+  return row.factored && bounded ? [lr, { ...lr, finetune: 0.1 * (100 / hidden) }] : [lr];
 }
 
 /**
@@ -212,10 +222,9 @@ function rates(activation: AeActivation, hidden: number, factored: boolean): { p
 async function fitModel(
   ctx: Context, what: string, row: Row, variant: FitOptions["variant"], hidden: number, data: Split, valid: Split | undefined,
   p: { pretrainEpochs: number; finetuneEpochs: number; minPretrainSteps?: number; minFinetuneSteps?: number; decaySteps?: number },
-  finetuneEpochs?: number,
+  lr: { pretrain: number; finetune: number }, finetuneEpochs?: number,
 ): Promise<{ model: Csae; bestEpoch?: number }> {
   const e = createEngineSync();
-  const lr = rates(row.activation, hidden, row.factored);
   const perClass = data.labels.length / new Set(data.labels).size;
   const epochs = (base: number, rows: number, minSteps = 0) => Math.max(base, Math.ceil((minSteps * 100) / rows));
   for (let attempt = 0; ; attempt++) {
@@ -253,14 +262,14 @@ async function table2(ctx: Context): Promise<void> {
     const choices: Array<{ hidden: number; validError: number }> = [];
     for (const hidden of p.hidden) {
       const { value } = await cached(ctx, "table2", { stage: "select", row, hidden, p, lr: rates(row.activation, hidden, row.factored), seed: ctx.seed }, async () => {
-        return { validError: testError((await fitModel(ctx, "table2", row, "csae", hidden, train, valid, p)).model, valid!) };
+        return { validError: testError((await fitModel(ctx, "table2", row, "csae", hidden, train, valid, p, rates(row.activation, hidden, row.factored))).model, valid!) };
       });
       ctx.log(`table2 ${row.label}, H = ${hidden}: validation error ${value.validError.toFixed(2)}%`);
       choices.push({ hidden, validError: value.validError });
     }
     const best = choices.reduce((a, b) => (b.validError < a.validError ? b : a));
     const { value, seconds } = await cached(ctx, "table2", { stage: "final", row, hidden: best.hidden, p, lr: rates(row.activation, best.hidden, row.factored), seed: ctx.seed }, async () => {
-      return { testError: testError((await fitModel(ctx, "table2", row, "csae", best.hidden, all, undefined, p)).model, test) };
+      return { testError: testError((await fitModel(ctx, "table2", row, "csae", best.hidden, all, undefined, p, rates(row.activation, best.hidden, row.factored))).model, test) };
     });
     ctx.log(`table2 ${row.label}: test error ${value.testError.toFixed(2)}% (paper ${row.paper}%)`);
     const gap = value.testError - row.paper;
@@ -314,27 +323,32 @@ function benchmark(name: string, ctx: Context): Bench {
 }
 
 /**
- * Selects the hidden size on valid (each candidate keeps its best finetuning epoch), refits the chosen
- * one on train + valid for the finetuning epochs validation chose, tests: one cached entry per stage.
+ * Selects the hidden size (and the learning rates of `rateGrid`) on valid, each candidate keeping its
+ * best finetuning epoch; refits the chosen one on train + valid for the finetuning epochs validation
+ * chose; tests. One cached entry per stage.
  * The candidates are tested too (`selectedTest`: the chosen one, trained on the training split only),
  * which shows how much the refit itself moves the number.
  */
-async function selectAndTest(ctx: Context, experiment: string, set: string, row: Row, variant: FitOptions["variant"], p: ReturnType<typeof benchProtocol>): Promise<{ hidden: number; validError: number; finetuneEpochs?: number; selectedTest: number; testError: number; seconds: number }> {
-  let best: { hidden: number; validError: number; finetuneEpochs?: number; testError: number } = { hidden: 0, validError: Infinity, testError: NaN };
+async function selectAndTest(ctx: Context, experiment: string, set: string, row: Row, variant: FitOptions["variant"], p: ReturnType<typeof benchProtocol>): Promise<{ hidden: number; lr: { pretrain: number; finetune: number }; validError: number; finetuneEpochs?: number; selectedTest: number; testError: number; seconds: number }> {
+  type Choice = { hidden: number; lr: { pretrain: number; finetune: number }; validError: number; finetuneEpochs?: number; testError: number };
+  let best: Choice | undefined;
   for (const hidden of p.hidden) {
-    const { value } = await cached(ctx, experiment, { stage: "select+test", set, row, variant, hidden, p, lr: rates(row.activation, hidden, row.factored), seed: ctx.seed }, async () => {
-      const b = benchmark(set, ctx);
-      const fit = await fitModel(ctx, `${experiment} ${set}`, row, variant, hidden, b.train, b.valid, p);
-      return { validError: testError(fit.model, b.valid), finetuneEpochs: fit.bestEpoch, testError: testError(fit.model, b.test) };
-    });
-    ctx.log(`${experiment} ${set}, ${row.label}, ${variant}, H = ${hidden}: validation error ${value.validError.toFixed(2)}%${value.finetuneEpochs ? ` (finetuning epoch ${value.finetuneEpochs})` : ""}, test error ${value.testError.toFixed(2)}%`);
-    if (value.validError < best.validError) best = { hidden, ...value };
+    for (const lr of rateGrid(row, hidden)) {
+      const { value } = await cached(ctx, experiment, { stage: "select+test", set, row, variant, hidden, p, lr, seed: ctx.seed }, async () => {
+        const b = benchmark(set, ctx);
+        const fit = await fitModel(ctx, `${experiment} ${set}`, row, variant, hidden, b.train, b.valid, p, lr);
+        return { validError: testError(fit.model, b.valid), finetuneEpochs: fit.bestEpoch, testError: testError(fit.model, b.test) };
+      });
+      ctx.log(`${experiment} ${set}, ${row.label}, ${variant}, H = ${hidden}, finetuning lr ${+lr.finetune.toPrecision(3)}: validation error ${value.validError.toFixed(2)}%${value.finetuneEpochs ? ` (finetuning epoch ${value.finetuneEpochs})` : ""}, test error ${value.testError.toFixed(2)}%`);
+      if (!best || value.validError < best.validError) best = { hidden, lr, ...value };
+    }
   }
-  const { value, seconds } = await cached(ctx, experiment, { stage: "final", set, row, variant, hidden: best.hidden, finetuneEpochs: best.finetuneEpochs, p, lr: rates(row.activation, best.hidden, row.factored), seed: ctx.seed }, async () => {
+  const c = best!;
+  const { value, seconds } = await cached(ctx, experiment, { stage: "final", set, row, variant, hidden: c.hidden, finetuneEpochs: c.finetuneEpochs, p, lr: c.lr, seed: ctx.seed }, async () => {
     const b = benchmark(set, ctx);
-    return { testError: testError((await fitModel(ctx, `${experiment} ${set}`, row, variant, best.hidden, b.all, undefined, p, best.finetuneEpochs)).model, b.test) };
+    return { testError: testError((await fitModel(ctx, `${experiment} ${set}`, row, variant, c.hidden, b.all, undefined, p, c.lr, c.finetuneEpochs)).model, b.test) };
   });
-  return { hidden: best.hidden, validError: best.validError, finetuneEpochs: best.finetuneEpochs, selectedTest: best.testError, testError: value.testError, seconds };
+  return { hidden: c.hidden, lr: c.lr, validError: c.validError, finetuneEpochs: c.finetuneEpochs, selectedTest: c.testError, testError: value.testError, seconds };
 }
 
 /** Table 3's columns: linear, modulus, sigmoid, sigmoid factored. */
@@ -362,7 +376,7 @@ const BENCH_NOTE = "The data sets are regenerated from the published recipes (sr
 const TABLE3_READING = [
   "Reading the committed run (seed 1), where it is behind and why as far as we can tell:",
   "- **rectangles-image**: every model is 5–10 points behind, and their validation errors are as high (29.5–32%), so it is not the refit: our regenerated set (its patches and the variance threshold, src/datasets.ts) is probably harder than the original, or these models need more than the grid gives them; we have not found out which.",
-  "- **the factored sigmoid model** is behind on 6 sets (most on mnist-rot, +16): on the MNIST sets its best validation epoch is the last one (20), at learning rates small enough to keep the three-matrix product stable (`rates`): it is undertrained within this budget.",
+  "- **the factored sigmoid model** is behind on 5 sets: by 0.07 on mnist-basic, 3.5 on rectangles, 6.5 on mnist-back-rand and 13.2 on mnist-rot-back-image (plus rectangles-image). Its finetuning needs a learning rate 30 times larger than its pretraining on the MNIST sets (0.1·100/H: validation picks it there) but diverges at it on the two-class sets; at 0.1 the first attempt often diverges and is retried at a third, so a refit can end at another rate than the one validated: mnist-rot-back-image's validated model scores 52.6% on the test split, its refit 60.4%. The paper's factored model is its best on the two back-* sets; ours is its worst there, and we have not found out why.",
   "- **linear** is behind on 5 sets by 0.2–2.5 points (10 on rectangles-image), **modulus** on 3 (convex +4.9): these columns kept H = 100 or 300 and a fixed learning rate per activation; the paper also validated learning rate and weight decay.",
   "- Where we are far ahead (convex, mnist-back-rand, mnist-back-image, mnist-rot-back-image: 4–9 points), the regenerated sets are probably easier than the originals (convex: a third of our convex examples are all white, see the recipe; the backgrounds are other images), so those cells do not show a better model.",
 ].join("\n");
@@ -388,7 +402,7 @@ async function table3(ctx: Context): Promise<void> {
       const r = await selectAndTest(ctx, "table3", set, row, "csae", p);
       ctx.log(`table3 ${set}, ${row.label}: test error ${r.testError.toFixed(2)}% (H = ${r.hidden}; paper ${TABLE3_PAPER[set][i]}%)`);
       cells.push(`**${r.testError.toFixed(2)}** (${TABLE3_PAPER[set][i]}; ${signed(r.testError - TABLE3_PAPER[set][i])})`);
-      early.push(`${r.selectedTest.toFixed(2)} (H = ${r.hidden}, epoch ${r.finetuneEpochs ?? "-"})`);
+      early.push(`${r.selectedTest.toFixed(2)} (H = ${r.hidden}${row.factored ? `, lr ${+r.lr.finetune.toPrecision(2)}` : ""}, epoch ${r.finetuneEpochs ?? "-"})`);
       if (r.testError > TABLE3_PAPER[set][i]) behind++;
       if (!chosen || r.validError < chosen.validError) chosen = { label: row.label, ...r };
     }
@@ -457,7 +471,7 @@ function benchProtocol(quick: boolean) {
 }
 
 function benchProtocolText(p: ReturnType<typeof benchProtocol>): string {
-  return `Protocol: the hidden size (factors = hidden for the factored model) is chosen from ${JSON.stringify(p.hidden)} by the error on each set's validation split, each candidate keeping its best finetuning epoch; the chosen configuration is refitted on train + validation with the finetuning stopped at that epoch, and tested on the test split. Pretraining ${p.pretrainEpochs} epochs and finetuning ${p.finetuneEpochs} epochs, or more on small sets so that pretraining takes at least ${p.minPretrainSteps} and finetuning ${p.minFinetuneSteps} minibatch steps; finetuning epoch t uses the learning rate · τ/(τ + t), τ being ${p.decaySteps} minibatch steps counted in epochs (3 epochs of 10000 rows; without the decay, the validation error of convex oscillated between 18% and 41% from epoch to epoch, so a refit's outcome hung on its stopping epoch); a fit whose loss diverges is retried with a third of the learning rates (logged). Pretraining with contractive λ = 0.5 (denoising ν = 0.25 for modulus and the factored model), minibatch 100, momentum 0.9, learning rates by activation and size (src/reproduce.ts, \`rates\`).`;
+  return `Protocol: the hidden size (factors = hidden for the factored model) is chosen from ${JSON.stringify(p.hidden)} (for the factored model, with the finetuning learning rate from {0.003, 0.1}·100/H) by the error on each set's validation split, each candidate keeping its best finetuning epoch; the chosen configuration is refitted on train + validation with the finetuning stopped at that epoch, and tested on the test split. Pretraining ${p.pretrainEpochs} epochs and finetuning ${p.finetuneEpochs} epochs, or more on small sets so that pretraining takes at least ${p.minPretrainSteps} and finetuning ${p.minFinetuneSteps} minibatch steps; finetuning epoch t uses the learning rate · τ/(τ + t), τ being ${p.decaySteps} minibatch steps counted in epochs (3 epochs of 10000 rows; without the decay, the validation error of convex oscillated between 18% and 41% from epoch to epoch, so a refit's outcome hung on its stopping epoch); a fit whose loss diverges is retried with a third of the learning rates (logged). Pretraining with contractive λ = 0.5 (denoising ν = 0.25 for modulus and the factored model), minibatch 100, momentum 0.9, learning rates by activation and size (src/reproduce.ts, \`rates\`).`;
 }
 
 // ---- Fig. 2 and Fig. 3 ----------------------------------------------------------------------------
