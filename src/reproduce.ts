@@ -71,7 +71,7 @@ function machine(): string {
 }
 
 function writeReport(ctx: Context, name: string, title: string, body: string, seconds: number): void {
-  const text = `# ${title}\n\n${body}\n\n## How this was made\n\n- Command: \`${ctx.command}\`\n- Seed: ${ctx.seed}${ctx.quick ? " (--quick: the reduced configuration)" : ""}\n- Machine: ${machine()}\n- Wall time of this run: ${(seconds / 60).toFixed(1)} min${spent.has(ctx) ? `; all its configurations took ${(spent.get(ctx)! / 60).toFixed(1)} min when computed (results/cache)` : ""}\n- Date: ${new Date().toISOString().slice(0, 10)}\n`;
+  const text = `# ${title}\n\n${body}\n\n## How this was made\n\n- Command: \`${ctx.command}\`\n- Seed: ${ctx.seed}${ctx.quick ? " (--quick: the reduced configuration)" : ""}\n- Machine: ${machine()}\n- Wall time of this run: ${(seconds / 60).toFixed(1)} min${spent.has(ctx) ? `; all its configurations took ${(spent.get(ctx)! / 60).toFixed(1)} min when computed (${join(ctx.dir, "cache")})` : ""}\n- Date: ${new Date().toISOString().slice(0, 10)}\n`;
   mkdirSync(ctx.dir, { recursive: true });
   writeAtomic(join(ctx.dir, `${name}.md`), text);
   ctx.log(`wrote ${join(ctx.dir, `${name}.md`)}`);
@@ -413,7 +413,7 @@ async function table3(ctx: Context): Promise<void> {
   }
   const cells = (lines.length - 2) * TABLE3_ROWS.length;
   writeReport(ctx, "table3", "Table 3: test error (%) on the deep learning benchmark — ours (paper; ours − paper)", [
-    lines.join("\n"), "", `${behind} of ${cells} cells are behind the paper.`, "", TABLE3_READING, "",
+    lines.join("\n"), "", `${behind} of ${cells} cells are behind the paper.`, "", ctx.quick ? "(The reading of the full run is in ../table3.md.)" : TABLE3_READING, "",
     "## Table 5's CSAE column: one model per set, chosen by validation error among the four above", "",
     table5.join("\n"), "",
     "## Without the refit: the validation-selected model, trained on the training split only, on the test split", "",
@@ -457,7 +457,7 @@ async function table4(ctx: Context): Promise<void> {
     unrefit.push(`| ${set} | ${early.join(" | ")} |`);
   }
   writeReport(ctx, "table4", "Table 4: the CSAE's variants (sigmoid) — test error (%), ours (paper; ours − paper)", [
-    lines.join("\n"), "", TABLE4_READING, "",
+    lines.join("\n"), "", ctx.quick ? "(The reading of the full run is in ../table4.md.)" : TABLE4_READING, "",
     "## Without the refit: the validation-selected model, trained on the training split only, on the test split", "",
     "The energies + logistic regression variant has no finetuning epochs to choose: its refit trains for all of them.", "",
     unrefit.join("\n"), "", BENCH_NOTE, "", benchProtocolText(p),
