@@ -221,6 +221,8 @@ export interface FinetuneReport {
   loss: number;
   /** Validation error rate, when validation data is given. */
   validError?: number;
+  /** The epoch the driver keeps so far: the first with the lowest validation error. */
+  bestEpoch?: number;
   examplesPerSec: number;
   etaMs: number;
 }
@@ -315,7 +317,7 @@ export async function finetune(
     }
     history.push(validError === undefined ? { epoch: epoch + 1, loss } : { epoch: epoch + 1, loss, validError });
     const elapsed = performance.now() - started;
-    run.onEpoch?.({ epoch: epoch + 1, epochs: o.epochs, loss, validError, examplesPerSec: ((epoch + 1) * N) / (elapsed / 1000), etaMs: (elapsed / (epoch + 1)) * (o.epochs - epoch - 1) });
+    run.onEpoch?.({ epoch: epoch + 1, epochs: o.epochs, loss, validError, bestEpoch: best?.epoch, examplesPerSec: ((epoch + 1) * N) / (elapsed / 1000), etaMs: (elapsed / (epoch + 1)) * (o.epochs - epoch - 1) });
     if (o.patience > 0 && stale >= o.patience) break;
   }
   if (best) {

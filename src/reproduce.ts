@@ -52,18 +52,19 @@ export async function cached<T>(ctx: Context, experiment: string, config: object
   const key = createHash("sha256").update(JSON.stringify(config)).digest("hex").slice(0, 16);
   const dir = join(ctx.dir, "cache", experiment);
   const file = join(dir, `${key}.json`);
+  let result: { value: T; seconds: number; fromCache: boolean };
   if (existsSync(file)) {
     const saved = JSON.parse(readFileSync(file, "utf8"));
-    spent.set(ctx, (spent.get(ctx) ?? 0) + saved.seconds);
-    return { value: saved.value, seconds: saved.seconds, fromCache: true };
+    result = { value: saved.value, seconds: saved.seconds, fromCache: true };
+  } else {
+    const t0 = performance.now();
+    const value = await compute();
+    result = { value, seconds: (performance.now() - t0) / 1000, fromCache: false };
+    mkdirSync(dir, { recursive: true });
+    writeAtomic(file, JSON.stringify({ config, value, seconds: result.seconds }, null, 1));
   }
-  const t0 = performance.now();
-  const value = await compute();
-  const seconds = (performance.now() - t0) / 1000;
-  spent.set(ctx, (spent.get(ctx) ?? 0) + seconds);
-  mkdirSync(dir, { recursive: true });
-  writeAtomic(file, JSON.stringify({ config, value, seconds }, null, 1));
-  return { value, seconds, fromCache: false };
+  spent.set(ctx, (spent.get(ctx) ?? 0) + result.seconds);
+  return result;
 }
 
 function machine(): string {
@@ -102,6 +103,9 @@ export function testError(m: Csae, test: Split): number {
 
 /** A difference with its sign: "+0.41", "-0.16". */
 const signed = (x: number) => `${x > 0 ? "+" : ""}${x.toFixed(2)}`;
+
+/** A table cell: ours in bold, then the paper's number and the difference. */
+const versus = (ours: number, paper: number) => `**${ours.toFixed(2)}** (${paper}; ${signed(ours - paper)})`;
 
 /** A mosaic of the first `per` filters of each class's autoencoder (rows: classes). */
 export function filterMosaic(m: Csae, per: number): Image {
@@ -229,7 +233,7 @@ async function fitModel(
   const epochs = (base: number, rows: number, minSteps = 0) => Math.max(base, Math.ceil((minSteps * 100) / rows));
   for (let attempt = 0; ; attempt++) {
     const shrink = 3 ** -attempt;
-    let best: { epoch: number; error: number } | undefined;
+    let bestEpoch: number | undefined;
     const o: FitOptions = {
       ...FIT_DEFAULTS, hidden, activation: row.activation, variant, seed: ctx.seed, workers: ctx.workers, valid,
       pretrain: {
@@ -237,14 +241,11 @@ async function fitModel(
         contractive: row.reg.contractive ?? 0, denoising: row.reg.denoising ?? 0,
       },
       finetune: { ...FIT_DEFAULTS.finetune, epochs: finetuneEpochs ?? epochs(p.finetuneEpochs, data.labels.length, p.minFinetuneSteps), lr: lr.finetune * shrink, decay: ((p.decaySteps ?? 0) * 100) / data.labels.length },
-      onFinetune: (r) => {
-        // The finetuning driver keeps the first epoch with the lowest validation error: so does this.
-        if (r.validError !== undefined && (!best || r.validError < best.error)) best = { epoch: r.epoch, error: r.validError };
-      },
+      onFinetune: (r) => void (bestEpoch = r.bestEpoch),
     };
     try {
       const model = row.factored ? factoredAsCsae(await fitFactored(e, data.X, data.labels, { ...o, factors: hidden })) : await fitCsae(e, data.X, data.labels, o);
-      return { model, bestEpoch: best?.epoch };
+      return { model, bestEpoch };
     } catch (err) {
       if (!(err instanceof InputError && /the loss became/.test(err.message)) || attempt === 3) throw err;
       ctx.log(`${what}, ${row.label}, H = ${hidden}: ${err.message}; retrying with learning rates / 3`);
@@ -261,15 +262,17 @@ async function table2(ctx: Context): Promise<void> {
     // Model selection over the hidden sizes on the validation split, then a refit on train + valid.
     const choices: Array<{ hidden: number; validError: number }> = [];
     for (const hidden of p.hidden) {
-      const { value } = await cached(ctx, "table2", { stage: "select", row, hidden, p, lr: rates(row.activation, hidden, row.factored), seed: ctx.seed }, async () => {
-        return { validError: testError((await fitModel(ctx, "table2", row, "csae", hidden, train, valid, p, rates(row.activation, hidden, row.factored))).model, valid!) };
+      const lr = rates(row.activation, hidden, row.factored);
+      const { value } = await cached(ctx, "table2", { stage: "select", row, hidden, p, lr, seed: ctx.seed }, async () => {
+        return { validError: testError((await fitModel(ctx, "table2", row, "csae", hidden, train, valid, p, lr)).model, valid!) };
       });
       ctx.log(`table2 ${row.label}, H = ${hidden}: validation error ${value.validError.toFixed(2)}%`);
       choices.push({ hidden, validError: value.validError });
     }
     const best = choices.reduce((a, b) => (b.validError < a.validError ? b : a));
-    const { value, seconds } = await cached(ctx, "table2", { stage: "final", row, hidden: best.hidden, p, lr: rates(row.activation, best.hidden, row.factored), seed: ctx.seed }, async () => {
-      return { testError: testError((await fitModel(ctx, "table2", row, "csae", best.hidden, all, undefined, p, rates(row.activation, best.hidden, row.factored))).model, test) };
+    const lr = rates(row.activation, best.hidden, row.factored);
+    const { value, seconds } = await cached(ctx, "table2", { stage: "final", row, hidden: best.hidden, p, lr, seed: ctx.seed }, async () => {
+      return { testError: testError((await fitModel(ctx, "table2", row, "csae", best.hidden, all, undefined, p, lr)).model, test) };
     });
     ctx.log(`table2 ${row.label}: test error ${value.testError.toFixed(2)}% (paper ${row.paper}%)`);
     const gap = value.testError - row.paper;
@@ -351,6 +354,11 @@ async function selectAndTest(ctx: Context, experiment: string, set: string, row:
   return { hidden: c.hidden, lr: c.lr, validError: c.validError, finetuneEpochs: c.finetuneEpochs, selectedTest: c.testError, testError: value.testError, seconds };
 }
 
+/** A cell of the "without the refit" tables: the selected model's test error and what was selected. */
+function unrefitCell(r: Awaited<ReturnType<typeof selectAndTest>>, showLr: boolean): string {
+  return `${r.selectedTest.toFixed(2)} (H = ${r.hidden}${showLr ? `, lr ${+r.lr.finetune.toPrecision(2)}` : ""}, epoch ${r.finetuneEpochs ?? "-"})`;
+}
+
 /** Table 3's columns: linear, modulus, sigmoid, sigmoid factored. */
 const TABLE3_ROWS: Row[] = [
   { label: "linear", activation: "linear", factored: false, reg: { contractive: 0.5 }, paper: 0 },
@@ -390,9 +398,10 @@ const TABLE5_PAPER: Record<string, number> = {
 async function table3(ctx: Context): Promise<void> {
   const t0 = performance.now();
   const p = benchProtocol(ctx.quick);
-  const lines = ["| data set | linear | modulus | sigmoid | sigmoid (factored) |", "|---|---|---|---|---|"];
+  const head = ["| data set | linear | modulus | sigmoid | sigmoid (factored) |", "|---|---|---|---|---|"];
+  const lines = [...head];
+  const unrefit = [...head];
   const table5 = ["| data set | chosen by validation | validation error | test error | paper (Table 5, CSAE) | ours − paper |", "|---|---|---|---|---|---|"];
-  const unrefit = ["| data set | linear | modulus | sigmoid | sigmoid (factored) |", "|---|---|---|---|---|"];
   let behind = 0;
   for (const set of Object.keys(TABLE3_PAPER)) {
     const cells: string[] = [];
@@ -401,8 +410,8 @@ async function table3(ctx: Context): Promise<void> {
     for (const [i, row] of TABLE3_ROWS.entries()) {
       const r = await selectAndTest(ctx, "table3", set, row, "csae", p);
       ctx.log(`table3 ${set}, ${row.label}: test error ${r.testError.toFixed(2)}% (H = ${r.hidden}; paper ${TABLE3_PAPER[set][i]}%)`);
-      cells.push(`**${r.testError.toFixed(2)}** (${TABLE3_PAPER[set][i]}; ${signed(r.testError - TABLE3_PAPER[set][i])})`);
-      early.push(`${r.selectedTest.toFixed(2)} (H = ${r.hidden}${row.factored ? `, lr ${+r.lr.finetune.toPrecision(2)}` : ""}, epoch ${r.finetuneEpochs ?? "-"})`);
+      cells.push(versus(r.testError, TABLE3_PAPER[set][i]));
+      early.push(unrefitCell(r, row.factored));
       if (r.testError > TABLE3_PAPER[set][i]) behind++;
       if (!chosen || r.validError < chosen.validError) chosen = { label: row.label, ...r };
     }
@@ -450,8 +459,8 @@ async function table4(ctx: Context): Promise<void> {
       // The CSAE column is Table 3's sigmoid cell: the same configuration, cached once.
       const r = await selectAndTest(ctx, variant === "csae" ? "table3" : "table4", set, sigmoid, variant, p);
       ctx.log(`table4 ${set}, ${variant}: test error ${r.testError.toFixed(2)}% (paper ${TABLE4_PAPER[set][i]}%)`);
-      cells.push(`**${r.testError.toFixed(2)}** (${TABLE4_PAPER[set][i]}; ${signed(r.testError - TABLE4_PAPER[set][i])})`);
-      early.push(`${r.selectedTest.toFixed(2)} (H = ${r.hidden}, epoch ${r.finetuneEpochs ?? "-"})`);
+      cells.push(versus(r.testError, TABLE4_PAPER[set][i]));
+      early.push(unrefitCell(r, false));
     }
     lines.push(`| ${set} | ${cells.join(" | ")} |`);
     unrefit.push(`| ${set} | ${early.join(" | ")} |`);

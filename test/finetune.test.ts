@@ -110,4 +110,30 @@ test("learning-rate decay: epoch t steps with lr·τ/(τ+t), every parameter and
   }
 });
 
+test("reports carry the epoch the driver keeps: the first with the lowest validation error", async () => {
+  const K = 2;
+  // Validation scores by epoch, large enough that C's small moves cannot flip them: errors 50%, 0, 0, 50%.
+  const byEpoch = [[9, -9], [9, -9, -9, 9], [9, -9, -9, 9], [-9, 9]];
+  let calls = 0;
+  const groups: ClassGroups = {
+    energies: async (rows) => new Float32Array(rows.length * K),
+    step: async () => {},
+    classify: async (X) => {
+      const pattern = byEpoch[calls++];
+      return Float32Array.from({ length: X.shape[0] * K }, (_, i) => pattern[i % pattern.length]);
+    },
+    keep: async () => {},
+    restore: async () => {},
+    params: async () => [],
+    close: async () => {},
+  };
+  const valid = { X: { shape: [4, 1], data: new Float32Array(4) }, y: new Int32Array([0, 1, 0, 1]) };
+  const reports: Array<[number | undefined, number | undefined]> = [];
+  const { bestEpoch } = await finetune(groups, K, new Int32Array([0, 1]), new Float32Array(K), { ...FINETUNE_DEFAULTS, epochs: 4, batch: 2 }, {
+    seed: 1, valid, onEpoch: (r) => reports.push([r.validError, r.bestEpoch]),
+  });
+  assert.equal(reports, [[0.5, 1], [0, 2], [0, 2], [0.5, 2]]);
+  assert.is(bestEpoch, 2);
+});
+
 test.run();
