@@ -1,16 +1,19 @@
 #!/usr/bin/env node
 // The `aescore` command line. Each command declares its options once; --help is built from them.
+// A command checks every option, every input file and every output path before any work starts,
+// and answers bad input with one line: `aescore <command>: <what is wrong, and where>`.
 
-import { parseArgs } from "node:util";
-import { realpathSync, mkdirSync } from "node:fs";
+import { realpathSync } from "node:fs";
+import { freemem } from "node:os";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
-import { AescoreError, InputError } from "./errors.js";
+import { AescoreError, InputError, quote } from "./errors.js";
 import { decodeSafetensors } from "./safetensors.js";
-import { readBytes, readArray, writeArray, writeAtomic, formatOf } from "./node.js";
+import { readBytes, readArray, writeArray, writeAtomic, formatOf, checkWritable, checkNotInput, makeDir } from "./node.js";
 import { createEngineSync, fromArray, type Engine } from "./engine.js";
 import {
-  checkInput, checkSpec, decodeAutoencoder, encodeAutoencoder, type Autoencoder, type AutoencoderSpec, type AeActivation, type Output,
+  AE_ACTIVATIONS, checkInput, checkSpec, decodeAutoencoder, encodeAutoencoder,
+  type Autoencoder, type AutoencoderSpec, type AeActivation, type Output,
 } from "./autoencoder.js";
 import { TRAIN_DEFAULTS, checkTrainOptions, type EpochReport, type TrainOptions } from "./training.js";
 import { trainClasses, type ClassJob, type Params } from "./parallel.js";
@@ -25,23 +28,17 @@ import { energy, reconstruct, field, laplacian, hidden } from "./energy.js";
 import { decodeCsae, encodeCsae, initialConstants } from "./csae.js";
 import { decodeFactored, factoredAsCsae } from "./factored.js";
 import { encodeCsv } from "./data.js";
+import { checkMemory } from "./memory.js";
+import { parseOptions, suggest, int, real, list, choice, type Option, type Values } from "./cli/args.js";
 import type { Tensor } from "./safetensors.js";
-
-interface Option {
-  type: "string" | "boolean";
-  /** Checked before the command runs: a one-line error names it. */
-  required?: boolean;
-  short?: string;
-  default?: string | boolean;
-  /** Shown in --help, e.g. "FILE  the model (.safetensors)". */
-  help: string;
-}
 
 export interface Command {
   summary: string;
   usage: string;
   options: Record<string, Option>;
-  run(values: Record<string, string | boolean | undefined>, positionals: string[]): Promise<void> | void;
+  /** Whether the command takes positional arguments (an experiment's name, a model file). */
+  positionals?: boolean;
+  run(values: Values, positionals: string[], given: Set<string>): Promise<void> | void;
 }
 
 const HELP: Option = { type: "boolean", short: "h", help: "show this help" };
@@ -50,51 +47,77 @@ function helpText(name: string, c: Command): string {
   const lines = [`aescore ${name}: ${c.summary}`, "", `usage: aescore ${name} ${c.usage}`, "", "options:"];
   for (const [key, o] of Object.entries({ ...c.options, help: HELP })) {
     const flag = `${o.short ? `-${o.short}, ` : ""}--${key}`;
-    const def = o.required ? " (required)" : o.default !== undefined && o.default !== false ? ` (default ${o.default})` : "";
+    const def = o.required ? " (required)" : o.default !== undefined ? ` (default ${o.default})` : "";
     lines.push(`  ${flag.padEnd(22)} ${o.help}${def}`);
   }
   return lines.join("\n");
 }
 
-const commands: Record<string, Command> = {
-  info: {
-    summary: "describe a model file: kind, activation, tensors and shapes",
-    usage: "MODEL.safetensors",
-    options: {},
-    run(_values, positionals) {
-      if (positionals.length !== 1) throw new InputError("info: give exactly one model file");
-      const path = positionals[0];
-      const { tensors, metadata } = decodeSafetensors(readBytes(path), path);
-      console.log(path);
-      for (const [k, v] of Object.entries(metadata)) console.log(`  ${k}: ${v}`);
-      for (const [name, t] of Object.entries(tensors)) console.log(`  tensor ${name} [${t.shape.join(", ")}]`);
-    },
+// Options shared by the commands that read rows.
+const SCALE: Option = { type: "string", default: "auto", help: "auto: u8 input (IDX pixels, |u1 .npy) is divided by 255; none: used as is" };
+const HEADER: Option = { type: "boolean", help: "the first line of CSV inputs is a header (without it, only a line of names is one)" };
+const OUTPUT_TYPE: Option = { type: "string", default: FIT_DEFAULTS.output, help: "real|binary  the model's output (binary: inputs in [0, 1], cross-entropy)" };
+const ACTIVATION: Option = { type: "string", default: FIT_DEFAULTS.activation, help: AE_ACTIVATIONS.filter((a) => a !== "kmeans").join("|") };
+const WORKERS: Option = { type: "string", help: "N  worker threads (default: one per core; 0: this thread)" };
+const QUIET: Option = { type: "boolean", short: "q", help: "no progress output" };
+
+const commands: Record<string, Command> = {};
+
+commands.info = {
+  summary: "describe a model file: kind, activation, tensors and shapes",
+  usage: "MODEL.safetensors",
+  options: {},
+  positionals: true,
+  run(_values, positionals) {
+    if (positionals.length !== 1) throw new InputError(`give exactly one model file (got ${positionals.length})`);
+    const path = positionals[0];
+    const { tensors, metadata } = decodeSafetensors(readBytes(path), path);
+    console.log(path);
+    for (const [k, v] of Object.entries(metadata)) console.log(`  ${k}: ${v}`);
+    for (const [name, t] of Object.entries(tensors)) console.log(`  tensor ${name} [${t.shape.join(", ")}]`);
   },
 };
 
-/** Any model file: its kind and autoencoders, and for csae and factored-csae the classifier. */
-export function loadModel(e: Engine, path: string): { kind: string; aes: Autoencoder[]; classifier?: Csae } {
+/** Any model file, decoded once: its kind and autoencoders, and for csae and factored-csae the classifier. */
+export function loadModel(e: Engine, path: string): { kind: string; aes: Autoencoder[]; classifier?: Csae; factored?: boolean } {
   const bytes = readBytes(path);
   const kind = decodeSafetensors(bytes, path).metadata.kind;
   if (kind === "autoencoder") return { kind, aes: [decodeAutoencoder(e, bytes, path)] };
   let classifier: Csae;
   if (kind === "csae") classifier = decodeCsae(e, bytes, path);
   else if (kind === "factored-csae") classifier = factoredAsCsae(decodeFactored(e, bytes, path));
-  else throw new InputError(`${path}: unknown model kind ${JSON.stringify(kind)} (autoencoder, csae, factored-csae)`);
-  return { kind, aes: classifier.aes, classifier };
+  else throw new InputError(`${path}: unknown model kind ${quote(kind)} (autoencoder, csae, factored-csae)`);
+  return { kind, aes: classifier.aes, classifier, factored: kind === "factored-csae" };
 }
 
 /**
  * Reads an input array as (N, D) rows: trailing dimensions are flattened (28x28 images become 784);
  * u8 data (IDX pixels, |u1 .npy) is divided by 255 unless scale is "none".
  */
-export function readRows(path: string, scale: string): Tensor {
-  if (scale !== "auto" && scale !== "none") throw new InputError(`--scale must be auto or none, not ${JSON.stringify(scale)}`);
-  const t = readArray(path);
+export function readRows(path: string, values: Values): Tensor {
+  const scale = choice(values, "scale", ["auto", "none"] as const);
+  const t = readArray(path, { header: values.header === true ? true : undefined });
+  if (t.data.length === 0) throw new InputError(`${path}: holds no values (shape [${t.shape.join(", ")}])`);
   const N = t.shape.length <= 1 ? 1 : t.shape[0];
   const D = t.shape.length <= 1 ? t.data.length : t.data.length / N;
   if (scale === "auto" && (t.dtype === "u8" || t.dtype === "|u1")) for (let i = 0; i < t.data.length; i++) t.data[i] /= 255;
   return { shape: [N, D], data: t.data };
+}
+
+/**
+ * Labels as strings, one per row: a 1-D array (or N x 1) of finite numbers from .npy, IDX or CSV.
+ * Integral labels read as "3" whatever their dtype, so 3.0 and 3 are one class.
+ */
+export function readLabels(path: string, N: number, values: Values): string[] {
+  const t = readArray(path, { header: values.header === true ? true : undefined });
+  const [n, ...rest] = t.shape;
+  if (t.shape.length === 0 || t.shape.length > 2 || rest.some((d) => d !== 1)) {
+    throw new InputError(`${path}: labels must be one column (shape [N] or [N, 1]), not [${t.shape.join(", ")}]`);
+  }
+  if (n !== N) throw new InputError(`${path}: ${n} labels for ${N} data rows`);
+  const bad = t.data.findIndex((v) => !Number.isFinite(v));
+  if (bad >= 0) throw new InputError(`${path}: label ${bad} (row ${bad} of the data) is ${quote(t.data[bad])}, not a finite number`);
+  return Array.from(t.data, (v) => String(v === 0 ? 0 : v));
 }
 
 const WHAT = ["energy", "reconstruction", "field", "laplacian", "hidden"] as const;
@@ -114,6 +137,17 @@ function stack(results: Tensor[]): Tensor {
   return { shape: [K, N, ...rest], data: out };
 }
 
+/** An output file: a known format, not one of the inputs, writable; all checked before any work. */
+function checkOutput(path: string, inputs: Record<string, string | undefined>, what = "output", array = true): void {
+  if (array) {
+    const format = formatOf(path);
+    if (path.toLowerCase().endsWith(".gz")) throw new InputError(`${path}: writing gzip is not supported`);
+    if (format === "idx") throw new InputError(`${path}: results are written as .npy or .csv`);
+  }
+  checkNotInput(path, inputs);
+  checkWritable(path, what);
+}
+
 commands.energy = {
   summary: "energies (or reconstruction, field, Laplacian, hidden units) of a model for every input row",
   usage: "--model M.safetensors --input X.(npy|csv|idx) [--output OUT.(npy|csv)] [--what energy]",
@@ -122,14 +156,17 @@ commands.energy = {
     input: { type: "string", required: true, help: "FILE  input rows: .npy (f32, f64, u8), .csv, IDX (optionally .gz)" },
     output: { type: "string", help: "FILE  where to write the result (.npy or .csv); default: CSV on stdout" },
     what: { type: "string", default: "energy", help: `${WHAT.join("|")}` },
-    scale: { type: "string", default: "auto", help: "auto: u8 input is divided by 255; none: used as is" },
+    scale: SCALE,
+    header: HEADER,
   },
-  run(values) {
-    const { model, input, output, what, scale } = values as Record<string, string>;
-    if (!WHAT.includes(what as (typeof WHAT)[number])) throw new InputError(`energy: --what must be one of ${WHAT.join(", ")}, not ${JSON.stringify(what)}`);
+  run(v) {
+    const model = v.model as string;
+    const input = v.input as string;
+    const what = choice(v, "what", WHAT);
+    if (typeof v.output === "string") checkOutput(v.output, { "--model": model, "--input": input });
     const e = createEngineSync();
     const { aes } = loadModel(e, model);
-    const X = readRows(input, scale ?? "auto");
+    const X = readRows(input, v);
     checkInput(aes[0], X, input); // before any work, naming the file
     const one = (ae: Autoencoder): Tensor => {
       const N = X.shape[0];
@@ -138,29 +175,12 @@ commands.energy = {
       return (what === "reconstruction" ? reconstruct : what === "field" ? field : hidden)(ae, X);
     };
     const result = stack(aes.map(one));
-    if (output) writeArray(output, result);
+    if (typeof v.output === "string") writeArray(v.output, result);
     else process.stdout.write(encodeCsv(result));
   },
 };
 
 // ---- training ---------------------------------------------------------------------------------
-
-/** A numeric option: a clear error for anything that is not a finite number (or integer). */
-function num(values: Record<string, unknown>, name: string, integer = false): number {
-  const v = values[name];
-  const x = Number(v);
-  if (typeof v !== "string" || v.trim() === "" || !Number.isFinite(x) || (integer && !Number.isInteger(x))) {
-    throw new InputError(`--${name} must be ${integer ? "an integer" : "a number"}, not ${JSON.stringify(v)}`);
-  }
-  return x;
-}
-
-/** Labels as strings, one per row: a 1-D array (or N x 1) from .npy, IDX or CSV. */
-export function readLabels(path: string, N: number): string[] {
-  const t = readArray(path);
-  if (t.data.length !== N) throw new InputError(`${path}: ${t.data.length} labels for ${N} data rows`);
-  return Array.from(t.data, (v) => String(v));
-}
 
 /** Splits off the last ⌊f·N⌋ rows as validation data. */
 export function splitValid(X: Tensor, f: number): { train: Tensor; valid?: Tensor } {
@@ -206,69 +226,86 @@ export function progressPrinter(quiet: boolean): { epoch: (who: string, r: Epoch
   };
 }
 
+/** The seed option: an integer in [0, 2^32). */
+function seedOf(v: Values): number {
+  const seed = int(v, "seed", 0);
+  if (seed >= 2 ** 32) throw new InputError(`--seed must be an integer in [0, 4294967295], not ${v.seed}`);
+  return seed;
+}
+
+const workersOf = (v: Values): number | undefined => (v.workers === undefined ? undefined : int(v, "workers", 0));
+
+/** The engines a job runs on side by side: its worker threads (at most one per class), or this thread. */
+async function instances(workers: number | undefined, K: number): Promise<number> {
+  const n = workers ?? (await import("node:os")).availableParallelism();
+  return Math.max(1, Math.min(n, K));
+}
+
 commands["train-ae"] = {
   summary: "train autoencoders (contractive or denoising): one, one class's, or one per class",
-  usage: "--data X [--labels L [--class c]] --hidden 500 --activation sigmoid --output real|binary (--contractive λ | --denoising ν) --save M.safetensors",
+  usage: "--data X [--labels L [--class c]] --hidden 100 --activation sigmoid --output-type real|binary (--contractive λ | --denoising ν) --save M.safetensors",
   options: {
     data: { type: "string", required: true, help: "FILE  training rows (.npy, .csv, IDX; u8 scaled by 1/255 unless --scale none)" },
     labels: { type: "string", help: "FILE  one label per row: trains one autoencoder per class and saves a csae model" },
     class: { type: "string", help: "LABEL  train only on the rows of this class (saves one autoencoder)" },
-    hidden: { type: "string", default: "500", help: "N  hidden units" },
-    activation: { type: "string", default: "sigmoid", help: "sigmoid|tanh|linear|square|relu|modulus|softplus|sync" },
-    output: { type: "string", default: "real", help: "real|binary" },
+    hidden: { type: "string", default: String(FIT_DEFAULTS.hidden), help: "N  hidden units" },
+    activation: ACTIVATION,
+    "output-type": OUTPUT_TYPE,
     contractive: { type: "string", help: "λ  contractive penalty weight" },
     denoising: { type: "string", help: "ν  corruption level (each input zeroed with probability ν)" },
     epochs: { type: "string", default: String(TRAIN_DEFAULTS.epochs), help: "N" },
     batch: { type: "string", default: String(TRAIN_DEFAULTS.batch), help: "N  minibatch rows" },
     lr: { type: "string", default: String(TRAIN_DEFAULTS.lr), help: "learning rate" },
     momentum: { type: "string", default: String(TRAIN_DEFAULTS.momentum), help: "momentum" },
-    "weight-decay": { type: "string", default: "0", help: "L2 weight decay on W" },
-    renormalize: { type: "string", default: "0", help: "after each step, rescale every filter to this norm (0: off)" },
+    "weight-decay": { type: "string", default: String(TRAIN_DEFAULTS.weightDecay), help: "L2 weight decay on W" },
+    renormalize: { type: "string", default: String(TRAIN_DEFAULTS.renormalize), help: "after each step, rescale every filter to this norm (0: off)" },
     "valid-fraction": { type: "string", default: "0", help: "hold out the last fraction of each class's rows for validation (best epoch kept)" },
-    patience: { type: "string", default: "0", help: "stop after N epochs without a better validation loss (0: never)" },
+    patience: { type: "string", default: String(TRAIN_DEFAULTS.patience), help: "stop after N epochs without a better validation loss (0: never)" },
     seed: { type: "string", default: "0", help: "seed of the generator (initialization, shuffling, corruption)" },
     init: { type: "string", help: "FILE  start from these weights (an autoencoder, or a csae with the same classes)" },
     save: { type: "string", required: true, help: "FILE  where to write the model (.safetensors, atomically)" },
     checkpoint: { type: "string", help: "DIR  save a checkpoint every epoch" },
     resume: { type: "boolean", help: "continue from the checkpoints in --checkpoint" },
-    workers: { type: "string", help: "N  worker threads (default: one per core; 0: this thread)" },
-    scale: { type: "string", default: "auto", help: "auto|none (u8 input divided by 255 or not)" },
-    quiet: { type: "boolean", short: "q", help: "no progress output" },
+    workers: WORKERS,
+    scale: SCALE,
+    header: HEADER,
+    quiet: QUIET,
   },
-  async run(values) {
-    const v = values as Record<string, string | boolean | undefined>;
+  async run(v) {
     const dataPath = v.data as string;
     const save = v.save as string;
-    const spec = { D: 0, H: num(v, "hidden", true), activation: v.activation as AeActivation, output: v.output as Output };
+    const spec = { D: 0, H: int(v, "hidden", 1), activation: choice(v, "activation", AE_ACTIVATIONS), output: choice(v, "output-type", ["real", "binary"] as const) };
     const o: TrainOptions = {
-      epochs: num(v, "epochs", true),
-      batch: num(v, "batch", true),
-      lr: num(v, "lr"),
-      momentum: num(v, "momentum"),
-      weightDecay: num(v, "weight-decay"),
-      contractive: v.contractive === undefined ? 0 : num(v, "contractive"),
-      denoising: v.denoising === undefined ? 0 : num(v, "denoising"),
-      renormalize: num(v, "renormalize"),
-      patience: num(v, "patience", true),
+      epochs: int(v, "epochs", 1),
+      batch: int(v, "batch", 1),
+      lr: real(v, "lr", 0, Infinity, false, true),
+      momentum: real(v, "momentum", 0, 1, true),
+      weightDecay: real(v, "weight-decay", 0),
+      contractive: v.contractive === undefined ? 0 : real(v, "contractive", 0),
+      denoising: v.denoising === undefined ? 0 : real(v, "denoising", 0, 1, true),
+      renormalize: real(v, "renormalize", 0),
+      patience: int(v, "patience", 0),
     };
-    const validFraction = num(v, "valid-fraction");
-    if (!(validFraction >= 0 && validFraction < 1)) throw new InputError(`--valid-fraction must be in [0, 1), not ${validFraction}`);
-    const seed = num(v, "seed", true);
-    const workers = v.workers === undefined ? undefined : num(v, "workers", true);
-    if (v.resume && !v.checkpoint) throw new InputError("train-ae: --resume needs --checkpoint DIR");
-    if (v.class !== undefined && !v.labels) throw new InputError("train-ae: --class needs --labels");
-    const X = readRows(dataPath, String(v.scale));
+    const validFraction = real(v, "valid-fraction", 0, 1, true);
+    const seed = seedOf(v);
+    const workers = workersOf(v);
+    if (v.resume && !v.checkpoint) throw new InputError("--resume needs --checkpoint DIR");
+    if (v.class !== undefined && !v.labels) throw new InputError("--class needs --labels");
+    const inputs = { "--data": dataPath, "--labels": v.labels as string | undefined, "--init": v.init as string | undefined };
+    checkOutput(save, inputs, "model", false);
+    const X = readRows(dataPath, v);
     spec.D = X.shape[1];
     checkSpec(spec);
     checkTrainOptions(spec, o);
     checkInput(spec, X, dataPath);
 
     // The jobs: the whole data set, one class, or every class.
-    const labels = v.labels ? readLabels(v.labels as string, X.shape[0]) : undefined;
+    const labels = v.labels ? readLabels(v.labels as string, X.shape[0], v) : undefined;
     const classes = labels ? (v.class !== undefined ? [String(v.class)] : classesOf(labels)) : ["all"];
     if (labels && v.class !== undefined && !labels.includes(String(v.class))) {
-      throw new InputError(`train-ae: class ${JSON.stringify(v.class)} does not occur in ${v.labels} (classes: ${classesOf(labels).join(", ")})`);
+      throw new InputError(`class ${quote(v.class)} does not occur in ${v.labels} (classes: ${classesOf(labels).join(", ")})`);
     }
+    checkMemory({ D: spec.D, H: spec.H, K: classes.length, N: X.shape[0], B: o.batch, instances: await instances(classes.length > 1 ? workers : 0, classes.length), finetune: false }, freemem());
     const e = createEngineSync();
     const init = v.init ? initParams(e, v.init as string, classes, spec) : undefined;
     // A class's generator is seeded by its position among all the classes, so training one class
@@ -277,10 +314,10 @@ commands["train-ae"] = {
     const jobs: ClassJob[] = classes.map((label, i) => {
       const rows = labels ? rowsWithLabel(X, labels, label) : X;
       const { train, valid } = splitValid(rows, validFraction);
-      if (train.shape[0] === 0) throw new InputError(`train-ae: class ${label} has no training rows`);
+      if (train.shape[0] === 0) throw new InputError(`class ${label} has no training rows`);
       return { index: all.indexOf(label), label, data: train, valid, init: init?.[i] };
     });
-    if (v.checkpoint) mkdirSync(v.checkpoint as string, { recursive: true });
+    if (v.checkpoint) makeDir(v.checkpoint as string, "checkpoint directory");
 
     const show = progressPrinter(v.quiet === true);
     const many = jobs.length > 1;
@@ -294,7 +331,7 @@ commands["train-ae"] = {
     });
     for (const [i, r] of results.entries()) {
       const last = r.history.at(-1);
-      show.line(`${many ? `class ${classes[i]}: ` : ""}${r.history.length} epochs, loss ${last?.loss.toPrecision(5)}${r.bestEpoch ? `, best validation epoch ${r.bestEpoch}` : ""}`);
+      show.line(`${many ? `class ${classes[i]}: ` : ""}${r.history.length} epochs${last ? `, loss ${last.loss.toPrecision(5)}` : ""}${r.bestEpoch ? `, best validation epoch ${r.bestEpoch}` : ""}`);
     }
     const aes = results.map((r, i) => ({
       ...spec,
@@ -315,30 +352,33 @@ commands["train-ae"] = {
 /** --init weights for each class: one autoencoder for all, or a csae with the same classes. */
 function initParams(e: Engine, path: string, classes: string[], spec: AutoencoderSpec): Params[] {
   const m = loadModel(e, path);
-  const fits = m.aes.every((ae) => ae.D === spec.D && ae.H === spec.H);
-  if (!fits) throw new InputError(`${path}: its autoencoders are ${m.aes[0].H}x${m.aes[0].D}, not ${spec.H}x${spec.D} (--hidden x data columns)`);
+  const a = m.aes[0];
+  if (a.D !== spec.D || a.H !== spec.H) throw new InputError(`${path}: its autoencoders are ${a.H}x${a.D}, not ${spec.H}x${spec.D} (--hidden x data columns)`);
+  if (a.activation !== spec.activation || a.output !== spec.output) {
+    throw new InputError(`${path}: a ${a.activation}/${a.output} model, but --activation ${spec.activation} --output-type ${spec.output} asked for`);
+  }
+  if (m.factored) throw new InputError(`${path}: a factored model's autoencoders share weights; start a plain one from a csae or autoencoder file`);
   const params = (ae: Autoencoder): Params => ({ W: ae.W.data.slice(), bh: ae.bh.data.slice(), br: ae.br.data.slice() });
-  if (m.kind === "autoencoder") return classes.map(() => params(m.aes[0]));
+  if (m.kind === "autoencoder") return classes.map(() => params(a));
   return classes.map((c) => {
     const i = m.classifier!.classes.indexOf(c);
-    if (i < 0) throw new InputError(`${path}: has no class ${JSON.stringify(c)} (it has ${m.classifier!.classes.join(", ")})`);
+    if (i < 0) throw new InputError(`${path}: has no class ${quote(c)} (it has ${m.classifier!.classes.join(", ")})`);
     return params(m.aes[i]);
   });
 }
 
 // ---- the classifier ----------------------------------------------------------------------------
 
-/** A comma-separated list of numbers (for model selection grids). */
-function nums(values: Record<string, unknown>, name: string, integer = false): number[] {
-  return String(values[name]).split(",").map((part) => num({ [name]: part }, name, integer));
+/** A classifier model file (csae or factored-csae) as K autoencoders with C. */
+function loadClassifier(e: Engine, path: string): Csae & { factored?: boolean } {
+  const { kind, classifier, factored } = loadModel(e, path);
+  if (!classifier) throw new InputError(`${path}: is a ${quote(kind)} model, not a classifier (csae or factored-csae)`);
+  return { ...classifier, factored };
 }
 
-/** A classifier model file (csae or factored-csae) as K autoencoders with C. */
-function loadClassifier(e: Engine, path: string): Csae {
-  const { kind, classifier } = loadModel(e, path);
-  if (!classifier) throw new InputError(`${path}: is a ${JSON.stringify(kind)} model, not a classifier (csae or factored-csae)`);
-  return classifier;
-}
+// What a model file fixes about its architecture, and the option that would contradict it.
+const ARCHITECTURE = ["hidden", "activation", "output-type", "factored", "factors"] as const;
+const PRETRAINING = ["contractive", "denoising", "pretrain-epochs", "pretrain-lr"] as const;
 
 commands.train = {
   summary: "train a class-specific autoencoder classifier (pretraining per class, then finetuning)",
@@ -350,104 +390,143 @@ commands.train = {
     "valid-labels": { type: "string", help: "FILE  their labels" },
     "valid-fraction": { type: "string", default: "0", help: "or: hold out the last fraction of the training rows" },
     hidden: { type: "string", default: String(FIT_DEFAULTS.hidden), help: "N[,N…]  hidden units (a list: model selection)" },
-    activation: { type: "string", default: FIT_DEFAULTS.activation, help: "sigmoid|tanh|linear|square|relu|modulus|softplus|sync" },
-    output: { type: "string", default: FIT_DEFAULTS.output, help: "real|binary" },
-    contractive: { type: "string", help: "λ  pretraining contractive penalty (default 0.5 unless --denoising)" },
+    activation: ACTIVATION,
+    "output-type": OUTPUT_TYPE,
+    contractive: { type: "string", help: `λ  pretraining contractive penalty (default ${FIT_DEFAULTS.pretrain.contractive} unless --denoising)` },
     denoising: { type: "string", help: "ν  pretraining corruption level" },
-    variant: { type: "string", default: "csae", help: VARIANTS.join("|") },
+    variant: { type: "string", default: FIT_DEFAULTS.variant, help: VARIANTS.join("|") },
     factored: { type: "boolean", help: "the factored CSAE (shared Wx, Wh; per-class Wf, Bh, Br)" },
     factors: { type: "string", default: "100", help: "F  factors of the factored model" },
     "pretrain-epochs": { type: "string", default: String(FIT_DEFAULTS.pretrain.epochs), help: "N" },
     "pretrain-lr": { type: "string", default: String(FIT_DEFAULTS.pretrain.lr), help: "pretraining learning rate" },
     epochs: { type: "string", default: String(FIT_DEFAULTS.finetune.epochs), help: "N  finetuning epochs" },
     lr: { type: "string", default: String(FIT_DEFAULTS.finetune.lr), help: "R[,R…]  finetuning learning rate (a list: model selection)" },
-    "weight-decay": { type: "string", default: "0", help: "D[,D…]  finetuning weight decay (a list: model selection)" },
-    batch: { type: "string", default: "100", help: "N  minibatch rows" },
-    momentum: { type: "string", default: "0.9", help: "momentum (pretraining and finetuning)" },
-    patience: { type: "string", default: "0", help: "stop finetuning after N epochs without a lower validation error" },
-    "lr-decay": { type: "string", default: "0", help: "τ  finetuning epoch t uses lr·τ/(τ+t) (0: constant)" },
+    "weight-decay": { type: "string", default: String(FIT_DEFAULTS.finetune.weightDecay), help: "D[,D…]  finetuning weight decay (a list: model selection)" },
+    batch: { type: "string", default: String(FIT_DEFAULTS.finetune.batch), help: "N  minibatch rows" },
+    momentum: { type: "string", default: String(FIT_DEFAULTS.finetune.momentum), help: "momentum (pretraining and finetuning)" },
+    patience: { type: "string", default: String(FIT_DEFAULTS.finetune.patience), help: "stop finetuning after N epochs without a lower validation error" },
+    "lr-decay": { type: "string", default: String(FIT_DEFAULTS.finetune.decay), help: "τ  finetuning epoch t uses lr·τ/(τ+t) (0: constant)" },
     seed: { type: "string", default: "0", help: "N" },
-    init: { type: "string", help: "FILE  start from this csae model (same classes)" },
+    init: { type: "string", help: "FILE  with --finetune-only: the csae model to finetune (its architecture is taken from the file)" },
     "finetune-only": { type: "boolean", help: "with --init: no pretraining, finetune the given model" },
-    workers: { type: "string", help: "N  worker threads (default: one per core; 0: this thread)" },
-    scale: { type: "string", default: "auto", help: "auto|none" },
+    workers: WORKERS,
+    scale: SCALE,
+    header: HEADER,
     save: { type: "string", required: true, help: "FILE  where to write the model (.safetensors, atomically)" },
-    quiet: { type: "boolean", short: "q", help: "no progress output" },
+    quiet: QUIET,
   },
-  async run(values) {
-    const v = values as Record<string, string | boolean | undefined>;
+  async run(v, _positionals, given) {
     const save = v.save as string;
-    const X = readRows(v.data as string, String(v.scale));
-    const labels = readLabels(v.labels as string, X.shape[0]);
-    const hidden = nums(v, "hidden", true);
-    const lrs = nums(v, "lr");
-    const decays = nums(v, "weight-decay");
-    const denoising = v.denoising === undefined ? 0 : num(v, "denoising");
+    if (v["finetune-only"] && !v.init) throw new InputError("--finetune-only needs --init M0.safetensors");
+    if (v.init && !v["finetune-only"]) throw new InputError("--init is for finetuning a given model: add --finetune-only");
+    const hidden = list(v, "hidden", (x, n) => int(x, n, 1));
+    const lrs = list(v, "lr", (x, n) => real(x, n, 0, Infinity, false, true));
+    const decays = list(v, "weight-decay", (x, n) => real(x, n, 0));
+    const variant = choice(v, "variant", VARIANTS) as Variant;
+    const finetuneOnly = v["finetune-only"] === true;
+    if (finetuneOnly) {
+      for (const name of PRETRAINING) if (given.has(name)) throw new InputError(`--${name} does nothing with --finetune-only (no pretraining runs)`);
+      if (hidden.length > 1) throw new InputError("--finetune-only finetunes the given model: a list of --hidden is model selection");
+    }
+    const denoising = v.denoising === undefined ? 0 : real(v, "denoising", 0, 1, true);
     const o: FitOptions = {
       ...FIT_DEFAULTS,
       hidden: hidden[0],
-      activation: v.activation as AeActivation,
-      output: v.output as Output,
-      variant: v.variant as Variant,
-      seed: num(v, "seed", true),
-      workers: v.workers === undefined ? undefined : num(v, "workers", true),
+      activation: choice(v, "activation", AE_ACTIVATIONS),
+      output: choice(v, "output-type", ["real", "binary"] as const),
+      variant,
+      seed: seedOf(v),
+      workers: workersOf(v),
       pretrain: {
         ...FIT_DEFAULTS.pretrain,
-        epochs: num(v, "pretrain-epochs", true),
-        lr: num(v, "pretrain-lr"),
-        batch: num(v, "batch", true),
-        momentum: num(v, "momentum"),
-        contractive: v.contractive !== undefined ? num(v, "contractive") : denoising > 0 ? 0 : FIT_DEFAULTS.pretrain.contractive,
+        epochs: int(v, "pretrain-epochs", 1),
+        lr: real(v, "pretrain-lr", 0, Infinity, false, true),
+        batch: int(v, "batch", 1),
+        momentum: real(v, "momentum", 0, 1, true),
+        contractive: v.contractive !== undefined ? real(v, "contractive", 0) : denoising > 0 || v.factored ? 0 : FIT_DEFAULTS.pretrain.contractive,
         denoising,
       },
       finetune: {
         ...FIT_DEFAULTS.finetune,
-        epochs: num(v, "epochs", true),
+        epochs: int(v, "epochs", 1),
         lr: lrs[0],
         weightDecay: decays[0],
-        batch: num(v, "batch", true),
-        momentum: num(v, "momentum"),
-        patience: num(v, "patience", true),
-        decay: num(v, "lr-decay"),
+        batch: int(v, "batch", 1),
+        momentum: real(v, "momentum", 0, 1, true),
+        patience: int(v, "patience", 0),
+        decay: real(v, "lr-decay", 0),
       },
     };
+    const factors = int(v, "factors", 1);
+    const selection = hidden.length > 1 || lrs.length > 1 || decays.length > 1;
+    if (selection && v.factored) throw new InputError("model selection (lists of --hidden, --lr or --weight-decay) is for the plain CSAE");
+    if (!v.valid && v["valid-labels"]) throw new InputError("--valid-labels needs --valid");
+    if (v.valid && !v["valid-labels"]) throw new InputError("--valid needs --valid-labels");
+    if (v.valid && given.has("valid-fraction")) throw new InputError("give --valid with --valid-labels, or --valid-fraction, not both");
+    const validFraction = real(v, "valid-fraction", 0, 1, true);
+    checkOutput(save, {
+      "--data": v.data as string, "--labels": v.labels as string, "--valid": v.valid as string | undefined,
+      "--valid-labels": v["valid-labels"] as string | undefined, "--init": v.init as string | undefined,
+    }, "model", false);
+
+    const X = readRows(v.data as string, v);
+    const labels = readLabels(v.labels as string, X.shape[0], v);
     let train = { X, labels };
     let valid: { X: Tensor; labels: string[] } | undefined;
     if (v.valid) {
-      const VX = readRows(v.valid as string, String(v.scale));
-      if (!v["valid-labels"]) throw new InputError("train: --valid needs --valid-labels");
-      valid = { X: VX, labels: readLabels(v["valid-labels"] as string, VX.shape[0]) };
+      const VX = readRows(v.valid as string, v);
+      valid = { X: VX, labels: readLabels(v["valid-labels"] as string, VX.shape[0], v) };
     } else {
-      const f = num(v, "valid-fraction");
-      if (!(f >= 0 && f < 1)) throw new InputError(`--valid-fraction must be in [0, 1), not ${f}`);
-      const { train: t, valid: vx } = splitValid(X, f);
+      const { train: t, valid: vx } = splitValid(X, validFraction);
       if (vx) {
         train = { X: t, labels: labels.slice(0, t.shape[0]) };
         valid = { X: vx, labels: labels.slice(t.shape[0]) };
       }
     }
+    if (selection && !valid) throw new InputError("model selection (lists of --hidden, --lr or --weight-decay) needs validation data");
     const e = createEngineSync();
-    if (v["finetune-only"] && !v.init) throw new InputError("train: --finetune-only needs --init M0.safetensors");
-    if (v.init && !v["finetune-only"]) throw new InputError("train: --init is for finetuning a given model: add --finetune-only");
-    const init = v.init ? loadClassifier(e, v.init as string) : undefined;
+    let init: Csae | undefined;
+    if (finetuneOnly) {
+      // The model file is the truth about its own architecture: options may only agree with it.
+      const m = loadClassifier(e, v.init as string);
+      const a = m.aes[0];
+      const has: Record<(typeof ARCHITECTURE)[number], string> = {
+        hidden: String(a.H), activation: a.activation, "output-type": a.output, factored: String(m.factored === true), factors: "",
+      };
+      for (const name of ARCHITECTURE) {
+        if (!given.has(name) || name === "factors") continue;
+        const asked = name === "factored" ? "true" : name === "hidden" ? String(hidden[0]) : String(v[name]);
+        if (asked !== has[name]) throw new InputError(`--${name} ${name === "factored" ? "" : `${asked} `}contradicts ${v.init}, which is a ${a.H}-hidden ${a.activation}/${a.output}${m.factored ? " factored" : ""} model`.replace("  ", " "));
+      }
+      if (m.factored) throw new InputError(`${v.init}: finetuning a saved factored model is not supported (its classes share Wx and Wh); train it with --factored`);
+      if (m.rule && m.rule !== "energy") throw new InputError(`${v.init}: a model with rule ${quote(m.rule)}; only energy-rule models (csae) are finetuned`);
+      if (given.has("factors")) throw new InputError("--factors is for the factored model (--factored)");
+      init = m;
+      o.hidden = a.H;
+      o.activation = a.activation;
+      o.output = a.output;
+    }
     const show = progressPrinter(v.quiet === true);
-    const t0 = performance.now();
     const hooks = {
       onPretrain: (label: string, r: EpochReport) => show.epoch(`[pretrain class ${label}] `, r),
       onFinetune: (r: FinetuneReport) =>
         show.epoch("[finetune] ", { ...r, elapsedMs: 0, valid: r.validError === undefined ? undefined : r.validError }),
     };
+    const K = new Set(train.labels).size;
+    const shape = { D: X.shape[1], K, N: train.X.shape[0] + (valid?.X.shape[0] ?? 0), B: o.pretrain.batch, finetune: variant !== "reconstruction" };
+    const n = await instances(o.workers, K);
+    for (const H of hidden) checkMemory({ ...shape, H: finetuneOnly ? o.hidden : H, instances: n, factors: v.factored ? factors : undefined }, freemem());
+    const t0 = performance.now();
     const fitOne = async (opts: FitOptions): Promise<Uint8Array> => {
       if (!v.factored) return encodeCsae(await fitCsae(e, train.X, train.labels, { ...opts, valid, init, ...hooks }));
       // The factored model is pretrained by denoising (ν = 0.25 unless given).
       const pretrain = { ...opts.pretrain, contractive: 0, denoising: opts.pretrain.denoising || 0.25 };
-      return encodeFactored(await fitFactored(e, train.X, train.labels, { ...opts, pretrain, valid, factors: num(v, "factors", true), ...hooks }));
+      if (given.has("contractive")) throw new InputError("the factored model is pretrained by denoising (--denoising ν), not with the contractive penalty");
+      return encodeFactored(await fitFactored(e, train.X, train.labels, { ...opts, pretrain, valid, factors, ...hooks }));
     };
     let bytes: Uint8Array;
-    if (hidden.length > 1 || lrs.length > 1 || decays.length > 1) {
-      if (!valid) throw new InputError("train: model selection (lists of --hidden, --lr or --weight-decay) needs validation data");
-      if (v.factored) throw new InputError("train: model selection is for the plain CSAE");
-      const { model, best } = await selectCsae(e, train, valid, { hidden, lr: lrs, weightDecay: decays }, { ...o, ...hooks }, (r) =>
+    if (selection) {
+      const { model, best } = await selectCsae(e, train, valid!, { hidden, lr: lrs, weightDecay: decays }, { ...o, ...hooks }, (r) =>
         show.line(`hidden ${r.hidden}, lr ${r.lr}, weight decay ${r.weightDecay}: validation error ${(100 * r.validError).toFixed(2)}%`),
       );
       show.line(`best: hidden ${best.hidden}, lr ${best.lr}, weight decay ${best.weightDecay}; refitted on training + validation rows`);
@@ -468,14 +547,18 @@ commands.predict = {
     input: { type: "string", required: true, help: "FILE  input rows" },
     proba: { type: "boolean", help: "write P(y = i | x), (N, K), instead of labels" },
     output: { type: "string", help: "FILE  .npy or .csv (labels: .csv or .npy of numeric labels); default: stdout" },
-    scale: { type: "string", default: "auto", help: "auto|none" },
+    scale: SCALE,
+    header: HEADER,
   },
-  run(values) {
-    const v = values as Record<string, string | boolean | undefined>;
+  run(v) {
+    if (typeof v.output === "string") checkOutput(v.output, { "--model": v.model as string, "--input": v.input as string });
     const e = createEngineSync();
     const m = loadClassifier(e, v.model as string);
-    const X = readRows(v.input as string, String(v.scale));
+    const X = readRows(v.input as string, v);
     checkInput(m.aes[0], X, v.input as string);
+    if (typeof v.output === "string" && !v.proba && formatOf(v.output) !== "csv" && !m.classes.every((l) => Number.isFinite(Number(l)))) {
+      throw new InputError(`${v.output}: labels ${JSON.stringify(m.classes)} are not numbers: write .csv`);
+    }
     if (v.proba) {
       const p = predictProba(m, X);
       const t = { shape: [X.shape[0], m.aes.length], data: Float32Array.from(p) };
@@ -486,8 +569,7 @@ commands.predict = {
     const labels = predict(m, X);
     if (typeof v.output === "string") {
       if (formatOf(v.output) === "csv") writeAtomic(v.output, labels.join("\n") + "\n");
-      else if (labels.every((l) => Number.isFinite(Number(l)))) writeArray(v.output, { shape: [labels.length], data: Float32Array.from(labels, Number) });
-      else throw new InputError(`${v.output}: labels ${JSON.stringify(m.classes)} are not numbers: write .csv`);
+      else writeArray(v.output, { shape: [labels.length], data: Float32Array.from(labels, Number) });
     } else {
       process.stdout.write(labels.join("\n") + "\n");
     }
@@ -501,14 +583,14 @@ commands.evaluate = {
     model: { type: "string", required: true, help: "FILE  a classifier (csae or factored-csae)" },
     data: { type: "string", required: true, help: "FILE  rows" },
     labels: { type: "string", required: true, help: "FILE  their labels" },
-    scale: { type: "string", default: "auto", help: "auto|none" },
+    scale: SCALE,
+    header: HEADER,
   },
-  run(values) {
-    const v = values as Record<string, string | boolean | undefined>;
+  run(v) {
     const e = createEngineSync();
     const m = loadClassifier(e, v.model as string);
-    const X = readRows(v.data as string, String(v.scale));
-    const labels = readLabels(v.labels as string, X.shape[0]);
+    const X = readRows(v.data as string, v);
+    const labels = readLabels(v.labels as string, X.shape[0], v);
     checkInput(m.aes[0], X, v.data as string);
     const y = classIndices(labels, m.classes, v.labels as string);
     const K = m.classes.length;
@@ -535,17 +617,25 @@ commands.datasets = {
   options: {
     output: { type: "string", required: true, help: "DIR  where the files go" },
     seed: { type: "string", default: "0", help: "N" },
-    scale: { type: "string", default: "1", help: "fraction of the original sizes (for a quick look)" },
-    quiet: { type: "boolean", short: "q", help: "no progress output" },
+    scale: { type: "string", default: "1", help: "fraction of the original sizes, in (0, 1] (for a quick look)" },
+    quiet: QUIET,
   },
-  run(values, positionals) {
-    const v = values as Record<string, string | boolean | undefined>;
-    if (positionals[0] !== "generate" || positionals.length !== 2) throw new InputError(`datasets: usage: aescore datasets generate <${DATASETS.join("|")}|all> --output DIR`);
-    const names = positionals[1] === "all" ? [...DATASETS] : [positionals[1]];
+  positionals: true,
+  run(v, positionals) {
+    if (positionals[0] !== "generate" || positionals.length !== 2) throw new InputError(`usage: aescore datasets generate <${DATASETS.join("|")}|all> --output DIR`);
+    const name = positionals[1];
+    if (name !== "all" && !(DATASETS as readonly string[]).includes(name)) {
+      const s = suggest(name, [...DATASETS, "all"]);
+      throw new InputError(`unknown data set ${quote(name)}${s ? `; did you mean ${s}?` : ""} (${DATASETS.join(", ")}, all)`);
+    }
+    const seed = seedOf(v);
+    const scale = real(v, "scale", 0, 1, false, true);
+    makeDir(v.output as string, "output directory");
+    const names = name === "all" ? [...DATASETS] : [name];
     const show = progressPrinter(v.quiet === true);
     for (const name of names) {
       const t0 = performance.now();
-      const set = generate(name, { seed: num(v, "seed", true), scale: num(v, "scale") });
+      const set = generate(name, { seed, scale });
       const files = writeDataset(set, v.output as string);
       show.line(`${name}: ${set.train.y.length} / ${set.valid.y.length} / ${set.test.y.length} rows in ${((performance.now() - t0) / 1000).toFixed(1)} s -> ${files.length} files (${files.find((f) => f.endsWith(".png"))})`);
     }
@@ -560,20 +650,30 @@ commands.reproduce = {
     results: { type: "string", default: "results", help: "DIR  reports, figures and the cache of finished configurations (--quick: DIR/quick)" },
     seed: { type: "string", default: "1", help: "N" },
     workers: { type: "string", help: "N  worker threads (default: one per core)" },
-    quiet: { type: "boolean", short: "q", help: "no progress output" },
+    quiet: QUIET,
   },
-  async run(values, positionals) {
-    const v = values as Record<string, string | boolean | undefined>;
-    if (positionals.length !== 1) throw new InputError(`reproduce: name one experiment (${Object.keys(EXPERIMENTS).join(", ")})`);
+  positionals: true,
+  async run(v, positionals) {
+    if (positionals.length !== 1) throw new InputError(`name one experiment (${Object.keys(EXPERIMENTS).join(", ")})`);
+    const name = positionals[0];
+    if (!(name in EXPERIMENTS)) {
+      const s = suggest(name, Object.keys(EXPERIMENTS));
+      throw new InputError(`unknown experiment ${quote(name)}${s ? `; did you mean ${s}?` : ""} (${Object.keys(EXPERIMENTS).join(", ")})`);
+    }
+    if (v.quick === true && !EXPERIMENTS[name].quick) throw new InputError(`${name} has no quick configuration (it is short already): drop --quick`);
+    const seed = seedOf(v);
+    const workers = workersOf(v);
+    // --quick reports go beside the full ones, not over them.
+    const dir = v.quick === true ? join(v.results as string, "quick") : (v.results as string);
+    makeDir(dir, "results directory");
     const show = progressPrinter(v.quiet === true);
-    await reproduce(positionals[0], {
+    await reproduce(name, {
       quick: v.quick === true,
-      // --quick reports go beside the full ones, not over them.
-      dir: v.quick === true ? join(v.results as string, "quick") : (v.results as string),
-      seed: num(v, "seed", true),
-      workers: v.workers === undefined ? undefined : num(v, "workers", true),
+      dir,
+      seed,
+      workers,
       log: (text) => show.line(text),
-      command: `aescore reproduce ${positionals[0]}${v.quick ? " --quick" : ""}${v.seed !== "1" ? ` --seed ${v.seed}` : ""}`,
+      command: `aescore reproduce ${name}${v.quick ? " --quick" : ""}${v.seed !== "1" ? ` --seed ${v.seed}` : ""}`,
     });
   },
 };
@@ -585,17 +685,20 @@ commands.figure = {
     output: { type: "string", required: true, help: "DIR  where the PNG files go" },
     seed: { type: "string", default: String(SURFACE_DEFAULTS.seed), help: "N" },
     epochs: { type: "string", default: String(SURFACE_DEFAULTS.epochs), help: "N  training epochs" },
-    quiet: { type: "boolean", short: "q", help: "no progress output" },
+    quiet: QUIET,
   },
-  run(values, positionals) {
-    const v = values as Record<string, string | boolean | undefined>;
+  positionals: true,
+  run(v, positionals) {
     if (positionals.length !== 1 || positionals[0] !== "energy-surface") {
-      throw new InputError(`figure: name one figure: energy-surface (got ${positionals.join(" ") || "none"})`);
+      throw new InputError(`name one figure: energy-surface (got ${positionals.map((p) => quote(p)).join(" ") || "none"})`);
     }
+    const seed = seedOf(v);
+    const epochs = int(v, "epochs", 1);
+    makeDir(v.output as string, "output directory");
     const show = progressPrinter(v.quiet === true);
     const { files } = energySurface(v.output as string, {
-      seed: num(v, "seed", true),
-      epochs: num(v, "epochs", true),
+      seed,
+      epochs,
       onEpoch: (r) => (r.epoch % 500 === 0 || r.epoch === r.epochs ? show.epoch("", r) : undefined),
     });
     show.line(`wrote ${files.join(", ")}`);
@@ -619,39 +722,47 @@ function usage(): string {
   ].join("\n");
 }
 
+// Errors Node raises for files and memory, said in words (anything else is a bug: one line, and the
+// trace only when AESCORE_DEBUG is set).
+function describeUnexpected(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  if (e?.code === "ERR_FS_FILE_TOO_LARGE") return "a file is over the 2 GiB Node reads at once";
+  if (e instanceof RangeError && /memory|allocation|Array buffer/i.test(e.message)) return `out of memory (${e.message})`;
+  return `internal error: ${e?.message ?? String(err)} (set AESCORE_DEBUG=1 for the trace, and please report it)`;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === "--help" || name === "-h" || name === "help") {
     console.log(usage());
     return name === undefined ? 2 : 0;
   }
-  const c = commands[name];
+  const c = Object.hasOwn(commands, name) ? commands[name] : undefined;
   if (!c) {
-    console.error(`aescore: unknown command "${name}"\n\n${usage()}`);
+    const s = suggest(name, Object.keys(commands));
+    console.error(`aescore: unknown command ${quote(name)}${s ? `; did you mean ${s}?` : ""} (aescore --help lists them)`);
     return 2;
   }
   try {
-    const options = Object.fromEntries(
-      Object.entries({ ...c.options, help: HELP }).map(([k, { type, short, default: d }]) => [
-        k,
-        { type, ...(short === undefined ? {} : { short }), ...(d === undefined ? {} : { default: d }) },
-      ]),
-    );
-    const { values, positionals } = parseArgs({ args: rest, options, allowPositionals: true, strict: true });
+    const { values, given, positionals } = parseOptions({ ...c.options, help: HELP }, rest, c.positionals === true);
     if (values.help) {
       console.log(helpText(name, c));
       return 0;
     }
     for (const [key, o] of Object.entries(c.options)) {
-      if (o.required && values[key] === undefined) throw new InputError(`${name}: --${key} is required`);
+      if (o.required && values[key] === undefined) throw new InputError(`--${key} is required`);
+      if (o.type === "string" && typeof values[key] === "string" && (values[key] as string).length === 0) throw new InputError(`--${key} is empty`);
     }
-    await c.run(values, positionals);
+    await c.run(values, positionals, given);
     return 0;
   } catch (err) {
-    const known = err instanceof AescoreError || (err as { code?: string }).code?.startsWith("ERR_PARSE_ARGS");
-    if (!known) throw err;
-    console.error(`aescore ${name}: ${(err as Error).message}`);
-    return 2;
+    if (err instanceof AescoreError) {
+      console.error(`aescore ${name}: ${err.message.replace(/\s*\n\s*/g, " ")}`);
+      return 2;
+    }
+    console.error(`aescore ${name}: ${describeUnexpected(err).replace(/\s*\n\s*/g, " ")}`);
+    if (process.env.AESCORE_DEBUG) console.error((err as Error)?.stack);
+    return 1;
   }
 }
 

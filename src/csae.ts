@@ -7,7 +7,7 @@ import { fromArray, type Engine } from "./engine.js";
 import { checkSpecOf, modelMetadata, tensorOf, type Autoencoder, type AeActivation, type Output } from "./autoencoder.js";
 import { energy, reconstruct } from "./energy.js";
 import { decodeSafetensors, encodeSafetensors, type Tensor } from "./safetensors.js";
-import { FormatError, InputError } from "./errors.js";
+import { FormatError, InputError, quote } from "./errors.js";
 
 export interface Csae {
   /** Class labels, in the order of the autoencoders. */
@@ -43,18 +43,29 @@ export function initialConstants(aes: Autoencoder[], perClass: Tensor[]): Float3
   });
 }
 
-/** Parses the `classes` metadata (JSON list of labels) and checks it has K entries. */
+/** Parses the `classes` metadata (JSON list of K distinct, non-empty string labels). */
 export function parseClasses(text: string | undefined, K: number, source: string): string[] {
   let classes: unknown;
   try {
     classes = JSON.parse(text ?? "");
   } catch {
-    throw new FormatError(`${source}: metadata classes is not JSON text of a list of labels`);
+    throw new FormatError(`${source}: metadata classes is ${text === undefined ? "missing" : "not JSON text of a list of labels"}`);
   }
   if (!Array.isArray(classes) || classes.length !== K) {
     throw new FormatError(`${source}: metadata classes must list ${K} labels (one per autoencoder)`);
   }
-  return classes.map(String);
+  // Numbers are accepted as labels (older files); anything else would print differently than it reads.
+  const labels = classes.map((c, i) => {
+    if (typeof c === "number" && Number.isFinite(c)) return String(c);
+    if (typeof c !== "string" || c === "") throw new FormatError(`${source}: metadata classes: label ${i} is ${quote(c)}, not a non-empty string`);
+    return c;
+  });
+  const seen = new Map<string, number>();
+  labels.forEach((c, i) => {
+    if (seen.has(c)) throw new FormatError(`${source}: metadata classes: label ${quote(c)} appears twice (at ${seen.get(c)} and ${i})`);
+    seen.set(c, i);
+  });
+  return labels;
 }
 
 /** The K-class file: W [K, H, D], bh [K, H], br [K, D], C [K]; kind "csae", classes, activation, output. */
@@ -62,6 +73,7 @@ export function encodeCsae(m: Csae): Uint8Array {
   const [first] = m.aes;
   const { D, H } = first;
   const K = m.aes.length;
+  parseClasses(JSON.stringify(m.classes), K, "csae"); // the labels must read back as they are
   const cat = (pick: (ae: Autoencoder) => Float32Array, size: number): Float32Array => {
     const out = new Float32Array(K * size);
     m.aes.forEach((ae, i) => out.set(pick(ae), i * size));

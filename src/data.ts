@@ -1,7 +1,7 @@
 // Data set formats, bytes in and out (files and gzip live in src/node.ts):
 // - IDX (LeCun's MNIST format): two zero bytes, a type code, the number of dimensions, each dimension
 //   as a big-endian u32, then the big-endian values;
-// - CSV: one example a line, numbers separated by commas, an optional header line.
+// - CSV: one example a line, numbers separated by commas, an optional header line of names.
 
 import { FormatError } from "./errors.js";
 import type { Tensor } from "./safetensors.js";
@@ -16,27 +16,60 @@ const IDX_TYPES: Record<number, [string, number, Reader]> = {
   0x0e: ["f64", 8, (v, o) => v.getFloat64(o, false)],
 };
 
-/** Decodes an (uncompressed) IDX file into f32 values as stored (u8 pixels stay 0..255). */
-export function decodeIdx(bytes: Uint8Array, source = "idx"): Tensor & { dtype: string } {
+/** The most f32 values an array may hold: WebAssembly's 4 GiB memory, whole. */
+export const MAX_VALUES = 2 ** 30;
+
+interface IdxHeader {
+  dtype: string;
+  size: number;
+  read: Reader;
+  shape: number[];
+  /** Byte offset of the first value. */
+  start: number;
+  values: number;
+  bytes: number;
+}
+
+// The header alone, so that a reader can bound what follows before allocating (undefined: cut short).
+function idxHeader(bytes: Uint8Array, source: string): IdxHeader | undefined {
   const fail = (what: string): never => {
     throw new FormatError(`${source}: ${what}`);
   };
   if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) fail("is gzip-compressed: decompress it first (readArray does)");
-  if (bytes.length < 4 || bytes[0] !== 0 || bytes[1] !== 0) fail("not an IDX file (bad magic)");
+  if (bytes.length < 4) return undefined;
+  if (bytes[0] !== 0 || bytes[1] !== 0) fail("not an IDX file (bad magic)");
   const type = IDX_TYPES[bytes[2]];
   if (!type) fail(`unknown IDX type code 0x${bytes[2].toString(16)}`);
   const [dtype, size, read] = type;
   const ndim = bytes[3];
   if (ndim === 0) fail("IDX file with zero dimensions");
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const start = 4 + 4 * ndim;
-  if (bytes.length < start) fail(`truncated in the dimensions (${ndim} expected)`);
+  if (bytes.length < start) return undefined;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const shape: number[] = [];
   for (let i = 0; i < ndim; i++) shape.push(view.getUint32(4 + 4 * i, false));
-  const n = shape.reduce((a, b) => a * b, 1);
+  const values = shape.reduce((a, b) => a * b, 1);
+  return { dtype, size, read, shape, start, values, bytes: start + values * size };
+}
+
+/** What an IDX header declares: the values and the file's total length in bytes (undefined: cut short). */
+export function idxLength(prefix: Uint8Array, source = "idx"): { values: number; bytes: number } | undefined {
+  return idxHeader(prefix, source);
+}
+
+/** Decodes an (uncompressed) IDX file into f32 values as stored (u8 pixels stay 0..255). */
+export function decodeIdx(bytes: Uint8Array, source = "idx"): Tensor & { dtype: string } {
+  const fail = (what: string): never => {
+    throw new FormatError(`${source}: ${what}`);
+  };
+  const h = idxHeader(bytes, source);
+  if (!h) fail(bytes.length < 4 ? "not an IDX file (shorter than its 4-byte magic)" : `truncated in the dimensions (${bytes[3]} expected)`);
+  const { dtype, size, read, shape, start, values: n } = h!;
   const have = Math.floor((bytes.length - start) / size);
   if (have < n) fail(`data holds ${have} of ${n} values of shape [${shape}]: truncated?`);
   if (bytes.length - start !== n * size) fail(`${bytes.length - start - n * size} trailing bytes after the data`);
+  if (n > MAX_VALUES) fail(`holds ${n} values, more than WebAssembly's 4 GiB memory can hold as f32`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const data = new Float32Array(n);
   if (size === 1 && dtype === "u8") data.set(bytes.subarray(start, start + n));
   else for (let i = 0; i < n; i++) data[i] = read(view, start + i * size);
@@ -66,40 +99,92 @@ export function encodeIdx({ shape, data }: Tensor, dtype: "u8" | "f32" = "f32"):
   return out;
 }
 
+export interface CsvOptions {
+  /**
+   * Whether the first line names the columns: true drops it whatever it holds, false reads it as
+   * data; by default it is a header only when every cell is a name (no cell a number).
+   */
+  header?: boolean;
+}
+
+// A number as CSV writers print them: decimal with an optional exponent, or nan/inf. Nothing else
+// (JavaScript's Number() would also take "0x1A", "0b1", " " and "Infinity" in any case).
+const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+const SPECIAL = /^([+-]?)(?:nan|inf|infinity)$/i;
+
+function cellValue(cell: string): number | undefined {
+  if (NUMBER.test(cell)) return Number(cell);
+  const m = SPECIAL.exec(cell);
+  if (!m) return undefined;
+  return /nan/i.test(cell) ? NaN : m[1] === "-" ? -Infinity : Infinity;
+}
+
+const latin1 = new TextDecoder("latin1");
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
 /**
- * Decodes CSV text: every line an example of the same number of comma-separated numbers; a first
- * line that is not numeric is taken as a header. Blank lines are skipped.
+ * Decodes CSV (bytes or text): every line an example of the same number of comma-separated numbers,
+ * an optional header line (see CsvOptions). Blank lines are skipped; a bad cell is an error naming
+ * its line and column.
  */
-export function decodeCsv(text: string, source = "csv"): Tensor & { header?: string[] } {
-  const lines = text.split(/\r?\n/);
-  const values: number[] = [];
+export function decodeCsv(input: Uint8Array | string, source = "csv", options: CsvOptions = {}): Tensor & { header?: string[] } {
+  const bytes = typeof input === "string" ? new TextEncoder().encode(input) : input;
+  const fail = (what: string): never => {
+    throw new FormatError(`${source}: ${what}`);
+  };
+  let values = new Float32Array(1024);
+  let count = 0;
   let cols = -1;
   let rows = 0;
   let header: string[] | undefined;
-  for (let li = 0; li < lines.length; li++) {
-    const line = lines[li].trim();
-    if (line === "") continue;
-    const cells = line.split(",").map((c) => c.trim());
-    if (rows === 0 && header === undefined && cells.some((c) => c !== "" && Number.isNaN(Number(c)))) {
-      header = cells;
-      cols = cells.length;
-      continue;
+  let first = true;
+  for (let at = 0, line = 1; at < bytes.length; line++) {
+    let end = bytes.indexOf(0x0a, at);
+    if (end < 0) end = bytes.length;
+    const raw = bytes.subarray(at, end > at && bytes[end - 1] === 0x0d ? end - 1 : end);
+    at = end + 1;
+    let text: string;
+    if (raw.every((b) => b < 0x80)) text = latin1.decode(raw);
+    else {
+      try {
+        text = utf8.decode(raw);
+      } catch {
+        fail(`line ${line} is not valid UTF-8 text`);
+      }
+    }
+    text = text!.trim();
+    if (text === "") continue;
+    const cells = text.split(",").map((c) => c.trim());
+    if (first) {
+      first = false;
+      const names = cells.map((c) => (c.length >= 2 && c.startsWith('"') && c.endsWith('"') ? c.slice(1, -1) : c));
+      const isHeader = options.header ?? names.every((c) => c !== "" && cellValue(c) === undefined);
+      if (isHeader) {
+        header = names;
+        cols = cells.length;
+        continue;
+      }
     }
     if (cols < 0) cols = cells.length;
-    if (cells.length !== cols) {
-      throw new FormatError(`${source}: line ${li + 1} has ${cells.length} fields, expected ${cols}`);
+    if (cells.length !== cols) fail(`line ${line} has ${cells.length} fields, expected ${cols}`);
+    if (count + cols > values.length) {
+      if (count + cols > MAX_VALUES) fail(`holds more than ${MAX_VALUES} values, more than WebAssembly's 4 GiB memory can hold as f32`);
+      const grown = new Float32Array(Math.min(MAX_VALUES, Math.max(2 * values.length, count + cols)));
+      grown.set(values.subarray(0, count));
+      values = grown;
     }
-    for (let c = 0; c < cells.length; c++) {
-      const v = cells[c] === "" ? NaN : Number(cells[c]);
-      if (Number.isNaN(v) && !/^nan$/i.test(cells[c])) {
-        throw new FormatError(`${source}: line ${li + 1}, column ${c + 1}: ${JSON.stringify(cells[c])} is not a number`);
+    for (let c = 0; c < cols; c++) {
+      const v = cellValue(cells[c]);
+      if (v === undefined) {
+        const hint = line === 1 || rows === 0 ? " (a header line must name every column: give the header option to force one)" : "";
+        fail(`line ${line}, column ${c + 1}: ${cells[c] === "" ? "the cell is empty" : `${JSON.stringify(cells[c])} is not a number`}${hint}`);
       }
-      values.push(v);
+      values[count++] = v!;
     }
     rows++;
   }
-  if (rows === 0) throw new FormatError(`${source}: no data rows`);
-  return { shape: [rows, cols], data: Float32Array.from(values), header };
+  if (rows === 0) fail(header ? "a header line but no data rows" : "no data rows");
+  return { shape: [rows, cols], data: values.slice(0, count), header };
 }
 
 /** Encodes an array as CSV, one line per row of its last dimension (shortest round-trip f32 text). */

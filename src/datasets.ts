@@ -9,12 +9,11 @@
 // implements those two with its own port of fdlibm (not the platform's libm), so they give the same
 // bits on every platform Node runs on.
 
-import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { FormatError, InputError } from "./errors.js";
 import { encodeIdx } from "./data.js";
-import { loadMnist, readBytes, writeAtomic } from "./node.js";
+import { loadMnist, makeDir, readBytes, writeAtomic } from "./node.js";
 import { encodePng, image, type Image } from "./plot.js";
 import { rng, type Rng } from "./random.js";
 import type { Tensor } from "./safetensors.js";
@@ -652,7 +651,7 @@ function greyMosaic(tiles: ArrayLike<number>[], columns: number, zoom: number): 
  * recipe) and <name>-samples.png (training examples by class) into dir, atomically; returns the paths.
  */
 export function writeDataset(set: GeneratedSet, dir: string): string[] {
-  mkdirSync(dir, { recursive: true });
+  makeDir(dir);
   const paths: string[] = [];
   const put = (file: string, bytes: Uint8Array | string): void => {
     const path = join(dir, file);

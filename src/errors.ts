@@ -19,3 +19,19 @@ export class InputError extends AescoreError {
 export class FormatError extends AescoreError {
   override name = "FormatError";
 }
+
+/**
+ * A value as an error message shows it: strings quoted, and a missing value said in words, so that a
+ * message never reads "undefined", "null" or "NaN" where nothing was given.
+ */
+export function quote(v: unknown): string {
+  if (v === undefined) return "nothing";
+  if (v === null) return "an empty value";
+  if (typeof v === "number") return Number.isNaN(v) ? "not a number" : String(v);
+  if (typeof v === "string") return v === "" ? "an empty string" : JSON.stringify(v);
+  try {
+    return JSON.stringify(v) ?? String(v);
+  } catch {
+    return String(v);
+  }
+}

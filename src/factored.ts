@@ -14,12 +14,12 @@ import {
 import { corrupt, permutation, type EpochReport, type TrainOptions } from "./training.js";
 import { finetune, type ClassGroups } from "./finetune.js";
 import { addVisibleTerms } from "./energy.js";
-import type { FitOptions } from "./fit.js";
+import { checkFit, type FitOptions } from "./fit-options.js";
 import { rng, type Rng } from "./random.js";
 import type { Tensor } from "./safetensors.js";
 import { parseClasses, classesOf, classIndices, type Csae } from "./csae.js";
 import { decodeSafetensors, encodeSafetensors } from "./safetensors.js";
-import { FormatError, InputError, ShapeError } from "./errors.js";
+import { FormatError, InputError, ShapeError, quote } from "./errors.js";
 
 export interface FactoredCsae {
   readonly classes: string[];
@@ -394,15 +394,13 @@ export function factoredGroups(m: FactoredCsae, data: Tensor, B: number): ClassG
 
 /** Fits a factored CSAE: denoising pretraining of all classes together, C init, then finetuning. */
 export async function fitFactored(e: Engine, X: Tensor, labels: string[], o: FactoredFitOptions): Promise<FactoredCsae> {
-  if (!Number.isInteger(o.factors) || o.factors < 1) throw new InputError(`factored: factors must be a positive integer, not ${o.factors}`);
+  if (o.init) throw new InputError("factored: fitting starts from a new factored model (an initial model is for the plain CSAE)");
+  const spec = checkFit(X, labels, o);
+  if (!Number.isSafeInteger(o.factors) || o.factors < 1) throw new InputError(`factored: factors must be a positive integer, not ${quote(o.factors)}`);
   if (o.pretrain.contractive > 0) throw new InputError("factored: the factored model is pretrained by denoising (--denoising ν), not with the contractive penalty");
   if (o.variant !== "csae" && o.variant !== "hinge") throw new InputError(`factored: variant ${o.variant} is for the plain CSAE (the factored model takes csae or hinge)`);
   if (o.activation === "kmeans") throw new InputError("factored: kmeans has no factored form");
   const classes = classesOf(labels);
-  const spec = { D: X.shape[1], H: o.hidden, activation: o.activation, output: o.output };
-  checkSpec(spec);
-  checkInput(spec, X, "training data");
-  if (labels.length !== X.shape[0]) throw new ShapeError(`factored: ${labels.length} labels for ${X.shape[0]} data rows`);
   const y = classIndices(labels, classes, "training labels");
   const r = rng(o.seed);
   const m = createFactored(e, classes, spec, o.factors, r);

@@ -7,13 +7,12 @@
 // bad ones (SPEC.md §3).
 
 import { join } from "node:path";
-import { mkdirSync } from "node:fs";
 import { createEngineSync } from "./engine.js";
 import { createAutoencoder, type Autoencoder } from "./autoencoder.js";
 import { energy, field, reconstruct } from "./energy.js";
 import { trainAutoencoder, startState, TRAIN_DEFAULTS, type EpochReport, type TrainOptions } from "./training.js";
 import { rng, type Rng } from "./random.js";
-import { writeAtomic } from "./node.js";
+import { makeDir, writeAtomic } from "./node.js";
 import { arrow, dot, encodePng, heatmap, image, line, type Image } from "./plot.js";
 import type { Tensor } from "./safetensors.js";
 
@@ -82,7 +81,7 @@ export function energySurface(dir: string, options: Partial<SurfaceOptions> = {}
   const t: TrainOptions = { ...TRAIN_DEFAULTS, epochs: o.epochs, lr: o.lr, contractive: o.contractive, batch: 20 };
   trainAutoencoder(ae, data, t, startState(ae, t, r), { onEpoch: o.onEpoch });
 
-  mkdirSync(dir, { recursive: true });
+  makeDir(dir);
   const files: string[] = [];
   const save = (name: string, img: Image) => {
     const path = join(dir, name);

@@ -19,39 +19,12 @@ import { checkTrainOptions, permutation, TRAIN_DEFAULTS, type EpochReport, type 
 import { trainClasses, workerGroups, classSeed, type ClassJob } from "./parallel.js";
 import { rng } from "./random.js";
 import { InputError, ShapeError } from "./errors.js";
+import { checkFit, FIT_DEFAULTS, VARIANTS, type FitOptions, type Variant } from "./fit-options.js";
+
+export { checkFit, FIT_DEFAULTS, VARIANTS, type FitOptions, type Variant };
 import type { Tensor } from "./safetensors.js";
 
 export { classesOf, rowsWithLabel, classIndices };
-
-export const VARIANTS = ["csae", "hinge", "normalization", "energies", "no-pretraining", "reconstruction"] as const;
-export type Variant = (typeof VARIANTS)[number];
-
-export interface FitOptions {
-  hidden: number;
-  activation: AutoencoderSpec["activation"];
-  output: AutoencoderSpec["output"];
-  variant: Variant;
-  pretrain: TrainOptions;
-  finetune: FinetuneOptions;
-  seed: number;
-  /** Worker threads (default: one per core); 0 runs everything in this thread. Same bits either way. */
-  workers?: number;
-  /** Validation data: best finetuning epoch (and pretraining epoch) kept. */
-  valid?: { X: Tensor; labels: string[] };
-  /** Start from these autoencoders (same classes) instead of pretraining: finetune only. */
-  init?: Csae;
-  onPretrain?: (label: string, r: EpochReport) => void;
-  onFinetune?: (r: FinetuneReport) => void;
-}
-
-export const FIT_DEFAULTS: Omit<FitOptions, "seed"> = {
-  hidden: 100,
-  activation: "sigmoid",
-  output: "real",
-  variant: "csae",
-  pretrain: { ...TRAIN_DEFAULTS, epochs: 10, contractive: 0.5, lr: 0.03 },
-  finetune: { ...FINETUNE_DEFAULTS },
-};
 
 function toAutoencoders(e: Engine, spec: AutoencoderSpec, params: Params[]): Autoencoder[] {
   return params.map((p, i) => ({
@@ -60,25 +33,6 @@ function toAutoencoders(e: Engine, spec: AutoencoderSpec, params: Params[]): Aut
     bh: fromArray(e, `bh${i}`, 1, spec.H, p.bh),
     br: fromArray(e, `br${i}`, 1, spec.D, p.br),
   }));
-}
-
-/** Checks data, labels and options together; every problem before any work. */
-function checkFit(X: Tensor, labels: string[], o: FitOptions): AutoencoderSpec {
-  if (X.shape.length !== 2) throw new ShapeError(`fit: data must be (N, D), not [${X.shape.join(", ")}]`);
-  if (labels.length !== X.shape[0]) throw new ShapeError(`fit: ${labels.length} labels for ${X.shape[0]} data rows`);
-  if (!VARIANTS.includes(o.variant)) throw new InputError(`fit: unknown variant ${JSON.stringify(o.variant)} (one of ${VARIANTS.join(", ")})`);
-  const spec = { D: X.shape[1], H: o.hidden, activation: o.activation, output: o.output };
-  checkSpec(spec);
-  if (spec.activation === "kmeans") throw new InputError("fit: a CSAE of kmeans autoencoders is not trained here");
-  checkTrainOptions(spec, o.pretrain);
-  checkFinetuneOptions(o.finetune);
-  checkInput(spec, X, "training data");
-  if (o.valid) {
-    checkInput(spec, o.valid.X, "validation data");
-    if (o.valid.labels.length !== o.valid.X.shape[0]) throw new ShapeError(`fit: ${o.valid.labels.length} validation labels for ${o.valid.X.shape[0]} rows`);
-  }
-  if (new Set(labels).size < 2) throw new InputError("fit: a classifier needs at least two classes");
-  return spec;
 }
 
 /** Fits a CSAE (in engine e) to the rows of X with their labels. */
@@ -96,7 +50,6 @@ export async function fitCsae(e: Engine, X: Tensor, labels: string[], o: FitOpti
   // 1. The autoencoders: given, random, or pretrained one per class (in parallel).
   let params: Params[];
   if (o.init) {
-    if (o.init.aes[0].D !== spec.D) throw new ShapeError(`fit: the initial model has D = ${o.init.aes[0].D}, the data ${spec.D}`);
     params = o.init.aes.map(slotParams);
   } else if (o.variant === "no-pretraining") {
     const scratch = createEngineSync();

@@ -1,36 +1,204 @@
 // Files, for Node: reading arrays and data sets by extension (gzip recognized by its magic), and
 // atomic writes. The rest of the library works on bytes and runs anywhere WebAssembly does.
+//
+// Reads are bounded before anything is allocated: only regular files, at most 2 GiB, and a gzip
+// stream is inflated no further than the size its own header declares (IDX, .npy) or a fixed cap
+// (CSV), so a small hostile file cannot exhaust the machine.
 
-import { readFileSync, writeFileSync, renameSync, openSync, fsyncSync, closeSync, unlinkSync } from "node:fs";
-import { gunzipSync } from "node:zlib";
+import {
+  closeSync, constants as fsConstants, fstatSync, fsyncSync, openSync, readdirSync, readSync, realpathSync, renameSync,
+  statSync, unlinkSync, writeFileSync, writeSync, mkdirSync,
+} from "node:fs";
+import { freemem } from "node:os";
+import { constants as zlib, gunzipSync } from "node:zlib";
 import { createRequire } from "node:module";
-import { basename, dirname, join } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { AescoreError, FormatError, InputError } from "./errors.js";
-import { decodeNpy, encodeNpy } from "./npy.js";
-import { decodeIdx, decodeCsv, encodeCsv, encodeIdx } from "./data.js";
+import { decodeNpy, encodeNpy, npyLength } from "./npy.js";
+import { decodeIdx, decodeCsv, encodeCsv, encodeIdx, idxLength, MAX_VALUES, type CsvOptions } from "./data.js";
 import type { Tensor } from "./safetensors.js";
 
-/** Reads a file, gunzipping it when it starts with the gzip magic. */
-export function readBytes(path: string): Uint8Array {
-  let bytes: Uint8Array;
+/** The largest file read: Node reads at most 2 GiB into one buffer. */
+export const MAX_FILE_BYTES = 2 ** 31 - 1;
+/** The largest CSV text (raw or inflated): beyond it, .npy is the format to use. */
+export const MAX_CSV_BYTES = 512 * 2 ** 20;
+
+const GiB = 2 ** 30;
+const size = (n: number): string => (n >= GiB ? `${(n / GiB).toFixed(1)} GiB` : n >= 2 ** 20 ? `${(n / 2 ** 20).toFixed(1)} MiB` : `${n} bytes`);
+
+function errno(err: unknown): string {
+  return (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+}
+
+/** Reads a whole regular file of at most `limit` bytes (a device, pipe or directory is refused). */
+export function readBytes(path: string, limit = MAX_FILE_BYTES): Uint8Array {
+  let fd: number;
   try {
-    bytes = readFileSync(path);
+    fd = openSync(path, "r");
   } catch (err) {
-    throw new InputError(`${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    const code = errno(err);
+    throw new InputError(`${path}: cannot read (${code === "ENOENT" ? "no such file" : code === "EACCES" ? "permission denied" : code})`);
   }
-  if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) {
-    try {
-      bytes = gunzipSync(bytes);
-    } catch (err) {
-      throw new FormatError(`${path}: corrupt gzip data (${(err as Error).message})`);
+  try {
+    const st = fstatSync(fd);
+    if (st.isDirectory()) throw new InputError(`${path}: is a directory, not a file`);
+    if (!st.isFile()) throw new InputError(`${path}: is not a regular file (a device, pipe or socket has no size to check before reading)`);
+    if (st.size > limit) {
+      throw new InputError(`${path}: is ${size(st.size)}, more than the ${size(limit)} aescore reads from one file${limit === MAX_FILE_BYTES ? " (Node's limit for one buffer)" : ""}`);
+    }
+    const bytes = new Uint8Array(st.size);
+    let at = 0;
+    while (at < bytes.length) {
+      const n = readSync(fd, bytes, at, bytes.length - at, at);
+      if (n === 0) break;
+      at += n;
+    }
+    if (at !== bytes.length) throw new InputError(`${path}: changed while it was read (${at} of ${st.size} bytes)`);
+    return bytes;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+const isGzip = (b: Uint8Array): boolean => b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b;
+
+/**
+ * Inflates gzip data to at most the length that `declared` reads off the first inflated bytes (or
+ * `cap` when it returns nothing to go by), failing at the first byte past it.
+ */
+function inflate(bytes: Uint8Array, path: string, cap: number, declared?: (prefix: Uint8Array) => number | undefined): Uint8Array {
+  const corrupt = (err: unknown) => new FormatError(`${path}: corrupt gzip data (${(err as Error).message})`);
+  let limit = cap;
+  if (declared) {
+    // A prefix of p compressed bytes inflates to at most ~1032·p bytes, so this probe is bounded too.
+    for (let p = 4096; ; p *= 8) {
+      let prefix: Uint8Array;
+      try {
+        prefix = gunzipSync(bytes.subarray(0, Math.min(p, bytes.length)), { finishFlush: zlib.Z_SYNC_FLUSH, maxOutputLength: 1100 * p });
+      } catch (err) {
+        throw corrupt(err);
+      }
+      const n = declared(prefix);
+      if (n !== undefined) {
+        limit = n;
+        break;
+      }
+      if (p >= bytes.length) break; // the header is cut short: the decoder says where
     }
   }
-  return bytes;
+  if (limit > cap) throw new InputError(`${path}: its header declares ${size(limit)} of data, more than the ${size(cap)} aescore reads`);
+  try {
+    return gunzipSync(bytes, { maxOutputLength: Math.max(1, limit) });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE") {
+      throw new FormatError(`${path}: inflates to more than the ${size(limit)} ${declared ? "its header declares" : "aescore reads from a compressed file"} (a gzip bomb, or the wrong file)`);
+    }
+    throw corrupt(err);
+  }
+}
+
+/** Refuses an array of n f32 values that cannot fit in WebAssembly memory or in this machine's free memory. */
+function checkValues(n: number, path: string): void {
+  if (n > MAX_VALUES) {
+    throw new InputError(`${path}: holds ${n} values (${size(4 * n)} as f32), more than WebAssembly's 4 GiB memory can hold`);
+  }
+  const free = freemem();
+  if (4 * n > free) throw new InputError(`${path}: holds ${n} values (${size(4 * n)} as f32), more than this machine's ${size(free)} of free memory`);
+}
+
+/** The formats arrays are read from and written to, by file name. */
+export function formatOf(path: string): "npy" | "idx" | "csv" {
+  const p = path.toLowerCase().replace(/\.gz$/, "");
+  if (p.endsWith(".npy")) return "npy";
+  if (p.endsWith(".csv")) return "csv";
+  if (p.endsWith(".idx") || /-ubyte$|-idx\d-ubyte$|\.idx\d$/.test(p)) return "idx";
+  throw new InputError(`${path}: unknown array format (use .npy, .csv, or .idx / *-ubyte, optionally .gz)`);
+}
+
+/** Reads a .npy, IDX or CSV array (optionally gzipped) as f32 values with their shape and stored dtype. */
+export function readArray(path: string, csv: CsvOptions = {}): Tensor & { dtype?: string } {
+  const format = formatOf(path);
+  let bytes = readBytes(path, format === "csv" ? MAX_CSV_BYTES : MAX_FILE_BYTES);
+  const length = format === "npy" ? npyLength : format === "idx" ? idxLength : undefined;
+  if (isGzip(bytes)) {
+    bytes = inflate(bytes, path, format === "csv" ? MAX_CSV_BYTES : MAX_FILE_BYTES, length && ((prefix) => length(prefix, path)?.bytes));
+  }
+  if (length) checkValues(length(bytes, path)?.values ?? 0, path);
+  if (format === "npy") return decodeNpy(bytes, path);
+  if (format === "idx") return decodeIdx(bytes, path);
+  return decodeCsv(bytes, path, csv);
+}
+
+/** Writes an array atomically as .npy (f32), IDX (f32) or CSV, by the file name. */
+export function writeArray(path: string, tensor: Tensor): void {
+  const format = formatOf(path);
+  if (path.toLowerCase().endsWith(".gz")) throw new InputError(`${path}: writing gzip is not supported`);
+  writeAtomic(path, format === "npy" ? encodeNpy(tensor) : format === "idx" ? encodeIdx(tensor) : encodeCsv(tensor));
+}
+
+// ---- atomic writes ------------------------------------------------------------------------------
+
+// Temporary files of this process, removed if it is interrupted; a kill -9 leaves them behind, and
+// the next save of the same path removes those of processes that no longer exist.
+const live = new Set<string>();
+let handlersInstalled = false;
+
+function installHandlers(): void {
+  if (handlersInstalled) return;
+  handlersInstalled = true;
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+    process.once(signal, () => {
+      for (const tmp of live) {
+        try {
+          unlinkSync(tmp);
+        } catch {
+          // already renamed or gone
+        }
+      }
+      process.kill(process.pid, signal); // the default action, now that the handler is gone
+    });
+  }
+}
+
+const tmpName = (path: string, pid: number) => join(dirname(path), `.${basename(path)}.${pid}.tmp`);
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** Removes temporary files that earlier, killed processes left beside `path`. */
+function removeStale(path: string): void {
+  const prefix = `.${basename(path)}.`;
+  let names: string[];
+  try {
+    names = readdirSync(dirname(path));
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix) || !name.endsWith(".tmp")) continue;
+    const pid = Number(name.slice(prefix.length, -4));
+    if (Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && !alive(pid)) {
+      try {
+        unlinkSync(join(dirname(path), name));
+      } catch {
+        // another process got there first
+      }
+    }
+  }
 }
 
 /** Writes bytes to a temporary file beside `path`, syncs it, then renames it over `path`. */
 export function writeAtomic(path: string, bytes: Uint8Array | string): void {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+  installHandlers();
+  removeStale(path);
+  const tmp = tmpName(path, process.pid);
+  live.add(tmp);
   try {
     writeFileSync(tmp, bytes);
     const fd = openSync(tmp, "r");
@@ -47,34 +215,93 @@ export function writeAtomic(path: string, bytes: Uint8Array | string): void {
       // nothing was written
     }
     if (err instanceof AescoreError) throw err;
-    throw new InputError(`${path}: cannot write (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    throw new InputError(`${path}: cannot write (${errno(err)})`);
+  } finally {
+    live.delete(tmp);
   }
 }
 
-/** The formats arrays are read from and written to, by file name. */
-export function formatOf(path: string): "npy" | "idx" | "csv" {
-  const p = path.toLowerCase().replace(/\.gz$/, "");
-  if (p.endsWith(".npy")) return "npy";
-  if (p.endsWith(".csv")) return "csv";
-  if (p.endsWith(".idx") || /-ubyte$|-idx\d-ubyte$|\.idx\d$/.test(p)) return "idx";
-  throw new InputError(`${path}: unknown array format (use .npy, .csv, or .idx / *-ubyte, optionally .gz)`);
+/**
+ * Checks, before any work, that `path` can be written: not a directory, in an existing directory
+ * where a file can be created (tried for real, so read-only mounts and permissions are caught).
+ */
+export function checkWritable(path: string, what = "output"): void {
+  let st;
+  try {
+    st = statSync(path);
+  } catch {
+    st = undefined;
+  }
+  if (st?.isDirectory()) throw new InputError(`${path}: the ${what} is a directory; give a file name`);
+  const dir = dirname(resolve(path));
+  let d;
+  try {
+    d = statSync(dir);
+  } catch {
+    throw new InputError(`${path}: cannot write the ${what}: its directory ${dir} does not exist`);
+  }
+  if (!d.isDirectory()) throw new InputError(`${path}: cannot write the ${what}: ${dir} is not a directory`);
+  const probe = tmpName(path, process.pid);
+  try {
+    const fd = openSync(probe, fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_WRONLY);
+    writeSync(fd, "");
+    closeSync(fd);
+    unlinkSync(probe);
+  } catch (err) {
+    throw new InputError(`${path}: cannot write the ${what} (${errno(err) === "EACCES" ? "permission denied" : errno(err)})`);
+  }
 }
 
-/** Reads a .npy, IDX or CSV array (optionally gzipped) as f32 values with their shape and stored dtype. */
-export function readArray(path: string): Tensor & { dtype?: string } {
-  const format = formatOf(path);
-  const bytes = readBytes(path);
-  if (format === "npy") return decodeNpy(bytes, path);
-  if (format === "idx") return decodeIdx(bytes, path);
-  return decodeCsv(new TextDecoder().decode(bytes), path);
+/** Creates directory `dir` (and its parents) for checkpoints or results, with a one-line error. */
+export function makeDir(dir: string, what = "directory"): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (err) {
+    const code = errno(err);
+    const why = code === "EEXIST" || code === "ENOTDIR" ? "a file is in the way" : code === "EACCES" ? "permission denied" : code;
+    throw new InputError(`${dir}: cannot create the ${what} (${why})`);
+  }
+  if (!statSync(dir).isDirectory()) throw new InputError(`${dir}: the ${what} is a file, not a directory`);
+  checkWritable(join(dir, ".probe"), what);
 }
 
-/** Writes an array atomically as .npy (f32), IDX (f32) or CSV, by the file name. */
-export function writeArray(path: string, tensor: Tensor): void {
-  const format = formatOf(path);
-  if (path.toLowerCase().endsWith(".gz")) throw new InputError(`${path}: writing gzip is not supported`);
-  writeAtomic(path, format === "npy" ? encodeNpy(tensor) : format === "idx" ? encodeIdx(tensor) : encodeCsv(tensor));
+/** The identity of an existing file (device and inode), or undefined. */
+function identity(path: string): string | undefined {
+  try {
+    const st = statSync(path);
+    return `${st.dev}:${st.ino}`;
+  } catch {
+    return undefined;
+  }
 }
+
+/**
+ * Refuses an output that is one of the inputs: the same path resolved, or the same file through a
+ * symbolic or hard link.
+ */
+export function checkNotInput(output: string, inputs: Record<string, string | undefined>): void {
+  const out = identity(output);
+  let outReal: string;
+  try {
+    outReal = realpathSync(output);
+  } catch {
+    outReal = resolve(output);
+  }
+  for (const [name, input] of Object.entries(inputs)) {
+    if (input === undefined) continue;
+    let inReal: string;
+    try {
+      inReal = realpathSync(input);
+    } catch {
+      inReal = resolve(input);
+    }
+    if (inReal === outReal || (out !== undefined && identity(input) === out)) {
+      throw new InputError(`${output}: is the same file as ${name} ${input}; writing it would destroy the input`);
+    }
+  }
+}
+
+// ---- MNIST --------------------------------------------------------------------------------------
 
 export interface Mnist {
   /** (N, 784) pixels scaled to [0, 1]. */

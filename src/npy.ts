@@ -93,20 +93,36 @@ const READERS: Record<string, [number, Reader]> = {
   u8: [8, (v, o, le) => Number(v.getBigUint64(o, le))],
 };
 
-/** Decodes a .npy array (any supported dtype) into f32; `source` names it in errors. */
-export function decodeNpy(bytes: Uint8Array, source = "npy"): Tensor & { dtype: string } {
+// NumPy itself refuses headers over 10000 bytes unless told otherwise; a megabyte is plenty.
+const MAX_HEADER = 2 ** 20;
+
+interface NpyHeader {
+  dtype: string;
+  size: number;
+  read: Reader;
+  little: boolean;
+  shape: number[];
+  start: number;
+  values: number;
+  bytes: number;
+}
+
+// The header alone, so that a reader can bound what follows before allocating (undefined: cut short).
+function npyHeader(bytes: Uint8Array, source: string): NpyHeader | undefined {
   const fail = (what: string): never => {
     throw new FormatError(`${source}: ${what}`);
   };
-  if (bytes.length < 10 || MAGIC.some((b, i) => bytes[i] !== b)) fail("not a .npy file (bad magic)");
+  if (MAGIC.some((b, i) => i < bytes.length && bytes[i] !== b)) fail("not a .npy file (bad magic)");
+  if (bytes.length < 8) return undefined;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const major = bytes[6];
   if (major < 1 || major > 3) fail(`unsupported .npy version ${major}.${bytes[7]}`);
   const lenBytes = major === 1 ? 2 : 4;
-  if (bytes.length < 8 + lenBytes) fail("truncated before the header length");
+  if (bytes.length < 8 + lenBytes) return undefined;
   const headerLength = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
+  if (headerLength > MAX_HEADER) fail(`header length ${headerLength} is over the ${MAX_HEADER}-byte limit (corrupt or not a .npy file)`);
   const start = 8 + lenBytes + headerLength;
-  if (start > bytes.length) fail(`header of ${headerLength} bytes runs past the end of the file: truncated?`);
+  if (start > bytes.length) return undefined;
   const text = new TextDecoder(major === 3 ? "utf-8" : "latin1").decode(bytes.subarray(8 + lenBytes, start));
   const header = parseHeader(text, fail);
   const { descr, fortran_order: fortran, shape } = header;
@@ -120,13 +136,31 @@ export function decodeNpy(bytes: Uint8Array, source = "npy"): Tensor & { dtype: 
     fail(`dtype '${d}' is not supported (floats f4 f8, integers, booleans)`);
   }
   const [size, read] = READERS[kind];
-  const little = order !== ">";
-  const n = (shape as number[]).reduce((a, b) => a * b, 1);
+  const values = (shape as number[]).reduce((a, b) => a * b, 1);
+  return { dtype: d, size, read, little: order !== ">", shape: (shape as number[]).slice(), start, values, bytes: start + values * size };
+}
+
+/** What a .npy header declares: the values and the file's total length in bytes (undefined: cut short). */
+export function npyLength(prefix: Uint8Array, source = "npy"): { values: number; bytes: number } | undefined {
+  return npyHeader(prefix, source);
+}
+
+/** Decodes a .npy array (any supported dtype) into f32; `source` names it in errors. */
+export function decodeNpy(bytes: Uint8Array, source = "npy"): Tensor & { dtype: string } {
+  const fail = (what: string): never => {
+    throw new FormatError(`${source}: ${what}`);
+  };
+  if (bytes.length < 10) fail("not a .npy file (bad magic)");
+  const h = npyHeader(bytes, source);
+  if (!h) fail(bytes.length < 12 ? "truncated before the header length" : "header runs past the end of the file: truncated?");
+  const { dtype, size, read, little, shape, start, values: n } = h!;
   if (start + n * size > bytes.length) {
     fail(`data holds ${Math.floor((bytes.length - start) / size)} of ${n} values of shape (${shape}): truncated?`);
   }
   if (start + n * size < bytes.length) fail(`${bytes.length - start - n * size} trailing bytes after the data`);
+  if (n > 2 ** 30) fail(`holds ${n} values, more than WebAssembly's 4 GiB memory can hold as f32`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const data = new Float32Array(n);
   for (let i = 0; i < n; i++) data[i] = read(view, start + i * size, little);
-  return { shape: (shape as number[]).slice(), data, dtype: d };
+  return { shape, data, dtype };
 }

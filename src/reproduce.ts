@@ -4,22 +4,22 @@
 // cached in results/cache/<name>/ and skipped, so a long reproduction can be stopped and continued.
 
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { availableParallelism, cpus } from "node:os";
 import { join } from "node:path";
 import { createEngineSync } from "./engine.js";
-import { loadMnist, writeAtomic } from "./node.js";
+import { loadMnist, makeDir, writeAtomic } from "./node.js";
 import { fitCsae, FIT_DEFAULTS, type FitOptions } from "./fit.js";
 import { fitFactored, factoredAsCsae } from "./factored.js";
 import { scores, classIndices, type Csae } from "./csae.js";
 import { errorRate } from "./finetune.js";
-import { energySurface } from "./figures.js";
+import { energySurface, SURFACE_DEFAULTS } from "./figures.js";
 import { energy, reconstruct } from "./energy.js";
 import { createAutoencoder, type AeActivation } from "./autoencoder.js";
 import { trainAutoencoder, startState, TRAIN_DEFAULTS } from "./training.js";
 import { rng } from "./random.js";
 import { encodePng, image, mosaic, line, type Image, type RGB } from "./plot.js";
-import { InputError } from "./errors.js";
+import { InputError, quote } from "./errors.js";
 import { generate } from "./datasets.js";
 import type { Tensor } from "./safetensors.js";
 
@@ -35,6 +35,8 @@ export interface Context {
 }
 
 export interface Experiment {
+  /** Whether --quick has a reduced configuration to run. */
+  quick: boolean;
   summary: string;
   run(ctx: Context): Promise<void>;
 }
@@ -54,13 +56,18 @@ export async function cached<T>(ctx: Context, experiment: string, config: object
   const file = join(dir, `${key}.json`);
   let result: { value: T; seconds: number; fromCache: boolean };
   if (existsSync(file)) {
-    const saved = JSON.parse(readFileSync(file, "utf8"));
+    let saved;
+    try {
+      saved = JSON.parse(readFileSync(file, "utf8"));
+    } catch (err) {
+      throw new InputError(`${file}: a corrupt cache entry (${(err as Error).message}); delete it to recompute that configuration`);
+    }
     result = { value: saved.value, seconds: saved.seconds, fromCache: true };
   } else {
     const t0 = performance.now();
     const value = await compute();
     result = { value, seconds: (performance.now() - t0) / 1000, fromCache: false };
-    mkdirSync(dir, { recursive: true });
+    makeDir(dir);
     writeAtomic(file, JSON.stringify({ config, value, seconds: result.seconds }, null, 1));
   }
   spent.set(ctx, (spent.get(ctx) ?? 0) + result.seconds);
@@ -73,7 +80,7 @@ function machine(): string {
 
 function writeReport(ctx: Context, name: string, title: string, body: string, seconds: number): void {
   const text = `# ${title}\n\n${body}\n\n## How this was made\n\n- Command: \`${ctx.command}\`\n- Seed: ${ctx.seed}${ctx.quick ? " (--quick: the reduced configuration)" : ""}\n- Machine: ${machine()}\n- Wall time of this run: ${(seconds / 60).toFixed(1)} min${spent.has(ctx) ? `; all its configurations took ${(spent.get(ctx)! / 60).toFixed(1)} min when computed (${join(ctx.dir, "cache")})` : ""}\n- Date: ${new Date().toISOString().slice(0, 10)}\n`;
-  mkdirSync(ctx.dir, { recursive: true });
+  makeDir(ctx.dir);
   writeAtomic(join(ctx.dir, `${name}.md`), text);
   ctx.log(`wrote ${join(ctx.dir, `${name}.md`)}`);
 }
@@ -117,7 +124,7 @@ export function filterMosaic(m: Csae, per: number): Image {
 
 function savePng(ctx: Context, name: string, file: string, img: Image): string {
   const dir = join(ctx.dir, name);
-  mkdirSync(dir, { recursive: true });
+  makeDir(dir);
   const path = join(dir, file);
   writeAtomic(path, encodePng(img));
   return path;
@@ -487,7 +494,8 @@ function benchProtocolText(p: ReturnType<typeof benchProtocol>): string {
 
 async function fig2(ctx: Context): Promise<void> {
   const t0 = performance.now();
-  const { files } = energySurface(join(ctx.dir, "fig2"), { seed: ctx.seed || 1 });
+  // --quick: a tenth of the epochs (the picture is rough, the shapes are there).
+  const { files } = energySurface(join(ctx.dir, "fig2"), { seed: ctx.seed || 1, ...(ctx.quick ? { epochs: SURFACE_DEFAULTS.epochs / 10 } : {}) });
   writeReport(ctx, "fig2", "Fig. 2: the energy surface of a contractive autoencoder on a circle", [
     "A contractive autoencoder (100 sigmoid hiddens, real output, λ = 0.03) trained on 1000 points around the unit circle.",
     "",
@@ -622,17 +630,18 @@ async function filters(ctx: Context): Promise<void> {
 }
 
 export const EXPERIMENTS: Record<string, Experiment> = {
-  start: { summary: "the README's main job: a sigmoid CSAE on the full real MNIST in about a minute", run: start },
-  table2: { summary: "Table 2: MNIST test error for the activations (model selection over hidden sizes)", run: table2 },
-  table3: { summary: "Table 3: 8 benchmark sets x linear / modulus / sigmoid / sigmoid factored", run: table3 },
-  table4: { summary: "Table 4: the variants on mnist-basic, mnist-rot, convex", run: table4 },
-  fig2: { summary: "Fig. 2: energy surface, field and reconstruction error on a circle", run: fig2 },
-  fig3: { summary: "Fig. 3: energy histograms of digits 6 and 9 under each activation", run: fig3 },
-  filters: { summary: "filter mosaics before and after finetuning", run: filters },
+  start: { quick: false, summary: "the README's main job: a sigmoid CSAE on the full real MNIST in about a minute", run: start },
+  table2: { quick: true, summary: "Table 2: MNIST test error for the activations (model selection over hidden sizes)", run: table2 },
+  table3: { quick: true, summary: "Table 3: 8 benchmark sets x linear / modulus / sigmoid / sigmoid factored", run: table3 },
+  table4: { quick: true, summary: "Table 4: the variants on mnist-basic, mnist-rot, convex", run: table4 },
+  fig2: { quick: true, summary: "Fig. 2: energy surface, field and reconstruction error on a circle", run: fig2 },
+  fig3: { quick: true, summary: "Fig. 3: energy histograms of digits 6 and 9 under each activation", run: fig3 },
+  filters: { quick: true, summary: "filter mosaics before and after finetuning", run: filters },
 };
 
 export async function reproduce(name: string, ctx: Context): Promise<void> {
   const x = EXPERIMENTS[name];
-  if (!x) throw new InputError(`reproduce: unknown experiment ${JSON.stringify(name)} (${Object.keys(EXPERIMENTS).join(", ")})`);
+  if (!x) throw new InputError(`reproduce: unknown experiment ${quote(name)} (${Object.keys(EXPERIMENTS).join(", ")})`);
+  if (ctx.quick && !x.quick) throw new InputError(`reproduce: ${name} has no quick configuration (it is short already): drop --quick`);
   await x.run(ctx);
 }

@@ -122,8 +122,8 @@ test("bad invocations: a one-line error and exit code 2, nothing written", () =>
     [["energy", "--input", inputPath], /--model is required/],
     [["energy", "--model", modelPath, "--input", inputPath, "--what", "nope"], /--what must be one of energy, reconstruction, field, laplacian, hidden/],
     [["energy", "--model", inputPath, "--input", inputPath], /x\.npy: header length \d+ is larger than the 100 MiB limit/],
-    [["energy", "--model", modelPath, "--input", join(dir, "missing.npy")], /missing\.npy: cannot read \(ENOENT\)/],
-    [["energy", "--model", modelPath, "--input", inputPath, "--bogus"], /Unknown option '--bogus'/],
+    [["energy", "--model", modelPath, "--input", join(dir, "missing.npy")], /missing\.npy: cannot read \(no such file\)/],
+    [["energy", "--model", modelPath, "--input", inputPath, "--bogus"], /unknown option --bogus \(see --help\)/],
     [["info"], /info: give exactly one model file/],
   ];
   for (const [args, pattern] of cases) {

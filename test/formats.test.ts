@@ -158,7 +158,7 @@ test("files: atomic writes, gzip, formats by name", () => {
   writeFileSync(join(dir, "bad.npy.gz"), Uint8Array.of(0x1f, 0x8b, 1, 2, 3));
   throwsFormat(() => readArray(join(dir, "bad.npy.gz")), /bad\.npy\.gz: corrupt gzip data/);
   assert.throws(() => readArray(join(dir, "a.txt")), (e: unknown) => e instanceof InputError && /unknown array format/.test((e as Error).message));
-  assert.throws(() => readArray(join(dir, "missing.npy")), /missing\.npy: cannot read \(ENOENT\)/);
+  assert.throws(() => readArray(join(dir, "missing.npy")), /missing\.npy: cannot read \(no such file\)/);
   writeAtomic(join(dir, "a.npy"), "replaced");
   assert.equal(readdirSync(dir).filter((f) => f.endsWith(".tmp")), []);
   assert.throws(() => writeAtomic(join(dir, "no", "such", "dir.npy"), "x"), /cannot write \(ENOENT\)/);

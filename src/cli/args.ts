@@ -1,0 +1,160 @@
+// The command line's arguments: each command declares its options once (type, default, help), and
+// this module parses them strictly, with one-line errors that suggest the option meant.
+
+import { InputError } from "../errors.js";
+
+export interface Option {
+  type: "string" | "boolean";
+  /** Checked before the command runs: a one-line error names it. */
+  required?: boolean;
+  short?: string;
+  default?: string;
+  /** Shown in --help, e.g. "FILE  the model (.safetensors)". */
+  help: string;
+}
+
+export type Values = Record<string, string | boolean | undefined>;
+
+export interface Parsed {
+  values: Values;
+  /** The options the user gave (not filled in from defaults). */
+  given: Set<string>;
+  positionals: string[];
+}
+
+/** Edit distance, for "did you mean" (small words only, so the quadratic cost does not matter). */
+function distance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0][j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+    }
+  }
+  return d[a.length][b.length];
+}
+
+/** The candidate closest to `word` (a typo or a prefix of it), if any is close. */
+export function suggest(word: string, candidates: string[]): string | undefined {
+  let best: string | undefined;
+  let bestD = Infinity;
+  for (const c of candidates) {
+    const d = c.startsWith(word) && word.length >= 3 ? 0.5 : distance(word, c);
+    if (d < bestD) {
+      best = c;
+      bestD = d;
+    }
+  }
+  return bestD <= Math.max(1, Math.min(3, Math.floor(word.length / 3))) ? best : undefined;
+}
+
+const printable = (s: string): string => (/^[\x21-\x7e]*$/.test(s) && s !== "" ? s : JSON.stringify(s));
+
+/**
+ * Parses `--name value`, `--name=value`, boolean `--flag` and short `-x` options. A string option
+ * takes the next argument whatever it looks like (so `--seed -1` reaches the number check); `--`
+ * ends the options.
+ */
+export function parseOptions(options: Record<string, Option>, argv: string[], allowPositionals: boolean): Parsed {
+  const values: Values = {};
+  const given = new Set<string>();
+  const positionals: string[] = [];
+  const names = Object.keys(options);
+  const short = new Map(Object.entries(options).flatMap(([k, o]) => (o.short ? [[o.short, k] as const] : [])));
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === "--") {
+      positionals.push(...argv.slice(i + 1));
+      break;
+    }
+    let name: string | undefined;
+    let inline: string | undefined;
+    if (arg.startsWith("--")) {
+      const eq = arg.indexOf("=");
+      name = eq < 0 ? arg.slice(2) : arg.slice(2, eq);
+      inline = eq < 0 ? undefined : arg.slice(eq + 1);
+      if (!(name in options)) {
+        const s = suggest(name, names);
+        throw new InputError(`unknown option --${printable(name)}${s ? `; did you mean --${s}?` : ` (see --help)`}`);
+      }
+    } else if (/^-[A-Za-z]$/.test(arg)) {
+      name = short.get(arg[1]);
+      if (!name) throw new InputError(`unknown option ${arg} (see --help)`);
+    } else {
+      if (!allowPositionals) throw new InputError(`unexpected argument ${printable(arg)}: options are written --name value (see --help)`);
+      positionals.push(arg);
+      continue;
+    }
+    if (given.has(name)) throw new InputError(`--${name} is given twice`);
+    given.add(name);
+    if (options[name].type === "boolean") {
+      if (inline !== undefined) throw new InputError(`--${name} is a switch and takes no value (got ${printable(inline)})`);
+      values[name] = true;
+      continue;
+    }
+    if (inline === undefined) {
+      if (i + 1 >= argv.length) throw new InputError(`--${name} needs a value`);
+      inline = argv[++i];
+    }
+    values[name] = inline;
+  }
+  for (const [name, o] of Object.entries(options)) {
+    if (values[name] === undefined && o.default !== undefined) values[name] = o.default;
+  }
+  return { values, given, positionals };
+}
+
+// A decimal number as people write them: JavaScript's Number() would also take "0x10", "0b1",
+// "  " and "Infinity".
+const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+function parse(values: Values, name: string): number {
+  const v = values[name];
+  const x = typeof v === "string" && DECIMAL.test(v.trim()) ? Number(v) : NaN;
+  return Number.isFinite(x) ? x : NaN;
+}
+
+/** An integer option of at least `min` (a one-line error otherwise). */
+export function int(values: Values, name: string, min = 0): number {
+  const x = parse(values, name);
+  if (!(Number.isSafeInteger(x) && x >= min)) {
+    const what = min === 0 ? "a non-negative integer" : min === 1 ? "a positive integer" : `an integer >= ${min}`;
+    throw new InputError(`--${name} must be ${what}, not ${printable(String(values[name] ?? ""))}`);
+  }
+  return x;
+}
+
+/** A real option in [min, max] (or the half-open interval when `openMax`). */
+export function real(values: Values, name: string, min = -Infinity, max = Infinity, openMax = false, openMin = false): number {
+  const x = parse(values, name);
+  const ok = Number.isFinite(x) && (openMin ? x > min : x >= min) && (openMax ? x < max : x <= max);
+  if (!ok) {
+    const range =
+      min === -Infinity && max === Infinity ? "a number"
+      : max === Infinity ? `a number ${openMin ? ">" : ">="} ${min}`
+      : `a number in ${openMin ? "(" : "["}${min}, ${max}${openMax ? ")" : "]"}`;
+    throw new InputError(`--${name} must be ${range}, not ${printable(String(values[name] ?? ""))}`);
+  }
+  return x;
+}
+
+/** A comma-separated list of reals or integers (model selection grids). */
+export function list(values: Values, name: string, one: (v: Values, n: string) => number): number[] {
+  const text = String(values[name] ?? "");
+  return text.split(",").map((part) => {
+    try {
+      return one({ [name]: part }, name);
+    } catch (err) {
+      throw new InputError(`${(err as Error).message}${text.includes(",") ? ` (in the list ${printable(text)})` : ""}`);
+    }
+  });
+}
+
+/** One of a fixed set of words. */
+export function choice<T extends string>(values: Values, name: string, allowed: readonly T[]): T {
+  const v = values[name];
+  if (typeof v === "string" && (allowed as readonly string[]).includes(v)) return v as T;
+  const s = typeof v === "string" ? suggest(v, [...allowed]) : undefined;
+  throw new InputError(`--${name} must be one of ${allowed.join(", ")}, not ${printable(String(v ?? ""))}${s ? `; did you mean ${s}?` : ""}`);
+}

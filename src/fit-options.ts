@@ -1,0 +1,70 @@
+// The options of a CSAE fit and their check, apart from the fitter (which needs Node's workers), so
+// that every fitter and the command line check the same things the same way before any work.
+
+import { checkInput, checkSpec, type AutoencoderSpec } from "./autoencoder.js";
+import { checkFinetuneOptions, FINETUNE_DEFAULTS, type FinetuneOptions, type FinetuneReport } from "./finetune.js";
+import { checkTrainOptions, TRAIN_DEFAULTS, type EpochReport, type TrainOptions } from "./training.js";
+import type { Csae } from "./csae.js";
+import { InputError, ShapeError, quote } from "./errors.js";
+import type { Tensor } from "./safetensors.js";
+
+export const VARIANTS = ["csae", "hinge", "normalization", "energies", "no-pretraining", "reconstruction"] as const;
+export type Variant = (typeof VARIANTS)[number];
+
+export interface FitOptions {
+  hidden: number;
+  activation: AutoencoderSpec["activation"];
+  output: AutoencoderSpec["output"];
+  variant: Variant;
+  pretrain: TrainOptions;
+  finetune: FinetuneOptions;
+  seed: number;
+  /** Worker threads (default: one per core); 0 runs everything in this thread. Same bits either way. */
+  workers?: number;
+  /** Validation data: best finetuning epoch (and pretraining epoch) kept. */
+  valid?: { X: Tensor; labels: string[] };
+  /** Start from these autoencoders (same classes) instead of pretraining: finetune only. */
+  init?: Csae;
+  onPretrain?: (label: string, r: EpochReport) => void;
+  onFinetune?: (r: FinetuneReport) => void;
+}
+
+export const FIT_DEFAULTS: Omit<FitOptions, "seed"> = {
+  hidden: 100,
+  activation: "sigmoid",
+  output: "real",
+  variant: "csae",
+  pretrain: { ...TRAIN_DEFAULTS, epochs: 10, contractive: 0.5, lr: 0.03 },
+  finetune: { ...FINETUNE_DEFAULTS },
+};
+
+/**
+ * Checks data, labels and options together, every problem before any work (the plain and the
+ * factored fitter both start here). Pretraining options are checked only when pretraining runs.
+ */
+export function checkFit(X: Tensor, labels: string[], o: FitOptions): AutoencoderSpec {
+  if (X.shape.length !== 2) throw new ShapeError(`fit: data must be (N, D), not [${X.shape.join(", ")}]`);
+  if (!Array.isArray(labels) || labels.length !== X.shape[0]) throw new ShapeError(`fit: ${Array.isArray(labels) ? labels.length : "no list of"} labels for ${X.shape[0]} data rows`);
+  if (!VARIANTS.includes(o.variant)) throw new InputError(`fit: unknown variant ${quote(o.variant)} (one of ${VARIANTS.join(", ")})`);
+  if (!(Number.isSafeInteger(o.seed) && o.seed >= 0 && o.seed < 2 ** 32)) throw new InputError(`fit: seed must be an integer in [0, 2^32), not ${quote(o.seed)}`);
+  if (o.workers !== undefined && !(Number.isSafeInteger(o.workers) && o.workers >= 0)) {
+    throw new InputError(`fit: workers must be a non-negative integer, not ${quote(o.workers)}`);
+  }
+  const spec = o.init
+    ? { D: o.init.aes[0].D, H: o.init.aes[0].H, activation: o.init.aes[0].activation, output: o.init.aes[0].output }
+    : { D: X.shape[1], H: o.hidden, activation: o.activation, output: o.output };
+  checkSpec(spec);
+  if (o.init && spec.D !== X.shape[1]) throw new ShapeError(`fit: the initial model has D = ${spec.D}, the data ${X.shape[1]}`);
+  if (o.init && o.variant === "no-pretraining") throw new InputError("fit: variant no-pretraining starts from random autoencoders, not from an initial model");
+  if (spec.activation === "kmeans") throw new InputError("fit: a CSAE of kmeans autoencoders is not trained here");
+  if (!o.init && o.variant !== "no-pretraining") checkTrainOptions(spec, o.pretrain);
+  checkFinetuneOptions(o.finetune);
+  checkInput(spec, X, "training data");
+  if (o.valid) {
+    checkInput(spec, o.valid.X, "validation data");
+    if (o.valid.labels.length !== o.valid.X.shape[0]) throw new ShapeError(`fit: ${o.valid.labels.length} validation labels for ${o.valid.X.shape[0]} rows`);
+  }
+  if (new Set(labels).size < 2) throw new InputError("fit: a classifier needs at least two classes");
+  return spec;
+}
+

@@ -1,0 +1,89 @@
+// What a training job will need, estimated before it starts, so that a job that cannot fit is refused
+// with the figure instead of failing after minutes (or exhausting the machine). The counts follow the
+// buffers the trainers allocate (src/training.ts, src/finetune.ts, src/factored.ts), rounded up.
+
+import { InputError } from "./errors.js";
+import { CHUNK } from "./autoencoder.js";
+
+const F32 = 4;
+/** The most one WebAssembly instance can address, less the kernels' own scratch and alignment. */
+export const INSTANCE_LIMIT = 4 * 2 ** 30 - 64 * 2 ** 20;
+
+export interface JobShape {
+  D: number;
+  H: number;
+  /** Classes (1 for a single autoencoder). */
+  K: number;
+  /** Training rows in all. */
+  N: number;
+  /** Minibatch rows of pretraining and finetuning. */
+  B: number;
+  /** Engines that train classes side by side (workers, or 1 for this thread). */
+  instances: number;
+  /** Finetuning follows (a classifier), or only pretraining (train-ae). */
+  finetune: boolean;
+  /** Factors of the factored model (it is one model in one instance). */
+  factors?: number;
+}
+
+export interface MemoryEstimate {
+  /** The largest WebAssembly memory one instance needs, in bytes. */
+  instance: number;
+  /** Everything: every instance plus the host copies, in bytes. */
+  total: number;
+}
+
+/** Bytes one engine needs to pretrain one autoencoder with minibatches of B rows. */
+function pretrainInstance(D: number, H: number, B: number): number {
+  const model = 3 * H * D + 4 * (H + D); // W, dW, VW and the vectors
+  const step = B * (6 * H + 5 * D + 1); // X, Xt, A, R, Delta; U, Hd, G, S, T; loss
+  const chunked = CHUNK * (2 * H + 2 * D + 2); // validation loss and energies, CHUNK rows at a time
+  return F32 * (model + step + chunked);
+}
+
+/** Bytes one engine needs to finetune k of the classes. */
+function finetuneInstance(D: number, H: number, B: number, k: number): number {
+  const perClass = 3 * H * D + B * H + 6 * (H + D);
+  const shared = B * (2 * D + H + 4) + CHUNK * (2 * H + 2 * D + 2);
+  return F32 * (k * perClass + shared);
+}
+
+export function estimateMemory(j: JobShape): MemoryEstimate {
+  const { D, H, K, N, B } = j;
+  const n = Math.max(1, Math.min(j.instances, K));
+  const data = F32 * N * D;
+  if (j.factors !== undefined) {
+    const F = j.factors;
+    const params = D * F + K * F + F * H + K * H + K * D;
+    const instance = F32 * (3 * params + B * (8 * F + 4 * H + 4 * D + 2) + K * B * (F + H) + CHUNK * (F + 2 * H + 2 * D)) + F32 * H * D;
+    // The host holds the data, the best epoch's copy and the expanded per-class weights for the result.
+    return { instance, total: instance + 2 * data + F32 * (params + K * H * D) };
+  }
+  const pre = pretrainInstance(D, H, B);
+  const fine = j.finetune ? finetuneInstance(D, H, B, Math.ceil(K / n)) : 0;
+  const instance = Math.max(pre, fine);
+  // Host: the rows (and a copy per worker of its classes), the trained weights coming back, the
+  // best epoch's copies, and the caller's engine holding the finished model.
+  const weights = F32 * K * (H * D + H + D);
+  const host = 2 * data + 2 * weights + (j.finetune ? weights + data : 0);
+  return { instance, total: n * instance + host };
+}
+
+const gib = (bytes: number): string => `${(bytes / 2 ** 30).toFixed(bytes < 2 ** 30 ? 2 : 1)} GiB`;
+
+/**
+ * Refuses a job whose estimate exceeds one instance's 4 GiB or the memory `free` (bytes, when known),
+ * saying how much it needs and what to change.
+ */
+export function checkMemory(j: JobShape, free?: number): MemoryEstimate {
+  const m = estimateMemory(j);
+  const what = `${j.factors !== undefined ? `a factored model with ${j.factors} factors, ` : ""}${j.K} ${j.K === 1 ? "autoencoder" : "classes"} of ${j.H} hidden units on ${j.D} inputs`;
+  if (m.instance > INSTANCE_LIMIT) {
+    const more = j.finetune && j.factors === undefined && j.instances < j.K ? " or use more workers" : "";
+    throw new InputError(`memory: ${what} need about ${gib(m.instance)} in one WebAssembly instance, more than its 4 GiB: lower the hidden size${more}`);
+  }
+  if (free !== undefined && m.total > free) {
+    throw new InputError(`memory: ${what} on ${j.N} rows need about ${gib(m.total)}, more than the ${gib(free)} of free memory`);
+  }
+  return m;
+}
