@@ -2,7 +2,7 @@
 // Only names and shapes are checked here; the math lives in assembly/activations.ts.
 
 import { describe, type Mat } from "./engine.js";
-import { InputError, ShapeError } from "./errors.js";
+import { InputError, ShapeError, quote } from "./errors.js";
 
 export const ACTIVATIONS = ["sigmoid", "tanh", "linear", "square", "relu", "modulus", "softplus", "sync"] as const;
 export type Activation = (typeof ACTIVATIONS)[number];
@@ -27,7 +27,7 @@ function overlaps(a: Mat, b: Mat): boolean {
  */
 export function activation(name: Activation, U: Mat, out: ActivationOutputs): void {
   if (!(ACTIVATIONS as readonly string[]).includes(name)) {
-    throw new InputError(`activation: unknown activation ${JSON.stringify(name)}; valid names: ${ACTIVATIONS.join(", ")}`);
+    throw new InputError(`activation: unknown activation ${quote(name)}; valid names: ${ACTIVATIONS.join(", ")}`);
   }
   for (const key of OUTPUTS) {
     const m = out[key];

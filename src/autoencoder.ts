@@ -6,7 +6,7 @@
 import { alloc, fromArray, mark, release, type Engine, type Mat } from "./engine.js";
 import { gemm, addRowBias } from "./kernels.js";
 import { activation, ACTIVATIONS, type Activation } from "./activations.js";
-import { InputError, FormatError, ShapeError } from "./errors.js";
+import { InputError, FormatError, ShapeError, quote } from "./errors.js";
 import { encodeSafetensors, decodeSafetensors, type Tensor } from "./safetensors.js";
 import { rng as makeRng, type Rng } from "./random.js";
 import { shortestF32 } from "./data.js";
@@ -38,12 +38,12 @@ export const CHUNK = 1024;
 
 /** Checks sizes, activation and output; an InputError names what is wrong. */
 export function checkSpec({ D, H, activation: act, output }: AutoencoderSpec): void {
-  if (!Number.isInteger(D) || D < 1) throw new InputError(`autoencoder: visible size D must be a positive integer, not ${D}`);
-  if (!Number.isInteger(H) || H < 1) throw new InputError(`autoencoder: hidden size H must be a positive integer, not ${H}`);
+  if (!Number.isInteger(D) || D < 1) throw new InputError(`autoencoder: visible size D must be a positive integer, not ${quote(D)}`);
+  if (!Number.isInteger(H) || H < 1) throw new InputError(`autoencoder: hidden size H must be a positive integer, not ${quote(H)}`);
   if (!AE_ACTIVATIONS.includes(act)) {
-    throw new InputError(`autoencoder: unknown activation ${JSON.stringify(act)} (one of ${AE_ACTIVATIONS.join(", ")})`);
+    throw new InputError(`autoencoder: unknown activation ${quote(act)} (one of ${AE_ACTIVATIONS.join(", ")})`);
   }
-  if (output !== "real" && output !== "binary") throw new InputError(`autoencoder: output must be "real" or "binary", not ${JSON.stringify(output)}`);
+  if (output !== "real" && output !== "binary") throw new InputError(`autoencoder: output must be "real" or "binary", not ${quote(output)}`);
   if (act === "kmeans" && output !== "real") throw new InputError("autoencoder: kmeans has real output only");
 }
 
@@ -146,8 +146,8 @@ export function encodeAutoencoder(ae: Autoencoder): Uint8Array {
 
 /** Reads the metadata common to every aescore model file, checking kind. */
 export function modelMetadata(metadata: Record<string, string>, kind: string, source: string): Record<string, string> {
-  if (metadata.format !== "aescore") throw new FormatError(`${source}: not an aescore model (metadata format is ${JSON.stringify(metadata.format)})`);
-  if (metadata.kind !== kind) throw new FormatError(`${source}: is a ${JSON.stringify(metadata.kind)} model, not ${JSON.stringify(kind)}`);
+  if (metadata.format !== "aescore") throw new FormatError(`${source}: not an aescore model (metadata format is ${quote(metadata.format)})`);
+  if (metadata.kind !== kind) throw new FormatError(`${source}: is a ${quote(metadata.kind)} model, not ${quote(kind)}`);
   return metadata;
 }
 

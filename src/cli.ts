@@ -557,7 +557,7 @@ commands.predict = {
     const X = readRows(v.input as string, v);
     checkInput(m.aes[0], X, v.input as string);
     if (typeof v.output === "string" && !v.proba && formatOf(v.output) !== "csv" && !m.classes.every((l) => Number.isFinite(Number(l)))) {
-      throw new InputError(`${v.output}: labels ${JSON.stringify(m.classes)} are not numbers: write .csv`);
+      throw new InputError(`${v.output}: labels ${quote(m.classes)} are not numbers: write .csv`);
     }
     if (v.proba) {
       const p = predictProba(m, X);

@@ -107,7 +107,7 @@ export function decodeCsae(e: Engine, bytes: Uint8Array, source = "model"): Csae
   const C = tensorOf(tensors, "C", [K], source);
   const classes = parseClasses(metadata.classes, K, source);
   const rule = (metadata.rule ?? "energy") as Rule;
-  if (!RULES.includes(rule)) throw new FormatError(`${source}: metadata rule ${JSON.stringify(rule)} is not one of ${RULES.join(", ")}`);
+  if (!RULES.includes(rule)) throw new FormatError(`${source}: metadata rule ${quote(rule)} is not one of ${RULES.join(", ")}`);
   const V = rule === "energies-lr" ? tensorOf(tensors, "V", [K, K], source).slice() : undefined;
   const aes = classes.map((_, i) => ({
     ...spec,
@@ -219,7 +219,7 @@ export function classIndices(labels: string[], classes: string[], what: string):
   const index = new Map(classes.map((c, i) => [c, i]));
   return Int32Array.from(labels, (l, n) => {
     const i = index.get(l);
-    if (i === undefined) throw new InputError(`${what}: row ${n} has label ${JSON.stringify(l)}, not one of the classes (${classes.join(", ")})`);
+    if (i === undefined) throw new InputError(`${what}: row ${n} has label ${quote(l)}, not one of the classes (${classes.join(", ")})`);
     return i;
   });
 }

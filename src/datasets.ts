@@ -11,7 +11,7 @@
 
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { FormatError, InputError } from "./errors.js";
+import { FormatError, InputError, quote } from "./errors.js";
 import { encodeIdx } from "./data.js";
 import { loadMnist, makeDir, readBytes, writeAtomic } from "./node.js";
 import { encodePng, image, type Image } from "./plot.js";
@@ -525,8 +525,8 @@ function isDataset(name: string): name is DatasetName {
 export function generate(name: string, options: GenerateOptions = {}): GeneratedSet {
   if (!isDataset(name)) throw new InputError(`unknown data set "${name}" (one of: ${DATASETS.join(", ")})`);
   const { seed = 0, scale = 1, onProgress } = options;
-  if (!Number.isInteger(seed) || seed < 0 || seed >= 2 ** 32) throw new InputError(`generate: seed must be an integer in 0..2^32-1, not ${seed}`);
-  if (!(scale > 0 && scale <= 1)) throw new InputError(`generate: scale must be in (0, 1], not ${scale}`);
+  if (!Number.isInteger(seed) || seed < 0 || seed >= 2 ** 32) throw new InputError(`generate: seed must be an integer in 0..2^32-1, not ${quote(seed)}`);
+  if (!(scale > 0 && scale <= 1)) throw new InputError(`generate: scale must be in (0, 1], not ${quote(scale)}`);
   const full = DATASET_SIZES[name];
   const n = Object.fromEntries(SPLITS.map((s) => [s, Math.max(1, Math.round(full[s] * scale))])) as Record<SplitName, number>;
   const isMnist = name.startsWith("mnist");

@@ -8,7 +8,7 @@ import { alloc, mark, release, type Mat } from "./engine.js";
 import { gemm, addRowBias, axpy, sub, rowSums, rowSumsq, rowBinaryEntropy, logit } from "./kernels.js";
 import { activation } from "./activations.js";
 import { checkInput, eachChunk, encode, decode, type Autoencoder, type Output } from "./autoencoder.js";
-import { InputError } from "./errors.js";
+import { InputError, quote } from "./errors.js";
 import type { Tensor } from "./safetensors.js";
 
 /** Index of the largest u_k of each row (k-means: the nearest filter, since bh_k = −½‖w_k‖²). */
@@ -187,7 +187,7 @@ export const HESSIAN_MAX_D = 4096;
 export function hessian(ae: Autoencoder, x: Tensor): Tensor {
   const N = checkInput(ae, x);
   const { D, H } = ae;
-  if (N !== 1) throw new InputError(`hessian: give one input row, not ${N}`);
+  if (N !== 1) throw new InputError(`hessian: give one input row, not ${quote(N)}`);
   if (D > HESSIAN_MAX_D) throw new InputError(`hessian: D = ${D} is larger than ${HESSIAN_MAX_D}; the D x D result would be too large`);
   const out = new Float32Array(D * D);
   const e = ae.W.engine;
@@ -231,8 +231,8 @@ export interface DynamicsOptions {
  */
 export function dynamics(ae: Autoencoder, X0: Tensor, { eps, steps }: DynamicsOptions): { trajectory: Tensor; energy: Tensor } {
   const N = checkInput(ae, X0, "start");
-  if (!(eps > 0 && eps <= 1)) throw new InputError(`dynamics: eps must be in (0, 1], not ${eps}`);
-  if (!Number.isInteger(steps) || steps < 0) throw new InputError(`dynamics: steps must be a non-negative integer, not ${steps}`);
+  if (!(eps > 0 && eps <= 1)) throw new InputError(`dynamics: eps must be in (0, 1], not ${quote(eps)}`);
+  if (!Number.isInteger(steps) || steps < 0) throw new InputError(`dynamics: steps must be a non-negative integer, not ${quote(steps)}`);
   const { D } = ae;
   const trajectory = new Float32Array((steps + 1) * N * D);
   const energies = new Float32Array((steps + 1) * N);

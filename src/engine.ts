@@ -6,7 +6,7 @@
 
 import { instantiate, instantiateSync } from "@assemblyscript/loader";
 import { simdWasm, scalarWasm } from "./wasm.generated.js";
-import { InputError, ShapeError } from "./errors.js";
+import { InputError, ShapeError, quote } from "./errors.js";
 
 /** The raw kernel exports (pointers are byte offsets into the engine's memory). */
 export interface Kernels {
@@ -71,7 +71,7 @@ export function hasSimd(): boolean {
 function pick(options: EngineOptions): { backend: Backend; bytes: Uint8Array<ArrayBuffer> } {
   const want = options.backend ?? "auto";
   if (want !== "auto" && want !== "simd" && want !== "scalar") {
-    throw new InputError(`engine: backend must be "auto", "simd" or "scalar", not ${JSON.stringify(want)}`);
+    throw new InputError(`engine: backend must be "auto", "simd" or "scalar", not ${quote(want)}`);
   }
   if (want === "simd" && !hasSimd()) throw new InputError("engine: this runtime does not support WebAssembly SIMD");
   const backend: Backend = want === "auto" ? (hasSimd() ? "simd" : "scalar") : want;

@@ -19,7 +19,7 @@ import { addVisibleTerms } from "./energy.js";
 import { softmaxRows, argmaxRows, scoresFrom, classEnergies } from "./csae.js";
 import { permutation } from "./training.js";
 import { rng } from "./random.js";
-import { InputError } from "./errors.js";
+import { InputError, quote } from "./errors.js";
 import type { Tensor } from "./safetensors.js";
 
 export interface FinetuneOptions {
@@ -49,15 +49,15 @@ export function checkFinetuneOptions(o: FinetuneOptions): void {
   const need = (ok: boolean, what: string) => {
     if (!ok) throw new InputError(`finetune: ${what}`);
   };
-  need(Number.isInteger(o.epochs) && o.epochs >= 0, `epochs must be a non-negative integer, not ${o.epochs}`);
-  need(Number.isInteger(o.batch) && o.batch >= 1, `batch must be a positive integer, not ${o.batch}`);
-  need(o.lr > 0 && Number.isFinite(o.lr), `lr must be positive, not ${o.lr}`);
-  need(o.momentum >= 0 && o.momentum < 1, `momentum must be in [0, 1), not ${o.momentum}`);
-  need(o.weightDecay >= 0, `weight decay must be >= 0, not ${o.weightDecay}`);
-  need(o.loss === "log" || o.loss === "hinge", `loss must be log or hinge, not ${JSON.stringify(o.loss)}`);
-  need(o.learn === "all" || o.learn === "C", `learn must be all or C, not ${JSON.stringify(o.learn)}`);
-  need(Number.isInteger(o.patience) && o.patience >= 0, `patience must be a non-negative integer, not ${o.patience}`);
-  need(o.decay >= 0 && Number.isFinite(o.decay), `decay must be a finite number >= 0, not ${o.decay}`);
+  need(Number.isInteger(o.epochs) && o.epochs >= 0, `epochs must be a non-negative integer, not ${quote(o.epochs)}`);
+  need(Number.isInteger(o.batch) && o.batch >= 1, `batch must be a positive integer, not ${quote(o.batch)}`);
+  need(o.lr > 0 && Number.isFinite(o.lr), `lr must be positive, not ${quote(o.lr)}`);
+  need(o.momentum >= 0 && o.momentum < 1, `momentum must be in [0, 1), not ${quote(o.momentum)}`);
+  need(o.weightDecay >= 0, `weight decay must be >= 0, not ${quote(o.weightDecay)}`);
+  need(o.loss === "log" || o.loss === "hinge", `loss must be log or hinge, not ${quote(o.loss)}`);
+  need(o.learn === "all" || o.learn === "C", `learn must be all or C, not ${quote(o.learn)}`);
+  need(Number.isInteger(o.patience) && o.patience >= 0, `patience must be a non-negative integer, not ${quote(o.patience)}`);
+  need(o.decay >= 0 && Number.isFinite(o.decay), `decay must be a finite number >= 0, not ${quote(o.decay)}`);
 }
 
 /** Parameters of one autoencoder as plain arrays (they cross threads). */

@@ -18,7 +18,7 @@ import { finetune, localGroups, checkFinetuneOptions, errorRate, slotParams, FIN
 import { checkTrainOptions, permutation, TRAIN_DEFAULTS, type EpochReport, type TrainOptions } from "./training.js";
 import { trainClasses, workerGroups, classSeed, type ClassJob } from "./parallel.js";
 import { rng } from "./random.js";
-import { InputError, ShapeError } from "./errors.js";
+import { InputError, ShapeError, quote } from "./errors.js";
 import { checkFit, FIT_DEFAULTS, VARIANTS, type FitOptions, type Variant } from "./fit-options.js";
 
 export { checkFit, FIT_DEFAULTS, VARIANTS, type FitOptions, type Variant };
@@ -185,7 +185,7 @@ export async function addClass(
   e: Engine, m: Csae, label: string, X: Tensor,
   o: { pretrain: TrainOptions; seed: number; others?: { X: Tensor; labels: string[] }; onPretrain?: (r: EpochReport) => void },
 ): Promise<Csae> {
-  if (m.classes.includes(label)) throw new InputError(`addClass: the model already has a class ${JSON.stringify(label)}`);
+  if (m.classes.includes(label)) throw new InputError(`addClass: the model already has a class ${quote(label)}`);
   if (m.rule && m.rule !== "energy") throw new InputError(`addClass: only models with rule "energy" take new classes (this one: ${m.rule})`);
   const [first] = m.aes;
   const spec = { D: first.D, H: first.H, activation: first.activation, output: first.output };

@@ -138,28 +138,10 @@ export function writeArray(path: string, tensor: Tensor): void {
 
 // ---- atomic writes ------------------------------------------------------------------------------
 
-// Temporary files of this process, removed if it is interrupted; a kill -9 leaves them behind, and
-// the next save of the same path removes those of processes that no longer exist.
-const live = new Set<string>();
-let handlersInstalled = false;
-
-function installHandlers(): void {
-  if (handlersInstalled) return;
-  handlersInstalled = true;
-  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
-    process.once(signal, () => {
-      for (const tmp of live) {
-        try {
-          unlinkSync(tmp);
-        } catch {
-          // already renamed or gone
-        }
-      }
-      process.kill(process.pid, signal); // the default action, now that the handler is gone
-    });
-  }
-}
-
+// A process killed during a save (SIGKILL, or Ctrl-C: a JavaScript signal handler cannot run while a
+// synchronous write is under way, and a permanent one would keep Ctrl-C from stopping synchronous
+// training) leaves its temporary file behind; the target is intact. The next save of the same path,
+// or the check before it, removes the temporary files of processes that no longer exist.
 const tmpName = (path: string, pid: number) => join(dirname(path), `.${basename(path)}.${pid}.tmp`);
 
 function alive(pid: number): boolean {
@@ -195,10 +177,8 @@ function removeStale(path: string): void {
 
 /** Writes bytes to a temporary file beside `path`, syncs it, then renames it over `path`. */
 export function writeAtomic(path: string, bytes: Uint8Array | string): void {
-  installHandlers();
   removeStale(path);
   const tmp = tmpName(path, process.pid);
-  live.add(tmp);
   try {
     writeFileSync(tmp, bytes);
     const fd = openSync(tmp, "r");
@@ -216,8 +196,6 @@ export function writeAtomic(path: string, bytes: Uint8Array | string): void {
     }
     if (err instanceof AescoreError) throw err;
     throw new InputError(`${path}: cannot write (${errno(err)})`);
-  } finally {
-    live.delete(tmp);
   }
 }
 
@@ -241,6 +219,7 @@ export function checkWritable(path: string, what = "output"): void {
     throw new InputError(`${path}: cannot write the ${what}: its directory ${dir} does not exist`);
   }
   if (!d.isDirectory()) throw new InputError(`${path}: cannot write the ${what}: ${dir} is not a directory`);
+  removeStale(path);
   const probe = tmpName(path, process.pid);
   try {
     const fd = openSync(probe, fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_WRONLY);

@@ -15,7 +15,7 @@ import {
 } from "./training.js";
 import { rng, type Rng } from "./random.js";
 import { readBytes, writeAtomic } from "./node.js";
-import { AescoreError, FormatError, InputError, ShapeError } from "./errors.js";
+import { AescoreError, FormatError, InputError, ShapeError, quote } from "./errors.js";
 import type { Tensor } from "./safetensors.js";
 import type { Params, ClassGroups, FinetuneOptions } from "./finetune.js";
 
@@ -75,7 +75,7 @@ export function runJob(
       const { epochs: _a, ...was } = saved.options;
       const { epochs: _b, ...now } = o;
       if (JSON.stringify(was) !== JSON.stringify(now)) {
-        throw new InputError(`${file}: made with other options (${JSON.stringify(saved.options)}); only --epochs may change on --resume`);
+        throw new InputError(`${file}: made with other options (${quote(saved.options)}); only --epochs may change on --resume`);
       }
       if (saved.data !== data) throw new InputError(`${file}: made from other data (fingerprint ${saved.data}, now ${data})`);
       if (saved.ae.D !== spec.D || saved.ae.H !== spec.H || saved.ae.activation !== spec.activation || saved.ae.output !== spec.output) {

@@ -2,6 +2,8 @@
 // filled from the seed by SplitMix32. Plain 32-bit integer arithmetic, so every runtime produces the
 // same stream for the same seed.
 
+import { InputError, quote } from "./errors.js";
+
 export interface Rng {
   /** Next 32-bit unsigned integer. */
   u32(): number;
@@ -26,7 +28,7 @@ function splitmix32(seed: number): () => number {
 
 /** A generator seeded by a 32-bit integer. */
 export function rng(seed: number): Rng {
-  if (!Number.isInteger(seed)) throw new TypeError(`rng: the seed must be an integer, not ${seed}`);
+  if (!Number.isInteger(seed)) throw new InputError(`rng: the seed must be an integer, not ${quote(seed)}`);
   const next = splitmix32(seed);
   return rngFrom([next(), next(), next(), next()]);
 }
@@ -51,7 +53,7 @@ export function rngFrom(state: readonly number[]): Rng {
     u32,
     uniform: () => (u32() >>> 8) / 16777216,
     int(n: number): number {
-      if (!Number.isInteger(n) || n <= 0 || n > 2 ** 32) throw new RangeError(`rng.int: n must be an integer in 1..2^32, not ${n}`);
+      if (!Number.isInteger(n) || n <= 0 || n > 2 ** 32) throw new InputError(`rng.int: n must be an integer in 1..2^32, not ${quote(n)}`);
       const limit = 2 ** 32 - (2 ** 32 % n);
       for (;;) {
         const x = u32();

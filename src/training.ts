@@ -10,7 +10,7 @@ import {
 } from "./kernels.js";
 import { activation } from "./activations.js";
 import { checkInput, checkSpecOf, eachChunk, encode, decode, modelMetadata, tensorOf, type Autoencoder, type AeActivation, type Output } from "./autoencoder.js";
-import { FormatError, InputError } from "./errors.js";
+import { FormatError, InputError, quote } from "./errors.js";
 import { rngFrom, type Rng } from "./random.js";
 import { decodeSafetensors, encodeSafetensors, type Tensor } from "./safetensors.js";
 
@@ -49,15 +49,15 @@ export function checkTrainOptions(ae: Pick<Autoencoder, "activation">, o: TrainO
   const need = (ok: boolean, what: string) => {
     if (!ok) throw new InputError(`train: ${what}`);
   };
-  need(Number.isInteger(o.epochs) && o.epochs >= 0, `epochs must be a non-negative integer, not ${o.epochs}`);
-  need(Number.isInteger(o.batch) && o.batch >= 1, `batch must be a positive integer, not ${o.batch}`);
-  need(o.lr > 0 && Number.isFinite(o.lr), `lr must be positive, not ${o.lr}`);
-  need(o.momentum >= 0 && o.momentum < 1, `momentum must be in [0, 1), not ${o.momentum}`);
-  need(o.weightDecay >= 0 && Number.isFinite(o.weightDecay), `weight decay must be >= 0, not ${o.weightDecay}`);
-  need(o.contractive >= 0 && Number.isFinite(o.contractive), `contractive λ must be >= 0, not ${o.contractive}`);
-  need(o.denoising >= 0 && o.denoising < 1, `denoising ν must be in [0, 1), not ${o.denoising}`);
-  need(o.renormalize >= 0 && Number.isFinite(o.renormalize), `renormalize must be >= 0, not ${o.renormalize}`);
-  need(Number.isInteger(o.patience) && o.patience >= 0, `patience must be a non-negative integer, not ${o.patience}`);
+  need(Number.isInteger(o.epochs) && o.epochs >= 0, `epochs must be a non-negative integer, not ${quote(o.epochs)}`);
+  need(Number.isInteger(o.batch) && o.batch >= 1, `batch must be a positive integer, not ${quote(o.batch)}`);
+  need(o.lr > 0 && Number.isFinite(o.lr), `lr must be positive, not ${quote(o.lr)}`);
+  need(o.momentum >= 0 && o.momentum < 1, `momentum must be in [0, 1), not ${quote(o.momentum)}`);
+  need(o.weightDecay >= 0 && Number.isFinite(o.weightDecay), `weight decay must be >= 0, not ${quote(o.weightDecay)}`);
+  need(o.contractive >= 0 && Number.isFinite(o.contractive), `contractive λ must be >= 0, not ${quote(o.contractive)}`);
+  need(o.denoising >= 0 && o.denoising < 1, `denoising ν must be in [0, 1), not ${quote(o.denoising)}`);
+  need(o.renormalize >= 0 && Number.isFinite(o.renormalize), `renormalize must be >= 0, not ${quote(o.renormalize)}`);
+  need(Number.isInteger(o.patience) && o.patience >= 0, `patience must be a non-negative integer, not ${quote(o.patience)}`);
   need(!(o.contractive > 0 && o.denoising > 0), "choose the contractive penalty or denoising, not both");
   need(ae.activation !== "kmeans", "kmeans is not trained by gradient descent here; choose another activation");
   need(!(o.contractive > 0 && (ae.activation === "relu" || ae.activation === "modulus")),

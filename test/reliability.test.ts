@@ -1,0 +1,338 @@
+// Bad input never gives a wrong answer, destroys a file or exhausts memory: the cases of issue 10,
+// each made at test time (no large committed files), run as users run them.
+
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { spawn, spawnSync } from "node:child_process";
+import { chmodSync, closeSync, existsSync, linkSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, symlinkSync, writeFileSync, ftruncateSync } from "node:fs";
+import { gzipSync } from "node:zlib";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createEngineSync, alloc } from "../src/engine.js";
+import { createAutoencoder, encodeAutoencoder } from "../src/autoencoder.js";
+import { encodeCsae, decodeCsae } from "../src/csae.js";
+import { encodeSafetensors } from "../src/safetensors.js";
+import { decodeCsv } from "../src/data.js";
+import { encodeNpy } from "../src/npy.js";
+import { energy } from "../src/energy.js";
+import { readArray, writeArray, writeAtomic } from "../src/node.js";
+import { trainAutoencoder, startState, TRAIN_DEFAULTS } from "../src/training.js";
+import { estimateMemory, checkMemory } from "../src/memory.js";
+import { FormatError, InputError } from "../src/errors.js";
+import { rng } from "./util.js";
+
+const cli = fileURLToPath(new URL("../src/cli.js", import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), "aescore-rel-"));
+const e = createEngineSync();
+const at = (name: string) => join(dir, name);
+
+function run(...args: string[]): { code: number; out: string; err: string; ms: number } {
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, [cli, ...args], { encoding: "utf8", timeout: 60000 });
+  return { code: r.status ?? -1, out: r.stdout, err: r.stderr, ms: performance.now() - t0 };
+}
+
+/** Exit 2 and one line on stderr matching `pattern`. */
+function refused(r: ReturnType<typeof run>, pattern: RegExp, what: string, nanIsData = false): void {
+  assert.is(r.code, 2, `${what}: exit ${r.code}: ${r.err}`);
+  assert.is(r.err.trim().split("\n").length, 1, `${what}: one line: ${r.err}`);
+  assert.match(r.err, pattern, what);
+  assert.not.match(r.err, nanIsData ? /undefined|null|    at / : /undefined|null|\bNaN\b|    at /, what);
+}
+
+const D = 6;
+const r = rng(11);
+const X = Float32Array.from({ length: 30 * D }, () => r.uniform());
+const xPath = at("x.npy");
+writeArray(xPath, { shape: [30, D], data: X });
+const lPath = at("l.npy");
+writeArray(lPath, { shape: [30], data: Float32Array.from({ length: 30 }, (_, i) => i % 3) });
+const aePath = at("ae.safetensors");
+const ae = createAutoencoder(e, { D, H: 4, activation: "tanh", output: "real" }, 3);
+writeAtomic(aePath, encodeAutoencoder(ae));
+
+// ---- 1. silent wrong results ---------------------------------------------------------------------
+
+test("--finetune-only takes the architecture from the model file and refuses contradicting options", () => {
+  const aes = [0, 1, 2].map((i) => createAutoencoder(e, { D, H: 5, activation: "modulus", output: "binary" }, i));
+  const m0 = at("m0.safetensors");
+  writeAtomic(m0, encodeCsae({ classes: ["0", "1", "2"], aes, C: new Float32Array(3) }));
+  const out = at("m1.safetensors");
+  const base = ["train", "--data", xPath, "--labels", lPath, "--init", m0, "--finetune-only", "--epochs", "2", "--workers", "0", "-q", "--save", out];
+  // modulus is refused for the (default) contractive pretraining, which does not run here
+  const ok = run(...base);
+  assert.is(ok.code, 0, ok.err);
+  const m1 = decodeCsae(e, readFileSync(out), out);
+  assert.is(m1.aes[0].H, 5);
+  assert.is(m1.aes[0].activation, "modulus");
+  assert.is(m1.aes[0].output, "binary");
+  assert.ok(m1.aes.some((a, i) => a.W.data.some((w, k) => w !== aes[i].W.data[k])), "finetuned");
+  const again = at("m2.safetensors");
+  for (const [args, pattern] of [
+    [["--hidden", "7"], /--hidden 7 contradicts .*m0\.safetensors, which is a 5-hidden modulus\/binary model/],
+    [["--activation", "sigmoid"], /--activation sigmoid contradicts .*5-hidden modulus\/binary/],
+    [["--output-type", "real"], /--output-type real contradicts/],
+    [["--factored"], /--factored contradicts/],
+    [["--contractive", "0.5"], /--contractive does nothing with --finetune-only/],
+    [["--pretrain-epochs", "3"], /--pretrain-epochs does nothing with --finetune-only/],
+  ] as Array<[string[], RegExp]>) {
+    refused(run(...base.slice(0, -1), again, ...args), pattern, args.join(" "));
+  }
+  // the same flags that agree with the file are fine
+  assert.is(run(...base.slice(0, -1), again, "--hidden", "5", "--activation", "modulus", "--output-type", "binary").code, 0);
+  assert.not.ok(existsSync(at("never.safetensors")));
+});
+
+test("CSV: a header only when every cell is a name; a bad cell is an error naming line and column", () => {
+  const rows = Array.from({ length: 20 }, (_, i) => Array.from({ length: D }, (_, j) => ((i * D + j) % 97) / 97).join(","));
+  for (const bad of ["O.5", "NaN", "-inf", "0x1A", "0b1", "", "1,5"]) {
+    const first = rows[0].split(",");
+    first[2] = bad;
+    const text = [first.join(","), ...rows.slice(1)].join("\n");
+    if (bad === "NaN" || bad === "-inf") {
+      // a number (not a finite one): read as data, and refused as input by the model's check
+      assert.equal(decodeCsv(text).shape, [20, D]);
+      const p = at(`bad-${bad}.csv`);
+      writeFileSync(p, text);
+      refused(run("energy", "--model", aePath, "--input", p), /row 0, column 2 is/, bad, true);
+      continue;
+    }
+    if (bad === "1,5") {
+      assert.throws(() => decodeCsv(text, "b.csv"), /line 2 has 6 fields, expected 7/);
+      continue;
+    }
+    assert.throws(() => decodeCsv(text, "b.csv"), (err: unknown) => err instanceof FormatError && /^b\.csv: line 1, column 3: /.test((err as Error).message), bad);
+  }
+  // an invalid UTF-8 byte
+  const bytes = new TextEncoder().encode(rows.join("\n"));
+  const broken = Uint8Array.from([...bytes.subarray(0, 3), 0xff, ...bytes.subarray(3)]);
+  assert.throws(() => decodeCsv(broken, "u.csv"), /u\.csv: line 1 is not valid UTF-8 text/);
+  // 20 rows in, 20 energies out
+  const p = at("twenty.csv");
+  writeFileSync(p, rows.join("\n") + "\n");
+  const res = run("energy", "--model", aePath, "--input", p);
+  assert.is(res.code, 0, res.err);
+  assert.is(res.out.trim().split("\n").length, 20);
+  // a line of names is a header; --header drops any first line; a header then nothing is an error
+  assert.equal(decodeCsv(`a,b,"c"\n1,2,3\n`).header, ["a", "b", "c"]);
+  assert.equal(decodeCsv("x1,2,3\n1,2,3\n", "h", { header: true }).shape, [1, 3]);
+  assert.throws(() => decodeCsv("1,2,3\n1,2,3\n".replace("1,2,3\n", "x1,2,3\n"), "h"), /line 1, column 1: "x1" is not a number/);
+  assert.throws(() => decodeCsv("a,b\n", "h"), /a header line but no data rows/);
+  const withHeader = at("named.csv");
+  writeFileSync(withHeader, ["p0,p1,p2,p3,p4,p5", ...rows].join("\n"));
+  assert.is(run("energy", "--model", aePath, "--input", withHeader).out.trim().split("\n").length, 20);
+  const forced = at("forced.csv");
+  writeFileSync(forced, rows.join("\n"));
+  assert.is(run("energy", "--model", aePath, "--input", forced, "--header").out.trim().split("\n").length, 19);
+});
+
+test("labels: one finite column; class names distinct strings; --workers and --seed checked", () => {
+  const nanLabels = at("nan-labels.npy");
+  writeArray(nanLabels, { shape: [30], data: Float32Array.from({ length: 30 }, (_, i) => (i === 4 ? NaN : i % 3)) });
+  refused(run("train", "--data", xPath, "--labels", nanLabels, "--save", at("no.safetensors")), /nan-labels\.npy: label 4 .* is not a number, not a finite number/, "NaN label");
+  const wide = at("wide-labels.npy");
+  writeArray(wide, { shape: [15, 2], data: new Float32Array(30) });
+  refused(run("train", "--data", xPath, "--labels", wide, "--save", at("no.safetensors")), /labels must be one column \(shape \[N\] or \[N, 1\]\), not \[15, 2\]/, "(15, 2) labels");
+  for (const [classes, pattern] of [
+    ['["0","0","1"]', /label "0" appears twice \(at 0 and 1\)/],
+    ['["0",["1"],"2"]', /label 1 is \["1"\], not a non-empty string/],
+    ['["0","","2"]', /label 1 is an empty string/],
+    ['["0",null,"2"]', /label 1 is an empty value/],
+  ] as Array<[string, RegExp]>) {
+    const aes = [0, 1, 2].map((i) => createAutoencoder(e, { D, H: 4, activation: "sigmoid", output: "real" }, i));
+    const good = encodeCsae({ classes: ["a", "b", "c"], aes, C: new Float32Array(3) });
+    const json = new TextDecoder().decode(good.subarray(8, 8 + Number(new DataView(good.buffer).getBigUint64(0, true))));
+    const header = JSON.parse(json);
+    header.__metadata__.classes = classes;
+    const t = (name: string) => ({ shape: header[name].shape, data: new Float32Array(header[name].shape.reduce((a: number, b: number) => a * b, 1)) });
+    const p = at("dup.safetensors");
+    writeFileSync(p, encodeSafetensors({ W: t("W"), bh: t("bh"), br: t("br"), C: t("C") }, header.__metadata__));
+    refused(run("evaluate", "--model", p, "--data", xPath, "--labels", lPath), pattern, classes);
+  }
+  assert.throws(() => encodeCsae({ classes: ["0", "0"], aes: [ae, ae], C: new Float32Array(2) }), /appears twice/);
+  refused(run("train", "--data", xPath, "--labels", lPath, "--workers", "-1", "--save", at("no.safetensors")), /--workers must be a non-negative integer, not -1/, "workers -1");
+  refused(run("train", "--data", xPath, "--labels", lPath, "--seed", "-1", "--save", at("no.safetensors")), /--seed must be a non-negative integer, not -1/, "seed -1");
+  refused(run("train", "--data", xPath, "--labels", lPath, "--seed", "4294967296", "--save", at("no.safetensors")), /--seed must be an integer in \[0, 4294967295\]/, "seed 2^32");
+});
+
+test("no option value hangs: the factored fitter checks its options like the plain one", () => {
+  for (const args of [["--batch", "0"], ["--pretrain-epochs", "0"], ["--epochs", "0"], ["--factors", "0"], ["--lr", "0"], ["--momentum", "1"], ["--denoising", "1"]]) {
+    const res = run("train", "--factored", "--data", xPath, "--labels", lPath, ...args, "--save", at("no.safetensors"));
+    refused(res, new RegExp(`${args[0]} must be`), args.join(" "));
+    assert.ok(res.ms < 20000, `${args.join(" ")} took ${res.ms} ms`);
+  }
+  refused(run("train", "--factored", "--contractive", "0.5", "--data", xPath, "--labels", lPath, "--save", at("no.safetensors")), /pretrained by denoising/, "factored contractive");
+  refused(run("train-ae", "--data", xPath, "--epochs", "0", "--save", at("no.safetensors")), /--epochs must be a positive integer, not 0/, "epochs 0");
+  assert.not.ok(existsSync(at("no.safetensors")));
+});
+
+// ---- 2. data destroyed ---------------------------------------------------------------------------
+
+test("an output that is one of the inputs is refused: the same path, a symbolic link, a hard link", () => {
+  const input = at("keep.npy");
+  writeArray(input, { shape: [30, D], data: X });
+  const before = readFileSync(input);
+  symlinkSync(input, at("sym.npy"));
+  linkSync(input, at("hard.npy"));
+  for (const out of [input, at("sym.npy"), at("hard.npy"), join(dir, ".", "keep.npy")]) {
+    refused(run("energy", "--model", aePath, "--input", input, "--output", out), /is the same file as --input .*keep\.npy; writing it would destroy the input/, out);
+    refused(run("train-ae", "--data", input, "--save", out, "--epochs", "1"), /is the same file as --data/, out);
+    refused(run("predict", "--model", aePath, "--input", input, "--output", out), /is the same file as --input/, out);
+  }
+  refused(run("train-ae", "--data", input, "--save", aePath, "--init", aePath, "--epochs", "1", "--hidden", "4", "--activation", "tanh"), /is the same file as --init/, "init");
+  assert.equal(readFileSync(input), before);
+});
+
+// ---- 3. memory -----------------------------------------------------------------------------------
+
+test("gzip bombs, devices, directories and lying headers are refused without reading them whole", () => {
+  const cases: Array<[string, Uint8Array | undefined, RegExp]> = [];
+  // an IDX header declaring 10 rows of 6, then 200 MB of zeros: inflated only as far as declared + 1
+  const idxHead = Uint8Array.of(0, 0, 0x08, 2, 0, 0, 0, 10, 0, 0, 0, 6);
+  cases.push(["bomb.idx.gz", gzipSync(Buffer.concat([idxHead, Buffer.alloc(200e6)])), /bomb\.idx\.gz: inflates to more than the 72 bytes its header declares/]);
+  // an IDX header claiming 447 million rows of 784 (raw and compressed)
+  const huge = Uint8Array.of(0, 0, 0x08, 2, 0x1a, 0xa4, 0x3b, 0x80, 0, 0, 3, 0x10);
+  cases.push(["huge.idx", huge, /huge\.idx: holds \d+ values .* more than WebAssembly's 4 GiB/]);
+  cases.push(["huge.idx.gz", gzipSync(huge), /huge\.idx\.gz: its header declares .* more than the 2\.0 GiB aescore reads/]);
+  const npy = encodeNpy({ shape: [10, D], data: new Float32Array(10 * D) });
+  cases.push(["bomb.npy.gz", gzipSync(Buffer.concat([npy, Buffer.alloc(100e6)])), /bomb\.npy\.gz: inflates to more than the 368 bytes its header declares/]);
+  cases.push(["bomb.csv.gz", gzipSync(Buffer.alloc(600 * 2 ** 20, "1,")), /bomb\.csv\.gz: inflates to more than the 512\.0 MiB aescore reads from a compressed file/]);
+  const results: string[] = [];
+  for (const [name, bytes, pattern] of cases) {
+    writeFileSync(at(name), bytes!);
+    const res = run("energy", "--model", aePath, "--input", at(name));
+    refused(res, pattern, name);
+    results.push(name);
+  }
+  mkdirSync(at("adir.npy"));
+  refused(run("energy", "--model", aePath, "--input", at("adir.npy")), /adir\.npy: is a directory, not a file/, "directory");
+  refused(run("energy", "--model", "/dev/zero", "--input", xPath), /\/dev\/zero: is not a regular file/, "/dev/zero model");
+  refused(run("info", "/dev/zero"), /\/dev\/zero: is not a regular file/, "/dev/zero info");
+  symlinkSync("/dev/zero", at("zero.npy"));
+  refused(run("energy", "--model", aePath, "--input", at("zero.npy")), /zero\.npy: is not a regular file/, "/dev/zero input");
+  // a sparse file over 2 GiB (no disk used)
+  const big = at("big.npy");
+  const fd = openSync(big, "w");
+  ftruncateSync(fd, 2 ** 31 + 10);
+  closeSync(fd);
+  refused(run("energy", "--model", aePath, "--input", big), /big\.npy: is 2\.0 GiB, more than the 2\.0 GiB aescore reads from one file \(Node's limit for one buffer\)/, "2 GiB");
+  assert.equal(readArray(at("x.npy")).shape, [30, D]);
+  // a gzipped array that is what it says is read
+  writeFileSync(at("fine.npy.gz"), gzipSync(encodeNpy({ shape: [30, D], data: X })));
+  assert.is(run("energy", "--model", aePath, "--input", at("fine.npy.gz")).code, 0);
+});
+
+test("the memory of a whole job is estimated before work; a job that cannot fit is refused with the figure", () => {
+  // hidden 60000 on 784 inputs, 10 classes in one instance: over 4 GiB
+  const wide = at("wide784.npy");
+  writeArray(wide, { shape: [20, 784], data: new Float32Array(20 * 784) });
+  const labels10 = at("l10.npy");
+  writeArray(labels10, { shape: [20], data: Float32Array.from({ length: 20 }, (_, i) => i % 10) });
+  const res = run("train", "--data", wide, "--labels", labels10, "--hidden", "60000", "--workers", "0", "--save", at("no.safetensors"));
+  refused(res, /memory: 10 classes of 60000 hidden units on 784 inputs need about [\d.]+ GiB in one WebAssembly instance, more than its 4 GiB: lower the hidden size or use more workers/, "60000");
+  assert.ok(res.ms < 10000, `refused after ${res.ms} ms`);
+  assert.throws(() => checkMemory({ D: 784, H: 10000, K: 10, N: 60000, B: 100, instances: 2, finetune: true }, 2 ** 30), /more than the 1\.0 GiB of free memory/);
+  // the estimate bounds what training really allocates (and not by more than a few times)
+  for (const [Dd, H, B, N] of [[784, 100, 100, 500], [13, 7, 16, 60], [100, 300, 50, 200]]) {
+    const eng = createEngineSync();
+    const start = eng.top;
+    const a = createAutoencoder(eng, { D: Dd, H, activation: "sigmoid", output: "binary" }, 1);
+    const data = { shape: [N, Dd], data: new Float32Array(N * Dd).fill(0.5) };
+    const o = { ...TRAIN_DEFAULTS, epochs: 1, batch: B, contractive: 0.1 };
+    trainAutoencoder(a, data, o, startState(a, o, rng(1)), { valid: data });
+    alloc(eng, "probe", 0, 0);
+    const used = eng.top - start;
+    const est = estimateMemory({ D: Dd, H, K: 1, N, B, instances: 1, finetune: false }).instance;
+    assert.ok(est >= used && est < 4 * used + 2 ** 20, `D ${Dd} H ${H}: estimate ${est}, used ${used}`);
+  }
+});
+
+// ---- 4. errors that leak internals, and leftovers ------------------------------------------------
+
+test("unwritable outputs and checkpoint directories are found before any work", () => {
+  writeFileSync(at("plain.txt"), "x");
+  const slow = ["train-ae", "--data", xPath, "--epochs", "100000", "--hidden", "50"];
+  for (const [args, pattern] of [
+    [["--save", join(at("plain.txt"), "m.safetensors")], /plain\.txt is not a directory/],
+    [["--save", join(at("nowhere"), "m.safetensors")], /its directory .*nowhere does not exist/],
+    [["--save", dir], /the model is a directory; give a file name/],
+    [["--save", at("m.safetensors"), "--checkpoint", at("plain.txt")], /plain\.txt: cannot create the checkpoint directory \(a file is in the way\)/],
+    [["--save", at("m.safetensors"), "--checkpoint", join(at("plain.txt"), "ck")], /cannot create the checkpoint directory/],
+  ] as Array<[string[], RegExp]>) {
+    const res = run(...slow, ...args);
+    refused(res, pattern, args.join(" "));
+    assert.ok(res.ms < 10000, `${args.join(" ")}: refused after ${res.ms} ms`);
+  }
+  if (process.getuid?.() !== 0) {
+    const ro = at("readonly");
+    mkdirSync(ro);
+    chmodSync(ro, 0o555);
+    refused(run(...slow, "--save", join(ro, "m.safetensors")), /cannot write the model \(permission denied\)/, "read-only");
+  }
+  refused(run("energy", "--model", aePath, "--input", xPath, "--output", at("e.idx")), /results are written as \.npy or \.csv/, "idx output");
+  refused(run("energy", "--model", aePath, "--input", xPath, "--output", at("e.txt")), /unknown array format/, "txt output");
+});
+
+test("one-line answers for typos, with suggestions; two names for the two meanings of output", () => {
+  refused(run("train", "--hiden", "3"), /unknown option --hiden; did you mean --hidden\?/, "hiden");
+  refused(run("energy", "--modle", aePath), /unknown option --modle; did you mean --model\?/, "modle");
+  refused(run("train-ae", "--output", "binary", "--data", xPath, "--save", at("no.safetensors")), /unknown option --output; did you mean --output-type\?/, "output");
+  refused(run("train-ae", "--data", xPath, "--output-type", "bin", "--save", at("no.safetensors")), /--output-type must be one of real, binary, not bin; did you mean binary\?/, "bin");
+  const cmd = run("trian");
+  assert.is(cmd.code, 2);
+  assert.match(cmd.err, /^aescore: unknown command "trian"; did you mean train\?/);
+  assert.is(cmd.err.trim().split("\n").length, 1);
+  refused(run("train-ae", "--data", xPath, "--seed", "-1", "--save", at("no.safetensors")), /--seed must be a non-negative integer, not -1/, "seed -1");
+  refused(run("train-ae", "--data", xPath, "--lr", "0x10", "--save", at("no.safetensors")), /--lr must be a number > 0, not 0x10/, "hex");
+  refused(run("train-ae", "--data", xPath, "--lr", "1e999", "--save", at("no.safetensors")), /--lr must be a number > 0, not 1e999/, "1e999");
+  refused(run("train-ae", "--data", xPath, "--batch", "1.5", "--save", at("no.safetensors")), /--batch must be a positive integer, not 1\.5/, "1.5");
+  refused(run("train-ae", "--data", xPath, "--batch", "", "--save", at("no.safetensors")), /--batch is empty/, "empty");
+  refused(run("train-ae", "--data", xPath, "--batch"), /--batch needs a value/, "no value");
+  refused(run("train-ae", "--data", xPath, "--quiet=yes"), /--quiet is a switch and takes no value/, "switch");
+  refused(run("train-ae", "--data", xPath, "--data", xPath), /--data is given twice/, "twice");
+  refused(run("energy", "--model", aePath, "--input", xPath, "stray"), /unexpected argument stray/, "stray");
+  refused(run("reproduce", "start", "--quick"), /start has no quick configuration/, "start --quick");
+  refused(run("reproduce", "tabel2"), /unknown experiment "tabel2"; did you mean table2\?/, "tabel2");
+  refused(run("datasets", "generate", "convx", "--output", at("sets")), /unknown data set "convx"; did you mean convex\?/, "convx");
+  // a model file whose metadata lacks a field says so in words
+  const noAct = at("noact.safetensors");
+  writeFileSync(noAct, encodeSafetensors({ W: { shape: [4, D], data: new Float32Array(4 * D) }, bh: { shape: [4], data: new Float32Array(4) }, br: { shape: [D], data: new Float32Array(D) } }, { format: "aescore", kind: "autoencoder", output: "real" }));
+  refused(run("energy", "--model", noAct, "--input", xPath), /unknown activation nothing/, "no activation");
+  const empty = at("empty.npy");
+  writeArray(empty, { shape: [0, D], data: new Float32Array(0) });
+  refused(run("energy", "--model", aePath, "--input", empty), /empty\.npy: holds no values \(shape \[0, 6\]\)/, "no rows");
+});
+
+test("temporary files of killed saves are removed at the next save of the same path", async () => {
+  const target = at("t.npy");
+  // a dead process's leftover (pid 2^22 + 1 is above Linux's default pid_max)
+  const stale = join(dir, `.t.npy.${2 ** 22 + 1}.tmp`);
+  writeFileSync(stale, "half");
+  const mine = join(dir, `.t.npy.${process.pid}.tmp.keep`);
+  writeFileSync(mine, "unrelated");
+  writeArray(target, { shape: [1], data: Float32Array.of(1) });
+  assert.not.ok(existsSync(stale));
+  assert.ok(existsSync(mine));
+  // a save killed mid-way leaves the target intact
+  const big = at("big-save.mjs");
+  writeFileSync(big, `import { writeAtomic } from ${JSON.stringify(new URL("../src/node.js", import.meta.url).href)};\nwriteAtomic(${JSON.stringify(target)}, new Uint8Array(2e9));\n`);
+  const child = spawn(process.execPath, [big]);
+  await new Promise((res) => setTimeout(res, 300));
+  child.kill("SIGKILL");
+  await new Promise((res) => child.on("exit", res));
+  assert.equal(readArray(target).data, Float32Array.of(1));
+  writeArray(target, { shape: [1], data: Float32Array.of(2) });
+  assert.equal(readdirSync(dir).filter((n) => n.startsWith(".t.npy.") && n.endsWith(".tmp")), []);
+});
+
+test("library: energies of a model are what the CLI writes for CSV input (no row lost)", () => {
+  const p = at("plain.csv");
+  writeFileSync(p, Array.from({ length: 30 }, (_, i) => Array.from(X.subarray(i * D, (i + 1) * D)).join(",")).join("\n"));
+  const out = at("plain-e.npy");
+  assert.is(run("energy", "--model", aePath, "--input", p, "--output", out).code, 0);
+  assert.equal(readArray(out).data, energy(ae, { shape: [30, D], data: X }));
+  assert.throws(() => checkMemory({ D: 784, H: 500000, K: 1, N: 1, B: 1, instances: 1, finetune: false }), (err: unknown) => err instanceof InputError);
+});
+
+test.run();
