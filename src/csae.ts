@@ -3,6 +3,7 @@
 //
 // K = classes, D = visible, H = hidden, N = rows.
 
+import { exp, log } from "./math.js";
 import { fromArray, type Engine } from "./engine.js";
 import { checkSpecOf, modelMetadata, tensorOf, type Autoencoder, type AeActivation, type Output } from "./autoencoder.js";
 import { energy, reconstruct } from "./energy.js";
@@ -130,7 +131,7 @@ export function softmaxRows(z: ArrayLike<number>, K: number, p: Float64Array): v
     let m = -Infinity;
     for (let i = 0; i < K; i++) m = Math.max(m, z[r * K + i]);
     let s = 0;
-    for (let i = 0; i < K; i++) s += p[r * K + i] = Math.exp(z[r * K + i] - m);
+    for (let i = 0; i < K; i++) s += p[r * K + i] = exp(z[r * K + i] - m);
     for (let i = 0; i < K; i++) p[r * K + i] /= s;
   }
 }

@@ -11,6 +11,7 @@
 //
 // K = classes, B = minibatch rows, D = visible, H = hidden.
 
+import { exp, log } from "./math.js";
 import { alloc, fromArray, rowsOf, view, type Engine, type Mat } from "./engine.js";
 import { gemm, axpy, colSums, rowSums, mulRows, rowBinaryEntropy, sgdMomentum } from "./kernels.js";
 import { activation } from "./activations.js";
@@ -235,7 +236,7 @@ function lossGradient(z: Float64Array, p: Float64Array, r: number, K: number, y:
   const o = r * K;
   if (loss === "log") {
     for (let i = 0; i < K; i++) g[o + i] = (p[o + i] - (i === y ? 1 : 0)) / b;
-    return -Math.log(Math.max(p[o + y], 1e-300));
+    return -log(Math.max(p[o + y], 1e-300));
   }
   let j = -1;
   for (let i = 0; i < K; i++) if (i !== y && (j < 0 || z[o + i] > z[o + j])) j = i;

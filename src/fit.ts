@@ -10,6 +10,7 @@
 //
 // Also: adding a class to a trained model, and model selection on a validation split.
 
+import { exp, log } from "./math.js";
 import { createEngineSync, type Engine, fromArray } from "./engine.js";
 import { checkInput, checkSpec, createAutoencoder, type AutoencoderSpec, type Autoencoder } from "./autoencoder.js";
 import { energy } from "./energy.js";
@@ -206,9 +207,9 @@ export async function addClass(
     const pNew = (E: ArrayLike<number>, off: number, extra: number): number => {
       let mx = extra;
       for (let i = 0; i < K; i++) mx = Math.max(mx, E[off + i] + m.C[i]);
-      let s = Math.exp(extra - mx);
-      for (let i = 0; i < K; i++) s += Math.exp(E[off + i] + m.C[i] - mx);
-      return Math.exp(extra - mx) / s;
+      let s = exp(extra - mx);
+      for (let i = 0; i < K; i++) s += exp(E[off + i] + m.C[i] - mx);
+      return exp(extra - mx) / s;
     };
     const baseNew = classEnergies(m, X).data;
     const slope = (cn: number): number => {
