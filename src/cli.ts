@@ -425,10 +425,10 @@ commands.train = {
     const variant = choice(v, "variant", VARIANTS) as Variant;
     const finetuneOnly = v["finetune-only"] === true;
     if (finetuneOnly) {
-      for (const name of PRETRAINING) if (given.has(name)) throw new InputError(`--${name} does nothing with --finetune-only (no pretraining runs)`);
       if (hidden.length > 1) throw new InputError("--finetune-only finetunes the given model: a list of --hidden is model selection");
     }
-    const denoising = v.denoising === undefined ? 0 : real(v, "denoising", 0, 1, true);
+    // With --finetune-only no pretraining runs: its options are not read (a note says they are unused).
+    const denoising = finetuneOnly || v.denoising === undefined ? 0 : real(v, "denoising", 0, 1, true);
     const o: FitOptions = {
       ...FIT_DEFAULTS,
       hidden: hidden[0],
@@ -437,7 +437,7 @@ commands.train = {
       variant,
       seed: seedOf(v),
       workers: workersOf(v),
-      pretrain: {
+      pretrain: finetuneOnly ? { ...FIT_DEFAULTS.pretrain } : {
         ...FIT_DEFAULTS.pretrain,
         epochs: int(v, "pretrain-epochs", 1),
         lr: real(v, "pretrain-lr", 0, Infinity, false, true),
@@ -507,6 +507,9 @@ commands.train = {
       o.output = a.output;
     }
     const show = progressPrinter(v.quiet === true);
+    // No pretraining runs: its options are neither checked nor used (said, so that nothing is silent).
+    const unused = finetuneOnly ? PRETRAINING.filter((name) => given.has(name)) : [];
+    if (unused.length > 0) show.line(`note: ${unused.map((n) => `--${n}`).join(", ")} ${unused.length > 1 ? "have" : "has"} no effect with --finetune-only (no pretraining runs)`);
     const hooks = {
       onPretrain: (label: string, r: EpochReport) => show.epoch(`[pretrain class ${label}] `, r),
       onFinetune: (r: FinetuneReport) =>

@@ -149,7 +149,18 @@ export function decodeCsv(input: Uint8Array | string, source = "csv", options: C
       try {
         text = utf8.decode(raw);
       } catch {
-        fail(`line ${line} is not valid UTF-8 text`);
+        let column = 1;
+        for (let c = 0, start = 0; c <= raw.length; c++) {
+          if (c < raw.length && raw[c] !== 0x2c) continue;
+          try {
+            utf8.decode(raw.subarray(start, c));
+          } catch {
+            break;
+          }
+          column++;
+          start = c + 1;
+        }
+        fail(`line ${line}, column ${column}: not valid UTF-8 text`);
       }
     }
     text = text!.trim();

@@ -32,9 +32,18 @@ function errno(err: unknown): string {
 
 /** Reads a whole regular file of at most `limit` bytes (a device, pipe or directory is refused). */
 export function readBytes(path: string, limit = MAX_FILE_BYTES): Uint8Array {
+  // stat before open: opening a FIFO with no writer would block forever.
+  let kind;
+  try {
+    kind = statSync(path);
+  } catch {
+    kind = undefined; // open says why
+  }
+  if (kind?.isDirectory()) throw new InputError(`${path}: is a directory, not a file`);
+  if (kind && !kind.isFile()) throw new InputError(`${path}: is not a regular file (a device, pipe or socket has no size to check before reading)`);
   let fd: number;
   try {
-    fd = openSync(path, "r");
+    fd = openSync(path, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
   } catch (err) {
     const code = errno(err);
     throw new InputError(`${path}: cannot read (${code === "ENOENT" ? "no such file" : code === "EACCES" ? "permission denied" : code})`);

@@ -64,6 +64,38 @@ function f16(bits: number): number {
   return sign * (1 + frac / 1024) * 2 ** (exp - 15);
 }
 
+/**
+ * The first key that any object of a JSON text (already known to parse) repeats, or undefined:
+ * JSON.parse would silently keep the last one.
+ */
+function duplicateKey(json: string): string | undefined {
+  const stack: Array<Set<string> | undefined> = []; // an object's keys so far, or undefined for an array
+  let expectKey = false;
+  for (let i = 0; i < json.length; i++) {
+    const c = json[i];
+    if (c === '"') {
+      let j = i + 1;
+      while (json[j] !== '"') j += json[j] === "\\" ? 2 : 1;
+      const keys = stack[stack.length - 1];
+      if (expectKey && keys) {
+        const key = JSON.parse(json.slice(i, j + 1)) as string;
+        if (keys.has(key)) return key;
+        keys.add(key);
+      }
+      expectKey = false;
+      i = j;
+    } else if (c === "{" || c === "[") {
+      stack.push(c === "{" ? new Set() : undefined);
+      expectKey = c === "{";
+    } else if (c === "}" || c === "]") {
+      stack.pop();
+    } else if (c === ",") {
+      expectKey = stack[stack.length - 1] !== undefined;
+    }
+  }
+  return undefined;
+}
+
 /** Decodes and validates a .safetensors file; `source` names it in errors. */
 export function decodeSafetensors(bytes: Uint8Array, source = "safetensors"): Safetensors {
   const fail = (what: string): never => {
@@ -82,6 +114,8 @@ export function decodeSafetensors(bytes: Uint8Array, source = "safetensors"): Sa
     fail(`header is not valid UTF-8 JSON (${(err as Error).message})`);
   }
   if (typeof header !== "object" || header === null || Array.isArray(header)) fail("header is not a JSON object");
+  const twice = duplicateKey(new TextDecoder().decode(bytes.subarray(8, 8 + n)));
+  if (twice !== undefined) fail(`header names ${JSON.stringify(twice)} twice`);
   const entries = Object.entries(header as Record<string, unknown>);
   const metadata: Record<string, string> = {};
   const dataStart = 8 + n;
