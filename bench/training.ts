@@ -71,10 +71,10 @@ export async function trainingSection(ctx: Context): Promise<void> {
   const rows: Row[] = [];
 
   const e = createEngineSync();
-  const one = await seconds(() => {
+  const one = await seconds(async () => {
     const r = rng(3);
     const ae = createAutoencoder(e, spec, r);
-    trainAutoencoder(ae, d0, o, startState(ae, o, r));
+    await trainAutoencoder(ae, d0, o, startState(ae, o, r));
   }, runs);
   rows.push({ bench: "training", shape, op, lib: "aescore", backend: `${e.backend}, 1 worker`, ms: one * 1000, samples: runs, perSec: N / one });
 

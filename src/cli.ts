@@ -513,7 +513,7 @@ commands.train = {
     const hooks = {
       onPretrain: (label: string, r: EpochReport) => show.epoch(`[pretrain class ${label}] `, r),
       onFinetune: (r: FinetuneReport) =>
-        show.epoch("[finetune] ", { ...r, elapsedMs: 0, valid: r.validError === undefined ? undefined : r.validError }),
+        show.epoch("[finetune] ", r),
     };
     const K = new Set(train.labels).size;
     const shape = { D: X.shape[1], K, N: train.X.shape[0] + (valid?.X.shape[0] ?? 0), B: o.pretrain.batch, finetune: variant !== "reconstruction" };
@@ -691,7 +691,7 @@ commands.figure = {
     quiet: QUIET,
   },
   positionals: true,
-  run(v, positionals) {
+  async run(v, positionals) {
     if (positionals.length !== 1 || positionals[0] !== "energy-surface") {
       throw new InputError(`name one figure: energy-surface (got ${positionals.map((p) => quote(p)).join(" ") || "none"})`);
     }
@@ -699,7 +699,7 @@ commands.figure = {
     const epochs = int(v, "epochs", 1);
     makeDir(v.output as string, "output directory");
     const show = progressPrinter(v.quiet === true);
-    const { files } = energySurface(v.output as string, {
+    const { files } = await energySurface(v.output as string, {
       seed,
       epochs,
       onEpoch: (r) => (r.epoch % 500 === 0 || r.epoch === r.epochs ? show.epoch("", r) : undefined),

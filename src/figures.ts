@@ -72,14 +72,14 @@ function circleOutline(img: Image): void {
 }
 
 /** Trains the model of Fig. 2 and writes its four pictures into dir; returns the model and data. */
-export function energySurface(dir: string, options: Partial<SurfaceOptions> = {}): { ae: Autoencoder; data: Tensor; files: string[] } {
+export async function energySurface(dir: string, options: Partial<SurfaceOptions> = {}): Promise<{ ae: Autoencoder; data: Tensor; files: string[] }> {
   const o = { ...SURFACE_DEFAULTS, ...options };
   const r = rng(o.seed);
   const data = circleData(1000, 0.05, r);
   const e = createEngineSync();
   const ae = createAutoencoder(e, { D: 2, H: o.hidden, activation: "sigmoid", output: "real" }, r);
   const t: TrainOptions = { ...TRAIN_DEFAULTS, epochs: o.epochs, lr: o.lr, contractive: o.contractive, batch: 20 };
-  trainAutoencoder(ae, data, t, startState(ae, t, r), { onEpoch: o.onEpoch });
+  await trainAutoencoder(ae, data, t, startState(ae, t, r), { onEpoch: o.onEpoch });
 
   makeDir(dir);
   const files: string[] = [];

@@ -11,16 +11,18 @@
 //
 // K = classes, B = minibatch rows, D = visible, H = hidden.
 
-import { exp, log } from "./math.js";
+import { log } from "./math.js";
 import { alloc, fromArray, rowsOf, view, type Engine, type Mat } from "./engine.js";
-import { gemm, axpy, colSums, rowSums, mulRows, rowBinaryEntropy, sgdMomentum } from "./kernels.js";
+import { gemm, axpy, colSums, rowSums, mulRows, rowBinaryEntropy } from "./kernels.js";
 import { activation } from "./activations.js";
 import { encode, type Autoencoder, type AutoencoderSpec } from "./autoencoder.js";
 import { addVisibleTerms } from "./energy.js";
 import { softmaxRows, argmaxRows, scoresFrom, classEnergies } from "./csae.js";
-import { permutation } from "./training.js";
+import { aeParams, type AeParam } from "./training.js";
 import { rng } from "./random.js";
 import { InputError, quote } from "./errors.js";
+import { paramSet, sgdStep, type ParamSet } from "./train/params.js";
+import { runEpochs, startRun, type EpochReport, type Trainer } from "./train/driver.js";
 import type { Tensor } from "./safetensors.js";
 
 export interface FinetuneOptions {
@@ -73,12 +75,8 @@ export interface Params {
 interface Slot {
   ae: Autoencoder;
   Hd: Mat; // (B, H) h(U) of the last minibatch, for the gradient
-  dW: Mat; // (H, D)
-  dbh: Mat; // (1, H)
-  dbr: Mat; // (1, D)
-  VW: Mat;
-  Vbh: Mat;
-  Vbr: Mat;
+  /** W, bh, br with dW (H, D), dbh (1, H), dbr (1, D) and their velocities. */
+  params: ParamSet<AeParam>;
   best?: Params;
 }
 
@@ -98,21 +96,11 @@ export interface Slots {
 /** Puts the given classes' autoencoders into engine e, with finetuning scratch for minibatches of B rows. */
 export function makeSlots(e: Engine, spec: AutoencoderSpec, params: Params[], data: Tensor, B: number): Slots {
   const { D, H } = spec;
-  const zeros = (name: string, r: number, c: number) => {
-    const m = alloc(e, name, r, c);
-    m.data.fill(0);
-    return m;
-  };
-  const slots = params.map((p, i): Slot => ({
-    ae: { ...spec, W: fromArray(e, `W${i}`, H, D, p.W), bh: fromArray(e, `bh${i}`, 1, H, p.bh), br: fromArray(e, `br${i}`, 1, D, p.br) },
-    Hd: alloc(e, `Hd${i}`, B, H),
-    dW: alloc(e, `dW${i}`, H, D),
-    dbh: alloc(e, `dbh${i}`, 1, H),
-    dbr: alloc(e, `dbr${i}`, 1, D),
-    VW: zeros(`VW${i}`, H, D),
-    Vbh: zeros(`Vbh${i}`, 1, H),
-    Vbr: zeros(`Vbr${i}`, 1, D),
-  }));
+  const slots = params.map((p, i): Slot => {
+    const ae = { ...spec, W: fromArray(e, `W${i}`, H, D, p.W), bh: fromArray(e, `bh${i}`, 1, H, p.bh), br: fromArray(e, `br${i}`, 1, D, p.br) };
+    const Hd = alloc(e, `Hd${i}`, B, H);
+    return { ae, Hd, params: aeParams(ae) };
+  });
   return {
     slots, data, b: 0,
     X: alloc(e, "X", B, D), Xc: alloc(e, "Xc", B, D), T: alloc(e, "T", B, H),
@@ -136,6 +124,7 @@ export function slotEnergies(s: Slots, rows: Int32Array): Float32Array {
   s.slots.forEach((slot, c) => {
     const { ae } = slot;
     const Hd = top(slot.Hd, b);
+    const dW = slot.params.W.grad as Mat, dbh = slot.params.bh.grad as Mat, dbr = slot.params.br.grad as Mat;
     encode(ae, X, T);
     activation(ae.activation as Exclude<typeof ae.activation, "kmeans">, T, { h: Hd, H: T });
     rowSums(e1, T); // Σ_k H(u_k)
@@ -154,16 +143,15 @@ export function slotStep(s: Slots, g: Float32Array, o: Pick<FinetuneOptions, "lr
   s.slots.forEach((slot, c) => {
     const { ae } = slot;
     const Hd = top(slot.Hd, b);
+    const dW = slot.params.W.grad as Mat, dbh = slot.params.bh.grad as Mat, dbr = slot.params.br.grad as Mat;
     let sum = 0;
     for (let i = 0; i < b; i++) sum += gc.data[i] = g[i * k + c];
     mulRows(Hd, gc); // g ⊙ Hd
-    gemm(slot.dW, Hd, X, { transA: true });
-    colSums(slot.dbh, Hd);
-    gemm(slot.dbr, view(gc.engine, "gᵀ", gc.ptr, 1, b), X); // Σ_b g_b x_b
-    if (ae.output === "real") axpy(slot.dbr, -Math.fround(sum), ae.br); // − (Σ_b g_b) br
-    sgdMomentum(ae.W, slot.VW, slot.dW, { lr: o.lr, momentum: o.momentum, decay: o.weightDecay });
-    sgdMomentum(ae.bh, slot.Vbh, slot.dbh, { lr: o.lr, momentum: o.momentum, decay: 0 });
-    sgdMomentum(ae.br, slot.Vbr, slot.dbr, { lr: o.lr, momentum: o.momentum, decay: 0 });
+    gemm(dW, Hd, X, { transA: true });
+    colSums(dbh, Hd);
+    gemm(dbr, view(gc.engine, "gᵀ", gc.ptr, 1, b), X); // Σ_b g_b x_b
+    if (ae.output === "real") axpy(dbr, -Math.fround(sum), ae.br); // − (Σ_b g_b) br
+    sgdStep(slot.params, o);
   });
 }
 
@@ -216,17 +204,8 @@ export function localGroups(e: Engine, spec: AutoencoderSpec, params: Params[], 
   };
 }
 
-export interface FinetuneReport {
-  epoch: number;
-  epochs: number;
-  loss: number;
-  /** Validation error rate, when validation data is given. */
-  validError?: number;
-  /** The epoch the driver keeps so far: the first with the lowest validation error. */
-  bestEpoch?: number;
-  examplesPerSec: number;
-  etaMs: number;
-}
+/** A finetuning epoch's report: the driver's, with `valid` the validation error rate. */
+export type FinetuneReport = EpochReport;
 
 /**
  * dL/dz for one row (written into g, K values, already divided by b) and the row's loss: the log-loss
@@ -259,29 +238,23 @@ export function errorRate(z: ArrayLike<number>, K: number, y: Int32Array): numbe
 
 /**
  * Finetunes the classes in `groups` and C (updated in place) on the training rows with class indices
- * y, shuffled by a generator seeded with `seed`. With validation data, the epoch with the lowest
- * validation error is kept.
+ * y, shuffled by a generator seeded with `seed`, on the epoch driver. With validation data, the epoch
+ * with the lowest validation error is kept.
  */
 export async function finetune(
   groups: ClassGroups, K: number, y: Int32Array, C: Float32Array, o: FinetuneOptions,
-  run: { seed: number; valid?: { X: Tensor; y: Int32Array }; onEpoch?: (r: FinetuneReport) => void; trainX?: Tensor },
-): Promise<{ history: Array<{ epoch: number; loss: number; validError?: number }>; bestEpoch?: number }> {
+  run: { seed: number; valid?: { X: Tensor; y: Int32Array }; onEpoch?: (r: EpochReport) => void; trainX?: Tensor },
+): Promise<{ history: Array<{ epoch: number; loss: number; valid?: number }>; bestEpoch?: number }> {
   checkFinetuneOptions(o);
-  const N = y.length;
-  const r = rng(run.seed);
-  const VC = new Float64Array(K);
-  const history: Array<{ epoch: number; loss: number; validError?: number }> = [];
-  let best: { epoch: number; error: number; C: Float32Array } | undefined;
-  let stale = 0;
+  const constants = paramSet({ C });
+  const dC = constants.C.grad as Float64Array;
   // With the autoencoders frozen, their energies never change: compute them once.
   const frozen = o.learn === "C" ? await groups.classify(run.trainX!) : undefined;
-  const started = performance.now();
-  for (let epoch = 0; epoch < o.epochs; epoch++) {
-    const order = permutation(N, r);
-    let total = 0;
-    const oe = o.decay > 0 ? { ...o, lr: (o.lr * o.decay) / (o.decay + epoch) } : o;
-    for (let start = 0; start < N; start += o.batch) {
-      const rows = order.subarray(start, Math.min(N, start + o.batch));
+  const valid = run.valid;
+  const trainer: Trainer<Float32Array> = {
+    what: "finetune",
+    rows: y.length,
+    async step(rows, lr) {
       const b = rows.length;
       let E: Float32Array;
       if (frozen) {
@@ -294,36 +267,27 @@ export async function finetune(
       const p = new Float64Array(b * K);
       softmaxRows(z, K, p);
       const g = new Float32Array(b * K);
+      let total = 0;
       for (let i = 0; i < b; i++) total += lossGradient(z, p, i, K, y[rows[i]], o.loss, b, g);
-      if (!frozen) await groups.step(g, oe);
+      if (!frozen) await groups.step(g, { ...o, lr });
       for (let c = 0; c < K; c++) {
-        let dC = 0;
-        for (let i = 0; i < b; i++) dC += g[i * K + c];
-        VC[c] = o.momentum * VC[c] - oe.lr * dC;
-        C[c] += VC[c];
+        let s = 0;
+        for (let i = 0; i < b; i++) s += g[i * K + c];
+        dC[c] = s;
       }
-    }
-    const loss = total / N;
-    if (!Number.isFinite(loss)) throw new InputError(`finetune: the loss became ${loss} in epoch ${epoch + 1}: lower the learning rate (now ${oe.lr})`);
-    let validError: number | undefined;
-    if (run.valid) {
-      validError = errorRate(scoresFrom(await groups.classify(run.valid.X), K, C), K, run.valid.y);
-      if (!best || validError < best.error) {
-        best = { epoch: epoch + 1, error: validError, C: C.slice() };
-        await groups.keep();
-        stale = 0;
-      } else {
-        stale++;
-      }
-    }
-    history.push(validError === undefined ? { epoch: epoch + 1, loss } : { epoch: epoch + 1, loss, validError });
-    const elapsed = performance.now() - started;
-    run.onEpoch?.({ epoch: epoch + 1, epochs: o.epochs, loss, validError, bestEpoch: best?.epoch, examplesPerSec: ((epoch + 1) * N) / (elapsed / 1000), etaMs: (elapsed / (epoch + 1)) * (o.epochs - epoch - 1) });
-    if (o.patience > 0 && stale >= o.patience) break;
-  }
-  if (best) {
-    C.set(best.C);
-    await groups.restore();
-  }
-  return { history, bestEpoch: best?.epoch };
+      sgdStep(constants, { lr, momentum: o.momentum, weightDecay: 0 });
+      return total;
+    },
+    validate: valid ? async () => errorRate(scoresFrom(await groups.classify(valid.X), K, C), K, valid.y) : undefined,
+    async keep() {
+      await groups.keep();
+      return C.slice();
+    },
+    async restore(best) {
+      C.set(best);
+      await groups.restore();
+    },
+  };
+  const state = await runEpochs(trainer, o, startRun<Float32Array>(rng(run.seed)), { onEpoch: run.onEpoch });
+  return { history: state.history, bestEpoch: state.best?.epoch };
 }

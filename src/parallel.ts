@@ -17,6 +17,7 @@ import { rng, type Rng } from "./random.js";
 import { readBytes, writeAtomic } from "./node.js";
 import { AescoreError, FormatError, InputError, ShapeError, quote } from "./errors.js";
 import type { Tensor } from "./safetensors.js";
+import { DivergenceError } from "./train/driver.js";
 import type { Params, ClassGroups, FinetuneOptions } from "./finetune.js";
 
 export type { Params };
@@ -60,10 +61,10 @@ function checkpointPath(dir: string, index: number): string {
 }
 
 /** Trains one class's autoencoder in engine e: the same function in the main thread and in workers. */
-export function runJob(
+export async function runJob(
   e: Engine, spec: AutoencoderSpec, o: TrainOptions, job: ClassJob, run: Omit<RunOptions, "workers" | "onEpoch">,
   onEpoch?: (r: EpochReport) => void,
-): ClassResult {
+): Promise<ClassResult> {
   const top = mark(e);
   try {
     const data = fingerprint(job.data);
@@ -93,7 +94,7 @@ export function runJob(
       }
       state = startState(ae, o, r);
     }
-    trainAutoencoder(ae, job.data, o, state, {
+    await trainAutoencoder(ae, job.data, o, state, {
       valid: job.valid,
       onEpoch,
       checkpoint: file ? (s) => writeAtomic(file, encodeCheckpoint(ae, s, o, data)) : undefined,
@@ -113,6 +114,13 @@ export function runJob(
 
 const ERRORS: Record<string, new (message: string) => Error> = { InputError, ShapeError, FormatError, AescoreError };
 
+/** An error a worker posted, as the class it was thrown as (so callers can tell a divergence by its type). */
+export function rebuildError(m: { name: string; message: string; stack?: string; fields?: { what: string; epoch: number; loss: number; lr: number } }): Error {
+  if (m.name === "DivergenceError" && m.fields) return new DivergenceError(m.fields.what, m.fields.epoch, m.fields.loss, m.fields.lr);
+  const E = ERRORS[m.name];
+  return E ? new E(m.message) : new Error(m.stack ?? m.message);
+}
+
 /** Trains every job's autoencoder, in parallel on worker threads; results in job order. */
 export async function trainClasses(spec: AutoencoderSpec, o: TrainOptions, jobs: ClassJob[], run: RunOptions): Promise<ClassResult[]> {
   checkTrainOptions(spec, o);
@@ -120,7 +128,9 @@ export async function trainClasses(spec: AutoencoderSpec, o: TrainOptions, jobs:
   const { onEpoch, workers: _w, ...shared } = run;
   if (workers <= 0) {
     const e = createEngineSync();
-    return jobs.map((job) => runJob(e, spec, o, job, shared, (r) => onEpoch?.(job, r)));
+    const out: ClassResult[] = [];
+    for (const job of jobs) out.push(await runJob(e, spec, o, job, shared, (r) => onEpoch?.(job, r)));
+    return out;
   }
   const results: ClassResult[] = new Array(jobs.length);
   const queue = jobs.map((_, i) => i);
@@ -149,8 +159,7 @@ export async function trainClasses(spec: AutoencoderSpec, o: TrainOptions, jobs:
         } else if (m.type === "error") {
           failed = true;
           pool.forEach((p) => p.terminate());
-          const E = ERRORS[m.name];
-          reject(E ? new E(m.message) : new Error(m.stack ?? m.message));
+          reject(rebuildError(m));
         }
       });
       w.on("error", (err) => {
@@ -196,8 +205,7 @@ export async function workerGroups(spec: AutoencoderSpec, params: Params[], data
     w.on("message", (m) => {
       const p = pending[i].shift();
       if (m.type === "error") {
-        const E = ERRORS[m.name];
-        failure = E ? new E(m.message) : new Error(m.stack ?? m.message);
+        failure = rebuildError(m);
         p?.reject(failure);
       } else {
         p?.resolve(m.value);

@@ -15,11 +15,12 @@ import { scores, classIndices, type Csae } from "./csae.js";
 import { errorRate } from "./finetune.js";
 import { energySurface, SURFACE_DEFAULTS } from "./figures.js";
 import { energy, reconstruct } from "./energy.js";
-import { createAutoencoder, type AeActivation } from "./autoencoder.js";
+import { createAutoencoder, type AeActivation, type Autoencoder } from "./autoencoder.js";
 import { trainAutoencoder, startState, TRAIN_DEFAULTS } from "./training.js";
 import { rng } from "./random.js";
 import { encodePng, image, mosaic, line, type Image, type RGB } from "./plot.js";
 import { InputError, quote } from "./errors.js";
+import { DivergenceError } from "./train/driver.js";
 import { generate } from "./datasets.js";
 import type { Tensor } from "./safetensors.js";
 
@@ -152,7 +153,7 @@ async function start(ctx: Context): Promise<void> {
     onPretrain: (label, r) => {
       if (r.epoch === r.epochs) ctx.log(`pretrained class ${label}: loss ${r.loss.toFixed(3)}`);
     },
-    onFinetune: (r) => ctx.log(`finetuning epoch ${r.epoch}/${r.epochs}: loss ${r.loss.toFixed(4)}, validation error ${(100 * r.validError!).toFixed(2)}%`),
+    onFinetune: (r) => ctx.log(`finetuning epoch ${r.epoch}/${r.epochs}: loss ${r.loss.toFixed(4)}, validation error ${(100 * r.valid!).toFixed(2)}%`),
   });
   const err = testError(m, test);
   const seconds = (performance.now() - t0) / 1000;
@@ -254,7 +255,7 @@ async function fitModel(
       const model = row.factored ? factoredAsCsae(await fitFactored(e, data.X, data.labels, { ...o, factors: hidden })) : await fitCsae(e, data.X, data.labels, o);
       return { model, bestEpoch };
     } catch (err) {
-      if (!(err instanceof InputError && /the loss became/.test(err.message)) || attempt === 3) throw err;
+      if (!(err instanceof DivergenceError) || attempt === 3) throw err;
       ctx.log(`${what}, ${row.label}, H = ${hidden}: ${err.message}; retrying with learning rates / 3`);
     }
   }
@@ -495,7 +496,7 @@ function benchProtocolText(p: ReturnType<typeof benchProtocol>): string {
 async function fig2(ctx: Context): Promise<void> {
   const t0 = performance.now();
   // --quick: a tenth of the epochs (the picture is rough, the shapes are there).
-  const { files } = energySurface(join(ctx.dir, "fig2"), { seed: ctx.seed || 1, ...(ctx.quick ? { epochs: SURFACE_DEFAULTS.epochs / 10 } : {}) });
+  const { files } = await energySurface(join(ctx.dir, "fig2"), { seed: ctx.seed || 1, ...(ctx.quick ? { epochs: SURFACE_DEFAULTS.epochs / 10 } : {}) });
   writeReport(ctx, "fig2", "Fig. 2: the energy surface of a contractive autoencoder on a circle", [
     "A contractive autoencoder (100 sigmoid hiddens, real output, λ = 0.03) trained on 1000 points around the unit circle.",
     "",
@@ -568,14 +569,15 @@ async function fig3(ctx: Context): Promise<void> {
   for (const act of acts) {
     const e = createEngineSync();
     const unbounded = act === "linear" || act === "square" || act === "relu" || act === "modulus";
-    const models = [six, nine].map((data, i) => {
+    const models: Autoencoder[] = [];
+    for (const [i, data] of [six, nine].entries()) {
       const r = rng(ctx.seed * 100 + i);
       const ae = createAutoencoder(e, { D: 784, H: 100, activation: act, output: "real" }, r);
       const lr = act === "square" ? 0.0003 : unbounded ? 0.003 : 0.01;
       const o = { ...TRAIN_DEFAULTS, epochs: ctx.quick ? 5 : 20, lr, ...(act === "relu" || act === "modulus" ? { denoising: 0.25 } : { contractive: 0.5 }) };
-      trainAutoencoder(ae, data, o, startState(ae, o, r));
-      return ae;
-    });
+      await trainAutoencoder(ae, data, o, startState(ae, o, r));
+      models.push(ae);
+    }
     const E = models.map((ae) => [six_t, nine_t].map((X) => Array.from(energy(ae, X))));
     panels.push(histogramPanel(E[0][0], E[0][1], 200, 90), histogramPanel(E[1][0], E[1][1], 200, 90));
     lines.push(`| ${act} | ${sep(E[0][0], E[0][1]).toFixed(2)} | ${sep(E[1][1], E[1][0]).toFixed(2)} |`);

@@ -5,14 +5,16 @@
 // B = rows of a minibatch, D = visible, H = hidden.
 
 import { alloc, fromArray, rowsOf, view, type Engine, type Mat } from "./engine.js";
-import {
-  gemm, sub, mul, scale, axpy, colSums, rowSums, rowSumsq, mulCols, mulRows, axpyRows, sgdMomentum,
-} from "./kernels.js";
+import { gemm, sub, mul, scale, axpy, colSums, rowSums, rowSumsq, mulCols, mulRows, axpyRows } from "./kernels.js";
 import { activation } from "./activations.js";
 import { checkInput, checkSpecOf, eachChunk, encode, decode, modelMetadata, tensorOf, type Autoencoder, type AeActivation, type Output } from "./autoencoder.js";
 import { FormatError, InputError, quote } from "./errors.js";
 import { rngFrom, type Rng } from "./random.js";
 import { decodeSafetensors, encodeSafetensors, type Tensor } from "./safetensors.js";
+import { paramSet, restore, sgdStep, snapshot, type ParamSet } from "./train/params.js";
+import { runEpochs, startRun, type EpochReport, type RunState, type Trainer } from "./train/driver.js";
+
+export { permutation } from "./train/driver.js";
 
 export interface TrainOptions {
   epochs: number;
@@ -30,6 +32,8 @@ export interface TrainOptions {
   renormalize: number;
   /** Stop after this many epochs without a better validation loss (0: never). */
   patience: number;
+  /** Learning-rate decay τ (see Schedule in src/train/driver.ts); absent or 0: constant. */
+  decay?: number;
 }
 
 export const TRAIN_DEFAULTS: TrainOptions = {
@@ -58,6 +62,7 @@ export function checkTrainOptions(ae: Pick<Autoencoder, "activation">, o: TrainO
   need(o.denoising >= 0 && o.denoising < 1, `denoising ν must be in [0, 1), not ${quote(o.denoising)}`);
   need(o.renormalize >= 0 && Number.isFinite(o.renormalize), `renormalize must be >= 0, not ${quote(o.renormalize)}`);
   need(Number.isInteger(o.patience) && o.patience >= 0, `patience must be a non-negative integer, not ${quote(o.patience)}`);
+  need(o.decay === undefined || (o.decay >= 0 && Number.isFinite(o.decay)), `decay must be a finite number >= 0, not ${quote(o.decay)}`);
   need(!(o.contractive > 0 && o.denoising > 0), "choose the contractive penalty or denoising, not both");
   need(ae.activation !== "kmeans", "kmeans is not trained by gradient descent here; choose another activation");
   need(!(o.contractive > 0 && (ae.activation === "relu" || ae.activation === "modulus")),
@@ -77,14 +82,17 @@ export interface StepBuffers {
   R: Mat; // (B, D) reconstruction σ(A) (binary) / softplus(A) for the loss
   Delta: Mat; // (B, D) dloss/dA = (R − X)/B
   rowLoss: Mat; // (B, 1)
-  dW: Mat; // (H, D)
-  dbh: Mat; // (1, H)
-  dbr: Mat; // (1, D)
   c: Mat; // (H, 1) ‖w_k‖²
   g2: Mat; // (1, H) Σ_b G²
-  VW: Mat; // (H, D) momentum of W
-  Vbh: Mat; // (1, H)
-  Vbr: Mat; // (1, D)
+  /** W (H, D), bh (1, H), br (1, D) with their gradients dW, dbh, dbr and velocities. */
+  params: ParamSet<AeParam>;
+}
+
+export type AeParam = "W" | "bh" | "br";
+
+/** An autoencoder's parameter set (weight decay on W only). */
+export function aeParams(ae: Autoencoder): ParamSet<AeParam> {
+  return paramSet({ W: ae.W, bh: ae.bh, br: ae.br }, ["W"]);
 }
 
 /** Allocates the step buffers (velocities zeroed). */
@@ -92,11 +100,6 @@ export function stepBuffers(ae: Autoencoder, B: number, o: Pick<TrainOptions, "d
   const e = ae.W.engine;
   const { D, H } = ae;
   const X = alloc(e, "X", B, D);
-  const zeros = (name: string, r: number, c: number) => {
-    const m = alloc(e, name, r, c);
-    m.data.fill(0);
-    return m;
-  };
   const contractive = o.contractive > 0;
   return {
     X,
@@ -110,14 +113,9 @@ export function stepBuffers(ae: Autoencoder, B: number, o: Pick<TrainOptions, "d
     R: alloc(e, "R", B, D),
     Delta: alloc(e, "Delta", B, D),
     rowLoss: alloc(e, "rowLoss", B, 1),
-    dW: alloc(e, "dW", H, D),
-    dbh: alloc(e, "dbh", 1, H),
-    dbr: alloc(e, "dbr", 1, D),
     c: alloc(e, "c", H, 1),
     g2: alloc(e, "g2", 1, H),
-    VW: zeros("VW", H, D),
-    Vbh: zeros("Vbh", 1, H),
-    Vbr: zeros("Vbr", 1, D),
+    params: aeParams(ae),
   };
 }
 
@@ -140,6 +138,7 @@ export function lossAndGradient(ae: Autoencoder, buf: StepBuffers, b: number, o:
   const X = rows(buf.X, b), Xt = rows(buf.Xt, b), U = rows(buf.U, b), Hd = rows(buf.Hd, b), G = rows(buf.G, b);
   const A = rows(buf.A, b), R = rows(buf.R, b), Delta = rows(buf.Delta, b), rowLoss = rows(buf.rowLoss, b);
   const lambda = o.contractive;
+  const dW = buf.params.W.grad as Mat, dbh = buf.params.bh.grad as Mat, dbr = buf.params.br.grad as Mat;
 
   // forward: U = X̃ Wᵀ + bh, Hd = h(U), G = h'(U) [, S = h''(U)], A = Hd W + br
   if (lambda > 0) encode(ae, Xt, U, { Hd, G, S: rows(buf.S, b) });
@@ -164,8 +163,8 @@ export function lossAndGradient(ae: Autoencoder, buf: StepBuffers, b: number, o:
   scale(Delta, 1 / b);
 
   // backward, decoder path: dW = Hdᵀ Delta, dbr = Σ_b Delta
-  gemm(buf.dW, Hd, Delta, { transA: true });
-  colSums(buf.dbr, Delta);
+  gemm(dW, Hd, Delta, { transA: true });
+  colSums(dbr, Delta);
   // encoder path: E = (Delta Wᵀ) ⊙ h'(U) (into U)
   const E = U;
   gemm(E, Delta, ae.W, { transB: true });
@@ -185,21 +184,19 @@ export function lossAndGradient(ae: Autoencoder, buf: StepBuffers, b: number, o:
     mul(T, G, rows(buf.S, b));
     mulCols(T, cRow);
     axpy(E, (2 * lambda) / b, T);
-    colSums(buf.dbh, E);
-    gemm(buf.dW, E, Xt, { transA: true, beta: 1 });
-    axpyRows(buf.dW, (2 * lambda) / b, g2Col, ae.W);
+    colSums(dbh, E);
+    gemm(dW, E, Xt, { transA: true, beta: 1 });
+    axpyRows(dW, (2 * lambda) / b, g2Col, ae.W);
   } else {
-    colSums(buf.dbh, E);
-    gemm(buf.dW, E, Xt, { transA: true, beta: 1 });
+    colSums(dbh, E);
+    gemm(dW, E, Xt, { transA: true, beta: 1 });
   }
   return loss + penalty;
 }
 
-/** The SGD-with-momentum update from the gradients in buf, then the optional filter renormalization. */
-export function update(ae: Autoencoder, buf: StepBuffers, o: TrainOptions): void {
-  sgdMomentum(ae.W, buf.VW, buf.dW, { lr: o.lr, momentum: o.momentum, decay: o.weightDecay });
-  sgdMomentum(ae.bh, buf.Vbh, buf.dbh, { lr: o.lr, momentum: o.momentum, decay: 0 });
-  sgdMomentum(ae.br, buf.Vbr, buf.dbr, { lr: o.lr, momentum: o.momentum, decay: 0 });
+/** The SGD-with-momentum update from the gradients in buf at rate lr, then the optional filter renormalization. */
+function update(ae: Autoencoder, buf: StepBuffers, o: TrainOptions, lr: number): void {
+  sgdStep(buf.params, { lr, momentum: o.momentum, weightDecay: o.weightDecay });
   if (o.renormalize > 0) {
     rowSumsq(buf.c, ae.W);
     const s = buf.c.data;
@@ -244,41 +241,16 @@ export function reconstructionLoss(ae: Autoencoder, X: Tensor): number {
   return total / N;
 }
 
-/** A random permutation of 0..n−1 (Fisher–Yates, from rng). */
-export function permutation(n: number, rng: Rng): Int32Array {
-  const p = new Int32Array(n);
-  for (let i = 0; i < n; i++) p[i] = i;
-  for (let i = n - 1; i > 0; i--) {
-    const j = rng.int(i + 1);
-    const t = p[i];
-    p[i] = p[j];
-    p[j] = t;
-  }
-  return p;
-}
+// ---- the trainer on the epoch driver -------------------------------------------------------------
 
-// ---- the epoch loop ---------------------------------------------------------------------------
+export type { EpochReport };
 
-/** What one epoch reports (progress display, logs, tests). */
-export interface EpochReport {
-  epoch: number; // 1-based, epochs done
-  epochs: number;
-  loss: number; // mean training objective over the epoch's minibatches (per example)
-  valid?: number; // validation reconstruction loss
-  examplesPerSec: number;
-  elapsedMs: number;
-  etaMs: number;
-}
+/** The parameters kept for the best validation epoch. */
+export type AeSnapshot = Record<AeParam, Float32Array>;
 
 /** Everything a run needs to continue exactly where it stopped (see encodeCheckpoint). */
-export interface TrainState {
-  epoch: number; // epochs completed
-  rng: Rng;
+export interface TrainState extends RunState<AeSnapshot> {
   buf: StepBuffers; // velocities live here
-  history: Array<{ epoch: number; loss: number; valid?: number }>;
-  best?: { epoch: number; valid: number; W: Float32Array; bh: Float32Array; br: Float32Array };
-  stale: number; // epochs since the best validation loss
-  stopped: boolean; // stopped early (patience): a resumed run does not go on
 }
 
 export interface TrainHooks {
@@ -286,75 +258,47 @@ export interface TrainHooks {
   onEpoch?: (r: EpochReport) => void;
   /** Called after every epoch with the state to save (e.g. an atomic checkpoint). */
   checkpoint?: (s: TrainState) => void;
-  /** Continue from this state instead of starting at epoch 0 (its buffers must belong to ae). */
-  resume?: TrainState;
 }
 
 /** Starts a run: step buffers with zero velocities, epoch 0, the generator that drives the run. */
 export function startState(ae: Autoencoder, o: TrainOptions, rng: Rng): TrainState {
-  return { epoch: 0, rng, buf: stepBuffers(ae, o.batch, o), history: [], stale: 0, stopped: false };
+  return { ...startRun<AeSnapshot>(rng), buf: stepBuffers(ae, o.batch, o) };
 }
 
 /**
- * Trains ae in place on the rows of data (N, D) for o.epochs epochs (from hooks.resume's epoch on).
- * Each epoch shuffles with the state's generator, which also drives the corruption, so the same seed
- * and data give the same bits. With validation data, the parameters of the epoch with the lowest
- * validation loss are kept at the end (and o.patience stops early).
+ * Trains ae in place on the rows of data (N, D) for o.epochs epochs (from the state's epoch on). The
+ * state's generator shuffles and drives the corruption, so the same seed and data give the same bits.
+ * With validation data, the parameters of the epoch with the lowest validation loss are kept at the
+ * end (and o.patience stops early).
  */
-export function trainAutoencoder(ae: Autoencoder, data: Tensor, o: TrainOptions, state: TrainState, hooks: TrainHooks = {}): TrainState {
+export function trainAutoencoder(ae: Autoencoder, data: Tensor, o: TrainOptions, state: TrainState, hooks: TrainHooks = {}): Promise<TrainState> {
+  // Checked here, synchronously: bad input throws before a promise exists.
   checkTrainOptions(ae, o);
-  const N = checkInput(ae, data, "training data");
-  if (N === 0) throw new InputError("train: no training rows");
+  if (checkInput(ae, data, "training data") === 0) throw new InputError("train: no training rows");
   if (hooks.valid) checkInput(ae, hooks.valid, "validation data");
   const { buf } = state;
   const D = ae.D;
   const x = data.data;
-  const started = performance.now();
-  const firstEpoch = state.epoch;
-  for (let epoch = state.epoch; epoch < o.epochs && !state.stopped; epoch++) {
-    const order = permutation(N, state.rng);
-    let total = 0;
-    for (let start = 0; start < N; start += o.batch) {
-      const b = Math.min(o.batch, N - start);
+  const trainer: Trainer<AeSnapshot> = {
+    what: "train",
+    rows: data.shape[0],
+    step(rows, lr, rng) {
+      const b = rows.length;
       const X = buf.X.data;
-      for (let i = 0; i < b; i++) {
-        const row = order[start + i];
-        X.set(x.subarray(row * D, (row + 1) * D), i * D);
-      }
-      if (o.denoising > 0) corrupt(buf.Xt, buf.X, b, o.denoising, state.rng);
-      total += lossAndGradient(ae, buf, b, o) * b;
-      update(ae, buf, o);
-    }
-    const loss = total / N;
-    if (!Number.isFinite(loss)) {
-      throw new InputError(`train: the loss became ${loss} in epoch ${epoch + 1}: lower the learning rate (now ${o.lr})`);
-    }
-    const valid = hooks.valid ? reconstructionLoss(ae, hooks.valid) : undefined;
-    state.epoch = epoch + 1;
-    state.history.push(valid === undefined ? { epoch: epoch + 1, loss } : { epoch: epoch + 1, loss, valid });
-    if (valid !== undefined) {
-      if (!state.best || valid < state.best.valid) {
-        state.best = { epoch: epoch + 1, valid, W: ae.W.data.slice(), bh: ae.bh.data.slice(), br: ae.br.data.slice() };
-        state.stale = 0;
-      } else {
-        state.stale++;
-      }
-    }
-    const elapsedMs = performance.now() - started;
-    const done = epoch + 1 - firstEpoch;
-    hooks.onEpoch?.({
-      epoch: epoch + 1, epochs: o.epochs, loss, valid,
-      examplesPerSec: (done * N) / (elapsedMs / 1000), elapsedMs, etaMs: (elapsedMs / done) * (o.epochs - epoch - 1),
-    });
-    state.stopped = o.patience > 0 && state.stale >= o.patience;
-    hooks.checkpoint?.(state);
-  }
-  if (state.best) {
-    ae.W.data.set(state.best.W);
-    ae.bh.data.set(state.best.bh);
-    ae.br.data.set(state.best.br);
-  }
-  return state;
+      for (let i = 0; i < b; i++) X.set(x.subarray(rows[i] * D, (rows[i] + 1) * D), i * D);
+      if (o.denoising > 0) corrupt(buf.Xt, buf.X, b, o.denoising, rng);
+      const loss = lossAndGradient(ae, buf, b, o) * b;
+      update(ae, buf, o, lr);
+      return loss;
+    },
+    validate: hooks.valid ? () => reconstructionLoss(ae, hooks.valid!) : undefined,
+    keep: () => snapshot(buf.params) as AeSnapshot,
+    restore: (best) => restore(buf.params, best),
+  };
+  return runEpochs(trainer, { epochs: o.epochs, batch: o.batch, lr: o.lr, decay: o.decay ?? 0, patience: o.patience }, state, {
+    onEpoch: hooks.onEpoch,
+    checkpoint: hooks.checkpoint ? () => hooks.checkpoint!(state) : undefined,
+  }).then(() => state);
 }
 
 // ---- checkpoints ----------------------------------------------------------------------------------
@@ -371,11 +315,14 @@ export function fingerprint(t: Tensor): string {
 /** A checkpoint file: the model, the velocities, the best parameters so far and every counter. */
 export function encodeCheckpoint(ae: Autoencoder, s: TrainState, o: TrainOptions, data: string): Uint8Array {
   const t = (m: Mat) => ({ shape: [m.rows, m.cols], data: m.data });
-  const tensors: Record<string, Tensor> = { W: t(ae.W), bh: t(ae.bh), br: t(ae.br), VW: t(s.buf.VW), Vbh: t(s.buf.Vbh), Vbr: t(s.buf.Vbr) };
+  const v = s.buf.params;
+  const tensors: Record<string, Tensor> = {
+    W: t(ae.W), bh: t(ae.bh), br: t(ae.br), VW: t(v.W.vel as Mat), Vbh: t(v.bh.vel as Mat), Vbr: t(v.br.vel as Mat),
+  };
   if (s.best) {
-    tensors.bestW = { shape: [ae.H, ae.D], data: s.best.W };
-    tensors.bestbh = { shape: [1, ae.H], data: s.best.bh };
-    tensors.bestbr = { shape: [1, ae.D], data: s.best.br };
+    tensors.bestW = { shape: [ae.H, ae.D], data: s.best.params.W };
+    tensors.bestbh = { shape: [1, ae.H], data: s.best.params.bh };
+    tensors.bestbr = { shape: [1, ae.D], data: s.best.params.br };
   }
   return encodeSafetensors(tensors, {
     format: "aescore",
@@ -416,9 +363,9 @@ export function decodeCheckpoint(e: Engine, bytes: Uint8Array, source: string): 
     br: fromArray(e, "br", 1, D, tensorOf(tensors, "br", [1, D], source)),
   };
   const buf = stepBuffers(ae, options.batch, options);
-  buf.VW.data.set(tensorOf(tensors, "VW", [H, D], source));
-  buf.Vbh.data.set(tensorOf(tensors, "Vbh", [1, H], source));
-  buf.Vbr.data.set(tensorOf(tensors, "Vbr", [1, D], source));
+  (buf.params.W.vel as Mat).data.set(tensorOf(tensors, "VW", [H, D], source));
+  (buf.params.bh.vel as Mat).data.set(tensorOf(tensors, "Vbh", [1, H], source));
+  (buf.params.br.vel as Mat).data.set(tensorOf(tensors, "Vbr", [1, D], source));
   const best = json<{ epoch: number; valid: number } | null>("best");
   const rngState = json<number[]>("rng");
   if (!Array.isArray(rngState) || rngState.length !== 4) throw new FormatError(`${source}: metadata rng is not a generator state`);
@@ -432,9 +379,11 @@ export function decodeCheckpoint(e: Engine, bytes: Uint8Array, source: string): 
     best: best
       ? {
           ...best,
-          W: tensorOf(tensors, "bestW", [H, D], source).slice(),
-          bh: tensorOf(tensors, "bestbh", [1, H], source).slice(),
-          br: tensorOf(tensors, "bestbr", [1, D], source).slice(),
+          params: {
+            W: tensorOf(tensors, "bestW", [H, D], source).slice(),
+            bh: tensorOf(tensors, "bestbh", [1, H], source).slice(),
+            br: tensorOf(tensors, "bestbr", [1, D], source).slice(),
+          },
         }
       : undefined,
   };

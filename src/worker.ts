@@ -11,10 +11,10 @@ const port = parentPort!;
 const e = createEngineSync();
 let slots: Slots | undefined;
 
-function handle(m: any): { value: unknown } | undefined {
+async function handle(m: any): Promise<{ value: unknown } | undefined> {
   switch (m.type) {
     case "job": {
-      const result = runJob(e, m.spec, m.options, m.job, m.run, (report) => port.postMessage({ type: "epoch", slot: m.slot, report }));
+      const result = await runJob(e, m.spec, m.options, m.job, m.run, (report) => port.postMessage({ type: "epoch", slot: m.slot, report }));
       port.postMessage({ type: "done", slot: m.slot, result }, [result.W, result.bh, result.br].map((a) => a.buffer as ArrayBuffer));
       return undefined;
     }
@@ -41,16 +41,22 @@ function handle(m: any): { value: unknown } | undefined {
   }
 }
 
+// Messages are handled one after another in arrival order: a job (the only asynchronous one) is
+// awaited before the next message starts.
+let queue: Promise<void> = Promise.resolve();
 port.on("message", (m) => {
-  if (m.type === "exit") {
-    port.close();
-    return;
-  }
-  try {
-    const answer = handle(m);
-    if (answer) port.postMessage({ type: "value", value: answer.value });
-  } catch (err) {
-    const x = err as Error;
-    port.postMessage({ type: "error", slot: m.slot, name: x.name, message: x.message, stack: x.stack });
-  }
+  queue = queue.then(async () => {
+    if (m.type === "exit") {
+      port.close();
+      return;
+    }
+    try {
+      const answer = await handle(m);
+      if (answer) port.postMessage({ type: "value", value: answer.value });
+    } catch (err) {
+      const x = err as Error & { what?: string; epoch?: number; loss?: number; lr?: number };
+      const fields = x.name === "DivergenceError" ? { what: x.what, epoch: x.epoch, loss: x.loss, lr: x.lr } : undefined;
+      port.postMessage({ type: "error", slot: m.slot, name: x.name, message: x.message, stack: x.stack, fields });
+    }
+  });
 });

@@ -9,7 +9,7 @@ import { energySurface } from "../src/figures.js";
 import { energy, field, reconstruct } from "../src/energy.js";
 
 const dir = mkdtempSync(join(tmpdir(), "aescore-fig-"));
-const { ae, files } = energySurface(dir);
+const { ae, files } = await energySurface(dir);
 
 // 36 points on the circle of radius rad.
 function ring(rad: number) {

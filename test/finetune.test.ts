@@ -1,6 +1,6 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { createEngineSync, mark, release } from "../src/engine.js";
+import { createEngineSync, mark, release, type Mat } from "../src/engine.js";
 import type { Output } from "../src/autoencoder.js";
 import type { Activation } from "../src/activations.js";
 import { makeSlots, slotEnergies, slotStep, finetune, FINETUNE_DEFAULTS, type ClassGroups, type Params } from "../src/finetune.js";
@@ -65,7 +65,7 @@ for (const [act, output] of [["sigmoid", "real"], ["sigmoid", "binary"], ["tanh"
       }
     }
     slotStep(s, g, { lr: 1e-9, momentum: 0, weightDecay: 0 });
-    const got = [...s.slots.flatMap((sl) => [...sl.dW.data, ...sl.dbh.data, ...sl.dbr.data]), ...dC];
+    const got = [...s.slots.flatMap((sl) => [...(sl.params.W.grad as Mat).data, ...(sl.params.bh.grad as Mat).data, ...(sl.params.br.grad as Mat).data]), ...dC];
     const size = H * D + H + D;
     for (let i = 0; i < got.length; i++) {
       const where = i >= K * size ? `dC[${i - K * size}]` : `class ${Math.floor(i / size)} param ${i % size}`;
@@ -130,7 +130,7 @@ test("reports carry the epoch the driver keeps: the first with the lowest valida
   const valid = { X: { shape: [4, 1], data: new Float32Array(4) }, y: new Int32Array([0, 1, 0, 1]) };
   const reports: Array<[number | undefined, number | undefined]> = [];
   const { bestEpoch } = await finetune(groups, K, new Int32Array([0, 1]), new Float32Array(K), { ...FINETUNE_DEFAULTS, epochs: 4, batch: 2 }, {
-    seed: 1, valid, onEpoch: (r) => reports.push([r.validError, r.bestEpoch]),
+    seed: 1, valid, onEpoch: (r) => reports.push([r.valid, r.bestEpoch]),
   });
   assert.equal(reports, [[0.5, 1], [0, 2], [0, 2], [0.5, 2]]);
   assert.is(bestEpoch, 2);

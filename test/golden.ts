@@ -167,7 +167,7 @@ export const TRAIN_CASES: Array<{ name: string; activation: Aescore.Activation; 
   { name: "train/relu/real/decay-renormalize", activation: "relu", output: "real", options: { weightDecay: 0.01, renormalize: 1.5 } },
 ];
 
-function trainCases(lib: Lib, e: Engine, out: Record<string, Values>): void {
+async function trainCases(lib: Lib, e: Engine, out: Record<string, Values>): Promise<void> {
   for (const c of TRAIN_CASES) {
     const top = lib.mark(e);
     const r = lib.rng(seedOf(c.name));
@@ -175,7 +175,7 @@ function trainCases(lib: Lib, e: Engine, out: Record<string, Values>): void {
     const o: Aescore.TrainOptions = { ...lib.TRAIN_DEFAULTS, epochs: 3, batch: 16, lr: 0.05, momentum: 0.9, ...c.options };
     const ae = lib.createAutoencoder(e, { D, H, activation: c.activation, output: c.output }, r);
     const state = lib.startState(ae, o, r);
-    lib.trainAutoencoder(ae, data, o, state);
+    await lib.trainAutoencoder(ae, data, o, state);
     params(ae, c.name, out);
     out[`${c.name}/loss`] = Float64Array.from(state.history, (h) => h.loss);
     out[`${c.name}/rng`] = Uint32Array.from(state.rng.state());
@@ -244,12 +244,13 @@ export async function csaeInThread(lib: Lib, e: Engine, p: CsaeProblem): Promise
   const classes = lib.classesOf(p.labels);
   const y = lib.classIndices(p.labels, classes, "labels");
   const perClass = classes.map((c) => lib.rowsWithLabel(p.X, p.labels, c));
-  const aes = perClass.map((data, i) => {
+  const aes: Aescore.Autoencoder[] = [];
+  for (const [i, data] of perClass.entries()) {
     const r = lib.rng(classSeed(p.seed, i));
     const ae = lib.createAutoencoder(e, p.spec, r);
-    lib.trainAutoencoder(ae, data, p.pretrain, lib.startState(ae, p.pretrain, r));
-    return ae;
-  });
+    await lib.trainAutoencoder(ae, data, p.pretrain, lib.startState(ae, p.pretrain, r));
+    aes.push(ae);
+  }
   const C = lib.initialConstants(aes, perClass);
   const groups = lib.localGroups(e, p.spec, aes.map(lib.slotParams), p.X, p.finetune.batch);
   await lib.finetune(groups, classes.length, y, C, p.finetune, { seed: classSeed(p.seed, -1), trainX: p.X });
@@ -281,7 +282,7 @@ export async function goldenDigests(lib: Lib, options: GoldenOptions = {}): Prom
   const arrays: Record<string, Values> = {};
   rngCases(lib, arrays);
   modelCases(lib, e, arrays);
-  trainCases(lib, e, arrays);
+  await trainCases(lib, e, arrays);
   const top = lib.mark(e);
   const p = csaeProblem(lib);
   Object.assign(arrays, csaeArrays(lib, await csaeInThread(lib, e, p), p.probe));

@@ -224,7 +224,7 @@ test("gzip bombs, devices, directories and lying headers are refused without rea
   assert.is(run("energy", "--model", aePath, "--input", at("fine.npy.gz")).code, 0);
 });
 
-test("the memory of a whole job is estimated before work; a job that cannot fit is refused with the figure", () => {
+test("the memory of a whole job is estimated before work; a job that cannot fit is refused with the figure", async () => {
   // hidden 60000 on 784 inputs, 10 classes in one instance: over 4 GiB
   const wide = at("wide784.npy");
   writeArray(wide, { shape: [20, 784], data: new Float32Array(20 * 784) });
@@ -241,7 +241,7 @@ test("the memory of a whole job is estimated before work; a job that cannot fit 
     const a = createAutoencoder(eng, { D: Dd, H, activation: "sigmoid", output: "binary" }, 1);
     const data = { shape: [N, Dd], data: new Float32Array(N * Dd).fill(0.5) };
     const o = { ...TRAIN_DEFAULTS, epochs: 1, batch: B, contractive: 0.1 };
-    trainAutoencoder(a, data, o, startState(a, o, rng(1)), { valid: data });
+    await trainAutoencoder(a, data, o, startState(a, o, rng(1)), { valid: data });
     alloc(eng, "probe", 0, 0);
     const used = eng.top - start;
     const est = estimateMemory({ D: Dd, H, K: 1, N, B, instances: 1, finetune: false }).instance;

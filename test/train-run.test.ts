@@ -39,34 +39,34 @@ const hash = (...arrays: Float32Array[]): string => {
   return h.digest("hex");
 };
 
-function train(spec: AutoencoderSpec, data: { shape: number[]; data: Float32Array }, o: Partial<TrainOptions>, seed: number) {
+async function train(spec: AutoencoderSpec, data: { shape: number[]; data: Float32Array }, o: Partial<TrainOptions>, seed: number) {
   const e = createEngineSync();
   const r = rng(seed);
   const ae = createAutoencoder(e, spec, r);
   const opts = { ...TRAIN_DEFAULTS, ...o };
-  const state = trainAutoencoder(ae, data, opts, startState(ae, opts, r));
+  const state = await trainAutoencoder(ae, data, opts, startState(ae, opts, r));
   return { ae, state, hash: hash(ae.W.data, ae.bh.data, ae.br.data) };
 }
 
-test("the loss falls on real MNIST digits of one class (contractive and denoising)", () => {
+test("the loss falls on real MNIST digits of one class (contractive and denoising)", async () => {
   const threes = digits(3, 400);
   for (const o of [{ contractive: 0.5 }, { denoising: 0.25 }]) {
-    const { state } = train({ D: 784, H: 50, activation: "sigmoid", output: "real" }, threes, { ...o, epochs: 6 }, 1);
+    const { state } = await train({ D: 784, H: 50, activation: "sigmoid", output: "real" }, threes, { ...o, epochs: 6 }, 1);
     const first = state.history[0].loss;
     const last = state.history.at(-1)!.loss;
     assert.ok(last < 0.6 * first, `${JSON.stringify(o)}: loss ${first} -> ${last}`);
   }
-  const { state } = train({ D: 784, H: 50, activation: "tanh", output: "binary" }, threes, { contractive: 0.1, epochs: 6 }, 2);
+  const { state } = await train({ D: 784, H: 50, activation: "tanh", output: "binary" }, threes, { contractive: 0.1, epochs: 6 }, 2);
   assert.ok(state.history.at(-1)!.loss < 0.8 * state.history[0].loss);
 });
 
-test("same seed and data give bit-identical weights; another seed does not", () => {
+test("same seed and data give bit-identical weights; another seed does not", async () => {
   const data = digits(5, 200);
   const spec: AutoencoderSpec = { D: 784, H: 30, activation: "softplus", output: "binary" };
   const o = { denoising: 0.3, epochs: 3, batch: 32, weightDecay: 1e-4, renormalize: 2 };
-  const a = train(spec, data, o, 7);
-  const b = train(spec, data, o, 7);
-  const c = train(spec, data, o, 8);
+  const a = await train(spec, data, o, 7);
+  const b = await train(spec, data, o, 7);
+  const c = await train(spec, data, o, 8);
   assert.is(a.hash, b.hash);
   assert.is.not(a.hash, c.hash);
   // renormalization holds every filter at the chosen norm
@@ -89,7 +89,7 @@ test("class-parallel training on workers is bit-identical to training in one thr
   }
 });
 
-test("validation keeps the best epoch and patience stops early", () => {
+test("validation keeps the best epoch and patience stops early", async () => {
   const data = digits(7, 200);
   const valid = digits(7, 260);
   const e = createEngineSync();
@@ -97,12 +97,12 @@ test("validation keeps the best epoch and patience stops early", () => {
   const ae = createAutoencoder(e, { D: 784, H: 20, activation: "sigmoid", output: "real" }, r);
   // A learning rate this high oscillates, so the validation loss stops improving.
   const o = { ...TRAIN_DEFAULTS, epochs: 40, lr: 0.5, momentum: 0.9, patience: 2 };
-  const state = trainAutoencoder(ae, data, o, startState(ae, o, r), { valid });
+  const state = await trainAutoencoder(ae, data, o, startState(ae, o, r), { valid });
   assert.ok(state.stopped, "stopped early");
   assert.ok(state.epoch < 40);
   assert.is(state.epoch - state.best!.epoch, 2);
   assert.ok(state.history.every((h) => h.valid! >= state.best!.valid));
-  assert.equal(Array.from(ae.W.data.subarray(0, 5)), Array.from(state.best!.W.subarray(0, 5)));
+  assert.equal(Array.from(ae.W.data.subarray(0, 5)), Array.from(state.best!.params.W.subarray(0, 5)));
 });
 
 // The CLI on small files, and SIGKILL in the middle of a checkpointed run.
@@ -188,7 +188,7 @@ test("train-ae: --init starts from given weights; --labels trains a csae, --clas
   assert.match(missing.stderr, /class "7" does not occur in .*l\.npy \(classes: 0, 1, 2\)/);
 });
 
-test("bad input: a clear error before any work starts", () => {
+test("bad input: a clear error before any work starts", async () => {
   const nan = X.data.slice();
   nan[5 * 784 + 100] = NaN;
   const nanPath = join(dir, "nan.npy");
@@ -211,7 +211,8 @@ test("bad input: a clear error before any work starts", () => {
     assert.match(r.stderr, pattern);
   }
   assert.not.ok(existsSync(save));
-  assert.throws(() => train({ D: 784, H: 10, activation: "sigmoid", output: "real" }, { shape: [0, 784], data: new Float32Array(0) }, {}, 1), (e: unknown) => e instanceof InputError && /no training rows/.test((e as Error).message));
+  const empty = await train({ D: 784, H: 10, activation: "sigmoid", output: "real" }, { shape: [0, 784], data: new Float32Array(0) }, {}, 1).then(() => undefined, (e: unknown) => e);
+  assert.ok(empty instanceof InputError && /no training rows/.test(empty.message));
 });
 
 test.run();

@@ -1,6 +1,6 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { createEngineSync, mark, release } from "../src/engine.js";
+import { createEngineSync, mark, release, type Mat } from "../src/engine.js";
 import { createAutoencoder, type Output } from "../src/autoencoder.js";
 import { ACTIVATIONS, type Activation } from "../src/activations.js";
 import { stepBuffers, lossAndGradient, corrupt, checkTrainOptions, TRAIN_DEFAULTS } from "../src/training.js";
@@ -36,7 +36,7 @@ function gradientCheck(act: Activation, output: Output, reg: Reg, seed: number):
   const want = lossRef(ref, p, X, Xt, B);
   assert.ok(Math.abs(loss - want) <= 1e-5 * (1 + Math.abs(want)), `${tag}: loss ${loss} vs ${want}`);
   const fd = numericGradient((q) => lossRef(ref, q, X, Xt, B), p, 1e-6);
-  const got = [...buf.dW.data, ...buf.dbh.data, ...buf.dbr.data];
+  const got = [...(buf.params.W.grad as Mat).data, ...(buf.params.bh.grad as Mat).data, ...(buf.params.br.grad as Mat).data];
   for (let i = 0; i < got.length; i++) {
     const which = i < H * D ? `dW[${Math.floor(i / D)},${i % D}]` : i < H * D + H ? `dbh[${i - H * D}]` : `dbr[${i - H * D - H}]`;
     assert.ok(Math.abs(got[i] - fd[i]) <= 2e-5 + 2e-4 * Math.abs(fd[i]), `${tag}: ${which} = ${got[i]}, finite differences ${fd[i]}`);

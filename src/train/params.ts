@@ -1,0 +1,98 @@
+// One parameter layout for every trainer: named parameters, each with a gradient and a velocity
+// allocated alike, and one SGD-with-momentum step. Arena matrices (W, bh, br; Wx, Wf, Wh, Bh, Br)
+// step through the sgd_momentum kernel; the few host parameters (the constants C, the logistic
+// regression's V and c) through the same formula in JavaScript:
+//
+//   v ← μ v − η (g + λ w)      w ← w + v        (λ only for the parameters marked decayed)
+
+import { alloc, type Engine, type Mat } from "../engine.js";
+import { sgdMomentum } from "../kernels.js";
+
+type Host = Float32Array | Float64Array;
+
+export interface Param<T extends Mat | Host = Mat | Host> {
+  readonly name: string;
+  readonly value: T;
+  readonly grad: T;
+  readonly vel: T;
+  /** Whether weight decay applies (weights, not biases or constants). */
+  readonly decayed: boolean;
+}
+
+export type ParamSet<N extends string = string> = { readonly [K in N]: Param };
+
+export interface StepOptions {
+  lr: number;
+  momentum: number;
+  weightDecay: number;
+}
+
+const isMat = (v: Mat | Host): v is Mat => !ArrayBuffer.isView(v);
+
+// Host gradients and velocities are float64 whatever the value's type (the constants C are f32).
+function like(e: Engine | undefined, name: string, v: Mat | Host, zero: boolean): Mat | Host {
+  if (!isMat(v)) return new Float64Array(v.length);
+  const m = alloc(e ?? v.engine, name, v.rows, v.cols);
+  if (zero) m.data.fill(0);
+  return m;
+}
+
+/**
+ * A parameter set over existing values: gradients (contents undefined until a step writes them) and
+ * zero velocities, in the values' engine (or on the host for typed arrays). `decayed` names the
+ * parameters weight decay applies to.
+ */
+export function paramSet<N extends string>(values: Record<N, Mat | Host>, decayed: readonly NoInfer<N>[] = []): ParamSet<N> {
+  const out = {} as Record<N, Param>;
+  for (const name of Object.keys(values) as N[]) {
+    const value = values[name];
+    out[name] = { name, value, grad: like(undefined, `d${name}`, value, false), vel: like(undefined, `v${name}`, value, true), decayed: decayed.includes(name) };
+  }
+  return out;
+}
+
+/** The values of a set as plain arrays (copies: for snapshots, threads and files). */
+export function snapshot<N extends string>(p: ParamSet<N>): Record<N, Host> {
+  const out = {} as Record<N, Host>;
+  for (const name of Object.keys(p) as N[]) {
+    const v = p[name].value;
+    out[name] = isMat(v) ? v.data.slice() : v.slice();
+  }
+  return out;
+}
+
+/** Writes values (a snapshot, or arrays of the same sizes) back into the set. */
+export function restore<N extends string>(p: ParamSet<N>, values: Partial<Record<N, ArrayLike<number>>>): void {
+  for (const name of Object.keys(values) as N[]) {
+    const v = p[name].value;
+    (isMat(v) ? v.data : v).set(values[name] as ArrayLike<number>);
+  }
+}
+
+/** The velocities as plain arrays (checkpoints), and back. */
+export function velocities<N extends string>(p: ParamSet<N>): Record<N, Host> {
+  const out = {} as Record<N, Host>;
+  for (const name of Object.keys(p) as N[]) {
+    const v = p[name].vel;
+    out[name] = isMat(v) ? v.data : v;
+  }
+  return out;
+}
+
+/** One SGD-with-momentum step of every parameter from its gradient. */
+export function sgdStep(p: ParamSet, o: StepOptions): void {
+  for (const name of Object.keys(p)) {
+    const { value, grad, vel, decayed } = p[name];
+    const decay = decayed ? o.weightDecay : 0;
+    if (isMat(value)) {
+      sgdMomentum(value, vel as Mat, grad as Mat, { lr: o.lr, momentum: o.momentum, decay });
+      continue;
+    }
+    const g = grad as Host;
+    const v = vel as Host;
+    for (let i = 0; i < value.length; i++) {
+      v[i] = o.momentum * v[i] - o.lr * (decayed ? g[i] + decay * value[i] : g[i]);
+      value[i] += v[i];
+    }
+  }
+}
