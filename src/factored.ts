@@ -11,7 +11,9 @@ import { activation, type Activation } from "./activations.js";
 import {
   checkInput, checkSpec, checkSpecOf, modelMetadata, tensorOf, type Autoencoder, type AeActivation, type AutoencoderSpec, type Output,
 } from "./autoencoder.js";
-import { corrupt, permutation, type EpochReport, type TrainOptions } from "./training.js";
+import { corrupt, type EpochReport, type TrainOptions } from "./training.js";
+import { paramSet, restore, sgdStep, snapshot, type ParamSet } from "./train/params.js";
+import { runEpochs, startRun, type Trainer } from "./train/driver.js";
 import { finetune, type ClassGroups } from "./finetune.js";
 import { addVisibleTerms } from "./energy.js";
 import { checkFit, type FitOptions } from "./fit-options.js";
@@ -138,16 +140,15 @@ export function createFactored(e: Engine, classes: string[], spec: AutoencoderSp
 }
 
 const PARAMS = ["Wx", "Wf", "Wh", "Bh", "Br"] as const;
-export type Grads = Record<(typeof PARAMS)[number], Mat>;
+export type FactoredParam = (typeof PARAMS)[number];
+export type Grads = Record<FactoredParam, Mat>;
 
-function like(e: Engine, m: FactoredCsae, prefix: string, zero: boolean): Grads {
-  const out = {} as Grads;
-  for (const k of PARAMS) {
-    out[k] = alloc(e, prefix + k, m[k].rows, m[k].cols);
-    if (zero) out[k].data.fill(0);
-  }
-  return out;
+/** The factored model's parameter set (weight decay on the shared Wx and Wh). */
+export function factoredParams(m: FactoredCsae): ParamSet<FactoredParam> {
+  return paramSet({ Wx: m.Wx, Wf: m.Wf, Wh: m.Wh, Bh: m.Bh, Br: m.Br }, ["Wx", "Wh"]);
 }
+
+const gradsOf = (p: ParamSet<FactoredParam>): Grads => Object.fromEntries(PARAMS.map((k) => [k, p[k].grad as Mat])) as Grads;
 
 /** Adds row b of src (n values) into row y of dst. */
 function scatterAdd(dst: Mat, y: number, src: Float32Array, b: number): void {
@@ -161,13 +162,6 @@ function gather(out: Mat, M: Mat, y: ArrayLike<number>, b: number): void {
   for (let i = 0; i < b; i++) out.data.set(M.data.subarray(y[i] * M.cols, (y[i] + 1) * M.cols), i * M.cols);
 }
 
-function sgd(m: FactoredCsae, G: Grads, V: Grads, o: { lr: number; momentum: number; weightDecay: number }): void {
-  for (const k of PARAMS) {
-    const decay = k === "Wx" || k === "Wh" ? o.weightDecay : 0;
-    sgdMomentum(m[k], V[k], G[k], { lr: o.lr, momentum: o.momentum, decay });
-  }
-}
-
 /** Scratch of one factored pretraining step for minibatches of up to B rows. */
 export interface FactoredStep {
   X: Mat; Xt: Mat; // (B, D) clean target and corrupted input
@@ -179,14 +173,15 @@ export interface FactoredStep {
   dU: Mat; // (B, H)
   rowLoss: Mat; // (B, 1)
   y: Int32Array; // (B) the rows' classes
-  grad: Grads;
-  vel: Grads;
+  params: ParamSet<FactoredParam>;
+  grad: Grads; // the parameters' gradients, by name
 }
 
 export function factoredStep(m: FactoredCsae, B: number, denoising: boolean): FactoredStep {
   const e = m.Wx.engine;
   const [D, F, H] = [m.Wx.rows, m.Wx.cols, m.Wh.cols];
   const X = alloc(e, "X", B, D);
+  const params = factoredParams(m);
   return {
     X, Xt: denoising ? alloc(e, "Xt", B, D) : X,
     P: alloc(e, "P", B, F), Wfy: alloc(e, "Wfy", B, F), Q: alloc(e, "Q", B, F),
@@ -195,7 +190,7 @@ export function factoredStep(m: FactoredCsae, B: number, denoising: boolean): Fa
     R: alloc(e, "R", B, D), Delta: alloc(e, "Delta", B, D), XA: alloc(e, "XA", B, D),
     dVp: alloc(e, "dV'", B, F), dV: alloc(e, "dV", B, F), dQ: alloc(e, "dQ", B, F), T: alloc(e, "T", B, F),
     dU: alloc(e, "dU", B, H), rowLoss: alloc(e, "rowLoss", B, 1), y: new Int32Array(B),
-    grad: like(e, m, "d", false), vel: like(e, m, "v", true),
+    params, grad: gradsOf(params),
   };
 }
 
@@ -259,44 +254,40 @@ export function factoredLossAndGradient(m: FactoredCsae, s: FactoredStep, b: num
 }
 
 /**
- * Denoising pretraining of all classes together (SPEC.md §6): each row updates the shared Wx, Wh and
- * its own class's Wf, Bh, Br. Returns the mean loss of every epoch.
+ * Denoising pretraining of all classes together (SPEC.md §6) on the epoch driver: each row updates
+ * the shared Wx, Wh and its own class's Wf, Bh, Br. Returns the mean loss of every epoch.
  */
-export function pretrainFactored(
+export async function pretrainFactored(
   m: FactoredCsae, X: Tensor, y: Int32Array, o: TrainOptions, r: Rng, onEpoch?: (ep: EpochReport) => void,
-): number[] {
+): Promise<number[]> {
   const e = m.Wx.engine;
   const top = mark(e);
   const D = m.Wx.rows;
   const s = factoredStep(m, o.batch, o.denoising > 0);
-  const N = y.length;
-  const losses: number[] = [];
-  const started = performance.now();
-  try {
-    for (let epoch = 0; epoch < o.epochs; epoch++) {
-      const order = permutation(N, r);
-      let total = 0;
-      for (let start = 0; start < N; start += o.batch) {
-        const b = Math.min(o.batch, N - start);
-        for (let i = 0; i < b; i++) {
-          const n = order[start + i];
-          s.y[i] = y[n];
-          s.X.data.set(X.data.subarray(n * D, (n + 1) * D), i * D);
-        }
-        if (o.denoising > 0) corrupt(s.Xt, s.X, b, o.denoising, r);
-        total += factoredLossAndGradient(m, s, b) * b;
-        sgd(m, s.grad, s.vel, o);
+  const trainer: Trainer<undefined> = {
+    what: "factored pretraining",
+    rows: y.length,
+    step(rows, lr, rng) {
+      const b = rows.length;
+      for (let i = 0; i < b; i++) {
+        const n = rows[i];
+        s.y[i] = y[n];
+        s.X.data.set(X.data.subarray(n * D, (n + 1) * D), i * D);
       }
-      const loss = total / N;
-      if (!Number.isFinite(loss)) throw new InputError(`factored pretraining: the loss became ${loss} in epoch ${epoch + 1}: lower the learning rate (now ${o.lr})`);
-      losses.push(loss);
-      const elapsed = performance.now() - started;
-      onEpoch?.({ epoch: epoch + 1, epochs: o.epochs, loss, examplesPerSec: ((epoch + 1) * N) / (elapsed / 1000), elapsedMs: elapsed, etaMs: (elapsed / (epoch + 1)) * (o.epochs - epoch - 1) });
-    }
+      if (o.denoising > 0) corrupt(s.Xt, s.X, b, o.denoising, rng);
+      const loss = factoredLossAndGradient(m, s, b) * b;
+      sgdStep(s.params, { lr, momentum: o.momentum, weightDecay: o.weightDecay });
+      return loss;
+    },
+    keep: () => undefined,
+    restore: () => {},
+  };
+  try {
+    const state = await runEpochs(trainer, { epochs: o.epochs, batch: o.batch, lr: o.lr, decay: o.decay ?? 0, patience: 0 }, startRun<undefined>(r), { onEpoch });
+    return state.history.map((h) => h.loss);
   } finally {
     release(e, top);
   }
-  return losses;
 }
 
 /**
@@ -313,10 +304,10 @@ export function factoredGroups(m: FactoredCsae, data: Tensor, B: number): ClassG
   const Qs = Array.from({ length: K }, (_, j) => alloc(e, `Q${j}`, B, F));
   const As = Array.from({ length: K }, (_, j) => alloc(e, `A${j}`, B, H));
   const Vj = alloc(e, "Vj", B, F), Mx = alloc(e, "M", B, F), T2 = alloc(e, "T2", B, F);
-  const grad = like(e, m, "d", false);
-  const vel = like(e, m, "v", true);
+  const params = factoredParams(m);
+  const grad = gradsOf(params);
   const row = (M: Mat, j: number) => view(e, `${M.name}[${j}]`, M.ptr + j * M.cols * 4, 1, M.cols);
-  let best: Record<string, Float32Array> | undefined;
+  let best: ReturnType<typeof snapshot<FactoredParam>> | undefined;
   let b = 0;
   const rows = (M: Mat) => (b === M.rows ? M : rowsOf(M, 0, b));
 
@@ -367,7 +358,7 @@ export function factoredGroups(m: FactoredCsae, data: Tensor, B: number): ClassG
         if (m.output === "real") axpy(row(grad.Br, j), -Math.fround(sum), row(m.Br, j));
       }
       gemm(grad.Wx, x, mx, { transA: true });
-      sgd(m, grad, vel, o);
+      sgdStep(params, o);
     },
     async classify(Xq) {
       const n = Xq.data.length / D;
@@ -380,10 +371,10 @@ export function factoredGroups(m: FactoredCsae, data: Tensor, B: number): ClassG
       return out;
     },
     async keep() {
-      best = Object.fromEntries(PARAMS.map((k) => [k, m[k].data.slice()]));
+      best = snapshot(params);
     },
     async restore() {
-      if (best) for (const k of PARAMS) m[k].data.set(best[k]);
+      if (best) restore(params, best);
     },
     async params() {
       return [];
@@ -404,7 +395,7 @@ export async function fitFactored(e: Engine, X: Tensor, labels: string[], o: Fac
   const y = classIndices(labels, classes, "training labels");
   const r = rng(o.seed);
   const m = createFactored(e, classes, spec, o.factors, r);
-  pretrainFactored(m, X, y, o.pretrain, r, o.onPretrain ? (ep) => o.onPretrain!("all", ep) : undefined);
+  await pretrainFactored(m, X, y, o.pretrain, r, o.onPretrain ? (ep) => o.onPretrain!("all", ep) : undefined);
   const groups = factoredGroups(m, X, o.finetune.batch);
   const E = await groups.classify(X);
   const K = classes.length;

@@ -10,21 +10,22 @@
 //
 // Also: adding a class to a trained model, and model selection on a validation split.
 
-import { exp, log } from "./math.js";
+import { exp } from "./math.js";
 import { createEngineSync, type Engine, fromArray } from "./engine.js";
-import { checkInput, checkSpec, createAutoencoder, type AutoencoderSpec, type Autoencoder } from "./autoencoder.js";
+import { checkInput, createAutoencoder, type AutoencoderSpec, type Autoencoder } from "./autoencoder.js";
 import { energy } from "./energy.js";
 import { classEnergies, scores, softmaxRows, classesOf, rowsWithLabel, classIndices, initialConstants, type Csae } from "./csae.js";
-import { finetune, localGroups, checkFinetuneOptions, errorRate, slotParams, FINETUNE_DEFAULTS, type FinetuneOptions, type FinetuneReport, type Params } from "./finetune.js";
-import { checkTrainOptions, permutation, TRAIN_DEFAULTS, type EpochReport, type TrainOptions } from "./training.js";
+import { finetune, localGroups, errorRate, slotParams, type FinetuneOptions, type Params } from "./finetune.js";
 import { trainClasses, workerGroups, classSeed, type ClassJob } from "./parallel.js";
 import { rng } from "./random.js";
-import { InputError, ShapeError, quote } from "./errors.js";
+import { InputError, quote } from "./errors.js";
+import type { EpochReport, TrainOptions } from "./training.js";
 import { checkFit, FIT_DEFAULTS, VARIANTS, type FitOptions, type Variant } from "./fit-options.js";
-
-export { checkFit, FIT_DEFAULTS, VARIANTS, type FitOptions, type Variant };
+import { paramSet, sgdStep } from "./train/params.js";
+import { runEpochs, startRun, type Trainer } from "./train/driver.js";
 import type { Tensor } from "./safetensors.js";
 
+export { checkFit, FIT_DEFAULTS, VARIANTS, type FitOptions, type Variant };
 export { classesOf, rowsWithLabel, classIndices };
 
 function toAutoencoders(e: Engine, spec: AutoencoderSpec, params: Params[]): Autoencoder[] {
@@ -70,7 +71,7 @@ export async function fitCsae(e: Engine, X: Tensor, labels: string[], o: FitOpti
   const valid = o.valid ? { X: o.valid.X, y: classIndices(o.valid.labels, classes, "validation labels") } : undefined;
   if (o.variant === "energies") {
     const E = classEnergies({ aes }, X).data;
-    const { V, c } = fitEnergyLogistic(E, K, y, o.finetune, o.seed, valid ? { E: classEnergies({ aes }, valid.X).data, y: valid.y } : undefined);
+    const { V, c } = await fitEnergyLogistic(E, K, y, o.finetune, o.seed, valid ? { E: classEnergies({ aes }, valid.X).data, y: valid.y } : undefined);
     return { classes, aes, C: c, rule: "energies-lr", V };
   }
 
@@ -98,24 +99,21 @@ export async function fitCsae(e: Engine, X: Tensor, labels: string[], o: FitOpti
 
 /**
  * Multinomial logistic regression z = V e' + c on standardized energies e' = (E − μ)/σ, by SGD with
- * momentum on the log-loss; returned folded back onto the raw energies (V/σ, c − V μ/σ).
+ * momentum on the log-loss, on the epoch driver (three times the finetuning epochs, the epoch with the
+ * lowest validation error kept); returned folded back onto the raw energies (V/σ, c − V μ/σ).
  */
-export function fitEnergyLogistic(
+export async function fitEnergyLogistic(
   E: Float32Array, K: number, y: Int32Array, o: FinetuneOptions, seed: number, valid?: { E: Float32Array; y: Int32Array },
-): { V: Float32Array; c: Float32Array } {
+): Promise<{ V: Float32Array; c: Float32Array }> {
   const N = y.length;
   const mu = new Float64Array(K);
   const sd = new Float64Array(K);
   for (let n = 0; n < N; n++) for (let j = 0; j < K; j++) mu[j] += E[n * K + j] / N;
   for (let n = 0; n < N; n++) for (let j = 0; j < K; j++) sd[j] += (E[n * K + j] - mu[j]) ** 2 / N;
   for (let j = 0; j < K; j++) sd[j] = Math.sqrt(sd[j]) || 1;
-  const V = new Float64Array(K * K);
-  const c = new Float64Array(K);
-  const dV = new Float64Array(K * K);
-  const dc = new Float64Array(K);
-  const vV = new Float64Array(K * K);
-  const vc = new Float64Array(K);
-  const r = rng(classSeed(seed, -2));
+  const P = paramSet({ V: new Float64Array(K * K), c: new Float64Array(K) }, ["V"]);
+  const V = P.V.value as Float64Array, c = P.c.value as Float64Array;
+  const dV = P.V.grad as Float64Array, dc = P.c.grad as Float64Array;
   const z = new Float64Array(K);
   const p = new Float64Array(K);
   const x = new Float64Array(K);
@@ -132,16 +130,13 @@ export function fitEnergyLogistic(
     }
     return { V: Vr, c: cr };
   };
-  let best: { error: number; V: Float32Array; c: Float32Array } | undefined;
-  const lr = 0.1; // standardized inputs: a fixed, safe step for this convex problem
-  for (let epoch = 0; epoch < Math.max(o.epochs, 1) * 3; epoch++) {
-    const order = permutation(N, r);
-    for (let start = 0; start < N; start += o.batch) {
-      const end = Math.min(N, start + o.batch);
+  const trainer: Trainer<{ V: Float32Array; c: Float32Array }> = {
+    what: "energies + logistic regression",
+    rows: N,
+    step(rows, lr) {
       dV.fill(0);
       dc.fill(0);
-      for (let t = start; t < end; t++) {
-        const n = order[t];
+      for (const n of rows) {
         for (let j = 0; j < K; j++) x[j] = (E[n * K + j] - mu[j]) / sd[j];
         for (let i = 0; i < K; i++) {
           let s = c[i];
@@ -150,29 +145,35 @@ export function fitEnergyLogistic(
         }
         softmaxRows(z, K, p);
         for (let i = 0; i < K; i++) {
-          const g = (p[i] - (i === y[n] ? 1 : 0)) / (end - start);
+          const g = (p[i] - (i === y[n] ? 1 : 0)) / rows.length;
           dc[i] += g;
           for (let j = 0; j < K; j++) dV[i * K + j] += g * x[j];
         }
       }
-      for (let i = 0; i < K * K; i++) V[i] += vV[i] = o.momentum * vV[i] - lr * (dV[i] + o.weightDecay * V[i]);
-      for (let i = 0; i < K; i++) c[i] += vc[i] = o.momentum * vc[i] - lr * dc[i];
-    }
-    if (valid) {
-      const m = fold();
-      const zs = new Float64Array(valid.E.length);
-      for (let n = 0; n < valid.y.length; n++) {
-        for (let i = 0; i < K; i++) {
-          let s = m.c[i];
-          for (let j = 0; j < K; j++) s += m.V[i * K + j] * valid.E[n * K + j];
-          zs[n * K + i] = s;
+      sgdStep(P, { lr, momentum: o.momentum, weightDecay: o.weightDecay });
+      return 0; // the loss is not tracked: the validation error picks the epoch
+    },
+    validate: valid
+      ? () => {
+          const m = fold();
+          const zs = new Float64Array(valid.E.length);
+          for (let n = 0; n < valid.y.length; n++) {
+            for (let i = 0; i < K; i++) {
+              let s = m.c[i];
+              for (let j = 0; j < K; j++) s += m.V[i * K + j] * valid.E[n * K + j];
+              zs[n * K + i] = s;
+            }
+          }
+          return errorRate(zs, K, valid.y);
         }
-      }
-      const err = errorRate(zs, K, valid.y);
-      if (!best || err < best.error) best = { error: err, ...m };
-    }
-  }
-  return best ? { V: best.V, c: best.c } : fold();
+      : undefined,
+    keep: fold,
+    restore: () => {},
+  };
+  // Standardized inputs: a fixed, safe step for this convex problem.
+  const schedule = { epochs: Math.max(o.epochs, 1) * 3, batch: o.batch, lr: 0.1, decay: 0, patience: 0 };
+  const state = await runEpochs(trainer, schedule, startRun(rng(classSeed(seed, -2))));
+  return state.best?.params ?? fold();
 }
 
 /**
