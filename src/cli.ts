@@ -18,15 +18,14 @@ import {
 import { TRAIN_DEFAULTS, checkTrainOptions, type EpochReport, type TrainOptions } from "./training.js";
 import { trainClasses, type ClassJob, type Params } from "./parallel.js";
 import { energySurface, SURFACE_DEFAULTS } from "./figures.js";
-import { classesOf, rowsWithLabel, classIndices, fitCsae, selectCsae, FIT_DEFAULTS, VARIANTS, type FitOptions, type Variant } from "./fit.js";
-import { fitFactored, encodeFactored } from "./factored.js";
+import { classesOf, rowsWithLabel, classIndices, fit, selectCsae, FIT_DEFAULTS, VARIANTS, type FitOptions, type Variant } from "./fit.js";
+import { decodeModel, encodeModel, autoencodersOf, type Model } from "./model.js";
 import { predict, predictProba, scores, argmaxRows, type Csae } from "./csae.js";
 import type { FinetuneReport } from "./finetune.js";
 import { EXPERIMENTS, reproduce } from "./reproduce.js";
 import { DATASETS, generate, writeDataset } from "./datasets.js";
 import { energy, reconstruct, field, laplacian, hidden } from "./energy.js";
-import { decodeCsae, encodeCsae, initialConstants } from "./csae.js";
-import { decodeFactored, factoredAsCsae } from "./factored.js";
+import { encodeCsae, initialConstants } from "./csae.js";
 import { encodeCsv } from "./data.js";
 import { checkMemory } from "./memory.js";
 import { parseOptions, suggest, int, real, list, choice, type Option, type Values } from "./cli/args.js";
@@ -78,16 +77,9 @@ commands.info = {
   },
 };
 
-/** Any model file, decoded once: its kind and autoencoders, and for csae and factored-csae the classifier. */
-export function loadModel(e: Engine, path: string): { kind: string; aes: Autoencoder[]; classifier?: Csae; factored?: boolean } {
-  const bytes = readBytes(path);
-  const kind = decodeSafetensors(bytes, path).metadata.kind;
-  if (kind === "autoencoder") return { kind, aes: [decodeAutoencoder(e, bytes, path)] };
-  let classifier: Csae;
-  if (kind === "csae") classifier = decodeCsae(e, bytes, path);
-  else if (kind === "factored-csae") classifier = factoredAsCsae(decodeFactored(e, bytes, path));
-  else throw new InputError(`${path}: unknown model kind ${quote(kind)} (autoencoder, csae, factored-csae)`);
-  return { kind, aes: classifier.aes, classifier, factored: kind === "factored-csae" };
+/** Any model file, read and decoded once. */
+function loadModel(e: Engine, path: string): Model {
+  return decodeModel(e, readBytes(path), path);
 }
 
 /**
@@ -165,7 +157,7 @@ commands.energy = {
     const what = choice(v, "what", WHAT);
     if (typeof v.output === "string") checkOutput(v.output, { "--model": model, "--input": input });
     const e = createEngineSync();
-    const { aes } = loadModel(e, model);
+    const aes = autoencodersOf(loadModel(e, model));
     const X = readRows(input, v);
     checkInput(aes[0], X, input); // before any work, naming the file
     const one = (ae: Autoencoder): Tensor => {
@@ -352,18 +344,20 @@ commands["train-ae"] = {
 /** --init weights for each class: one autoencoder for all, or a csae with the same classes. */
 function initParams(e: Engine, path: string, classes: string[], spec: AutoencoderSpec): Params[] {
   const m = loadModel(e, path);
-  const a = m.aes[0];
+  const aes = autoencodersOf(m);
+  const a = aes[0];
   if (a.D !== spec.D || a.H !== spec.H) throw new InputError(`${path}: its autoencoders are ${a.H}x${a.D}, not ${spec.H}x${spec.D} (--hidden x data columns)`);
   if (a.activation !== spec.activation || a.output !== spec.output) {
     throw new InputError(`${path}: a ${a.activation}/${a.output} model, but --activation ${spec.activation} --output-type ${spec.output} asked for`);
   }
-  if (m.factored) throw new InputError(`${path}: a factored model's autoencoders share weights; start a plain one from a csae or autoencoder file`);
+  if (m.kind === "factored-csae") throw new InputError(`${path}: a factored model's autoencoders share weights; start a plain one from a csae or autoencoder file`);
   const params = (ae: Autoencoder): Params => ({ W: ae.W.data.slice(), bh: ae.bh.data.slice(), br: ae.br.data.slice() });
   if (m.kind === "autoencoder") return classes.map(() => params(a));
+  const known = m.csae.classes;
   return classes.map((c) => {
-    const i = m.classifier!.classes.indexOf(c);
-    if (i < 0) throw new InputError(`${path}: has no class ${quote(c)} (it has ${m.classifier!.classes.join(", ")})`);
-    return params(m.aes[i]);
+    const i = known.indexOf(c);
+    if (i < 0) throw new InputError(`${path}: has no class ${quote(c)} (it has ${known.join(", ")})`);
+    return params(aes[i]);
   });
 }
 
@@ -371,9 +365,9 @@ function initParams(e: Engine, path: string, classes: string[], spec: Autoencode
 
 /** A classifier model file (csae or factored-csae) as K autoencoders with C. */
 function loadClassifier(e: Engine, path: string): Csae & { factored?: boolean } {
-  const { kind, classifier, factored } = loadModel(e, path);
-  if (!classifier) throw new InputError(`${path}: is a ${quote(kind)} model, not a classifier (csae or factored-csae)`);
-  return { ...classifier, factored };
+  const m = loadModel(e, path);
+  if (m.kind === "autoencoder") throw new InputError(`${path}: is an autoencoder model, not a classifier (csae or factored-csae)`);
+  return { ...m.csae, factored: m.kind === "factored-csae" };
 }
 
 // What a model file fixes about its architecture, and the option that would contradict it.
@@ -458,6 +452,7 @@ commands.train = {
       },
     };
     const factors = int(v, "factors", 1);
+    if (v.factored && given.has("contractive")) throw new InputError("the factored model is pretrained by denoising (--denoising ν), not with the contractive penalty");
     const selection = hidden.length > 1 || lrs.length > 1 || decays.length > 1;
     if (selection && v.factored) throw new InputError("model selection (lists of --hidden, --lr or --weight-decay) is for the plain CSAE");
     if (!v.valid && v["valid-labels"]) throw new InputError("--valid-labels needs --valid");
@@ -521,11 +516,10 @@ commands.train = {
     for (const H of hidden) checkMemory({ ...shape, H: finetuneOnly ? o.hidden : H, instances: n, factors: v.factored ? factors : undefined }, freemem());
     const t0 = performance.now();
     const fitOne = async (opts: FitOptions): Promise<Uint8Array> => {
-      if (!v.factored) return encodeCsae(await fitCsae(e, train.X, train.labels, { ...opts, valid, init, ...hooks }));
+      if (!v.factored) return encodeModel(await fit(e, train.X, train.labels, { ...opts, valid, init, ...hooks }));
       // The factored model is pretrained by denoising (ν = 0.25 unless given).
       const pretrain = { ...opts.pretrain, contractive: 0, denoising: opts.pretrain.denoising || 0.25 };
-      if (given.has("contractive")) throw new InputError("the factored model is pretrained by denoising (--denoising ν), not with the contractive penalty");
-      return encodeFactored(await fitFactored(e, train.X, train.labels, { ...opts, pretrain, valid, factors, ...hooks }));
+      return encodeModel(await fit(e, train.X, train.labels, { ...opts, pretrain, valid, factors, ...hooks }));
     };
     let bytes: Uint8Array;
     if (selection) {

@@ -36,8 +36,12 @@ export function classEnergies(m: Pick<Csae, "aes">, X: Tensor): Tensor {
 
 /** The constants a classifier starts from: C_i = −mean of E_i over class i's rows (SPEC.md §8). */
 export function initialConstants(aes: Autoencoder[], perClass: Tensor[]): Float32Array {
-  return Float32Array.from(aes, (ae, i) => {
-    const E = energy(ae, perClass[i]);
+  return meanConstants(aes.map((ae, i) => energy(ae, perClass[i])));
+}
+
+/** C_i = −mean E_i from each class's energies of its own rows (the one rule, for every model). */
+export function meanConstants(own: Float32Array[]): Float32Array {
+  return Float32Array.from(own, (E) => {
     let s = 0;
     for (const v of E) s += v;
     return -s / E.length;

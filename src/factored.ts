@@ -14,9 +14,8 @@ import {
 import { corrupt, type EpochReport, type TrainOptions } from "./training.js";
 import { paramSet, restore, sgdStep, snapshot, type ParamSet } from "./train/params.js";
 import { runEpochs, startRun, type Trainer } from "./train/driver.js";
-import { finetune, type ClassGroups } from "./finetune.js";
+import type { ClassGroups } from "./finetune.js";
 import { addVisibleTerms } from "./energy.js";
-import { checkFit, type FitOptions } from "./fit-options.js";
 import { rng, type Rng } from "./random.js";
 import type { Tensor } from "./safetensors.js";
 import { parseClasses, classesOf, classIndices, type Csae } from "./csae.js";
@@ -109,10 +108,6 @@ export function factoredAsCsae(m: FactoredCsae): Csae {
 // ---- training (SPEC.md §6) ------------------------------------------------------------------------
 //
 // Minibatch buffers for B rows of mixed classes y; Wfy (B, F) holds Wf[y_b] row by row.
-
-export interface FactoredFitOptions extends FitOptions {
-  factors: number;
-}
 
 /** A new factored model: Wx, Wh uniform in ±sqrt(6/(fan-in + fan-out)), Wf = 1, biases 0. */
 export function createFactored(e: Engine, classes: string[], spec: AutoencoderSpec, F: number, r: Rng): FactoredCsae {
@@ -381,34 +376,4 @@ export function factoredGroups(m: FactoredCsae, data: Tensor, B: number): ClassG
     },
     async close() {},
   };
-}
-
-/** Fits a factored CSAE: denoising pretraining of all classes together, C init, then finetuning. */
-export async function fitFactored(e: Engine, X: Tensor, labels: string[], o: FactoredFitOptions): Promise<FactoredCsae> {
-  if (o.init) throw new InputError("factored: fitting starts from a new factored model (an initial model is for the plain CSAE)");
-  const spec = checkFit(X, labels, o);
-  if (!Number.isSafeInteger(o.factors) || o.factors < 1) throw new InputError(`factored: factors must be a positive integer, not ${quote(o.factors)}`);
-  if (o.pretrain.contractive > 0) throw new InputError("factored: the factored model is pretrained by denoising (--denoising ν), not with the contractive penalty");
-  if (o.variant !== "csae" && o.variant !== "hinge") throw new InputError(`factored: variant ${o.variant} is for the plain CSAE (the factored model takes csae or hinge)`);
-  if (o.activation === "kmeans") throw new InputError("factored: kmeans has no factored form");
-  const classes = classesOf(labels);
-  const y = classIndices(labels, classes, "training labels");
-  const r = rng(o.seed);
-  const m = createFactored(e, classes, spec, o.factors, r);
-  await pretrainFactored(m, X, y, o.pretrain, r, o.onPretrain ? (ep) => o.onPretrain!("all", ep) : undefined);
-  const groups = factoredGroups(m, X, o.finetune.batch);
-  const E = await groups.classify(X);
-  const K = classes.length;
-  const C = new Float32Array(K);
-  const count = new Float64Array(K);
-  const sum = new Float64Array(K);
-  y.forEach((c, n) => {
-    sum[c] += E[n * K + c];
-    count[c]++;
-  });
-  for (let j = 0; j < K; j++) C[j] = -(sum[j] / count[j]);
-  const valid = o.valid ? { X: o.valid.X, y: classIndices(o.valid.labels, classes, "validation labels") } : undefined;
-  await finetune(groups, K, y, C, { ...o.finetune, loss: o.variant === "hinge" ? "hinge" : "log", learn: "all" }, { seed: o.seed + 1, valid, onEpoch: o.onFinetune, trainX: X });
-  m.C.set(C);
-  return m;
 }

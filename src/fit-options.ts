@@ -25,6 +25,8 @@ export interface FitOptions {
   valid?: { X: Tensor; labels: string[] };
   /** Start from these autoencoders (same classes) instead of pretraining: finetune only. */
   init?: Csae;
+  /** Fit the factored CSAE with this many factors (absent: the plain CSAE). */
+  factors?: number;
   onPretrain?: (label: string, r: EpochReport) => void;
   onFinetune?: (r: FinetuneReport) => void;
 }
@@ -57,6 +59,12 @@ export function checkFit(X: Tensor, labels: string[], o: FitOptions): Autoencode
   if (o.init && spec.D !== X.shape[1]) throw new ShapeError(`fit: the initial model has D = ${spec.D}, the data ${X.shape[1]}`);
   if (o.init && o.variant === "no-pretraining") throw new InputError("fit: variant no-pretraining starts from random autoencoders, not from an initial model");
   if (spec.activation === "kmeans") throw new InputError("fit: a CSAE of kmeans autoencoders is not trained here");
+  if (o.factors !== undefined) {
+    if (!Number.isSafeInteger(o.factors) || o.factors < 1) throw new InputError(`fit: factors must be a positive integer, not ${quote(o.factors)}`);
+    if (o.init) throw new InputError("fit: the factored model starts from a new model (an initial model is for the plain CSAE)");
+    if (o.pretrain.contractive > 0) throw new InputError("fit: the factored model is pretrained by denoising (--denoising ν), not with the contractive penalty");
+    if (o.variant !== "csae" && o.variant !== "hinge") throw new InputError(`fit: variant ${o.variant} is for the plain CSAE (the factored model takes csae or hinge)`);
+  }
   if (!o.init && o.variant !== "no-pretraining") checkTrainOptions(spec, o.pretrain);
   checkFinetuneOptions(o.finetune);
   checkInput(spec, X, "training data");

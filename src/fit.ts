@@ -14,7 +14,9 @@ import { exp } from "./math.js";
 import { createEngineSync, type Engine, fromArray } from "./engine.js";
 import { checkInput, createAutoencoder, type AutoencoderSpec, type Autoencoder } from "./autoencoder.js";
 import { energy } from "./energy.js";
-import { classEnergies, scores, softmaxRows, classesOf, rowsWithLabel, classIndices, initialConstants, type Csae } from "./csae.js";
+import { classEnergies, scores, softmaxRows, classesOf, rowsWithLabel, classIndices, initialConstants, meanConstants, type Csae } from "./csae.js";
+import { createFactored, factoredAsCsae, factoredGroups, pretrainFactored, type FactoredCsae } from "./factored.js";
+import type { Classifier } from "./model.js";
 import { finetune, localGroups, errorRate, slotParams, type FinetuneOptions, type Params } from "./finetune.js";
 import { trainClasses, workerGroups, classSeed, type ClassJob } from "./parallel.js";
 import { rng } from "./random.js";
@@ -37,9 +39,24 @@ function toAutoencoders(e: Engine, spec: AutoencoderSpec, params: Params[]): Aut
   }));
 }
 
-/** Fits a CSAE (in engine e) to the rows of X with their labels. */
-export async function fitCsae(e: Engine, X: Tensor, labels: string[], o: FitOptions): Promise<Csae> {
+/**
+ * Fits a classifier (in engine e) to the rows of X with their labels: the plain CSAE, or with
+ * o.factors the factored one. Every option is checked first, once, for both.
+ */
+export async function fit(e: Engine, X: Tensor, labels: string[], o: FitOptions): Promise<Classifier> {
   const spec = checkFit(X, labels, o);
+  if (o.factors === undefined) return { kind: "csae", csae: await fitPlain(e, X, labels, o, spec) };
+  const factored = await fitFactored(e, X, labels, { ...o, factors: o.factors }, spec);
+  return { kind: "factored-csae", factored, csae: factoredAsCsae(factored) };
+}
+
+/** The plain CSAE: fit with no factors. */
+export async function fitCsae(e: Engine, X: Tensor, labels: string[], o: FitOptions): Promise<Csae> {
+  if (o.factors !== undefined) throw new InputError("fitCsae: the factored model is fitted by fit()");
+  return ((await fit(e, X, labels, o)) as Extract<Classifier, { kind: "csae" }>).csae;
+}
+
+async function fitPlain(e: Engine, X: Tensor, labels: string[], o: FitOptions, spec: AutoencoderSpec): Promise<Csae> {
   const classes = o.init ? o.init.classes : classesOf(labels);
   const y = classIndices(labels, classes, "training labels");
   const K = classes.length;
@@ -95,6 +112,26 @@ export async function fitCsae(e: Engine, X: Tensor, labels: string[], o: FitOpti
     await groups.close();
   }
   return { classes, aes, C, rule: "energy" };
+}
+
+/** The factored CSAE: denoising pretraining of all classes together, C init, then finetuning. */
+async function fitFactored(e: Engine, X: Tensor, labels: string[], o: FitOptions & { factors: number }, spec: AutoencoderSpec): Promise<FactoredCsae> {
+  const classes = classesOf(labels);
+  const y = classIndices(labels, classes, "training labels");
+  const r = rng(o.seed);
+  const m = createFactored(e, classes, spec, o.factors, r);
+  await pretrainFactored(m, X, y, o.pretrain, r, o.onPretrain ? (ep) => o.onPretrain!("all", ep) : undefined);
+  const groups = factoredGroups(m, X, o.finetune.batch);
+  const K = classes.length;
+  const E = await groups.classify(X);
+  const own = classes.map(() => [] as number[]);
+  y.forEach((c, n) => own[c].push(E[n * K + c]));
+  const C = meanConstants(own.map((v) => Float32Array.from(v)));
+  const valid = o.valid ? { X: o.valid.X, y: classIndices(o.valid.labels, classes, "validation labels") } : undefined;
+  const f: FinetuneOptions = { ...o.finetune, loss: o.variant === "hinge" ? "hinge" : "log", learn: "all" };
+  await finetune(groups, K, y, C, f, { seed: classSeed(o.seed, -1), valid, onEpoch: o.onFinetune, trainX: X });
+  m.C.set(C);
+  return m;
 }
 
 /**

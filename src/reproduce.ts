@@ -9,8 +9,7 @@ import { availableParallelism, cpus } from "node:os";
 import { join } from "node:path";
 import { createEngineSync } from "./engine.js";
 import { loadMnist, makeDir, writeAtomic } from "./node.js";
-import { fitCsae, FIT_DEFAULTS, type FitOptions } from "./fit.js";
-import { fitFactored, factoredAsCsae } from "./factored.js";
+import { fit, fitCsae, FIT_DEFAULTS, type FitOptions } from "./fit.js";
 import { scores, classIndices, type Csae } from "./csae.js";
 import { errorRate } from "./finetune.js";
 import { energySurface, SURFACE_DEFAULTS } from "./figures.js";
@@ -252,7 +251,7 @@ async function fitModel(
       onFinetune: (r) => void (bestEpoch = r.bestEpoch),
     };
     try {
-      const model = row.factored ? factoredAsCsae(await fitFactored(e, data.X, data.labels, { ...o, factors: hidden })) : await fitCsae(e, data.X, data.labels, o);
+      const model = (await fit(e, data.X, data.labels, row.factored ? { ...o, factors: hidden } : o)).csae;
       return { model, bestEpoch };
     } catch (err) {
       if (!(err instanceof DivergenceError) || attempt === 3) throw err;

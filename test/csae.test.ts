@@ -145,7 +145,7 @@ test("the command line trains, predicts and evaluates", () => {
   writeAtomic(ae, encodeAutoencoder(decodeCsae(e, readFileSync(model), model).aes[0]));
   const wrongKind = run("predict", "--model", ae, "--input", x);
   assert.is(wrongKind.status, 2);
-  assert.match(wrongKind.stderr, /is a "autoencoder" model, not a classifier/);
+  assert.match(wrongKind.stderr, /is an autoencoder model, not a classifier/);
 });
 
 test.run();
