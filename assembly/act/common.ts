@@ -1,0 +1,26 @@
+// Helpers shared by the activation formulas (act/*.ts); each f32x4 helper has a scalar twin.
+
+import { SIGN } from "../mathf";
+
+// @ts-ignore: decorator
+@inline export function splat(x: f32): v128 {
+  return f32x4.splat(x);
+}
+// v, except u itself where u is NaN: constant outputs must not hide a NaN input.
+// @ts-ignore: decorator
+@inline export function vkeepNaN(u: v128, v: v128): v128 {
+  return v128.bitselect(u, v, f32x4.ne(u, u));
+}
+// @ts-ignore: decorator
+@inline export function skeepNaN(u: f32, v: f32): f32 {
+  return u != u ? u : v;
+}
+// x with its sign bit flipped where u's sign bit is set.
+// @ts-ignore: decorator
+@inline export function vflipBy(x: v128, u: v128): v128 {
+  return v128.xor(x, v128.and(u, i32x4.splat(SIGN)));
+}
+// @ts-ignore: decorator
+@inline export function sflipBy(x: f32, u: f32): f32 {
+  return reinterpret<f32>(reinterpret<i32>(x) ^ (reinterpret<i32>(u) & SIGN));
+}
