@@ -1,5 +1,5 @@
-// Hidden-unit activations of SPEC.md §2: one fused kernel per activation computing h(u), its
-// antiderivative H(u) (integration constants as in SPEC), h'(u) and h''(u) for n f32 values.
+// Hidden-unit activations of docs/math.md §2.1 (evaluated as §2.4 says): one fused kernel per activation computing h(u), its
+// antiderivative H(u) (integration constants as in docs/math.md §2.2), h'(u) and h''(u) for n f32 values.
 // It does not reduce (the energy's sum over H lives elsewhere) and does not check shapes.
 //
 // Argument order of every act_<name>(U, n, h, H, d1, d2): the input U, its length n, then the outputs

@@ -1,4 +1,4 @@
-// Hidden-unit activations (SPEC.md §2): h, its antiderivative H, h' and h'' in one fused kernel call.
+// Hidden-unit activations (docs/math.md §2.1): h, its antiderivative H, h' and h'' in one fused kernel call.
 // Only names and shapes are checked here; the math lives in assembly/activations.ts.
 
 import { describe, type Mat } from "./engine.js";
@@ -50,5 +50,5 @@ export function activation(name: Activation, U: Mat, out: ActivationOutputs): vo
       if (overlaps(a, b)) throw new ShapeError(`activation ${name}: outputs ${given[j]} = ${b.name} and ${given[i]} = ${a.name} overlap`);
     }
   }
-  U.engine.k["act_" + name](U.ptr, n, out.h?.ptr ?? 0, out.H?.ptr ?? 0, out.d1?.ptr ?? 0, out.d2?.ptr ?? 0);
+  U.engine.k[`act_${name}` as const](U.ptr, n, out.h?.ptr ?? 0, out.H?.ptr ?? 0, out.d1?.ptr ?? 0, out.d2?.ptr ?? 0);
 }

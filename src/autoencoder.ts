@@ -1,4 +1,4 @@
-// The tied-weight autoencoder (SPEC.md §1): parameters, initialization, the batched encoder and
+// The tied-weight autoencoder (docs/math.md §1): parameters, initialization, the batched encoder and
 // decoder on the kernels, input checks, and its .safetensors file.
 //
 // D = visible units, H = hidden units, N = rows of a batch.
@@ -12,7 +12,7 @@ import { rng as makeRng, type Rng } from "./random.js";
 import { shortestF32 } from "./data.js";
 
 export type Output = "real" | "binary";
-/** The activations of SPEC.md §2, plus "kmeans" (a max activation: r(x) is the nearest filter). */
+/** The activations of docs/math.md §2, plus "kmeans" (a max activation: r(x) is the nearest filter). */
 export type AeActivation = Activation | "kmeans";
 export const AE_ACTIVATIONS: readonly AeActivation[] = [...ACTIVATIONS, "kmeans"];
 
@@ -48,7 +48,7 @@ export function checkSpec({ D, H, activation: act, output }: AutoencoderSpec): v
 }
 
 /**
- * A new autoencoder: W uniform in ±sqrt(6/(D+H)) from the seeded generator, biases 0 (SPEC.md §4).
+ * A new autoencoder: W uniform in ±sqrt(6/(D+H)) from the seeded generator, biases 0 (docs/math.md §6.6).
  * For kmeans, bh_k = −½‖w_k‖² so that argmax_k u_k is the nearest filter.
  */
 export function createAutoencoder(e: Engine, spec: AutoencoderSpec, seed: number | Rng = 0): Autoencoder {
@@ -66,7 +66,7 @@ export function createAutoencoder(e: Engine, spec: AutoencoderSpec, seed: number
   return ae;
 }
 
-/** Sets bh_k = −½‖w_k‖² (k-means as a max-activation autoencoder, SPEC.md §2). */
+/** Sets bh_k = −½‖w_k‖² (k-means as a max-activation autoencoder, docs/math.md §3.3). */
 export function kmeansBiases(ae: Autoencoder): void {
   const { W, bh, D } = ae;
   for (let k = 0; k < ae.H; k++) {

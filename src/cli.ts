@@ -334,7 +334,7 @@ commands["train-ae"] = {
     if (!labels || v.class !== undefined) {
       writeAtomic(save, encodeAutoencoder(aes[0]));
     } else {
-      // The constants a classifier starts finetuning from (SPEC.md §8).
+      // The constants a classifier starts finetuning from (docs/math.md §7.4).
       writeAtomic(save, encodeCsae({ classes, aes, C: initialConstants(aes, jobs.map((j) => j.data)) }));
     }
     show.line(`saved ${save} (${clock(performance.now() - t0)})`);

@@ -1,4 +1,4 @@
-// The class-specific autoencoder classifier (SPEC.md §5): K autoencoders, one per class, and the
+// The class-specific autoencoder classifier (docs/math.md §7.1): K autoencoders, one per class, and the
 // normalizing constants C. z_i(x) = E_i(x) + C_i, P(y = i | x) = softmax(z)_i.
 //
 // K = classes, D = visible, H = hidden, N = rows.
@@ -34,7 +34,7 @@ export function classEnergies(m: Pick<Csae, "aes">, X: Tensor): Tensor {
   return { shape: [N, K], data: out };
 }
 
-/** The constants a classifier starts from: C_i = −mean of E_i over class i's rows (SPEC.md §8). */
+/** The constants a classifier starts from: C_i = −mean of E_i over class i's rows (docs/math.md §7.4). */
 export function initialConstants(aes: Autoencoder[], perClass: Tensor[]): Float32Array {
   return meanConstants(aes.map((ae, i) => energy(ae, perClass[i])));
 }

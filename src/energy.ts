@@ -1,4 +1,4 @@
-// The potential energy of an autoencoder and its dynamics (SPEC.md §2–3), batched on the kernels:
+// The potential energy of an autoencoder and its dynamics (docs/math.md §3–5), batched on the kernels:
 // an (N, D) input gives N results. Inputs are checked first (finite; in [0, 1] for binary output).
 //
 // Sign convention of the paper: dE/dx = F(x), with F(x) = r(x) − x (real output) or the log-odds

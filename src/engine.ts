@@ -4,20 +4,12 @@
 // carved from a bump arena (64-byte aligned); growing the memory detaches every typed array, so a
 // matrix's `data` view is re-created on access whenever the buffer has changed.
 
-import { instantiate, instantiateSync } from "@assemblyscript/loader";
 import { simdWasm, scalarWasm } from "./wasm.generated.js";
+import type { KernelExports } from "./kernels.generated.js";
 import { InputError, ShapeError, quote } from "./errors.js";
 
-/** The raw kernel exports (pointers are byte offsets into the engine's memory). */
-export interface Kernels {
-  heap_base(): number;
-  gemm_workspace_bytes(): number;
-  gemm(
-    transA: number, transB: number, M: number, N: number, K: number, alpha: number,
-    A: number, lda: number, B: number, ldb: number, beta: number, C: number, ldc: number, work: number,
-  ): void;
-  [name: string]: (...args: number[]) => number | void;
-}
+/** The raw kernel exports (pointers are byte offsets into the engine's memory), typed by the build. */
+export type Kernels = KernelExports;
 
 export type Backend = "simd" | "scalar";
 
@@ -47,6 +39,12 @@ export interface Mat {
 export interface EngineOptions {
   /** "auto" (default) picks SIMD when the runtime supports it. */
   backend?: Backend | "auto";
+  /**
+   * A precompiled module of one of the two builds (dist/wasm/aescore-simd.wasm or aescore-scalar.wasm),
+   * for runtimes that forbid compiling bytes (Cloudflare Workers and other edge runtimes). Say which
+   * build it is with `backend` (default "simd").
+   */
+  module?: WebAssembly.Module;
 }
 
 const PAGE = 65536;
@@ -78,6 +76,25 @@ function pick(options: EngineOptions): { backend: Backend; bytes: Uint8Array<Arr
   return { backend, bytes: decode(backend === "simd" ? simdWasm : scalarWasm) };
 }
 
+// The module imports only its memory (no loader needed: kernels take and return numbers, and the
+// stub runtime has no abort import).
+function imports(): { memory: WebAssembly.Memory; imports: WebAssembly.Imports } {
+  const memory = new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES });
+  return { memory, imports: { env: { memory } } };
+}
+
+function given(options: EngineOptions): { backend: Backend; module: WebAssembly.Module } | undefined {
+  const { module } = options;
+  if (module === undefined) return undefined;
+  if (!(module instanceof WebAssembly.Module)) throw new InputError("engine: module must be a WebAssembly.Module (one of aescore's two .wasm builds)");
+  if (!WebAssembly.Module.exports(module).some((x) => x.name === "gemm_workspace_bytes")) {
+    throw new InputError("engine: module is not one of aescore's kernel builds (dist/wasm/aescore-simd.wasm or aescore-scalar.wasm)");
+  }
+  const backend = options.backend === undefined || options.backend === "auto" ? "simd" : options.backend;
+  if (backend !== "simd" && backend !== "scalar") throw new InputError(`engine: with a module, backend must be "simd" or "scalar", not ${quote(backend)}`);
+  return { backend, module };
+}
+
 function finish(backend: Backend, memory: WebAssembly.Memory, k: Kernels): Engine {
   const gemmWork = align(k.heap_base());
   const e: Engine = { backend, memory, k, gemmWork, top: align(gemmWork + k.gemm_workspace_bytes()) };
@@ -87,18 +104,21 @@ function finish(backend: Backend, memory: WebAssembly.Memory, k: Kernels): Engin
 
 /** Creates an engine synchronously (Node, workers; browsers allow it for small modules like ours). */
 export function createEngineSync(options: EngineOptions = {}): Engine {
-  const { backend, bytes } = pick(options);
-  const memory = new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES });
-  const { exports } = instantiateSync<Kernels>(bytes, { env: { memory } });
-  return finish(backend, memory, exports as unknown as Kernels);
+  const pre = given(options);
+  const { backend, module } = pre ?? (({ backend, bytes }) => ({ backend, module: new WebAssembly.Module(bytes) }))(pick(options));
+  const { memory, imports: env } = imports();
+  const instance = new WebAssembly.Instance(module, env);
+  return finish(backend, memory, instance.exports as unknown as Kernels);
 }
 
 /** Creates an engine (compiles asynchronously: the portable way in browsers). */
 export async function createEngine(options: EngineOptions = {}): Promise<Engine> {
+  const pre = given(options);
+  const { memory, imports: env } = imports();
+  if (pre) return finish(pre.backend, memory, (await WebAssembly.instantiate(pre.module, env)).exports as unknown as Kernels);
   const { backend, bytes } = pick(options);
-  const memory = new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES });
-  const { exports } = await instantiate<Kernels>(bytes, { env: { memory } });
-  return finish(backend, memory, exports as unknown as Kernels);
+  const { instance } = await WebAssembly.instantiate(bytes, env);
+  return finish(backend, memory, instance.exports as unknown as Kernels);
 }
 
 function align(n: number): number {

@@ -1,4 +1,4 @@
-// The factored CSAE (SPEC.md §6): shared Wx (D, F) and Wh (F, H); per class Wf (K, F), Bh (K, H),
+// The factored CSAE (docs/math.md §8.1): shared Wx (D, F) and Wh (F, H); per class Wf (K, F), Bh (K, H),
 // Br (K, D). Class j's tied weight is W_jᵀ = Wx diag(Wf_j) Wh (D, H).
 //
 // K = classes, D = visible, F = factors, H = hidden.
@@ -105,7 +105,7 @@ export function factoredAsCsae(m: FactoredCsae): Csae {
   return { classes: m.classes, aes, C: m.C };
 }
 
-// ---- training (SPEC.md §6) ------------------------------------------------------------------------
+// ---- training (docs/math.md §8.3) -----------------------------------------------------------------
 //
 // Minibatch buffers for B rows of mixed classes y; Wfy (B, F) holds Wf[y_b] row by row.
 
@@ -191,7 +191,7 @@ export function factoredStep(m: FactoredCsae, B: number, denoising: boolean): Fa
 
 /**
  * Loss (mean over the b rows in s.X / s.Xt with classes s.y) and its gradient into s.grad, through
- * the factored graph of SPEC.md §6; both uses of the tied Wx and Wh add into the same gradient.
+ * the factored graph of docs/math.md §8.3; both uses of the tied Wx and Wh add into the same gradient.
  */
 export function factoredLossAndGradient(m: FactoredCsae, s: FactoredStep, b: number): number {
   const [D, H] = [m.Wx.rows, m.Wh.cols];
@@ -249,7 +249,7 @@ export function factoredLossAndGradient(m: FactoredCsae, s: FactoredStep, b: num
 }
 
 /**
- * Denoising pretraining of all classes together (SPEC.md §6) on the epoch driver: each row updates
+ * Denoising pretraining of all classes together (docs/math.md §8.3) on the epoch driver: each row updates
  * the shared Wx, Wh and its own class's Wf, Bh, Br. Returns the mean loss of every epoch.
  */
 export async function pretrainFactored(
@@ -287,7 +287,7 @@ export async function pretrainFactored(
 
 /**
  * The factored model as finetuning "class groups" (one engine: Wx and Wh are shared by all classes).
- * E_j(x) = Σ_k H(u_jk) − ½‖x − Br_j‖² with u_j = Whᵀ(Wf_j ⊙ Wxᵀx) + Bh_j; its gradients (SPEC.md §6):
+ * E_j(x) = Σ_k H(u_jk) − ½‖x − Br_j‖² with u_j = Whᵀ(Wf_j ⊙ Wxᵀx) + Bh_j; its gradients (docs/math.md §8.2):
  * ∂E_j/∂Wh = q_j a_jᵀ, ∂E_j/∂Wf_j = p ⊙ v_j, ∂E_j/∂Wx = x (Wf_j ⊙ v_j)ᵀ, ∂E_j/∂Bh_j = a_j,
  * ∂E_j/∂Br_j = x − Br_j (x for binary output), with p = Wxᵀx, q_j = Wf_j ⊙ p, a_j = h(u_j), v_j = Wh a_j.
  */

@@ -4,7 +4,7 @@
 // 2-D points around a circle. Its field points to the circle from inside and outside, its energy has
 // a ridge along the circle and a minimum near the centre, and its squared reconstruction error
 // vanishes on the ridge and at the centre alike: the error cannot tell good stationary points from
-// bad ones (SPEC.md §3).
+// bad ones (docs/math.md §4.4).
 
 import { join } from "node:path";
 import { createEngineSync } from "./engine.js";

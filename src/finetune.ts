@@ -1,4 +1,4 @@
-// Discriminative finetuning of a CSAE (SPEC.md §5): minimize −log softmax(E(x) + C)_y (or the
+// Discriminative finetuning of a CSAE (docs/math.md §7.2–7.3): minimize −log softmax(E(x) + C)_y (or the
 // multiclass hinge loss) over all autoencoders and C. The gradient reaches autoencoder i only through
 // E_i, as g_i = dL/dE_i:
 //

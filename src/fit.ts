@@ -1,5 +1,5 @@
 // Fitting a CSAE end to end (Node: it trains on worker threads): pretrain one autoencoder per class,
-// start C at −mean E_i over class i (SPEC.md §8), then the chosen variant of SPEC.md §5:
+// start C at −mean E_i over class i (docs/math.md §7.4), then the chosen variant of docs/math.md §7.5:
 //
 //   csae            finetune everything by the softmax log-loss (the paper's classifier)
 //   hinge           the same with the multiclass hinge loss

@@ -1,4 +1,4 @@
-// Export to ONNX (SPEC.md §2, §5): an autoencoder's potential energy, or a CSAE classifier's scores
+// Export to ONNX (docs/math.md §3, §7.1): an autoencoder's potential energy, or a CSAE classifier's scores
 // and probabilities, as a self-contained ONNX model. Bytes out, no Node imports: the caller writes
 // the file.
 //
@@ -9,7 +9,7 @@
 // Graphs (input "x": float [N, D], N symbolic):
 //   autoencoder → "energy" [N]: E(x) = Σ_k Φ(u_k) − ½‖x − br‖² (real output) or
 //                 Σ_k Φ(u_k) + brᵀx − Σ_j [x_j log x_j + (1−x_j) log(1−x_j)] (binary output, 0 log 0 = 0),
-//                 u = W x + bh, Φ the antiderivative of the hidden activation (SPEC.md §2 table).
+//                 u = W x + bh, Φ the antiderivative of the hidden activation (docs/math.md §2.1).
 //   CSAE        → "scores" [N, K] (z = E + C, or V E + C for rule "energies-lr"),
 //                 "probabilities" [N, K] (softmax of z), and "energies" [N, K] (E_i).
 // All K autoencoders of a CSAE are stacked into one Gemm ([K·H, D] weights).
@@ -249,7 +249,7 @@ class Graph {
   }
 }
 
-// Φ(U) elementwise, per SPEC.md §2.
+// Φ(U) elementwise, per docs/math.md §2.1.
 function potential(g: Graph, act: AeActivation, U: string): string {
   switch (act) {
     case "sigmoid":

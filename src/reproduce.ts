@@ -199,7 +199,7 @@ function protocol(quick: boolean) {
 }
 
 /**
- * Learning rates that keep each model stable (SPEC.md §8: smaller as H grows). Unbounded activations
+ * Learning rates that keep each model stable (docs/math.md §7.7: smaller as H grows). Unbounded activations
  * and the factored models (a product of three weight matrices) need smaller steps; square (h = u²)
  * the smallest. Found by short runs on 10000 digits: larger ones diverge (NaN) in the first epochs.
  */
@@ -617,7 +617,7 @@ async function filters(ctx: Context): Promise<void> {
   const e = createEngineSync();
   const o: FitOptions = { ...FIT_DEFAULTS, ...START, seed: ctx.seed, workers: ctx.workers, finetune: { ...START.finetune, epochs: 0 } };
   // "Pretrained only": the autoencoders as pretraining left them, with only their constants C learned
-  // (the convex problem of SPEC.md §8); then the whole model finetuned from there.
+  // (the convex problem of docs/math.md §7.5); then the whole model finetuned from there.
   const before = await fitCsae(e, train.X, train.labels, { ...o, variant: "normalization", finetune: { ...START.finetune, epochs: 5 } });
   const after = await fitCsae(e, train.X, train.labels, { ...o, init: before, finetune: { ...START.finetune, epochs: ctx.quick ? 3 : 13 } });
   const a = savePng(ctx, "filters", "pretrained.png", filterMosaic(before, 10));

@@ -1,6 +1,6 @@
-// Training one autoencoder (SPEC.md §4): minibatch SGD with momentum and L2 weight decay on the
+// Training one autoencoder (docs/math.md §6): minibatch SGD with momentum and L2 weight decay on the
 // reconstruction loss, with the contractive penalty or denoising. Manual backprop; the forward and
-// backward passes sit side by side and the buffers carry the names of SPEC.md.
+// backward passes sit side by side and the buffers carry the names of docs/math.md §6.1.
 //
 // B = rows of a minibatch, D = visible, H = hidden.
 

@@ -26,7 +26,7 @@ function unpack(p: Float64Array) {
   return out;
 }
 
-// Class j's pieces for input x (SPEC.md §6), in float64.
+// Class j's pieces for input x (docs/math.md §8.2), in float64.
 function forward(P: Record<string, Float64Array>, act: Activation, x: ArrayLike<number>, j: number) {
   const p = Array.from({ length: F }, (_, f) => Array.from({ length: D }, (_, d) => P.Wx[d * F + f] * x[d]).reduce((a, b) => a + b, 0));
   const q = p.map((v, f) => v * P.Wf[j * F + f]);

@@ -46,6 +46,9 @@ if (existsSync(join(runtimeDir, "node_modules", "onnxruntime-web", "package.json
   ortVersion = (JSON.parse(readFileSync(join(runtimeDir, "node_modules", "onnxruntime-web", "package.json"), "utf8")) as { version: string }).version;
   ort.env.wasm.numThreads = 1; // no worker threads (the machine is shared; results do not depend on it)
   ort.env.logLevel = "error";
+} else if (process.env.AESCORE_REQUIRE_RUNTIMES) {
+  // CI installs every runtime the tests name: a missing one is a failure there, not a skip.
+  throw new Error(`onnx.test: onnxruntime-web is not installed under ${runtimeDir} (npm --prefix test/onnx-runtime ci)`);
 } else {
   console.log(`onnx.test: onnxruntime-web not found under ${runtimeDir}; skipping the runtime checks (npm --prefix test/onnx-runtime ci)`);
 }

@@ -1,4 +1,4 @@
-// Float64 reference of SPEC.md §2's activation table: h, H, h', h'' per activation, written from the
+// Float64 reference of docs/math.md §2.1's activation table: h, H, h', h'' per activation, written from the
 // table's formulas with Math.*. Only rewritten where float64 itself would cancel (named at each
 // place), so that it is an oracle for f32 kernels at every input, including |u| up to 3e38.
 // Not fast and not reproducible across JS engines (Math.exp may differ in the last f64 bit): tests only.

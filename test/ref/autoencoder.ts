@@ -1,4 +1,4 @@
-// A float64 tied-weight autoencoder written straight from SPEC.md §1–3, one example at a time: the
+// A float64 tied-weight autoencoder written straight from docs/math.md §1–4, one example at a time: the
 // oracle the batched WASM path is tested against. Slow and obvious on purpose.
 
 /** h, H (antiderivative), h', h'' of one activation, in float64. */

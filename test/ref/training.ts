@@ -1,4 +1,4 @@
-// The training loss of SPEC.md §4 in float64, as a function of the parameters: the oracle the manual
+// The training loss of docs/math.md §6 in float64, as a function of the parameters: the oracle the manual
 // backprop is checked against by finite differences.
 
 import type { ActRef } from "./autoencoder.js";
