@@ -4,8 +4,8 @@
 // already uploaded, and we read its result back (dataSync), as a user of either must.
 
 import { createEngineSync, hasSimd } from "../src/index.js";
-import { createAutoencoder } from "../src/autoencoder.js";
-import { energy } from "../src/energy.js";
+import { createAutoencoder } from "../src/model/autoencoder.js";
+import { energy } from "../src/model/energy.js";
 import { maxRelDiff, measure, timeOnce, uniform, type Context, type Row } from "./harness.js";
 import type { TfCore, TfTensor } from "./tfjs.js";
 

@@ -3,9 +3,9 @@
 // two worker threads (each worker owns 5 classes; only 100 x 10 energies and gradients cross per step).
 
 import { createEngineSync, rng } from "../src/index.js";
-import { createAutoencoder } from "../src/autoencoder.js";
-import { finetune, localGroups, slotParams, FINETUNE_DEFAULTS, type ClassGroups } from "../src/finetune.js";
-import { workerGroups } from "../src/parallel.js";
+import { createAutoencoder } from "../src/model/autoencoder.js";
+import { finetune, localGroups, slotParams, FINETUNE_DEFAULTS, type ClassGroups } from "../src/train/finetune.js";
+import { workerGroups } from "../src/train/parallel.js";
 import type { Context, Row } from "./harness.js";
 
 const [K, D, H, N] = [10, 784, 500, 2000];

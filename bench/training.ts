@@ -5,9 +5,9 @@
 // running the same loop with autodiff and its momentum optimizer.
 
 import { createEngineSync, rng } from "../src/index.js";
-import { createAutoencoder } from "../src/autoencoder.js";
-import { trainAutoencoder, startState, TRAIN_DEFAULTS, type TrainOptions } from "../src/training.js";
-import { trainClasses } from "../src/parallel.js";
+import { createAutoencoder } from "../src/model/autoencoder.js";
+import { trainAutoencoder, startState, TRAIN_DEFAULTS, type TrainOptions } from "../src/train/autoencoder.js";
+import { trainClasses } from "../src/train/parallel.js";
 import type { Context, Row } from "./harness.js";
 import type { TfCore } from "./tfjs.js";
 

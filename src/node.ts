@@ -14,9 +14,9 @@ import { constants as zlib, gunzipSync } from "node:zlib";
 import { createRequire } from "node:module";
 import { basename, dirname, join, resolve } from "node:path";
 import { AescoreError, FormatError, InputError } from "./errors.js";
-import { decodeNpy, encodeNpy, npyLength } from "./npy.js";
-import { decodeIdx, decodeCsv, encodeCsv, encodeIdx, idxLength, MAX_VALUES, type CsvOptions } from "./data.js";
-import type { Tensor } from "./safetensors.js";
+import { decodeNpy, encodeNpy, npyLength } from "./formats/npy.js";
+import { decodeIdx, decodeCsv, encodeCsv, encodeIdx, idxLength, MAX_VALUES, type CsvOptions } from "./formats/idx-csv.js";
+import type { Tensor } from "./tensor.js";
 
 /** The largest file read: Node reads at most 2 GiB into one buffer. */
 export const MAX_FILE_BYTES = 2 ** 31 - 1;

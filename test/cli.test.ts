@@ -7,17 +7,17 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createEngineSync } from "../src/engine.js";
-import { createAutoencoder, encodeAutoencoder } from "../src/autoencoder.js";
-import { energy, field } from "../src/energy.js";
-import { encodeCsae, decodeCsae, classEnergies } from "../src/csae.js";
-import { encodeFactored, decodeFactored, factoredAsCsae, type FactoredCsae } from "../src/factored.js";
-import { encodeIdx } from "../src/data.js";
+import { createEngineSync } from "../src/engine/engine.js";
+import { createAutoencoder, encodeAutoencoder } from "../src/model/autoencoder.js";
+import { energy, field } from "../src/model/energy.js";
+import { encodeCsae, decodeCsae, classEnergies } from "../src/model/csae.js";
+import { encodeFactored, decodeFactored, factoredAsCsae, type FactoredCsae } from "../src/model/factored.js";
+import { encodeIdx } from "../src/formats/idx-csv.js";
 import { readArray, writeArray, writeAtomic } from "../src/node.js";
-import { fromArray } from "../src/engine.js";
+import { fromArray } from "../src/engine/engine.js";
 import { rng, sameBits } from "./util.js";
 
-const cli = fileURLToPath(new URL("../src/cli.js", import.meta.url));
+const cli = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "aescore-cli-"));
 const e = createEngineSync();
 

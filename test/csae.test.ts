@@ -8,15 +8,15 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createEngineSync } from "../src/engine.js";
-import { fitCsae, addClass, selectCsae, FIT_DEFAULTS, type FitOptions } from "../src/fit.js";
-import { predict, predictProba, encodeCsae, decodeCsae, classEnergies, type Csae } from "../src/csae.js";
-import { encodeAutoencoder } from "../src/autoencoder.js";
+import { createEngineSync } from "../src/engine/engine.js";
+import { fitCsae, addClass, selectCsae, FIT_DEFAULTS, type FitOptions } from "../src/train/fit.js";
+import { predict, predictProba, encodeCsae, decodeCsae, classEnergies, type Csae } from "../src/model/csae.js";
+import { encodeAutoencoder } from "../src/model/autoencoder.js";
 import { loadMnist, writeArray, writeAtomic, readArray } from "../src/node.js";
 import { InputError, ShapeError, FormatError } from "../src/errors.js";
 import { sameBits } from "./util.js";
 
-const cli = fileURLToPath(new URL("../src/cli.js", import.meta.url));
+const cli = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "aescore-csae-"));
 const mnist = loadMnist("test");
 const slice = (a: number, b: number, keep?: (label: number) => boolean) => {

@@ -10,8 +10,8 @@ import { fileURLToPath } from "node:url";
 import {
   DATASETS, DATASET_SIZES, BACKGROUNDS, SPLITS, generate, writeDataset, rotate, isConvex, decodePgm,
   type GeneratedSet, type GreyImage,
-} from "../src/datasets.js";
-import { decodeIdx } from "../src/data.js";
+} from "../src/datasets/generate.js";
+import { decodeIdx } from "../src/formats/idx-csv.js";
 import { loadMnist } from "../src/node.js";
 import { FormatError, InputError } from "../src/errors.js";
 import { sameBits } from "./util.js";

@@ -1,10 +1,10 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { createEngineSync } from "../src/engine.js";
-import { createAutoencoder, encodeAutoencoder, decodeAutoencoder, type Autoencoder, type AeActivation, type Output } from "../src/autoencoder.js";
-import { energy, field, laplacian, hessian, reconstruct, hidden, dynamics, absorbing } from "../src/energy.js";
-import { encodeSafetensors } from "../src/safetensors.js";
-import { ACTIVATIONS } from "../src/activations.js";
+import { createEngineSync } from "../src/engine/engine.js";
+import { createAutoencoder, encodeAutoencoder, decodeAutoencoder, type Autoencoder, type AeActivation, type Output } from "../src/model/autoencoder.js";
+import { energy, field, laplacian, hessian, reconstruct, hidden, dynamics, absorbing } from "../src/model/energy.js";
+import { encodeSafetensors } from "../src/formats/safetensors.js";
+import { ACTIVATIONS } from "../src/engine/activations.js";
 import { InputError, ShapeError, FormatError } from "../src/errors.js";
 import { reference } from "./reference.js";
 import { energyRef, fieldRef, laplacianRef, reconstructRef, numericGradient, type AeRef } from "./ref/autoencoder.js";

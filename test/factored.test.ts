@@ -2,10 +2,10 @@
 
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { createEngineSync, mark, release } from "../src/engine.js";
-import type { Output } from "../src/autoencoder.js";
-import type { Activation } from "../src/activations.js";
-import { createFactored, factoredStep, factoredLossAndGradient, factoredGroups, type FactoredCsae } from "../src/factored.js";
+import { createEngineSync, mark, release } from "../src/engine/engine.js";
+import type { Output } from "../src/model/autoencoder.js";
+import type { Activation } from "../src/engine/activations.js";
+import { createFactored, factoredStep, factoredLossAndGradient, factoredGroups, type FactoredCsae } from "../src/model/factored.js";
 import { reference } from "./reference.js";
 import { numericGradient } from "./ref/autoencoder.js";
 import { rng } from "./util.js";

@@ -5,8 +5,8 @@ import * as assert from "uvu/assert";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { energySurface } from "../src/figures.js";
-import { energy, field, reconstruct } from "../src/energy.js";
+import { energySurface } from "../src/figures/energy-surface.js";
+import { energy, field, reconstruct } from "../src/model/energy.js";
 
 const dir = mkdtempSync(join(tmpdir(), "aescore-fig-"));
 const { ae, files } = await energySurface(dir);

@@ -1,9 +1,9 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { createEngineSync, mark, release, type Mat } from "../src/engine.js";
-import type { Output } from "../src/autoencoder.js";
-import type { Activation } from "../src/activations.js";
-import { makeSlots, slotEnergies, slotStep, finetune, FINETUNE_DEFAULTS, type ClassGroups, type Params } from "../src/finetune.js";
+import { createEngineSync, mark, release, type Mat } from "../src/engine/engine.js";
+import type { Output } from "../src/model/autoencoder.js";
+import type { Activation } from "../src/engine/activations.js";
+import { makeSlots, slotEnergies, slotStep, finetune, FINETUNE_DEFAULTS, type ClassGroups, type Params } from "../src/train/finetune.js";
 import { reference } from "./reference.js";
 import { energyRef, numericGradient, type AeRef } from "./ref/autoencoder.js";
 import { rng } from "./util.js";

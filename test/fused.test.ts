@@ -4,8 +4,8 @@
 
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { createEngineSync, alloc, mark, release, type Engine, type Mat } from "../src/engine.js";
-import { addRowBias, axpy, scale, mul, sub, sgdMomentum, colSums, rowSums, rowSumsq, rowBinaryEntropy, logit, rowLogSumExp, rowSoftmax } from "../src/kernels.js";
+import { createEngineSync, alloc, mark, release, type Engine, type Mat } from "../src/engine/engine.js";
+import { addRowBias, axpy, scale, mul, sub, sgdMomentum, colSums, rowSums, rowSumsq, rowBinaryEntropy, logit, rowLogSumExp, rowSoftmax } from "../src/engine/kernels.js";
 import { ShapeError } from "../src/errors.js";
 import { SIZES, randMat, nanMat, rng, sameBits, within } from "./util.js";
 

@@ -1,7 +1,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { createEngineSync, alloc, mark, release, type Engine } from "../src/engine.js";
-import { gemm, type GemmOptions } from "../src/kernels.js";
+import { createEngineSync, alloc, mark, release, type Engine } from "../src/engine/engine.js";
+import { gemm, type GemmOptions } from "../src/engine/kernels.js";
 import { ShapeError } from "../src/errors.js";
 import { gemmRef } from "./ref/linalg.js";
 import { SIZES, randMat, nanMat, within, sameBits, rng } from "./util.js";

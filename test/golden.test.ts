@@ -9,7 +9,7 @@ import * as assert from "uvu/assert";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import * as lib from "../src/index.js";
-import { fitCsae, FIT_DEFAULTS } from "../src/fit.js";
+import { fitCsae, FIT_DEFAULTS } from "../src/train/fit.js";
 import { goldenDigests, compareDigests, csaeProblem, csaeArrays, digestAll, REFUSED, D, H, type Digests } from "./golden.js";
 import { GOLDEN_PATH, goldenFile } from "./golden-update.js";
 

@@ -12,13 +12,13 @@ import { createRequire } from "node:module";
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
-import { createEngineSync } from "../src/engine.js";
-import { createAutoencoder, type Autoencoder, type AeActivation, type Output } from "../src/autoencoder.js";
-import { energy } from "../src/energy.js";
-import { classEnergies, scores, predictProba, type Csae } from "../src/csae.js";
-import { createFactored, factoredAsCsae } from "../src/factored.js";
+import { createEngineSync } from "../src/engine/engine.js";
+import { createAutoencoder, type Autoencoder, type AeActivation, type Output } from "../src/model/autoencoder.js";
+import { energy } from "../src/model/energy.js";
+import { classEnergies, scores, predictProba, type Csae } from "../src/model/csae.js";
+import { createFactored, factoredAsCsae } from "../src/model/factored.js";
 import { InputError } from "../src/errors.js";
-import { exportOnnx, ONNX_IR_VERSION, ONNX_OPSET } from "../src/onnx.js";
+import { exportOnnx, ONNX_IR_VERSION, ONNX_OPSET } from "../src/model/onnx.js";
 import { rng, type Rng } from "../src/random.js";
 
 // ---- the runtime ----------------------------------------------------------------------------------

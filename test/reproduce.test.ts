@@ -5,7 +5,7 @@ import * as assert from "uvu/assert";
 import { mkdtempSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { cached, reproduce, type Context } from "../src/reproduce.js";
+import { cached, reproduce, type Context } from "../src/reproduce/experiments.js";
 import { InputError } from "../src/errors.js";
 
 const ctx = (dir: string): Context => ({ quick: true, dir, seed: 1, log: () => {}, command: "test" });

@@ -9,17 +9,17 @@ import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createEngineSync } from "../src/engine.js";
-import { createAutoencoder, type AutoencoderSpec } from "../src/autoencoder.js";
-import { trainAutoencoder, startState, TRAIN_DEFAULTS, type TrainOptions } from "../src/training.js";
-import { trainClasses, type ClassJob } from "../src/parallel.js";
+import { createEngineSync } from "../src/engine/engine.js";
+import { createAutoencoder, type AutoencoderSpec } from "../src/model/autoencoder.js";
+import { trainAutoencoder, startState, TRAIN_DEFAULTS, type TrainOptions } from "../src/train/autoencoder.js";
+import { trainClasses, type ClassJob } from "../src/train/parallel.js";
 import { loadMnist, writeArray, readBytes } from "../src/node.js";
-import { decodeSafetensors } from "../src/safetensors.js";
+import { decodeSafetensors } from "../src/formats/safetensors.js";
 import { rng } from "../src/random.js";
 import { sameBits } from "./util.js";
 import { InputError } from "../src/errors.js";
 
-const cli = fileURLToPath(new URL("../src/cli.js", import.meta.url));
+const cli = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "aescore-train-"));
 const mnist = loadMnist("test");
 

@@ -1,9 +1,9 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { createEngineSync, mark, release, type Mat } from "../src/engine.js";
-import { createAutoencoder, type Output } from "../src/autoencoder.js";
-import { ACTIVATIONS, type Activation } from "../src/activations.js";
-import { stepBuffers, lossAndGradient, corrupt, checkTrainOptions, TRAIN_DEFAULTS } from "../src/training.js";
+import { createEngineSync, mark, release, type Mat } from "../src/engine/engine.js";
+import { createAutoencoder, type Output } from "../src/model/autoencoder.js";
+import { ACTIVATIONS, type Activation } from "../src/engine/activations.js";
+import { stepBuffers, lossAndGradient, corrupt, checkTrainOptions, TRAIN_DEFAULTS } from "../src/train/autoencoder.js";
 import { InputError } from "../src/errors.js";
 import { reference } from "./reference.js";
 import { lossRef } from "./ref/training.js";

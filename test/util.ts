@@ -1,6 +1,6 @@
 // Test helpers: seeded inputs, NaN-prefilled outputs, named tolerance policies.
 
-import { alloc, type Engine, type Mat } from "../src/engine.js";
+import { alloc, type Engine, type Mat } from "../src/engine/engine.js";
 import { rng, type Rng } from "../src/random.js";
 
 /** The sizes every kernel is run over: each tail path of 4- and 8-wide loops, and beyond. */

@@ -5,8 +5,8 @@
 //
 //   v ← μ v − η (g + λ w)      w ← w + v        (λ only for the parameters marked decayed)
 
-import { alloc, type Engine, type Mat } from "../engine.js";
-import { sgdMomentum } from "../kernels.js";
+import { alloc, type Engine, type Mat } from "../engine/engine.js";
+import { sgdMomentum } from "../engine/kernels.js";
 
 type Host = Float32Array | Float64Array;
 

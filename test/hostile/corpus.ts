@@ -455,6 +455,10 @@ add({ name: "OK: train a tiny classifier", args: TRAIN, expectCode: 0, outputs: 
 add({ name: "OK: train --seed 0 --workers 0 --epochs 1 (edge values that are valid)", args: [...set(TRAIN, "seed", "0")], expectCode: 0, outputs: ["m.safetensors"] });
 
 // Cases that may take gigabytes today run one at a time, beside the others.
-for (const c of cases) if (/gzip bomb|\/dev\/zero|memory/.test(c.name)) c.heavy = true;
+// Heavy cases get room: a bomb is inflated up to its cap (512 MiB of CSV) before it is refused.
+for (const c of cases) if (/gzip bomb|\/dev\/zero|memory/.test(c.name)) {
+  c.heavy = true;
+  c.timeoutMs ??= 20000;
+}
 
 export const CASES: readonly Case[] = cases;

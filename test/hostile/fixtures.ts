@@ -3,14 +3,14 @@
 // as many gzip members of one compressed block (no large file is ever committed or held whole).
 
 import { gzipSync } from "node:zlib";
-import { createEngineSync, fromArray } from "../../src/engine.js";
-import { createAutoencoder, encodeAutoencoder } from "../../src/autoencoder.js";
-import { encodeCsae } from "../../src/csae.js";
-import { encodeFactored, type FactoredCsae } from "../../src/factored.js";
-import { encodeNpy } from "../../src/npy.js";
-import { encodeIdx } from "../../src/data.js";
-import { decodeSafetensors, encodeSafetensors } from "../../src/safetensors.js";
-import { TRAIN_DEFAULTS, encodeCheckpoint, startState } from "../../src/training.js";
+import { createEngineSync, fromArray } from "../../src/engine/engine.js";
+import { createAutoencoder, encodeAutoencoder } from "../../src/model/autoencoder.js";
+import { encodeCsae } from "../../src/model/csae.js";
+import { encodeFactored, type FactoredCsae } from "../../src/model/factored.js";
+import { encodeNpy } from "../../src/formats/npy.js";
+import { encodeIdx } from "../../src/formats/idx-csv.js";
+import { decodeSafetensors, encodeSafetensors } from "../../src/formats/safetensors.js";
+import { TRAIN_DEFAULTS, encodeCheckpoint, startState } from "../../src/train/autoencoder.js";
 import { rng } from "../../src/random.js";
 
 export const D = 6;

@@ -186,7 +186,7 @@ export async function prepare({ build = false, dir } = {}) {
   if (manifest.bin) for (const [name, t] of Object.entries(manifest.bin)) if (!existsSync(join(pkgDir, t))) problems.push(`bin ${name} → ${t}: not in the tarball`);
   // The shipped .wasm files must be the builds embedded in wasm.generated.js.
   try {
-    const embedded = await import(pathToFileURL(join(pkgDir, "dist", "src", "wasm.generated.js")).href);
+    const embedded = await import(pathToFileURL(join(pkgDir, "dist", "src", "engine", "wasm.generated.js")).href);
     for (const [name, b64] of [["simd", embedded.simdWasm], ["scalar", embedded.scalarWasm]]) {
       const file = join(pkgDir, "dist", "wasm", `aescore-${name}.wasm`);
       if (existsSync(file) && !Buffer.from(b64, "base64").equals(readFileSync(file))) problems.push(`dist/wasm/aescore-${name}.wasm differs from the build embedded in wasm.generated.js`);
@@ -428,7 +428,9 @@ function tinyData(dir) {
 export async function runWorkerThreads(p, runtime) {
   const dir = join(p.root, `threads-${runtime}`);
   tinyData(dir);
-  const cli = join(p.project, "node_modules", "aescore", "dist", "src", "cli.js");
+  // The command line as the package declares it (its "bin"), not a path guessed here.
+  const pkg = join(p.project, "node_modules", "aescore");
+  const cli = join(pkg, JSON.parse(readFileSync(join(pkg, "package.json"), "utf8")).bin.aescore);
   const save = join(dir, "model.safetensors");
   const args = [cli, "train-ae", "--data", join(dir, "x.csv"), "--labels", join(dir, "y.csv"), "--hidden", "3", "--epochs", "2", "--batch", "6", "--workers", "2", "--save", save, "-q"];
   let cmd;

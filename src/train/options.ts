@@ -1,12 +1,12 @@
 // The options of a CSAE fit and their check, apart from the fitter (which needs Node's workers), so
 // that every fitter and the command line check the same things the same way before any work.
 
-import { checkInput, checkSpec, type AutoencoderSpec } from "./autoencoder.js";
+import { checkInput, checkSpec, type AutoencoderSpec } from "../model/autoencoder.js";
 import { checkFinetuneOptions, FINETUNE_DEFAULTS, type FinetuneOptions, type FinetuneReport } from "./finetune.js";
-import { checkTrainOptions, TRAIN_DEFAULTS, type EpochReport, type TrainOptions } from "./training.js";
-import type { Csae } from "./csae.js";
-import { InputError, ShapeError, quote } from "./errors.js";
-import type { Tensor } from "./safetensors.js";
+import { checkTrainOptions, TRAIN_DEFAULTS, type EpochReport, type TrainOptions } from "./autoencoder.js";
+import type { Csae } from "../model/csae.js";
+import { InputError, ShapeError, quote } from "../errors.js";
+import type { Tensor } from "../tensor.js";
 
 export const VARIANTS = ["csae", "hinge", "normalization", "energies", "no-pretraining", "reconstruction"] as const;
 export type Variant = (typeof VARIANTS)[number];

@@ -4,17 +4,18 @@
 //
 // B = rows of a minibatch, D = visible, H = hidden.
 
-import { alloc, fromArray, rowsOf, view, type Engine, type Mat } from "./engine.js";
-import { gemm, sub, mul, scale, axpy, colSums, rowSums, rowSumsq, mulCols, mulRows, axpyRows } from "./kernels.js";
-import { activation } from "./activations.js";
-import { checkInput, checkSpecOf, eachChunk, encode, decode, modelMetadata, tensorOf, type Autoencoder, type AeActivation, type Output } from "./autoencoder.js";
-import { FormatError, InputError, quote } from "./errors.js";
-import { rngFrom, type Rng } from "./random.js";
-import { decodeSafetensors, encodeSafetensors, type Tensor } from "./safetensors.js";
-import { paramSet, restore, sgdStep, snapshot, type ParamSet } from "./train/params.js";
-import { runEpochs, startRun, type EpochReport, type RunState, type Trainer } from "./train/driver.js";
+import { alloc, fromArray, rowsOf, view, type Engine, type Mat } from "../engine/engine.js";
+import { gemm, sub, mul, scale, axpy, colSums, rowSums, rowSumsq, mulCols, mulRows, axpyRows } from "../engine/kernels.js";
+import { activation } from "../engine/activations.js";
+import { checkInput, checkSpecOf, eachChunk, encode, decode, modelMetadata, tensorOf, type Autoencoder, type AeActivation, type Output } from "../model/autoencoder.js";
+import { FormatError, InputError, quote } from "../errors.js";
+import { rngFrom, type Rng } from "../random.js";
+import { decodeSafetensors, encodeSafetensors } from "../formats/safetensors.js";
+import type { Tensor } from "../tensor.js";
+import { paramSet, restore, sgdStep, snapshot, type ParamSet } from "./params.js";
+import { runEpochs, startRun, type EpochReport, type RunState, type Trainer } from "./driver.js";
 
-export { permutation } from "./train/driver.js";
+export { permutation } from "./driver.js";
 
 export interface TrainOptions {
   epochs: number;

@@ -3,13 +3,14 @@
 //
 // D = visible units, H = hidden units, N = rows of a batch.
 
-import { alloc, fromArray, mark, release, type Engine, type Mat } from "./engine.js";
-import { gemm, addRowBias } from "./kernels.js";
-import { activation, ACTIVATIONS, type Activation } from "./activations.js";
-import { InputError, FormatError, ShapeError, quote } from "./errors.js";
-import { encodeSafetensors, decodeSafetensors, type Tensor } from "./safetensors.js";
-import { rng as makeRng, type Rng } from "./random.js";
-import { shortestF32 } from "./data.js";
+import { alloc, fromArray, mark, release, type Engine, type Mat } from "../engine/engine.js";
+import { gemm, addRowBias } from "../engine/kernels.js";
+import { activation, ACTIVATIONS, type Activation } from "../engine/activations.js";
+import { InputError, FormatError, ShapeError, quote } from "../errors.js";
+import { encodeSafetensors, decodeSafetensors } from "../formats/safetensors.js";
+import type { Tensor } from "../tensor.js";
+import { rng as makeRng, type Rng } from "../random.js";
+import { shortestF32 } from "../formats/idx-csv.js";
 
 export type Output = "real" | "binary";
 /** The activations of docs/math.md §2, plus "kmeans" (a max activation: r(x) is the nearest filter). */

@@ -2,7 +2,7 @@
 // throws a ShapeError naming both operands and never reaches WebAssembly.
 
 import { describe, type Mat } from "./engine.js";
-import { ShapeError } from "./errors.js";
+import { ShapeError } from "../errors.js";
 
 export interface GemmOptions {
   /** Use A^T (A stored K x M). */

@@ -2,7 +2,7 @@
 // Only names and shapes are checked here; the math lives in assembly/activations.ts.
 
 import { describe, type Mat } from "./engine.js";
-import { InputError, ShapeError, quote } from "./errors.js";
+import { InputError, ShapeError, quote } from "../errors.js";
 
 export const ACTIVATIONS = ["sigmoid", "tanh", "linear", "square", "relu", "modulus", "softplus", "sync"] as const;
 export type Activation = (typeof ACTIVATIONS)[number];

@@ -3,12 +3,13 @@
 //
 // K = classes, D = visible, H = hidden, N = rows.
 
-import { exp, log } from "./math.js";
-import { fromArray, type Engine } from "./engine.js";
+import { exp, log } from "../math.js";
+import { fromArray, type Engine } from "../engine/engine.js";
 import { checkSpecOf, modelMetadata, tensorOf, type Autoencoder, type AeActivation, type Output } from "./autoencoder.js";
 import { energy, reconstruct } from "./energy.js";
-import { decodeSafetensors, encodeSafetensors, type Tensor } from "./safetensors.js";
-import { FormatError, InputError, quote } from "./errors.js";
+import { decodeSafetensors, encodeSafetensors } from "../formats/safetensors.js";
+import type { Tensor } from "../tensor.js";
+import { FormatError, InputError, quote } from "../errors.js";
 
 export interface Csae {
   /** Class labels, in the order of the autoencoders. */

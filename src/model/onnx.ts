@@ -26,11 +26,11 @@
 //   softplus refused: Φ = −Li₂(−e^u) needs the dilogarithm, which ONNX has no operator for.
 // A factored CSAE is exported by expanding it to per-class weights W_j (factoredAsCsae).
 
-import { mark, release } from "./engine.js";
+import { mark, release } from "../engine/engine.js";
 import { AE_ACTIVATIONS, type Autoencoder, type AeActivation, type Output } from "./autoencoder.js";
 import { RULES, type Csae } from "./csae.js";
 import { factoredAsCsae, type FactoredCsae } from "./factored.js";
-import { InputError, ShapeError, quote } from "./errors.js";
+import { InputError, ShapeError, quote } from "../errors.js";
 
 export const ONNX_IR_VERSION = 8;
 export const ONNX_OPSET = 17;

@@ -3,7 +3,7 @@
 // "step", ... in order). Each answered message gets exactly one reply, in order.
 
 import { parentPort } from "node:worker_threads";
-import { createEngineSync } from "./engine.js";
+import { createEngineSync } from "../engine/engine.js";
 import { runJob } from "./parallel.js";
 import { makeSlots, slotEnergies, slotStep, slotClassify, slotKeep, slotRestore, slotParams, type Slots } from "./finetune.js";
 
@@ -42,14 +42,10 @@ async function handle(m: any): Promise<{ value: unknown } | undefined> {
 }
 
 // Messages are handled one after another in arrival order: a job (the only asynchronous one) is
-// awaited before the next message starts.
+// awaited before the next message starts. The pool ends a worker with terminate(), in every runtime.
 let queue: Promise<void> = Promise.resolve();
 port.on("message", (m) => {
   queue = queue.then(async () => {
-    if (m.type === "exit") {
-      port.close();
-      return;
-    }
     try {
       const answer = await handle(m);
       if (answer) port.postMessage({ type: "value", value: answer.value });

@@ -4,12 +4,12 @@
 // Sign convention of the paper: dE/dx = F(x), with F(x) = r(x) − x (real output) or the log-odds
 // field ξ(r(x)) − ξ(x) (binary output). Larger E: the model "likes" x more.
 
-import { alloc, mark, release, type Mat } from "./engine.js";
-import { gemm, addRowBias, axpy, sub, rowSums, rowSumsq, rowBinaryEntropy, logit } from "./kernels.js";
-import { activation } from "./activations.js";
+import { alloc, mark, release, type Mat } from "../engine/engine.js";
+import { gemm, addRowBias, axpy, sub, rowSums, rowSumsq, rowBinaryEntropy, logit } from "../engine/kernels.js";
+import { activation } from "../engine/activations.js";
 import { checkInput, eachChunk, encode, decode, type Autoencoder, type Output } from "./autoencoder.js";
-import { InputError, quote } from "./errors.js";
-import type { Tensor } from "./safetensors.js";
+import { InputError, quote } from "../errors.js";
+import type { Tensor } from "../tensor.js";
 
 /** Index of the largest u_k of each row (k-means: the nearest filter, since bh_k = −½‖w_k‖²). */
 function argmaxRows(U: Mat): Int32Array {

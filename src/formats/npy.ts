@@ -2,8 +2,8 @@
 // {'descr': '<f4', 'fortran_order': False, 'shape': (N, D), } padded to 64 bytes, then the C-order data.
 // We read floats, integers and booleans of either byte order into f32; we write '<f4'.
 
-import { FormatError } from "./errors.js";
-import type { Tensor } from "./safetensors.js";
+import { FormatError } from "../errors.js";
+import type { Tensor } from "../tensor.js";
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 

@@ -6,7 +6,7 @@
 
 import { simdWasm, scalarWasm } from "./wasm.generated.js";
 import type { KernelExports } from "./kernels.generated.js";
-import { InputError, ShapeError, quote } from "./errors.js";
+import { InputError, ShapeError, quote } from "../errors.js";
 
 /** The raw kernel exports (pointers are byte offsets into the engine's memory), typed by the build. */
 export type Kernels = KernelExports;

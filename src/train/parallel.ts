@@ -7,17 +7,17 @@ import { Worker } from "node:worker_threads";
 import { availableParallelism } from "node:os";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { createEngineSync, mark, release, type Engine } from "./engine.js";
-import { createAutoencoder, type AutoencoderSpec } from "./autoencoder.js";
+import { createEngineSync, mark, release, type Engine } from "../engine/engine.js";
+import { createAutoencoder, type AutoencoderSpec } from "../model/autoencoder.js";
 import {
   trainAutoencoder, startState, encodeCheckpoint, decodeCheckpoint, fingerprint, checkTrainOptions,
   type EpochReport, type TrainOptions,
-} from "./training.js";
-import { rng, type Rng } from "./random.js";
-import { readBytes, writeAtomic } from "./node.js";
-import { AescoreError, FormatError, InputError, ShapeError, quote } from "./errors.js";
-import type { Tensor } from "./safetensors.js";
-import { DivergenceError } from "./train/driver.js";
+} from "./autoencoder.js";
+import { rng, type Rng } from "../random.js";
+import { readBytes, writeAtomic } from "../node.js";
+import { AescoreError, FormatError, InputError, ShapeError, quote } from "../errors.js";
+import type { Tensor } from "../tensor.js";
+import { DivergenceError } from "./driver.js";
 import type { Params, ClassGroups, FinetuneOptions } from "./finetune.js";
 
 export type { Params };
@@ -142,7 +142,7 @@ export async function trainClasses(spec: AutoencoderSpec, o: TrainOptions, jobs:
     const next = (w: Worker) => {
       const i = queue.shift();
       if (i === undefined || failed) {
-        w.postMessage({ type: "exit" });
+        void w.terminate(); // (not a message asking the worker to close its port: Deno's has no close())
         return;
       }
       const { index, label, data, valid, init } = jobs[i];
@@ -184,7 +184,7 @@ type SlotMessage =
   | { type: "energies"; rows: Int32Array }
   | { type: "step"; g: Float32Array; o: FinetuneOptions }
   | { type: "classify"; X: Tensor }
-  | { type: "keep" | "restore" | "params" | "exit" };
+  | { type: "keep" | "restore" | "params" };
 
 /**
  * The classes split over `workers` threads in contiguous blocks, each block's autoencoders in its

@@ -10,22 +10,22 @@
 //
 // Also: adding a class to a trained model, and model selection on a validation split.
 
-import { exp } from "./math.js";
-import { createEngineSync, type Engine, fromArray } from "./engine.js";
-import { checkInput, createAutoencoder, type AutoencoderSpec, type Autoencoder } from "./autoencoder.js";
-import { energy } from "./energy.js";
-import { classEnergies, scores, softmaxRows, classesOf, rowsWithLabel, classIndices, initialConstants, meanConstants, type Csae } from "./csae.js";
-import { createFactored, factoredAsCsae, factoredGroups, pretrainFactored, type FactoredCsae } from "./factored.js";
-import type { Classifier } from "./model.js";
+import { exp } from "../math.js";
+import { createEngineSync, type Engine, fromArray } from "../engine/engine.js";
+import { checkInput, createAutoencoder, type AutoencoderSpec, type Autoencoder } from "../model/autoencoder.js";
+import { energy } from "../model/energy.js";
+import { classEnergies, scores, softmaxRows, classesOf, rowsWithLabel, classIndices, initialConstants, meanConstants, type Csae } from "../model/csae.js";
+import { createFactored, factoredAsCsae, factoredGroups, pretrainFactored, type FactoredCsae } from "../model/factored.js";
+import type { Classifier } from "../model/files.js";
 import { finetune, localGroups, errorRate, slotParams, type FinetuneOptions, type Params } from "./finetune.js";
 import { trainClasses, workerGroups, classSeed, type ClassJob } from "./parallel.js";
-import { rng } from "./random.js";
-import { InputError, quote } from "./errors.js";
-import type { EpochReport, TrainOptions } from "./training.js";
-import { checkFit, FIT_DEFAULTS, VARIANTS, type FitOptions, type Variant } from "./fit-options.js";
-import { paramSet, sgdStep } from "./train/params.js";
-import { runEpochs, startRun, type Trainer } from "./train/driver.js";
-import type { Tensor } from "./safetensors.js";
+import { rng } from "../random.js";
+import { InputError, quote } from "../errors.js";
+import type { EpochReport, TrainOptions } from "./autoencoder.js";
+import { checkFit, FIT_DEFAULTS, VARIANTS, type FitOptions, type Variant } from "./options.js";
+import { paramSet, sgdStep } from "./params.js";
+import { runEpochs, startRun, type Trainer } from "./driver.js";
+import type { Tensor } from "../tensor.js";
 
 export { checkFit, FIT_DEFAULTS, VARIANTS, type FitOptions, type Variant };
 export { classesOf, rowsWithLabel, classIndices };

@@ -7,14 +7,14 @@
 // bad ones (docs/math.md §4.4).
 
 import { join } from "node:path";
-import { createEngineSync } from "./engine.js";
-import { createAutoencoder, type Autoencoder } from "./autoencoder.js";
-import { energy, field, reconstruct } from "./energy.js";
-import { trainAutoencoder, startState, TRAIN_DEFAULTS, type EpochReport, type TrainOptions } from "./training.js";
-import { rng, type Rng } from "./random.js";
-import { makeDir, writeAtomic } from "./node.js";
+import { createEngineSync } from "../engine/engine.js";
+import { createAutoencoder, type Autoencoder } from "../model/autoencoder.js";
+import { energy, field, reconstruct } from "../model/energy.js";
+import { trainAutoencoder, startState, TRAIN_DEFAULTS, type EpochReport, type TrainOptions } from "../train/autoencoder.js";
+import { rng, type Rng } from "../random.js";
+import { makeDir, writeAtomic } from "../node.js";
 import { arrow, dot, encodePng, heatmap, image, line, type Image } from "./plot.js";
-import type { Tensor } from "./safetensors.js";
+import type { Tensor } from "../tensor.js";
 
 /** A standard normal deviate (Box–Muller) from the generator. */
 function normal(r: Rng): number {

@@ -7,29 +7,29 @@ import { realpathSync } from "node:fs";
 import { freemem } from "node:os";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
-import { AescoreError, InputError, quote } from "./errors.js";
-import { decodeSafetensors } from "./safetensors.js";
-import { readBytes, readArray, writeArray, writeAtomic, formatOf, checkWritable, checkNotInput, makeDir } from "./node.js";
-import { createEngineSync, fromArray, type Engine } from "./engine.js";
+import { AescoreError, InputError, quote } from "../errors.js";
+import { decodeSafetensors } from "../formats/safetensors.js";
+import { readBytes, readArray, writeArray, writeAtomic, formatOf, checkWritable, checkNotInput, makeDir } from "../node.js";
+import { createEngineSync, fromArray, type Engine } from "../engine/engine.js";
 import {
   AE_ACTIVATIONS, checkInput, checkSpec, decodeAutoencoder, encodeAutoencoder,
   type Autoencoder, type AutoencoderSpec, type AeActivation, type Output,
-} from "./autoencoder.js";
-import { TRAIN_DEFAULTS, checkTrainOptions, type EpochReport, type TrainOptions } from "./training.js";
-import { trainClasses, type ClassJob, type Params } from "./parallel.js";
-import { energySurface, SURFACE_DEFAULTS } from "./figures.js";
-import { classesOf, rowsWithLabel, classIndices, fit, selectCsae, FIT_DEFAULTS, VARIANTS, type FitOptions, type Variant } from "./fit.js";
-import { decodeModel, encodeModel, autoencodersOf, type Model } from "./model.js";
-import { predict, predictProba, scores, argmaxRows, type Csae } from "./csae.js";
-import type { FinetuneReport } from "./finetune.js";
-import { EXPERIMENTS, reproduce } from "./reproduce.js";
-import { DATASETS, generate, writeDataset } from "./datasets.js";
-import { energy, reconstruct, field, laplacian, hidden } from "./energy.js";
-import { encodeCsae, initialConstants } from "./csae.js";
-import { encodeCsv } from "./data.js";
-import { checkMemory } from "./memory.js";
-import { parseOptions, suggest, int, real, list, choice, type Option, type Values } from "./cli/args.js";
-import type { Tensor } from "./safetensors.js";
+} from "../model/autoencoder.js";
+import { TRAIN_DEFAULTS, checkTrainOptions, type EpochReport, type TrainOptions } from "../train/autoencoder.js";
+import { trainClasses, type ClassJob, type Params } from "../train/parallel.js";
+import { energySurface, SURFACE_DEFAULTS } from "../figures/energy-surface.js";
+import { classesOf, rowsWithLabel, classIndices, fit, selectCsae, FIT_DEFAULTS, VARIANTS, type FitOptions, type Variant } from "../train/fit.js";
+import { decodeModel, encodeModel, autoencodersOf, type Model } from "../model/files.js";
+import { predict, predictProba, scores, argmaxRows, type Csae } from "../model/csae.js";
+import type { FinetuneReport } from "../train/finetune.js";
+import { EXPERIMENTS, reproduce } from "../reproduce/experiments.js";
+import { DATASETS, generate, writeDataset } from "../datasets/generate.js";
+import { energy, reconstruct, field, laplacian, hidden } from "../model/energy.js";
+import { encodeCsae, initialConstants } from "../model/csae.js";
+import { encodeCsv } from "../formats/idx-csv.js";
+import { checkMemory } from "../train/memory.js";
+import { parseOptions, suggest, int, real, list, choice, type Option, type Values } from "./args.js";
+import type { Tensor } from "../tensor.js";
 
 export interface Command {
   summary: string;

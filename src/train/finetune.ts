@@ -11,19 +11,19 @@
 //
 // K = classes, B = minibatch rows, D = visible, H = hidden.
 
-import { log } from "./math.js";
-import { alloc, fromArray, rowsOf, view, type Engine, type Mat } from "./engine.js";
-import { gemm, axpy, colSums, rowSums, mulRows, rowBinaryEntropy } from "./kernels.js";
-import { activation } from "./activations.js";
-import { encode, type Autoencoder, type AutoencoderSpec } from "./autoencoder.js";
-import { addVisibleTerms } from "./energy.js";
-import { softmaxRows, argmaxRows, scoresFrom, classEnergies } from "./csae.js";
-import { aeParams, type AeParam } from "./training.js";
-import { rng } from "./random.js";
-import { InputError, quote } from "./errors.js";
-import { paramSet, sgdStep, type ParamSet } from "./train/params.js";
-import { runEpochs, startRun, type EpochReport, type Trainer } from "./train/driver.js";
-import type { Tensor } from "./safetensors.js";
+import { log } from "../math.js";
+import { alloc, fromArray, rowsOf, view, type Engine, type Mat } from "../engine/engine.js";
+import { gemm, axpy, colSums, rowSums, mulRows, rowBinaryEntropy } from "../engine/kernels.js";
+import { activation } from "../engine/activations.js";
+import { encode, type Autoencoder, type AutoencoderSpec } from "../model/autoencoder.js";
+import { addVisibleTerms } from "../model/energy.js";
+import { softmaxRows, argmaxRows, scoresFrom, classEnergies } from "../model/csae.js";
+import { aeParams, type AeParam } from "./autoencoder.js";
+import { rng } from "../random.js";
+import { InputError, quote } from "../errors.js";
+import { paramSet, sgdStep, type ParamSet } from "./params.js";
+import { runEpochs, startRun, type EpochReport, type Trainer } from "./driver.js";
+import type { Tensor } from "../tensor.js";
 
 export interface FinetuneOptions {
   epochs: number;

@@ -2,12 +2,12 @@
 // CSAE or a factored CSAE) once, and `encodeModel` writes one back. A classifier comes with its CSAE
 // view (K autoencoders and C), which is what scoring uses; a factored one keeps its factors too.
 
-import type { Engine } from "./engine.js";
+import type { Engine } from "../engine/engine.js";
 import { decodeAutoencoder, encodeAutoencoder, type Autoencoder } from "./autoencoder.js";
 import { decodeCsae, encodeCsae, type Csae } from "./csae.js";
 import { decodeFactored, encodeFactored, factoredAsCsae, type FactoredCsae } from "./factored.js";
-import { decodeSafetensors } from "./safetensors.js";
-import { FormatError, quote } from "./errors.js";
+import { decodeSafetensors } from "../formats/safetensors.js";
+import { FormatError, quote } from "../errors.js";
 
 export type Classifier = { kind: "csae"; csae: Csae } | { kind: "factored-csae"; factored: FactoredCsae; csae: Csae };
 export type Model = { kind: "autoencoder"; ae: Autoencoder } | Classifier;

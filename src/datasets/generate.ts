@@ -11,12 +11,12 @@
 
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { FormatError, InputError, quote } from "./errors.js";
-import { encodeIdx } from "./data.js";
-import { loadMnist, makeDir, readBytes, writeAtomic } from "./node.js";
-import { encodePng, image, type Image } from "./plot.js";
-import { rng, type Rng } from "./random.js";
-import type { Tensor } from "./safetensors.js";
+import { FormatError, InputError, quote } from "../errors.js";
+import { encodeIdx } from "../formats/idx-csv.js";
+import { loadMnist, makeDir, readBytes, writeAtomic } from "../node.js";
+import { encodePng, image, type Image } from "../figures/plot.js";
+import { rng, type Rng } from "../random.js";
+import type { Tensor } from "../tensor.js";
 
 /** The sets, in a fixed order: a set's position seeds its generators, so only append. */
 export const DATASETS = [
@@ -194,7 +194,7 @@ export const BACKGROUNDS = [
 ] as const;
 
 // Found from the compiled file (dist/src/datasets.js), so the installed package finds its own copy.
-const BACKGROUND_DIR = new URL("../../src/datasets/backgrounds/", import.meta.url);
+const BACKGROUND_DIR = new URL("../../../src/datasets/backgrounds/", import.meta.url);
 
 let backgrounds: GreyImage[] | undefined;
 

@@ -3,8 +3,8 @@
 //   as a big-endian u32, then the big-endian values;
 // - CSV: one example a line, numbers separated by commas, an optional header line of names.
 
-import { FormatError } from "./errors.js";
-import type { Tensor } from "./safetensors.js";
+import { FormatError } from "../errors.js";
+import { MAX_VALUES, type Tensor } from "../tensor.js";
 
 type Reader = (view: DataView, offset: number) => number;
 const IDX_TYPES: Record<number, [string, number, Reader]> = {
@@ -16,8 +16,7 @@ const IDX_TYPES: Record<number, [string, number, Reader]> = {
   0x0e: ["f64", 8, (v, o) => v.getFloat64(o, false)],
 };
 
-/** The most f32 values an array may hold: WebAssembly's 4 GiB memory, whole. */
-export const MAX_VALUES = 2 ** 30;
+export { MAX_VALUES };
 
 interface IdxHeader {
   dtype: string;

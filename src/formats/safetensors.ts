@@ -2,13 +2,11 @@
 // little-endian tensor bytes, each tensor at its [begin, end) data_offsets. Bytes in, bytes out (no
 // file system), so it runs on every runtime; src/node.ts adds atomic files.
 
-import { FormatError } from "./errors.js";
+import { FormatError } from "../errors.js";
 
-/** A tensor as aescore holds it: f32 values, row-major, with its shape. */
-export interface Tensor {
-  shape: number[];
-  data: Float32Array;
-}
+import type { Tensor } from "../tensor.js";
+
+export type { Tensor };
 
 export interface Safetensors {
   tensors: Record<string, Tensor>;

@@ -2,8 +2,8 @@
 // with the figure instead of failing after minutes (or exhausting the machine). The counts follow the
 // buffers the trainers allocate (src/training.ts, src/finetune.ts, src/factored.ts), rounded up.
 
-import { InputError } from "./errors.js";
-import { CHUNK } from "./autoencoder.js";
+import { InputError } from "../errors.js";
+import { CHUNK } from "../model/autoencoder.js";
 
 const F32 = 4;
 /** The most one WebAssembly instance can address, less the kernels' own scratch and alignment. */
