@@ -1,0 +1,174 @@
+// What the commands share: the Command type and --help, the options several of them take, and
+// reading rows, labels and models, checking outputs, progress lines.
+
+import { join } from "node:path";
+import { InputError, quote } from "../errors.js";
+import { readBytes, readArray, formatOf, checkWritable, checkNotInput } from "../node.js";
+import { type Engine } from "../engine/engine.js";
+import { AE_ACTIVATIONS } from "../model/autoencoder.js";
+import { type EpochReport } from "../train/autoencoder.js";
+import { FIT_DEFAULTS } from "../train/fit.js";
+import { decodeModel, type Model } from "../model/files.js";
+import { type Csae } from "../model/csae.js";
+import { energy, field, laplacian, hidden } from "../model/energy.js";
+import { int, real, choice, type Option, type Values } from "./args.js";
+import type { Tensor } from "../tensor.js";
+
+export interface Command {
+  summary: string;
+  usage: string;
+  options: Record<string, Option>;
+  /** Whether the command takes positional arguments (an experiment's name, a model file). */
+  positionals?: boolean;
+  run(values: Values, positionals: string[], given: Set<string>): Promise<void> | void;
+}
+
+export const HELP: Option = { type: "boolean", short: "h", help: "show this help" };
+
+export function helpText(name: string, c: Command): string {
+  const lines = [`aescore ${name}: ${c.summary}`, "", `usage: aescore ${name} ${c.usage}`, "", "options:"];
+  for (const [key, o] of Object.entries({ ...c.options, help: HELP })) {
+    const flag = `${o.short ? `-${o.short}, ` : ""}--${key}`;
+    const def = o.required ? " (required)" : o.default !== undefined ? ` (default ${o.default})` : "";
+    lines.push(`  ${flag.padEnd(22)} ${o.help}${def}`);
+  }
+  return lines.join("\n");
+}
+
+// Options shared by the commands that read rows.
+export const SCALE: Option = { type: "string", default: "auto", help: "auto: u8 input (IDX pixels, |u1 .npy) is divided by 255; none: used as is" };
+export const HEADER: Option = { type: "boolean", help: "the first line of CSV inputs is a header (without it, only a line of names is one)" };
+export const OUTPUT_TYPE: Option = { type: "string", default: FIT_DEFAULTS.output, help: "real|binary  the model's output (binary: inputs in [0, 1], cross-entropy)" };
+export const ACTIVATION: Option = { type: "string", default: FIT_DEFAULTS.activation, help: AE_ACTIVATIONS.filter((a) => a !== "kmeans").join("|") };
+export const WORKERS: Option = { type: "string", help: "N  worker threads (default: one per core; 0: this thread)" };
+export const QUIET: Option = { type: "boolean", short: "q", help: "no progress output" };
+
+/** Any model file, read and decoded once. */
+export function loadModel(e: Engine, path: string): Model {
+  return decodeModel(e, readBytes(path), path);
+}
+
+/**
+ * Reads an input array as (N, D) rows: trailing dimensions are flattened (28x28 images become 784);
+ * u8 data (IDX pixels, |u1 .npy) is divided by 255 unless scale is "none".
+ */
+export function readRows(path: string, values: Values): Tensor {
+  const scale = choice(values, "scale", ["auto", "none"] as const);
+  const t = readArray(path, { header: values.header === true ? true : undefined });
+  if (t.data.length === 0) throw new InputError(`${path}: holds no values (shape [${t.shape.join(", ")}])`);
+  const N = t.shape.length <= 1 ? 1 : t.shape[0];
+  const D = t.shape.length <= 1 ? t.data.length : t.data.length / N;
+  if (scale === "auto" && (t.dtype === "u8" || t.dtype === "|u1")) for (let i = 0; i < t.data.length; i++) t.data[i] /= 255;
+  return { shape: [N, D], data: t.data };
+}
+
+/**
+ * Labels as strings, one per row: a 1-D array (or N x 1) of finite numbers from .npy, IDX or CSV.
+ * Integral labels read as "3" whatever their dtype, so 3.0 and 3 are one class.
+ */
+export function readLabels(path: string, N: number, values: Values): string[] {
+  const t = readArray(path, { header: values.header === true ? true : undefined });
+  const [n, ...rest] = t.shape;
+  if (t.shape.length === 0 || t.shape.length > 2 || rest.some((d) => d !== 1)) {
+    throw new InputError(`${path}: labels must be one column (shape [N] or [N, 1]), not [${t.shape.join(", ")}]`);
+  }
+  if (n !== N) throw new InputError(`${path}: ${n} labels for ${N} data rows`);
+  const bad = t.data.findIndex((v) => !Number.isFinite(v));
+  if (bad >= 0) throw new InputError(`${path}: label ${bad} (row ${bad} of the data) is ${quote(t.data[bad])}, not a finite number`);
+  return Array.from(t.data, (v) => String(v === 0 ? 0 : v));
+}
+
+export const WHAT = ["energy", "reconstruction", "field", "laplacian", "hidden"] as const;
+
+// Per-row results (energy, laplacian) of K models stack as (N, K); per-row vectors as (K, N, ·).
+export function stack(results: Tensor[]): Tensor {
+  if (results.length === 1) return results[0];
+  const K = results.length;
+  const [N, ...rest] = results[0].shape;
+  if (rest.length === 0) {
+    const out = new Float32Array(N * K);
+    results.forEach((r, i) => r.data.forEach((v, n) => (out[n * K + i] = v)));
+    return { shape: [N, K], data: out };
+  }
+  const out = new Float32Array(K * results[0].data.length);
+  results.forEach((r, i) => out.set(r.data, i * r.data.length));
+  return { shape: [K, N, ...rest], data: out };
+}
+
+/** An output file: a known format, not one of the inputs, writable; all checked before any work. */
+export function checkOutput(path: string, inputs: Record<string, string | undefined>, what = "output", array = true): void {
+  if (array) {
+    const format = formatOf(path);
+    if (path.toLowerCase().endsWith(".gz")) throw new InputError(`${path}: writing gzip is not supported`);
+    if (format === "idx") throw new InputError(`${path}: results are written as .npy or .csv`);
+  }
+  checkNotInput(path, inputs);
+  checkWritable(path, what);
+}
+
+/** Splits off the last ⌊f·N⌋ rows as validation data. */
+export function splitValid(X: Tensor, f: number): { train: Tensor; valid?: Tensor } {
+  const [N, D] = X.shape;
+  const v = Math.floor(f * N);
+  if (v === 0) return { train: X };
+  return {
+    train: { shape: [N - v, D], data: X.data.subarray(0, (N - v) * D) },
+    valid: { shape: [v, D], data: X.data.subarray((N - v) * D) },
+  };
+}
+
+export function clock(ms: number): string {
+  const s = Math.round(ms / 1000);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const two = (n: number) => String(n).padStart(2, "0");
+  return h > 0 ? `${h}:${two(m)}:${two(s % 60)}` : `${m}:${two(s % 60)}`;
+}
+
+/** Progress of long runs on stderr: one line rewritten in place on a TTY, plain lines otherwise. */
+export function progressPrinter(quiet: boolean): { epoch: (who: string, r: EpochReport) => void; line: (text: string) => void } {
+  const tty = process.stderr.isTTY === true;
+  let pending = false;
+  const line = (text: string) => {
+    if (quiet) return;
+    if (pending) process.stderr.write("\n");
+    pending = false;
+    process.stderr.write(text + "\n");
+  };
+  return {
+    line,
+    epoch(who, r) {
+      if (quiet) return;
+      const text = `${who}epoch ${r.epoch}/${r.epochs}  loss ${r.loss.toPrecision(5)}${r.valid === undefined ? "" : `  valid ${r.valid.toPrecision(5)}`}  ${Math.round(r.examplesPerSec)} ex/s  ETA ${clock(r.etaMs)}`;
+      if (tty) {
+        process.stderr.write(`\r${text}\x1b[K`);
+        pending = true;
+      } else {
+        process.stderr.write(text + "\n");
+      }
+    },
+  };
+}
+
+/** The seed option: an integer in [0, 2^32). */
+export function seedOf(v: Values): number {
+  const seed = int(v, "seed", 0);
+  if (seed >= 2 ** 32) throw new InputError(`--seed must be an integer in [0, 4294967295], not ${v.seed}`);
+  return seed;
+}
+
+export const workersOf = (v: Values): number | undefined => (v.workers === undefined ? undefined : int(v, "workers", 0));
+
+/** The engines a job runs on side by side: its worker threads (at most one per class), or this thread. */
+export async function instances(workers: number | undefined, K: number): Promise<number> {
+  const n = workers ?? (await import("node:os")).availableParallelism();
+  return Math.max(1, Math.min(n, K));
+}
+
+/** A classifier model file (csae or factored-csae) as K autoencoders with C. */
+export function loadClassifier(e: Engine, path: string): Csae & { factored?: boolean } {
+  const m = loadModel(e, path);
+  if (m.kind === "autoencoder") throw new InputError(`${path}: is an autoencoder model, not a classifier (csae or factored-csae)`);
+  return { ...m.csae, factored: m.kind === "factored-csae" };
+}
+

@@ -1,0 +1,138 @@
+// Commands that read a model and score rows: info, energy, predict, evaluate.
+
+import { join } from "node:path";
+import { InputError, quote } from "../errors.js";
+import { decodeSafetensors } from "../formats/safetensors.js";
+import { readBytes, writeArray, writeAtomic, formatOf } from "../node.js";
+import { createEngineSync } from "../engine/engine.js";
+import { checkInput, type Autoencoder } from "../model/autoencoder.js";
+import { classIndices } from "../train/fit.js";
+import { autoencodersOf } from "../model/files.js";
+import { predict, predictProba, scores, argmaxRows } from "../model/csae.js";
+import { energy, reconstruct, field, laplacian, hidden } from "../model/energy.js";
+import { encodeCsv } from "../formats/idx-csv.js";
+import { choice } from "./args.js";
+import type { Tensor } from "../tensor.js";
+import { type Command, SCALE, HEADER, WHAT, loadModel, readRows, readLabels, stack, checkOutput, loadClassifier } from "./common.js";
+
+export const infoCommand: Command = {
+  summary: "describe a model file: kind, activation, tensors and shapes",
+  usage: "MODEL.safetensors",
+  options: {},
+  positionals: true,
+  run(_values, positionals) {
+    if (positionals.length !== 1) throw new InputError(`give exactly one model file (got ${positionals.length})`);
+    const path = positionals[0];
+    const { tensors, metadata } = decodeSafetensors(readBytes(path), path);
+    console.log(path);
+    for (const [k, v] of Object.entries(metadata)) console.log(`  ${k}: ${v}`);
+    for (const [name, t] of Object.entries(tensors)) console.log(`  tensor ${name} [${t.shape.join(", ")}]`);
+  },
+};
+
+
+export const energyCommand: Command = {
+  summary: "energies (or reconstruction, field, Laplacian, hidden units) of a model for every input row",
+  usage: "--model M.safetensors --input X.(npy|csv|idx) [--output OUT.(npy|csv)] [--what energy]",
+  options: {
+    model: { type: "string", required: true, help: "FILE  the model (.safetensors: autoencoder, csae or factored-csae)" },
+    input: { type: "string", required: true, help: "FILE  input rows: .npy (f32, f64, u8), .csv, IDX (optionally .gz)" },
+    output: { type: "string", help: "FILE  where to write the result (.npy or .csv); default: CSV on stdout" },
+    what: { type: "string", default: "energy", help: `${WHAT.join("|")}` },
+    scale: SCALE,
+    header: HEADER,
+  },
+  run(v) {
+    const model = v.model as string;
+    const input = v.input as string;
+    const what = choice(v, "what", WHAT);
+    if (typeof v.output === "string") checkOutput(v.output, { "--model": model, "--input": input });
+    const e = createEngineSync();
+    const aes = autoencodersOf(loadModel(e, model));
+    const X = readRows(input, v);
+    checkInput(aes[0], X, input); // before any work, naming the file
+    const one = (ae: Autoencoder): Tensor => {
+      const N = X.shape[0];
+      if (what === "energy") return { shape: [N], data: energy(ae, X) };
+      if (what === "laplacian") return { shape: [N], data: laplacian(ae, X) };
+      return (what === "reconstruction" ? reconstruct : what === "field" ? field : hidden)(ae, X);
+    };
+    const result = stack(aes.map(one));
+    if (typeof v.output === "string") writeArray(v.output, result);
+    else process.stdout.write(encodeCsv(result));
+  },
+};
+
+
+export const predictCommand: Command = {
+  summary: "predict the class of every input row (or the class probabilities)",
+  usage: "--model M.safetensors --input X [--proba] [--output P.(npy|csv)]",
+  options: {
+    model: { type: "string", required: true, help: "FILE  a classifier (csae or factored-csae)" },
+    input: { type: "string", required: true, help: "FILE  input rows" },
+    proba: { type: "boolean", help: "write P(y = i | x), (N, K), instead of labels" },
+    output: { type: "string", help: "FILE  .npy or .csv (labels: .csv or .npy of numeric labels); default: stdout" },
+    scale: SCALE,
+    header: HEADER,
+  },
+  run(v) {
+    if (typeof v.output === "string") checkOutput(v.output, { "--model": v.model as string, "--input": v.input as string });
+    const e = createEngineSync();
+    const m = loadClassifier(e, v.model as string);
+    const X = readRows(v.input as string, v);
+    checkInput(m.aes[0], X, v.input as string);
+    if (typeof v.output === "string" && !v.proba && formatOf(v.output) !== "csv" && !m.classes.every((l) => Number.isFinite(Number(l)))) {
+      throw new InputError(`${v.output}: labels ${quote(m.classes)} are not numbers: write .csv`);
+    }
+    if (v.proba) {
+      const p = predictProba(m, X);
+      const t = { shape: [X.shape[0], m.aes.length], data: Float32Array.from(p) };
+      if (typeof v.output === "string") writeArray(v.output, t);
+      else process.stdout.write(encodeCsv(t));
+      return;
+    }
+    const labels = predict(m, X);
+    if (typeof v.output === "string") {
+      if (formatOf(v.output) === "csv") writeAtomic(v.output, labels.join("\n") + "\n");
+      else writeArray(v.output, { shape: [labels.length], data: Float32Array.from(labels, Number) });
+    } else {
+      process.stdout.write(labels.join("\n") + "\n");
+    }
+  },
+};
+
+export const evaluateCommand: Command = {
+  summary: "error rate and confusion matrix of a classifier on labelled rows",
+  usage: "--model M.safetensors --data X --labels L",
+  options: {
+    model: { type: "string", required: true, help: "FILE  a classifier (csae or factored-csae)" },
+    data: { type: "string", required: true, help: "FILE  rows" },
+    labels: { type: "string", required: true, help: "FILE  their labels" },
+    scale: SCALE,
+    header: HEADER,
+  },
+  run(v) {
+    const e = createEngineSync();
+    const m = loadClassifier(e, v.model as string);
+    const X = readRows(v.data as string, v);
+    const labels = readLabels(v.labels as string, X.shape[0], v);
+    checkInput(m.aes[0], X, v.data as string);
+    const y = classIndices(labels, m.classes, v.labels as string);
+    const K = m.classes.length;
+    const pred = argmaxRows(scores(m, X), K);
+    const confusion = new Int32Array(K * K);
+    let wrong = 0;
+    pred.forEach((p, n) => {
+      confusion[y[n] * K + p]++;
+      if (p !== y[n]) wrong++;
+    });
+    console.log(`error rate: ${((100 * wrong) / y.length).toFixed(2)}% (${wrong} of ${y.length})`);
+    console.log("confusion matrix (rows: true class, columns: predicted):");
+    const w = Math.max(5, ...m.classes.map((c) => c.length + 1), String(y.length).length + 1);
+    console.log(" ".repeat(w) + m.classes.map((c) => c.padStart(w)).join(""));
+    for (let i = 0; i < K; i++) {
+      console.log(m.classes[i].padStart(w) + Array.from(confusion.subarray(i * K, (i + 1) * K), (c) => String(c).padStart(w)).join(""));
+    }
+  },
+};
+

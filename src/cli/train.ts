@@ -1,0 +1,315 @@
+// Commands that train: train-ae (autoencoders, one per class or one) and train (the classifier).
+
+import { freemem } from "node:os";
+import { join } from "node:path";
+import { InputError, quote } from "../errors.js";
+import { writeAtomic, makeDir } from "../node.js";
+import { createEngineSync, fromArray, type Engine } from "../engine/engine.js";
+import { AE_ACTIVATIONS, checkInput, checkSpec, encodeAutoencoder, type Autoencoder, type AutoencoderSpec } from "../model/autoencoder.js";
+import { TRAIN_DEFAULTS, checkTrainOptions, type EpochReport, type TrainOptions } from "../train/autoencoder.js";
+import { trainClasses, type ClassJob, type Params } from "../train/parallel.js";
+import { classesOf, rowsWithLabel, fit, selectCsae, FIT_DEFAULTS, VARIANTS, type FitOptions, type Variant } from "../train/fit.js";
+import { encodeModel, autoencodersOf } from "../model/files.js";
+import { type Csae } from "../model/csae.js";
+import type { FinetuneReport } from "../train/finetune.js";
+import { energy, hidden } from "../model/energy.js";
+import { encodeCsae, initialConstants } from "../model/csae.js";
+import { checkMemory } from "../train/memory.js";
+import { int, real, list, choice } from "./args.js";
+import type { Tensor } from "../tensor.js";
+import { type Command, SCALE, HEADER, OUTPUT_TYPE, ACTIVATION, WORKERS, QUIET, loadModel, readRows, readLabels, checkOutput, splitValid, clock, progressPrinter, seedOf, workersOf, instances, loadClassifier } from "./common.js";
+
+export const trainAeCommand: Command = {
+  summary: "train autoencoders (contractive or denoising): one, one class's, or one per class",
+  usage: "--data X [--labels L [--class c]] --hidden 100 --activation sigmoid --output-type real|binary (--contractive λ | --denoising ν) --save M.safetensors",
+  options: {
+    data: { type: "string", required: true, help: "FILE  training rows (.npy, .csv, IDX; u8 scaled by 1/255 unless --scale none)" },
+    labels: { type: "string", help: "FILE  one label per row: trains one autoencoder per class and saves a csae model" },
+    class: { type: "string", help: "LABEL  train only on the rows of this class (saves one autoencoder)" },
+    hidden: { type: "string", default: String(FIT_DEFAULTS.hidden), help: "N  hidden units" },
+    activation: ACTIVATION,
+    "output-type": OUTPUT_TYPE,
+    contractive: { type: "string", help: "λ  contractive penalty weight" },
+    denoising: { type: "string", help: "ν  corruption level (each input zeroed with probability ν)" },
+    epochs: { type: "string", default: String(TRAIN_DEFAULTS.epochs), help: "N" },
+    batch: { type: "string", default: String(TRAIN_DEFAULTS.batch), help: "N  minibatch rows" },
+    lr: { type: "string", default: String(TRAIN_DEFAULTS.lr), help: "learning rate" },
+    momentum: { type: "string", default: String(TRAIN_DEFAULTS.momentum), help: "momentum" },
+    "weight-decay": { type: "string", default: String(TRAIN_DEFAULTS.weightDecay), help: "L2 weight decay on W" },
+    renormalize: { type: "string", default: String(TRAIN_DEFAULTS.renormalize), help: "after each step, rescale every filter to this norm (0: off)" },
+    "valid-fraction": { type: "string", default: "0", help: "hold out the last fraction of each class's rows for validation (best epoch kept)" },
+    patience: { type: "string", default: String(TRAIN_DEFAULTS.patience), help: "stop after N epochs without a better validation loss (0: never)" },
+    seed: { type: "string", default: "0", help: "seed of the generator (initialization, shuffling, corruption)" },
+    init: { type: "string", help: "FILE  start from these weights (an autoencoder, or a csae with the same classes)" },
+    save: { type: "string", required: true, help: "FILE  where to write the model (.safetensors, atomically)" },
+    checkpoint: { type: "string", help: "DIR  save a checkpoint every epoch" },
+    resume: { type: "boolean", help: "continue from the checkpoints in --checkpoint" },
+    workers: WORKERS,
+    scale: SCALE,
+    header: HEADER,
+    quiet: QUIET,
+  },
+  async run(v) {
+    const dataPath = v.data as string;
+    const save = v.save as string;
+    const spec = { D: 0, H: int(v, "hidden", 1), activation: choice(v, "activation", AE_ACTIVATIONS), output: choice(v, "output-type", ["real", "binary"] as const) };
+    const o: TrainOptions = {
+      epochs: int(v, "epochs", 1),
+      batch: int(v, "batch", 1),
+      lr: real(v, "lr", 0, Infinity, false, true),
+      momentum: real(v, "momentum", 0, 1, true),
+      weightDecay: real(v, "weight-decay", 0),
+      contractive: v.contractive === undefined ? 0 : real(v, "contractive", 0),
+      denoising: v.denoising === undefined ? 0 : real(v, "denoising", 0, 1, true),
+      renormalize: real(v, "renormalize", 0),
+      patience: int(v, "patience", 0),
+    };
+    const validFraction = real(v, "valid-fraction", 0, 1, true);
+    const seed = seedOf(v);
+    const workers = workersOf(v);
+    if (v.resume && !v.checkpoint) throw new InputError("--resume needs --checkpoint DIR");
+    if (v.class !== undefined && !v.labels) throw new InputError("--class needs --labels");
+    const inputs = { "--data": dataPath, "--labels": v.labels as string | undefined, "--init": v.init as string | undefined };
+    checkOutput(save, inputs, "model", false);
+    const X = readRows(dataPath, v);
+    spec.D = X.shape[1];
+    checkSpec(spec);
+    checkTrainOptions(spec, o);
+    checkInput(spec, X, dataPath);
+
+    // The jobs: the whole data set, one class, or every class.
+    const labels = v.labels ? readLabels(v.labels as string, X.shape[0], v) : undefined;
+    const classes = labels ? (v.class !== undefined ? [String(v.class)] : classesOf(labels)) : ["all"];
+    if (labels && v.class !== undefined && !labels.includes(String(v.class))) {
+      throw new InputError(`class ${quote(v.class)} does not occur in ${v.labels} (classes: ${classesOf(labels).join(", ")})`);
+    }
+    checkMemory({ D: spec.D, H: spec.H, K: classes.length, N: X.shape[0], B: o.batch, instances: await instances(classes.length > 1 ? workers : 0, classes.length), finetune: false }, freemem());
+    const e = createEngineSync();
+    const init = v.init ? initParams(e, v.init as string, classes, spec) : undefined;
+    // A class's generator is seeded by its position among all the classes, so training one class
+    // alone gives the same autoencoder as training it with the others.
+    const all = labels ? classesOf(labels) : classes;
+    const jobs: ClassJob[] = classes.map((label, i) => {
+      const rows = labels ? rowsWithLabel(X, labels, label) : X;
+      const { train, valid } = splitValid(rows, validFraction);
+      if (train.shape[0] === 0) throw new InputError(`class ${label} has no training rows`);
+      return { index: all.indexOf(label), label, data: train, valid, init: init?.[i] };
+    });
+    if (v.checkpoint) makeDir(v.checkpoint as string, "checkpoint directory");
+
+    const show = progressPrinter(v.quiet === true);
+    const many = jobs.length > 1;
+    const t0 = performance.now();
+    const results = await trainClasses(spec, o, jobs, {
+      workers: many ? workers : 0,
+      seed,
+      checkpointDir: v.checkpoint as string | undefined,
+      resume: v.resume === true,
+      onEpoch: (job, r) => show.epoch(many ? `[class ${job.label}] ` : "", r),
+    });
+    for (const [i, r] of results.entries()) {
+      const last = r.history.at(-1);
+      show.line(`${many ? `class ${classes[i]}: ` : ""}${r.history.length} epochs${last ? `, loss ${last.loss.toPrecision(5)}` : ""}${r.bestEpoch ? `, best validation epoch ${r.bestEpoch}` : ""}`);
+    }
+    const aes = results.map((r, i) => ({
+      ...spec,
+      W: fromArray(e, `W${i}`, spec.H, spec.D, r.W),
+      bh: fromArray(e, `bh${i}`, 1, spec.H, r.bh),
+      br: fromArray(e, `br${i}`, 1, spec.D, r.br),
+    }));
+    if (!labels || v.class !== undefined) {
+      writeAtomic(save, encodeAutoencoder(aes[0]));
+    } else {
+      // The constants a classifier starts finetuning from (docs/math.md §7.4).
+      writeAtomic(save, encodeCsae({ classes, aes, C: initialConstants(aes, jobs.map((j) => j.data)) }));
+    }
+    show.line(`saved ${save} (${clock(performance.now() - t0)})`);
+  },
+};
+
+/** --init weights for each class: one autoencoder for all, or a csae with the same classes. */
+function initParams(e: Engine, path: string, classes: string[], spec: AutoencoderSpec): Params[] {
+  const m = loadModel(e, path);
+  const aes = autoencodersOf(m);
+  const a = aes[0];
+  if (a.D !== spec.D || a.H !== spec.H) throw new InputError(`${path}: its autoencoders are ${a.H}x${a.D}, not ${spec.H}x${spec.D} (--hidden x data columns)`);
+  if (a.activation !== spec.activation || a.output !== spec.output) {
+    throw new InputError(`${path}: a ${a.activation}/${a.output} model, but --activation ${spec.activation} --output-type ${spec.output} asked for`);
+  }
+  if (m.kind === "factored-csae") throw new InputError(`${path}: a factored model's autoencoders share weights; start a plain one from a csae or autoencoder file`);
+  const params = (ae: Autoencoder): Params => ({ W: ae.W.data.slice(), bh: ae.bh.data.slice(), br: ae.br.data.slice() });
+  if (m.kind === "autoencoder") return classes.map(() => params(a));
+  const known = m.csae.classes;
+  return classes.map((c) => {
+    const i = known.indexOf(c);
+    if (i < 0) throw new InputError(`${path}: has no class ${quote(c)} (it has ${known.join(", ")})`);
+    return params(aes[i]);
+  });
+}
+
+
+const ARCHITECTURE = ["hidden", "activation", "output-type", "factored", "factors"] as const;
+const PRETRAINING = ["contractive", "denoising", "pretrain-epochs", "pretrain-lr"] as const;
+
+export const trainCommand: Command = {
+  summary: "train a class-specific autoencoder classifier (pretraining per class, then finetuning)",
+  usage: "--data X --labels L [--valid-fraction 0.1] --hidden 100 --activation sigmoid --contractive 0.5 --save M.safetensors",
+  options: {
+    data: { type: "string", required: true, help: "FILE  training rows (.npy, .csv, IDX; u8 scaled by 1/255 unless --scale none)" },
+    labels: { type: "string", required: true, help: "FILE  one label per row" },
+    valid: { type: "string", help: "FILE  validation rows (the best finetuning epoch is kept)" },
+    "valid-labels": { type: "string", help: "FILE  their labels" },
+    "valid-fraction": { type: "string", default: "0", help: "or: hold out the last fraction of the training rows" },
+    hidden: { type: "string", default: String(FIT_DEFAULTS.hidden), help: "N[,N…]  hidden units (a list: model selection)" },
+    activation: ACTIVATION,
+    "output-type": OUTPUT_TYPE,
+    contractive: { type: "string", help: `λ  pretraining contractive penalty (default ${FIT_DEFAULTS.pretrain.contractive} unless --denoising)` },
+    denoising: { type: "string", help: "ν  pretraining corruption level" },
+    variant: { type: "string", default: FIT_DEFAULTS.variant, help: VARIANTS.join("|") },
+    factored: { type: "boolean", help: "the factored CSAE (shared Wx, Wh; per-class Wf, Bh, Br)" },
+    factors: { type: "string", default: "100", help: "F  factors of the factored model" },
+    "pretrain-epochs": { type: "string", default: String(FIT_DEFAULTS.pretrain.epochs), help: "N" },
+    "pretrain-lr": { type: "string", default: String(FIT_DEFAULTS.pretrain.lr), help: "pretraining learning rate" },
+    epochs: { type: "string", default: String(FIT_DEFAULTS.finetune.epochs), help: "N  finetuning epochs" },
+    lr: { type: "string", default: String(FIT_DEFAULTS.finetune.lr), help: "R[,R…]  finetuning learning rate (a list: model selection)" },
+    "weight-decay": { type: "string", default: String(FIT_DEFAULTS.finetune.weightDecay), help: "D[,D…]  finetuning weight decay (a list: model selection)" },
+    batch: { type: "string", default: String(FIT_DEFAULTS.finetune.batch), help: "N  minibatch rows" },
+    momentum: { type: "string", default: String(FIT_DEFAULTS.finetune.momentum), help: "momentum (pretraining and finetuning)" },
+    patience: { type: "string", default: String(FIT_DEFAULTS.finetune.patience), help: "stop finetuning after N epochs without a lower validation error" },
+    "lr-decay": { type: "string", default: String(FIT_DEFAULTS.finetune.decay), help: "τ  finetuning epoch t uses lr·τ/(τ+t) (0: constant)" },
+    seed: { type: "string", default: "0", help: "N" },
+    init: { type: "string", help: "FILE  with --finetune-only: the csae model to finetune (its architecture is taken from the file)" },
+    "finetune-only": { type: "boolean", help: "with --init: no pretraining, finetune the given model" },
+    workers: WORKERS,
+    scale: SCALE,
+    header: HEADER,
+    save: { type: "string", required: true, help: "FILE  where to write the model (.safetensors, atomically)" },
+    quiet: QUIET,
+  },
+  async run(v, _positionals, given) {
+    const save = v.save as string;
+    if (v["finetune-only"] && !v.init) throw new InputError("--finetune-only needs --init M0.safetensors");
+    if (v.init && !v["finetune-only"]) throw new InputError("--init is for finetuning a given model: add --finetune-only");
+    const hidden = list(v, "hidden", (x, n) => int(x, n, 1));
+    const lrs = list(v, "lr", (x, n) => real(x, n, 0, Infinity, false, true));
+    const decays = list(v, "weight-decay", (x, n) => real(x, n, 0));
+    const variant = choice(v, "variant", VARIANTS) as Variant;
+    const finetuneOnly = v["finetune-only"] === true;
+    if (finetuneOnly) {
+      if (hidden.length > 1) throw new InputError("--finetune-only finetunes the given model: a list of --hidden is model selection");
+    }
+    // With --finetune-only no pretraining runs: its options are not read (a note says they are unused).
+    const denoising = finetuneOnly || v.denoising === undefined ? 0 : real(v, "denoising", 0, 1, true);
+    const o: FitOptions = {
+      ...FIT_DEFAULTS,
+      hidden: hidden[0],
+      activation: choice(v, "activation", AE_ACTIVATIONS),
+      output: choice(v, "output-type", ["real", "binary"] as const),
+      variant,
+      seed: seedOf(v),
+      workers: workersOf(v),
+      pretrain: finetuneOnly ? { ...FIT_DEFAULTS.pretrain } : {
+        ...FIT_DEFAULTS.pretrain,
+        epochs: int(v, "pretrain-epochs", 1),
+        lr: real(v, "pretrain-lr", 0, Infinity, false, true),
+        batch: int(v, "batch", 1),
+        momentum: real(v, "momentum", 0, 1, true),
+        contractive: v.contractive !== undefined ? real(v, "contractive", 0) : denoising > 0 || v.factored ? 0 : FIT_DEFAULTS.pretrain.contractive,
+        denoising,
+      },
+      finetune: {
+        ...FIT_DEFAULTS.finetune,
+        epochs: int(v, "epochs", 1),
+        lr: lrs[0],
+        weightDecay: decays[0],
+        batch: int(v, "batch", 1),
+        momentum: real(v, "momentum", 0, 1, true),
+        patience: int(v, "patience", 0),
+        decay: real(v, "lr-decay", 0),
+      },
+    };
+    const factors = int(v, "factors", 1);
+    if (v.factored && given.has("contractive")) throw new InputError("the factored model is pretrained by denoising (--denoising ν), not with the contractive penalty");
+    const selection = hidden.length > 1 || lrs.length > 1 || decays.length > 1;
+    if (selection && v.factored) throw new InputError("model selection (lists of --hidden, --lr or --weight-decay) is for the plain CSAE");
+    if (!v.valid && v["valid-labels"]) throw new InputError("--valid-labels needs --valid");
+    if (v.valid && !v["valid-labels"]) throw new InputError("--valid needs --valid-labels");
+    if (v.valid && given.has("valid-fraction")) throw new InputError("give --valid with --valid-labels, or --valid-fraction, not both");
+    const validFraction = real(v, "valid-fraction", 0, 1, true);
+    checkOutput(save, {
+      "--data": v.data as string, "--labels": v.labels as string, "--valid": v.valid as string | undefined,
+      "--valid-labels": v["valid-labels"] as string | undefined, "--init": v.init as string | undefined,
+    }, "model", false);
+
+    const X = readRows(v.data as string, v);
+    const labels = readLabels(v.labels as string, X.shape[0], v);
+    let train = { X, labels };
+    let valid: { X: Tensor; labels: string[] } | undefined;
+    if (v.valid) {
+      const VX = readRows(v.valid as string, v);
+      valid = { X: VX, labels: readLabels(v["valid-labels"] as string, VX.shape[0], v) };
+    } else {
+      const { train: t, valid: vx } = splitValid(X, validFraction);
+      if (vx) {
+        train = { X: t, labels: labels.slice(0, t.shape[0]) };
+        valid = { X: vx, labels: labels.slice(t.shape[0]) };
+      }
+    }
+    if (selection && !valid) throw new InputError("model selection (lists of --hidden, --lr or --weight-decay) needs validation data");
+    const e = createEngineSync();
+    let init: Csae | undefined;
+    if (finetuneOnly) {
+      // The model file is the truth about its own architecture: options may only agree with it.
+      const m = loadClassifier(e, v.init as string);
+      const a = m.aes[0];
+      const has: Record<(typeof ARCHITECTURE)[number], string> = {
+        hidden: String(a.H), activation: a.activation, "output-type": a.output, factored: String(m.factored === true), factors: "",
+      };
+      for (const name of ARCHITECTURE) {
+        if (!given.has(name) || name === "factors") continue;
+        const asked = name === "factored" ? "true" : name === "hidden" ? String(hidden[0]) : String(v[name]);
+        if (asked !== has[name]) throw new InputError(`--${name} ${name === "factored" ? "" : `${asked} `}contradicts ${v.init}, which is a ${a.H}-hidden ${a.activation}/${a.output}${m.factored ? " factored" : ""} model`.replace("  ", " "));
+      }
+      if (m.factored) throw new InputError(`${v.init}: finetuning a saved factored model is not supported (its classes share Wx and Wh); train it with --factored`);
+      if (m.rule && m.rule !== "energy") throw new InputError(`${v.init}: a model with rule ${quote(m.rule)}; only energy-rule models (csae) are finetuned`);
+      if (given.has("factors")) throw new InputError("--factors is for the factored model (--factored)");
+      init = m;
+      o.hidden = a.H;
+      o.activation = a.activation;
+      o.output = a.output;
+    }
+    const show = progressPrinter(v.quiet === true);
+    // No pretraining runs: its options are neither checked nor used (said, so that nothing is silent).
+    const unused = finetuneOnly ? PRETRAINING.filter((name) => given.has(name)) : [];
+    if (unused.length > 0) show.line(`note: ${unused.map((n) => `--${n}`).join(", ")} ${unused.length > 1 ? "have" : "has"} no effect with --finetune-only (no pretraining runs)`);
+    const hooks = {
+      onPretrain: (label: string, r: EpochReport) => show.epoch(`[pretrain class ${label}] `, r),
+      onFinetune: (r: FinetuneReport) =>
+        show.epoch("[finetune] ", r),
+    };
+    const K = new Set(train.labels).size;
+    const shape = { D: X.shape[1], K, N: train.X.shape[0] + (valid?.X.shape[0] ?? 0), B: o.pretrain.batch, finetune: variant !== "reconstruction" };
+    const n = await instances(o.workers, K);
+    for (const H of hidden) checkMemory({ ...shape, H: finetuneOnly ? o.hidden : H, instances: n, factors: v.factored ? factors : undefined }, freemem());
+    const t0 = performance.now();
+    const fitOne = async (opts: FitOptions): Promise<Uint8Array> => {
+      if (!v.factored) return encodeModel(await fit(e, train.X, train.labels, { ...opts, valid, init, ...hooks }));
+      // The factored model is pretrained by denoising (ν = 0.25 unless given).
+      const pretrain = { ...opts.pretrain, contractive: 0, denoising: opts.pretrain.denoising || 0.25 };
+      return encodeModel(await fit(e, train.X, train.labels, { ...opts, pretrain, valid, factors, ...hooks }));
+    };
+    let bytes: Uint8Array;
+    if (selection) {
+      const { model, best } = await selectCsae(e, train, valid!, { hidden, lr: lrs, weightDecay: decays }, { ...o, ...hooks }, (r) =>
+        show.line(`hidden ${r.hidden}, lr ${r.lr}, weight decay ${r.weightDecay}: validation error ${(100 * r.validError).toFixed(2)}%`),
+      );
+      show.line(`best: hidden ${best.hidden}, lr ${best.lr}, weight decay ${best.weightDecay}; refitted on training + validation rows`);
+      bytes = encodeCsae(model);
+    } else {
+      bytes = await fitOne(o);
+    }
+    writeAtomic(save, bytes);
+    show.line(`saved ${save} (${clock(performance.now() - t0)})`);
+  },
+};
+
