@@ -6,7 +6,7 @@
 import { exp, log } from "../math.js";
 import { fromArray, type Engine } from "../engine/engine.js";
 import { checkSpecOf, modelMetadata, tensorOf, type Autoencoder, type AeActivation, type Output } from "./autoencoder.js";
-import { energy, reconstruct } from "./energy.js";
+import { energy, energies, reconstruct } from "./energy.js";
 import { decodeSafetensors, encodeSafetensors } from "../formats/safetensors.js";
 import type { Tensor } from "../tensor.js";
 import { FormatError, InputError, quote } from "../errors.js";
@@ -25,14 +25,8 @@ export interface Csae {
 
 /** E_i(x) for every row and class: (N, K), row-major. */
 export function classEnergies(m: Pick<Csae, "aes">, X: Tensor): Tensor {
-  const K = m.aes.length;
-  const N = X.shape.length === 2 ? X.shape[0] : 1;
-  const out = new Float32Array(N * K);
-  m.aes.forEach((ae, i) => {
-    const E = energy(ae, X);
-    for (let n = 0; n < N; n++) out[n * K + i] = E[n];
-  });
-  return { shape: [N, K], data: out };
+  const data = energies(m.aes, X);
+  return { shape: [data.length / m.aes.length, m.aes.length], data };
 }
 
 /** The constants a classifier starts from: C_i = −mean of E_i over class i's rows (docs/math.md §7.4). */

@@ -25,33 +25,56 @@ function argmaxRows(U: Mat): Int32Array {
 
 /** E(x) for each row of X (N, D). */
 export function energy(ae: Autoencoder, X: Tensor): Float32Array {
-  const N = checkInput(ae, X);
-  const out = new Float32Array(N);
-  const e = ae.W.engine;
-  const { D, H } = ae;
-  eachChunk(e, X, D, (Xc, r0) => {
-    const n = Xc.rows;
-    const U = alloc(e, "U", n, H);
-    encode(ae, Xc, U);
-    if (ae.activation === "kmeans") {
-      // E = −½‖x − w_s‖², s the nearest filter.
-      const s = argmaxRows(U);
-      const x = Xc.data;
-      const w = ae.W.data;
-      for (let i = 0; i < n; i++) {
-        let d = 0;
-        for (let j = 0; j < D; j++) d += (x[i * D + j] - w[s[i] * D + j]) ** 2;
-        out[r0 + i] = -0.5 * d;
-      }
-      return;
-    }
-    activation(ae.activation, U, { H: U });
-    const E = alloc(e, "E", n, 1);
-    rowSums(E, U); // Σ_k H(u_k)
-    addVisibleTerms(E, Xc, ae.br, ae.output, Xc, alloc(e, "t", n, 1));
-    out.set(E.data, r0);
+  return energies([ae], X);
+}
+
+/**
+ * E_i(x) of K autoencoders with the same D and output for every row of X: (N, K) row-major (N for
+ * one). The input is checked once; chunks of rows go outside, the models inside, so each chunk is
+ * copied into the arena once for all of them.
+ */
+export function energies(aes: Autoencoder[], X: Tensor): Float32Array {
+  const N = checkInput(aes[0], X);
+  const K = aes.length;
+  const out = new Float32Array(N * K);
+  const e = aes[0].W.engine;
+  eachChunk(e, X, aes[0].D, (Xc, r0) => {
+    const Xs = K > 1 ? alloc(e, "Xs", Xc.rows, Xc.cols) : Xc; // visible terms' scratch: Xc stays intact
+    aes.forEach((ae, k) => {
+      const top = mark(e);
+      const E = chunkEnergy(ae, Xc, Xs);
+      for (let i = 0; i < Xc.rows; i++) out[(r0 + i) * K + k] = E[i];
+      release(e, top);
+    });
   });
   return out;
+}
+
+/** E of the rows of Xc (already in ae's arena, trusted); Xs (same shape, may be Xc) is overwritten. */
+function chunkEnergy(ae: Autoencoder, Xc: Mat, Xs: Mat): Float32Array {
+  const e = ae.W.engine;
+  const { D, H } = ae;
+  const n = Xc.rows;
+  const U = alloc(e, "U", n, H);
+  encode(ae, Xc, U);
+  if (ae.activation === "kmeans") {
+    // E = −½‖x − w_s‖², s the nearest filter.
+    const s = argmaxRows(U);
+    const x = Xc.data;
+    const w = ae.W.data;
+    const out = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      let d = 0;
+      for (let j = 0; j < D; j++) d += (x[i * D + j] - w[s[i] * D + j]) ** 2;
+      out[i] = -0.5 * d;
+    }
+    return out;
+  }
+  activation(ae.activation, U, { H: U });
+  const E = alloc(e, "E", n, 1);
+  rowSums(E, U); // Σ_k H(u_k)
+  addVisibleTerms(E, Xc, ae.br, ae.output, Xs, alloc(e, "t", n, 1));
+  return E.data.slice();
 }
 
 /**

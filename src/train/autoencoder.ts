@@ -216,7 +216,13 @@ export function corrupt(Xt: Mat, X: Mat, b: number, nu: number, rng: Rng): void 
 
 /** Mean reconstruction loss over the rows of X (clean inputs, no penalty): the validation loss. */
 export function reconstructionLoss(ae: Autoencoder, X: Tensor): number {
-  const N = checkInput(ae, X, "validation data");
+  checkInput(ae, X, "validation data");
+  return meanLoss(ae, X);
+}
+
+// The same on rows already checked (the validation set is checked once, not every epoch).
+function meanLoss(ae: Autoencoder, X: Tensor): number {
+  const N = X.shape[0];
   const e = ae.W.engine;
   let total = 0;
   eachChunk(e, X, ae.D, (Xc) => {
@@ -292,7 +298,7 @@ export function trainAutoencoder(ae: Autoencoder, data: Tensor, o: TrainOptions,
       update(ae, buf, o, lr);
       return loss;
     },
-    validate: hooks.valid ? () => reconstructionLoss(ae, hooks.valid!) : undefined,
+    validate: hooks.valid ? () => meanLoss(ae, hooks.valid!) : undefined,
     keep: () => snapshot(buf.params) as AeSnapshot,
     restore: (best) => restore(buf.params, best),
   };

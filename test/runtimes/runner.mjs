@@ -181,7 +181,9 @@ export async function prepare({ build = false, dir } = {}) {
   const manifest = JSON.parse(readFileSync(join(pkgDir, "package.json"), "utf8"));
   for (const [key, target] of Object.entries(manifest.exports ?? {})) {
     const t = typeof target === "string" ? target : undefined;
-    if (t && !existsSync(join(pkgDir, t))) problems.push(`exports["${key}"] → ${t}: not in the tarball`);
+    // A pattern ("./dist/wasm/*") must match at least one packed file.
+    const found = t?.includes("*") ? packed.some((f) => f.startsWith(t.slice(2, t.indexOf("*")))) : t !== undefined && existsSync(join(pkgDir, t));
+    if (t && !found) problems.push(`exports["${key}"] → ${t}: not in the tarball`);
   }
   if (manifest.bin) for (const [name, t] of Object.entries(manifest.bin)) if (!existsSync(join(pkgDir, t))) problems.push(`bin ${name} → ${t}: not in the tarball`);
   // The shipped .wasm files must be the builds embedded in wasm.generated.js.
