@@ -20,7 +20,7 @@ files, so a rerun skips finished work and entries computed on other data are ign
 
 Usage:
   OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 nice -n 10 /usr/bin/python3 results/calibration/svm.py \
-      --data /tmp/aescore-sets [--sets a,b,...] [--test-rows 10000]
+      --data /tmp/aescore-sets [--sets a,b,...] [--test-rows 10000] [--rows SET=N ...]
 """
 
 import argparse
@@ -228,7 +228,7 @@ def run_set(name, args):
     C, s = b["C"], b["s"]
     gamma = s / D
 
-    n_test = min(args.test_rows, len(yte))
+    n_test = min(args.rows_for.get(name, args.test_rows), len(yte))
     chunks = [(a, min(a + CHUNK, n_test)) for a in range(0, n_test, CHUNK)]
     final = cache.get("final", C, s)
     done = {a: cache.get("test", C, s, f"__rows{a}-{z}") for a, z in chunks}
@@ -244,6 +244,11 @@ def run_set(name, args):
             final = cache.put("final", C, s, {
                 "gamma": gamma, "D": D, "rows": len(yall), "n_support": int(model.n_support_.sum()), "fit_seconds": round(fit, 2),
             })
+        else:
+            # The same model fitted again (a later run asked for more test rows): its time counts too.
+            extra = {k: v for k, v in final.items() if k not in ("set", "kind", "C", "s", "data")}
+            extra["refit_seconds"] = extra.get("refit_seconds", []) + [round(fit, 2)]
+            final = cache.put("final", C, s, extra)
     for a, z in chunks:
         if done[a] is not None:
             continue
@@ -307,7 +312,8 @@ def report(results, args, command):
     w("  of the other axis, until the best is interior or a limit is reached.")
     w("- Final model: the chosen (C, gamma) refit on **train + valid** (as Larochelle et al. did), scored")
     w(f"  on the first **{args.test_rows}** rows of the test split" + (" (all of it)." if args.test_rows >= 50000 else
-      f" of 50000 (to save time; the rows are in generation order, i.i.d. draws, so any prefix is a fair sample)."))
+      f" of 50000 (to save time; the rows are in generation order, i.i.d. draws, so any prefix is a fair sample)"
+      + "".join(f"; {k}: {v} rows" for k, v in args.rows_for.items()) + "."))
     w("- Relative difference = (ours − published) / published; \"within 10%\" means |relative difference| ≤ 0.10.")
     w("  The ± is a 95% binomial interval (1.96 √(p(1−p)/n)); for the published error, the same\n  interval for its 50000 test rows, computed here.")
     w("")
@@ -326,19 +332,20 @@ def report(results, args, command):
         within += ok
         b = r["best"]
         tr, va, te = r["sizes"]
-        w(f"| {r['name']} | {tr} / {va} / {te} | {fmt(b['C'])} | {fmt(b['s'])} | {b['gamma']:.4f} | {100 * b['valid_error']:.2f} | **{ours:.2f}** ± {ci:.2f} ({r['test_rows']}) | {pub:.2f} ± {pci:.2f} | {100 * rel:+.1f}% | {'yes' if ok else 'no'} |")
+        first = f"; first {CHUNK}: {100 * r['first_chunk_error']:.2f}" if r["test_rows"] > CHUNK else ""
+        w(f"| {r['name']} | {tr} / {va} / {te} | {fmt(b['C'])} | {fmt(b['s'])} | {b['gamma']:.4f} | {100 * b['valid_error']:.2f} | **{ours:.2f}** ± {ci:.2f} ({r['test_rows']}{first}) | {pub:.2f} ± {pci:.2f} | {100 * rel:+.1f}% | {'yes' if ok else 'no'} |")
     w("")
     w(f"{within} of {len(results)} sets finished so far are within 10% (relative) of the published error." if len(results) < len(SETS)
       else f"{within} of {len(SETS)} sets are within 10% (relative) of the published error.")
     w("")
     w("## Time")
     w("")
-    w("| set | grid points | grid fits + validation (s) | final fit on train + valid (s) | SV (final) | test predictions (s) | total (min) |")
+    w("| set | grid points | grid fits + validation (s) | final fit on train + valid (s, refits included) | SV (final) | test predictions (s) | total (min) |")
     w("|---|---|---|---|---|---|---|")
     total = 0.0
     for r in results:
         g = sum(p["fit_seconds"] + p["predict_seconds"] for p in r["points"].values())
-        f = r["final"]["fit_seconds"]
+        f = r["final"]["fit_seconds"] + sum(r["final"].get("refit_seconds", []))
         t = g + f + r["test_predict_seconds"]
         total += t
         w(f"| {r['name']} | {len(r['points'])} | {g:.0f} | {f:.0f} | {r['final']['n_support']} | {r['test_predict_seconds']:.0f} | {t / 60:.1f} |")
@@ -380,16 +387,26 @@ def main():
     ap.add_argument("--data", default="/tmp/aescore-sets")
     ap.add_argument("--sets", default=",".join(SETS))
     ap.add_argument("--test-rows", type=int, default=10000)
+    ap.add_argument("--rows", action="append", default=[], metavar="SET=N",
+                    help="test rows for one set instead of --test-rows (repeatable)")
     ap.add_argument("--cache", default=os.path.join(HERE, "cache"))
     ap.add_argument("--report", default=os.path.join(HERE, "svm.md"))
     args = ap.parse_args()
     names = [s for s in args.sets.split(",") if s]
+    args.rows_for = {}
+    for spec in args.rows:
+        k, _, v = spec.partition("=")
+        if k not in SETS or not v.isdigit():
+            sys.exit(f"--rows {spec}: expected SET=N with SET one of {', '.join(SETS)}")
+        args.rows_for[k] = int(v)
     for n in names:
         if n not in SETS:
             sys.exit(f"unknown set {n} (one of {', '.join(SETS)})")
     command = "OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 nice -n 10 /usr/bin/python3 results/calibration/svm.py --data /tmp/aescore-sets"
     if args.test_rows != 10000:
         command += f" --test-rows {args.test_rows}"
+    for k, v in args.rows_for.items():
+        command += f" --rows {k}={v}"
     results = []
     for n in names:
         r = run_set(n, args)
