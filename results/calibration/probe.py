@@ -84,7 +84,7 @@ def main():
         gap = np.abs(w - h)
         area = w * h
         r = {
-            "gap": table(f"{name}: by |w - h|", np.minimum(gap, 9) // 3, wrong, ["3-5", "6-8", ">=9"]),
+            "gap": table(f"{name}: by |w - h|", np.minimum(gap, 9) // 3 - 1, wrong, ["3-5", "6-8", ">=9"]),
             "short_side": table(f"{name}: by the shorter side", np.minimum(np.minimum(w, h), 12) // 4, wrong,
                                 ["3", "4-7", "8-11", ">=12"]),
             "area": table(f"{name}: by area (pixels)", np.digitize(area, [50, 100, 200, 400]), wrong,

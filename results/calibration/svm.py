@@ -71,6 +71,7 @@ C_MIN, C_MAX = 0.1, 1e4
 S_MIN, S_MAX = 0.125, 32.0
 
 CHUNK = 10000
+READING = "<!-- reading: written by hand, kept by svm.py -->"
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 # ---------------------------------------------------------------------------------------------
@@ -377,7 +378,7 @@ def report(results, args, command):
     w(f"- Python {platform.python_version()} (`/usr/bin/python3`, Debian), scikit-learn {sklearn.__version__}, numpy {np.__version__}")
     w(f"- Data: `aescore datasets generate all` at seed 0; fingerprints (sha256 of train, valid, test files, first 16 hex digits) in every cache entry, `results/calibration/cache/`:")
     for r in results:
-        w(f"  {r['name']} `{r['fingerprint']}`")
+        w(f"  - {r['name']} `{r['fingerprint']}`")
     w("")
     return "\n".join(lines) + "\n"
 
@@ -413,8 +414,15 @@ def main():
         results.append(r)
         order = {s: i for i, s in enumerate(SETS)}
         results.sort(key=lambda r: order[r["name"]])
+        text = report(results, args, command)
+        # Everything from the marker on is written by hand (the reading); a rerun keeps it.
+        if os.path.exists(args.report):
+            with open(args.report) as f:
+                old = f.read()
+            if READING in old:
+                text += old[old.index(READING):]
         with open(args.report + ".tmp", "w") as f:
-            f.write(report(results, args, command))
+            f.write(text)
         os.replace(args.report + ".tmp", args.report)
         log(f"{n}: done, test error {100 * r['test_error']:.2f}% ({r['test_rows']} rows); report written")
 
