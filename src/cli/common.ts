@@ -1,7 +1,6 @@
 // What the commands share: the Command type and --help, the options several of them take, and
 // reading rows, labels and models, checking outputs, progress lines.
 
-import { join } from "node:path";
 import { InputError, quote } from "../errors.js";
 import { readBytes, readArray, formatOf, checkWritable, checkNotInput } from "../node.js";
 import { type Engine } from "../engine/engine.js";
@@ -10,8 +9,7 @@ import { type EpochReport } from "../train/autoencoder.js";
 import { FIT_DEFAULTS } from "../train/fit.js";
 import { decodeModel, type Model } from "../model/files.js";
 import { type Csae } from "../model/csae.js";
-import { energy, field, laplacian, hidden } from "../model/energy.js";
-import { int, real, choice, type Option, type Values } from "./args.js";
+import { int, choice, type Option, type Values } from "./args.js";
 import type { Tensor } from "../tensor.js";
 
 export interface Command {

@@ -6,7 +6,6 @@ import { makeDir } from "../node.js";
 import { energySurface, SURFACE_DEFAULTS } from "../figures/energy-surface.js";
 import { EXPERIMENTS, reproduce } from "../reproduce/experiments.js";
 import { DATASETS, generate, writeDataset } from "../datasets/generate.js";
-import { energy } from "../model/energy.js";
 import { suggest, int, real } from "./args.js";
 import { type Command, QUIET, progressPrinter, seedOf, workersOf } from "./common.js";
 

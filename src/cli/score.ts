@@ -1,6 +1,5 @@
 // Commands that read a model and score rows: info, energy, predict, evaluate.
 
-import { join } from "node:path";
 import { InputError, quote } from "../errors.js";
 import { decodeSafetensors } from "../formats/safetensors.js";
 import { readBytes, writeArray, writeAtomic, formatOf } from "../node.js";

@@ -1,7 +1,6 @@
 // Commands that train: train-ae (autoencoders, one per class or one) and train (the classifier).
 
 import { freemem } from "node:os";
-import { join } from "node:path";
 import { InputError, quote } from "../errors.js";
 import { writeAtomic, makeDir } from "../node.js";
 import { createEngineSync, fromArray, type Engine } from "../engine/engine.js";
@@ -12,7 +11,6 @@ import { classesOf, rowsWithLabel, fit, selectCsae, FIT_DEFAULTS, VARIANTS, type
 import { encodeModel, autoencodersOf } from "../model/files.js";
 import { type Csae } from "../model/csae.js";
 import type { FinetuneReport } from "../train/finetune.js";
-import { energy, hidden } from "../model/energy.js";
 import { encodeCsae, initialConstants } from "../model/csae.js";
 import { checkMemory } from "../train/memory.js";
 import { int, real, list, choice } from "./args.js";

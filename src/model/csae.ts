@@ -3,7 +3,7 @@
 //
 // K = classes, D = visible, H = hidden, N = rows.
 
-import { exp, log } from "../math.js";
+import { exp } from "../math.js";
 import { fromArray, type Engine } from "../engine/engine.js";
 import { checkSpecOf, modelMetadata, tensorOf, type Autoencoder, type AeActivation, type Output } from "./autoencoder.js";
 import { energy, energies, reconstruct } from "./energy.js";

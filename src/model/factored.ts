@@ -5,22 +5,22 @@
 
 import { alloc, fromArray, mark, release, rowsOf, view, type Engine, type Mat } from "../engine/engine.js";
 import {
-  gemm, mul, sub, scale, axpy, colSums, rowSums, rowSumsq, mulCols, mulRows, addRowBias, rowBinaryEntropy, sgdMomentum,
+  gemm, mul, sub, scale, axpy, colSums, rowSums, rowSumsq, mulCols, mulRows, addRowBias, rowBinaryEntropy,
 } from "../engine/kernels.js";
 import { activation, type Activation } from "../engine/activations.js";
 import {
-  checkInput, checkSpec, checkSpecOf, modelMetadata, tensorOf, type Autoencoder, type AeActivation, type AutoencoderSpec, type Output,
+  checkSpecOf, modelMetadata, tensorOf, type Autoencoder, type AeActivation, type AutoencoderSpec, type Output,
 } from "./autoencoder.js";
 import { corrupt, type EpochReport, type TrainOptions } from "../train/autoencoder.js";
 import { paramSet, restore, sgdStep, snapshot, type ParamSet } from "../train/params.js";
 import { runEpochs, startRun, type Trainer } from "../train/driver.js";
 import type { ClassGroups } from "../train/finetune.js";
 import { addVisibleTerms } from "./energy.js";
-import { rng, type Rng } from "../random.js";
+import type { Rng } from "../random.js";
 import type { Tensor } from "../tensor.js";
-import { parseClasses, classesOf, classIndices, type Csae } from "./csae.js";
+import { parseClasses, type Csae } from "./csae.js";
 import { decodeSafetensors, encodeSafetensors } from "../formats/safetensors.js";
-import { FormatError, InputError, ShapeError, quote } from "../errors.js";
+import { FormatError } from "../errors.js";
 
 export interface FactoredCsae {
   readonly classes: string[];

@@ -124,7 +124,6 @@ export function slotEnergies(s: Slots, rows: Int32Array): Float32Array {
   s.slots.forEach((slot, c) => {
     const { ae } = slot;
     const Hd = top(slot.Hd, b);
-    const dW = slot.params.W.grad as Mat, dbh = slot.params.bh.grad as Mat, dbr = slot.params.br.grad as Mat;
     encode(ae, X, T);
     activation(ae.activation as Exclude<typeof ae.activation, "kmeans">, T, { h: Hd, H: T });
     rowSums(e1, T); // Σ_k H(u_k)

@@ -1,0 +1,202 @@
+// Tables 3, 4 and 5: the deep learning benchmark of Larochelle et al. (regenerated sets).
+
+import type { FitOptions } from "../train/fit.js";
+import { generate } from "../datasets/generate.js";
+import type { Tensor } from "../tensor.js";
+import { Context, Split, cached, signed, testError, versus, writeReport } from "./common.js";
+import { Row, fitModel, rateGrid } from "./models.js";
+
+// ---- Tables 3 and 4: the deep learning benchmark -----------------------------------------------------
+
+export interface Bench {
+  train: Split;
+  valid: Split;
+  all: Split;
+  test: Split;
+}
+
+export const generated = new Map<string, Bench>();
+
+/** A generated benchmark set (seeded; generated once per run, in memory), as labelled splits. */
+export function benchmark(name: string, ctx: Context): Bench {
+  const key = `${name}/${ctx.seed}/${ctx.quick}`;
+  const hit = generated.get(key);
+  if (hit) return hit;
+  ctx.log(`generating ${name} (seed ${ctx.seed})…`);
+  const set = generate(name, { seed: ctx.seed });
+  const split = (s: { X: Tensor; y: Int32Array }, max = Infinity): Split => {
+    const n = Math.min(s.y.length, max);
+    return { X: { shape: [n, 784], data: s.X.data.subarray(0, n * 784) }, labels: Array.from(s.y.subarray(0, n), String) };
+  };
+  const train = split(set.train);
+  const valid = split(set.valid);
+  const both = new Float32Array(train.X.data.length + valid.X.data.length);
+  both.set(train.X.data);
+  both.set(valid.X.data, train.X.data.length);
+  const b: Bench = {
+    train, valid,
+    all: { X: { shape: [train.labels.length + valid.labels.length, 784], data: both }, labels: [...train.labels, ...valid.labels] },
+    // --quick tests on the first 10000 of the 50000 test rows.
+    test: split(set.test, ctx.quick ? 10000 : Infinity),
+  };
+  generated.set(key, b);
+  return b;
+}
+
+/**
+ * Selects the hidden size (and the learning rates of `rateGrid`) on valid, each candidate keeping its
+ * best finetuning epoch; refits the chosen one on train + valid for the finetuning epochs validation
+ * chose; tests. One cached entry per stage.
+ * The candidates are tested too (`selectedTest`: the chosen one, trained on the training split only),
+ * which shows how much the refit itself moves the number.
+ */
+export async function selectAndTest(ctx: Context, experiment: string, set: string, row: Row, variant: FitOptions["variant"], p: ReturnType<typeof benchProtocol>): Promise<{ hidden: number; lr: { pretrain: number; finetune: number }; validError: number; finetuneEpochs?: number; selectedTest: number; testError: number; seconds: number }> {
+  type Choice = { hidden: number; lr: { pretrain: number; finetune: number }; validError: number; finetuneEpochs?: number; testError: number };
+  let best: Choice | undefined;
+  for (const hidden of p.hidden) {
+    for (const lr of rateGrid(row, hidden)) {
+      const { value } = await cached(ctx, experiment, { stage: "select+test", set, row, variant, hidden, p, lr, seed: ctx.seed }, async () => {
+        const b = benchmark(set, ctx);
+        const fit = await fitModel(ctx, `${experiment} ${set}`, row, variant, hidden, b.train, b.valid, p, lr);
+        return { validError: testError(fit.model, b.valid), finetuneEpochs: fit.bestEpoch, testError: testError(fit.model, b.test) };
+      });
+      ctx.log(`${experiment} ${set}, ${row.label}, ${variant}, H = ${hidden}, finetuning lr ${+lr.finetune.toPrecision(3)}: validation error ${value.validError.toFixed(2)}%${value.finetuneEpochs ? ` (finetuning epoch ${value.finetuneEpochs})` : ""}, test error ${value.testError.toFixed(2)}%`);
+      if (!best || value.validError < best.validError) best = { hidden, lr, ...value };
+    }
+  }
+  const c = best!;
+  const { value, seconds } = await cached(ctx, experiment, { stage: "final", set, row, variant, hidden: c.hidden, finetuneEpochs: c.finetuneEpochs, p, lr: c.lr, seed: ctx.seed }, async () => {
+    const b = benchmark(set, ctx);
+    return { testError: testError((await fitModel(ctx, `${experiment} ${set}`, row, variant, c.hidden, b.all, undefined, p, c.lr, c.finetuneEpochs)).model, b.test) };
+  });
+  return { hidden: c.hidden, lr: c.lr, validError: c.validError, finetuneEpochs: c.finetuneEpochs, selectedTest: c.testError, testError: value.testError, seconds };
+}
+
+/** A cell of the "without the refit" tables: the selected model's test error and what was selected. */
+export function unrefitCell(r: Awaited<ReturnType<typeof selectAndTest>>, showLr: boolean): string {
+  return `${r.selectedTest.toFixed(2)} (H = ${r.hidden}${showLr ? `, lr ${+r.lr.finetune.toPrecision(2)}` : ""}, epoch ${r.finetuneEpochs ?? "-"})`;
+}
+
+/** Table 3's columns: linear, modulus, sigmoid, sigmoid factored. */
+export const TABLE3_ROWS: Row[] = [
+  { label: "linear", activation: "linear", factored: false, reg: { contractive: 0.5 }, paper: 0 },
+  { label: "modulus", activation: "modulus", factored: false, reg: { denoising: 0.25 }, paper: 0 },
+  { label: "sigmoid", activation: "sigmoid", factored: false, reg: { contractive: 0.5 }, paper: 0 },
+  { label: "sigmoid (factored)", activation: "sigmoid", factored: true, reg: { denoising: 0.25 }, paper: 0 },
+];
+
+export const TABLE3_PAPER: Record<string, number[]> = {
+  rectangles: [0.84, 4.82, 2.72, 0.84],
+  "rectangles-image": [25.3, 24.9, 21.45, 22.76],
+  convex: [36.34, 23.18, 21.52, 22.12],
+  "mnist-basic": [3.91, 5.17, 3.18, 3.62],
+  "mnist-rot": [16.19, 13.22, 13.11, 14.46],
+  "mnist-back-rand": [17.96, 17.08, 19.52, 12.64],
+  "mnist-back-image": [22.37, 23.38, 21.87, 22.77],
+  "mnist-rot-back-image": [56.15, 52.88, 54.79, 47.14],
+};
+
+export const BENCH_NOTE = "The data sets are regenerated from the published recipes (src/datasets.ts, seeded; see each set's recipe JSON from `aescore datasets generate`): numbers are comparable to the paper's in spirit, not to the digit.";
+
+/** Where the committed run (seed 1) is behind, and why as far as we can tell. */
+export const TABLE3_READING = [
+  "Reading the committed run (seed 1), where it is behind and why as far as we can tell:",
+  "- **rectangles-image**: every model is 5–10 points behind, and their validation errors are as high (29.5–32%), so it is not the refit: our regenerated set (its patches and the variance threshold, src/datasets.ts) is probably harder than the original, or these models need more than the grid gives them; we have not found out which.",
+  "- **the factored sigmoid model** is behind on 5 sets: by 0.07 on mnist-basic, 3.5 on rectangles, 6.5 on mnist-back-rand and 13.2 on mnist-rot-back-image (plus rectangles-image). Its finetuning needs a learning rate 30 times larger than its pretraining on the MNIST sets (0.1·100/H: validation picks it there) but diverges at it on the two-class sets; at 0.1 the first attempt often diverges and is retried at a third, so a refit can end at another rate than the one validated: mnist-rot-back-image's validated model scores 52.6% on the test split, its refit 60.4%. The paper's factored model is its best on the two back-* sets; ours is its worst there, and we have not found out why.",
+  "- **linear** is behind on 5 sets by 0.2–2.5 points (10 on rectangles-image), **modulus** on 3 (convex +4.9): these columns kept H = 100 or 300 and a fixed learning rate per activation; the paper also validated learning rate and weight decay.",
+  "- Where we are far ahead (convex, mnist-back-rand, mnist-back-image, mnist-rot-back-image: 4–9 points), the regenerated sets are probably easier than the originals (convex: a third of our convex examples are all white, see the recipe; the backgrounds are other images), so those cells do not show a better model.",
+].join("\n");
+
+/** Table 5's CSAE column: the paper's best per set, with model selection. */
+export const TABLE5_PAPER: Record<string, number> = {
+  rectangles: 0.84, "rectangles-image": 21.45, convex: 21.52, "mnist-basic": 2.61,
+  "mnist-rot": 11.25, "mnist-back-rand": 12.64, "mnist-back-image": 20.15, "mnist-rot-back-image": 47.14,
+};
+
+export async function table3(ctx: Context): Promise<void> {
+  const t0 = performance.now();
+  const p = benchProtocol(ctx.quick);
+  const head = ["| data set | linear | modulus | sigmoid | sigmoid (factored) |", "|---|---|---|---|---|"];
+  const lines = [...head];
+  const unrefit = [...head];
+  const table5 = ["| data set | chosen by validation | validation error | test error | paper (Table 5, CSAE) | ours − paper |", "|---|---|---|---|---|---|"];
+  let behind = 0;
+  for (const set of Object.keys(TABLE3_PAPER)) {
+    const cells: string[] = [];
+    const early: string[] = [];
+    let chosen: { label: string; hidden: number; validError: number; testError: number } | undefined;
+    for (const [i, row] of TABLE3_ROWS.entries()) {
+      const r = await selectAndTest(ctx, "table3", set, row, "csae", p);
+      ctx.log(`table3 ${set}, ${row.label}: test error ${r.testError.toFixed(2)}% (H = ${r.hidden}; paper ${TABLE3_PAPER[set][i]}%)`);
+      cells.push(versus(r.testError, TABLE3_PAPER[set][i]));
+      early.push(unrefitCell(r, row.factored));
+      if (r.testError > TABLE3_PAPER[set][i]) behind++;
+      if (!chosen || r.validError < chosen.validError) chosen = { label: row.label, ...r };
+    }
+    lines.push(`| ${set} | ${cells.join(" | ")} |`);
+    unrefit.push(`| ${set} | ${early.join(" | ")} |`);
+    const c = chosen!;
+    table5.push(`| ${set} | ${c.label}, H = ${c.hidden} | ${c.validError.toFixed(2)}% | **${c.testError.toFixed(2)}%** | ${TABLE5_PAPER[set]}% | ${signed(c.testError - TABLE5_PAPER[set])} |`);
+  }
+  const cells = (lines.length - 2) * TABLE3_ROWS.length;
+  writeReport(ctx, "table3", "Table 3: test error (%) on the deep learning benchmark — ours (paper; ours − paper)", [
+    lines.join("\n"), "", `${behind} of ${cells} cells are behind the paper.`, "", ctx.quick ? "(The reading of the full run is in ../table3.md.)" : TABLE3_READING, "",
+    "## Table 5's CSAE column: one model per set, chosen by validation error among the four above", "",
+    table5.join("\n"), "",
+    "## Without the refit: the validation-selected model, trained on the training split only, on the test split", "",
+    "The finetuning epoch is the one validation chose; the refit above repeats it on train + validation. Where the two tables differ by much, the refit's outcome is sensitive to the stopping epoch at these learning rates.", "",
+    unrefit.join("\n"), "", BENCH_NOTE, "", benchProtocolText(p),
+  ].join("\n"), (performance.now() - t0) / 1000);
+}
+
+export const TABLE4_PAPER: Record<string, number[]> = {
+  "mnist-basic": [3.39, 3.66, 5.53, 3.38],
+  "mnist-rot": [14.32, 20.85, 19.95, 13.77],
+  convex: [44.36, 33.9, 24.02, 21.52],
+};
+
+/** Where the committed run (seed 1) is behind, and why as far as we can tell. */
+export const TABLE4_READING = [
+  "Reading the committed run (seed 1): the paper's conclusions hold — the full CSAE is the best variant on all three sets, and finetuning the autoencoders beats learning only the normalization or a logistic regression on their energies. Where we are behind:",
+  "- **no pretraining** (+2.0 on mnist-basic, +6.6 on mnist-rot): from random weights, 20 finetuning epochs at the CSAE's learning rate are not enough (the best validation epoch is the last); the paper trained for 100.",
+  "- **learn normalization** (+0.4 on mnist-basic, +6.4 on convex) and **energies + logistic regression** (+1.0 on mnist-rot): both keep the pretrained autoencoders frozen, so they inherit our pretraining (fixed λ = 0.5, fixed epochs), which the paper tuned by looking at the filters.",
+].join("\n");
+
+export async function table4(ctx: Context): Promise<void> {
+  const t0 = performance.now();
+  const p = benchProtocol(ctx.quick);
+  const sigmoid = TABLE3_ROWS[2];
+  const variants: Array<FitOptions["variant"]> = ["energies", "normalization", "no-pretraining", "csae"];
+  const head = ["| data set | energies + logistic regression | learn normalization | no pretraining | CSAE |", "|---|---|---|---|---|"];
+  const lines = [...head];
+  const unrefit = [...head];
+  for (const set of Object.keys(TABLE4_PAPER)) {
+    const cells: string[] = [];
+    const early: string[] = [];
+    for (const [i, variant] of variants.entries()) {
+      // The CSAE column is Table 3's sigmoid cell: the same configuration, cached once.
+      const r = await selectAndTest(ctx, variant === "csae" ? "table3" : "table4", set, sigmoid, variant, p);
+      ctx.log(`table4 ${set}, ${variant}: test error ${r.testError.toFixed(2)}% (paper ${TABLE4_PAPER[set][i]}%)`);
+      cells.push(versus(r.testError, TABLE4_PAPER[set][i]));
+      early.push(unrefitCell(r, false));
+    }
+    lines.push(`| ${set} | ${cells.join(" | ")} |`);
+    unrefit.push(`| ${set} | ${early.join(" | ")} |`);
+  }
+  writeReport(ctx, "table4", "Table 4: the CSAE's variants (sigmoid) — test error (%), ours (paper; ours − paper)", [
+    lines.join("\n"), "", ctx.quick ? "(The reading of the full run is in ../table4.md.)" : TABLE4_READING, "",
+    "## Without the refit: the validation-selected model, trained on the training split only, on the test split", "",
+    "The energies + logistic regression variant has no finetuning epochs to choose: its refit trains for all of them.", "",
+    unrefit.join("\n"), "", BENCH_NOTE, "", benchProtocolText(p),
+  ].join("\n"), (performance.now() - t0) / 1000);
+}
+
+export function benchProtocol(quick: boolean) {
+  return quick
+    ? { hidden: [100], pretrainEpochs: 5, finetuneEpochs: 6, minPretrainSteps: 600, minFinetuneSteps: 600, decaySteps: 300 }
+    : { hidden: [100, 300], pretrainEpochs: 20, finetuneEpochs: 20, minPretrainSteps: 1000, minFinetuneSteps: 2000, decaySteps: 300 };
+}
+
+export function benchProtocolText(p: ReturnType<typeof benchProtocol>): string {
+  return `Protocol: the hidden size (factors = hidden for the factored model) is chosen from ${JSON.stringify(p.hidden)} (for the factored model, with the finetuning learning rate from {0.003, 0.1}·100/H) by the error on each set's validation split, each candidate keeping its best finetuning epoch; the chosen configuration is refitted on train + validation with the finetuning stopped at that epoch, and tested on the test split. Pretraining ${p.pretrainEpochs} epochs and finetuning ${p.finetuneEpochs} epochs, or more on small sets so that pretraining takes at least ${p.minPretrainSteps} and finetuning ${p.minFinetuneSteps} minibatch steps; finetuning epoch t uses the learning rate · τ/(τ + t), τ being ${p.decaySteps} minibatch steps counted in epochs (3 epochs of 10000 rows; without the decay, the validation error of convex oscillated between 18% and 41% from epoch to epoch, so a refit's outcome hung on its stopping epoch); a fit whose loss diverges is retried with a third of the learning rates (logged). Pretraining with contractive λ = 0.5 (denoising ν = 0.25 for modulus and the factored model), minibatch 100, momentum 0.9, learning rates by activation and size (src/reproduce.ts, \`rates\`).`;
+}

@@ -1,0 +1,39 @@
+// Table 2: MNIST test error of the activations, with model selection over hidden sizes.
+
+import { Context, cached, mnistSplits, signed, testError, writeReport } from "./common.js";
+import { TABLE2, fitModel, protocol, rates } from "./models.js";
+
+export async function table2(ctx: Context): Promise<void> {
+  const t0 = performance.now();
+  const p = protocol(ctx.quick);
+  const { train, valid, all, test } = mnistSplits(p.valid, p.trainRows);
+  const lines = ["| model | hidden (selected) | validation error | test error | paper | ours − paper | time |", "|---|---|---|---|---|---|---|"];
+  for (const row of TABLE2) {
+    // Model selection over the hidden sizes on the validation split, then a refit on train + valid.
+    const choices: Array<{ hidden: number; validError: number }> = [];
+    for (const hidden of p.hidden) {
+      const lr = rates(row.activation, hidden, row.factored);
+      const { value } = await cached(ctx, "table2", { stage: "select", row, hidden, p, lr, seed: ctx.seed }, async () => {
+        return { validError: testError((await fitModel(ctx, "table2", row, "csae", hidden, train, valid, p, lr)).model, valid!) };
+      });
+      ctx.log(`table2 ${row.label}, H = ${hidden}: validation error ${value.validError.toFixed(2)}%`);
+      choices.push({ hidden, validError: value.validError });
+    }
+    const best = choices.reduce((a, b) => (b.validError < a.validError ? b : a));
+    const lr = rates(row.activation, best.hidden, row.factored);
+    const { value, seconds } = await cached(ctx, "table2", { stage: "final", row, hidden: best.hidden, p, lr, seed: ctx.seed }, async () => {
+      return { testError: testError((await fitModel(ctx, "table2", row, "csae", best.hidden, all, undefined, p, lr)).model, test) };
+    });
+    ctx.log(`table2 ${row.label}: test error ${value.testError.toFixed(2)}% (paper ${row.paper}%)`);
+    const gap = value.testError - row.paper;
+    lines.push(`| ${row.label} | ${best.hidden} | ${best.validError.toFixed(2)}% | **${value.testError.toFixed(2)}%** | ${row.paper}% | ${signed(gap)} | ${(seconds / 60).toFixed(1)} min |`);
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  writeReport(ctx, "table2", "Table 2: MNIST test error of CSAEs with different activations", [
+    lines.join("\n"),
+    "",
+    "Where we are behind the paper, why (as far as we can tell): every row selected the smallest hidden size, because with the learning rates scaled by 100/H and the same 10 + 13 epochs the larger models are undertrained (their validation error rises with H), while the paper's best results came from larger models tuned per size, over up to 100 epochs. The factored models, on learning rates small enough to keep their three-matrix product stable (src/reproduce.ts, `rates`), are the furthest behind. Modulus matches the paper. For the sigmoid row, further probes (results/table2-probes.md: longer pretraining, learning-rate decay, H = 300 and 500 with λ scaled down) reached 1.55% at best: the paper's 1.27% is 0.3 points (about two standard errors of a 10000-digit test) beyond anything we found.",
+    "",
+    `Protocol: ${p.trainRows - p.valid} training digits and ${p.valid} for validation (the last of MNIST's training file); the hidden size (factors = hidden for the factored models) is chosen from ${JSON.stringify(p.hidden)} by validation error (the best finetuning epoch kept); the chosen configuration is refitted on all ${p.trainRows} digits for the same epochs and tested on the 10000 test digits. Pretraining ${p.pretrainEpochs} epochs, finetuning ${p.finetuneEpochs} epochs, minibatch 100, momentum 0.9; learning rates by activation and size (src/reproduce.ts, \`rates\`).`,
+  ].join("\n"), seconds);
+}
