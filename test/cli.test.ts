@@ -13,6 +13,7 @@ import { energy, field } from "../src/model/energy.js";
 import { encodeCsae, decodeCsae, classEnergies } from "../src/model/csae.js";
 import { encodeFactored, decodeFactored, factoredAsCsae, type FactoredCsae } from "../src/model/factored.js";
 import { encodeIdx } from "../src/formats/idx-csv.js";
+import { exportOnnx } from "../src/model/onnx.js";
 import { readArray, writeArray, writeAtomic } from "../src/node.js";
 import { fromArray } from "../src/engine/engine.js";
 import { rng, sameBits } from "./util.js";
@@ -136,6 +137,22 @@ test("bad invocations: a one-line error and exit code 2, nothing written", () =>
   writeArray(wrongD, { shape: [2, D + 1], data: new Float32Array(2 * (D + 1)) });
   const res = run("energy", "--model", modelPath, "--input", wrongD);
   assert.match(res.err, /shape \[2, 7\] does not fit a model with D = 6/);
+});
+
+test("export writes the ONNX model the library exports; unsupported activations are refused in one line", () => {
+  const out = join(dir, "m.onnx");
+  const r = run("export", "--model", modelPath, "--onnx", out);
+  assert.is(r.code, 0, r.err);
+  assert.match(r.out, /wrote .*m\.onnx \(\d+ bytes, ONNX IR 8, opset 17\)/);
+  assert.equal(new Uint8Array(readFileSync(out)), exportOnnx(ae));
+  const soft = join(dir, "soft.safetensors");
+  writeAtomic(soft, encodeAutoencoder(createAutoencoder(e, { D, H, activation: "softplus", output: "real" }, 2)));
+  const refused = run("export", "--model", soft, "--onnx", join(dir, "soft.onnx"));
+  assert.is(refused.code, 2);
+  assert.match(refused.err, /^aescore export: .*dilogarithm/);
+  assert.is(refused.err.trim().split("\n").length, 1);
+  assert.not.ok(existsSync(join(dir, "soft.onnx")));
+  assert.is(run("export", "--model", modelPath, "--onnx", modelPath).code, 2);
 });
 
 test("reproduce --quick writes under DIR/quick, beside the full results; the report names the command", () => {

@@ -12,6 +12,7 @@ import { energy, reconstruct, field, laplacian, hidden } from "../model/energy.j
 import { encodeCsv } from "../formats/idx-csv.js";
 import { choice } from "./args.js";
 import type { Tensor } from "../tensor.js";
+import { exportOnnx, ONNX_IR_VERSION, ONNX_OPSET } from "../model/onnx.js";
 import { type Command, SCALE, HEADER, WHAT, loadModel, readRows, readLabels, stack, checkOutput, loadClassifier } from "./common.js";
 
 export const infoCommand: Command = {
@@ -135,3 +136,20 @@ export const evaluateCommand: Command = {
   },
 };
 
+
+export const exportCommand: Command = {
+  summary: "export a model to ONNX: what `energy` computes (an autoencoder's E, a classifier's scores and probabilities)",
+  usage: "--model M.safetensors --onnx M.onnx",
+  options: {
+    model: { type: "string", required: true, help: "FILE  the model (.safetensors: autoencoder, csae or factored-csae)" },
+    onnx: { type: "string", required: true, help: "FILE  where to write the ONNX model (atomically)" },
+  },
+  run(v) {
+    const out = v.onnx as string;
+    checkOutput(out, { "--model": v.model as string }, "ONNX model", false);
+    const m = loadModel(createEngineSync(), v.model as string);
+    const bytes = exportOnnx(m.kind === "autoencoder" ? m.ae : m.kind === "csae" ? m.csae : m.factored);
+    writeAtomic(out, bytes);
+    console.log(`wrote ${out} (${bytes.length} bytes, ONNX IR ${ONNX_IR_VERSION}, opset ${ONNX_OPSET})`);
+  },
+};

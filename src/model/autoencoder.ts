@@ -7,7 +7,7 @@ import { alloc, fromArray, mark, release, type Engine, type Mat } from "../engin
 import { gemm, addRowBias } from "../engine/kernels.js";
 import { activation, ACTIVATIONS, type Activation } from "../engine/activations.js";
 import { InputError, FormatError, ShapeError, quote } from "../errors.js";
-import { encodeSafetensors, decodeSafetensors } from "../formats/safetensors.js";
+import { encodeSafetensors, decodeSafetensors, type Safetensors } from "../formats/safetensors.js";
 import type { Tensor } from "../tensor.js";
 import { rng as makeRng, type Rng } from "../random.js";
 import { shortestF32 } from "../formats/idx-csv.js";
@@ -176,8 +176,9 @@ export function checkSpecOf(spec: AutoencoderSpec, source: string): AutoencoderS
 }
 
 /** Loads an autoencoder model file into engine e, validating everything. */
-export function decodeAutoencoder(e: Engine, bytes: Uint8Array, source = "model"): Autoencoder {
-  const { tensors, metadata } = decodeSafetensors(bytes, source);
+export function decodeAutoencoder(e: Engine, bytes: Uint8Array | Safetensors, source = "model"): Autoencoder {
+  // Bytes, or a file already parsed (decodeModel parses once for any kind).
+  const { tensors, metadata } = bytes instanceof Uint8Array ? decodeSafetensors(bytes, source) : bytes;
   modelMetadata(metadata, "autoencoder", source);
   const W = tensors.W;
   if (!W || W.shape.length !== 2) throw new FormatError(`${source}: tensor W [H, D] is missing or not 2-D`);

@@ -7,7 +7,7 @@ import { exp } from "../math.js";
 import { fromArray, type Engine } from "../engine/engine.js";
 import { checkSpecOf, modelMetadata, tensorOf, type Autoencoder, type AeActivation, type Output } from "./autoencoder.js";
 import { energy, energies, reconstruct } from "./energy.js";
-import { decodeSafetensors, encodeSafetensors } from "../formats/safetensors.js";
+import { decodeSafetensors, encodeSafetensors, type Safetensors } from "../formats/safetensors.js";
 import type { Tensor } from "../tensor.js";
 import { FormatError, InputError, quote } from "../errors.js";
 
@@ -93,8 +93,9 @@ export function encodeCsae(m: Csae): Uint8Array {
 }
 
 /** Loads a K-class model file into engine e, validating everything. */
-export function decodeCsae(e: Engine, bytes: Uint8Array, source = "model"): Csae {
-  const { tensors, metadata } = decodeSafetensors(bytes, source);
+export function decodeCsae(e: Engine, bytes: Uint8Array | Safetensors, source = "model"): Csae {
+  // Bytes, or a file already parsed (decodeModel parses once for any kind).
+  const { tensors, metadata } = bytes instanceof Uint8Array ? decodeSafetensors(bytes, source) : bytes;
   modelMetadata(metadata, "csae", source);
   const W = tensors.W;
   if (!W || W.shape.length !== 3) throw new FormatError(`${source}: tensor W [K, H, D] is missing or not 3-D`);

@@ -19,7 +19,7 @@ import { addVisibleTerms } from "./energy.js";
 import type { Rng } from "../random.js";
 import type { Tensor } from "../tensor.js";
 import { parseClasses, type Csae } from "./csae.js";
-import { decodeSafetensors, encodeSafetensors } from "../formats/safetensors.js";
+import { decodeSafetensors, encodeSafetensors, type Safetensors } from "../formats/safetensors.js";
 import { FormatError } from "../errors.js";
 
 export interface FactoredCsae {
@@ -44,8 +44,9 @@ export function encodeFactored(m: FactoredCsae): Uint8Array {
 }
 
 /** Loads a factored model file into engine e, validating everything. */
-export function decodeFactored(e: Engine, bytes: Uint8Array, source = "model"): FactoredCsae {
-  const { tensors, metadata } = decodeSafetensors(bytes, source);
+export function decodeFactored(e: Engine, bytes: Uint8Array | Safetensors, source = "model"): FactoredCsae {
+  // Bytes, or a file already parsed (decodeModel parses once for any kind).
+  const { tensors, metadata } = bytes instanceof Uint8Array ? decodeSafetensors(bytes, source) : bytes;
   modelMetadata(metadata, "factored-csae", source);
   const dims = (name: string, rank: number): number[] => {
     const t = tensors[name];

@@ -16,11 +16,12 @@ export const MODEL_KINDS = ["autoencoder", "csae", "factored-csae"] as const;
 
 /** Opens any model file into engine e, validating everything; `source` names it in errors. */
 export function decodeModel(e: Engine, bytes: Uint8Array, source = "model"): Model {
-  const kind = decodeSafetensors(bytes, source).metadata.kind;
-  if (kind === "autoencoder") return { kind, ae: decodeAutoencoder(e, bytes, source) };
-  if (kind === "csae") return { kind, csae: decodeCsae(e, bytes, source) };
+  const file = decodeSafetensors(bytes, source);
+  const kind = file.metadata.kind;
+  if (kind === "autoencoder") return { kind, ae: decodeAutoencoder(e, file, source) };
+  if (kind === "csae") return { kind, csae: decodeCsae(e, file, source) };
   if (kind === "factored-csae") {
-    const factored = decodeFactored(e, bytes, source);
+    const factored = decodeFactored(e, file, source);
     return { kind, factored, csae: factoredAsCsae(factored) };
   }
   throw new FormatError(`${source}: unknown model kind ${quote(kind)} (${MODEL_KINDS.join(", ")})`);
