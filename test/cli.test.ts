@@ -14,6 +14,7 @@ import { encodeCsae, decodeCsae, classEnergies } from "../src/model/csae.js";
 import { encodeFactored, decodeFactored, factoredAsCsae, type FactoredCsae } from "../src/model/factored.js";
 import { encodeIdx } from "../src/formats/idx-csv.js";
 import { exportOnnx } from "../src/model/onnx.js";
+import { noveltyScores } from "../src/model/novelty.js";
 import { readArray, writeArray, writeAtomic } from "../src/node.js";
 import { fromArray } from "../src/engine/engine.js";
 import { rng, sameBits } from "./util.js";
@@ -153,6 +154,17 @@ test("export writes the ONNX model the library exports; unsupported activations 
   assert.is(refused.err.trim().split("\n").length, 1);
   assert.not.ok(existsSync(join(dir, "soft.onnx")));
   assert.is(run("export", "--model", modelPath, "--onnx", modelPath).code, 2);
+});
+
+test("score writes the library's novelty scores; a method the model lacks is refused", () => {
+  const out = join(dir, "s.npy");
+  assert.is(run("score", "--model", modelPath, "--input", inputPath, "--output", out).code, 0);
+  assert.equal(readArray(out).data, Float32Array.from(noveltyScores(ae, { shape: [5, D], data: X })));
+  const recon = run("score", "--model", modelPath, "--input", inputPath, "--method", "reconstruction");
+  assert.is(recon.out.trim().split("\n").length, 5);
+  const bad = run("score", "--model", modelPath, "--input", inputPath, "--method", "max-prob");
+  assert.is(bad.code, 2);
+  assert.match(bad.err, /^aescore score: --method max-prob is not for an autoencoder \(energy, reconstruction\)/);
 });
 
 test("reproduce --quick writes under DIR/quick, beside the full results; the report names the command", () => {

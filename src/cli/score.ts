@@ -13,6 +13,7 @@ import { encodeCsv } from "../formats/idx-csv.js";
 import { choice } from "./args.js";
 import type { Tensor } from "../tensor.js";
 import { exportOnnx, ONNX_IR_VERSION, ONNX_OPSET } from "../model/onnx.js";
+import { noveltyScores, noveltyMethods, NOVELTY_METHODS } from "../model/novelty.js";
 import { type Command, SCALE, HEADER, WHAT, loadModel, readRows, readLabels, stack, checkOutput, loadClassifier } from "./common.js";
 
 export const infoCommand: Command = {
@@ -151,5 +152,33 @@ export const exportCommand: Command = {
     const bytes = exportOnnx(m.kind === "autoencoder" ? m.ae : m.kind === "csae" ? m.csae : m.factored);
     writeAtomic(out, bytes);
     console.log(`wrote ${out} (${bytes.length} bytes, ONNX IR ${ONNX_IR_VERSION}, opset ${ONNX_OPSET})`);
+  },
+};
+
+export const scoreCommand: Command = {
+  summary: "novelty scores: one per input row, higher = more unusual for the model",
+  usage: "--model M.safetensors --input X [--method energy|logsumexp|max-score|max-prob|reconstruction] [--output S.(npy|csv)]",
+  options: {
+    model: { type: "string", required: true, help: "FILE  the model (.safetensors: autoencoder, csae or factored-csae)" },
+    input: { type: "string", required: true, help: "FILE  input rows" },
+    method: { type: "string", help: `${NOVELTY_METHODS.join("|")} (default: energy for an autoencoder, logsumexp for a classifier)` },
+    output: { type: "string", help: "FILE  .npy or .csv; default: CSV on stdout" },
+    scale: SCALE,
+    header: HEADER,
+  },
+  run(v) {
+    const method = v.method === undefined ? undefined : choice(v, "method", NOVELTY_METHODS);
+    if (typeof v.output === "string") checkOutput(v.output, { "--model": v.model as string, "--input": v.input as string });
+    const m = loadModel(createEngineSync(), v.model as string);
+    const model = m.kind === "autoencoder" ? m.ae : m.csae;
+    if (method && !noveltyMethods(model).includes(method)) {
+      throw new InputError(`--method ${method} is not for ${m.kind === "autoencoder" ? "an autoencoder" : "a classifier"} (${noveltyMethods(model).join(", ")})`);
+    }
+    const X = readRows(v.input as string, v);
+    checkInput(autoencodersOf(m)[0], X, v.input as string);
+    const s = noveltyScores(model, X, method);
+    const t = { shape: [s.length], data: Float32Array.from(s) };
+    if (typeof v.output === "string") writeArray(v.output, t);
+    else process.stdout.write(encodeCsv(t));
   },
 };
