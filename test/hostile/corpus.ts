@@ -454,6 +454,25 @@ add({ name: "OK: train-ae a tiny autoencoder", args: TRAIN_AE, expectCode: 0, ou
 add({ name: "OK: train a tiny classifier", args: TRAIN, expectCode: 0, outputs: ["m.safetensors"] });
 add({ name: "OK: train --seed 0 --workers 0 --epochs 1 (edge values that are valid)", args: [...set(TRAIN, "seed", "0")], expectCode: 0, outputs: ["m.safetensors"] });
 
+// ---- score and export: the same rules as every command ----
+
+const SCORE = ["score", "--model", "csae.safetensors", "--input", "x.npy"];
+const EXPORT = ["export", "--model", "ae.safetensors", "--onnx", "m.onnx"];
+add({ name: "score --method unknown (suggests)", args: [...SCORE, "--method", "logsumexpp"], expectStderr: [/did you mean logsumexp\?/] });
+add({ name: "score --method energy for a classifier", args: [...SCORE, "--method", "energy"], expectStderr: [/not for a classifier/] });
+add({ name: "score --output the --input", args: [...SCORE, "--output", "x.npy"], expectStderr: [/same file/] });
+add({ name: "score --output a hard link of the --input", args: [...SCORE, "--output", "hard.npy"], setup: (dir) => linkSync(join(dir, "x.npy"), join(dir, "hard.npy")) });
+add({ name: "score --input /dev/zero", args: set(SCORE, "input", "zero.npy"), setup: link("zero.npy", "/dev/zero") });
+add({ name: "score --model a data file", args: set(SCORE, "model", "x.npy") });
+add({ name: "score with a stray argument", args: [...SCORE, "extra"] });
+add({ name: "export --onnx the --model", args: set(EXPORT, "onnx", "ae.safetensors"), expectStderr: [/same file/] });
+add({ name: "export --onnx under a regular file", args: set(EXPORT, "onnx", "file.txt/m.onnx") });
+add({ name: "export --onnx a directory", args: set(EXPORT, "onnx", "adir") });
+add({ name: "export --model missing", args: set(EXPORT, "model", "nope.safetensors") });
+add({ name: "export without --onnx", args: ["export", "--model", "ae.safetensors"], expectStderr: [/--onnx/] });
+add({ name: "OK: export an autoencoder", args: EXPORT, expectCode: 0, outputs: ["m.onnx"] });
+add({ name: "OK: score a classifier", args: SCORE, expectCode: 0 });
+
 // Cases that may take gigabytes today run one at a time, beside the others.
 // Heavy cases get room: a bomb is inflated up to its cap (512 MiB of CSV) before it is refused.
 for (const c of cases) if (/gzip bomb|\/dev\/zero|memory/.test(c.name)) {
