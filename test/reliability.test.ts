@@ -327,6 +327,23 @@ test("temporary files of killed saves are removed at the next save of the same p
   assert.equal(readdirSync(dir).filter((n) => n.startsWith(".t.npy.") && n.endsWith(".tmp")), []);
 });
 
+test("train --checkpoint: a resumed fit skips finished pretraining and saves the same bits; other options are refused", () => {
+  const base = ["train", "--data", xPath, "--labels", lPath, "--hidden", "4", "--pretrain-epochs", "2", "--epochs", "2", "--workers", "0", "-q"];
+  const plain = at("ck-plain.safetensors");
+  const first = at("ck-first.safetensors");
+  const again = at("ck-again.safetensors");
+  const ck = at("ck");
+  assert.is(run(...base, "--save", plain).code, 0);
+  assert.is(run(...base, "--checkpoint", ck, "--save", first).code, 0);
+  assert.equal(readdirSync(ck).filter((n) => n.endsWith(".safetensors")).sort(), ["class-0.safetensors", "class-1.safetensors", "class-2.safetensors"]);
+  assert.is(run(...base, "--checkpoint", ck, "--resume", "--save", again).code, 0);
+  assert.equal(readFileSync(first), readFileSync(plain));
+  assert.equal(readFileSync(again), readFileSync(plain));
+  refused(run(...base.map((a) => (a === "4" ? "5" : a)), "--checkpoint", ck, "--resume", "--save", again), /made with other options|not the one asked for/, "other H");
+  refused(run(...base, "--factored", "--checkpoint", ck, "--save", again), /--checkpoint saves the plain CSAE's pretraining/, "factored");
+  refused(run(...base, "--resume", "--save", again), /--resume needs --checkpoint/, "resume alone");
+});
+
 test("library: energies of a model are what the CLI writes for CSV input (no row lost)", () => {
   const p = at("plain.csv");
   writeFileSync(p, Array.from({ length: 30 }, (_, i) => Array.from(X.subarray(i * D, (i + 1) * D)).join(",")).join("\n"));

@@ -177,6 +177,8 @@ export const trainCommand: Command = {
     "lr-decay": { type: "string", default: String(FIT_DEFAULTS.finetune.decay), help: "τ  finetuning epoch t uses lr·τ/(τ+t) (0: constant)" },
     seed: { type: "string", default: "0", help: "N" },
     init: { type: "string", help: "FILE  with --finetune-only: the csae model to finetune (its architecture is taken from the file)" },
+    checkpoint: { type: "string", help: "DIR  save pretraining checkpoints (one per class) every epoch" },
+    resume: { type: "boolean", help: "continue pretraining from the checkpoints in --checkpoint (finetuning starts again)" },
     "finetune-only": { type: "boolean", help: "with --init: no pretraining, finetune the given model" },
     workers: WORKERS,
     scale: SCALE,
@@ -226,6 +228,9 @@ export const trainCommand: Command = {
         decay: real(v, "lr-decay", 0),
       },
     };
+    if (v.resume && !v.checkpoint) throw new InputError("--resume needs --checkpoint DIR");
+    if (v.checkpoint && (v.factored || finetuneOnly)) throw new InputError("--checkpoint saves the plain CSAE's pretraining (not --factored or --finetune-only)");
+    if (v.checkpoint && (hidden.length > 1 || lrs.length > 1 || decays.length > 1)) throw new InputError("--checkpoint is for one fit, not model selection (lists of --hidden, --lr or --weight-decay)");
     const factors = int(v, "factors", 1);
     if (v.factored && given.has("contractive")) throw new InputError("the factored model is pretrained by denoising (--denoising ν), not with the contractive penalty");
     const selection = hidden.length > 1 || lrs.length > 1 || decays.length > 1;
@@ -289,9 +294,11 @@ export const trainCommand: Command = {
     const shape = { D: X.shape[1], K, N: train.X.shape[0] + (valid?.X.shape[0] ?? 0), B: o.pretrain.batch, finetune: variant !== "reconstruction" };
     const n = await instances(o.workers, K);
     for (const H of hidden) checkMemory({ ...shape, H: finetuneOnly ? o.hidden : H, instances: n, factors: v.factored ? factors : undefined }, freemem());
+    const checkpoint = typeof v.checkpoint === "string" ? { dir: v.checkpoint, resume: v.resume === true } : undefined;
+    if (checkpoint) makeDir(checkpoint.dir, "checkpoint directory");
     const t0 = performance.now();
     const fitOne = async (opts: FitOptions): Promise<Uint8Array> => {
-      if (!v.factored) return encodeModel(await fit(e, train.X, train.labels, { ...opts, valid, init, ...hooks }));
+      if (!v.factored) return encodeModel(await fit(e, train.X, train.labels, { ...opts, valid, init, checkpoint, ...hooks }));
       // The factored model is pretrained by denoising (ν = 0.25 unless given).
       const pretrain = { ...opts.pretrain, contractive: 0, denoising: opts.pretrain.denoising || 0.25 };
       return encodeModel(await fit(e, train.X, train.labels, { ...opts, pretrain, valid, factors, ...hooks }));

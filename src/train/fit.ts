@@ -76,7 +76,9 @@ async function fitPlain(e: Engine, X: Tensor, labels: string[], o: FitOptions, s
   } else {
     const validOf = (c: string) => (o.valid ? rowsWithLabel(o.valid.X, o.valid.labels, c) : undefined);
     const jobs: ClassJob[] = classes.map((label, index) => ({ index, label, data: perClass[index], valid: validOf(label) }));
-    const results = await trainClasses(spec, o.pretrain, jobs, { seed: o.seed, workers, onEpoch: (job, r) => o.onPretrain?.(job.label, r) });
+    const results = await trainClasses(spec, o.pretrain, jobs, {
+      seed: o.seed, workers, checkpointDir: o.checkpoint?.dir, resume: o.checkpoint?.resume, onEpoch: (job, r) => o.onPretrain?.(job.label, r),
+    });
     params = results.map(({ W, bh, br }) => ({ W, bh, br }));
   }
   const aes = toAutoencoders(e, spec, params);

@@ -27,6 +27,12 @@ export interface FitOptions {
   init?: Csae;
   /** Fit the factored CSAE with this many factors (absent: the plain CSAE). */
   factors?: number;
+  /**
+   * Pretraining checkpoints (plain CSAE): one file per class in `dir` after every epoch; with `resume`,
+   * classes continue from their files (finished ones are not trained again). Finetuning is not
+   * checkpointed: it starts again from the pretrained autoencoders, with the same bits.
+   */
+  checkpoint?: { dir: string; resume: boolean };
   onPretrain?: (label: string, r: EpochReport) => void;
   onFinetune?: (r: FinetuneReport) => void;
 }
@@ -59,6 +65,9 @@ export function checkFit(X: Tensor, labels: string[], o: FitOptions): Autoencode
   if (o.init && spec.D !== X.shape[1]) throw new ShapeError(`fit: the initial model has D = ${spec.D}, the data ${X.shape[1]}`);
   if (o.init && o.variant === "no-pretraining") throw new InputError("fit: variant no-pretraining starts from random autoencoders, not from an initial model");
   if (spec.activation === "kmeans") throw new InputError("fit: a CSAE of kmeans autoencoders is not trained here");
+  if (o.checkpoint && (o.factors !== undefined || o.init || o.variant === "no-pretraining")) {
+    throw new InputError("fit: pretraining checkpoints are for the plain CSAE's pretraining (not the factored model, an initial model or no-pretraining)");
+  }
   if (o.factors !== undefined) {
     if (!Number.isSafeInteger(o.factors) || o.factors < 1) throw new InputError(`fit: factors must be a positive integer, not ${quote(o.factors)}`);
     if (o.init) throw new InputError("fit: the factored model starts from a new model (an initial model is for the plain CSAE)");
