@@ -253,3 +253,125 @@ function storeRow(p: usize, v0: v128, v1: v128, beta: f32): void {
     v128.store(p, f32x4.add(f32x4.mul(vb, v128.load(p, 16)), v1), 16);
   }
 }
+
+// ---- op(B) packed once: many products with the same B (one-row scoring with a model's W) ----------
+
+/** Floats gemm_pack_b writes for op(B) of K x N: every KC x NC block as NR-wide panels, zero-padded. */
+export function gemm_packed_floats(N: i32, K: i32): i32 {
+  let total = 0;
+  for (let jc = 0; jc < N; jc += NC) {
+    const nc = min(NC, N - jc);
+    total += K * ((nc + NR - 1) / NR) * NR;
+  }
+  return total;
+}
+
+/** dst(gemm_packed_floats(N, K)) = op(B) (K x N; transB as in gemm) packed block by block (jc, then pc) as gemm packs it. */
+export function gemm_pack_b(transB: i32, N: i32, K: i32, B: usize, ldb: i32, dst: usize): void {
+  let at = dst;
+  for (let jc = 0; jc < N; jc += NC) {
+    const nc = min(NC, N - jc);
+    const width = ((nc + NR - 1) / NR) * NR;
+    for (let pc = 0; pc < K; pc += KC) {
+      const kc = min(KC, K - pc);
+      packB(at, transB, B, ldb, pc, jc, kc, nc);
+      at += <usize>(kc * width) << 2;
+    }
+  }
+}
+
+/** C(M,N) = alpha*op(A)(M,K)*op(B)(K,N) + beta*C with op(B) from gemm_pack_b at Bp: the same sums in the same order as gemm, so bit-identical to it. */
+export function gemm_packed(
+  transA: i32, M: i32, N: i32, K: i32, alpha: f32, A: usize, lda: i32, Bp: usize, beta: f32, C: usize, ldc: i32, work: usize,
+): void {
+  const Ap = work + (<usize>BPACK_FLOATS << 2);
+  const tile = Ap + (<usize>APACK_FLOATS << 2);
+  let block = Bp;
+  for (let jc = 0; jc < N; jc += NC) {
+    const nc = min(NC, N - jc);
+    const width = ((nc + NR - 1) / NR) * NR;
+    for (let pc = 0; pc < K; pc += KC) {
+      const kc = min(KC, K - pc);
+      const first = pc == 0;
+      for (let ic = 0; ic < M; ic += MC) {
+        const mc = min(MC, M - ic);
+        packA(Ap, transA, A, lda, ic, pc, mc, kc);
+        let jr = 0;
+        if (ASC_FEATURE_SIMD && mc == 1) {
+          // One row: four panels at a time, so eight independent sums hide the adds' latency (each
+          // element's sum still runs over k in order).
+          const c = C + (<usize>(ic * ldc + jc) << 2);
+          for (; jr + 4 * NR <= nc; jr += 4 * NR) {
+            microkernel1x4(kc, Ap, block + (<usize>(jr * kc) << 2), c + (<usize>jr << 2), alpha, first ? beta : 1);
+          }
+        }
+        for (; jr < nc; jr += NR) {
+          const nr = min(NR, nc - jr);
+          const bpanel = block + (<usize>(jr * kc) << 2);
+          for (let ir = 0; ir < mc; ir += MR) {
+            const mr = min(MR, mc - ir);
+            const apanel = Ap + (<usize>(ir * kc) << 2);
+            const c = C + (<usize>((ic + ir) * ldc + jc + jr) << 2);
+            if (ASC_FEATURE_SIMD && mr == 1) microkernel1(kc, apanel, bpanel, c, nr, alpha, first ? beta : 1, tile);
+            else microkernel(kc, apanel, bpanel, c, ldc, mr, nr, alpha, first ? beta : 1, tile);
+          }
+        }
+      }
+      block += <usize>(kc * width) << 2;
+    }
+  }
+}
+
+// The microkernel's first row alone (a one-row product): per lane the same products and additions in
+// the same order as microkernel's, so the same bits, at a quarter of the work.
+// @ts-ignore: decorator
+@inline
+function microkernel1(kc: i32, a: usize, b: usize, C: usize, nr: i32, alpha: f32, beta: f32, tile: usize): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  for (let k = 0; k < kc; k++) {
+    const x = v128.load32_splat(a);
+    c00 = f32x4.add(c00, f32x4.mul(x, v128.load(b)));
+    c01 = f32x4.add(c01, f32x4.mul(x, v128.load(b, 16)));
+    a += 16;
+    b += 32;
+  }
+  const va = f32x4.splat(alpha);
+  if (nr == NR) {
+    storeRow(C, f32x4.mul(va, c00), f32x4.mul(va, c01), beta);
+    return;
+  }
+  v128.store(tile, f32x4.mul(va, c00));
+  v128.store(tile, f32x4.mul(va, c01), 16);
+  for (let c = 0; c < nr; c++) {
+    const p = C + (<usize>c << 2);
+    const v = load<f32>(tile + (<usize>c << 2));
+    store<f32>(p, beta == 0 ? v : beta == 1 ? load<f32>(p) + v : beta * load<f32>(p) + v);
+  }
+}
+
+// One row against four full panels (32 columns): microkernel1 four times over, interleaved.
+// @ts-ignore: decorator
+@inline
+function microkernel1x4(kc: i32, a: usize, b: usize, C: usize, alpha: f32, beta: f32): void {
+  const panel = <usize>(kc * NR) << 2;
+  let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
+  let c4 = f32x4.splat(0), c5 = f32x4.splat(0), c6 = f32x4.splat(0), c7 = f32x4.splat(0);
+  for (let k = 0; k < kc; k++) {
+    const x = v128.load32_splat(a);
+    c0 = f32x4.add(c0, f32x4.mul(x, v128.load(b)));
+    c1 = f32x4.add(c1, f32x4.mul(x, v128.load(b, 16)));
+    c2 = f32x4.add(c2, f32x4.mul(x, v128.load(b + panel)));
+    c3 = f32x4.add(c3, f32x4.mul(x, v128.load(b + panel, 16)));
+    c4 = f32x4.add(c4, f32x4.mul(x, v128.load(b + 2 * panel)));
+    c5 = f32x4.add(c5, f32x4.mul(x, v128.load(b + 2 * panel, 16)));
+    c6 = f32x4.add(c6, f32x4.mul(x, v128.load(b + 3 * panel)));
+    c7 = f32x4.add(c7, f32x4.mul(x, v128.load(b + 3 * panel, 16)));
+    a += 16;
+    b += 32;
+  }
+  const va = f32x4.splat(alpha);
+  storeRow(C, f32x4.mul(va, c0), f32x4.mul(va, c1), beta);
+  storeRow(C + 32, f32x4.mul(va, c2), f32x4.mul(va, c3), beta);
+  storeRow(C + 64, f32x4.mul(va, c4), f32x4.mul(va, c5), beta);
+  storeRow(C + 96, f32x4.mul(va, c6), f32x4.mul(va, c7), beta);
+}

@@ -4,7 +4,7 @@
 // already uploaded, and we read its result back (dataSync), as a user of either must.
 
 import { createEngineSync, hasSimd } from "../src/index.js";
-import { createAutoencoder } from "../src/model/autoencoder.js";
+import { createAutoencoder, packForScoring } from "../src/model/autoencoder.js";
 import { energy } from "../src/model/energy.js";
 import { maxRelDiff, measure, timeOnce, uniform, type Context, type Row } from "./harness.js";
 import type { TfCore, TfTensor } from "./tfjs.js";
@@ -33,6 +33,8 @@ export async function energySection(ctx: Context): Promise<void> {
   const ae = createAutoencoder(e, { D, H, activation: "sigmoid", output: "real" }, 1);
   ae.bh.data.set(uniform(H, 2).map((v) => 0.1 * v));
   ae.br.data.set(uniform(D, 3).map((v) => 0.5 + 0.5 * v));
+  // The same model with Wᵀ packed once (packForScoring): what one-row scoring at the edge uses.
+  const packed = packForScoring(ae);
   for (const N of [1, 100, 10000]) {
     const X = { shape: [N, D], data: uniform(N * D, 4 + N).map((v) => 0.5 + 0.5 * v) };
     const rows: Row[] = [];
@@ -44,6 +46,7 @@ export async function energySection(ctx: Context): Promise<void> {
       return row;
     };
     const ours = await time("aescore", e.backend, () => energy(ae, X));
+    const oursPacked = await time("aescore-packed", e.backend, () => energy(packed, X));
     if (ctx.tfjs) {
       const { tf } = ctx.tfjs;
       const tx = tf.tensor2d(X.data, [N, D], "float32");
@@ -59,6 +62,7 @@ export async function energySection(ctx: Context): Promise<void> {
       ];
       try {
         ours.vs = {};
+        oursPacked.vs = {};
         for (const [lib, run] of variants) {
           const diff = maxRelDiff(energy(ae, X), run());
           if (!(diff <= TOLERANCE)) {
@@ -67,6 +71,7 @@ export async function energySection(ctx: Context): Promise<void> {
           }
           const t = await time(lib, "wasm-simd", () => run());
           ours.vs[lib] = t.ms / ours.ms;
+          oursPacked.vs[lib] = t.ms / oursPacked.ms;
         }
       } finally {
         [tx, tw, twT, tbh, tbr].forEach((t) => t.dispose());

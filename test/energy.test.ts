@@ -1,7 +1,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { createEngineSync } from "../src/engine/engine.js";
-import { createAutoencoder, encodeAutoencoder, decodeAutoencoder, type Autoencoder, type AeActivation, type Output } from "../src/model/autoencoder.js";
+import { createAutoencoder, encodeAutoencoder, decodeAutoencoder, packForScoring, type Autoencoder, type AeActivation, type Output } from "../src/model/autoencoder.js";
 import { energy, field, laplacian, hessian, reconstruct, hidden, dynamics, absorbing } from "../src/model/energy.js";
 import { encodeSafetensors } from "../src/formats/safetensors.js";
 import { ACTIVATIONS } from "../src/engine/activations.js";
@@ -200,6 +200,26 @@ test("model files: bit-exact round trip; malformed ones rejected", () => {
   rejects(t({ br: { shape: [D], data: new Float32Array(D).fill(NaN) } }), /tensor br holds NaN at index 0/);
   const noBias = encodeSafetensors({ W: { shape: [H, D], data: ae.W.data }, bh: { shape: [H], data: ae.bh.data } }, { format: "aescore", kind: "autoencoder", activation: "sigmoid", output: "real" });
   rejects(noBias, /tensor br is missing/);
+});
+
+
+test("a model packed for scoring gives the same bits for every function, one row or many", () => {
+  const [en, fi, la, hi] = [energy, field, laplacian, hidden];
+  const e2 = createEngineSync();
+  const r = rng(8);
+  for (const activation of ["sigmoid", "tanh", "relu", "kmeans"] as const) {
+    const ae = createAutoencoder(e2, { D: 13, H: 7, activation, output: "real" }, 3);
+    const p = packForScoring(ae);
+    for (const N of [1, 2, 9]) {
+      const X = { shape: [N, 13], data: Float32Array.from({ length: N * 13 }, () => r.uniform() * 2 - 1) };
+      assert.ok(sameBits(en(p, X), en(ae, X)), `${activation} energy N ${N}`);
+      assert.ok(sameBits(fi(p, X).data, fi(ae, X).data), `${activation} field N ${N}`);
+      assert.ok(sameBits(la(p, X), la(ae, X)), `${activation} laplacian N ${N}`);
+      assert.ok(sameBits(hi(p, X).data, hi(ae, X).data), `${activation} hidden N ${N}`);
+    }
+    ae.W.data[0] += 1; // the snapshot keeps the weights it was made from
+    assert.is.not(p.W.data[0], ae.W.data[0]);
+  }
 });
 
 test.run();

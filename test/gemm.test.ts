@@ -1,7 +1,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { createEngineSync, alloc, mark, release, type Engine } from "../src/engine/engine.js";
-import { gemm, type GemmOptions } from "../src/engine/kernels.js";
+import { gemm, gemmPacked, packB, type GemmOptions } from "../src/engine/kernels.js";
 import { ShapeError } from "../src/errors.js";
 import { gemmRef } from "./ref/linalg.js";
 import { SIZES, randMat, nanMat, within, sameBits, rng } from "./util.js";
@@ -127,6 +127,28 @@ test("gemm: wrong shapes throw a ShapeError naming both operands", () => {
     err instanceof ShapeError && err.message === "gemm: X*W^T is 100x500 but the output U 100x499 is not");
   assert.throws(() => gemm(A, A, alloc(e, "I", 784, 784)), /output X overlaps input X/);
   assert.throws(() => gemm(U, alloc(scalar, "X", 100, 784), W, { transB: true }), /lives in another engine/);
+});
+
+
+test("a packed operand gives gemm's bits (odd shapes, one row and more, every beta, past one KC and NC block)", () => {
+  const e = createEngineSync();
+  const r = rng(21);
+  for (const [M, N, K] of [[1, 1, 1], [1, 17, 3], [3, 33, 257], [1, 1030, 300], [5, 9, 520], [4, 8, 8], [1, 500, 784]]) {
+    for (const transB of [false, true]) {
+      for (const beta of [0, 1, 0.5]) {
+        const A = randMat(e, r, "A", M, K);
+        const B = transB ? randMat(e, r, "B", N, K) : randMat(e, r, "B", K, N);
+        const C0 = randMat(e, r, "C0", M, N);
+        const want = alloc(e, "want", M, N);
+        want.data.set(C0.data);
+        gemm(want, A, B, { transB, alpha: 0.75, beta });
+        const got = alloc(e, "got", M, N);
+        got.data.set(C0.data);
+        gemmPacked(got, A, packB(B, { transB }), { alpha: 0.75, beta });
+        assert.ok(sameBits(got.data, want.data), `M ${M} N ${N} K ${K} transB ${transB} beta ${beta}`);
+      }
+    }
+  }
 });
 
 test.run();

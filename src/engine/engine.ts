@@ -176,8 +176,11 @@ export function fromArray(e: Engine, name: string, rows: number, cols: number, v
   if (values.length !== rows * cols) {
     throw new ShapeError(`${name}: ${values.length} values given for a ${rows}x${cols} matrix (${rows * cols})`);
   }
+  // Values that view this engine's memory (another matrix's data) are copied first: the allocation
+  // may grow the memory, which detaches every view of it.
+  const source = ArrayBuffer.isView(values) && (values as Float32Array).buffer === e.memory.buffer ? (values as Float32Array).slice() : values;
   const m = alloc(e, name, rows, cols);
-  m.data.set(values);
+  m.data.set(source);
   return m;
 }
 

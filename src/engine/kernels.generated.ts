@@ -9,6 +9,12 @@ export interface KernelExports {
   gemm_workspace_bytes(): number;
   /** C(M,N) = alpha*op(A)(M,K)*op(B)(K,N) + beta*C; row-major f32, strides in elements; work: gemm_workspace_bytes() scratch; C must not alias A, B or work. beta = 0 ignores C's old contents (NaN included). */
   gemm(transA: number, transB: number, M: number, N: number, K: number, alpha: number, A: number, lda: number, B: number, ldb: number, beta: number, C: number, ldc: number, work: number): void;
+  /** Floats gemm_pack_b writes for op(B) of K x N: every KC x NC block as NR-wide panels, zero-padded. */
+  gemm_packed_floats(N: number, K: number): number;
+  /** dst(gemm_packed_floats(N, K)) = op(B) (K x N; transB as in gemm) packed block by block (jc, then pc) as gemm packs it. */
+  gemm_pack_b(transB: number, N: number, K: number, B: number, ldb: number, dst: number): void;
+  /** C(M,N) = alpha*op(A)(M,K)*op(B)(K,N) + beta*C with op(B) from gemm_pack_b at Bp: the same sums in the same order as gemm, so bit-identical to it. */
+  gemm_packed(transA: number, M: number, N: number, K: number, alpha: number, A: number, lda: number, Bp: number, beta: number, C: number, ldc: number, work: number): void;
   /** X(M,N) += alpha * b(N) broadcast to every row; row-major, contiguous. */
   add_row_bias(X: number, b: number, alpha: number, M: number, N: number): void;
   /** y(n) += a * x(n). */

@@ -1,7 +1,7 @@
 // Shape-checked calls into the kernels. Shapes are checked here, at the boundary, so a wrong shape
 // throws a ShapeError naming both operands and never reaches WebAssembly.
 
-import { describe, type Mat } from "./engine.js";
+import { alloc, describe, type Mat } from "./engine.js";
 import { ShapeError } from "../errors.js";
 
 export interface GemmOptions {
@@ -197,4 +197,38 @@ export function axpyRows(Y: Mat, a: number, s: Mat, X: Mat): void {
   wantShape("axpyRows", s, X.rows, 1, `one factor per row of ${describe(X)}`);
   noAlias("axpyRows", Y, s);
   X.engine.k.axpy_rows(Y.ptr, a, s.ptr, X.ptr, X.rows, X.cols);
+}
+
+/** op(B) packed once for gemmPacked (a model's W for one-row scoring): a snapshot of B when packed. */
+export interface PackedB {
+  readonly data: Mat; // the panels (1 x floats)
+  readonly K: number;
+  readonly N: number;
+}
+
+/** Packs op(B) (K x N) as gemm would, into a new arena matrix. */
+export function packB(B: Mat, { transB = false } = {}): PackedB {
+  const [K, N] = transB ? [B.cols, B.rows] : [B.rows, B.cols];
+  const e = B.engine;
+  const data = alloc(e, `${B.name} packed`, 1, e.k.gemm_packed_floats(N, K));
+  e.k.gemm_pack_b(transB ? 1 : 0, N, K, B.ptr, B.cols, data.ptr);
+  return { data, K, N };
+}
+
+/** C = alpha * op(A) * P + beta * C with P from packB: bit-identical to gemm with the B packed. */
+export function gemmPacked(C: Mat, A: Mat, P: PackedB, options: Omit<GemmOptions, "transB"> = {}): void {
+  const { transA = false, alpha = 1, beta = 0 } = options;
+  sameEngine("gemmPacked", C, A, P.data);
+  const [M, K] = transA ? [A.cols, A.rows] : [A.rows, A.cols];
+  if (K !== P.K) throw new ShapeError(`gemmPacked: ${describe(A)} has ${K} columns for a packed ${P.K}x${P.N} operand`);
+  if (C.rows !== M || C.cols !== P.N) throw new ShapeError(`gemmPacked: the product is ${M}x${P.N} but the output ${describe(C)} is not`);
+  noAlias("gemmPacked", C, A, P.data);
+  if (M === 0 || P.N === 0) return;
+  if (K === 0) {
+    const c = C.data; // an empty sum: C = beta * C, as gemm does
+    for (let i = 0; i < c.length; i++) c[i] = beta === 0 ? 0 : beta * c[i];
+    return;
+  }
+  const e = C.engine;
+  e.k.gemm_packed(transA ? 1 : 0, M, P.N, K, alpha, A.ptr, A.cols, P.data.ptr, beta, C.ptr, C.cols, e.gemmWork);
 }

@@ -4,7 +4,7 @@
 // D = visible units, H = hidden units, N = rows of a batch.
 
 import { alloc, fromArray, mark, release, type Engine, type Mat } from "../engine/engine.js";
-import { gemm, addRowBias } from "../engine/kernels.js";
+import { gemm, gemmPacked, packB, addRowBias, type PackedB } from "../engine/kernels.js";
 import { activation, ACTIVATIONS, type Activation } from "../engine/activations.js";
 import { InputError, FormatError, ShapeError, quote } from "../errors.js";
 import { encodeSafetensors, decodeSafetensors, type Safetensors } from "../formats/safetensors.js";
@@ -25,6 +25,8 @@ export interface Autoencoder {
   readonly W: Mat; // (H, D): row k is hidden unit k's filter w_k
   readonly bh: Mat; // (1, H)
   readonly br: Mat; // (1, D)
+  /** Wᵀ packed once for the encoder's GEMM (see packForScoring); absent: packed at every call. */
+  readonly Wp?: PackedB;
 }
 
 export interface AutoencoderSpec {
@@ -79,11 +81,28 @@ export function kmeansBiases(ae: Autoencoder): void {
 
 /** U (N,H) = X Wᵀ + bh; then, where given, Hd = h(U) and G = h'(U). Not for kmeans. */
 export function encode(ae: Autoencoder, X: Mat, U: Mat, out: { Hd?: Mat; G?: Mat; S?: Mat } = {}): void {
-  gemm(U, X, ae.W, { transB: true });
+  if (ae.Wp) gemmPacked(U, X, ae.Wp);
+  else gemm(U, X, ae.W, { transB: true });
   addRowBias(U, ae.bh);
   if (ae.activation !== "kmeans" && (out.Hd || out.G || out.S)) {
     activation(ae.activation, U, { h: out.Hd, d1: out.G, d2: out.S });
   }
+}
+
+/**
+ * A snapshot of ae for scoring many small batches (one row at a time, at the edge): a copy of its
+ * weights with Wᵀ packed once, so the encoder's GEMM does not re-pack W at every call. Every result is
+ * bit-identical to ae's; later changes to ae's weights do not reach the snapshot (make a new one).
+ */
+export function packForScoring(ae: Autoencoder): Autoencoder {
+  const e = ae.W.engine;
+  const W = fromArray(e, `${ae.W.name} (scoring)`, ae.H, ae.D, ae.W.data);
+  return {
+    activation: ae.activation, output: ae.output, D: ae.D, H: ae.H, W,
+    bh: fromArray(e, `${ae.bh.name} (scoring)`, 1, ae.H, ae.bh.data),
+    br: fromArray(e, `${ae.br.name} (scoring)`, 1, ae.D, ae.br.data),
+    Wp: packB(W, { transB: true }),
+  };
 }
 
 /** A (N,D) = Hd W + br: the decoder's input to its output nonlinearity (R = A, or σ(A) for binary). */
