@@ -25,7 +25,7 @@ export { encodeIdx, decodeIdx, encodeCsv, decodeCsv, shortestF32, type CsvOption
 
 // Models: the autoencoder and its energy, the classifiers, their files and their ONNX export.
 export {
-  createAutoencoder, encodeAutoencoder, decodeAutoencoder, AE_ACTIVATIONS, CHUNK,
+  createAutoencoder, packForScoring, encodeAutoencoder, decodeAutoencoder, AE_ACTIVATIONS, CHUNK,
   type Autoencoder, type AutoencoderSpec, type AeActivation, type Output,
 } from "./model/autoencoder.js";
 export { energy, field, laplacian, absorbing, hessian, hidden, reconstruct, dynamics, HESSIAN_MAX_D } from "./model/energy.js";
