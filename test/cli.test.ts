@@ -14,7 +14,7 @@ import { encodeCsae, decodeCsae, classEnergies } from "../src/model/csae.js";
 import { encodeFactored, decodeFactored, factoredAsCsae, type FactoredCsae } from "../src/model/factored.js";
 import { encodeIdx } from "../src/formats/idx-csv.js";
 import { exportOnnx } from "../src/model/onnx.js";
-import { noveltyScores } from "../src/model/novelty.js";
+import { noveltyScores, noveltyMetrics } from "../src/model/novelty.js";
 import { readArray, writeArray, writeAtomic } from "../src/node.js";
 import { fromArray } from "../src/engine/engine.js";
 import { rng, sameBits } from "./util.js";
@@ -165,6 +165,21 @@ test("score writes the library's novelty scores; a method the model lacks is ref
   const bad = run("score", "--model", modelPath, "--input", inputPath, "--method", "max-prob");
   assert.is(bad.code, 2);
   assert.match(bad.err, /^aescore score: --method max-prob is not for an autoencoder \(energy, reconstruction\)/);
+});
+
+test("evaluate-novelty prints the library's metrics per method and draws the ROC curves", () => {
+  const far = join(dir, "far.npy");
+  writeArray(far, { shape: [5, D], data: Float32Array.from({ length: 5 * D }, (_, i) => (i % 2 === 0 ? 0.02 : 0.98)) });
+  const png = join(dir, "roc.png");
+  const r = run("evaluate-novelty", "--model", modelPath, "--in", inputPath, "--out", far, "--plot", png);
+  assert.is(r.code, 0, r.err);
+  const Xf = readArray(far);
+  const m = noveltyMetrics(noveltyScores(ae, { shape: [5, D], data: X }, "energy"), noveltyScores(ae, Xf, "energy"));
+  assert.match(r.out, `| energy | ${m.auroc.toFixed(4)} | ${m.aupr.toFixed(4)} | ${m.fprAt95.toFixed(4)} |`);
+  assert.match(r.out, /\| reconstruction \|/);
+  assert.equal(Array.from(readFileSync(png).subarray(1, 4)), [0x50, 0x4e, 0x47]); // "PNG"
+  const bad = run("evaluate-novelty", "--model", modelPath, "--in", inputPath, "--out", far, "--plot", join(dir, "roc.txt"));
+  assert.is(bad.code, 2);
 });
 
 test("reproduce --quick writes under DIR/quick, beside the full results; the report names the command", () => {

@@ -19,7 +19,7 @@ import { fileURLToPath } from "node:url";
 import { CASES, STANDARD, STANDARD_DIRS, type Case } from "./hostile/corpus.js";
 
 const measure = fileURLToPath(new URL("../../test/hostile/measure.mjs", import.meta.url));
-const COMMANDS = ["info", "energy", "train-ae", "train", "predict", "evaluate", "score", "export", "datasets", "reproduce", "figure"];
+const COMMANDS = ["info", "energy", "train-ae", "train", "predict", "evaluate", "evaluate-novelty", "score", "export", "datasets", "reproduce", "figure"];
 const RSS_LIMIT_KB = 1024 * 1024;
 const DEFAULT_TIMEOUT = 5_000;
 const POOL = 4;

@@ -8,13 +8,13 @@ import { fileURLToPath } from "node:url";
 import { AescoreError, InputError, quote } from "../errors.js";
 import { parseOptions, suggest } from "./args.js";
 import { HELP, helpText, type Command } from "./common.js";
-import { infoCommand, energyCommand, predictCommand, evaluateCommand, exportCommand, scoreCommand } from "./score.js";
+import { infoCommand, energyCommand, predictCommand, evaluateCommand, exportCommand, scoreCommand, evaluateNoveltyCommand } from "./score.js";
 import { trainAeCommand, trainCommand } from "./train.js";
 import { datasetsCommand, reproduceCommand, figureCommand } from "./experiments.js";
 
 const commands: Record<string, Command> = {
   info: infoCommand, energy: energyCommand, "train-ae": trainAeCommand, train: trainCommand, predict: predictCommand,
-  evaluate: evaluateCommand, score: scoreCommand, export: exportCommand, datasets: datasetsCommand, reproduce: reproduceCommand, figure: figureCommand,
+  evaluate: evaluateCommand, score: scoreCommand, "evaluate-novelty": evaluateNoveltyCommand, export: exportCommand, datasets: datasetsCommand, reproduce: reproduceCommand, figure: figureCommand,
 };
 
 function usage(): string {

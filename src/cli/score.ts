@@ -13,7 +13,8 @@ import { encodeCsv } from "../formats/idx-csv.js";
 import { choice } from "./args.js";
 import type { Tensor } from "../tensor.js";
 import { exportOnnx, ONNX_IR_VERSION, ONNX_OPSET } from "../model/onnx.js";
-import { noveltyScores, noveltyMethods, NOVELTY_METHODS } from "../model/novelty.js";
+import { noveltyScores, noveltyMethods, noveltyMetrics, rocCurve, NOVELTY_METHODS } from "../model/novelty.js";
+import { encodePng, image, line, type RGB } from "../figures/plot.js";
 import { type Command, SCALE, HEADER, WHAT, loadModel, readRows, readLabels, stack, checkOutput, loadClassifier } from "./common.js";
 
 export const infoCommand: Command = {
@@ -180,5 +181,56 @@ export const scoreCommand: Command = {
     const t = { shape: [s.length], data: Float32Array.from(s) };
     if (typeof v.output === "string") writeArray(v.output, t);
     else process.stdout.write(encodeCsv(t));
+  },
+};
+
+export const evaluateNoveltyCommand: Command = {
+  summary: "how well novelty scores tell novel rows from held-in ones: AUROC, AUPR, FPR at 95% TPR per method, and a ROC plot",
+  usage: "--model M.safetensors --in X_in --out X_out [--plot roc.png]",
+  options: {
+    model: { type: "string", required: true, help: "FILE  the model (.safetensors)" },
+    in: { type: "string", required: true, help: "FILE  held-in rows (like the training data)" },
+    out: { type: "string", required: true, help: "FILE  novel rows" },
+    plot: { type: "string", help: "FILE  the ROC curves of every method (.png)" },
+    scale: SCALE,
+    header: HEADER,
+  },
+  run(v) {
+    if (typeof v.plot === "string") {
+      if (!v.plot.toLowerCase().endsWith(".png")) throw new InputError(`${v.plot}: the plot is a .png file`);
+      checkOutput(v.plot, { "--model": v.model as string, "--in": v.in as string, "--out": v.out as string }, "plot", false);
+    }
+    const m = loadModel(createEngineSync(), v.model as string);
+    const model = m.kind === "autoencoder" ? m.ae : m.csae;
+    const ae = autoencodersOf(m)[0];
+    const Xin = readRows(v.in as string, v);
+    const Xout = readRows(v.out as string, v);
+    checkInput(ae, Xin, v.in as string);
+    checkInput(ae, Xout, v.out as string);
+    const methods = noveltyMethods(model);
+    console.log(`${Xin.shape[0]} held-in rows (${v.in}), ${Xout.shape[0]} novel rows (${v.out}); positives: the novel rows`);
+    console.log("| method | AUROC | AUPR | FPR at 95% TPR |");
+    console.log("|---|---|---|---|");
+    const curves: Array<Array<[number, number]>> = [];
+    for (const method of methods) {
+      const a = noveltyScores(model, Xin, method);
+      const b = noveltyScores(model, Xout, method);
+      const r = noveltyMetrics(a, b);
+      console.log(`| ${method} | ${r.auroc.toFixed(4)} | ${r.aupr.toFixed(4)} | ${r.fprAt95.toFixed(4)} |`);
+      curves.push(rocCurve(a, b));
+    }
+    if (typeof v.plot === "string") {
+      const size = 400;
+      const img = image(size, size);
+      const colors: RGB[] = [[31, 119, 180], [214, 39, 40], [44, 160, 44], [148, 103, 189], [255, 127, 14]];
+      line(img, 0, size - 1, size - 1, 0, [200, 200, 200]); // chance
+      curves.forEach((c, i) => {
+        for (let k = 1; k < c.length; k++) {
+          line(img, c[k - 1][0] * (size - 1), (1 - c[k - 1][1]) * (size - 1), c[k][0] * (size - 1), (1 - c[k][1]) * (size - 1), colors[i % colors.length]);
+        }
+      });
+      writeAtomic(v.plot, encodePng(img));
+      console.log(`ROC curves in ${v.plot} (x: false positive rate, y: true positive rate; ${methods.map((n, i) => `${n} ${["blue", "red", "green", "purple", "orange"][i]}`).join(", ")})`);
+    }
   },
 };

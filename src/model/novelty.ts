@@ -120,3 +120,23 @@ export function noveltyMetrics(inside: ArrayLike<number>, outside: ArrayLike<num
   }
   return { auroc, aupr, fprAt95 };
 }
+
+/** The ROC curve: (false positive rate, true positive rate) at every distinct threshold, from (0, 0) to (1, 1). */
+export function rocCurve(inside: ArrayLike<number>, outside: ArrayLike<number>): Array<[number, number]> {
+  const rows = [...Array.from(inside, (s) => ({ s, novel: false })), ...Array.from(outside, (s) => ({ s, novel: true }))];
+  rows.sort((a, b) => b.s - a.s);
+  const out: Array<[number, number]> = [[0, 0]];
+  let tp = 0;
+  let fp = 0;
+  for (let i = 0; i < rows.length; ) {
+    let j = i;
+    while (j < rows.length && rows[j].s === rows[i].s) {
+      if (rows[j].novel) tp++;
+      else fp++;
+      j++;
+    }
+    out.push([fp / inside.length, tp / outside.length]);
+    i = j;
+  }
+  return out;
+}
