@@ -11,6 +11,8 @@ import { decodeModel, type Model } from "../model/files.js";
 import { type Csae } from "../model/csae.js";
 import { int, choice, type Option, type Values } from "./args.js";
 import type { Tensor } from "../tensor.js";
+import { writeArray } from "../node.js";
+import { encodeCsv } from "../formats/idx-csv.js";
 
 export interface Command {
   summary: string;
@@ -170,3 +172,8 @@ export function loadClassifier(e: Engine, path: string): Csae & { factored?: boo
   return { ...m.csae, factored: m.kind === "factored-csae" };
 }
 
+/** A result array to --output (.npy or .csv), or as CSV on stdout when there is none. */
+export function emit(output: string | boolean | undefined, t: Tensor): void {
+  if (typeof output === "string") writeArray(output, t);
+  else process.stdout.write(encodeCsv(t));
+}

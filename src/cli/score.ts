@@ -9,13 +9,12 @@ import { classIndices } from "../train/fit.js";
 import { autoencodersOf } from "../model/files.js";
 import { predict, predictProba, scores, argmaxRows } from "../model/csae.js";
 import { energy, reconstruct, field, laplacian, hidden } from "../model/energy.js";
-import { encodeCsv } from "../formats/idx-csv.js";
 import { choice } from "./args.js";
 import type { Tensor } from "../tensor.js";
 import { exportOnnx, ONNX_IR_VERSION, ONNX_OPSET } from "../model/onnx.js";
 import { noveltyScores, noveltyMethods, noveltyMetrics, rocCurve, NOVELTY_METHODS } from "../model/novelty.js";
 import { encodePng, image, line, type RGB } from "../figures/plot.js";
-import { type Command, SCALE, HEADER, WHAT, loadModel, readRows, readLabels, stack, checkOutput, loadClassifier } from "./common.js";
+import { emit, type Command, SCALE, HEADER, WHAT, loadModel, readRows, readLabels, stack, checkOutput, loadClassifier } from "./common.js";
 
 export const infoCommand: Command = {
   summary: "describe a model file: kind, activation, tensors and shapes",
@@ -59,9 +58,7 @@ export const energyCommand: Command = {
       if (what === "laplacian") return { shape: [N], data: laplacian(ae, X) };
       return (what === "reconstruction" ? reconstruct : what === "field" ? field : hidden)(ae, X);
     };
-    const result = stack(aes.map(one));
-    if (typeof v.output === "string") writeArray(v.output, result);
-    else process.stdout.write(encodeCsv(result));
+    emit(v.output, stack(aes.map(one)));
   },
 };
 
@@ -88,9 +85,7 @@ export const predictCommand: Command = {
     }
     if (v.proba) {
       const p = predictProba(m, X);
-      const t = { shape: [X.shape[0], m.aes.length], data: Float32Array.from(p) };
-      if (typeof v.output === "string") writeArray(v.output, t);
-      else process.stdout.write(encodeCsv(t));
+      emit(v.output, { shape: [X.shape[0], m.aes.length], data: Float32Array.from(p) });
       return;
     }
     const labels = predict(m, X);
@@ -178,9 +173,7 @@ export const scoreCommand: Command = {
     const X = readRows(v.input as string, v);
     checkInput(autoencodersOf(m)[0], X, v.input as string);
     const s = noveltyScores(model, X, method);
-    const t = { shape: [s.length], data: Float32Array.from(s) };
-    if (typeof v.output === "string") writeArray(v.output, t);
-    else process.stdout.write(encodeCsv(t));
+    emit(v.output, { shape: [s.length], data: Float32Array.from(s) });
   },
 };
 
