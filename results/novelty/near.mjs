@@ -1,4 +1,5 @@
-import { loadMnist, writeArray } from "/work/main/dist/src/node.js";
+// Run from the repository root after npm run build: node results/novelty/near.mjs
+import { loadMnist, writeArray } from "../../dist/src/node.js";
 const pick = (s, keep) => {
   const { images, labels } = loadMnist(s);
   const idx = [];
