@@ -15,7 +15,7 @@ export * as kernels from "./engine/kernels.js";
 export { gemm } from "./engine/kernels.js";
 export { activation, ACTIVATIONS, type Activation } from "./engine/activations.js";
 
-export { rng, rngFrom, type Rng } from "./random.js";
+export { rng, rngFrom, classSeed, type Rng } from "./random.js";
 export type { Tensor } from "./tensor.js";
 
 // Formats, bytes in and out.

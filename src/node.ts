@@ -7,7 +7,7 @@
 
 import {
   closeSync, constants as fsConstants, fstatSync, fsyncSync, openSync, readdirSync, readSync, realpathSync, renameSync,
-  statSync, unlinkSync, writeFileSync, writeSync, mkdirSync,
+  statSync, unlinkSync, writeFileSync, mkdirSync,
 } from "node:fs";
 import { freemem } from "node:os";
 import { constants as zlib, gunzipSync } from "node:zlib";
@@ -15,7 +15,8 @@ import { createRequire } from "node:module";
 import { basename, dirname, join, resolve } from "node:path";
 import { AescoreError, FormatError, InputError } from "./errors.js";
 import { decodeNpy, encodeNpy, npyLength } from "./formats/npy.js";
-import { decodeIdx, decodeCsv, encodeCsv, encodeIdx, idxLength, MAX_VALUES, type CsvOptions } from "./formats/idx-csv.js";
+import { decodeIdx, decodeCsv, encodeCsv, encodeIdx, idxLength, type CsvOptions } from "./formats/idx-csv.js";
+import { MAX_VALUES } from "./tensor.js";
 import type { Tensor } from "./tensor.js";
 
 /** The largest file read: Node reads at most 2 GiB into one buffer. */
@@ -50,8 +51,6 @@ export function readBytes(path: string, limit = MAX_FILE_BYTES): Uint8Array {
   }
   try {
     const st = fstatSync(fd);
-    if (st.isDirectory()) throw new InputError(`${path}: is a directory, not a file`);
-    if (!st.isFile()) throw new InputError(`${path}: is not a regular file (a device, pipe or socket has no size to check before reading)`);
     if (st.size > limit) {
       throw new InputError(`${path}: is ${size(st.size)}, more than the ${size(limit)} aescore reads from one file${limit === MAX_FILE_BYTES ? " (Node's limit for one buffer)" : ""}`);
     }
@@ -231,9 +230,7 @@ export function checkWritable(path: string, what = "output"): void {
   removeStale(path);
   const probe = tmpName(path, process.pid);
   try {
-    const fd = openSync(probe, fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_WRONLY);
-    writeSync(fd, "");
-    closeSync(fd);
+    closeSync(openSync(probe, fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_WRONLY));
     unlinkSync(probe);
   } catch (err) {
     throw new InputError(`${path}: cannot write the ${what} (${errno(err) === "EACCES" ? "permission denied" : errno(err)})`);

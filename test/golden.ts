@@ -223,18 +223,6 @@ export function csaeProblem(lib: Lib): CsaeProblem {
 }
 
 /**
- * The generator seed of class `index` for run seed `seed`: the same mixing as classSeed in
- * src/parallel.ts, which the index does not export (parallel.ts is Node-only: worker_threads).
- * golden.test.ts checks that fitCsae with workers: 0 gives exactly the digests of csaeInThread.
- */
-export function classSeed(seed: number, index: number): number {
-  let z = (Math.imul(seed >>> 0, 0x9e3779b1) ^ Math.imul(index + 1, 0x85ebca77)) >>> 0;
-  z = Math.imul(z ^ (z >>> 16), 0x7feb352d) >>> 0;
-  z = Math.imul(z ^ (z >>> 15), 0x846ca68b) >>> 0;
-  return (z ^ (z >>> 16)) >>> 0;
-}
-
-/**
  * The "csae" variant of fitCsae done in this thread with the runtime-independent pieces: pretrain
  * each class (trainAutoencoder, its generator seeded by classSeed), C from initialConstants, then
  * finetune with localGroups. fitCsae itself imports src/parallel.ts (node:worker_threads) and so
@@ -246,14 +234,14 @@ export async function csaeInThread(lib: Lib, e: Engine, p: CsaeProblem): Promise
   const perClass = classes.map((c) => lib.rowsWithLabel(p.X, p.labels, c));
   const aes: Aescore.Autoencoder[] = [];
   for (const [i, data] of perClass.entries()) {
-    const r = lib.rng(classSeed(p.seed, i));
+    const r = lib.rng(lib.classSeed(p.seed, i));
     const ae = lib.createAutoencoder(e, p.spec, r);
     await lib.trainAutoencoder(ae, data, p.pretrain, lib.startState(ae, p.pretrain, r));
     aes.push(ae);
   }
   const C = lib.initialConstants(aes, perClass);
   const groups = lib.localGroups(e, p.spec, aes.map(lib.slotParams), p.X, p.finetune.batch);
-  await lib.finetune(groups, classes.length, y, C, p.finetune, { seed: classSeed(p.seed, -1), trainX: p.X });
+  await lib.finetune(groups, classes.length, y, C, p.finetune, { seed: lib.classSeed(p.seed, -1), trainX: p.X });
   const tuned = await groups.params();
   tuned.forEach((t, i) => {
     aes[i].W.data.set(t.W);

@@ -52,9 +52,12 @@ export function loadModel(e: Engine, path: string): Model {
  * Reads an input array as (N, D) rows: trailing dimensions are flattened (28x28 images become 784);
  * u8 data (IDX pixels, |u1 .npy) is divided by 255 unless scale is "none".
  */
+/** --header forces a CSV header line; without it only a line of names is one. */
+const csvOptions = (values: Values) => ({ header: values.header === true ? true : undefined });
+
 export function readRows(path: string, values: Values): Tensor {
   const scale = choice(values, "scale", ["auto", "none"] as const);
-  const t = readArray(path, { header: values.header === true ? true : undefined });
+  const t = readArray(path, csvOptions(values));
   if (t.data.length === 0) throw new InputError(`${path}: holds no values (shape [${t.shape.join(", ")}])`);
   const N = t.shape.length <= 1 ? 1 : t.shape[0];
   const D = t.shape.length <= 1 ? t.data.length : t.data.length / N;
@@ -67,7 +70,7 @@ export function readRows(path: string, values: Values): Tensor {
  * Integral labels read as "3" whatever their dtype, so 3.0 and 3 are one class.
  */
 export function readLabels(path: string, N: number, values: Values): string[] {
-  const t = readArray(path, { header: values.header === true ? true : undefined });
+  const t = readArray(path, csvOptions(values));
   const [n, ...rest] = t.shape;
   if (t.shape.length === 0 || t.shape.length > 2 || rest.some((d) => d !== 1)) {
     throw new InputError(`${path}: labels must be one column (shape [N] or [N, 1]), not [${t.shape.join(", ")}]`);

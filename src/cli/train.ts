@@ -146,7 +146,7 @@ function initParams(e: Engine, path: string, classes: string[], spec: Autoencode
 }
 
 
-const ARCHITECTURE = ["hidden", "activation", "output-type", "factored", "factors"] as const;
+const ARCHITECTURE = ["hidden", "activation", "output-type", "factored"] as const;
 const PRETRAINING = ["contractive", "denoising", "pretrain-epochs", "pretrain-lr"] as const;
 
 export const trainCommand: Command = {
@@ -266,10 +266,10 @@ export const trainCommand: Command = {
       const m = loadClassifier(e, v.init as string);
       const a = m.aes[0];
       const has: Record<(typeof ARCHITECTURE)[number], string> = {
-        hidden: String(a.H), activation: a.activation, "output-type": a.output, factored: String(m.factored === true), factors: "",
+        hidden: String(a.H), activation: a.activation, "output-type": a.output, factored: String(m.factored === true),
       };
       for (const name of ARCHITECTURE) {
-        if (!given.has(name) || name === "factors") continue;
+        if (!given.has(name)) continue;
         const asked = name === "factored" ? "true" : name === "hidden" ? String(hidden[0]) : String(v[name]);
         if (asked !== has[name]) throw new InputError(`--${name} ${name === "factored" ? "" : `${asked} `}contradicts ${v.init}, which is a ${a.H}-hidden ${a.activation}/${a.output}${m.factored ? " factored" : ""} model`.replace("  ", " "));
       }

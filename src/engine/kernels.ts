@@ -48,14 +48,15 @@ export function gemm(C: Mat, A: Mat, B: Mat, options: GemmOptions = {}): void {
   }
   noAlias("gemm", C, A, B);
   if (M === 0 || N === 0) return;
-  if (K === 0) {
-    // An empty sum: C = beta * C.
-    const c = C.data;
-    for (let i = 0; i < c.length; i++) c[i] = beta === 0 ? 0 : beta * c[i];
-    return;
-  }
+  if (K === 0) return emptySum(C, beta);
   const e = C.engine;
   e.k.gemm(transA ? 1 : 0, transB ? 1 : 0, M, N, K, alpha, A.ptr, A.cols, B.ptr, B.cols, beta, C.ptr, C.cols, e.gemmWork);
+}
+
+// A product over K = 0: C = beta * C.
+function emptySum(C: Mat, beta: number): void {
+  const c = C.data;
+  for (let i = 0; i < c.length; i++) c[i] = beta === 0 ? 0 : beta * c[i];
 }
 
 function sameShape(op: string, a: Mat, b: Mat): void {
@@ -224,11 +225,7 @@ export function gemmPacked(C: Mat, A: Mat, P: PackedB, options: Omit<GemmOptions
   if (C.rows !== M || C.cols !== P.N) throw new ShapeError(`gemmPacked: the product is ${M}x${P.N} but the output ${describe(C)} is not`);
   noAlias("gemmPacked", C, A, P.data);
   if (M === 0 || P.N === 0) return;
-  if (K === 0) {
-    const c = C.data; // an empty sum: C = beta * C, as gemm does
-    for (let i = 0; i < c.length; i++) c[i] = beta === 0 ? 0 : beta * c[i];
-    return;
-  }
+  if (K === 0) return emptySum(C, beta);
   const e = C.engine;
   e.k.gemm_packed(transA ? 1 : 0, M, P.N, K, alpha, A.ptr, A.cols, P.data.ptr, beta, C.ptr, C.cols, e.gemmWork);
 }

@@ -16,7 +16,6 @@ const IDX_TYPES: Record<number, [string, number, Reader]> = {
   0x0e: ["f64", 8, (v, o) => v.getFloat64(o, false)],
 };
 
-export { MAX_VALUES };
 
 interface IdxHeader {
   dtype: string;

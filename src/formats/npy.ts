@@ -3,7 +3,7 @@
 // We read floats, integers and booleans of either byte order into f32; we write '<f4'.
 
 import { FormatError } from "../errors.js";
-import type { Tensor } from "../tensor.js";
+import { MAX_VALUES, type Tensor } from "../tensor.js";
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 
@@ -158,7 +158,7 @@ export function decodeNpy(bytes: Uint8Array, source = "npy"): Tensor & { dtype: 
     fail(`data holds ${Math.floor((bytes.length - start) / size)} of ${n} values of shape (${shape}): truncated?`);
   }
   if (start + n * size < bytes.length) fail(`${bytes.length - start - n * size} trailing bytes after the data`);
-  if (n > 2 ** 30) fail(`holds ${n} values, more than WebAssembly's 4 GiB memory can hold as f32`);
+  if (n > MAX_VALUES) fail(`holds ${n} values, more than WebAssembly's 4 GiB memory can hold as f32`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const data = new Float32Array(n);
   for (let i = 0; i < n; i++) data[i] = read(view, start + i * size, little);

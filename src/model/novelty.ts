@@ -89,24 +89,13 @@ export function noveltyMetrics(inside: ArrayLike<number>, outside: ArrayLike<num
   for (const [what, a] of [["held-in", inside], ["novel", outside]] as const) {
     for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) throw new InputError(`novelty: ${what} score ${i} is ${quote(a[i])}`);
   }
-  // Rows by descending score; a group of equal scores is one threshold.
-  const rows = [...Array.from(inside, (s) => ({ s, novel: false })), ...Array.from(outside, (s) => ({ s, novel: true }))];
-  rows.sort((a, b) => b.s - a.s);
   let tp = 0;
   let fp = 0;
   let auroc = 0;
   let aupr = 0;
   let fprAt95 = 1;
   let reached = false;
-  for (let i = 0; i < rows.length; ) {
-    let j = i;
-    let dtp = 0;
-    let dfp = 0;
-    while (j < rows.length && rows[j].s === rows[i].s) {
-      if (rows[j].novel) dtp++;
-      else dfp++;
-      j++;
-    }
+  for (const [dtp, dfp] of thresholds(inside, outside)) {
     // ROC: the trapezoid over this group of ties; PR: precision at the group's end, weighted by its recall step.
     auroc += (dfp / nIn) * ((tp + dtp / 2) / nOut);
     tp += dtp;
@@ -116,27 +105,34 @@ export function noveltyMetrics(inside: ArrayLike<number>, outside: ArrayLike<num
       fprAt95 = fp / nIn;
       reached = true;
     }
-    i = j;
   }
   return { auroc, aupr, fprAt95 };
 }
 
 /** The ROC curve: (false positive rate, true positive rate) at every distinct threshold, from (0, 0) to (1, 1). */
 export function rocCurve(inside: ArrayLike<number>, outside: ArrayLike<number>): Array<[number, number]> {
-  const rows = [...Array.from(inside, (s) => ({ s, novel: false })), ...Array.from(outside, (s) => ({ s, novel: true }))];
-  rows.sort((a, b) => b.s - a.s);
   const out: Array<[number, number]> = [[0, 0]];
   let tp = 0;
   let fp = 0;
-  for (let i = 0; i < rows.length; ) {
-    let j = i;
-    while (j < rows.length && rows[j].s === rows[i].s) {
-      if (rows[j].novel) tp++;
-      else fp++;
-      j++;
-    }
+  for (const [dtp, dfp] of thresholds(inside, outside)) {
+    tp += dtp;
+    fp += dfp;
     out.push([fp / inside.length, tp / outside.length]);
-    i = j;
   }
   return out;
+}
+
+/** The rows by descending score, a group of equal scores at a time: [novel rows, held-in rows] per group. */
+function thresholds(inside: ArrayLike<number>, outside: ArrayLike<number>): Array<[number, number]> {
+  const rows = [...Array.from(inside, (s) => ({ s, novel: false })), ...Array.from(outside, (s) => ({ s, novel: true }))];
+  rows.sort((a, b) => b.s - a.s);
+  const groups: Array<[number, number]> = [];
+  for (let i = 0; i < rows.length; ) {
+    let j = i;
+    let novel = 0;
+    for (; j < rows.length && rows[j].s === rows[i].s; j++) if (rows[j].novel) novel++;
+    groups.push([novel, j - i - novel]);
+    i = j;
+  }
+  return groups;
 }

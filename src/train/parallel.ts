@@ -13,7 +13,9 @@ import {
   trainAutoencoder, startState, encodeCheckpoint, decodeCheckpoint, fingerprint, checkTrainOptions,
   type EpochReport, type TrainOptions,
 } from "./autoencoder.js";
-import { rng, type Rng } from "../random.js";
+import { classSeed, rng, type Rng } from "../random.js";
+
+export { classSeed };
 import { readBytes, writeAtomic } from "../node.js";
 import { AescoreError, FormatError, InputError, ShapeError, quote } from "../errors.js";
 import type { Tensor } from "../tensor.js";
@@ -46,14 +48,6 @@ export interface RunOptions {
   /** Continue from the checkpoints in checkpointDir where they exist. */
   resume?: boolean;
   onEpoch?: (job: { index: number; label: string }, r: EpochReport) => void;
-}
-
-/** The generator seed of class `index` for run seed `seed` (SplitMix-style mixing of the pair). */
-export function classSeed(seed: number, index: number): number {
-  let z = (Math.imul(seed >>> 0, 0x9e3779b1) ^ Math.imul(index + 1, 0x85ebca77)) >>> 0;
-  z = Math.imul(z ^ (z >>> 16), 0x7feb352d) >>> 0;
-  z = Math.imul(z ^ (z >>> 15), 0x846ca68b) >>> 0;
-  return (z ^ (z >>> 16)) >>> 0;
 }
 
 function checkpointPath(dir: string, index: number): string {

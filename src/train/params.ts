@@ -5,7 +5,7 @@
 //
 //   v ← μ v − η (g + λ w)      w ← w + v        (λ only for the parameters marked decayed)
 
-import { alloc, type Engine, type Mat } from "../engine/engine.js";
+import { alloc, type Mat } from "../engine/engine.js";
 import { sgdMomentum } from "../engine/kernels.js";
 
 type Host = Float32Array | Float64Array;
@@ -30,9 +30,9 @@ export interface StepOptions {
 const isMat = (v: Mat | Host): v is Mat => !ArrayBuffer.isView(v);
 
 // Host gradients and velocities are float64 whatever the value's type (the constants C are f32).
-function like(e: Engine | undefined, name: string, v: Mat | Host, zero: boolean): Mat | Host {
+function like(name: string, v: Mat | Host, zero: boolean): Mat | Host {
   if (!isMat(v)) return new Float64Array(v.length);
-  const m = alloc(e ?? v.engine, name, v.rows, v.cols);
+  const m = alloc(v.engine, name, v.rows, v.cols);
   if (zero) m.data.fill(0);
   return m;
 }
@@ -46,7 +46,7 @@ export function paramSet<N extends string>(values: Record<N, Mat | Host>, decaye
   const out = {} as Record<N, Param>;
   for (const name of Object.keys(values) as N[]) {
     const value = values[name];
-    out[name] = { name, value, grad: like(undefined, `d${name}`, value, false), vel: like(undefined, `v${name}`, value, true), decayed: decayed.includes(name) };
+    out[name] = { name, value, grad: like(`d${name}`, value, false), vel: like(`v${name}`, value, true), decayed: decayed.includes(name) };
   }
   return out;
 }
@@ -67,16 +67,6 @@ export function restore<N extends string>(p: ParamSet<N>, values: Partial<Record
     const v = p[name].value;
     (isMat(v) ? v.data : v).set(values[name] as ArrayLike<number>);
   }
-}
-
-/** The velocities as plain arrays (checkpoints), and back. */
-export function velocities<N extends string>(p: ParamSet<N>): Record<N, Host> {
-  const out = {} as Record<N, Host>;
-  for (const name of Object.keys(p) as N[]) {
-    const v = p[name].vel;
-    out[name] = isMat(v) ? v.data : v;
-  }
-  return out;
 }
 
 /** One SGD-with-momentum step of every parameter from its gradient. */
