@@ -1,6 +1,6 @@
-// Elementary functions in float64 from IEEE-754 basic arithmetic only (+ − × ÷ and exact scaling by
-// powers of two), so that every runtime computes the same bits. Math.exp, Math.log, Math.sin and
-// Math.cos are not specified to the bit: V8, JavaScriptCore and SpiderMonkey may differ in the last
+// exp and log in float64 from IEEE-754 basic arithmetic only (+ − × ÷ and exact scaling by
+// powers of two), so that every runtime computes the same bits. Math.exp and Math.log are not
+// specified to the bit: V8, JavaScriptCore and SpiderMonkey may differ in the last
 // place, and a softmax inside finetuning would carry that into the model. Accuracy: within 2 ulp.
 
 const f64 = new Float64Array(1);
@@ -80,54 +80,4 @@ export function log(x: number): number {
   for (let n = 21; n >= 3; n -= 2) q = q * s2 + 1 / n;
   const logm = 2 * s * (1 + s2 * q);
   return e * LN2_HI + (logm + e * LN2_LO);
-}
-
-// π/2 in three parts (each with trailing zero bits, so k·part is exact for |k| < 2^20).
-const PIO2_1 = 1.5707963267341256;
-const PIO2_2 = 6.07710050630396597660e-11;
-const PIO2_3 = 2.0222662487111665e-21;
-const INV_PIO2 = 0.6366197723675814;
-
-function sinKernel(r: number): number {
-  const r2 = r * r;
-  let p = -1 / 1307674368000;
-  p = p * r2 + 1 / 6227020800;
-  p = p * r2 - 1 / 39916800;
-  p = p * r2 + 1 / 362880;
-  p = p * r2 - 1 / 5040;
-  p = p * r2 + 1 / 120;
-  p = p * r2 - 1 / 6;
-  return r + r * r2 * p;
-}
-
-function cosKernel(r: number): number {
-  const r2 = r * r;
-  let p = 1 / 20922789888000;
-  p = p * r2 - 1 / 87178291200;
-  p = p * r2 + 1 / 479001600;
-  p = p * r2 - 1 / 3628800;
-  p = p * r2 + 1 / 40320;
-  p = p * r2 - 1 / 720;
-  p = p * r2 + 1 / 24;
-  return 1 - 0.5 * r2 + r2 * r2 * p;
-}
-
-// x = k π/2 + r with |r| <= π/4; exact enough for |x| < 2^19 · π/2 (our angles are a few turns).
-function reduce(x: number): [number, number] {
-  if (!(Math.abs(x) < 823549.6)) throw new RangeError(`sin/cos: |x| = ${x} is beyond the reduction this module does`);
-  const k = Math.round(x * INV_PIO2);
-  const r = x - k * PIO2_1 - k * PIO2_2 - k * PIO2_3;
-  return [k & 3, r];
-}
-
-export function sin(x: number): number {
-  if (x !== x || x === Infinity || x === -Infinity) return NaN;
-  const [q, r] = reduce(x);
-  return q === 0 ? sinKernel(r) : q === 1 ? cosKernel(r) : q === 2 ? -sinKernel(r) : -cosKernel(r);
-}
-
-export function cos(x: number): number {
-  if (x !== x || x === Infinity || x === -Infinity) return NaN;
-  const [q, r] = reduce(x);
-  return q === 0 ? cosKernel(r) : q === 1 ? -sinKernel(r) : q === 2 ? -cosKernel(r) : sinKernel(r);
 }
