@@ -87,6 +87,8 @@ test("learning-rate decay: epoch t steps with lr·τ/(τ+t), every parameter and
     keep: async () => {},
     restore: async () => {},
     params: async () => [],
+    save: async () => ({ values: {}, velocities: {} }),
+    load: async () => {},
     close: async () => {},
   };
   const y = new Int32Array([0, 1, 0, 1]);
@@ -125,6 +127,8 @@ test("reports carry the epoch the driver keeps: the first with the lowest valida
     keep: async () => {},
     restore: async () => {},
     params: async () => [],
+    save: async () => ({ values: {}, velocities: {} }),
+    load: async () => {},
     close: async () => {},
   };
   const valid = { X: { shape: [4, 1], data: new Float32Array(4) }, y: new Int32Array([0, 1, 0, 1]) };

@@ -327,7 +327,7 @@ test("temporary files of killed saves are removed at the next save of the same p
   assert.equal(readdirSync(dir).filter((n) => n.startsWith(".t.npy.") && n.endsWith(".tmp")), []);
 });
 
-test("train --checkpoint: a resumed fit skips finished pretraining and saves the same bits; other options are refused", () => {
+test("train --checkpoint: a resumed fit skips finished stages and saves the same bits; other options are refused", () => {
   const base = ["train", "--data", xPath, "--labels", lPath, "--hidden", "4", "--pretrain-epochs", "2", "--epochs", "2", "--workers", "0", "-q"];
   const plain = at("ck-plain.safetensors");
   const first = at("ck-first.safetensors");
@@ -335,12 +335,19 @@ test("train --checkpoint: a resumed fit skips finished pretraining and saves the
   const ck = at("ck");
   assert.is(run(...base, "--save", plain).code, 0);
   assert.is(run(...base, "--checkpoint", ck, "--save", first).code, 0);
-  assert.equal(readdirSync(ck).filter((n) => n.endsWith(".safetensors")).sort(), ["class-0.safetensors", "class-1.safetensors", "class-2.safetensors"]);
+  assert.equal(readdirSync(ck).filter((n) => n.endsWith(".safetensors")).sort(), ["class-0.safetensors", "class-1.safetensors", "class-2.safetensors", "finetune.safetensors"]);
   assert.is(run(...base, "--checkpoint", ck, "--resume", "--save", again).code, 0);
   assert.equal(readFileSync(first), readFileSync(plain));
   assert.equal(readFileSync(again), readFileSync(plain));
-  refused(run(...base.map((a) => (a === "4" ? "5" : a)), "--checkpoint", ck, "--resume", "--save", again), /made with other options|not the one asked for/, "other H");
-  refused(run(...base, "--factored", "--checkpoint", ck, "--save", again), /--checkpoint saves the plain CSAE's pretraining/, "factored");
+  refused(run(...base.map((a) => (a === "4" ? "5" : a)), "--checkpoint", ck, "--resume", "--save", again), /made with other options|a 4x\d+ sigmoid\/real model, not the 5-hidden sigmoid\/real one asked for/, "other H");
+  // The factored model's stages are checkpointed too, in their own files.
+  const factored = at("ck-factored.safetensors");
+  const ckf = at("ckf");
+  assert.is(run(...base, "--factored", "--factors", "3", "--save", factored).code, 0);
+  assert.is(run(...base, "--factored", "--factors", "3", "--checkpoint", ckf, "--save", again).code, 0);
+  assert.equal(readdirSync(ckf).filter((n) => n.endsWith(".safetensors")).sort(), ["factored.safetensors", "finetune.safetensors"]);
+  assert.is(run(...base, "--factored", "--factors", "3", "--checkpoint", ckf, "--resume", "--save", again).code, 0);
+  assert.equal(readFileSync(again), readFileSync(factored));
   refused(run(...base, "--resume", "--save", again), /--resume needs --checkpoint/, "resume alone");
 });
 

@@ -177,8 +177,8 @@ export const trainCommand: Command = {
     "lr-decay": { type: "string", default: String(FIT_DEFAULTS.finetune.decay), help: "τ  finetuning epoch t uses lr·τ/(τ+t) (0: constant)" },
     seed: { type: "string", default: "0", help: "N" },
     init: { type: "string", help: "FILE  with --finetune-only: the csae model to finetune (its architecture is taken from the file)" },
-    checkpoint: { type: "string", help: "DIR  save pretraining checkpoints (one per class) every epoch" },
-    resume: { type: "boolean", help: "continue pretraining from the checkpoints in --checkpoint (finetuning starts again)" },
+    checkpoint: { type: "string", help: "DIR  save checkpoints of pretraining and finetuning every epoch" },
+    resume: { type: "boolean", help: "continue from the checkpoints in --checkpoint (the same bits as a run never stopped)" },
     "finetune-only": { type: "boolean", help: "with --init: no pretraining, finetune the given model" },
     workers: WORKERS,
     scale: SCALE,
@@ -229,7 +229,6 @@ export const trainCommand: Command = {
       },
     };
     if (v.resume && !v.checkpoint) throw new InputError("--resume needs --checkpoint DIR");
-    if (v.checkpoint && (v.factored || finetuneOnly)) throw new InputError("--checkpoint saves the plain CSAE's pretraining (not --factored or --finetune-only)");
     if (v.checkpoint && (hidden.length > 1 || lrs.length > 1 || decays.length > 1)) throw new InputError("--checkpoint is for one fit, not model selection (lists of --hidden, --lr or --weight-decay)");
     const factors = int(v, "factors", 1);
     if (v.factored && given.has("contractive")) throw new InputError("the factored model is pretrained by denoising (--denoising ν), not with the contractive penalty");

@@ -6,7 +6,7 @@
 
 import { alloc, mark, release, type Mat } from "../engine/engine.js";
 import { gemm, addRowBias, axpy, sub, rowSums, rowSumsq, rowBinaryEntropy, logit } from "../engine/kernels.js";
-import { activation } from "../engine/activations.js";
+import { activation, type Activation } from "../engine/activations.js";
 import { checkInput, eachChunk, encode, decode, type Autoencoder, type Output } from "./autoencoder.js";
 import { InputError, quote } from "../errors.js";
 import type { Tensor } from "../tensor.js";
@@ -70,11 +70,24 @@ function chunkEnergy(ae: Autoencoder, Xc: Mat, Xs: Mat): Float32Array {
     }
     return out;
   }
-  activation(ae.activation, U, { H: U });
   const E = alloc(e, "E", n, 1);
-  rowSums(E, U); // Σ_k H(u_k)
-  addVisibleTerms(E, Xc, ae.br, ae.output, Xs, alloc(e, "t", n, 1));
+  energyOfU(ae.activation, ae.output, ae.br, U, Xc, E, { Xs, t: alloc(e, "t", n, 1) });
   return E.data.slice();
+}
+
+/**
+ * The energy's one routine after the encoder, shared by energy(), finetuning and the factored model:
+ * E (n, 1) = Σ_k H(u_k) + the visible terms of the rows X (n, D), from their net inputs U (n, H),
+ * which it overwrites with H(U); Hd (n, H), when given, receives h(U) for a gradient. Trusted arena
+ * matrices of matching shapes; Xs (n, D, may be X) and t (n, 1) are scratch, entropy as in
+ * addVisibleTerms.
+ */
+export function energyOfU(
+  act: Activation, output: Output, br: Mat, U: Mat, X: Mat, E: Mat, scratch: { Xs: Mat; t: Mat; entropy?: Mat }, Hd?: Mat,
+): void {
+  activation(act, U, Hd ? { h: Hd, H: U } : { H: U });
+  rowSums(E, U);
+  addVisibleTerms(E, X, br, output, scratch.Xs, scratch.t, scratch.entropy);
 }
 
 /**

@@ -14,13 +14,14 @@ import {
 import { corrupt, type EpochReport, type TrainOptions } from "../train/autoencoder.js";
 import { paramSet, restore, sgdStep, snapshot, type ParamSet } from "../train/params.js";
 import { runEpochs, startRun, type Trainer } from "../train/driver.js";
-import type { ClassGroups } from "../train/finetune.js";
-import { addVisibleTerms } from "./energy.js";
+import type { ClassGroups, GroupState } from "../train/finetune.js";
+import { countersOf, runStateOf, type Checkpoint } from "../train/checkpoint.js";
+import { energyOfU } from "./energy.js";
 import type { Rng } from "../random.js";
 import type { Tensor } from "../tensor.js";
 import { parseClasses, type Csae } from "./csae.js";
 import { decodeSafetensors, encodeSafetensors, type Safetensors } from "../formats/safetensors.js";
-import { FormatError } from "../errors.js";
+import { FormatError, InputError } from "../errors.js";
 
 export interface FactoredCsae {
   readonly classes: string[];
@@ -146,6 +147,39 @@ export function factoredParams(m: FactoredCsae): ParamSet<FactoredParam> {
 
 const gradsOf = (p: ParamSet<FactoredParam>): Grads => Object.fromEntries(PARAMS.map((k) => [k, p[k].grad as Mat])) as Grads;
 
+/** The parameters, velocities and kept best of a run, by name, for checkpoints. */
+function stateOf(p: ParamSet<FactoredParam>, best?: Record<FactoredParam, Float32Array>): GroupState {
+  const out: GroupState = { values: {}, velocities: {}, best: best ? {} : undefined };
+  for (const k of PARAMS) {
+    const [value, vel] = [p[k].value as Mat, p[k].vel as Mat];
+    const shape = [value.rows, value.cols];
+    out.values[k] = { shape, data: value.data.slice() };
+    out.velocities[k] = { shape, data: vel.data.slice() };
+    if (best) out.best![k] = { shape, data: best[k] };
+  }
+  return out;
+}
+
+/** Loads parameters and velocities of a run (a checkpoint checked by checkState). */
+function loadState(p: ParamSet<FactoredParam>, st: GroupState): void {
+  for (const k of PARAMS) {
+    (p[k].value as Mat).data.set(st.values[k].data);
+    (p[k].vel as Mat).data.set(st.velocities[k].data);
+  }
+}
+
+/** Refuses a checkpoint that does not hold this model's parameters with their shapes. */
+function checkState(p: ParamSet<FactoredParam>, c: Checkpoint, source: string): void {
+  for (const k of PARAMS) {
+    const m = p[k].value as Mat;
+    const t = c.values[k];
+    const v = c.velocities[k];
+    if (!t || t.shape.join() !== `${m.rows},${m.cols}` || v instanceof Float64Array) {
+      throw new InputError(`${source}: tensor ${k} is missing or not [${m.rows}, ${m.cols}] as in the model`);
+    }
+  }
+}
+
 /** Adds row b of src (n values) into row y of dst. */
 function scatterAdd(dst: Mat, y: number, src: Float32Array, b: number): void {
   const n = dst.cols;
@@ -251,10 +285,17 @@ export function factoredLossAndGradient(m: FactoredCsae, s: FactoredStep, b: num
 
 /**
  * Denoising pretraining of all classes together (docs/math.md §8.3) on the epoch driver: each row updates
- * the shared Wx, Wh and its own class's Wf, Bh, Br. Returns the mean loss of every epoch.
+ * the shared Wx, Wh and its own class's Wf, Bh, Br. Returns the mean loss of every epoch. With
+ * `checkpoint`, the state after every epoch; with `resume`, the run goes on from such a checkpoint
+ * (checked against options and data by the caller), with the same bits as one never stopped.
  */
 export async function pretrainFactored(
-  m: FactoredCsae, X: Tensor, y: Int32Array, o: TrainOptions, r: Rng, onEpoch?: (ep: EpochReport) => void,
+  m: FactoredCsae, X: Tensor, y: Int32Array, o: TrainOptions, r: Rng,
+  hooks: {
+    onEpoch?: (ep: EpochReport) => void;
+    checkpoint?: (c: Omit<Checkpoint, "options" | "data">) => void;
+    resume?: { from: Checkpoint; source: string };
+  } = {},
 ): Promise<number[]> {
   const e = m.Wx.engine;
   const top = mark(e);
@@ -278,8 +319,18 @@ export async function pretrainFactored(
     keep: () => undefined,
     restore: () => {},
   };
+  let state = startRun<undefined>(r);
+  if (hooks.resume) {
+    checkState(s.params, hooks.resume.from, hooks.resume.source);
+    loadState(s.params, { values: hooks.resume.from.values, velocities: hooks.resume.from.velocities as GroupState["velocities"] });
+    state = runStateOf<undefined>(hooks.resume.from);
+  }
+  const save = hooks.checkpoint;
   try {
-    const state = await runEpochs(trainer, { epochs: o.epochs, batch: o.batch, lr: o.lr, decay: o.decay ?? 0, patience: 0 }, startRun<undefined>(r), { onEpoch });
+    state = await runEpochs(trainer, { epochs: o.epochs, batch: o.batch, lr: o.lr, decay: o.decay ?? 0, patience: 0 }, state, {
+      onEpoch: hooks.onEpoch,
+      checkpoint: save ? (st) => save({ trainer: "factored pretraining", ...stateOf(s.params), best: undefined, ...countersOf(st) }) : undefined,
+    });
     return state.history.map((h) => h.loss);
   } finally {
     release(e, top);
@@ -319,9 +370,7 @@ export function factoredGroups(m: FactoredCsae, data: Tensor, B: number): ClassG
       mulCols(q, row(m.Wf, j));
       gemm(t, q, m.Wh);
       addRowBias(t, row(m.Bh, j));
-      activation(m.activation as Activation, t, { h: rows(As[j]), H: t });
-      rowSums(s1, t);
-      addVisibleTerms(s1, x, row(m.Br, j), m.output, xc, s2, m.output === "binary" ? en : undefined);
+      energyOfU(m.activation as Activation, m.output, row(m.Br, j), t, x, s1, { Xs: xc, t: s2, entropy: m.output === "binary" ? en : undefined }, rows(As[j]));
       for (let i = 0; i < b; i++) out[i * K + j] = s1.data[i];
     }
     return out;
@@ -374,6 +423,13 @@ export function factoredGroups(m: FactoredCsae, data: Tensor, B: number): ClassG
     },
     async params() {
       return [];
+    },
+    async save() {
+      return stateOf(params, best as Record<FactoredParam, Float32Array> | undefined);
+    },
+    async load(st) {
+      loadState(params, st);
+      best = st.best ? Object.fromEntries(PARAMS.map((k) => [k, st.best![k].data.slice()])) as typeof best : undefined;
     },
     async close() {},
   };

@@ -7,10 +7,10 @@
 import { alloc, fromArray, rowsOf, view, type Engine, type Mat } from "../engine/engine.js";
 import { gemm, sub, mul, scale, axpy, colSums, rowSums, rowSumsq, mulCols, mulRows, axpyRows } from "../engine/kernels.js";
 import { activation } from "../engine/activations.js";
-import { checkInput, checkSpecOf, eachChunk, encode, decode, modelMetadata, tensorOf, type Autoencoder, type AeActivation, type Output } from "../model/autoencoder.js";
+import { checkInput, eachChunk, encode, decode, type Autoencoder, type AutoencoderSpec } from "../model/autoencoder.js";
 import { FormatError, InputError, quote } from "../errors.js";
-import { rngFrom, type Rng } from "../random.js";
-import { decodeSafetensors, encodeSafetensors } from "../formats/safetensors.js";
+import type { Rng } from "../random.js";
+import { countersOf, runStateOf, type Checkpoint } from "./checkpoint.js";
 import type { Tensor } from "../tensor.js";
 import { paramSet, restore, sgdStep, snapshot, type ParamSet } from "./params.js";
 import { runEpochs, startRun, type EpochReport, type RunState, type Trainer } from "./driver.js";
@@ -283,6 +283,11 @@ export function trainAutoencoder(ae: Autoencoder, data: Tensor, o: TrainOptions,
   checkTrainOptions(ae, o);
   if (checkInput(ae, data, "training data") === 0) throw new InputError("train: no training rows");
   if (hooks.valid) checkInput(ae, hooks.valid, "validation data");
+  return train(ae, data, o, state, hooks);
+}
+
+/** trainAutoencoder on options and data already checked (the class-parallel fitter checks once, up front). */
+export async function train(ae: Autoencoder, data: Tensor, o: TrainOptions, state: TrainState, hooks: TrainHooks = {}): Promise<TrainState> {
   const { buf } = state;
   const D = ae.D;
   const x = data.data;
@@ -302,98 +307,60 @@ export function trainAutoencoder(ae: Autoencoder, data: Tensor, o: TrainOptions,
     keep: () => snapshot(buf.params) as AeSnapshot,
     restore: (best) => restore(buf.params, best),
   };
-  return runEpochs(trainer, { epochs: o.epochs, batch: o.batch, lr: o.lr, decay: o.decay ?? 0, patience: o.patience }, state, {
+  await runEpochs(trainer, { epochs: o.epochs, batch: o.batch, lr: o.lr, decay: o.decay ?? 0, patience: o.patience }, state, {
     onEpoch: hooks.onEpoch,
     checkpoint: hooks.checkpoint ? () => hooks.checkpoint!(state) : undefined,
-  }).then(() => state);
+  });
+  return state;
 }
 
 // ---- checkpoints ----------------------------------------------------------------------------------
 
-/** FNV-1a over the data's shape and bytes: ties a checkpoint to the data it was trained on. */
-export function fingerprint(t: Tensor): string {
-  let h = 0x811c9dc5;
-  const bytes = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
-  for (const d of t.shape) h = Math.imul(h ^ d, 0x01000193) >>> 0;
-  for (let i = 0; i < bytes.length; i++) h = Math.imul(h ^ bytes[i], 0x01000193) >>> 0;
-  return h.toString(16).padStart(8, "0");
+const mat = (m: Mat): Tensor => ({ shape: [m.rows, m.cols], data: m.data });
+
+/** The checkpoint of a run (see checkpoint.ts): W, bh, br, their velocities and the kept best. */
+export function aeCheckpoint(ae: Autoencoder, s: TrainState, o: TrainOptions, data: string): Checkpoint {
+  const p = s.buf.params;
+  const best = s.best && {
+    epoch: s.best.epoch,
+    valid: s.best.valid,
+    values: { W: { shape: [ae.H, ae.D], data: s.best.params.W }, bh: { shape: [1, ae.H], data: s.best.params.bh }, br: { shape: [1, ae.D], data: s.best.params.br } },
+  };
+  return {
+    trainer: "train",
+    values: { W: mat(ae.W), bh: mat(ae.bh), br: mat(ae.br) },
+    velocities: { W: mat(p.W.vel as Mat), bh: mat(p.bh.vel as Mat), br: mat(p.br.vel as Mat) },
+    best, ...countersOf(s), options: { ...o }, data,
+    meta: { activation: ae.activation, output: ae.output },
+  };
 }
 
-/** A checkpoint file: the model, the velocities, the best parameters so far and every counter. */
-export function encodeCheckpoint(ae: Autoencoder, s: TrainState, o: TrainOptions, data: string): Uint8Array {
-  const t = (m: Mat) => ({ shape: [m.rows, m.cols], data: m.data });
-  const v = s.buf.params;
-  const tensors: Record<string, Tensor> = {
-    W: t(ae.W), bh: t(ae.bh), br: t(ae.br), VW: t(v.W.vel as Mat), Vbh: t(v.bh.vel as Mat), Vbr: t(v.br.vel as Mat),
-  };
-  if (s.best) {
-    tensors.bestW = { shape: [ae.H, ae.D], data: s.best.params.W };
-    tensors.bestbh = { shape: [1, ae.H], data: s.best.params.bh };
-    tensors.bestbr = { shape: [1, ae.D], data: s.best.params.br };
+/**
+ * The autoencoder and run state of a checkpoint (already checked against the options by
+ * checkResumable), in engine e, with step buffers for the options o; refused if it is not `spec`.
+ */
+export function aeFromCheckpoint(e: Engine, spec: AutoencoderSpec, o: TrainOptions, c: Checkpoint, source: string): { ae: Autoencoder; state: TrainState } {
+  const { D, H } = spec;
+  const W = c.values.W;
+  if (!W || W.shape.length !== 2 || W.shape[0] !== H || W.shape[1] !== D || c.meta?.activation !== spec.activation || c.meta?.output !== spec.output) {
+    const [h, d] = W?.shape ?? [];
+    throw new InputError(`${source}: a ${h}x${d} ${c.meta?.activation}/${c.meta?.output} model, not the ${H}-hidden ${spec.activation}/${spec.output} one asked for`);
   }
-  return encodeSafetensors(tensors, {
-    format: "aescore",
-    kind: "checkpoint",
-    activation: ae.activation,
-    output: ae.output,
-    epoch: String(s.epoch),
-    rng: JSON.stringify(s.rng.state()),
-    history: JSON.stringify(s.history),
-    best: JSON.stringify(s.best ? { epoch: s.best.epoch, valid: s.best.valid } : null),
-    stale: String(s.stale),
-    stopped: String(s.stopped),
-    options: JSON.stringify(o),
-    data,
-  });
-}
-
-/** Reads a checkpoint into engine e: the model and the state to resume, with the options and data it was made with. */
-export function decodeCheckpoint(e: Engine, bytes: Uint8Array, source: string): { ae: Autoencoder; state: TrainState; options: TrainOptions; data: string } {
-  const { tensors, metadata: m } = decodeSafetensors(bytes, source);
-  modelMetadata(m, "checkpoint", source);
-  const W = tensors.W;
-  if (!W || W.shape.length !== 2) throw new FormatError(`${source}: tensor W is missing or not 2-D`);
-  const [H, D] = W.shape;
-  const spec = checkSpecOf({ D, H, activation: m.activation as AeActivation, output: m.output as Output }, source);
-  const json = <T>(key: string): T => {
-    try {
-      return JSON.parse(m[key]) as T;
-    } catch {
-      throw new FormatError(`${source}: metadata ${key} is not valid JSON`);
-    }
+  const get = (a: Checkpoint["velocities"], name: string, shape: number[]) => {
+    const t = a[name];
+    if (!t || t instanceof Float64Array || t.shape.join() !== shape.join()) throw new FormatError(`${source}: tensor ${name} is missing or not [${shape.join(", ")}]`);
+    return t.data;
   };
-  const options = json<TrainOptions>("options");
   const ae: Autoencoder = {
     ...spec,
-    W: fromArray(e, "W", H, D, tensorOf(tensors, "W", [H, D], source)),
-    bh: fromArray(e, "bh", 1, H, tensorOf(tensors, "bh", [1, H], source)),
-    br: fromArray(e, "br", 1, D, tensorOf(tensors, "br", [1, D], source)),
+    W: fromArray(e, "W", H, D, get(c.values, "W", [H, D])),
+    bh: fromArray(e, "bh", 1, H, get(c.values, "bh", [1, H])),
+    br: fromArray(e, "br", 1, D, get(c.values, "br", [1, D])),
   };
-  const buf = stepBuffers(ae, options.batch, options);
-  (buf.params.W.vel as Mat).data.set(tensorOf(tensors, "VW", [H, D], source));
-  (buf.params.bh.vel as Mat).data.set(tensorOf(tensors, "Vbh", [1, H], source));
-  (buf.params.br.vel as Mat).data.set(tensorOf(tensors, "Vbr", [1, D], source));
-  const best = json<{ epoch: number; valid: number } | null>("best");
-  const rngState = json<number[]>("rng");
-  if (!Array.isArray(rngState) || rngState.length !== 4) throw new FormatError(`${source}: metadata rng is not a generator state`);
-  const state: TrainState = {
-    epoch: Number(m.epoch),
-    rng: rngFrom(rngState),
-    buf,
-    history: json("history"),
-    stale: Number(m.stale),
-    stopped: m.stopped === "true",
-    best: best
-      ? {
-          ...best,
-          params: {
-            W: tensorOf(tensors, "bestW", [H, D], source).slice(),
-            bh: tensorOf(tensors, "bestbh", [1, H], source).slice(),
-            br: tensorOf(tensors, "bestbr", [1, D], source).slice(),
-          },
-        }
-      : undefined,
-  };
-  if (!Number.isInteger(state.epoch) || state.epoch < 0) throw new FormatError(`${source}: metadata epoch is not a count`);
-  return { ae, state, options, data: m.data };
+  const buf = stepBuffers(ae, o.batch, o);
+  for (const [name, shape] of [["W", [H, D]], ["bh", [1, H]], ["br", [1, D]]] as const) {
+    (buf.params[name].vel as Mat).data.set(get(c.velocities, name, [...shape]));
+  }
+  const best = c.best && { W: get(c.best.values, "W", [H, D]), bh: get(c.best.values, "bh", [1, H]), br: get(c.best.values, "br", [1, D]) };
+  return { ae, state: { ...runStateOf<AeSnapshot>(c, best), buf } };
 }

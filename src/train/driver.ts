@@ -91,7 +91,7 @@ export function epochRate(s: Pick<Schedule, "lr" | "decay">, t: number): number 
  */
 export async function runEpochs<S>(
   t: Trainer<S>, s: Schedule, state: RunState<S>,
-  hooks: { onEpoch?: (r: EpochReport) => void; checkpoint?: (state: RunState<S>) => void } = {},
+  hooks: { onEpoch?: (r: EpochReport) => void; checkpoint?: (state: RunState<S>) => void | Promise<void> } = {},
 ): Promise<RunState<S>> {
   const N = t.rows;
   if (N === 0) throw new InputError(`${t.what}: no training rows`);
@@ -122,7 +122,7 @@ export async function runEpochs<S>(
       examplesPerSec: (done * N) / (elapsedMs / 1000), elapsedMs, etaMs: (elapsedMs / done) * (s.epochs - epoch - 1),
     });
     state.stopped = s.patience > 0 && state.stale >= s.patience;
-    hooks.checkpoint?.(state);
+    await hooks.checkpoint?.(state);
   }
   if (state.best) await t.restore(state.best.params);
   return state;

@@ -13,16 +13,17 @@
 
 import { log } from "../math.js";
 import { alloc, fromArray, rowsOf, view, type Engine, type Mat } from "../engine/engine.js";
-import { gemm, axpy, colSums, rowSums, mulRows, rowBinaryEntropy } from "../engine/kernels.js";
-import { activation } from "../engine/activations.js";
+import { gemm, axpy, colSums, mulRows, rowBinaryEntropy } from "../engine/kernels.js";
+import type { Activation } from "../engine/activations.js";
 import { encode, type Autoencoder, type AutoencoderSpec } from "../model/autoencoder.js";
-import { addVisibleTerms } from "../model/energy.js";
+import { energyOfU } from "../model/energy.js";
 import { softmaxRows, argmaxRows, scoresFrom, classEnergies } from "../model/csae.js";
 import { aeParams, type AeParam } from "./autoencoder.js";
 import { rng } from "../random.js";
 import { InputError, quote } from "../errors.js";
 import { paramSet, sgdStep, type ParamSet } from "./params.js";
 import { runEpochs, startRun, type EpochReport, type Trainer } from "./driver.js";
+import { countersOf, runStateOf, type Arrays, type Checkpoint } from "./checkpoint.js";
 import type { Tensor } from "../tensor.js";
 
 export interface FinetuneOptions {
@@ -82,6 +83,7 @@ interface Slot {
 
 export interface Slots {
   slots: Slot[];
+  offset: number; // the class index of the first slot
   data: Tensor; // the training rows (N, D)
   X: Mat; // (B, D) the minibatch
   Xc: Mat; // (B, D) X − br
@@ -93,8 +95,11 @@ export interface Slots {
   b: number; // rows of the last minibatch
 }
 
-/** Puts the given classes' autoencoders into engine e, with finetuning scratch for minibatches of B rows. */
-export function makeSlots(e: Engine, spec: AutoencoderSpec, params: Params[], data: Tensor, B: number): Slots {
+/**
+ * Puts the given classes' autoencoders (classes offset, offset + 1, …) into engine e, with finetuning
+ * scratch for minibatches of B rows.
+ */
+export function makeSlots(e: Engine, spec: AutoencoderSpec, params: Params[], data: Tensor, B: number, offset = 0): Slots {
   const { D, H } = spec;
   const slots = params.map((p, i): Slot => {
     const ae = { ...spec, W: fromArray(e, `W${i}`, H, D, p.W), bh: fromArray(e, `bh${i}`, 1, H, p.bh), br: fromArray(e, `br${i}`, 1, D, p.br) };
@@ -102,7 +107,7 @@ export function makeSlots(e: Engine, spec: AutoencoderSpec, params: Params[], da
     return { ae, Hd, params: aeParams(ae) };
   });
   return {
-    slots, data, b: 0,
+    slots, data, b: 0, offset,
     X: alloc(e, "X", B, D), Xc: alloc(e, "Xc", B, D), T: alloc(e, "T", B, H),
     e1: alloc(e, "e1", B, 1), e2: alloc(e, "e2", B, 1), ent: alloc(e, "ent", B, 1), g: alloc(e, "g", B, 1),
   };
@@ -125,9 +130,7 @@ export function slotEnergies(s: Slots, rows: Int32Array): Float32Array {
     const { ae } = slot;
     const Hd = top(slot.Hd, b);
     encode(ae, X, T);
-    activation(ae.activation as Exclude<typeof ae.activation, "kmeans">, T, { h: Hd, H: T });
-    rowSums(e1, T); // Σ_k H(u_k)
-    addVisibleTerms(e1, X, ae.br, ae.output, Xc, e2, binary ? ent : undefined);
+    energyOfU(ae.activation as Activation, ae.output, ae.br, T, X, e1, { Xs: Xc, t: e2, entropy: binary ? ent : undefined }, Hd);
     for (let i = 0; i < b; i++) out[i * k + c] = e1.data[i];
   });
   return out;
@@ -176,6 +179,43 @@ export function slotParams(ae: Autoencoder): Params {
   return { W: ae.W.data.slice(), bh: ae.bh.data.slice(), br: ae.br.data.slice() };
 }
 
+/** Parameters, velocities and kept bests of some classes, named W3, bh3, br3 for class 3 (checkpoints). */
+export interface GroupState {
+  values: Arrays;
+  velocities: Arrays;
+  best?: Arrays;
+}
+
+const AE_PARAMS = ["W", "bh", "br"] as const;
+
+export function slotSave(s: Slots): GroupState {
+  const out: GroupState = { values: {}, velocities: {}, best: s.slots.some((slot) => slot.best) ? {} : undefined };
+  s.slots.forEach((slot, i) => {
+    for (const name of AE_PARAMS) {
+      const p = slot.params[name];
+      const [value, vel] = [p.value as Mat, p.vel as Mat];
+      const shape = [value.rows, value.cols];
+      const key = `${name}${s.offset + i}`;
+      out.values[key] = { shape, data: value.data.slice() };
+      out.velocities[key] = { shape, data: vel.data.slice() };
+      if (out.best && slot.best) out.best[key] = { shape, data: slot.best[name].slice() };
+    }
+  });
+  return out;
+}
+
+/** Loads the slots' own classes from a state (which may hold other classes too); shapes were checked. */
+export function slotLoad(s: Slots, st: GroupState): void {
+  s.slots.forEach((slot, i) => {
+    const key = (name: string) => `${name}${s.offset + i}`;
+    for (const name of AE_PARAMS) {
+      (slot.params[name].value as Mat).data.set(st.values[key(name)].data);
+      (slot.params[name].vel as Mat).data.set(st.velocities[key(name)].data);
+    }
+    slot.best = st.best ? { W: st.best[key("W")].data.slice(), bh: st.best[key("bh")].data.slice(), br: st.best[key("br")].data.slice() } : undefined;
+  });
+}
+
 // ---- the driver ---------------------------------------------------------------------------------
 
 /** The classes' autoencoders, wherever they live (this thread, or workers): energies in class order. */
@@ -186,6 +226,9 @@ export interface ClassGroups {
   keep(): Promise<void>;
   restore(): Promise<void>;
   params(): Promise<Params[]>;
+  /** Everything a checkpoint needs to resume (see GroupState). */
+  save(): Promise<GroupState>;
+  load(s: GroupState): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -199,6 +242,8 @@ export function localGroups(e: Engine, spec: AutoencoderSpec, params: Params[], 
     keep: async () => slotKeep(s),
     restore: async () => slotRestore(s),
     params: async () => s.slots.map((slot) => slotParams(slot.ae)),
+    save: async () => slotSave(s),
+    load: async (st) => slotLoad(s, st),
     close: async () => {},
   };
 }
@@ -238,15 +283,21 @@ export function errorRate(z: ArrayLike<number>, K: number, y: Int32Array): numbe
 /**
  * Finetunes the classes in `groups` and C (updated in place) on the training rows with class indices
  * y, shuffled by a generator seeded with `seed`, on the epoch driver. With validation data, the epoch
- * with the lowest validation error is kept.
+ * with the lowest validation error is kept. With `checkpoint`, the whole state is handed over after
+ * every epoch; with `resume` (such a checkpoint, already checked against the options and data), the
+ * run goes on from it with the same bits as a run never stopped.
  */
 export async function finetune(
   groups: ClassGroups, K: number, y: Int32Array, C: Float32Array, o: FinetuneOptions,
-  run: { seed: number; valid?: { X: Tensor; y: Int32Array }; onEpoch?: (r: EpochReport) => void; trainX?: Tensor },
+  run: {
+    seed: number; valid?: { X: Tensor; y: Int32Array }; onEpoch?: (r: EpochReport) => void; trainX?: Tensor;
+    checkpoint?: (c: Omit<Checkpoint, "options" | "data">) => void | Promise<void>; resume?: { from: Checkpoint; source: string };
+  },
 ): Promise<{ history: Array<{ epoch: number; loss: number; valid?: number }>; bestEpoch?: number }> {
   checkFinetuneOptions(o);
   const constants = paramSet({ C });
   const dC = constants.C.grad as Float64Array;
+  const vC = constants.C.vel as Float64Array;
   // With the autoencoders frozen, their energies never change: compute them once.
   const frozen = o.learn === "C" ? await groups.classify(run.trainX!) : undefined;
   const valid = run.valid;
@@ -287,6 +338,43 @@ export async function finetune(
       await groups.restore();
     },
   };
-  const state = await runEpochs(trainer, o, startRun<Float32Array>(rng(run.seed)), { onEpoch: run.onEpoch });
+  let state = startRun<Float32Array>(rng(run.seed));
+  if (run.resume) {
+    const c = run.resume.from;
+    const g = await groups.save(); // names and shapes to expect
+    checkState(c, g, K, run.resume.source);
+    await groups.load({ values: c.values, velocities: c.velocities as Arrays, best: c.best?.values });
+    C.set(c.values.C.data);
+    vC.set(c.velocities.C as Float64Array); // checkState: a float64 velocity
+    state = runStateOf(c, c.best?.values.C.data.slice());
+  }
+  const checkpoint = run.checkpoint;
+  const save = checkpoint
+    ? async (st: typeof state) => {
+        const g = await groups.save();
+        await checkpoint({
+          trainer: "finetune",
+          values: { ...g.values, C: { shape: [K], data: C.slice() } },
+          velocities: { ...g.velocities, C: vC.slice() },
+          best: st.best && { epoch: st.best.epoch, valid: st.best.valid, values: { ...g.best, C: { shape: [K], data: st.best.params } } },
+          ...countersOf(st),
+        });
+      }
+    : undefined;
+  state = await runEpochs(trainer, o, state, { onEpoch: run.onEpoch, checkpoint: save });
   return { history: state.history, bestEpoch: state.best?.epoch };
+}
+
+// A finetuning checkpoint must hold exactly the groups' parameters and C, with the same shapes.
+function checkState(c: Checkpoint, g: GroupState, K: number, source: string): void {
+  const want: Arrays = { ...g.values, C: { shape: [K], data: new Float32Array(K) } };
+  const names = Object.keys(want).sort();
+  const have = Object.keys(c.values).sort();
+  if (names.join() !== have.join()) throw new InputError(`${source}: holds tensors ${have.join(", ")}, not the model's ${names.join(", ")}`);
+  for (const name of names) {
+    const [a, b] = [c.values[name].shape, want[name].shape];
+    if (a.join() !== b.join()) throw new InputError(`${source}: tensor ${name} is [${a.join(", ")}], the model's is [${b.join(", ")}]`);
+    const v = c.velocities[name];
+    if ((name === "C") !== v instanceof Float64Array) throw new InputError(`${source}: the velocity of ${name} is not of the model's kind`);
+  }
 }

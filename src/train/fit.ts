@@ -18,7 +18,11 @@ import { classEnergies, scores, softmaxRows, classesOf, rowsWithLabel, classIndi
 import { createFactored, factoredAsCsae, factoredGroups, pretrainFactored, type FactoredCsae } from "../model/factored.js";
 import type { Classifier } from "../model/files.js";
 import { finetune, localGroups, errorRate, slotParams, type FinetuneOptions, type Params } from "./finetune.js";
-import { trainClasses, workerGroups, classSeed, type ClassJob } from "./parallel.js";
+import { runClasses, trainClasses, workerGroups, classSeed, type ClassJob } from "./parallel.js";
+import { checkResumable, decodeCheckpoint, encodeCheckpoint, fingerprint, type Checkpoint } from "./checkpoint.js";
+import { readBytes, writeAtomic } from "../node.js";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { rng } from "../random.js";
 import { InputError, quote } from "../errors.js";
 import type { EpochReport, TrainOptions } from "./autoencoder.js";
@@ -76,7 +80,7 @@ async function fitPlain(e: Engine, X: Tensor, labels: string[], o: FitOptions, s
   } else {
     const validOf = (c: string) => (o.valid ? rowsWithLabel(o.valid.X, o.valid.labels, c) : undefined);
     const jobs: ClassJob[] = classes.map((label, index) => ({ index, label, data: perClass[index], valid: validOf(label) }));
-    const results = await trainClasses(spec, o.pretrain, jobs, {
+    const results = await runClasses(spec, o.pretrain, jobs, {
       seed: o.seed, workers, checkpointDir: o.checkpoint?.dir, resume: o.checkpoint?.resume, onEpoch: (job, r) => o.onPretrain?.(job.label, r),
     });
     params = results.map(({ W, bh, br }) => ({ W, bh, br }));
@@ -101,9 +105,10 @@ async function fitPlain(e: Engine, X: Tensor, labels: string[], o: FitOptions, s
     learn: o.variant === "normalization" ? "C" : "all",
   };
   const n = workers ?? (await import("node:os")).availableParallelism();
+  const files = checkpointFile(o, "finetune.safetensors", "finetune", { ...f, variant: o.variant, seed: o.seed, classes, spec }, fingerprint(X, labels, o.valid?.X, o.valid?.labels));
   const groups = n > 0 && f.learn === "all" ? await workerGroups(spec, params, X, f.batch, n) : localGroups(createEngineSync(), spec, params, X, f.batch);
   try {
-    await finetune(groups, K, y, C, f, { seed: classSeed(o.seed, -1), valid, onEpoch: o.onFinetune, trainX: X });
+    await finetune(groups, K, y, C, f, { seed: classSeed(o.seed, -1), valid, onEpoch: o.onFinetune, trainX: X, ...files });
     const tuned = await groups.params();
     tuned.forEach((p, i) => {
       aes[i].W.data.set(p.W);
@@ -122,7 +127,9 @@ async function fitFactored(e: Engine, X: Tensor, labels: string[], o: FitOptions
   const y = classIndices(labels, classes, "training labels");
   const r = rng(o.seed);
   const m = createFactored(e, classes, spec, o.factors, r);
-  await pretrainFactored(m, X, y, o.pretrain, r, o.onPretrain ? (ep) => o.onPretrain!("all", ep) : undefined);
+  const data = fingerprint(X, labels);
+  const pretrainFiles = checkpointFile(o, "factored.safetensors", "factored pretraining", { ...o.pretrain, seed: o.seed, classes, spec, factors: o.factors }, data);
+  await pretrainFactored(m, X, y, o.pretrain, r, { onEpoch: o.onPretrain ? (ep) => o.onPretrain!("all", ep) : undefined, ...pretrainFiles });
   const groups = factoredGroups(m, X, o.finetune.batch);
   const K = classes.length;
   const E = await groups.classify(X);
@@ -131,9 +138,29 @@ async function fitFactored(e: Engine, X: Tensor, labels: string[], o: FitOptions
   const C = meanConstants(own.map((v) => Float32Array.from(v)));
   const valid = o.valid ? { X: o.valid.X, y: classIndices(o.valid.labels, classes, "validation labels") } : undefined;
   const f: FinetuneOptions = { ...o.finetune, loss: o.variant === "hinge" ? "hinge" : "log", learn: "all" };
-  await finetune(groups, K, y, C, f, { seed: classSeed(o.seed, -1), valid, onEpoch: o.onFinetune, trainX: X });
+  const files = checkpointFile(o, "finetune.safetensors", "finetune", { ...f, variant: o.variant, seed: o.seed, classes, spec, factors: o.factors }, fingerprint(X, labels, o.valid?.X, o.valid?.labels));
+  await finetune(groups, K, y, C, f, { seed: classSeed(o.seed, -1), valid, onEpoch: o.onFinetune, trainX: X, ...files });
   m.C.set(C);
   return m;
+}
+
+/**
+ * The checkpoint `name` in the fit's checkpoint directory: with resume, the checkpoint to go on from
+ * (if the file exists; refused if made with other options or data), and the saver of every epoch.
+ */
+function checkpointFile(o: FitOptions, name: string, trainer: string, options: Record<string, unknown>, data: string): {
+  resume?: { from: Checkpoint; source: string };
+  checkpoint?: (c: Omit<Checkpoint, "options" | "data">) => void;
+} {
+  if (!o.checkpoint) return {};
+  const file = join(o.checkpoint.dir, name);
+  let resume;
+  if (o.checkpoint.resume && existsSync(file)) {
+    const from = decodeCheckpoint(readBytes(file), file, trainer);
+    checkResumable(from, options, data, file);
+    resume = { from, source: file };
+  }
+  return { resume, checkpoint: (c) => writeAtomic(file, encodeCheckpoint({ ...c, options, data })) };
 }
 
 /**

@@ -28,9 +28,10 @@ export interface FitOptions {
   /** Fit the factored CSAE with this many factors (absent: the plain CSAE). */
   factors?: number;
   /**
-   * Pretraining checkpoints (plain CSAE): one file per class in `dir` after every epoch; with `resume`,
-   * classes continue from their files (finished ones are not trained again). Finetuning is not
-   * checkpointed: it starts again from the pretrained autoencoders, with the same bits.
+   * Checkpoints in `dir` after every epoch: pretraining (class-K.safetensors per class of the plain
+   * CSAE, factored.safetensors for the factored one) and finetuning (finetune.safetensors). With
+   * `resume`, each stage goes on from its file where it exists (finished stages are not run again),
+   * with the same bits as a fit never stopped; only the numbers of epochs may change.
    */
   checkpoint?: { dir: string; resume: boolean };
   onPretrain?: (label: string, r: EpochReport) => void;
@@ -65,8 +66,8 @@ export function checkFit(X: Tensor, labels: string[], o: FitOptions): Autoencode
   if (o.init && spec.D !== X.shape[1]) throw new ShapeError(`fit: the initial model has D = ${spec.D}, the data ${X.shape[1]}`);
   if (o.init && o.variant === "no-pretraining") throw new InputError("fit: variant no-pretraining starts from random autoencoders, not from an initial model");
   if (spec.activation === "kmeans") throw new InputError("fit: a CSAE of kmeans autoencoders is not trained here");
-  if (o.checkpoint && (o.factors !== undefined || o.init || o.variant === "no-pretraining")) {
-    throw new InputError("fit: pretraining checkpoints are for the plain CSAE's pretraining (not the factored model, an initial model or no-pretraining)");
+  if (o.checkpoint && o.init && (o.variant === "energies" || o.variant === "reconstruction")) {
+    throw new InputError(`fit: nothing to checkpoint: variant ${o.variant} of an initial model trains no epochs`);
   }
   if (o.factors !== undefined) {
     if (!Number.isSafeInteger(o.factors) || o.factors < 1) throw new InputError(`fit: factors must be a positive integer, not ${quote(o.factors)}`);

@@ -8,19 +8,17 @@ import { availableParallelism } from "node:os";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { createEngineSync, mark, release, type Engine } from "../engine/engine.js";
-import { createAutoencoder, type AutoencoderSpec } from "../model/autoencoder.js";
-import {
-  trainAutoencoder, startState, encodeCheckpoint, decodeCheckpoint, fingerprint, checkTrainOptions,
-  type EpochReport, type TrainOptions,
-} from "./autoencoder.js";
+import { checkInput, checkSpec, createAutoencoder, type AutoencoderSpec } from "../model/autoencoder.js";
+import { train, startState, aeCheckpoint, aeFromCheckpoint, checkTrainOptions, type EpochReport, type TrainOptions } from "./autoencoder.js";
+import { checkResumable, decodeCheckpoint, encodeCheckpoint, fingerprint } from "./checkpoint.js";
 import { classSeed, rng, type Rng } from "../random.js";
 
 export { classSeed };
 import { readBytes, writeAtomic } from "../node.js";
-import { AescoreError, FormatError, InputError, ShapeError, quote } from "../errors.js";
+import { AescoreError, FormatError, InputError, ShapeError } from "../errors.js";
 import type { Tensor } from "../tensor.js";
 import { DivergenceError } from "./driver.js";
-import type { Params, ClassGroups, FinetuneOptions } from "./finetune.js";
+import type { Params, ClassGroups, FinetuneOptions, GroupState } from "./finetune.js";
 
 export type { Params };
 
@@ -61,23 +59,14 @@ export async function runJob(
 ): Promise<ClassResult> {
   const top = mark(e);
   try {
-    const data = fingerprint(job.data);
+    const data = fingerprint(job.data, job.valid);
     const file = run.checkpointDir ? checkpointPath(run.checkpointDir, job.index) : undefined;
     let ae;
     let state;
     if (run.resume && file && existsSync(file)) {
-      const saved = decodeCheckpoint(e, readBytes(file), file);
-      const { epochs: _a, ...was } = saved.options;
-      const { epochs: _b, ...now } = o;
-      if (JSON.stringify(was) !== JSON.stringify(now)) {
-        throw new InputError(`${file}: made with other options (${quote(saved.options)}); only --epochs may change on --resume`);
-      }
-      if (saved.data !== data) throw new InputError(`${file}: made from other data (fingerprint ${saved.data}, now ${data})`);
-      if (saved.ae.D !== spec.D || saved.ae.H !== spec.H || saved.ae.activation !== spec.activation || saved.ae.output !== spec.output) {
-        throw new InputError(`${file}: a ${saved.ae.H}-hidden ${saved.ae.activation}/${saved.ae.output} model, not the one asked for`);
-      }
-      ae = saved.ae;
-      state = saved.state;
+      const saved = decodeCheckpoint(readBytes(file), file, "train");
+      checkResumable(saved, { ...o }, data, file);
+      ({ ae, state } = aeFromCheckpoint(e, spec, o, saved, file));
     } else {
       const r: Rng = rng(classSeed(run.seed, job.index));
       ae = createAutoencoder(e, spec, r);
@@ -88,10 +77,11 @@ export async function runJob(
       }
       state = startState(ae, o, r);
     }
-    await trainAutoencoder(ae, job.data, o, state, {
+    const model = ae;
+    await train(ae, job.data, o, state, {
       valid: job.valid,
       onEpoch,
-      checkpoint: file ? (s) => writeAtomic(file, encodeCheckpoint(ae, s, o, data)) : undefined,
+      checkpoint: file ? (s) => writeAtomic(file, encodeCheckpoint(aeCheckpoint(model, s, o, data))) : undefined,
     });
     return {
       index: job.index,
@@ -115,9 +105,22 @@ export function rebuildError(m: { name: string; message: string; stack?: string;
   return E ? new E(m.message) : new Error(m.stack ?? m.message);
 }
 
-/** Trains every job's autoencoder, in parallel on worker threads; results in job order. */
-export async function trainClasses(spec: AutoencoderSpec, o: TrainOptions, jobs: ClassJob[], run: RunOptions): Promise<ClassResult[]> {
+/**
+ * Trains every job's autoencoder, in parallel on worker threads; results in job order. Options and
+ * data are checked first, before any work.
+ */
+export function trainClasses(spec: AutoencoderSpec, o: TrainOptions, jobs: ClassJob[], run: RunOptions): Promise<ClassResult[]> {
+  checkSpec(spec);
   checkTrainOptions(spec, o);
+  for (const job of jobs) {
+    if (checkInput(spec, job.data, `class ${job.label} data`) === 0) throw new InputError(`train: class ${job.label} has no training rows`);
+    if (job.valid) checkInput(spec, job.valid, `class ${job.label} validation data`);
+  }
+  return runClasses(spec, o, jobs, run);
+}
+
+/** trainClasses on options and data already checked (fit checks everything once, up front). */
+export async function runClasses(spec: AutoencoderSpec, o: TrainOptions, jobs: ClassJob[], run: RunOptions): Promise<ClassResult[]> {
   const workers = Math.min(run.workers ?? availableParallelism(), jobs.length);
   const { onEpoch, workers: _w, ...shared } = run;
   if (workers <= 0) {
@@ -145,22 +148,27 @@ export async function trainClasses(spec: AutoencoderSpec, o: TrainOptions, jobs:
     for (let k = 0; k < workers; k++) {
       const w = new Worker(url);
       pool.push(w);
-      w.on("message", (m) => {
-        if (m.type === "epoch") onEpoch?.(jobs[m.slot], m.report);
-        else if (m.type === "done") {
-          results[m.slot] = m.result;
-          next(w);
-        } else if (m.type === "error") {
-          failed = true;
-          pool.forEach((p) => p.terminate());
-          reject(rebuildError(m));
-        }
-      });
-      w.on("error", (err) => {
+      const fail = (err: Error) => {
         failed = true;
         pool.forEach((p) => p.terminate());
         reject(err);
+      };
+      w.on("message", (m) => {
+        if (m.type === "epoch") {
+          // A progress callback that throws stops the run (as it would in this thread), not the process.
+          try {
+            onEpoch?.(jobs[m.slot], m.report);
+          } catch (err) {
+            fail(err as Error);
+          }
+        } else if (m.type === "done") {
+          results[m.slot] = m.result;
+          next(w);
+        } else if (m.type === "error") {
+          fail(rebuildError(m));
+        }
       });
+      w.on("error", fail);
       w.on("exit", () => {
         if (--live === 0 && !failed) resolve();
       });
@@ -174,11 +182,12 @@ export async function trainClasses(spec: AutoencoderSpec, o: TrainOptions, jobs:
 
 /** The messages a finetuning worker answers, in order; "step", "keep" and "restore" send no answer. */
 type SlotMessage =
-  | { type: "slots"; spec: AutoencoderSpec; params: Params[]; data: Tensor; B: number }
+  | { type: "slots"; spec: AutoencoderSpec; params: Params[]; data: Tensor; B: number; offset: number }
   | { type: "energies"; rows: Int32Array }
   | { type: "step"; g: Float32Array; o: FinetuneOptions }
   | { type: "classify"; X: Tensor }
-  | { type: "keep" | "restore" | "params" };
+  | { type: "load"; state: GroupState }
+  | { type: "keep" | "restore" | "params" | "save" };
 
 /**
  * The classes split over `workers` threads in contiguous blocks, each block's autoencoders in its
@@ -230,7 +239,7 @@ export async function workerGroups(spec: AutoencoderSpec, params: Params[], data
     });
     return out;
   };
-  await Promise.all(blocks.map(([lo, hi], i) => ask(i, { type: "slots", spec, params: params.slice(lo, hi), data: { shape: data.shape, data: shared }, B })));
+  await Promise.all(blocks.map(([lo, hi], i) => ask(i, { type: "slots", spec, params: params.slice(lo, hi), data: { shape: data.shape, data: shared }, B, offset: lo })));
   return {
     energies: async (rows) => gather(await Promise.all(blocks.map((_, i) => ask<Float32Array>(i, { type: "energies", rows }))), rows.length),
     step: async (g, o) => {
@@ -246,6 +255,12 @@ export async function workerGroups(spec: AutoencoderSpec, params: Params[], data
     keep: async () => blocks.forEach((_, i) => send(i, { type: "keep" })),
     restore: async () => blocks.forEach((_, i) => send(i, { type: "restore" })),
     params: async () => (await Promise.all(blocks.map((_, i) => ask<Params[]>(i, { type: "params" })))).flat(),
+    save: async () => {
+      const parts = await Promise.all(blocks.map((_, i) => ask<GroupState>(i, { type: "save" })));
+      const best = parts.every((p) => p.best) ? Object.assign({}, ...parts.map((p) => p.best)) : undefined;
+      return { values: Object.assign({}, ...parts.map((p) => p.values)), velocities: Object.assign({}, ...parts.map((p) => p.velocities)), best };
+    },
+    load: async (state) => blocks.forEach((_, i) => send(i, { type: "load", state })),
     close: async () => {
       await Promise.all(pool.map((w) => w.terminate()));
     },

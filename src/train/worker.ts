@@ -5,7 +5,7 @@
 import { parentPort } from "node:worker_threads";
 import { createEngineSync } from "../engine/engine.js";
 import { runJob } from "./parallel.js";
-import { makeSlots, slotEnergies, slotStep, slotClassify, slotKeep, slotRestore, slotParams, type Slots } from "./finetune.js";
+import { makeSlots, slotEnergies, slotStep, slotClassify, slotKeep, slotRestore, slotParams, slotSave, slotLoad, type Slots } from "./finetune.js";
 
 const port = parentPort!;
 const e = createEngineSync();
@@ -19,7 +19,7 @@ async function handle(m: any): Promise<{ value: unknown } | undefined> {
       return undefined;
     }
     case "slots":
-      slots = makeSlots(e, m.spec, m.params, m.data, m.B);
+      slots = makeSlots(e, m.spec, m.params, m.data, m.B, m.offset);
       return { value: true };
     case "energies":
       return { value: slotEnergies(slots!, m.rows) };
@@ -33,6 +33,11 @@ async function handle(m: any): Promise<{ value: unknown } | undefined> {
       return undefined;
     case "restore":
       slotRestore(slots!);
+      return undefined;
+    case "save":
+      return { value: slotSave(slots!) };
+    case "load":
+      slotLoad(slots!, m.state);
       return undefined;
     case "params":
       return { value: slots!.slots.map((s) => slotParams(s.ae)) };

@@ -10,7 +10,8 @@ import { encodeFactored, type FactoredCsae } from "../../src/model/factored.js";
 import { encodeNpy } from "../../src/formats/npy.js";
 import { encodeIdx } from "../../src/formats/idx-csv.js";
 import { decodeSafetensors, encodeSafetensors } from "../../src/formats/safetensors.js";
-import { TRAIN_DEFAULTS, encodeCheckpoint, startState } from "../../src/train/autoencoder.js";
+import { TRAIN_DEFAULTS, aeCheckpoint, startState } from "../../src/train/autoencoder.js";
+import { encodeCheckpoint } from "../../src/train/checkpoint.js";
 import { rng } from "../../src/random.js";
 
 export const D = 6;
@@ -139,7 +140,7 @@ export function restamp(bytes: Uint8Array, meta: Record<string, string>): Uint8A
 export function checkpointWith(options: Record<string, unknown>): Uint8Array {
   const o = { ...TRAIN_DEFAULTS, epochs: 2, batch: 4 };
   const s = startState(ae, o, rng(0));
-  return encodeCheckpoint(ae, s, { ...o, ...options } as typeof o, "fingerprint");
+  return encodeCheckpoint(aeCheckpoint(ae, s, { ...o, ...options } as typeof o, "fingerprint"));
 }
 
 // ---- gzip bombs ----

@@ -1,0 +1,166 @@
+// Checkpoints: one file format for every trainer on the epoch driver. A .safetensors file of kind
+// "checkpoint" holds the run's parameters by name, their velocities ("velocity/NAME") and the kept
+// best parameters ("best/NAME"), with the driver's counters, the generator's state, the options and a
+// fingerprint of the data in its metadata; `trainer` names the trainer. A run resumed from it goes on
+// with the same bits as one never stopped (only the number of epochs may change).
+
+import { decodeSafetensors, encodeSafetensors } from "../formats/safetensors.js";
+import { tensorOf } from "../model/autoencoder.js";
+import { FormatError, InputError, quote } from "../errors.js";
+import { rngFrom } from "../random.js";
+import type { Tensor } from "../tensor.js";
+import type { RunState } from "./driver.js";
+
+/** Named arrays with their shapes (parameters, velocities, kept bests). */
+export type Arrays = Record<string, Tensor>;
+
+export interface Checkpoint {
+  trainer: string;
+  values: Arrays;
+  /** The same names as values; a host parameter's float64 velocity is kept exactly (as JSON). */
+  velocities: Record<string, Tensor | Float64Array>;
+  best?: { epoch: number; valid: number; values: Arrays };
+  epoch: number;
+  rng: number[];
+  history: Array<{ epoch: number; loss: number; valid?: number }>;
+  stale: number;
+  stopped: boolean;
+  /** What must be the same to resume (JSON-able); its `epochs`, if any, may differ. */
+  options: Record<string, unknown>;
+  /** Fingerprint of the data (see fingerprint). */
+  data: string;
+  /** Further metadata of the trainer (e.g. an autoencoder's activation and output). */
+  meta?: Record<string, string>;
+}
+
+const VELOCITY = "velocity/";
+const BEST = "best/";
+
+/** The counters of a checkpoint from the driver's state. */
+export function countersOf(s: RunState<unknown>): Pick<Checkpoint, "epoch" | "rng" | "history" | "stale" | "stopped"> {
+  return { epoch: s.epoch, rng: s.rng.state(), history: s.history, stale: s.stale, stopped: s.stopped };
+}
+
+/** The driver's state from a checkpoint's counters (and the trainer's kept best). */
+export function runStateOf<S>(c: Checkpoint, best?: S): RunState<S> {
+  return {
+    epoch: c.epoch, rng: rngFrom(c.rng), history: c.history, stale: c.stale, stopped: c.stopped,
+    best: c.best && best !== undefined ? { epoch: c.best.epoch, valid: c.best.valid, params: best } : undefined,
+  };
+}
+
+export function encodeCheckpoint(c: Checkpoint): Uint8Array {
+  const tensors: Arrays = { ...c.values };
+  const exact: Record<string, string> = {};
+  for (const [name, t] of Object.entries(c.velocities)) {
+    if (t instanceof Float64Array) exact[VELOCITY + name] = JSON.stringify(Array.from(t));
+    else tensors[VELOCITY + name] = t;
+  }
+  for (const [name, t] of Object.entries(c.best?.values ?? {})) tensors[BEST + name] = t;
+  return encodeSafetensors(tensors, {
+    ...c.meta,
+    ...exact,
+    format: "aescore",
+    kind: "checkpoint",
+    trainer: c.trainer,
+    epoch: String(c.epoch),
+    rng: JSON.stringify(c.rng),
+    history: JSON.stringify(c.history),
+    best: JSON.stringify(c.best ? { epoch: c.best.epoch, valid: c.best.valid } : null),
+    stale: String(c.stale),
+    stopped: String(c.stopped),
+    options: JSON.stringify(c.options),
+    data: c.data,
+  });
+}
+
+/**
+ * Reads a checkpoint of the given trainer, checking every field: finite tensors, a velocity of the
+ * same shape for every value, a best for every value when a best epoch is recorded, sane counters.
+ */
+export function decodeCheckpoint(bytes: Uint8Array, source: string, trainer: string): Checkpoint {
+  const { tensors, metadata: m } = decodeSafetensors(bytes, source);
+  if (m.format !== "aescore" || m.kind !== "checkpoint") throw new FormatError(`${source}: not an aescore checkpoint`);
+  if (m.trainer !== trainer) throw new FormatError(`${source}: a checkpoint of ${quote(m.trainer)}, not of ${quote(trainer)}`);
+  const json = <T>(key: string): T => {
+    try {
+      return JSON.parse(m[key]) as T;
+    } catch {
+      throw new FormatError(`${source}: metadata ${key} is not valid JSON`);
+    }
+  };
+  const count = (key: string): number => {
+    const n = Number(m[key]);
+    if (!Number.isSafeInteger(n) || n < 0) throw new FormatError(`${source}: metadata ${key} is not a count`);
+    return n;
+  };
+  const values: Arrays = {};
+  const velocities: Checkpoint["velocities"] = {};
+  const bests: Arrays = {};
+  for (const name of Object.keys(tensors)) if (!name.startsWith(VELOCITY) && !name.startsWith(BEST)) values[name] = tensors[name];
+  if (Object.keys(values).length === 0) throw new FormatError(`${source}: the checkpoint holds no parameters`);
+  const copy = (name: string, shape: number[]): Tensor => ({ shape, data: tensorOf(tensors, name, shape, source).slice() });
+  const bestMeta = json<{ epoch: number; valid: number } | null>("best");
+  for (const [name, t] of Object.entries(values)) {
+    values[name] = copy(name, t.shape);
+    if (m[VELOCITY + name] === undefined) {
+      velocities[name] = copy(VELOCITY + name, t.shape);
+    } else {
+      const v = json<unknown>(VELOCITY + name);
+      if (!Array.isArray(v) || v.length !== t.data.length || !v.every((x) => typeof x === "number" && Number.isFinite(x))) {
+        throw new FormatError(`${source}: metadata ${VELOCITY + name} is not ${t.data.length} finite numbers`);
+      }
+      velocities[name] = Float64Array.from(v as number[]);
+    }
+    if (bestMeta) bests[name] = copy(BEST + name, t.shape);
+  }
+  const rng = json<number[]>("rng");
+  if (!Array.isArray(rng) || rng.length !== 4 || !rng.every((v) => Number.isInteger(v) && v >= 0 && v < 2 ** 32)) {
+    throw new FormatError(`${source}: metadata rng is not a generator state`);
+  }
+  const history = json<Checkpoint["history"]>("history");
+  if (!Array.isArray(history)) throw new FormatError(`${source}: metadata history is not a list`);
+  const options = json<Record<string, unknown>>("options");
+  if (options === null || typeof options !== "object" || Array.isArray(options)) throw new FormatError(`${source}: metadata options is not an object`);
+  if (bestMeta && !(Number.isSafeInteger(bestMeta.epoch) && typeof bestMeta.valid === "number")) throw new FormatError(`${source}: metadata best is not an epoch and a metric`);
+  const meta: Record<string, string> = {};
+  const own = ["format", "kind", "trainer", "epoch", "rng", "history", "best", "stale", "stopped", "options", "data"];
+  for (const [k, v] of Object.entries(m)) if (!own.includes(k) && !k.startsWith(VELOCITY)) meta[k] = v;
+  return {
+    trainer, values, velocities, best: bestMeta ? { ...bestMeta, values: bests } : undefined,
+    epoch: count("epoch"), rng, history, stale: count("stale"), stopped: m.stopped === "true",
+    options, data: String(m.data ?? ""), meta,
+  };
+}
+
+/**
+ * Refuses to resume from a checkpoint made with other options (except the number of epochs) or from
+ * other data, naming the file.
+ */
+export function checkResumable(c: Checkpoint, options: Record<string, unknown>, data: string, source: string): void {
+  const { epochs: _a, ...was } = c.options;
+  const { epochs: _b, ...now } = options;
+  if (JSON.stringify(was) !== JSON.stringify(now)) {
+    throw new InputError(`${source}: made with other options (${quote(c.options)}); only the number of epochs may change on resume`);
+  }
+  if (c.data !== data) throw new InputError(`${source}: made from other data (fingerprint ${c.data}, now ${data})`);
+}
+
+/** FNV-1a over the shapes and bytes of tensors and over strings: ties a checkpoint to its data. */
+export function fingerprint(...parts: Array<Tensor | string[] | undefined>): string {
+  let h = 0x811c9dc5;
+  const eat = (bytes: Uint8Array) => {
+    for (let i = 0; i < bytes.length; i++) h = Math.imul(h ^ bytes[i], 0x01000193) >>> 0;
+  };
+  for (const p of parts) {
+    if (p === undefined) {
+      h = Math.imul(h ^ 0xff, 0x01000193) >>> 0;
+    } else if (Array.isArray(p)) {
+      eat(new TextEncoder().encode(JSON.stringify(p)));
+    } else {
+      for (const d of p.shape) h = Math.imul(h ^ d, 0x01000193) >>> 0;
+      eat(new Uint8Array(p.data.buffer, p.data.byteOffset, p.data.byteLength));
+    }
+  }
+  return h.toString(16).padStart(8, "0");
+}
