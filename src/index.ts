@@ -1,5 +1,6 @@
 // aescore: the public API, the same in every runtime (Node, browsers, workers, Deno, Bun, edge).
-// Node's files and MNIST are in "aescore/node", fitting a CSAE on worker threads in "aescore/fit".
+// Node's files and MNIST are in "aescore/node"; fitting a CSAE on threads (worker threads or Web
+// Workers) in "aescore/fit".
 
 // Errors: everything aescore throws on purpose extends AescoreError.
 export { AescoreError, ShapeError, InputError, FormatError } from "./errors.js";

@@ -14,6 +14,8 @@
 
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 
 // ---- the runner (plain JavaScript: only the parts used here are typed) ------------------------------
 
@@ -66,11 +68,12 @@ interface Runner {
   runDeno(p: Prepared): Promise<Outcome>;
   runBun(p: Prepared): Promise<Outcome>;
   runWorkerd(p: Prepared): Promise<Outcome>;
-  runChromium(p: Prepared): Promise<Record<"page" | "worker", Outcome>>;
+  runChromium(p: Prepared, modes?: string[]): Promise<Record<string, Outcome>>;
   runWorkerThreads(p: Prepared, runtime: "node" | "deno" | "bun"): Promise<Threads>;
   goldenJson(): Record<string, Digest>;
   differences(golden: Record<string, Digest>, result: Computed): string[];
   INSTALL_RUNTIMES: string;
+  RUNTIMES_DIR: string;
 }
 
 // dist/test/runtimes.test.js → the repository's test/runtimes/runner.mjs.
@@ -156,6 +159,23 @@ test("chromium: a module page and a module Web Worker, every digest equals golde
   check("chromium page", versions.chromium, r.page);
   check("chromium worker", versions.chromium, r.worker);
   assert.ok(r.worker.result?.inWorker, "the worker's digests did not come from a WorkerGlobalScope");
+});
+
+test("chromium: fit() on two module Web Workers gives the bits of fit() in one thread, and of Node", async () => {
+  if (missing("chromium", available.chromium.missing)) return;
+  const r = (await runner.runChromium(await project(), ["fit"])).fit;
+  assert.ok(!r.error, r.error);
+  const res = r.result as unknown as { digests: Record<string, string>; workersStarted: number; shared: boolean };
+  // The same fit here, in Node, on worker_threads and without.
+  const lib = await import("../src/index.js");
+  const fitModule = await import("../src/train/fit.js");
+  const { fitDigests } = (await import(pathToFileURL(join(runner.RUNTIMES_DIR, "entry", "fit.mjs")).href)) as { fitDigests: (l: unknown, f: unknown) => Promise<Record<string, string>> };
+  const node = await fitDigests(lib, fitModule);
+  assert.is(node.workers0, node.workers2, "Node: 0 and 2 workers differ");
+  assert.is(res.digests.workers2, res.digests.workers0, "chromium: 2 Web Workers and this thread differ");
+  assert.is(res.digests.workers0, node.workers0, "chromium and Node differ");
+  assert.ok(res.workersStarted >= 2, `fit() started ${res.workersStarted} Web Workers`);
+  summary.push(`chromium fit() on ${res.workersStarted} Web Workers (rows ${res.shared ? "shared" : "copied"}): the bits of one thread and of Node (${r.ms} ms)`);
 });
 
 test("train-ae --workers 2 from the tarball, in Node, Deno and Bun", async () => {

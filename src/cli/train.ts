@@ -300,7 +300,7 @@ export const trainCommand: Command = {
       if (!v.factored) return encodeModel(await fit(e, train.X, train.labels, { ...opts, valid, init, checkpoint, ...hooks }));
       // The factored model is pretrained by denoising (ν = 0.25 unless given).
       const pretrain = { ...opts.pretrain, contractive: 0, denoising: opts.pretrain.denoising || 0.25 };
-      return encodeModel(await fit(e, train.X, train.labels, { ...opts, pretrain, valid, factors, ...hooks }));
+      return encodeModel(await fit(e, train.X, train.labels, { ...opts, pretrain, valid, factors, checkpoint, ...hooks }));
     };
     let bytes: Uint8Array;
     if (selection) {

@@ -1,5 +1,6 @@
-// Fitting a CSAE end to end (Node: it trains on worker threads): pretrain one autoencoder per class,
-// start C at −mean E_i over class i (docs/math.md §7.4), then the chosen variant of docs/math.md §7.5:
+// Fitting a CSAE end to end, class-parallel on worker threads or Web Workers (threads.ts): pretrain one
+// autoencoder per class, start C at −mean E_i over class i (docs/math.md §7.4), then the chosen variant
+// of docs/math.md §7.5:
 //
 //   csae            finetune everything by the softmax log-loss (the paper's classifier)
 //   hinge           the same with the multiclass hinge loss
@@ -18,11 +19,9 @@ import { classEnergies, scores, softmaxRows, classesOf, rowsWithLabel, classIndi
 import { createFactored, factoredAsCsae, factoredGroups, pretrainFactored, type FactoredCsae } from "../model/factored.js";
 import type { Classifier } from "../model/files.js";
 import { finetune, localGroups, errorRate, slotParams, type FinetuneOptions, type Params } from "./finetune.js";
-import { runClasses, trainClasses, workerGroups, classSeed, type ClassJob } from "./parallel.js";
+import { runClasses, trainClasses, workerGroups, checkpointFiles, classSeed, type ClassJob } from "./parallel.js";
 import { checkResumable, decodeCheckpoint, encodeCheckpoint, fingerprint, type Checkpoint } from "./checkpoint.js";
-import { readBytes, writeAtomic } from "../node.js";
-import { existsSync } from "node:fs";
-import { join } from "node:path";
+import { cores, threads } from "./threads.js";
 import { rng } from "../random.js";
 import { InputError, quote } from "../errors.js";
 import type { EpochReport, TrainOptions } from "./autoencoder.js";
@@ -104,8 +103,8 @@ async function fitPlain(e: Engine, X: Tensor, labels: string[], o: FitOptions, s
     loss: o.variant === "hinge" ? "hinge" : "log",
     learn: o.variant === "normalization" ? "C" : "all",
   };
-  const n = workers ?? (await import("node:os")).availableParallelism();
-  const files = checkpointFile(o, "finetune.safetensors", "finetune", { ...f, variant: o.variant, seed: o.seed, classes, spec }, fingerprint(X, labels, o.valid?.X, o.valid?.labels));
+  const n = (await threads()) ? (workers ?? (await cores())) : 0;
+  const files = await checkpointFile(o, "finetune.safetensors", "finetune", { ...f, variant: o.variant, seed: o.seed, classes, spec }, fingerprint(X, labels, o.valid?.X, o.valid?.labels));
   const groups = n > 0 && f.learn === "all" ? await workerGroups(spec, params, X, f.batch, n) : localGroups(createEngineSync(), spec, params, X, f.batch);
   try {
     await finetune(groups, K, y, C, f, { seed: classSeed(o.seed, -1), valid, onEpoch: o.onFinetune, trainX: X, ...files });
@@ -128,7 +127,7 @@ async function fitFactored(e: Engine, X: Tensor, labels: string[], o: FitOptions
   const r = rng(o.seed);
   const m = createFactored(e, classes, spec, o.factors, r);
   const data = fingerprint(X, labels);
-  const pretrainFiles = checkpointFile(o, "factored.safetensors", "factored pretraining", { ...o.pretrain, seed: o.seed, classes, spec, factors: o.factors }, data);
+  const pretrainFiles = await checkpointFile(o, "factored.safetensors", "factored pretraining", { ...o.pretrain, seed: o.seed, classes, spec, factors: o.factors }, data);
   await pretrainFactored(m, X, y, o.pretrain, r, { onEpoch: o.onPretrain ? (ep) => o.onPretrain!("all", ep) : undefined, ...pretrainFiles });
   const groups = factoredGroups(m, X, o.finetune.batch);
   const K = classes.length;
@@ -138,7 +137,7 @@ async function fitFactored(e: Engine, X: Tensor, labels: string[], o: FitOptions
   const C = meanConstants(own.map((v) => Float32Array.from(v)));
   const valid = o.valid ? { X: o.valid.X, y: classIndices(o.valid.labels, classes, "validation labels") } : undefined;
   const f: FinetuneOptions = { ...o.finetune, loss: o.variant === "hinge" ? "hinge" : "log", learn: "all" };
-  const files = checkpointFile(o, "finetune.safetensors", "finetune", { ...f, variant: o.variant, seed: o.seed, classes, spec, factors: o.factors }, fingerprint(X, labels, o.valid?.X, o.valid?.labels));
+  const files = await checkpointFile(o, "finetune.safetensors", "finetune", { ...f, variant: o.variant, seed: o.seed, classes, spec, factors: o.factors }, fingerprint(X, labels, o.valid?.X, o.valid?.labels));
   await finetune(groups, K, y, C, f, { seed: classSeed(o.seed, -1), valid, onEpoch: o.onFinetune, trainX: X, ...files });
   m.C.set(C);
   return m;
@@ -148,19 +147,21 @@ async function fitFactored(e: Engine, X: Tensor, labels: string[], o: FitOptions
  * The checkpoint `name` in the fit's checkpoint directory: with resume, the checkpoint to go on from
  * (if the file exists; refused if made with other options or data), and the saver of every epoch.
  */
-function checkpointFile(o: FitOptions, name: string, trainer: string, options: Record<string, unknown>, data: string): {
+async function checkpointFile(o: FitOptions, name: string, trainer: string, options: Record<string, unknown>, data: string): Promise<{
   resume?: { from: Checkpoint; source: string };
   checkpoint?: (c: Omit<Checkpoint, "options" | "data">) => void;
-} {
+}> {
   if (!o.checkpoint) return {};
-  const file = join(o.checkpoint.dir, name);
+  const files = await checkpointFiles(o.checkpoint.dir);
+  const file = files.path(name);
+  const bytes = o.checkpoint.resume ? files.read(name) : undefined;
   let resume;
-  if (o.checkpoint.resume && existsSync(file)) {
-    const from = decodeCheckpoint(readBytes(file), file, trainer);
+  if (bytes) {
+    const from = decodeCheckpoint(bytes, file, trainer);
     checkResumable(from, options, data, file);
     resume = { from, source: file };
   }
-  return { resume, checkpoint: (c) => writeAtomic(file, encodeCheckpoint({ ...c, options, data })) };
+  return { resume, checkpoint: (c) => files.write(name, encodeCheckpoint({ ...c, options, data })) };
 }
 
 /**

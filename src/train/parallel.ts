@@ -1,12 +1,10 @@
-// Class-parallel training (Node): K autoencoders, one per class, on worker_threads with one WebAssembly
-// instance per worker. Each class has its own generator, seeded from (seed, class index), so a class's
-// result does not depend on which worker trains it or how many there are: the same bits as training
-// the classes one after another in this thread.
+// Class-parallel training: K autoencoders, one per class, on worker threads (Node's worker_threads in
+// Node, Deno and Bun; module Web Workers in browsers; see threads.ts) with one WebAssembly instance per
+// worker. Each class has its own generator, seeded from (seed, class index), so a class's result does
+// not depend on which worker trains it or how many there are: the same bits as training the classes
+// one after another in this thread (which is what runs where there are no threads, e.g. workerd).
 
-import { Worker } from "node:worker_threads";
-import { availableParallelism } from "node:os";
-import { existsSync } from "node:fs";
-import { join } from "node:path";
+import { threads, cores, canShare, type Thread } from "./threads.js";
 import { createEngineSync, mark, release, type Engine } from "../engine/engine.js";
 import { checkInput, checkSpec, createAutoencoder, type AutoencoderSpec } from "../model/autoencoder.js";
 import { train, startState, aeCheckpoint, aeFromCheckpoint, checkTrainOptions, type EpochReport, type TrainOptions } from "./autoencoder.js";
@@ -14,7 +12,6 @@ import { checkResumable, decodeCheckpoint, encodeCheckpoint, fingerprint } from 
 import { classSeed, rng, type Rng } from "../random.js";
 
 export { classSeed };
-import { readBytes, writeAtomic } from "../node.js";
 import { AescoreError, FormatError, InputError, ShapeError } from "../errors.js";
 import type { Tensor } from "../tensor.js";
 import { DivergenceError } from "./driver.js";
@@ -48,10 +45,6 @@ export interface RunOptions {
   onEpoch?: (job: { index: number; label: string }, r: EpochReport) => void;
 }
 
-function checkpointPath(dir: string, index: number): string {
-  return join(dir, `class-${index}.safetensors`);
-}
-
 /** Trains one class's autoencoder in engine e: the same function in the main thread and in workers. */
 export async function runJob(
   e: Engine, spec: AutoencoderSpec, o: TrainOptions, job: ClassJob, run: Omit<RunOptions, "workers" | "onEpoch">,
@@ -60,11 +53,14 @@ export async function runJob(
   const top = mark(e);
   try {
     const data = fingerprint(job.data, job.valid);
-    const file = run.checkpointDir ? checkpointPath(run.checkpointDir, job.index) : undefined;
+    const files = run.checkpointDir ? await checkpointFiles(run.checkpointDir) : undefined;
+    const name = `class-${job.index}.safetensors`;
+    const file = files?.path(name) ?? name;
+    const bytes = run.resume ? files?.read(name) : undefined;
     let ae;
     let state;
-    if (run.resume && file && existsSync(file)) {
-      const saved = decodeCheckpoint(readBytes(file), file, "train");
+    if (bytes) {
+      const saved = decodeCheckpoint(bytes, file, "train");
       checkResumable(saved, { ...o }, data, file);
       ({ ae, state } = aeFromCheckpoint(e, spec, o, saved, file));
     } else {
@@ -81,7 +77,7 @@ export async function runJob(
     await train(ae, job.data, o, state, {
       valid: job.valid,
       onEpoch,
-      checkpoint: file ? (s) => writeAtomic(file, encodeCheckpoint(aeCheckpoint(model, s, o, data))) : undefined,
+      checkpoint: files ? (s) => files.write(name, encodeCheckpoint(aeCheckpoint(model, s, o, data))) : undefined,
     });
     return {
       index: job.index,
@@ -121,7 +117,8 @@ export function trainClasses(spec: AutoencoderSpec, o: TrainOptions, jobs: Class
 
 /** trainClasses on options and data already checked (fit checks everything once, up front). */
 export async function runClasses(spec: AutoencoderSpec, o: TrainOptions, jobs: ClassJob[], run: RunOptions): Promise<ClassResult[]> {
-  const workers = Math.min(run.workers ?? availableParallelism(), jobs.length);
+  const spawn = await threads();
+  const workers = spawn ? Math.min(run.workers ?? (await cores()), jobs.length) : 0;
   const { onEpoch, workers: _w, ...shared } = run;
   if (workers <= 0) {
     const e = createEngineSync();
@@ -132,50 +129,74 @@ export async function runClasses(spec: AutoencoderSpec, o: TrainOptions, jobs: C
   const results: ClassResult[] = new Array(jobs.length);
   const queue = jobs.map((_, i) => i);
   const url = new URL("./worker.js", import.meta.url);
-  await new Promise<void>((resolve, reject) => {
-    let live = workers;
-    let failed = false;
-    const pool: Worker[] = [];
-    const next = (w: Worker) => {
-      const i = queue.shift();
-      if (i === undefined || failed) {
-        void w.terminate(); // (not a message asking the worker to close its port: Deno's has no close())
-        return;
-      }
-      const { index, label, data, valid, init } = jobs[i];
-      w.postMessage({ type: "job", slot: i, spec, options: o, run: shared, job: { index, label, data, valid, init } });
-    };
-    for (let k = 0; k < workers; k++) {
-      const w = new Worker(url);
-      pool.push(w);
+  const pool: Thread[] = [];
+  try {
+    await new Promise<void>((resolve, reject) => {
+      let done = 0;
+      let failed = false;
       const fail = (err: Error) => {
         failed = true;
-        pool.forEach((p) => p.terminate());
         reject(err);
       };
-      w.on("message", (m) => {
-        if (m.type === "epoch") {
-          // A progress callback that throws stops the run (as it would in this thread), not the process.
-          try {
-            onEpoch?.(jobs[m.slot], m.report);
-          } catch (err) {
-            fail(err as Error);
-          }
-        } else if (m.type === "done") {
-          results[m.slot] = m.result;
-          next(w);
-        } else if (m.type === "error") {
-          fail(rebuildError(m));
-        }
-      });
-      w.on("error", fail);
-      w.on("exit", () => {
-        if (--live === 0 && !failed) resolve();
-      });
-      next(w);
-    }
-  });
+      const next = (w: Thread) => {
+        const i = queue.shift();
+        if (i === undefined || failed) return;
+        const { index, label, data, valid, init } = jobs[i];
+        w.post({ type: "job", slot: i, spec, options: o, run: shared, job: { index, label, data, valid, init } });
+      };
+      for (let k = 0; k < workers; k++) {
+        const w: Thread = spawn!(url, {
+          message(m) {
+            if (failed) return;
+            if (m.type === "epoch") {
+              // A progress callback that throws stops the run (as it would in this thread), not the process.
+              try {
+                onEpoch?.(jobs[m.slot], m.report);
+              } catch (err) {
+                fail(err as Error);
+              }
+            } else if (m.type === "done") {
+              results[m.slot] = m.result;
+              if (++done === jobs.length) resolve();
+              else next(w);
+            } else if (m.type === "error") {
+              fail(rebuildError(m));
+            }
+          },
+          error: fail,
+        });
+        pool.push(w);
+        next(w);
+      }
+    });
+  } finally {
+    // Ended from here (not by a message asking a worker to close its port: Deno's has no close()).
+    pool.forEach((w) => w.terminate());
+  }
   return results;
+}
+
+/** Checkpoint files in a directory: read (undefined if absent), written atomically. */
+export interface CheckpointFiles {
+  path(name: string): string;
+  read(name: string): Uint8Array | undefined;
+  write(name: string, bytes: Uint8Array): void;
+}
+
+/**
+ * The checkpoint directory `dir` (Node, Deno and Bun: the file system is loaded only when a
+ * checkpoint is asked for, so that browsers and edge runtimes load this module too).
+ */
+export async function checkpointFiles(dir: string): Promise<CheckpointFiles> {
+  if (typeof (globalThis as any).process?.versions?.node !== "string") {
+    throw new InputError("checkpoints are files: they need Node, Deno or Bun (this runtime has no file system)");
+  }
+  const [{ readBytes, writeAtomic }, { existsSync }, { join }] = await Promise.all([import("../node.js"), import("node:fs"), import("node:path")]);
+  return {
+    path: (name) => join(dir, name),
+    read: (name) => (existsSync(join(dir, name)) ? readBytes(join(dir, name)) : undefined),
+    write: (name, bytes) => writeAtomic(join(dir, name), bytes),
+  };
 }
 
 // ---- finetuning on workers -------------------------------------------------------------------------
@@ -195,39 +216,47 @@ type SlotMessage =
  * minibatch's row indices go out and B x K energies and B x K gradients cross.
  */
 export async function workerGroups(spec: AutoencoderSpec, params: Params[], data: Tensor, B: number, workers: number): Promise<ClassGroups> {
+  const spawn = await threads();
+  if (!spawn) throw new InputError("finetuning on workers: this runtime has no worker threads (use workers: 0)");
   const K = params.length;
   const n = Math.max(1, Math.min(workers, K));
-  const shared = new Float32Array(new SharedArrayBuffer(data.data.byteLength));
-  shared.set(data.data);
+  // One copy of the rows for every worker where memory cannot be shared (a browser page that is not
+  // cross-origin isolated); the same bits either way.
+  let rows = data.data;
+  if (canShare()) {
+    rows = new Float32Array(new SharedArrayBuffer(data.data.byteLength));
+    rows.set(data.data);
+  }
   const blocks = Array.from({ length: n }, (_, w) => [Math.floor((w * K) / n), Math.floor(((w + 1) * K) / n)] as const);
   const url = new URL("./worker.js", import.meta.url);
-  const pool = blocks.map(() => new Worker(url));
-  const pending: Array<Array<{ resolve: (v: unknown) => void; reject: (e: Error) => void }>> = pool.map(() => []);
+  const pending: Array<Array<{ resolve: (v: unknown) => void; reject: (e: Error) => void }>> = blocks.map(() => []);
   let failure: Error | undefined;
-  pool.forEach((w, i) => {
-    w.on("message", (m) => {
-      const p = pending[i].shift();
-      if (m.type === "error") {
-        failure = rebuildError(m);
-        p?.reject(failure);
-      } else {
-        p?.resolve(m.value);
-      }
-    });
-    w.on("error", (err) => {
-      failure = err;
-      pending[i].splice(0).forEach((p) => p.reject(err));
-    });
-  });
+  const pool = blocks.map((_, i) =>
+    spawn(url, {
+      message(m) {
+        const p = pending[i].shift();
+        if (m.type === "error") {
+          failure = rebuildError(m);
+          p?.reject(failure);
+        } else {
+          p?.resolve(m.value);
+        }
+      },
+      error(err) {
+        failure = err;
+        pending[i].splice(0).forEach((p) => p.reject(err));
+      },
+    }),
+  );
   const send = (i: number, m: SlotMessage) => {
     if (failure) throw failure;
-    pool[i].postMessage(m);
+    pool[i].post(m);
   };
   const ask = <T>(i: number, m: SlotMessage): Promise<T> =>
     new Promise<T>((resolve, reject) => {
       if (failure) return reject(failure);
       pending[i].push({ resolve: (v) => resolve(v as T), reject });
-      pool[i].postMessage(m);
+      pool[i].post(m);
     });
   // Interleave the workers' (b, k_w) blocks into (b, K) in class order.
   const gather = (parts: Float32Array[], rows: number): Float32Array => {
@@ -239,7 +268,7 @@ export async function workerGroups(spec: AutoencoderSpec, params: Params[], data
     });
     return out;
   };
-  await Promise.all(blocks.map(([lo, hi], i) => ask(i, { type: "slots", spec, params: params.slice(lo, hi), data: { shape: data.shape, data: shared }, B, offset: lo })));
+  await Promise.all(blocks.map(([lo, hi], i) => ask(i, { type: "slots", spec, params: params.slice(lo, hi), data: { shape: data.shape, data: rows }, B, offset: lo })));
   return {
     energies: async (rows) => gather(await Promise.all(blocks.map((_, i) => ask<Float32Array>(i, { type: "energies", rows }))), rows.length),
     step: async (g, o) => {
@@ -261,8 +290,6 @@ export async function workerGroups(spec: AutoencoderSpec, params: Params[], data
       return { values: Object.assign({}, ...parts.map((p) => p.values)), velocities: Object.assign({}, ...parts.map((p) => p.velocities)), best };
     },
     load: async (state) => blocks.forEach((_, i) => send(i, { type: "load", state })),
-    close: async () => {
-      await Promise.all(pool.map((w) => w.terminate()));
-    },
+    close: async () => pool.forEach((w) => w.terminate()),
   };
 }

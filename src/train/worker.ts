@@ -2,20 +2,20 @@
 // ("job" messages, one at a time) or holds some classes for finetuning ("slots", then "energies",
 // "step", ... in order). Each answered message gets exactly one reply, in order.
 
-import { parentPort } from "node:worker_threads";
+import { parent } from "./threads.js";
 import { createEngineSync } from "../engine/engine.js";
 import { runJob } from "./parallel.js";
 import { makeSlots, slotEnergies, slotStep, slotClassify, slotKeep, slotRestore, slotParams, slotSave, slotLoad, type Slots } from "./finetune.js";
 
-const port = parentPort!;
+const port = await parent();
 const e = createEngineSync();
 let slots: Slots | undefined;
 
 async function handle(m: any): Promise<{ value: unknown } | undefined> {
   switch (m.type) {
     case "job": {
-      const result = await runJob(e, m.spec, m.options, m.job, m.run, (report) => port.postMessage({ type: "epoch", slot: m.slot, report }));
-      port.postMessage({ type: "done", slot: m.slot, result }, [result.W, result.bh, result.br].map((a) => a.buffer as ArrayBuffer));
+      const result = await runJob(e, m.spec, m.options, m.job, m.run, (report) => port.post({ type: "epoch", slot: m.slot, report }));
+      port.post({ type: "done", slot: m.slot, result }, [result.W, result.bh, result.br].map((a) => a.buffer as ArrayBuffer));
       return undefined;
     }
     case "slots":
@@ -49,15 +49,15 @@ async function handle(m: any): Promise<{ value: unknown } | undefined> {
 // Messages are handled one after another in arrival order: a job (the only asynchronous one) is
 // awaited before the next message starts. The pool ends a worker with terminate(), in every runtime.
 let queue: Promise<void> = Promise.resolve();
-port.on("message", (m) => {
+port.onMessage((m) => {
   queue = queue.then(async () => {
     try {
       const answer = await handle(m);
-      if (answer) port.postMessage({ type: "value", value: answer.value });
+      if (answer) port.post({ type: "value", value: answer.value });
     } catch (err) {
       const x = err as Error & { what?: string; epoch?: number; loss?: number; lr?: number };
       const fields = x.name === "DivergenceError" ? { what: x.what, epoch: x.epoch, loss: x.loss, lr: x.lr } : undefined;
-      port.postMessage({ type: "error", slot: m.slot, name: x.name, message: x.message, stack: x.stack, fields });
+      port.post({ type: "error", slot: m.slot, name: x.name, message: x.message, stack: x.stack, fields });
     }
   });
 });
