@@ -81,6 +81,7 @@ export function encodeCheckpoint(c: Checkpoint): Uint8Array {
 export function decodeCheckpoint(bytes: Uint8Array, source: string, trainer: string): Checkpoint {
   const { tensors, metadata: m } = decodeSafetensors(bytes, source);
   if (m.format !== "aescore" || m.kind !== "checkpoint") throw new FormatError(`${source}: not an aescore checkpoint`);
+  if (m.trainer === undefined) throw new FormatError(`${source}: a checkpoint of an earlier aescore (no trainer recorded): start again without resuming`);
   if (m.trainer !== trainer) throw new FormatError(`${source}: a checkpoint of ${quote(m.trainer)}, not of ${quote(trainer)}`);
   const json = <T>(key: string): T => {
     try {
