@@ -11,6 +11,7 @@ import { checkInput, eachChunk, encode, decode, type Autoencoder, type Autoencod
 import { FormatError, InputError, quote } from "../errors.js";
 import type { Rng } from "../random.js";
 import { countersOf, runStateOf, type Checkpoint } from "./checkpoint.js";
+import { barrier, collect, publish, type Exchange } from "./replicas.js";
 import type { Tensor } from "../tensor.js";
 import { paramSet, restore, sgdStep, snapshot, type ParamSet } from "./params.js";
 import { runEpochs, startRun, type EpochReport, type RunState, type Trainer } from "./driver.js";
@@ -35,6 +36,12 @@ export interface TrainOptions {
   patience: number;
   /** Learning-rate decay τ (see Schedule in src/train/driver.ts); absent or 0: constant. */
   decay?: number;
+  /**
+   * The minibatch's gradient as the sum of this many fixed row blocks, added in block order (absent
+   * or 1: one block). The bits depend on it, not on the number of workers: one autoencoder trains on
+   * up to `blocks` workers with the same result as on one (see replicas.ts).
+   */
+  blocks?: number;
 }
 
 export const TRAIN_DEFAULTS: TrainOptions = {
@@ -48,6 +55,9 @@ export const TRAIN_DEFAULTS: TrainOptions = {
   renormalize: 0,
   patience: 0,
 };
+
+/** The most row blocks a minibatch is split into (one per worker at most). */
+export const MAX_BLOCKS = 64;
 
 /** Checks options against the model; every problem is an InputError before any work starts. */
 export function checkTrainOptions(ae: Pick<Autoencoder, "activation">, o: TrainOptions): void {
@@ -64,6 +74,8 @@ export function checkTrainOptions(ae: Pick<Autoencoder, "activation">, o: TrainO
   need(o.renormalize >= 0 && Number.isFinite(o.renormalize), `renormalize must be >= 0, not ${quote(o.renormalize)}`);
   need(Number.isInteger(o.patience) && o.patience >= 0, `patience must be a non-negative integer, not ${quote(o.patience)}`);
   need(o.decay === undefined || (o.decay >= 0 && Number.isFinite(o.decay)), `decay must be a finite number >= 0, not ${quote(o.decay)}`);
+  need(o.blocks === undefined || (Number.isInteger(o.blocks) && o.blocks >= 1 && o.blocks <= Math.min(o.batch, MAX_BLOCKS)),
+    `blocks must be an integer from 1 to the batch size (at most ${MAX_BLOCKS}), not ${quote(o.blocks)}`);
   need(!(o.contractive > 0 && o.denoising > 0), "choose the contractive penalty or denoising, not both");
   need(ae.activation !== "kmeans", "kmeans is not trained by gradient descent here; choose another activation");
   need(!(o.contractive > 0 && (ae.activation === "relu" || ae.activation === "modulus")),
@@ -87,6 +99,8 @@ export interface StepBuffers {
   g2: Mat; // (1, H) Σ_b G²
   /** W (H, D), bh (1, H), br (1, D) with their gradients dW, dbh, dbr and velocities. */
   params: ParamSet<AeParam>;
+  /** A block's gradients (blocks > 1), added into the parameters' in block order. */
+  scratch?: Grads;
 }
 
 export type AeParam = "W" | "bh" | "br";
@@ -97,7 +111,7 @@ export function aeParams(ae: Autoencoder): ParamSet<AeParam> {
 }
 
 /** Allocates the step buffers (velocities zeroed). */
-export function stepBuffers(ae: Autoencoder, B: number, o: Pick<TrainOptions, "denoising" | "contractive">): StepBuffers {
+export function stepBuffers(ae: Autoencoder, B: number, o: Pick<TrainOptions, "denoising" | "contractive" | "blocks">): StepBuffers {
   const e = ae.W.engine;
   const { D, H } = ae;
   const X = alloc(e, "X", B, D);
@@ -117,11 +131,8 @@ export function stepBuffers(ae: Autoencoder, B: number, o: Pick<TrainOptions, "d
     c: alloc(e, "c", H, 1),
     g2: alloc(e, "g2", 1, H),
     params: aeParams(ae),
+    scratch: (o.blocks ?? 1) > 1 ? { dW: alloc(e, "dW'", H, D), dbh: alloc(e, "dbh'", 1, H), dbr: alloc(e, "dbr'", 1, D) } : undefined,
   };
-}
-
-function rows(m: Mat, b: number): Mat {
-  return b === m.rows ? m : rowsOf(m, 0, b);
 }
 
 function sum(m: Mat): number {
@@ -130,20 +141,41 @@ function sum(m: Mat): number {
   return s;
 }
 
+/** Where a block's gradients go: the parameters' own (one block) or a block's scratch. */
+export interface Grads {
+  dW: Mat; // (H, D)
+  dbh: Mat; // (1, H)
+  dbr: Mat; // (1, D)
+}
+
+export const gradsOf = (p: ParamSet<AeParam>): Grads => ({ dW: p.W.grad as Mat, dbh: p.bh.grad as Mat, dbr: p.br.grad as Mat });
+
 /**
  * Loss and gradient of one minibatch of b rows (already in buf.X, and buf.Xt when denoising):
  * writes dW, dbh, dbr; returns the mean reconstruction loss plus the contractive penalty.
  */
 export function lossAndGradient(ae: Autoencoder, buf: StepBuffers, b: number, o: Pick<TrainOptions, "contractive" | "denoising">): number {
+  return blockGradient(ae, buf, 0, b, b, o, gradsOf(buf.params));
+}
+
+/**
+ * The share of rows r0..r1 of a minibatch of b rows in its loss and gradient (each row weighted 1/b,
+ * as in the whole minibatch's mean), written into G. The minibatch's gradient is the sum of its
+ * blocks' (see blockedGradient). Writes into.dW, into.dbh, into.dbr.
+ */
+export function blockGradient(
+  ae: Autoencoder, buf: StepBuffers, r0: number, r1: number, b: number, o: Pick<TrainOptions, "contractive" | "denoising">, into: Grads,
+): number {
   const { H } = ae;
-  const X = rows(buf.X, b), Xt = rows(buf.Xt, b), U = rows(buf.U, b), Hd = rows(buf.Hd, b), G = rows(buf.G, b);
-  const A = rows(buf.A, b), R = rows(buf.R, b), Delta = rows(buf.Delta, b), rowLoss = rows(buf.rowLoss, b);
+  const part = (m: Mat): Mat => (r0 === 0 && r1 === m.rows ? m : rowsOf(m, r0, r1));
+  const X = part(buf.X), Xt = part(buf.Xt), U = part(buf.U), Hd = part(buf.Hd), G = part(buf.G);
+  const A = part(buf.A), R = part(buf.R), Delta = part(buf.Delta), rowLoss = part(buf.rowLoss);
   const lambda = o.contractive;
-  const dW = buf.params.W.grad as Mat, dbh = buf.params.bh.grad as Mat, dbr = buf.params.br.grad as Mat;
+  const { dW, dbh, dbr } = into;
 
   // forward: U = X̃ Wᵀ + bh, Hd = h(U), G = h'(U) [, S = h''(U)], A = Hd W + br
-  if (lambda > 0) encode(ae, Xt, U, { Hd, G, S: rows(buf.S, b) });
-  else encode(ae, Xt, U, { Hd, G });
+  if (lambda > 0) encode(ae, Xt, U, { Hd, G: G, S: part(buf.S) });
+  else encode(ae, Xt, U, { Hd, G: G });
   decode(ae, Hd, A);
 
   // loss and Delta = dloss/dA = (R − X)/b
@@ -174,7 +206,7 @@ export function lossAndGradient(ae: Autoencoder, buf: StepBuffers, b: number, o:
   if (lambda > 0) {
     // P = (λ/b) Σ_b Σ_k h'(u_bk)² c_k: its u-gradient 2 G ⊙ S ⊙ c joins E (both are (·)ᵀ X̃ with
     // X̃ = X), and its c-gradient adds 2 diag(Σ_b G²) W to dW.
-    const T = rows(buf.T, b);
+    const T = part(buf.T);
     const cRow = view(buf.c.engine, "c", buf.c.ptr, 1, H);
     const g2Col = view(buf.g2.engine, "g2", buf.g2.ptr, H, 1);
     rowSumsq(buf.c, ae.W);
@@ -182,7 +214,7 @@ export function lossAndGradient(ae: Autoencoder, buf: StepBuffers, b: number, o:
     colSums(buf.g2, T);
     for (let k = 0; k < H; k++) penalty += buf.g2.data[k] * buf.c.data[k];
     penalty *= lambda / b;
-    mul(T, G, rows(buf.S, b));
+    mul(T, G, part(buf.S));
     mulCols(T, cRow);
     axpy(E, (2 * lambda) / b, T);
     colSums(dbh, E);
@@ -193,6 +225,56 @@ export function lossAndGradient(ae: Autoencoder, buf: StepBuffers, b: number, o:
     gemm(dW, E, Xt, { transA: true, beta: 1 });
   }
   return loss + penalty;
+}
+
+/** Rows of block j of P of a minibatch of b rows: [⌊jb/P⌋, ⌊(j+1)b/P⌋). */
+export function blockRows(b: number, P: number, j: number): [number, number] {
+  return [Math.floor((j * b) / P), Math.floor(((j + 1) * b) / P)];
+}
+
+/** The block's share, or zeros for an empty block (a last minibatch smaller than the blocks). */
+function blockShare(ae: Autoencoder, buf: StepBuffers, j: number, P: number, b: number, o: TrainOptions, into: Grads): number {
+  const [r0, r1] = blockRows(b, P, j);
+  if (r0 < r1) return blockGradient(ae, buf, r0, r1, b, o, into);
+  into.dW.data.fill(0);
+  into.dbh.data.fill(0);
+  into.dbr.data.fill(0);
+  return 0;
+}
+
+const addGrads = (G: Grads, S: Grads) => {
+  axpy(G.dW, 1, S.dW);
+  axpy(G.dbh, 1, S.dbh);
+  axpy(G.dbr, 1, S.dbr);
+};
+
+/**
+ * The minibatch's loss and gradient as the sum of o.blocks row blocks in block order: block 0 into
+ * the parameters' gradients, every further block through the scratch. With an exchange (one model on
+ * several workers), this worker computes its own blocks, the workers swap them, and each adds all of
+ * them in the same order: the same bits as here alone.
+ */
+export function blockedGradient(ae: Autoencoder, buf: StepBuffers, b: number, o: TrainOptions, ex?: Exchange): number {
+  const P = o.blocks ?? 1;
+  if (P === 1) return lossAndGradient(ae, buf, b, o);
+  const G = gradsOf(buf.params);
+  const S = buf.scratch!;
+  let loss = 0;
+  if (!ex) {
+    for (let j = 0; j < P; j++) {
+      loss += blockShare(ae, buf, j, P, b, o, j === 0 ? G : S);
+      if (j > 0) addGrads(G, S);
+    }
+    return loss;
+  }
+  for (const j of ex.own) publish(ex, j, S, blockShare(ae, buf, j, P, b, o, S));
+  barrier(ex);
+  for (let j = 0; j < P; j++) {
+    loss += collect(ex, j, j === 0 ? G : S);
+    if (j > 0) addGrads(G, S);
+  }
+  ex.parity ^= 1;
+  return loss;
 }
 
 /** The SGD-with-momentum update from the gradients in buf at rate lr, then the optional filter renormalization. */
@@ -265,6 +347,8 @@ export interface TrainHooks {
   onEpoch?: (r: EpochReport) => void;
   /** Called after every epoch with the state to save (e.g. an atomic checkpoint). */
   checkpoint?: (s: TrainState) => void;
+  /** This worker's part in training one model on several (see replicas.ts). */
+  exchange?: Exchange;
 }
 
 /** Starts a run: step buffers with zero velocities, epoch 0, the generator that drives the run. */
@@ -299,7 +383,7 @@ export async function train(ae: Autoencoder, data: Tensor, o: TrainOptions, stat
       const X = buf.X.data;
       for (let i = 0; i < b; i++) X.set(x.subarray(rows[i] * D, (rows[i] + 1) * D), i * D);
       if (o.denoising > 0) corrupt(buf.Xt, buf.X, b, o.denoising, rng);
-      const loss = lossAndGradient(ae, buf, b, o) * b;
+      const loss = blockedGradient(ae, buf, b, o, hooks.exchange) * b;
       update(ae, buf, o, lr);
       return loss;
     },

@@ -4,7 +4,8 @@
 // not depend on which worker trains it or how many there are: the same bits as training the classes
 // one after another in this thread (which is what runs where there are no threads, e.g. workerd).
 
-import { threads, cores, canShare, type Thread } from "./threads.js";
+import { threads, cores, canShare, type Spawn, type Thread } from "./threads.js";
+import { abort, exchangeBuffers, exchangeOf } from "./replicas.js";
 import { createEngineSync, mark, release, type Engine } from "../engine/engine.js";
 import { checkInput, checkSpec, createAutoencoder, type AutoencoderSpec } from "../model/autoencoder.js";
 import { train, startState, aeCheckpoint, aeFromCheckpoint, checkTrainOptions, type EpochReport, type TrainOptions } from "./autoencoder.js";
@@ -43,6 +44,8 @@ export interface RunOptions {
   /** Continue from the checkpoints in checkpointDir where they exist. */
   resume?: boolean;
   onEpoch?: (job: { index: number; label: string }, r: EpochReport) => void;
+  /** Set by runReplicas for each worker of one model: its place and the shared exchange. */
+  replica?: { w: number; workers: number; buffers: ReturnType<typeof exchangeBuffers> };
 }
 
 /** Trains one class's autoencoder in engine e: the same function in the main thread and in workers. */
@@ -74,10 +77,13 @@ export async function runJob(
       state = startState(ae, o, r);
     }
     const model = ae;
+    const replica = run.replica;
+    const lead = !replica || replica.w === 0; // of replicas, one reports and saves
     await train(ae, job.data, o, state, {
       valid: job.valid,
-      onEpoch,
-      checkpoint: files ? (s) => files.write(name, encodeCheckpoint(aeCheckpoint(model, s, o, data))) : undefined,
+      onEpoch: lead ? onEpoch : undefined,
+      checkpoint: files && lead ? (s) => files.write(name, encodeCheckpoint(aeCheckpoint(model, s, o, data))) : undefined,
+      exchange: replica && exchangeOf(replica.buffers, replica.w, replica.workers, o.blocks ?? 1, spec.H, spec.D),
     });
     return {
       index: job.index,
@@ -118,7 +124,10 @@ export function trainClasses(spec: AutoencoderSpec, o: TrainOptions, jobs: Class
 /** trainClasses on options and data already checked (fit checks everything once, up front). */
 export async function runClasses(spec: AutoencoderSpec, o: TrainOptions, jobs: ClassJob[], run: RunOptions): Promise<ClassResult[]> {
   const spawn = await threads();
-  const workers = spawn ? Math.min(run.workers ?? (await cores()), jobs.length) : 0;
+  const asked = spawn ? (run.workers ?? (await cores())) : 0;
+  const blocks = o.blocks ?? 1;
+  if (jobs.length === 1 && blocks > 1 && asked > 1 && canShare()) return [await runReplicas(spawn!, spec, o, jobs[0], run, Math.min(asked, blocks))];
+  const workers = Math.min(asked, jobs.length);
   const { onEpoch, workers: _w, ...shared } = run;
   if (workers <= 0) {
     const e = createEngineSync();
@@ -174,6 +183,62 @@ export async function runClasses(spec: AutoencoderSpec, o: TrainOptions, jobs: C
     pool.forEach((w) => w.terminate());
   }
   return results;
+}
+
+/**
+ * One autoencoder on n workers (see replicas.ts): every worker trains a replica, the rows are shared,
+ * the blocks' gradients are swapped through shared memory; the first worker reports and saves.
+ */
+async function runReplicas(spawn: Spawn, spec: AutoencoderSpec, o: TrainOptions, job: ClassJob, run: RunOptions, n: number): Promise<ClassResult> {
+  const { onEpoch, workers: _w, ...shared } = run;
+  const buffers = exchangeBuffers(o.blocks ?? 1, spec.H, spec.D);
+  const share = (t: Tensor): Tensor => {
+    const data = new Float32Array(new SharedArrayBuffer(t.data.byteLength));
+    data.set(t.data);
+    return { shape: t.shape, data };
+  };
+  const { index, label, init } = job;
+  const data = share(job.data);
+  const valid = job.valid && share(job.valid);
+  const url = new URL("./worker.js", import.meta.url);
+  const pool: Thread[] = [];
+  try {
+    return await new Promise<ClassResult>((resolve, reject) => {
+      let done = 0;
+      let result: ClassResult | undefined;
+      let failed = false;
+      const fail = (err: Error) => {
+        if (failed) return;
+        failed = true;
+        abort(buffers.sync); // the others stop at their next barrier instead of waiting for ever
+        reject(err);
+      };
+      for (let w = 0; w < n; w++) {
+        const t = spawn(url, {
+          message(m) {
+            if (failed) return;
+            if (m.type === "epoch") {
+              try {
+                onEpoch?.(job, m.report);
+              } catch (err) {
+                fail(err as Error);
+              }
+            } else if (m.type === "done") {
+              if (w === 0) result = m.result;
+              if (++done === n) resolve(result!);
+            } else if (m.type === "error") {
+              fail(rebuildError(m));
+            }
+          },
+          error: fail,
+        });
+        pool.push(t);
+        t.post({ type: "job", slot: 0, spec, options: o, run: { ...shared, replica: { w, workers: n, buffers } }, job: { index, label, data, valid, init } });
+      }
+    });
+  } finally {
+    pool.forEach((t) => t.terminate());
+  }
 }
 
 /** Checkpoint files in a directory: read (undefined if absent), written atomically. */

@@ -1,0 +1,100 @@
+// One autoencoder on several workers (src/train/replicas.ts): with the minibatch split into fixed row
+// blocks, the model is the same bits on one worker, two or three, for every output, penalty and
+// corruption; the blocks' sum equals the whole minibatch's gradient (to rounding); a failure in any
+// worker ends the run with that error instead of a hang.
+
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { createEngineSync } from "../src/engine/engine.js";
+import { createAutoencoder, type AutoencoderSpec } from "../src/model/autoencoder.js";
+import { trainClasses } from "../src/train/parallel.js";
+import { TRAIN_DEFAULTS, stepBuffers, lossAndGradient, blockedGradient, type TrainOptions } from "../src/train/autoencoder.js";
+import { DivergenceError } from "../src/train/driver.js";
+import { rng } from "../src/random.js";
+import { sameBits } from "./util.js";
+
+const D = 13;
+const H = 7;
+function data(n: number, seed: number) {
+  const r = rng(seed);
+  return { shape: [n, D], data: Float32Array.from({ length: n * D }, () => 0.05 + 0.9 * r.uniform()) };
+}
+const X = data(57, 1); // 57 rows, batch 10: a last minibatch of 7 rows
+const V = data(11, 2);
+
+async function trained(spec: AutoencoderSpec, o: Partial<TrainOptions>, workers: number, valid = false) {
+  const opts = { ...TRAIN_DEFAULTS, epochs: 3, batch: 10, lr: 0.05, ...o };
+  const [r] = await trainClasses(spec, opts, [{ index: 0, label: "x", data: X, valid: valid ? V : undefined }], { seed: 4, workers });
+  return r;
+}
+
+const same = (a: { W: Float32Array; bh: Float32Array; br: Float32Array }, b: typeof a) => sameBits(a.W, b.W) && sameBits(a.bh, b.bh) && sameBits(a.br, b.br);
+
+for (const [name, spec, o] of [
+  ["sigmoid, binary, contractive", { D, H, activation: "sigmoid", output: "binary" }, { contractive: 0.5 }],
+  ["tanh, real, denoising, validation", { D, H, activation: "tanh", output: "real" }, { denoising: 0.3, patience: 1 }],
+  ["relu, real, weight decay + lr decay", { D, H, activation: "relu", output: "real" }, { weightDecay: 0.01, decay: 2 }],
+] as const) {
+  test(`${name}: blocks 2 and 3 give the same bits on 1, 2 and 3 workers`, async () => {
+    const valid = name.includes("validation");
+    for (const blocks of [2, 3]) {
+      const one = await trained(spec, { ...o, blocks }, 0, valid);
+      for (const workers of blocks === 2 ? [2] : [2, 3]) {
+        const many = await trained(spec, { ...o, blocks }, workers, valid);
+        assert.ok(same(one, many), `blocks ${blocks}: ${workers} workers differ from one`);
+        assert.equal(many.history, one.history);
+      }
+    }
+    // More blocks than rows in a minibatch are refused; the blocks change the rounding, not the model.
+    const whole = await trained(spec, o, 0, valid);
+    const split = await trained(spec, { ...o, blocks: 2 }, 0, valid);
+    for (let i = 0; i < whole.W.length; i++) assert.ok(Math.abs(whole.W[i] - split.W[i]) < 1e-4, `W[${i}] ${whole.W[i]} vs ${split.W[i]}`);
+  });
+}
+
+test("the blocks' gradients add up to the whole minibatch's", () => {
+  const e = createEngineSync();
+  const ae = createAutoencoder(e, { D, H, activation: "sigmoid", output: "real" }, rng(5));
+  const o = { ...TRAIN_DEFAULTS, contractive: 0.3 };
+  for (const blocks of [2, 3, 7, 10]) {
+    const a = stepBuffers(ae, 10, o);
+    const b = stepBuffers(ae, 10, { ...o, blocks });
+    a.X.data.set(X.data.subarray(0, 10 * D));
+    b.X.data.set(X.data.subarray(0, 10 * D));
+    const la = lossAndGradient(ae, a, 10, o);
+    const lb = blockedGradient(ae, b, 10, { ...o, blocks });
+    assert.ok(Math.abs(la - lb) < 1e-5 * Math.abs(la), `loss ${la} vs ${lb}`);
+    for (const k of ["W", "bh", "br"] as const) {
+      const ga = (a.params[k].grad as { data: Float32Array }).data;
+      const gb = (b.params[k].grad as { data: Float32Array }).data;
+      for (let i = 0; i < ga.length; i++) assert.ok(Math.abs(ga[i] - gb[i]) < 1e-5, `blocks ${blocks}: d${k}[${i}] ${ga[i]} vs ${gb[i]}`);
+    }
+  }
+});
+
+test("a failure ends every worker: divergence, a throwing progress callback, bad blocks", async () => {
+  const spec = { D, H, activation: "sigmoid", output: "real" } as const;
+  try {
+    await trained(spec, { blocks: 2, lr: 1e30 }, 2);
+    assert.unreachable("divergence");
+  } catch (err) {
+    assert.instance(err, DivergenceError);
+  }
+  try {
+    const opts = { ...TRAIN_DEFAULTS, epochs: 3, batch: 10, blocks: 2 };
+    await trainClasses(spec, opts, [{ index: 0, label: "x", data: X }], { seed: 4, workers: 2, onEpoch: () => { throw new Error("stop here"); } });
+    assert.unreachable("callback");
+  } catch (err) {
+    assert.match((err as Error).message, /stop here/);
+  }
+  for (const blocks of [0, 1.5, 11, 65]) {
+    try {
+      await trained(spec, { blocks }, 2);
+      assert.unreachable(String(blocks));
+    } catch (err) {
+      assert.match((err as Error).message, /blocks must be an integer from 1 to the batch size \(at most 64\)/);
+    }
+  }
+});
+
+test.run();
