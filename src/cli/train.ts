@@ -43,6 +43,7 @@ export const trainAeCommand: Command = {
     checkpoint: { type: "string", help: "DIR  save a checkpoint every epoch" },
     resume: { type: "boolean", help: "continue from the checkpoints in --checkpoint" },
     workers: WORKERS,
+    blocks: { type: "string", default: "1", help: "N  add each minibatch's gradient from N fixed row blocks: one autoencoder on up to N workers, the same bits on any number" },
     scale: SCALE,
     header: HEADER,
     quiet: QUIET,
@@ -61,6 +62,7 @@ export const trainAeCommand: Command = {
       denoising: v.denoising === undefined ? 0 : real(v, "denoising", 0, 1, true),
       renormalize: real(v, "renormalize", 0),
       patience: int(v, "patience", 0),
+      blocks: int(v, "blocks", 1),
     };
     const validFraction = real(v, "valid-fraction", 0, 1, true);
     const seed = seedOf(v);
@@ -99,7 +101,7 @@ export const trainAeCommand: Command = {
     const many = jobs.length > 1;
     const t0 = performance.now();
     const results = await trainClasses(spec, o, jobs, {
-      workers: many ? workers : 0,
+      workers: many || (o.blocks ?? 1) > 1 ? workers : 0,
       seed,
       checkpointDir: v.checkpoint as string | undefined,
       resume: v.resume === true,

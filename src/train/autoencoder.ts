@@ -267,10 +267,11 @@ export function blockedGradient(ae: Autoencoder, buf: StepBuffers, b: number, o:
     }
     return loss;
   }
-  for (const j of ex.own) publish(ex, j, S, blockShare(ae, buf, j, P, b, o, S));
+  const list = (g: Grads) => [g.dW, g.dbh, g.dbr];
+  for (const j of ex.own) publish(ex, j, list(S), blockShare(ae, buf, j, P, b, o, S));
   barrier(ex);
   for (let j = 0; j < P; j++) {
-    loss += collect(ex, j, j === 0 ? G : S);
+    loss += collect(ex, j, list(j === 0 ? G : S));
     if (j > 0) addGrads(G, S);
   }
   ex.parity ^= 1;

@@ -5,7 +5,7 @@
 // one after another in this thread (which is what runs where there are no threads, e.g. workerd).
 
 import { threads, cores, canShare, type Spawn, type Thread } from "./threads.js";
-import { abort, exchangeBuffers, exchangeOf } from "./replicas.js";
+import { abort, exchangeBuffers, exchangeOf, type ExchangeBuffers } from "./replicas.js";
 import { createEngineSync, mark, release, type Engine } from "../engine/engine.js";
 import { checkInput, checkSpec, createAutoencoder, type AutoencoderSpec } from "../model/autoencoder.js";
 import { train, startState, aeCheckpoint, aeFromCheckpoint, checkTrainOptions, type EpochReport, type TrainOptions } from "./autoencoder.js";
@@ -45,7 +45,7 @@ export interface RunOptions {
   resume?: boolean;
   onEpoch?: (job: { index: number; label: string }, r: EpochReport) => void;
   /** Set by runReplicas for each worker of one model: its place and the shared exchange. */
-  replica?: { w: number; workers: number; buffers: ReturnType<typeof exchangeBuffers> };
+  replica?: { w: number; workers: number; buffers: ExchangeBuffers };
 }
 
 /** Trains one class's autoencoder in engine e: the same function in the main thread and in workers. */
@@ -83,7 +83,7 @@ export async function runJob(
       valid: job.valid,
       onEpoch: lead ? onEpoch : undefined,
       checkpoint: files && lead ? (s) => files.write(name, encodeCheckpoint(aeCheckpoint(model, s, o, data))) : undefined,
-      exchange: replica && exchangeOf(replica.buffers, replica.w, replica.workers, o.blocks ?? 1, spec.H, spec.D),
+      exchange: replica && exchangeOf(replica.buffers, replica.w, replica.workers, o.blocks ?? 1),
     });
     return {
       index: job.index,
@@ -191,7 +191,7 @@ export async function runClasses(spec: AutoencoderSpec, o: TrainOptions, jobs: C
  */
 async function runReplicas(spawn: Spawn, spec: AutoencoderSpec, o: TrainOptions, job: ClassJob, run: RunOptions, n: number): Promise<ClassResult> {
   const { onEpoch, workers: _w, ...shared } = run;
-  const buffers = exchangeBuffers(o.blocks ?? 1, spec.H, spec.D);
+  const buffers = exchangeBuffers(o.blocks ?? 1, spec.H * spec.D + spec.H + spec.D);
   const share = (t: Tensor): Tensor => {
     const data = new Float32Array(new SharedArrayBuffer(t.data.byteLength));
     data.set(t.data);

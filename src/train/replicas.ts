@@ -7,7 +7,7 @@
 // enough: no worker can write step t + 1's half before every worker has passed step t's barrier.
 
 import { InputError } from "../errors.js";
-import type { Grads } from "./autoencoder.js";
+import type { Mat } from "../engine/engine.js";
 
 /** A worker's view of the exchange (its buffers are SharedArrayBuffers, shared by all workers). */
 export interface Exchange {
@@ -15,7 +15,7 @@ export interface Exchange {
   own: number[];
   /** Workers taking part. */
   workers: number;
-  /** Per half, per block: dW (H·D), dbh (H), dbr (D). */
+  /** Per half, per block: the model's gradients one after another (`size` values). */
   slots: Float32Array;
   /** Per half, per block: the block's share of the loss. */
   losses: Float64Array;
@@ -23,15 +23,19 @@ export interface Exchange {
   sync: Int32Array;
   /** Which half this step uses. */
   parity: number;
-  H: number;
-  D: number;
+  size: number;
   blocks: number;
 }
 
-/** The shared buffers of an exchange for `blocks` blocks of an (H, D) model. */
-export function exchangeBuffers(blocks: number, H: number, D: number): { slots: Float32Array; losses: Float64Array; sync: Int32Array } {
-  const size = H * D + H + D;
-  if (2 * blocks * size > 2 ** 30) throw new InputError(`replicas: ${blocks} blocks of a ${H}x${D} model do not fit in shared memory`);
+export interface ExchangeBuffers {
+  slots: Float32Array;
+  losses: Float64Array;
+  sync: Int32Array;
+}
+
+/** The shared buffers of an exchange for `blocks` blocks of a model with `size` gradient values. */
+export function exchangeBuffers(blocks: number, size: number): ExchangeBuffers {
+  if (2 * blocks * size > 2 ** 30) throw new InputError(`replicas: ${blocks} blocks of ${size} gradient values do not fit in shared memory`);
   return {
     slots: new Float32Array(new SharedArrayBuffer(4 * 2 * blocks * size)),
     losses: new Float64Array(new SharedArrayBuffer(8 * 2 * blocks)),
@@ -40,35 +44,36 @@ export function exchangeBuffers(blocks: number, H: number, D: number): { slots: 
 }
 
 /** Worker w's exchange of `workers`: contiguous blocks ⌊wP/n⌋ … ⌊(w+1)P/n⌋ − 1. */
-export function exchangeOf(buffers: ReturnType<typeof exchangeBuffers>, w: number, workers: number, blocks: number, H: number, D: number): Exchange {
+export function exchangeOf(buffers: ExchangeBuffers, w: number, workers: number, blocks: number): Exchange {
   const own: number[] = [];
   for (let j = Math.floor((w * blocks) / workers); j < Math.floor(((w + 1) * blocks) / workers); j++) own.push(j);
-  return { ...buffers, own, workers, parity: 0, H, D, blocks };
+  return { ...buffers, own, workers, parity: 0, size: buffers.slots.length / (2 * blocks), blocks };
 }
 
 function slot(ex: Exchange, j: number): Float32Array {
-  const size = ex.H * ex.D + ex.H + ex.D;
-  const at = (ex.parity * ex.blocks + j) * size;
-  return ex.slots.subarray(at, at + size);
+  const at = (ex.parity * ex.blocks + j) * ex.size;
+  return ex.slots.subarray(at, at + ex.size);
 }
 
-/** Writes block j's gradients and loss share into this step's half. */
-export function publish(ex: Exchange, j: number, S: Grads, loss: number): void {
+/** Writes block j's gradients (the model's, in a fixed order) and loss share into this step's half. */
+export function publish(ex: Exchange, j: number, grads: Mat[], loss: number): void {
   const s = slot(ex, j);
-  const hd = ex.H * ex.D;
-  s.set(S.dW.data, 0);
-  s.set(S.dbh.data, hd);
-  s.set(S.dbr.data, hd + ex.H);
+  let at = 0;
+  for (const g of grads) {
+    s.set(g.data, at);
+    at += g.data.length;
+  }
   ex.losses[ex.parity * ex.blocks + j] = loss;
 }
 
-/** Reads block j's gradients into G; returns its loss share. */
-export function collect(ex: Exchange, j: number, G: Grads): number {
+/** Reads block j's gradients into grads (the same order); returns its loss share. */
+export function collect(ex: Exchange, j: number, grads: Mat[]): number {
   const s = slot(ex, j);
-  const hd = ex.H * ex.D;
-  G.dW.data.set(s.subarray(0, hd));
-  G.dbh.data.set(s.subarray(hd, hd + ex.H));
-  G.dbr.data.set(s.subarray(hd + ex.H));
+  let at = 0;
+  for (const g of grads) {
+    g.data.set(s.subarray(at, at + g.data.length));
+    at += g.data.length;
+  }
   return ex.losses[ex.parity * ex.blocks + j];
 }
 
