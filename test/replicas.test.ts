@@ -12,6 +12,11 @@ import { TRAIN_DEFAULTS, stepBuffers, lossAndGradient, blockedGradient, type Tra
 import { DivergenceError } from "../src/train/driver.js";
 import { rng } from "../src/random.js";
 import { sameBits } from "./util.js";
+import { fit, FIT_DEFAULTS } from "../src/train/fit.js";
+import { encodeModel } from "../src/model/files.js";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 const D = 13;
 const H = 7;
@@ -95,6 +100,27 @@ test("a failure ends every worker: divergence, a throwing progress callback, bad
       assert.match((err as Error).message, /blocks must be an integer from 1 to the batch size \(at most 64\)/);
     }
   }
+});
+
+test("the factored CSAE (one model): pretraining with blocks gives the same bits on 1 and 2 workers, stopped and resumed too", async () => {
+  const labels = Array.from({ length: X.shape[0] }, (_, i) => ["p", "q", "r"][i % 3]);
+  const o = {
+    ...FIT_DEFAULTS, hidden: H, seed: 2, factors: 5,
+    pretrain: { ...FIT_DEFAULTS.pretrain, contractive: 0, denoising: 0.25, epochs: 3, batch: 10, lr: 0.05, blocks: 3 },
+    finetune: { ...FIT_DEFAULTS.finetune, epochs: 2, batch: 10 },
+  };
+  const bytes = async (workers: number, extra: Partial<typeof o> = {}) => encodeModel(await fit(createEngineSync(), X, labels, { ...o, workers, ...extra }));
+  const one = await bytes(0);
+  assert.ok(Buffer.from(await bytes(2)).equals(Buffer.from(one)), "2 workers differ from 1");
+  assert.ok(Buffer.from(await bytes(3)).equals(Buffer.from(one)), "3 workers differ from 1");
+  const dir = mkdtempSync(join(tmpdir(), "aescore-replicas-"));
+  try {
+    await bytes(2, { checkpoint: { dir, resume: false }, onPretrain: (_l, r) => { if (r.epoch === 2) throw new Error("stop"); } });
+    assert.unreachable("stopped");
+  } catch (err) {
+    assert.match((err as Error).message, /^stop$/);
+  }
+  assert.ok(Buffer.from(await bytes(2, { checkpoint: { dir, resume: true } })).equals(Buffer.from(one)), "stopped at epoch 2 and resumed on 2 workers");
 });
 
 test.run();

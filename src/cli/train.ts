@@ -149,7 +149,7 @@ function initParams(e: Engine, path: string, classes: string[], spec: Autoencode
 
 
 const ARCHITECTURE = ["hidden", "activation", "output-type", "factored"] as const;
-const PRETRAINING = ["contractive", "denoising", "pretrain-epochs", "pretrain-lr"] as const;
+const PRETRAINING = ["contractive", "denoising", "pretrain-epochs", "pretrain-lr", "blocks"] as const;
 
 export const trainCommand: Command = {
   summary: "train a class-specific autoencoder classifier (pretraining per class, then finetuning)",
@@ -181,6 +181,7 @@ export const trainCommand: Command = {
     init: { type: "string", help: "FILE  with --finetune-only: the csae model to finetune (its architecture is taken from the file)" },
     checkpoint: { type: "string", help: "DIR  save checkpoints of pretraining and finetuning every epoch" },
     resume: { type: "boolean", help: "continue from the checkpoints in --checkpoint (the same bits as a run never stopped)" },
+    blocks: { type: "string", default: "1", help: "N  pretraining adds each minibatch's gradient from N fixed row blocks: the factored model (one model) on up to N workers, the same bits on any number" },
     "finetune-only": { type: "boolean", help: "with --init: no pretraining, finetune the given model" },
     workers: WORKERS,
     scale: SCALE,
@@ -218,6 +219,7 @@ export const trainCommand: Command = {
         momentum: real(v, "momentum", 0, 1, true),
         contractive: v.contractive !== undefined ? real(v, "contractive", 0) : denoising > 0 || v.factored ? 0 : FIT_DEFAULTS.pretrain.contractive,
         denoising,
+        blocks: int(v, "blocks", 1),
       },
       finetune: {
         ...FIT_DEFAULTS.finetune,

@@ -11,7 +11,8 @@ import { activation, type Activation } from "../engine/activations.js";
 import {
   checkSpecOf, modelMetadata, tensorOf, type Autoencoder, type AeActivation, type AutoencoderSpec, type Output,
 } from "./autoencoder.js";
-import { corrupt, type EpochReport, type TrainOptions } from "../train/autoencoder.js";
+import { blockRows, corrupt, type EpochReport, type TrainOptions } from "../train/autoencoder.js";
+import { barrier, collect, publish, type Exchange } from "../train/replicas.js";
 import { paramSet, restore, sgdStep, snapshot, type ParamSet } from "../train/params.js";
 import { runEpochs, startRun, type Trainer } from "../train/driver.js";
 import type { ClassGroups, GroupState } from "../train/finetune.js";
@@ -137,6 +138,8 @@ export function createFactored(e: Engine, classes: string[], spec: AutoencoderSp
 }
 
 const PARAMS = ["Wx", "Wf", "Wh", "Bh", "Br"] as const;
+/** The factored model's parameters, in the order of its gradients everywhere (exchange, checkpoints). */
+export const PARAM_NAMES = PARAMS;
 export type FactoredParam = (typeof PARAMS)[number];
 export type Grads = Record<FactoredParam, Mat>;
 
@@ -205,9 +208,10 @@ export interface FactoredStep {
   y: Int32Array; // (B) the rows' classes
   params: ParamSet<FactoredParam>;
   grad: Grads; // the parameters' gradients, by name
+  scratch?: Grads; // a block's gradients (blocks > 1)
 }
 
-export function factoredStep(m: FactoredCsae, B: number, denoising: boolean): FactoredStep {
+export function factoredStep(m: FactoredCsae, B: number, denoising: boolean, blocks = 1): FactoredStep {
   const e = m.Wx.engine;
   const [D, F, H] = [m.Wx.rows, m.Wx.cols, m.Wh.cols];
   const X = alloc(e, "X", B, D);
@@ -221,6 +225,7 @@ export function factoredStep(m: FactoredCsae, B: number, denoising: boolean): Fa
     dVp: alloc(e, "dV'", B, F), dV: alloc(e, "dV", B, F), dQ: alloc(e, "dQ", B, F), T: alloc(e, "T", B, F),
     dU: alloc(e, "dU", B, H), rowLoss: alloc(e, "rowLoss", B, 1), y: new Int32Array(B),
     params, grad: gradsOf(params),
+    scratch: blocks > 1 ? (Object.fromEntries(PARAMS.map((k) => [k, alloc(e, `${k}'`, m[k].rows, m[k].cols)])) as Grads) : undefined,
   };
 }
 
@@ -229,58 +234,99 @@ export function factoredStep(m: FactoredCsae, B: number, denoising: boolean): Fa
  * the factored graph of docs/math.md §8.3; both uses of the tied Wx and Wh add into the same gradient.
  */
 export function factoredLossAndGradient(m: FactoredCsae, s: FactoredStep, b: number): number {
+  return factoredBlock(m, s, 0, b, b, s.grad);
+}
+
+/**
+ * The share of rows r0..r1 of a minibatch of b rows in its loss and gradient (each row weighted 1/b),
+ * written into G: the minibatch's gradient is the sum of its blocks' (see factoredBlocked).
+ */
+export function factoredBlock(m: FactoredCsae, s: FactoredStep, r0: number, r1: number, b: number, G: Grads): number {
   const [D, H] = [m.Wx.rows, m.Wh.cols];
-  const rows = (mm: Mat) => (b === mm.rows ? mm : rowsOf(mm, 0, b));
+  const n = r1 - r0;
+  const rows = (mm: Mat) => (r0 === 0 && r1 === mm.rows ? mm : rowsOf(mm, r0, r1));
   const x = rows(s.X), xt = rows(s.Xt), p = rows(s.P), wfy = rows(s.Wfy), q = rows(s.Q), u = rows(s.U), a = rows(s.A), g = rows(s.G);
   const v = rows(s.V), vp = rows(s.Vp), r = rows(s.R), delta = rows(s.Delta), xa = rows(s.XA);
   const dvp = rows(s.dVp), dv = rows(s.dV), du = rows(s.dU), dq = rows(s.dQ), t = rows(s.T), rowLoss = rows(s.rowLoss);
-  const ys = s.y;
-  const G = s.grad;
+  const ys = s.y.subarray(r0, r1);
   // forward: p = Wxᵀx̃, q = Wf_y ⊙ p, u = Whᵀq + Bh_y, a = h(u), v = Wh a, v' = Wf_y ⊙ v, r = Wx v' + Br_y
   gemm(p, xt, m.Wx);
-  gather(wfy, m.Wf, ys, b);
+  gather(wfy, m.Wf, ys, n);
   mul(q, p, wfy);
   gemm(u, q, m.Wh);
-  for (let i = 0; i < b; i++) for (let k = 0; k < H; k++) u.data[i * H + k] += m.Bh.data[ys[i] * H + k];
+  for (let i = 0; i < n; i++) for (let k = 0; k < H; k++) u.data[i * H + k] += m.Bh.data[ys[i] * H + k];
   activation(m.activation as Activation, u, { h: a, d1: g });
   gemm(v, a, m.Wh, { transB: true });
   mul(vp, v, wfy);
   gemm(r, vp, m.Wx, { transB: true });
-  for (let i = 0; i < b; i++) for (let j = 0; j < D; j++) r.data[i * D + j] += m.Br.data[ys[i] * D + j];
+  for (let i = 0; i < n; i++) for (let j = 0; j < D; j++) r.data[i * D + j] += m.Br.data[ys[i] * D + j];
   // loss and δ = dloss/d(decoder input) = (output − x)/b
   let total = 0;
   if (m.output === "real") {
     sub(delta, r, x);
     rowSumsq(rowLoss, delta);
-    for (let i = 0; i < b; i++) total += rowLoss.data[i] / 2;
+    for (let i = 0; i < n; i++) total += rowLoss.data[i] / 2;
   } else {
     mul(xa, x, r);
     activation("sigmoid", r, { h: delta, H: r }); // δ = σ(a), r = softplus(a)
     sub(r, r, xa);
     rowSums(rowLoss, r);
-    for (let i = 0; i < b; i++) total += rowLoss.data[i];
+    for (let i = 0; i < n; i++) total += rowLoss.data[i];
     sub(delta, delta, x);
   }
   scale(delta, 1 / b);
   // backward
   for (const k of PARAMS) G[k].data.fill(0);
   gemm(G.Wx, delta, vp, { transA: true }); // δ v'ᵀ
-  for (let i = 0; i < b; i++) scatterAdd(G.Br, ys[i], delta.data, i);
+  for (let i = 0; i < n; i++) scatterAdd(G.Br, ys[i], delta.data, i);
   gemm(dvp, delta, m.Wx); // Wxᵀ δ
   mul(t, dvp, v);
-  for (let i = 0; i < b; i++) scatterAdd(G.Wf, ys[i], t.data, i); // dv' ⊙ v
+  for (let i = 0; i < n; i++) scatterAdd(G.Wf, ys[i], t.data, i); // dv' ⊙ v
   mul(dv, dvp, wfy);
   gemm(G.Wh, dv, a, { transA: true }); // dv aᵀ
   gemm(du, dv, m.Wh);
   mul(du, du, g); // (Whᵀ dv) ⊙ h'(u)
-  for (let i = 0; i < b; i++) scatterAdd(G.Bh, ys[i], du.data, i);
+  for (let i = 0; i < n; i++) scatterAdd(G.Bh, ys[i], du.data, i);
   gemm(G.Wh, q, du, { transA: true, beta: 1 }); // q duᵀ
   gemm(dq, du, m.Wh, { transB: true }); // Wh du
   mul(t, dq, p);
-  for (let i = 0; i < b; i++) scatterAdd(G.Wf, ys[i], t.data, i); // dq ⊙ p
+  for (let i = 0; i < n; i++) scatterAdd(G.Wf, ys[i], t.data, i); // dq ⊙ p
   mul(dq, dq, wfy);
   gemm(G.Wx, xt, dq, { transA: true, beta: 1 }); // x̃ (dq ⊙ Wf_y)ᵀ
   return total / b;
+}
+
+/**
+ * The minibatch's loss and gradient as the sum of P row blocks in block order (as blockedGradient
+ * does for one autoencoder): alone, or with an exchange, on several workers with the same bits.
+ */
+export function factoredBlocked(m: FactoredCsae, s: FactoredStep, b: number, P: number, ex?: Exchange): number {
+  if (P === 1) return factoredLossAndGradient(m, s, b);
+  const S = s.scratch!;
+  const list = (g: Grads) => PARAMS.map((k) => g[k]);
+  const share = (j: number, into: Grads) => {
+    const [r0, r1] = blockRows(b, P, j);
+    if (r0 < r1) return factoredBlock(m, s, r0, r1, b, into);
+    for (const k of PARAMS) into[k].data.fill(0);
+    return 0;
+  };
+  const add = () => PARAMS.forEach((k) => axpy(s.grad[k], 1, S[k]));
+  let loss = 0;
+  if (!ex) {
+    for (let j = 0; j < P; j++) {
+      loss += share(j, j === 0 ? s.grad : S);
+      if (j > 0) add();
+    }
+    return loss;
+  }
+  for (const j of ex.own) publish(ex, j, list(S), share(j, S));
+  barrier(ex);
+  for (let j = 0; j < P; j++) {
+    loss += collect(ex, j, list(j === 0 ? s.grad : S));
+    if (j > 0) add();
+  }
+  ex.parity ^= 1;
+  return loss;
 }
 
 /**
@@ -295,12 +341,14 @@ export async function pretrainFactored(
     onEpoch?: (ep: EpochReport) => void;
     checkpoint?: (c: Omit<Checkpoint, "options" | "data">) => void;
     resume?: { from: Checkpoint; source: string };
+    exchange?: Exchange;
   } = {},
 ): Promise<number[]> {
   const e = m.Wx.engine;
   const top = mark(e);
   const D = m.Wx.rows;
-  const s = factoredStep(m, o.batch, o.denoising > 0);
+  const P = o.blocks ?? 1;
+  const s = factoredStep(m, o.batch, o.denoising > 0, P);
   const trainer: Trainer<undefined> = {
     what: "factored pretraining",
     rows: y.length,
@@ -312,7 +360,7 @@ export async function pretrainFactored(
         s.X.data.set(X.data.subarray(n * D, (n + 1) * D), i * D);
       }
       if (o.denoising > 0) corrupt(s.Xt, s.X, b, o.denoising, rng);
-      const loss = factoredLossAndGradient(m, s, b) * b;
+      const loss = factoredBlocked(m, s, b, P, hooks.exchange) * b;
       sgdStep(s.params, { lr, momentum: o.momentum, weightDecay: o.weightDecay });
       return loss;
     },

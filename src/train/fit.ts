@@ -16,12 +16,13 @@ import { createEngineSync, type Engine, fromArray } from "../engine/engine.js";
 import { checkInput, createAutoencoder, type AutoencoderSpec, type Autoencoder } from "../model/autoencoder.js";
 import { energy } from "../model/energy.js";
 import { classEnergies, scores, softmaxRows, classesOf, rowsWithLabel, classIndices, initialConstants, meanConstants, type Csae } from "../model/csae.js";
-import { createFactored, factoredAsCsae, factoredGroups, pretrainFactored, type FactoredCsae } from "../model/factored.js";
+import { createFactored, factoredAsCsae, factoredGroups, pretrainFactored, PARAM_NAMES, type FactoredCsae, type FactoredParam } from "../model/factored.js";
 import type { Classifier } from "../model/files.js";
 import { finetune, localGroups, errorRate, slotParams, type FinetuneOptions, type Params } from "./finetune.js";
-import { runClasses, trainClasses, workerGroups, checkpointFiles, classSeed, type ClassJob } from "./parallel.js";
-import { checkResumable, decodeCheckpoint, encodeCheckpoint, fingerprint, type Checkpoint } from "./checkpoint.js";
-import { cores, threads } from "./threads.js";
+import { runClasses, runReplicas, shareRows, stageCheckpoint, trainClasses, workerGroups, classSeed, type ClassJob } from "./parallel.js";
+import { fingerprint } from "./checkpoint.js";
+import { canShare, cores, threads } from "./threads.js";
+import { exchangeBuffers, exchangeOf, type ExchangeBuffers } from "./replicas.js";
 import { rng } from "../random.js";
 import { InputError, quote } from "../errors.js";
 import type { EpochReport, TrainOptions } from "./autoencoder.js";
@@ -104,7 +105,7 @@ async function fitPlain(e: Engine, X: Tensor, labels: string[], o: FitOptions, s
     learn: o.variant === "normalization" ? "C" : "all",
   };
   const n = (await threads()) ? (workers ?? (await cores())) : 0;
-  const files = await checkpointFile(o, "finetune.safetensors", "finetune", { ...f, variant: o.variant, seed: o.seed, classes, spec }, fingerprint(X, labels, o.valid?.X, o.valid?.labels));
+  const files = await stageCheckpoint(o.checkpoint, "finetune.safetensors", "finetune", { ...f, variant: o.variant, seed: o.seed, classes, spec }, fingerprint(X, labels, o.valid?.X, o.valid?.labels));
   const groups = n > 0 && f.learn === "all" ? await workerGroups(spec, params, X, f.batch, n) : localGroups(createEngineSync(), spec, params, X, f.batch);
   try {
     await finetune(groups, K, y, C, f, { seed: classSeed(o.seed, -1), valid, onEpoch: o.onFinetune, trainX: X, ...files });
@@ -127,8 +128,25 @@ async function fitFactored(e: Engine, X: Tensor, labels: string[], o: FitOptions
   const r = rng(o.seed);
   const m = createFactored(e, classes, spec, o.factors, r);
   const data = fingerprint(X, labels);
-  const pretrainFiles = await checkpointFile(o, "factored.safetensors", "factored pretraining", { ...o.pretrain, seed: o.seed, classes, spec, factors: o.factors }, data);
-  await pretrainFactored(m, X, y, o.pretrain, r, { onEpoch: o.onPretrain ? (ep) => o.onPretrain!("all", ep) : undefined, ...pretrainFiles });
+  const stage = { name: "factored.safetensors", trainer: "factored pretraining", options: { ...o.pretrain, seed: o.seed, classes, spec, factors: o.factors }, data };
+  const onEpoch = o.onPretrain ? (ep: EpochReport) => o.onPretrain!("all", ep) : undefined;
+  // One model: on several workers only with row blocks to share (see replicas.ts), the same bits.
+  const P = o.pretrain.blocks ?? 1;
+  const spawn = P > 1 && canShare() ? await threads() : undefined;
+  const n = spawn ? Math.min(o.workers ?? (await cores()), P) : 0;
+  if (n > 1) {
+    const size = PARAM_NAMES.reduce((t, k) => t + m[k].data.length, 0);
+    const buffers = exchangeBuffers(P, size);
+    const rows = shareRows(X);
+    const values = await runReplicas<Record<FactoredParam, Float32Array>>(spawn!, n, buffers, (w) => ({
+      type: "factored", classes, spec, factors: o.factors, options: o.pretrain, seed: o.seed, data: rows, y,
+      replica: { w, workers: n, buffers }, checkpoint: o.checkpoint && { ...o.checkpoint, ...stage },
+    }), onEpoch);
+    for (const k of PARAM_NAMES) m[k].data.set(values[k]);
+  } else {
+    const files = await stageCheckpoint(o.checkpoint, stage.name, stage.trainer, stage.options, data);
+    await pretrainFactored(m, X, y, o.pretrain, r, { onEpoch, ...files });
+  }
   const groups = factoredGroups(m, X, o.finetune.batch);
   const K = classes.length;
   const E = await groups.classify(X);
@@ -137,31 +155,35 @@ async function fitFactored(e: Engine, X: Tensor, labels: string[], o: FitOptions
   const C = meanConstants(own.map((v) => Float32Array.from(v)));
   const valid = o.valid ? { X: o.valid.X, y: classIndices(o.valid.labels, classes, "validation labels") } : undefined;
   const f: FinetuneOptions = { ...o.finetune, loss: o.variant === "hinge" ? "hinge" : "log", learn: "all" };
-  const files = await checkpointFile(o, "finetune.safetensors", "finetune", { ...f, variant: o.variant, seed: o.seed, classes, spec, factors: o.factors }, fingerprint(X, labels, o.valid?.X, o.valid?.labels));
+  const files = await stageCheckpoint(o.checkpoint, "finetune.safetensors", "finetune", { ...f, variant: o.variant, seed: o.seed, classes, spec, factors: o.factors }, fingerprint(X, labels, o.valid?.X, o.valid?.labels));
   await finetune(groups, K, y, C, f, { seed: classSeed(o.seed, -1), valid, onEpoch: o.onFinetune, trainX: X, ...files });
   m.C.set(C);
   return m;
 }
 
 /**
- * The checkpoint `name` in the fit's checkpoint directory: with resume, the checkpoint to go on from
- * (if the file exists; refused if made with other options or data), and the saver of every epoch.
+ * A replica of factored pretraining in a worker (the "factored" message of fitFactored): builds the
+ * same model from the same seed, pretrains it with its share of the blocks, and returns its values.
  */
-async function checkpointFile(o: FitOptions, name: string, trainer: string, options: Record<string, unknown>, data: string): Promise<{
-  resume?: { from: Checkpoint; source: string };
-  checkpoint?: (c: Omit<Checkpoint, "options" | "data">) => void;
-}> {
-  if (!o.checkpoint) return {};
-  const files = await checkpointFiles(o.checkpoint.dir);
-  const file = files.path(name);
-  const bytes = o.checkpoint.resume ? files.read(name) : undefined;
-  let resume;
-  if (bytes) {
-    const from = decodeCheckpoint(bytes, file, trainer);
-    checkResumable(from, options, data, file);
-    resume = { from, source: file };
-  }
-  return { resume, checkpoint: (c) => files.write(name, encodeCheckpoint({ ...c, options, data })) };
+export async function factoredReplica(
+  e: Engine,
+  m: { classes: string[]; spec: AutoencoderSpec; factors: number; options: TrainOptions; seed: number; data: Tensor; y: Int32Array;
+    replica: { w: number; workers: number; buffers: ExchangeBuffers };
+    checkpoint?: { dir: string; resume: boolean; name: string; trainer: string; options: Record<string, unknown>; data: string } },
+  onEpoch: (r: EpochReport) => void,
+): Promise<Record<FactoredParam, Float32Array>> {
+  const r = rng(m.seed);
+  const model = createFactored(e, m.classes, m.spec, m.factors, r);
+  const lead = m.replica.w === 0;
+  const c = m.checkpoint;
+  const files = c ? await stageCheckpoint(c, c.name, c.trainer, c.options, c.data) : {};
+  await pretrainFactored(model, m.data, m.y, m.options, r, {
+    onEpoch: lead ? onEpoch : undefined,
+    resume: files.resume,
+    checkpoint: lead ? files.checkpoint : undefined,
+    exchange: exchangeOf(m.replica.buffers, m.replica.w, m.replica.workers, m.options.blocks ?? 1),
+  });
+  return Object.fromEntries(PARAM_NAMES.map((k) => [k, model[k].data.slice()])) as Record<FactoredParam, Float32Array>;
 }
 
 /**

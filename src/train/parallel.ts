@@ -9,7 +9,7 @@ import { abort, exchangeBuffers, exchangeOf, type ExchangeBuffers } from "./repl
 import { createEngineSync, mark, release, type Engine } from "../engine/engine.js";
 import { checkInput, checkSpec, createAutoencoder, type AutoencoderSpec } from "../model/autoencoder.js";
 import { train, startState, aeCheckpoint, aeFromCheckpoint, checkTrainOptions, type EpochReport, type TrainOptions } from "./autoencoder.js";
-import { checkResumable, decodeCheckpoint, encodeCheckpoint, fingerprint } from "./checkpoint.js";
+import { checkResumable, decodeCheckpoint, encodeCheckpoint, fingerprint, type Checkpoint } from "./checkpoint.js";
 import { classSeed, rng, type Rng } from "../random.js";
 
 export { classSeed };
@@ -126,7 +126,7 @@ export async function runClasses(spec: AutoencoderSpec, o: TrainOptions, jobs: C
   const spawn = await threads();
   const asked = spawn ? (run.workers ?? (await cores())) : 0;
   const blocks = o.blocks ?? 1;
-  if (jobs.length === 1 && blocks > 1 && asked > 1 && canShare()) return [await runReplicas(spawn!, spec, o, jobs[0], run, Math.min(asked, blocks))];
+  if (jobs.length === 1 && blocks > 1 && asked > 1 && canShare()) return [await replicaJob(spawn!, spec, o, jobs[0], run, Math.min(asked, blocks))];
   const workers = Math.min(asked, jobs.length);
   const { onEpoch, workers: _w, ...shared } = run;
   if (workers <= 0) {
@@ -185,27 +185,27 @@ export async function runClasses(spec: AutoencoderSpec, o: TrainOptions, jobs: C
   return results;
 }
 
+/** A copy of a tensor in shared memory (the rows every replica reads). */
+export function shareRows(t: Tensor): Tensor {
+  const data = new Float32Array(new SharedArrayBuffer(t.data.byteLength));
+  data.set(t.data);
+  return { shape: t.shape, data };
+}
+
 /**
- * One autoencoder on n workers (see replicas.ts): every worker trains a replica, the rows are shared,
- * the blocks' gradients are swapped through shared memory; the first worker reports and saves.
+ * One model on n workers (see replicas.ts): `message(w)` starts replica w (every replica trains the
+ * same model and swaps its blocks' gradients through `buffers`); the first worker reports and saves,
+ * and its result is the run's.
  */
-async function runReplicas(spawn: Spawn, spec: AutoencoderSpec, o: TrainOptions, job: ClassJob, run: RunOptions, n: number): Promise<ClassResult> {
-  const { onEpoch, workers: _w, ...shared } = run;
-  const buffers = exchangeBuffers(o.blocks ?? 1, spec.H * spec.D + spec.H + spec.D);
-  const share = (t: Tensor): Tensor => {
-    const data = new Float32Array(new SharedArrayBuffer(t.data.byteLength));
-    data.set(t.data);
-    return { shape: t.shape, data };
-  };
-  const { index, label, init } = job;
-  const data = share(job.data);
-  const valid = job.valid && share(job.valid);
+export async function runReplicas<R>(
+  spawn: Spawn, n: number, buffers: ExchangeBuffers, message: (w: number) => unknown, onEpoch?: (r: EpochReport) => void,
+): Promise<R> {
   const url = new URL("./worker.js", import.meta.url);
   const pool: Thread[] = [];
   try {
-    return await new Promise<ClassResult>((resolve, reject) => {
+    return await new Promise<R>((resolve, reject) => {
       let done = 0;
-      let result: ClassResult | undefined;
+      let result: R | undefined;
       let failed = false;
       const fail = (err: Error) => {
         if (failed) return;
@@ -219,7 +219,7 @@ async function runReplicas(spawn: Spawn, spec: AutoencoderSpec, o: TrainOptions,
             if (failed) return;
             if (m.type === "epoch") {
               try {
-                onEpoch?.(job, m.report);
+                onEpoch?.(m.report);
               } catch (err) {
                 fail(err as Error);
               }
@@ -233,12 +233,44 @@ async function runReplicas(spawn: Spawn, spec: AutoencoderSpec, o: TrainOptions,
           error: fail,
         });
         pool.push(t);
-        t.post({ type: "job", slot: 0, spec, options: o, run: { ...shared, replica: { w, workers: n, buffers } }, job: { index, label, data, valid, init } });
+        t.post(message(w));
       }
     });
   } finally {
     pool.forEach((t) => t.terminate());
   }
+}
+
+/** One class's autoencoder on n workers. */
+function replicaJob(spawn: Spawn, spec: AutoencoderSpec, o: TrainOptions, job: ClassJob, run: RunOptions, n: number): Promise<ClassResult> {
+  const { onEpoch, workers: _w, ...shared } = run;
+  const buffers = exchangeBuffers(o.blocks ?? 1, spec.H * spec.D + spec.H + spec.D);
+  const { index, label, init } = job;
+  const data = shareRows(job.data);
+  const valid = job.valid && shareRows(job.valid);
+  return runReplicas<ClassResult>(spawn, n, buffers, (w) => ({
+    type: "job", slot: 0, spec, options: o, run: { ...shared, replica: { w, workers: n, buffers } }, job: { index, label, data, valid, init },
+  }), onEpoch && ((r) => onEpoch(job, r)));
+}
+
+/**
+ * A stage's checkpoint `name` in the checkpoint directory: with resume, the checkpoint to go on from
+ * (if the file exists; refused if made with other options or data), and the saver of every epoch.
+ */
+export async function stageCheckpoint(
+  checkpoint: { dir: string; resume: boolean } | undefined, name: string, trainer: string, options: Record<string, unknown>, data: string,
+): Promise<{ resume?: { from: Checkpoint; source: string }; checkpoint?: (c: Omit<Checkpoint, "options" | "data">) => void }> {
+  if (!checkpoint) return {};
+  const files = await checkpointFiles(checkpoint.dir);
+  const file = files.path(name);
+  const bytes = checkpoint.resume ? files.read(name) : undefined;
+  let resume;
+  if (bytes) {
+    const from = decodeCheckpoint(bytes, file, trainer);
+    checkResumable(from, options, data, file);
+    resume = { from, source: file };
+  }
+  return { resume, checkpoint: (c) => files.write(name, encodeCheckpoint({ ...c, options, data })) };
 }
 
 /** Checkpoint files in a directory: read (undefined if absent), written atomically. */

@@ -5,6 +5,7 @@
 import { parent } from "./threads.js";
 import { createEngineSync } from "../engine/engine.js";
 import { runJob } from "./parallel.js";
+import { factoredReplica } from "./fit.js";
 import { makeSlots, slotEnergies, slotStep, slotClassify, slotKeep, slotRestore, slotParams, slotSave, slotLoad, type Slots } from "./finetune.js";
 
 const port = await parent();
@@ -16,6 +17,11 @@ async function handle(m: any): Promise<{ value: unknown } | undefined> {
     case "job": {
       const result = await runJob(e, m.spec, m.options, m.job, m.run, (report) => port.post({ type: "epoch", slot: m.slot, report }));
       port.post({ type: "done", slot: m.slot, result }, [result.W, result.bh, result.br].map((a) => a.buffer as ArrayBuffer));
+      return undefined;
+    }
+    case "factored": {
+      const result = await factoredReplica(e, m, (report) => port.post({ type: "epoch", report }));
+      port.post({ type: "done", result });
       return undefined;
     }
     case "slots":
