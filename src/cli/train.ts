@@ -83,7 +83,8 @@ export const trainAeCommand: Command = {
     if (labels && v.class !== undefined && !labels.includes(String(v.class))) {
       throw new InputError(`class ${quote(v.class)} does not occur in ${v.labels} (classes: ${classesOf(labels).join(", ")})`);
     }
-    checkMemory({ D: spec.D, H: spec.H, K: classes.length, N: X.shape[0], B: o.batch, instances: await instances(classes.length > 1 ? workers : 0, classes.length), finetune: false }, freemem());
+    const one = classes.length === 1 && (o.blocks ?? 1) > 1; // replicas of one model
+    checkMemory({ D: spec.D, H: spec.H, K: classes.length, N: X.shape[0], B: o.batch, instances: await instances(classes.length > 1 || one ? workers : 0, one ? o.blocks! : classes.length), finetune: false, blocks: o.blocks }, freemem());
     const e = createEngineSync();
     const init = v.init ? initParams(e, v.init as string, classes, spec) : undefined;
     // A class's generator is seeded by its position among all the classes, so training one class
@@ -296,7 +297,7 @@ export const trainCommand: Command = {
     const K = new Set(train.labels).size;
     const shape = { D: X.shape[1], K, N: train.X.shape[0] + (valid?.X.shape[0] ?? 0), B: o.pretrain.batch, finetune: variant !== "reconstruction" };
     const n = await instances(o.workers, K);
-    for (const H of hidden) checkMemory({ ...shape, H: finetuneOnly ? o.hidden : H, instances: n, factors: v.factored ? factors : undefined }, freemem());
+    for (const H of hidden) checkMemory({ ...shape, H: finetuneOnly ? o.hidden : H, instances: v.factored ? await instances(o.workers, o.pretrain.blocks ?? 1) : n, factors: v.factored ? factors : undefined, blocks: o.pretrain.blocks }, freemem());
     const checkpoint = typeof v.checkpoint === "string" ? { dir: v.checkpoint, resume: v.resume === true } : undefined;
     if (checkpoint) makeDir(checkpoint.dir, "checkpoint directory");
     const t0 = performance.now();

@@ -22,8 +22,11 @@ export interface JobShape {
   instances: number;
   /** Finetuning follows (a classifier), or only pretraining (train-ae). */
   finetune: boolean;
-  /** Factors of the factored model (it is one model in one instance). */
+  /** Factors of the factored model (it is one model in one instance, or replicas of it). */
   factors?: number;
+  /** Row blocks of a minibatch (TrainOptions.blocks): a block's scratch gradients, and with one model
+   * on several instances (replicas), the shared exchange of 2 x blocks gradients. */
+  blocks?: number;
 }
 
 export interface MemoryEstimate {
@@ -34,8 +37,8 @@ export interface MemoryEstimate {
 }
 
 /** Bytes one engine needs to pretrain one autoencoder with minibatches of B rows. */
-function pretrainInstance(D: number, H: number, B: number, N: number): number {
-  const model = 3 * H * D + 4 * (H + D); // W, dW, VW and the vectors
+function pretrainInstance(D: number, H: number, B: number, N: number, blocks: number): number {
+  const model = (blocks > 1 ? 4 : 3) * H * D + 5 * (H + D); // W, dW, VW (and a block's dW) and the vectors
   const step = B * (6 * H + 5 * D + 1); // X, Xt, A, R, Delta; U, Hd, G, S, T; loss
   const chunked = Math.min(CHUNK, N) * (2 * H + 2 * D + 2); // validation loss and energies, CHUNK rows at a time
   return F32 * (model + step + chunked);
@@ -50,16 +53,21 @@ function finetuneInstance(D: number, H: number, B: number, N: number, k: number)
 
 export function estimateMemory(j: JobShape): MemoryEstimate {
   const { D, H, K, N, B } = j;
-  const n = Math.max(1, Math.min(j.instances, K));
+  const blocks = j.blocks ?? 1;
   const data = F32 * N * D;
+  // One model on several instances: every instance a replica, the rows and the exchange shared.
+  const one = j.factors !== undefined || K === 1;
+  const replicas = one && blocks > 1 ? Math.max(1, Math.min(j.instances, blocks)) : 1;
   if (j.factors !== undefined) {
     const F = j.factors;
     const params = D * F + K * F + F * H + K * H + K * D;
-    const instance = F32 * (3 * params + B * (8 * F + 4 * H + 4 * D + 2) + K * B * (F + H) + CHUNK * (F + 2 * H + 2 * D)) + F32 * H * D;
+    const instance = F32 * ((blocks > 1 ? 4 : 3) * params + B * (8 * F + 4 * H + 4 * D + 2) + K * B * (F + H) + CHUNK * (F + 2 * H + 2 * D)) + F32 * H * D;
+    const exchange = replicas > 1 ? F32 * 2 * blocks * params + data : 0;
     // The host holds the data, the best epoch's copy and the expanded per-class weights for the result.
-    return { instance, total: instance + 2 * data + F32 * (params + K * H * D) };
+    return { instance, total: replicas * instance + exchange + 2 * data + F32 * (params + K * H * D) };
   }
-  const pre = pretrainInstance(D, H, B, N);
+  const n = replicas > 1 ? replicas : Math.max(1, Math.min(j.instances, K));
+  const pre = pretrainInstance(D, H, B, N, blocks);
   const fine = j.finetune ? finetuneInstance(D, H, B, N, Math.ceil(K / n)) : 0;
   const instance = Math.max(pre, fine);
   // Host: the rows (and a copy per worker of its classes), the trained weights coming back, the
@@ -67,7 +75,8 @@ export function estimateMemory(j: JobShape): MemoryEstimate {
   const weights = F32 * K * (H * D + H + D);
   // (Measured: 13.3 GB peak for H = 60000, K = 10 on two workers, where this says 16.)
   const host = 2 * data + 3 * weights + (j.finetune ? 2 * weights + data : 0);
-  return { instance, total: n * instance + host };
+  const exchange = replicas > 1 ? F32 * 2 * blocks * (H * D + H + D) + data : 0;
+  return { instance, total: n * instance + host + exchange };
 }
 
 const gib = (bytes: number): string => `${(bytes / 2 ** 30).toFixed(bytes < 2 ** 30 ? 2 : 1)} GiB`;
