@@ -216,6 +216,14 @@ export function packB(B: Mat, { transB = false } = {}): PackedB {
   return { data, K, N };
 }
 
+/** Packs op(B) again into P (made by packB from a matrix of B's shape): after B changed, no allocation. */
+export function repackB(P: PackedB, B: Mat, { transB = false } = {}): void {
+  const [K, N] = transB ? [B.cols, B.rows] : [B.rows, B.cols];
+  sameEngine("repackB", P.data, B);
+  if (K !== P.K || N !== P.N) throw new ShapeError(`repackB: op(${B.name}) is ${K}x${N}, the packed operand ${P.K}x${P.N}`);
+  B.engine.k.gemm_pack_b(transB ? 1 : 0, N, K, B.ptr, B.cols, P.data.ptr);
+}
+
 /** C = alpha * op(A) * P + beta * C with P from packB: bit-identical to gemm with the B packed. */
 export function gemmPacked(C: Mat, A: Mat, P: PackedB, options: Omit<GemmOptions, "transB"> = {}): void {
   const { transA = false, alpha = 1, beta = 0 } = options;

@@ -5,7 +5,7 @@
 // B = rows of a minibatch, D = visible, H = hidden.
 
 import { alloc, fromArray, rowsOf, view, type Engine, type Mat } from "../engine/engine.js";
-import { gemm, sub, mul, scale, axpy, colSums, rowSums, rowSumsq, mulCols, mulRows, axpyRows } from "../engine/kernels.js";
+import { gemm, gemmPacked, packB, repackB, sub, mul, scale, axpy, addRowBias, colSums, rowSums, rowSumsq, mulCols, mulRows, axpyRows, type PackedB } from "../engine/kernels.js";
 import { activation } from "../engine/activations.js";
 import { checkInput, eachChunk, encode, decode, type Autoencoder, type AutoencoderSpec } from "../model/autoencoder.js";
 import { FormatError, InputError, quote } from "../errors.js";
@@ -101,6 +101,9 @@ export interface StepBuffers {
   params: ParamSet<AeParam>;
   /** A block's gradients (blocks > 1), added into the parameters' in block order. */
   scratch?: Grads;
+  /** Wᵀ (for U = X̃Wᵀ and ΔWᵀ) and W (for HdW) packed once a step for the GEMMs of every block. */
+  WtP: PackedB;
+  WP: PackedB;
 }
 
 export type AeParam = "W" | "bh" | "br";
@@ -132,6 +135,8 @@ export function stepBuffers(ae: Autoencoder, B: number, o: Pick<TrainOptions, "d
     g2: alloc(e, "g2", 1, H),
     params: aeParams(ae),
     scratch: (o.blocks ?? 1) > 1 ? { dW: alloc(e, "dW'", H, D), dbh: alloc(e, "dbh'", 1, H), dbr: alloc(e, "dbr'", 1, D) } : undefined,
+    WtP: packB(ae.W, { transB: true }),
+    WP: packB(ae.W),
   };
 }
 
@@ -155,13 +160,20 @@ export const gradsOf = (p: ParamSet<AeParam>): Grads => ({ dW: p.W.grad as Mat, 
  * writes dW, dbh, dbr; returns the mean reconstruction loss plus the contractive penalty.
  */
 export function lossAndGradient(ae: Autoencoder, buf: StepBuffers, b: number, o: Pick<TrainOptions, "contractive" | "denoising">): number {
+  packWeights(ae, buf);
   return blockGradient(ae, buf, 0, b, b, o, gradsOf(buf.params));
+}
+
+/** Packs this step's W for the GEMMs (once a step, however many blocks use it). */
+function packWeights(ae: Autoencoder, buf: StepBuffers): void {
+  repackB(buf.WtP, ae.W, { transB: true });
+  repackB(buf.WP, ae.W);
 }
 
 /**
  * The share of rows r0..r1 of a minibatch of b rows in its loss and gradient (each row weighted 1/b,
  * as in the whole minibatch's mean), written into G. The minibatch's gradient is the sum of its
- * blocks' (see blockedGradient). Writes into.dW, into.dbh, into.dbr.
+ * blocks' (see blockedGradient). Writes into.dW, into.dbh, into.dbr. W must be packed (packWeights).
  */
 export function blockGradient(
   ae: Autoencoder, buf: StepBuffers, r0: number, r1: number, b: number, o: Pick<TrainOptions, "contractive" | "denoising">, into: Grads,
@@ -174,9 +186,11 @@ export function blockGradient(
   const { dW, dbh, dbr } = into;
 
   // forward: U = X̃ Wᵀ + bh, Hd = h(U), G = h'(U) [, S = h''(U)], A = Hd W + br
-  if (lambda > 0) encode(ae, Xt, U, { Hd, G: G, S: part(buf.S) });
-  else encode(ae, Xt, U, { Hd, G: G });
-  decode(ae, Hd, A);
+  const packed = { ...ae, Wp: buf.WtP };
+  if (lambda > 0) encode(packed, Xt, U, { Hd, G, S: part(buf.S) });
+  else encode(packed, Xt, U, { Hd, G });
+  gemmPacked(A, Hd, buf.WP);
+  addRowBias(A, ae.br);
 
   // loss and Delta = dloss/dA = (R − X)/b
   let loss: number;
@@ -200,7 +214,7 @@ export function blockGradient(
   colSums(dbr, Delta);
   // encoder path: E = (Delta Wᵀ) ⊙ h'(U) (into U)
   const E = U;
-  gemm(E, Delta, ae.W, { transB: true });
+  gemmPacked(E, Delta, buf.WtP);
   mul(E, E, G);
   let penalty = 0;
   if (lambda > 0) {
@@ -257,6 +271,7 @@ const addGrads = (G: Grads, S: Grads) => {
 export function blockedGradient(ae: Autoencoder, buf: StepBuffers, b: number, o: TrainOptions, ex?: Exchange): number {
   const P = o.blocks ?? 1;
   if (P === 1) return lossAndGradient(ae, buf, b, o);
+  packWeights(ae, buf);
   const G = gradsOf(buf.params);
   const S = buf.scratch!;
   let loss = 0;

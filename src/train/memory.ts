@@ -38,7 +38,7 @@ export interface MemoryEstimate {
 
 /** Bytes one engine needs to pretrain one autoencoder with minibatches of B rows. */
 function pretrainInstance(D: number, H: number, B: number, N: number, blocks: number): number {
-  const model = (blocks > 1 ? 4 : 3) * H * D + 5 * (H + D); // W, dW, VW (and a block's dW) and the vectors
+  const model = (blocks > 1 ? 6 : 5) * H * D + 5 * (H + D); // W, dW, VW, W and Wᵀ packed (and a block's dW), the vectors
   const step = B * (6 * H + 5 * D + 1); // X, Xt, A, R, Delta; U, Hd, G, S, T; loss
   const chunked = Math.min(CHUNK, N) * (2 * H + 2 * D + 2); // validation loss and energies, CHUNK rows at a time
   return F32 * (model + step + chunked);
