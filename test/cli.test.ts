@@ -205,6 +205,9 @@ test("score --fpr stores a calibrated threshold (in place or to --save); score t
   writeAtomic(inplace, encodeAutoencoder(ae));
   assert.is(run("score", "--model", inplace, "--input", valid, "--fpr", "0.25", "--method", "reconstruction").code, 0);
   assert.equal(decodeModel(e, readFileSync(inplace)).novelty, calibrateThreshold(ae, V, 0.25, "reconstruction"));
+  // Re-calibrating without --method keeps the stored method.
+  assert.is(run("score", "--model", inplace, "--input", valid, "--fpr", "0.2").code, 0);
+  assert.equal(decodeModel(e, readFileSync(inplace)).novelty, calibrateThreshold(ae, V, 0.2, "reconstruction"));
   for (const [args, re] of [
     [["--fpr", "0.1", "--save", valid], /the model is a .safetensors file/],
     [["--fpr", "0.1", "--save", modelPath], /is the same file as --model/],

@@ -187,16 +187,17 @@ export const scoreCommand: Command = {
     }
     const X = readRows(input, v);
     checkInput(autoencodersOf(m)[0], X, input);
+    // Without --method, the stored threshold's method (re-calibrating keeps it), else the default.
+    const how = method ?? m.novelty?.method;
     if (fpr !== undefined) {
       if (X.shape[0] < calibrationRows(fpr)) throw new InputError(`${input}: ${X.shape[0]} rows cannot calibrate --fpr ${v.fpr}: ${needRows(fpr)}`);
-      const t = calibrateThreshold(scored, X, fpr, method);
+      const t = calibrateThreshold(scored, X, fpr, how);
       const out = typeof v.save === "string" ? v.save : model;
       writeAtomic(out, withThreshold(bytes, t, model));
       const was = m.novelty ? ` (replacing its ${m.novelty.method} threshold ${m.novelty.threshold})` : "";
       console.log(`${t.method} threshold ${t.threshold}: ${t.flagged} of ${t.rows} rows of ${input} (${(100 * t.flagged / t.rows).toFixed(2)}%) score above it, for --fpr ${fpr}; stored in ${out}${was}`);
       return;
     }
-    const how = method ?? m.novelty?.method;
     const s = noveltyScores(scored, X, how);
     if (!m.novelty || (how !== undefined && how !== m.novelty.method)) {
       if (m.novelty) console.error(`aescore score: note: ${model} stores a threshold for ${m.novelty.method} scores, not ${how}: no flags`);
