@@ -2,10 +2,18 @@
 // of 1, 100 and 10000 rows: E(x) = Σ_k softplus(w_kᵀx + bh_k) − ½‖x − br‖². aescore's energy() pays for
 // its input check and the copy into wasm memory; tfjs-wasm runs matMul + softplus + sums on inputs
 // already uploaded, and we read its result back (dataSync), as a user of either must.
+// onnxruntime-web runs the model aescore's exportOnnx writes for the same autoencoder (Gemm with Wᵀ,
+// Softplus, ReduceSum, ...), one InferenceSession on its wasm backend (single thread, fixed SIMD);
+// a timed call is what a user's call is: a Tensor from the rows, `await session.run`, the output read.
 
 import { createEngineSync, hasSimd } from "../src/index.js";
 import { createAutoencoder, packForScoring } from "../src/model/autoencoder.js";
 import { energy } from "../src/model/energy.js";
+import { exportOnnx } from "../src/model/onnx.js";
+import { createRequire } from "node:module";
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { maxRelDiff, measure, timeOnce, uniform, type Context, type Row } from "./harness.js";
 import type { TfCore, TfTensor } from "./tfjs.js";
 
@@ -28,6 +36,44 @@ function tfEnergy(tf: TfCore, tx: TfTensor, tbh: TfTensor, tbr: TfTensor, produc
   });
 }
 
+// ---- onnxruntime-web -------------------------------------------------------------------------------
+
+// The part of onnxruntime-web's API used here (its types live in its own package).
+interface OrtTensor {
+  data: unknown;
+  dispose?(): void;
+}
+interface OrtSession {
+  run(feeds: Record<string, OrtTensor>): Promise<Record<string, OrtTensor>>;
+  release(): Promise<void>;
+}
+interface Ort {
+  env: { logLevel?: string; wasm: { numThreads?: number; simd?: boolean | "fixed" | "relaxed"; proxy?: boolean } };
+  Tensor: new (type: "float32", data: Float32Array, dims: number[]) => OrtTensor;
+  InferenceSession: { create(model: Uint8Array, options?: { executionProviders?: string[] }): Promise<OrtSession> };
+}
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+// bench/peers (npm run bench:peers) first, else the copy the ONNX tests install.
+const ORT_DIRS = [join(root, "bench", "peers"), join(root, "test", "onnx-runtime")];
+
+/** onnxruntime-web on its wasm backend, single-threaded with fixed-width SIMD, or why not. */
+function loadOrt(): { ort: Ort; describe: string } | string {
+  const dir = ORT_DIRS.find((d) => existsSync(join(d, "node_modules", "onnxruntime-web", "package.json")));
+  if (!dir) return "onnxruntime-web not installed (npm run bench:peers): not timed";
+  try {
+    const ort = createRequire(join(dir, "package.json"))("onnxruntime-web") as Ort;
+    ort.env.wasm.numThreads = 1; // no worker threads: one core, as aescore and tfjs here
+    ort.env.wasm.simd = "fixed"; // fixed-width SIMD, as aescore (no relaxed SIMD)
+    ort.env.wasm.proxy = false; // run on this thread, not through a proxy worker
+    ort.env.logLevel = "error";
+    const { version } = JSON.parse(readFileSync(join(dir, "node_modules", "onnxruntime-web", "package.json"), "utf8")) as { version: string };
+    return { ort, describe: `onnxruntime-web ${version} from ${dir.slice(root.length + 1)} (ort-wasm-simd-threaded.wasm, wasm EP, 1 thread, fixed SIMD)` };
+  } catch (e) {
+    return `onnxruntime-web failed to load: ${(e as Error)?.message ?? String(e)}`;
+  }
+}
+
 export async function energySection(ctx: Context): Promise<void> {
   const e = createEngineSync({ backend: hasSimd() ? "simd" : "scalar" });
   const ae = createAutoencoder(e, { D, H, activation: "sigmoid", output: "real" }, 1);
@@ -35,6 +81,11 @@ export async function energySection(ctx: Context): Promise<void> {
   ae.br.data.set(uniform(D, 3).map((v) => 0.5 + 0.5 * v));
   // The same model with Wᵀ packed once (packForScoring): what one-row scoring at the edge uses.
   const packed = packForScoring(ae);
+  // The same model exported to ONNX, in one onnxruntime-web session for every batch size.
+  const peer = loadOrt();
+  console.log(typeof peer === "string" ? `note: ${peer}` : `onnxruntime-web: ${peer.describe}`);
+  const ort = typeof peer === "string" ? undefined : peer.ort;
+  const session = ort ? await ort.InferenceSession.create(exportOnnx(ae), { executionProviders: ["wasm"] }) : undefined;
   for (const N of [1, 100, 10000]) {
     const X = { shape: [N, D], data: uniform(N * D, 4 + N).map((v) => 0.5 + 0.5 * v) };
     const rows: Row[] = [];
@@ -47,6 +98,25 @@ export async function energySection(ctx: Context): Promise<void> {
     };
     const ours = await time("aescore", e.backend, () => energy(ae, X));
     const oursPacked = await time("aescore-packed", e.backend, () => energy(packed, X));
+    if (session) {
+      // What a user writes: the rows as a Tensor, await run, the energies read out as a Float32Array.
+      const run = async () => {
+        const out = await session.run({ x: new ort!.Tensor("float32", X.data, [N, D]) });
+        return out.energy.data as Float32Array;
+      };
+      const diff = maxRelDiff(await run(), energy(ae, X));
+      if (!(diff <= TOLERANCE)) {
+        ctx.fail(`energy ${N}: aescore and onnxruntime-web differ by ${diff.toExponential(1)}: not timed`);
+      } else {
+        const t0 = performance.now();
+        await run();
+        const once = performance.now() - t0;
+        const t = await measure(`energy ${N} onnxruntime-web`, run, once, ctx.quick);
+        rows.push({ bench: "energy", shape: [N, D, H], op: "sigmoid E(x)", lib: "onnxruntime-web", backend: "wasm-simd", ms: t.ms, samples: t.samples, gflops: (2 * N * D * H) / (t.ms * 1e6), perSec: N / (t.ms / 1000) });
+        ours.vs = { ...ours.vs, "onnxruntime-web": t.ms / ours.ms };
+        oursPacked.vs = { ...oursPacked.vs, "onnxruntime-web": t.ms / oursPacked.ms };
+      }
+    }
     if (ctx.tfjs) {
       const { tf } = ctx.tfjs;
       const tx = tf.tensor2d(X.data, [N, D], "float32");
@@ -61,8 +131,8 @@ export async function energySection(ctx: Context): Promise<void> {
         ["tfjs-wasm-WT", () => tfEnergy(tf, tx, tbh, tbr, () => tf.matMul(tx, twT, false, false))],
       ];
       try {
-        ours.vs = {};
-        oursPacked.vs = {};
+        ours.vs ??= {};
+        oursPacked.vs ??= {};
         for (const [lib, run] of variants) {
           const diff = maxRelDiff(energy(ae, X), run());
           if (!(diff <= TOLERANCE)) {
@@ -79,4 +149,5 @@ export async function energySection(ctx: Context): Promise<void> {
     }
     rows.forEach(ctx.report);
   }
+  await session?.release();
 }

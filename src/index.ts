@@ -35,9 +35,12 @@ export {
   classesOf, classIndices, rowsWithLabel, type Csae, type Rule,
 } from "./model/csae.js";
 export { encodeFactored, decodeFactored, factoredAsCsae, type FactoredCsae } from "./model/factored.js";
-export { decodeModel, encodeModel, autoencodersOf, type Model, type Classifier } from "./model/files.js";
+export { decodeModel, encodeModel, withThreshold, autoencodersOf, THRESHOLD_KEY, type Model, type Classifier } from "./model/files.js";
 export { exportOnnx, ONNX_IR_VERSION, ONNX_OPSET } from "./model/onnx.js";
-export { noveltyScores, noveltyMethods, noveltyMetrics, rocCurve, NOVELTY_METHODS, type NoveltyMethod, type NoveltyMetrics } from "./model/novelty.js";
+export {
+  noveltyScores, noveltyMethods, noveltyMetrics, rocCurve, calibrateThreshold, thresholdOf, calibrationRows, noveltyFlags, NOVELTY_METHODS,
+  type NoveltyMethod, type NoveltyMetrics, type NoveltyThreshold,
+} from "./model/novelty.js";
 
 // Training in this thread (fitting on worker threads is in "aescore/fit").
 export { trainAutoencoder, startState, TRAIN_DEFAULTS, type TrainOptions, type TrainState } from "./train/autoencoder.js";

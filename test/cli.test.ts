@@ -14,7 +14,8 @@ import { encodeCsae, decodeCsae, classEnergies } from "../src/model/csae.js";
 import { encodeFactored, decodeFactored, factoredAsCsae, type FactoredCsae } from "../src/model/factored.js";
 import { encodeIdx } from "../src/formats/idx-csv.js";
 import { exportOnnx } from "../src/model/onnx.js";
-import { noveltyScores, noveltyMetrics } from "../src/model/novelty.js";
+import { noveltyScores, noveltyMetrics, calibrateThreshold } from "../src/model/novelty.js";
+import { decodeModel } from "../src/model/files.js";
 import { readArray, writeArray, writeAtomic } from "../src/node.js";
 import { fromArray } from "../src/engine/engine.js";
 import { rng, sameBits } from "./util.js";
@@ -165,6 +166,78 @@ test("score writes the library's novelty scores; a method the model lacks is ref
   const bad = run("score", "--model", modelPath, "--input", inputPath, "--method", "max-prob");
   assert.is(bad.code, 2);
   assert.match(bad.err, /^aescore score: --method max-prob is not for an autoencoder \(energy, reconstruction\)/);
+});
+
+test("score --fpr stores a calibrated threshold (in place or to --save); score then adds a flag column", () => {
+  const N = 40;
+  const g = rng(5);
+  const V = { shape: [N, D], data: Float32Array.from({ length: N * D }, () => g.uniform()) };
+  const valid = join(dir, "valid.npy");
+  writeArray(valid, V);
+  const copy = join(dir, "ae-calibrated.safetensors");
+  const saved = run("score", "--model", modelPath, "--input", valid, "--fpr", "0.1", "--save", copy);
+  assert.is(saved.code, 0, saved.err);
+  const want = calibrateThreshold(ae, V, 0.1);
+  assert.is(saved.out, `energy threshold ${want.threshold}: ${want.flagged} of ${N} rows of ${valid} (10.00%) score above it, for --fpr 0.1; stored in ${copy}\n`);
+  assert.equal(decodeModel(e, readFileSync(copy)).novelty, want);
+  assert.is(decodeModel(e, readFileSync(modelPath)).novelty, undefined, "--model untouched");
+  // Scores and flags, on the calibration rows: the flagged fraction is the calibrated one.
+  const out = join(dir, "sf.npy");
+  assert.is(run("score", "--model", copy, "--input", valid, "--output", out).code, 0);
+  const sf = readArray(out);
+  assert.equal(sf.shape, [N, 2]);
+  const s = noveltyScores(ae, V);
+  for (let n = 0; n < N; n++) {
+    assert.is(sf.data[2 * n], Math.fround(s[n]));
+    assert.is(sf.data[2 * n + 1], s[n] > want.threshold ? 1 : 0);
+  }
+  assert.is(Array.from({ length: N }, (_, n) => sf.data[2 * n + 1]).reduce((a, b) => a + b, 0), want.flagged);
+  assert.ok(want.flagged / N <= 0.1 && want.flagged / N > 0.1 - 1 / N);
+  // Another method: its scores, no flags, and a note saying why.
+  const other = run("score", "--model", copy, "--input", valid, "--method", "reconstruction");
+  assert.is(other.code, 0);
+  assert.is(other.out.trim().split("\n")[0].split(",").length, 1);
+  assert.match(other.err, /stores a threshold for energy scores, not reconstruction: no flags/);
+  // The old model (no field) scores as before: one column.
+  assert.is(run("score", "--model", modelPath, "--input", valid).out.trim().split("\n")[0].split(",").length, 1);
+  // In place: --model is rewritten atomically; --save over an input is refused; bad --fpr and too few rows too.
+  const inplace = join(dir, "ae-inplace.safetensors");
+  writeAtomic(inplace, encodeAutoencoder(ae));
+  assert.is(run("score", "--model", inplace, "--input", valid, "--fpr", "0.25", "--method", "reconstruction").code, 0);
+  assert.equal(decodeModel(e, readFileSync(inplace)).novelty, calibrateThreshold(ae, V, 0.25, "reconstruction"));
+  // Re-calibrating without --method keeps the stored method.
+  assert.is(run("score", "--model", inplace, "--input", valid, "--fpr", "0.2").code, 0);
+  assert.equal(decodeModel(e, readFileSync(inplace)).novelty, calibrateThreshold(ae, V, 0.2, "reconstruction"));
+  for (const [args, re] of [
+    [["--fpr", "0.1", "--save", valid], /the model is a .safetensors file/],
+    [["--fpr", "0.1", "--save", modelPath], /is the same file as --model/],
+    [["--fpr", "1"], /^aescore score: --fpr must be a number in \(0, 1\), not 1$/],
+    [["--fpr", "0"], /--fpr must be a number in \(0, 1\), not 0/],
+    [["--fpr", "nan"], /--fpr must be a number in \(0, 1\), not nan/],
+    [["--fpr", "0.01"], /40 rows cannot calibrate --fpr 0.01: it needs at least 100 rows/],
+    [["--fpr", "0.1", "--method", "max-prob"], /--method max-prob is not for an autoencoder/],
+    [["--fpr", "0.1", "--output", join(dir, "s2.npy")], /with --fpr the result is the model/],
+    [["--save", copy], /--save writes a calibrated model: it needs --fpr/],
+  ] as Array<[string[], RegExp]>) {
+    const before = readFileSync(modelPath);
+    const bad = run("score", "--model", modelPath, "--input", valid, ...args);
+    assert.is(bad.code, 2, args.join(" "));
+    assert.match(bad.err.trim(), re);
+    assert.is(bad.err.trim().split("\n").length, 1);
+    assert.ok(readFileSync(modelPath).equals(before), "the model is untouched");
+  }
+});
+
+test("evaluate-novelty reports a stored threshold's false and true positive rates", () => {
+  const copy = join(dir, "ae-calibrated.safetensors"); // from the test before
+  const far = join(dir, "far2.npy");
+  const Xf = { shape: [5, D], data: Float32Array.from({ length: 5 * D }, (_, i) => (i % 2 === 0 ? 0.02 : 0.98)) };
+  writeArray(far, Xf);
+  const r = run("evaluate-novelty", "--model", copy, "--in", inputPath, "--out", far);
+  assert.is(r.code, 0, r.err);
+  const t = decodeModel(e, readFileSync(copy)).novelty!;
+  const rate = (Y: { shape: number[]; data: Float32Array }) => (noveltyScores(ae, Y).filter((v) => v > t.threshold).length / Y.shape[0]).toFixed(4);
+  assert.match(r.out, `stored threshold (energy > ${t.threshold}, calibrated for FPR 0.1 on 40 rows): flags ${rate({ shape: [5, D], data: X })} of the held-in rows (FPR), ${rate(Xf)} of the novel rows (TPR)`);
 });
 
 test("evaluate-novelty prints the library's metrics per method and draws the ROC curves", () => {

@@ -6,9 +6,14 @@ import { createEngineSync } from "../src/engine/engine.js";
 import { createAutoencoder } from "../src/model/autoencoder.js";
 import { energy, reconstruct } from "../src/model/energy.js";
 import { classEnergies, predictProba, type Csae } from "../src/model/csae.js";
-import { noveltyScores, noveltyMetrics, noveltyMethods } from "../src/model/novelty.js";
-import { InputError } from "../src/errors.js";
-import { rng } from "./util.js";
+import { noveltyScores, noveltyMetrics, noveltyMethods, thresholdOf, calibrateThreshold, calibrationRows, noveltyFlags, type NoveltyThreshold } from "../src/model/novelty.js";
+import { encodeAutoencoder } from "../src/model/autoencoder.js";
+import { encodeCsae } from "../src/model/csae.js";
+import { createFactored, encodeFactored } from "../src/model/factored.js";
+import { decodeModel, encodeModel, withThreshold, THRESHOLD_KEY } from "../src/model/files.js";
+import { decodeSafetensors, encodeSafetensors } from "../src/formats/safetensors.js";
+import { FormatError, InputError } from "../src/errors.js";
+import { rng, sameBits } from "./util.js";
 
 const e = createEngineSync();
 const D = 7;
@@ -54,6 +59,131 @@ test("metrics: separated, reversed, tied, and a hand-checked mix", () => {
   assert.is(mix.fprAt95, 0.5);
   assert.throws(() => noveltyMetrics([], [1]), /need held-in and novel rows/);
   assert.throws(() => noveltyMetrics([NaN], [1]), /held-in score 0 is not a number/);
+});
+
+// ---- thresholds ----
+
+const throwsIn = (fn: () => unknown, re: RegExp, type: new (...a: never[]) => Error = InputError) =>
+  assert.throws(fn, (err: unknown) => err instanceof type && re.test((err as Error).message));
+
+test("thresholdOf: the (N − k)-th smallest score, k = the most rows with k/N ≤ fpr; ties at it are not flagged", () => {
+  const twenty = Array.from({ length: 20 }, (_, i) => 20 - i); // 20, 19, …, 1: order does not matter
+  assert.equal(thresholdOf(twenty, 0.05), { threshold: 19, flagged: 1 });
+  assert.equal(thresholdOf(twenty, 0.0999), { threshold: 19, flagged: 1 });
+  assert.equal(thresholdOf(twenty, 0.1), { threshold: 18, flagged: 2 });
+  // 0.29·100 rounds to 28.999999999999996, but 29/100 ≤ 0.29: k is 29, not 28.
+  const hundred = Array.from({ length: 100 }, (_, i) => i);
+  assert.equal(thresholdOf(hundred, 0.29), { threshold: 70, flagged: 29 });
+  assert.equal(thresholdOf(hundred, 0.3), { threshold: 69, flagged: 30 });
+  // Ties: [1, 2, 3, 3, 3] at 0.4 would flag two rows, but the 3s tie with the threshold: none is flagged.
+  assert.equal(thresholdOf([3, 1, 3, 2, 3], 0.4), { threshold: 3, flagged: 0 });
+  assert.equal(thresholdOf([1, 2, 3, 3, 5], 0.4), { threshold: 3, flagged: 1 });
+  // The flag rule on the calibration scores gives back `flagged`.
+  const t: NoveltyThreshold = { method: "energy", ...thresholdOf([1, 2, 3, 3, 5], 0.4), fpr: 0.4, rows: 5 };
+  assert.equal(Array.from(noveltyFlags([1, 2, 3, 3, 5, 3.0000001], t, "energy")), [0, 0, 0, 0, 1, 1]);
+  // Too few rows for the rate, bad rates, bad scores.
+  throwsIn(() => thresholdOf([1, 2, 3], 0.3), /3 calibration rows cannot calibrate a false positive rate of 0.3: it needs at least 4 rows/);
+  assert.is(calibrationRows(0.3), 4);
+  assert.is(calibrationRows(0.25), 4);
+  assert.is(calibrationRows(0.05), 20);
+  assert.is(calibrationRows(0.999), 2);
+  for (const bad of [0, 1, -0.1, 1.5, NaN, Infinity, -Infinity]) throwsIn(() => thresholdOf(twenty, bad), /false positive rate must be a number in \(0, 1\)/);
+  throwsIn(() => thresholdOf([1, NaN, 3], 0.5), /calibration score 1 is not a number/);
+});
+
+test("thresholdOf: over many sizes and rates, the calibrated rate is ≤ fpr and within 1/N of it (no ties)", () => {
+  const g = rng(21);
+  for (let trial = 0; trial < 300; trial++) {
+    const N = 1 + Math.floor(g.uniform() * 500);
+    const fpr = Math.max(1e-3, g.uniform() * 0.999);
+    const s = Array.from({ length: N }, () => g.uniform());
+    if (N < calibrationRows(fpr)) {
+      throwsIn(() => thresholdOf(s, fpr), /cannot calibrate/);
+      continue;
+    }
+    const { threshold, flagged } = thresholdOf(s, fpr);
+    assert.is(flagged, s.filter((v) => v > threshold).length);
+    assert.ok(flagged / N <= fpr, `N ${N}, fpr ${fpr}: ${flagged} flagged`);
+    assert.ok(flagged / N > fpr - 1 / N, `N ${N}, fpr ${fpr}: only ${flagged} flagged`);
+  }
+});
+
+// 400 held-in rows from the same distribution as X (uniform pixels), and every model kind.
+const V = { shape: [400, D], data: Float32Array.from({ length: 400 * D }, () => r.uniform()) };
+const fac = createFactored(e, ["a", "b", "c"], { D, H: 5, activation: "sigmoid", output: "real" }, 4, rng(8));
+const files = { autoencoder: encodeAutoencoder(aes[0]), csae: encodeCsae(m), "factored-csae": encodeFactored(fac) };
+
+test("calibrateThreshold: on its calibration rows, the FPR is ≤ the one asked for and close to it, for every method", () => {
+  for (const [model, methods] of [[aes[0], noveltyMethods(aes[0])], [m, noveltyMethods(m)]] as const) {
+    for (const method of methods) {
+      for (const fpr of [0.01, 0.05, 0.1, 0.5]) {
+        const t = calibrateThreshold(model, V, fpr, method);
+        assert.is(t.method, method);
+        assert.is(t.rows, 400);
+        assert.is(t.fpr, fpr);
+        const flags = noveltyFlags(noveltyScores(model, V, method), t, method);
+        const rate = flags.reduce((a, b) => a + b, 0) / 400;
+        assert.is(rate, t.flagged / 400);
+        assert.ok(rate <= fpr, `${method} at ${fpr}: ${rate}`);
+        assert.ok(rate >= fpr - 1 / 400, `${method} at ${fpr}: only ${rate}`);
+      }
+    }
+  }
+  assert.is(calibrateThreshold(m, V, 0.05).method, "logsumexp");
+  assert.is(calibrateThreshold(aes[0], V, 0.05).method, "energy");
+  throwsIn(() => calibrateThreshold(m, V, 0.05, "energy"), /not for a classifier/);
+  throwsIn(() => calibrateThreshold(m, X, 0.05), /11 calibration rows cannot calibrate a false positive rate of 0.05: it needs at least 20 rows/);
+});
+
+test("a stored threshold round-trips through the file, for every kind; tensors and other metadata are kept", () => {
+  for (const [kind, bytes] of Object.entries(files)) {
+    const before = decodeModel(e, bytes, kind);
+    assert.is(before.novelty, undefined, `${kind}: a file without the field has no threshold`);
+    const scored = before.kind === "autoencoder" ? before.ae : before.csae;
+    const t = calibrateThreshold(scored, V, 0.05);
+    const stamped = withThreshold(bytes, t, kind);
+    const after = decodeModel(e, stamped, kind);
+    assert.equal(after.novelty, t, kind);
+    assert.is(after.novelty!.threshold, t.threshold); // the same double, not a rounded one
+    const a = decodeSafetensors(bytes);
+    const b = decodeSafetensors(stamped);
+    assert.equal(b.metadata, { ...a.metadata, [THRESHOLD_KEY]: b.metadata[THRESHOLD_KEY] });
+    for (const [name, x] of Object.entries(a.tensors)) assert.ok(sameBits(b.tensors[name].data, x.data), `${kind} ${name}`);
+    // encodeModel keeps it; a second calibration replaces it.
+    assert.equal(decodeModel(e, encodeModel(after), kind).novelty, t, kind);
+    const t2 = calibrateThreshold(scored, V, 0.1, "reconstruction");
+    assert.equal(decodeModel(e, withThreshold(stamped, t2, kind), kind).novelty, t2, kind);
+    assert.equal(noveltyScores(scored, V), noveltyScores(after.kind === "autoencoder" ? after.ae : after.csae, V), `${kind}: same scores`);
+  }
+});
+
+test("a threshold for one method: flags of another are refused; a method the kind lacks is refused in the file", () => {
+  const t = calibrateThreshold(m, V, 0.05, "logsumexp");
+  throwsIn(() => noveltyFlags(noveltyScores(m, V, "max-prob"), t, "max-prob"), /the threshold is for logsumexp scores, not max-prob/);
+  throwsIn(() => withThreshold(files.autoencoder, t, "ae.safetensors"), /method "logsumexp" is not one of this model's \(energy, reconstruction\)/);
+  throwsIn(() => withThreshold(encodeSafetensors({ x: { shape: [1], data: Float32Array.of(1) } }), t, "x"), /not an aescore model/, FormatError);
+});
+
+test("a broken novelty_threshold field is a FormatError naming the file and the field", () => {
+  const good = { method: "logsumexp", threshold: 1.5, fpr: 0.05, rows: 100, flagged: 5 };
+  const a = decodeSafetensors(files.csae);
+  const open = (field: string) => () => decodeModel(e, encodeSafetensors(a.tensors, { ...a.metadata, [THRESHOLD_KEY]: field }), "m.safetensors");
+  const cases: Array<[string, RegExp]> = [
+    ["{", /is not JSON text/],
+    ["[1]", /is not a JSON object/],
+    [JSON.stringify({ ...good, extra: 1 }), /unknown field "extra"/],
+    [JSON.stringify({ ...good, rows: undefined }), /has no field rows/],
+    [JSON.stringify({ ...good, method: "energy" }), /method "energy" is not one of this model's/],
+    [JSON.stringify({ ...good, threshold: "1.5" }), /threshold "1.5" is not a finite number/],
+    [JSON.stringify({ ...good, threshold: null }), /threshold an empty value is not a finite number/],
+    [JSON.stringify({ ...good, fpr: 1 }), /fpr 1 is not a number in \(0, 1\)/],
+    [JSON.stringify({ ...good, rows: 0 }), /rows 0 is not a positive integer/],
+    [JSON.stringify({ ...good, rows: 2.5 }), /rows 2.5 is not a positive integer/],
+    [JSON.stringify({ ...good, flagged: 6 }), /flagged 6 is not an integer in \[0, fpr·rows\]/],
+    [JSON.stringify({ ...good, flagged: -1 }), /flagged -1/],
+  ];
+  for (const [field, re] of cases) throwsIn(open(field), new RegExp(`^m\\.safetensors: metadata novelty_threshold.*${re.source}`), FormatError);
+  assert.equal(open(JSON.stringify(good))().novelty, good);
 });
 
 test.run();

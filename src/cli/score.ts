@@ -6,13 +6,13 @@ import { readBytes, writeArray, writeAtomic, formatOf } from "../node.js";
 import { createEngineSync } from "../engine/engine.js";
 import { checkInput, type Autoencoder } from "../model/autoencoder.js";
 import { classIndices } from "../train/fit.js";
-import { autoencodersOf } from "../model/files.js";
+import { autoencodersOf, decodeModel, withThreshold } from "../model/files.js";
 import { predict, predictProba, scores, argmaxRows } from "../model/csae.js";
 import { energy, reconstruct, field, laplacian, hidden } from "../model/energy.js";
-import { choice } from "./args.js";
+import { choice, real } from "./args.js";
 import type { Tensor } from "../tensor.js";
 import { exportOnnx, ONNX_IR_VERSION, ONNX_OPSET } from "../model/onnx.js";
-import { noveltyScores, noveltyMethods, noveltyMetrics, rocCurve, NOVELTY_METHODS } from "../model/novelty.js";
+import { noveltyScores, noveltyMethods, noveltyMetrics, rocCurve, calibrateThreshold, calibrationRows, needRows, noveltyFlags, NOVELTY_METHODS } from "../model/novelty.js";
 import { encodePng, image, line, type RGB } from "../figures/plot.js";
 import { emit, type Command, SCALE, HEADER, WHAT, loadModel, readRows, readLabels, stack, checkOutput, loadClassifier } from "./common.js";
 
@@ -152,33 +152,70 @@ export const exportCommand: Command = {
 };
 
 export const scoreCommand: Command = {
-  summary: "novelty scores: one per input row, higher = more unusual for the model",
-  usage: "--model M.safetensors --input X [--method energy|logsumexp|max-score|max-prob|reconstruction] [--output S.(npy|csv)]",
+  summary: "novelty scores: one per input row, higher = more unusual (and a flag per row when the model stores a threshold); --fpr calibrates that threshold",
+  usage: "--model M.safetensors --input X [--method METHOD] [--output S.(npy|csv)]  |  --model M --input X_valid --fpr 0.05 [--method METHOD] [--save M2.safetensors]",
   options: {
     model: { type: "string", required: true, help: "FILE  the model (.safetensors: autoencoder, csae or factored-csae)" },
-    input: { type: "string", required: true, help: "FILE  input rows" },
-    method: { type: "string", help: `${NOVELTY_METHODS.join("|")} (default: energy for an autoencoder, logsumexp for a classifier)` },
-    output: { type: "string", help: "FILE  .npy or .csv; default: CSV on stdout" },
+    input: { type: "string", required: true, help: "FILE  input rows (with --fpr: held-in validation rows)" },
+    method: { type: "string", help: `${NOVELTY_METHODS.join("|")} (default: the stored threshold's, else energy for an autoencoder, logsumexp for a classifier)` },
+    output: { type: "string", help: "FILE  .npy or .csv; default: CSV on stdout (columns: score, and flag 1/0 when the model stores a threshold for the method)" },
+    fpr: { type: "string", help: "F  in (0, 1): store in the model the threshold above which this fraction of the --input rows (at most) scores" },
+    save: { type: "string", help: "FILE  with --fpr: write the model with its threshold here (.safetensors, atomically) instead of over --model" },
     scale: SCALE,
     header: HEADER,
   },
   run(v) {
+    const model = v.model as string;
+    const input = v.input as string;
     const method = v.method === undefined ? undefined : choice(v, "method", NOVELTY_METHODS);
-    if (typeof v.output === "string") checkOutput(v.output, { "--model": v.model as string, "--input": v.input as string });
-    const m = loadModel(createEngineSync(), v.model as string);
-    const model = m.kind === "autoencoder" ? m.ae : m.csae;
-    if (method && !noveltyMethods(model).includes(method)) {
-      throw new InputError(`--method ${method} is not for ${m.kind === "autoencoder" ? "an autoencoder" : "a classifier"} (${noveltyMethods(model).join(", ")})`);
+    const fpr = v.fpr === undefined ? undefined : real(v, "fpr", 0, 1, true, true);
+    if (fpr === undefined && v.save !== undefined) throw new InputError("--save writes a calibrated model: it needs --fpr");
+    if (fpr !== undefined && v.output !== undefined) throw new InputError("--output writes scores; with --fpr the result is the model (written over --model, or to --save)");
+    if (fpr !== undefined) {
+      const save = typeof v.save === "string" ? v.save : undefined;
+      if (save !== undefined && !save.toLowerCase().endsWith(".safetensors")) throw new InputError(`${save}: the model is a .safetensors file`);
+      // In place, --model is the output (its own input only through --input); --save must be neither input.
+      checkOutput(save ?? model, save === undefined ? { "--input": input } : { "--model": model, "--input": input }, "model", false);
+    } else if (typeof v.output === "string") {
+      checkOutput(v.output, { "--model": model, "--input": input });
     }
-    const X = readRows(v.input as string, v);
-    checkInput(autoencodersOf(m)[0], X, v.input as string);
-    const s = noveltyScores(model, X, method);
-    emit(v.output, { shape: [s.length], data: Float32Array.from(s) });
+    const bytes = readBytes(model);
+    const m = decodeModel(createEngineSync(), bytes, model);
+    const scored = m.kind === "autoencoder" ? m.ae : m.csae;
+    if (method && !noveltyMethods(scored).includes(method)) {
+      throw new InputError(`--method ${method} is not for ${m.kind === "autoencoder" ? "an autoencoder" : "a classifier"} (${noveltyMethods(scored).join(", ")})`);
+    }
+    const X = readRows(input, v);
+    checkInput(autoencodersOf(m)[0], X, input);
+    // Without --method, the stored threshold's method (re-calibrating keeps it), else the default.
+    const how = method ?? m.novelty?.method;
+    if (fpr !== undefined) {
+      if (X.shape[0] < calibrationRows(fpr)) throw new InputError(`${input}: ${X.shape[0]} rows cannot calibrate --fpr ${v.fpr}: ${needRows(fpr)}`);
+      const t = calibrateThreshold(scored, X, fpr, how);
+      const out = typeof v.save === "string" ? v.save : model;
+      writeAtomic(out, withThreshold(bytes, t, model));
+      const was = m.novelty ? ` (replacing its ${m.novelty.method} threshold ${m.novelty.threshold})` : "";
+      console.log(`${t.method} threshold ${t.threshold}: ${t.flagged} of ${t.rows} rows of ${input} (${(100 * t.flagged / t.rows).toFixed(2)}%) score above it, for --fpr ${fpr}; stored in ${out}${was}`);
+      return;
+    }
+    const s = noveltyScores(scored, X, how);
+    if (!m.novelty || (how !== undefined && how !== m.novelty.method)) {
+      if (m.novelty) console.error(`aescore score: note: ${model} stores a threshold for ${m.novelty.method} scores, not ${how}: no flags`);
+      emit(v.output, { shape: [s.length], data: Float32Array.from(s) });
+      return;
+    }
+    const flags = noveltyFlags(s, m.novelty, m.novelty.method);
+    const out = new Float32Array(2 * s.length);
+    s.forEach((x, n) => {
+      out[2 * n] = x;
+      out[2 * n + 1] = flags[n];
+    });
+    emit(v.output, { shape: [s.length, 2], data: out });
   },
 };
 
 export const evaluateNoveltyCommand: Command = {
-  summary: "how well novelty scores tell novel rows from held-in ones: AUROC, AUPR, FPR at 95% TPR per method, and a ROC plot",
+  summary: "how well novelty scores tell novel rows from held-in ones: AUROC, AUPR, FPR at 95% TPR per method, a ROC plot, and the stored threshold's rates",
   usage: "--model M.safetensors --in X_in --out X_out [--plot roc.png]",
   options: {
     model: { type: "string", required: true, help: "FILE  the model (.safetensors)" },
@@ -205,13 +242,19 @@ export const evaluateNoveltyCommand: Command = {
     console.log("| method | AUROC | AUPR | FPR at 95% TPR |");
     console.log("|---|---|---|---|");
     const curves: Array<Array<[number, number]>> = [];
+    let stored = "";
     for (const method of methods) {
       const a = noveltyScores(model, Xin, method);
       const b = noveltyScores(model, Xout, method);
       const r = noveltyMetrics(a, b);
       console.log(`| ${method} | ${r.auroc.toFixed(4)} | ${r.aupr.toFixed(4)} | ${r.fprAt95.toFixed(4)} |`);
       curves.push(rocCurve(a, b));
+      if (m.novelty?.method === method) {
+        const rate = (f: Uint8Array) => (f.reduce((x, y) => x + y, 0) / f.length).toFixed(4);
+        stored = `stored threshold (${method} > ${m.novelty.threshold}, calibrated for FPR ${m.novelty.fpr} on ${m.novelty.rows} rows): flags ${rate(noveltyFlags(a, m.novelty, method))} of the held-in rows (FPR), ${rate(noveltyFlags(b, m.novelty, method))} of the novel rows (TPR)`;
+      }
     }
+    if (stored) console.log(stored);
     if (typeof v.plot === "string") {
       const size = 400;
       const img = image(size, size);

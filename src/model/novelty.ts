@@ -6,8 +6,11 @@
 //   max-score       −max_i (E_i(x) + C_i)
 //   max-prob        −max_i P(y = i | x)                          (the softmax baseline)
 //   reconstruction  min_i ‖r_i(x) − x‖²                          (the common baseline)
+//
+// A threshold turns a score into a decision: calibrated on held-in rows for a false positive rate,
+// stored with the model (metadata novelty_threshold, see files.ts), it flags the rows above it.
 
-import { InputError, quote } from "../errors.js";
+import { FormatError, InputError, quote } from "../errors.js";
 import { log, exp } from "../math.js";
 import { energy } from "./energy.js";
 import { reconstructionErrors, scores, softmaxRows, type Csae } from "./csae.js";
@@ -21,7 +24,12 @@ const isCsae = (m: Autoencoder | Csae): m is Csae => "aes" in m;
 
 /** The methods a model supports: "energy" and "reconstruction" for an autoencoder, the rest for a classifier. */
 export function noveltyMethods(m: Autoencoder | Csae): NoveltyMethod[] {
-  return isCsae(m) ? ["logsumexp", "max-score", "max-prob", "reconstruction"] : ["energy", "reconstruction"];
+  return methodsOf(isCsae(m) ? "csae" : "autoencoder");
+}
+
+/** The methods of a kind of model file (autoencoder, csae, factored-csae), known from its metadata. */
+export function methodsOf(kind: string): NoveltyMethod[] {
+  return kind === "autoencoder" ? ["energy", "reconstruction"] : ["logsumexp", "max-score", "max-prob", "reconstruction"];
 }
 
 /** One score per row of X (higher = more unusual), by `method` (default: energy, or logsumexp for a classifier). */
@@ -135,4 +143,110 @@ function thresholds(inside: ArrayLike<number>, outside: ArrayLike<number>): Arra
     i = j;
   }
   return groups;
+}
+
+// ---- thresholds ---------------------------------------------------------------------------------
+
+/**
+ * A decision rule for one method: a row is flagged when its score is strictly greater than
+ * `threshold` (a score equal to it is not flagged). Calibrated on `rows` held-in rows, of which
+ * `flagged` score above it: flagged / rows ≤ fpr.
+ */
+export interface NoveltyThreshold {
+  method: NoveltyMethod;
+  threshold: number;
+  /** The false positive rate asked for, in (0, 1). */
+  fpr: number;
+  rows: number;
+  flagged: number;
+}
+
+/** Checks a requested false positive rate: finite, strictly between 0 and 1. */
+export function checkFpr(fpr: number): void {
+  if (!(typeof fpr === "number" && Number.isFinite(fpr) && fpr > 0 && fpr < 1)) throw new InputError(`novelty: the false positive rate must be a number in (0, 1), not ${quote(fpr)}`);
+}
+
+/**
+ * The threshold that flags at most a fraction `fpr` of the given held-in scores, as many as that
+ * allows: with k the largest integer such that k / N ≤ fpr, the (N − k)-th smallest score, so the k
+ * rows above it are flagged (fewer when rows tie with it: ties are never flagged). Refused when k is
+ * 0 (fewer than 1 / fpr rows: no threshold flags a fraction that small of them).
+ */
+export function thresholdOf(scores: ArrayLike<number>, fpr: number): { threshold: number; flagged: number } {
+  checkFpr(fpr);
+  const N = scores.length;
+  for (let i = 0; i < N; i++) if (!Number.isFinite(scores[i])) throw new InputError(`novelty: calibration score ${i} is ${quote(scores[i])}`);
+  // k / N ≤ fpr as the division rounds, which is how the rate is checked afterwards.
+  let k = Math.floor(fpr * N);
+  while (k + 1 <= N && (k + 1) / N <= fpr) k++;
+  while (k > 0 && k / N > fpr) k--;
+  if (k === 0) throw new InputError(`novelty: ${N} calibration row${N === 1 ? "" : "s"} cannot calibrate a false positive rate of ${fpr}: ${needRows(fpr)}`);
+  const sorted = Float64Array.from(scores).sort();
+  const threshold = sorted[N - k - 1];
+  let flagged = 0;
+  for (let i = N - k; i < N; i++) if (sorted[i] > threshold) flagged++;
+  return { threshold, flagged };
+}
+
+/** The fewest calibration rows of which a fraction fpr is at least one row: N with 1 / N ≤ fpr. */
+export function calibrationRows(fpr: number): number {
+  checkFpr(fpr);
+  const n = Math.ceil(1 / fpr);
+  return n > 1 && 1 / (n - 1) <= fpr ? n - 1 : n;
+}
+
+/** What calibrating fpr needs, in words. */
+export function needRows(fpr: number): string {
+  const n = calibrationRows(fpr);
+  return Number.isSafeInteger(n) ? `it needs at least ${n} rows (a threshold flags whole rows)` : "no array holds enough rows for a rate that small";
+}
+
+/** Calibrates a threshold for `method` (the model's default when absent) on held-in rows X. */
+export function calibrateThreshold(m: Autoencoder | Csae, X: Tensor, fpr: number, method?: NoveltyMethod): NoveltyThreshold {
+  checkFpr(fpr);
+  const how = method ?? (isCsae(m) ? "logsumexp" : "energy");
+  const scores = noveltyScores(m, X, how);
+  return { method: how, ...thresholdOf(scores, fpr), fpr, rows: scores.length };
+}
+
+/**
+ * The flags of scores of `method` under threshold t: 1 where score > t.threshold, else 0. Scores of
+ * another method are refused (a threshold is on the scale of the method it was calibrated for).
+ */
+export function noveltyFlags(scores: ArrayLike<number>, t: NoveltyThreshold, method: NoveltyMethod): Uint8Array {
+  if (method !== t.method) throw new InputError(`novelty: the threshold is for ${t.method} scores, not ${method}`);
+  return Uint8Array.from(scores, (s) => (s > t.threshold ? 1 : 0));
+}
+
+const THRESHOLD_KEYS = ["method", "threshold", "fpr", "rows", "flagged"];
+
+/** The metadata text of a threshold: JSON, whose numbers read back as the same doubles. */
+export function encodeThreshold(t: NoveltyThreshold): string {
+  return JSON.stringify({ method: t.method, threshold: t.threshold, fpr: t.fpr, rows: t.rows, flagged: t.flagged });
+}
+
+/** Parses and checks a threshold's metadata text for a model with the given methods; `source` names the file. */
+export function decodeThreshold(text: string, methods: readonly NoveltyMethod[], source: string): NoveltyThreshold {
+  const fail = (what: string): never => {
+    throw new FormatError(`${source}: metadata novelty_threshold${what}`);
+  };
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    fail(" is not JSON text");
+  }
+  if (typeof v !== "object" || v === null || Array.isArray(v)) fail(" is not a JSON object");
+  const o = v as Record<string, unknown>;
+  for (const k of Object.keys(o)) if (!THRESHOLD_KEYS.includes(k)) fail(` has an unknown field ${quote(k)} (${THRESHOLD_KEYS.join(", ")})`);
+  for (const k of THRESHOLD_KEYS) if (!Object.hasOwn(o, k)) fail(` has no field ${k}`);
+  const { method, threshold, fpr, rows, flagged } = o;
+  if (typeof method !== "string" || !(methods as readonly string[]).includes(method)) fail(`: method ${quote(method)} is not one of this model's (${methods.join(", ")})`);
+  if (typeof threshold !== "number" || !Number.isFinite(threshold)) fail(`: threshold ${quote(threshold)} is not a finite number`);
+  if (typeof fpr !== "number" || !(fpr > 0 && fpr < 1)) fail(`: fpr ${quote(fpr)} is not a number in (0, 1)`);
+  if (typeof rows !== "number" || !Number.isSafeInteger(rows) || rows < 1) fail(`: rows ${quote(rows)} is not a positive integer`);
+  if (typeof flagged !== "number" || !Number.isSafeInteger(flagged) || flagged < 0 || flagged / (rows as number) > (fpr as number)) {
+    fail(`: flagged ${quote(flagged)} is not an integer in [0, fpr·rows]`);
+  }
+  return { method: method as NoveltyMethod, threshold: threshold as number, fpr: fpr as number, rows: rows as number, flagged: flagged as number };
 }

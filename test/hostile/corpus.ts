@@ -470,6 +470,51 @@ add({ name: "export --onnx under a regular file", args: set(EXPORT, "onnx", "fil
 add({ name: "export --onnx a directory", args: set(EXPORT, "onnx", "adir") });
 add({ name: "export --model missing", args: set(EXPORT, "model", "nope.safetensors") });
 add({ name: "export without --onnx", args: ["export", "--model", "ae.safetensors"], expectStderr: [/--onnx/] });
+
+// score --fpr: the rate, the rows it needs, where the model goes, and stored thresholds.
+const CALIBRATE = [...SCORE, "--fpr", "0.25"];
+const stored = (t: Record<string, unknown>) => restamp(csaeBytes, { novelty_threshold: JSON.stringify({ method: "logsumexp", threshold: -0.8, fpr: 0.25, rows: 12, flagged: 3, ...t }) });
+for (const [value, nan] of [["0", false], ["1", false], ["-0.1", false], ["1.5", false], ["nan", false], ["NaN", true], ["Infinity", false], ["1e999", false], ["1e-400", false], ["0x1", false], ["", false], ["5%", false], ["0.1,0.2", false]] as const) {
+  add({ name: `score --fpr ${JSON.stringify(value)}`, args: set(CALIBRATE, "fpr", value), allowNaN: nan, expectStderr: value === "" ? [/--fpr is empty/] : [/--fpr must be a number in \(0, 1\)/] });
+}
+add({ name: "score --fpr without its value", args: [...SCORE, "--fpr"], expectStderr: [/--fpr needs a value/] });
+add({ name: "score --fpr given twice", args: [...CALIBRATE, "--fpr", "0.5"], expectStderr: [/twice/] });
+add({ name: "score --fpr 0.05 with 12 rows (needs 20)", args: set(CALIBRATE, "fpr", "0.05"), expectStderr: [/12 rows cannot calibrate --fpr 0.05: it needs at least 20 rows/] });
+add({ name: "score --fpr 5e-324 (no array is that long)", args: set(CALIBRATE, "fpr", "5e-324"), expectStderr: [/no array holds enough rows/] });
+add({ name: "score --fpr with --method unknown", args: [...CALIBRATE, "--method", "max-probability"], expectStderr: [/--method must be one of/] });
+add({ name: "score --fpr with --method energy for a classifier", args: [...CALIBRATE, "--method", "energy"], expectStderr: [/not for a classifier/] });
+add({ name: "score --fpr with --output (scores are not written when calibrating)", args: [...CALIBRATE, "--output", "s.npy"], expectStderr: [/with --fpr the result is the model/] });
+add({ name: "score --save without --fpr", args: [...SCORE, "--save", "m2.safetensors"], expectStderr: [/needs --fpr/] });
+add({ name: "score --fpr --save the --model", args: [...CALIBRATE, "--save", "csae.safetensors"], expectStderr: [/same file as --model/] });
+add({ name: "score --fpr --save a hard link of the --model", args: [...CALIBRATE, "--save", "hard.safetensors"], setup: (dir) => linkSync(join(dir, "csae.safetensors"), join(dir, "hard.safetensors")), expectStderr: [/same file as --model/] });
+add({ name: "score --fpr --save a symlink to the --model", args: [...CALIBRATE, "--save", "link.safetensors"], setup: link("link.safetensors", "csae.safetensors"), expectStderr: [/same file as --model/] });
+add({ name: "score --fpr --save the --input", args: [...CALIBRATE, "--save", "x.npy"], expectStderr: [/\.safetensors/] });
+add({ name: "score --fpr --save named .npy", args: [...CALIBRATE, "--save", "m.npy"], expectStderr: [/the model is a \.safetensors file/] });
+add({ name: "score --fpr --save under a regular file", args: [...CALIBRATE, "--save", "file.txt/m.safetensors"] });
+add({ name: "score --fpr --save a directory", args: [...CALIBRATE, "--save", "adir.safetensors"], setup: (dir) => mkdirSync(join(dir, "adir.safetensors")) });
+add({ name: "score --fpr --save in a missing directory", args: [...CALIBRATE, "--save", "nodir/m.safetensors"] });
+add({ name: "score --fpr --save empty name", args: [...CALIBRATE, "--save", ""], expectStderr: [/--save is empty/] });
+add({ name: "score --fpr in place, --input a hard link of the --model", args: set(CALIBRATE, "input", "hard.safetensors"), setup: (dir) => linkSync(join(dir, "csae.safetensors"), join(dir, "hard.safetensors")), expectStderr: [/same file as --input/] });
+add({ name: "score --fpr in place with a broken --input", args: set(CALIBRATE, "input", "bad.npy"), files: { "bad.npy": xNpy.subarray(0, 40) } });
+for (const [what, t, re] of [
+  ["not JSON", undefined, /novelty_threshold is not JSON text/],
+  ["method energy in a classifier", { method: "energy" }, /method "energy" is not one of this model's/],
+  ["threshold a string", { threshold: "-0.8" }, /threshold "-0.8" is not a finite number/],
+  ["fpr 2", { fpr: 2 }, /fpr 2 is not a number in \(0, 1\)/],
+  ["more rows flagged than the rate allows", { flagged: 4 }, /flagged 4/],
+  ["an unknown field", { note: "x" }, /unknown field "note"/],
+] as const) {
+  const bytes = t === undefined ? restamp(csaeBytes, { novelty_threshold: "{method: logsumexp}" }) : stored(t);
+  add({ name: `score: a stored threshold with ${what}`, args: set(SCORE, "model", "bad.safetensors"), files: { "bad.safetensors": bytes }, expectStderr: [re] });
+  add({ name: `score --fpr over a stored threshold with ${what} (the file is not rewritten)`, args: set(CALIBRATE, "model", "bad.safetensors"), files: { "bad.safetensors": bytes }, expectStderr: [re] });
+}
+add({ name: "evaluate-novelty: a stored threshold with method energy in a classifier", args: ["evaluate-novelty", "--model", "bad.safetensors", "--in", "x.npy", "--out", "x.csv"], files: { "bad.safetensors": stored({ method: "energy" }) }, expectStderr: [/method "energy"/] });
+add({ name: "OK: score --fpr 0.25 rewrites the model in place", args: CALIBRATE, expectCode: 0, outputs: ["csae.safetensors"] });
+add({ name: "OK: score --fpr 0.25 --method max-prob --save a new file", args: [...CALIBRATE, "--method", "max-prob", "--save", "m2.safetensors"], expectCode: 0, outputs: ["m2.safetensors"] });
+add({ name: "OK: score --fpr over a model whose threshold is for another method (replaced)", args: [...set(CALIBRATE, "model", "t.safetensors"), "--method", "reconstruction"], files: { "t.safetensors": stored({}) }, expectCode: 0, outputs: ["t.safetensors"] });
+add({ name: "OK: score a model with a stored threshold (scores and flags)", args: set(SCORE, "model", "t.safetensors"), files: { "t.safetensors": stored({}) }, expectCode: 0 });
+add({ name: "OK: score a model with a stored threshold, another --method (no flags)", args: [...set(SCORE, "model", "t.safetensors"), "--method", "max-score"], files: { "t.safetensors": stored({}) }, expectCode: 0 });
+add({ name: "OK: evaluate-novelty of a model with a stored threshold", args: ["evaluate-novelty", "--model", "t.safetensors", "--in", "x.npy", "--out", "x.csv"], files: { "t.safetensors": stored({}) }, expectCode: 0 });
 add({ name: "OK: export an autoencoder", args: EXPORT, expectCode: 0, outputs: ["m.onnx"] });
 add({ name: "OK: score a classifier", args: SCORE, expectCode: 0 });
 
