@@ -207,12 +207,12 @@ test("a model packed for scoring gives the same bits for every function, one row
   const [en, fi, la, hi] = [energy, field, laplacian, hidden];
   const e2 = createEngineSync();
   const r = rng(8);
-  for (const activation of ["sigmoid", "tanh", "relu", "kmeans"] as const) {
-    const ae = createAutoencoder(e2, { D: 13, H: 7, activation, output: "real" }, 3);
+  for (const [activation, output] of [["sigmoid", "real"], ["tanh", "real"], ["relu", "real"], ["kmeans", "real"], ["sigmoid", "binary"], ["softplus", "binary"]] as const) {
+    const ae = createAutoencoder(e2, { D: 13, H: 7, activation, output }, 3);
     const p = packForScoring(ae);
-    for (const N of [1, 2, 9]) {
-      const X = { shape: [N, 13], data: Float32Array.from({ length: N * 13 }, () => r.uniform() * 2 - 1) };
-      assert.ok(sameBits(en(p, X), en(ae, X)), `${activation} energy N ${N}`);
+    for (const N of [1, 2, 9, 1]) {
+      const X = { shape: [N, 13], data: Float32Array.from({ length: N * 13 }, () => (output === "binary" ? 0.02 + 0.96 * r.uniform() : r.uniform() * 2 - 1)) };
+      assert.ok(sameBits(en(p, X), en(ae, X)), `${activation}/${output} energy N ${N}`);
       assert.ok(sameBits(fi(p, X).data, fi(ae, X).data), `${activation} field N ${N}`);
       assert.ok(sameBits(la(p, X), la(ae, X)), `${activation} laplacian N ${N}`);
       assert.ok(sameBits(hi(p, X).data, hi(ae, X).data), `${activation} hidden N ${N}`);

@@ -27,6 +27,8 @@ export interface Autoencoder {
   readonly br: Mat; // (1, D)
   /** Wᵀ packed once for the encoder's GEMM (see packForScoring); absent: packed at every call. */
   readonly Wp?: PackedB;
+  /** A scoring snapshot's scratch for one row, allocated once: X (1, D), U (1, H), E and t (1, 1). */
+  readonly row?: { X: Mat; U: Mat; E: Mat; t: Mat };
 }
 
 export interface AutoencoderSpec {
@@ -102,6 +104,7 @@ export function packForScoring(ae: Autoencoder): Autoencoder {
     bh: fromArray(e, `${ae.bh.name} (scoring)`, 1, ae.H, ae.bh.data),
     br: fromArray(e, `${ae.br.name} (scoring)`, 1, ae.D, ae.br.data),
     Wp: packB(W, { transB: true }),
+    row: { X: alloc(e, "x (scoring)", 1, ae.D), U: alloc(e, "u (scoring)", 1, ae.H), E: alloc(e, "E (scoring)", 1, 1), t: alloc(e, "t (scoring)", 1, 1) },
   };
 }
 

@@ -36,6 +36,15 @@ export function energy(ae: Autoencoder, X: Tensor): Float32Array {
 export function energies(aes: Autoencoder[], X: Tensor): Float32Array {
   const N = checkInput(aes[0], X);
   const K = aes.length;
+  const row = aes[0].row;
+  if (N === 1 && K === 1 && row && aes[0].activation !== "kmeans") {
+    // One row on a scoring snapshot (the edge's case): its own scratch, no allocation, the same bits.
+    const ae = aes[0];
+    row.X.data.set(X.data);
+    encode(ae, row.X, row.U);
+    energyOfU(ae.activation as Activation, ae.output, ae.br, row.U, row.X, row.E, { Xs: row.X, t: row.t });
+    return Float32Array.of(row.E.data[0]);
+  }
   const out = new Float32Array(N * K);
   const e = aes[0].W.engine;
   eachChunk(e, X, aes[0].D, (Xc, r0) => {
