@@ -38,13 +38,13 @@ export function gemm(C: Mat, A: Mat, B: Mat, options: GemmOptions = {}): void {
   sameEngine("gemm", C, A, B);
   const [M, K] = transA ? [A.cols, A.rows] : [A.rows, A.cols];
   const [K2, N] = transB ? [B.cols, B.rows] : [B.rows, B.cols];
-  const opA = transA ? `${A.name}^T` : A.name;
-  const opB = transB ? `${B.name}^T` : B.name;
+  const opA = () => (transA ? `${A.name}^T` : A.name);
+  const opB = () => (transB ? `${B.name}^T` : B.name);
   if (K !== K2) {
-    throw new ShapeError(`gemm: ${opA} is ${M}x${K} (${describe(A)}) but ${opB} is ${K2}x${N} (${describe(B)}): inner dimensions ${K} and ${K2} differ`);
+    throw new ShapeError(`gemm: ${opA()} is ${M}x${K} (${describe(A)}) but ${opB()} is ${K2}x${N} (${describe(B)}): inner dimensions ${K} and ${K2} differ`);
   }
   if (C.rows !== M || C.cols !== N) {
-    throw new ShapeError(`gemm: ${opA}*${opB} is ${M}x${N} but the output ${describe(C)} is not`);
+    throw new ShapeError(`gemm: ${opA()}*${opB()} is ${M}x${N} but the output ${describe(C)} is not`);
   }
   noAlias("gemm", C, A, B);
   if (M === 0 || N === 0) return;
@@ -63,8 +63,9 @@ function sameShape(op: string, a: Mat, b: Mat): void {
   if (a.rows !== b.rows || a.cols !== b.cols) throw new ShapeError(`${op}: ${describe(a)} and ${describe(b)} must have the same shape`);
 }
 
-function wantShape(op: string, m: Mat, rows: number, cols: number, why: string): void {
-  if (m.rows !== rows || m.cols !== cols) throw new ShapeError(`${op}: ${describe(m)} must be ${rows}x${cols} (${why})`);
+// `why` is a function: the message is built only when the check fails (these run on every call).
+function wantShape(op: string, m: Mat, rows: number, cols: number, why: () => string): void {
+  if (m.rows !== rows || m.cols !== cols) throw new ShapeError(`${op}: ${describe(m)} must be ${rows}x${cols} (${why()})`);
 }
 
 function size(m: Mat): number {
@@ -74,7 +75,7 @@ function size(m: Mat): number {
 /** X += alpha * b on every row; b is 1 x X.cols. */
 export function addRowBias(X: Mat, b: Mat, alpha = 1): void {
   sameEngine("addRowBias", X, b);
-  wantShape("addRowBias", b, 1, X.cols, `one bias per column of ${describe(X)}`);
+  wantShape("addRowBias", b, 1, X.cols, () => `one bias per column of ${describe(X)}`);
   X.engine.k.add_row_bias(X.ptr, b.ptr, alpha, X.rows, X.cols);
 }
 
@@ -124,7 +125,7 @@ export function sgdMomentum(W: Mat, V: Mat, G: Mat, { lr, momentum, decay }: Sgd
 /** out (1 x N) = column sums of X (M x N); with accumulate, out += them. */
 export function colSums(out: Mat, X: Mat, { accumulate = false } = {}): void {
   sameEngine("colSums", out, X);
-  wantShape("colSums", out, 1, X.cols, `one sum per column of ${describe(X)}`);
+  wantShape("colSums", out, 1, X.cols, () => `one sum per column of ${describe(X)}`);
   noAlias("colSums", out, X);
   X.engine.k.col_sums(out.ptr, X.ptr, X.rows, X.cols, accumulate ? 1 : 0);
 }
@@ -132,7 +133,7 @@ export function colSums(out: Mat, X: Mat, { accumulate = false } = {}): void {
 /** out (M x 1) = row sums of X (M x N). */
 export function rowSums(out: Mat, X: Mat): void {
   sameEngine("rowSums", out, X);
-  wantShape("rowSums", out, X.rows, 1, `one sum per row of ${describe(X)}`);
+  wantShape("rowSums", out, X.rows, 1, () => `one sum per row of ${describe(X)}`);
   noAlias("rowSums", out, X);
   X.engine.k.row_sums(out.ptr, X.ptr, X.rows, X.cols);
 }
@@ -140,7 +141,7 @@ export function rowSums(out: Mat, X: Mat): void {
 /** out (M x 1) = row sums of squares of X (M x N). */
 export function rowSumsq(out: Mat, X: Mat): void {
   sameEngine("rowSumsq", out, X);
-  wantShape("rowSumsq", out, X.rows, 1, `one sum per row of ${describe(X)}`);
+  wantShape("rowSumsq", out, X.rows, 1, () => `one sum per row of ${describe(X)}`);
   noAlias("rowSumsq", out, X);
   X.engine.k.row_sumsq(out.ptr, X.ptr, X.rows, X.cols);
 }
@@ -148,7 +149,7 @@ export function rowSumsq(out: Mat, X: Mat): void {
 /** out (M x 1) = −Σ_j [x log x + (1−x) log(1−x)] per row of X (M x N), x in [0, 1], 0 log 0 = 0. */
 export function rowBinaryEntropy(out: Mat, X: Mat): void {
   sameEngine("rowBinaryEntropy", out, X);
-  wantShape("rowBinaryEntropy", out, X.rows, 1, `one value per row of ${describe(X)}`);
+  wantShape("rowBinaryEntropy", out, X.rows, 1, () => `one value per row of ${describe(X)}`);
   noAlias("rowBinaryEntropy", out, X);
   X.engine.k.row_binary_entropy(out.ptr, X.ptr, X.rows, X.cols);
 }
@@ -163,7 +164,7 @@ export function logit(out: Mat, X: Mat): void {
 /** out (M x 1) = log Σ_j exp(X_ij), computed stably. */
 export function rowLogSumExp(out: Mat, X: Mat): void {
   sameEngine("rowLogSumExp", out, X);
-  wantShape("rowLogSumExp", out, X.rows, 1, `one value per row of ${describe(X)}`);
+  wantShape("rowLogSumExp", out, X.rows, 1, () => `one value per row of ${describe(X)}`);
   noAlias("rowLogSumExp", out, X);
   X.engine.k.row_logsumexp(out.ptr, X.ptr, X.rows, X.cols);
 }
@@ -178,7 +179,7 @@ export function rowSoftmax(out: Mat, X: Mat): void {
 /** X[i, j] *= v[j]; v is 1 x X.cols. */
 export function mulCols(X: Mat, v: Mat): void {
   sameEngine("mulCols", X, v);
-  wantShape("mulCols", v, 1, X.cols, `one factor per column of ${describe(X)}`);
+  wantShape("mulCols", v, 1, X.cols, () => `one factor per column of ${describe(X)}`);
   noAlias("mulCols", X, v);
   X.engine.k.mul_cols(X.ptr, v.ptr, X.rows, X.cols);
 }
@@ -186,7 +187,7 @@ export function mulCols(X: Mat, v: Mat): void {
 /** X[i, :] *= s[i]; s is X.rows x 1. */
 export function mulRows(X: Mat, s: Mat): void {
   sameEngine("mulRows", X, s);
-  wantShape("mulRows", s, X.rows, 1, `one factor per row of ${describe(X)}`);
+  wantShape("mulRows", s, X.rows, 1, () => `one factor per row of ${describe(X)}`);
   noAlias("mulRows", X, s);
   X.engine.k.mul_rows(X.ptr, s.ptr, X.rows, X.cols);
 }
@@ -195,7 +196,7 @@ export function mulRows(X: Mat, s: Mat): void {
 export function axpyRows(Y: Mat, a: number, s: Mat, X: Mat): void {
   sameEngine("axpyRows", Y, s, X);
   sameShape("axpyRows", Y, X);
-  wantShape("axpyRows", s, X.rows, 1, `one factor per row of ${describe(X)}`);
+  wantShape("axpyRows", s, X.rows, 1, () => `one factor per row of ${describe(X)}`);
   noAlias("axpyRows", Y, s);
   X.engine.k.axpy_rows(Y.ptr, a, s.ptr, X.ptr, X.rows, X.cols);
 }
