@@ -14,15 +14,24 @@
 // element(s) at byte offset o. The classes are never instantiated (changetype<A>(0) only names the
 // type: the methods do not read `this`), so everything inlines into the kernels below.
 //
-// Loop skeleton (run, both builds from one source): SIMD: 2 x v128 per iteration, then 1 x v128,
-// then the scalar twin for the last n % 4; scalar build: the scalar twin throughout.
+// Loop skeleton (run, both builds from one source): SIMD: `vectors` (4 or 8) x v128 per iteration,
+// all loaded before any is computed, then 1 x v128, then the scalar twin for the last n % 4; scalar
+// build: the scalar twin throughout. Loading first matters: TurboFan keeps memory operations in
+// program order, so a vector loaded after the previous one's store would wait for that whole
+// computation; loaded together, the vectors' independent dependency chains (exp's polynomial is a
+// long one) get interleaved by its scheduler. More vectors hide more latency until the 16 xmm
+// registers spill: single-output passes of sigmoid and softplus run 8 (sigmoid's h alone: 44 us per
+// 50000 values with 8, 61 with 4, 75 with 2), tanh's and sync's (heavier) and every multi-output
+// pass run 4; the cheap four are memory-bound (4 or 8 made no difference).
 //
-// The four exp-based activations (fused) run one loop per set of requested outputs, with the set fixed
-// at compile time: V8's TurboFan moves a pure value into each conditional block that uses it ("node
-// splitting"), so with run-time flags the shared exp would be computed once per output (measured
-// 2.7x slower with all four outputs). H shares only e^-|u| with the others, so it gets a pass of its
-// own (before the others, or after them when H is U itself); h, h', h'' are computed together in one
-// of 7 loops. The four cheap ones (direct) have no shared exp to duplicate: one loop, run-time flags.
+// Every kernel runs one loop per set of requested outputs, with the set fixed at compile time. The
+// four exp-based activations (fused): V8's TurboFan moves a pure value into each conditional block
+// that uses it ("node splitting"), so with run-time flags the shared exp would be computed once per
+// output (measured 2.7x slower with all four outputs). H shares only e^-|u| with the others, so it
+// gets a pass of its own (before the others, or after them when H is U itself); h, h', h'' are
+// computed together in one of 7 loops. The four cheap ones (direct): one of 15 loops, since a test
+// and branch per output and vector cost more than the work (relu's h alone: 12 us with run-time
+// flags, 5 without, per 50000 values).
 
 import { Sigmoid } from "./act/sigmoid";
 import { Tanh } from "./act/tanh";
@@ -37,63 +46,108 @@ import { Sync } from "./act/sync";
 
 // @ts-ignore: decorator
 @inline function run<A>(
-  U: usize, n: i32, h: usize, H: usize, d1: usize, d2: usize, wh: bool, wH: bool, w1: bool, w2: bool,
+  U: usize, n: i32, h: usize, H: usize, d1: usize, d2: usize, wh: bool, wH: bool, w1: bool, w2: bool, vectors: i32,
 ): void {
   const a = changetype<A>(0);
   let i = 0;
   if (ASC_FEATURE_SIMD) {
-    for (; i + 8 <= n; i += 8) {
-      const o = <usize>i << 2;
-      const u0 = v128.load(U + o);
-      const u1 = v128.load(U + o, 16);
-      a.v(u0, o, h, H, d1, d2, wh, wH, w1, w2);
-      a.v(u1, o + 16, h, H, d1, d2, wh, wH, w1, w2);
+    if (vectors == 8) {
+      for (; i + 32 <= n; i += 32) {
+        const o = <usize>i << 2;
+        const u0 = v128.load(U + o);
+        const u1 = v128.load(U + o, 16);
+        const u2 = v128.load(U + o, 32);
+        const u3 = v128.load(U + o, 48);
+        const u4 = v128.load(U + o, 64);
+        const u5 = v128.load(U + o, 80);
+        const u6 = v128.load(U + o, 96);
+        const u7 = v128.load(U + o, 112);
+        a.v(u0, o, h, H, d1, d2, wh, wH, w1, w2);
+        a.v(u1, o + 16, h, H, d1, d2, wh, wH, w1, w2);
+        a.v(u2, o + 32, h, H, d1, d2, wh, wH, w1, w2);
+        a.v(u3, o + 48, h, H, d1, d2, wh, wH, w1, w2);
+        a.v(u4, o + 64, h, H, d1, d2, wh, wH, w1, w2);
+        a.v(u5, o + 80, h, H, d1, d2, wh, wH, w1, w2);
+        a.v(u6, o + 96, h, H, d1, d2, wh, wH, w1, w2);
+        a.v(u7, o + 112, h, H, d1, d2, wh, wH, w1, w2);
+      }
+    } else {
+      for (; i + 16 <= n; i += 16) {
+        const o = <usize>i << 2;
+        const u0 = v128.load(U + o);
+        const u1 = v128.load(U + o, 16);
+        const u2 = v128.load(U + o, 32);
+        const u3 = v128.load(U + o, 48);
+        a.v(u0, o, h, H, d1, d2, wh, wH, w1, w2);
+        a.v(u1, o + 16, h, H, d1, d2, wh, wH, w1, w2);
+        a.v(u2, o + 32, h, H, d1, d2, wh, wH, w1, w2);
+        a.v(u3, o + 48, h, H, d1, d2, wh, wH, w1, w2);
+      }
     }
     for (; i + 4 <= n; i += 4) a.v(v128.load(U + (<usize>i << 2)), <usize>i << 2, h, H, d1, d2, wh, wH, w1, w2);
   }
   for (; i < n; i++) a.s(load<f32>(U + (<usize>i << 2)), <usize>i << 2, h, H, d1, d2, wh, wH, w1, w2);
 }
 
-// H alone.
-function passH<A>(U: usize, n: i32, H: usize): void {
-  run<A>(U, n, 0, H, 0, 0, false, true, false, false);
+// H alone, `one` vectors per iteration (the activation's choice for single-output passes).
+// @ts-ignore: decorator
+@inline function passH<A>(U: usize, n: i32, H: usize, one: i32): void {
+  run<A>(U, n, 0, H, 0, 0, false, true, false, false, one);
 }
 
 // h, h', h'' (those requested) in one loop: the set of bits 1, 2, 4 picks one of 7 loops.
-function passRest<A>(U: usize, n: i32, h: usize, d1: usize, d2: usize): void {
+// @ts-ignore: decorator
+@inline function passRest<A>(U: usize, n: i32, h: usize, d1: usize, d2: usize, one: i32): void {
   switch ((h != 0 ? 1 : 0) | (d1 != 0 ? 2 : 0) | (d2 != 0 ? 4 : 0)) {
-    case 1: run<A>(U, n, h, 0, 0, 0, true, false, false, false); break;
-    case 2: run<A>(U, n, 0, 0, d1, 0, false, false, true, false); break;
-    case 3: run<A>(U, n, h, 0, d1, 0, true, false, true, false); break;
-    case 4: run<A>(U, n, 0, 0, 0, d2, false, false, false, true); break;
-    case 5: run<A>(U, n, h, 0, 0, d2, true, false, false, true); break;
-    case 6: run<A>(U, n, 0, 0, d1, d2, false, false, true, true); break;
-    case 7: run<A>(U, n, h, 0, d1, d2, true, false, true, true); break;
+    case 1: run<A>(U, n, h, 0, 0, 0, true, false, false, false, one); break;
+    case 2: run<A>(U, n, 0, 0, d1, 0, false, false, true, false, one); break;
+    case 3: run<A>(U, n, h, 0, d1, 0, true, false, true, false, 4); break;
+    case 4: run<A>(U, n, 0, 0, 0, d2, false, false, false, true, one); break;
+    case 5: run<A>(U, n, h, 0, 0, d2, true, false, false, true, 4); break;
+    case 6: run<A>(U, n, 0, 0, d1, d2, false, false, true, true, 4); break;
+    case 7: run<A>(U, n, h, 0, d1, d2, true, false, true, true, 4); break;
   }
 }
 
 // @ts-ignore: decorator
-@inline function fused<A>(U: usize, n: i32, h: usize, H: usize, d1: usize, d2: usize): void {
-  if (H != 0 && H != U) passH<A>(U, n, H);
-  passRest<A>(U, n, h, d1, d2);
-  if (H != 0 && H == U) passH<A>(U, n, H);
+@inline function fused<A>(U: usize, n: i32, h: usize, H: usize, d1: usize, d2: usize, one: i32): void {
+  if (H != 0 && H != U) passH<A>(U, n, H, one);
+  passRest<A>(U, n, h, d1, d2, one);
+  if (H != 0 && H == U) passH<A>(U, n, H, one);
 }
 
+// h, H, h', h'' (those requested) in one loop: the set of bits 1, 2, 4, 8 picks one of 15 loops.
 // @ts-ignore: decorator
 @inline function direct<A>(U: usize, n: i32, h: usize, H: usize, d1: usize, d2: usize): void {
-  run<A>(U, n, h, H, d1, d2, h != 0, H != 0, d1 != 0, d2 != 0);
+  switch ((h != 0 ? 1 : 0) | (H != 0 ? 2 : 0) | (d1 != 0 ? 4 : 0) | (d2 != 0 ? 8 : 0)) {
+    case 1: run<A>(U, n, h, H, d1, d2, true, false, false, false, 4); break;
+    case 2: run<A>(U, n, h, H, d1, d2, false, true, false, false, 4); break;
+    case 3: run<A>(U, n, h, H, d1, d2, true, true, false, false, 4); break;
+    case 4: run<A>(U, n, h, H, d1, d2, false, false, true, false, 4); break;
+    case 5: run<A>(U, n, h, H, d1, d2, true, false, true, false, 4); break;
+    case 6: run<A>(U, n, h, H, d1, d2, false, true, true, false, 4); break;
+    case 7: run<A>(U, n, h, H, d1, d2, true, true, true, false, 4); break;
+    case 8: run<A>(U, n, h, H, d1, d2, false, false, false, true, 4); break;
+    case 9: run<A>(U, n, h, H, d1, d2, true, false, false, true, 4); break;
+    case 10: run<A>(U, n, h, H, d1, d2, false, true, false, true, 4); break;
+    case 11: run<A>(U, n, h, H, d1, d2, true, true, false, true, 4); break;
+    case 12: run<A>(U, n, h, H, d1, d2, false, false, true, true, 4); break;
+    case 13: run<A>(U, n, h, H, d1, d2, true, false, true, true, 4); break;
+    case 14: run<A>(U, n, h, H, d1, d2, false, true, true, true, 4); break;
+    case 15: run<A>(U, n, h, H, d1, d2, true, true, true, true, 4); break;
+  }
 }
 
 // ---- the kernels ----------------------------------------------------------------------------------
 
 /** sigmoid: h, H, d1, d2 (n f32 each, 0 = skip) = σ(U), softplus(U), σ', σ'' of U (n f32); outputs may be U. */
 export function act_sigmoid(U: usize, n: i32, h: usize, H: usize, d1: usize, d2: usize): void {
-  fused<Sigmoid>(U, n, h, H, d1, d2);
+  fused<Sigmoid>(U, n, h, H, d1, d2, 8);
 }
 
 /** tanh: h, H, d1, d2 (n f32 each, 0 = skip) = tanh(U), log cosh(U), tanh', tanh'' of U (n f32); outputs may be U. */
 export function act_tanh(U: usize, n: i32, h: usize, H: usize, d1: usize, d2: usize): void {
-  fused<Tanh>(U, n, h, H, d1, d2);
+  fused<Tanh>(U, n, h, H, d1, d2, 4);
 }
 
 /** linear: h, H, d1, d2 (n f32 each, 0 = skip) = U, U²/2, 1, 0 for U (n f32); outputs may be U. */
@@ -118,10 +172,10 @@ export function act_modulus(U: usize, n: i32, h: usize, H: usize, d1: usize, d2:
 
 /** softplus: h, H, d1, d2 (n f32 each, 0 = skip) = softplus(U), -Li2(-e^U), σ(U), σ'(U) for U (n f32); outputs may be U. */
 export function act_softplus(U: usize, n: i32, h: usize, H: usize, d1: usize, d2: usize): void {
-  fused<Softplus>(U, n, h, H, d1, d2);
+  fused<Softplus>(U, n, h, H, d1, d2, 8);
 }
 
 /** sync: h, H, d1, d2 (n f32 each, 0 = skip) = Uσ(U²), softplus(U²)/2, h', h'' for U (n f32); outputs may be U. */
 export function act_sync(U: usize, n: i32, h: usize, H: usize, d1: usize, d2: usize): void {
-  fused<Sync>(U, n, h, H, d1, d2);
+  fused<Sync>(U, n, h, H, d1, d2, 4);
 }

@@ -24,3 +24,22 @@ import { SIGN } from "../mathf";
 @inline export function sflipBy(x: f32, u: f32): f32 {
   return reinterpret<f32>(reinterpret<i32>(x) ^ (reinterpret<i32>(u) & SIGN));
 }
+// -|u| as one bit operation (f32x4.neg(f32x4.abs(u)) is two, each with its own mask).
+// @ts-ignore: decorator
+@inline export function vnegAbs(u: v128): v128 {
+  return v128.or(u, i32x4.splat(SIGN));
+}
+// @ts-ignore: decorator
+@inline export function snegAbs(u: f32): f32 {
+  return reinterpret<f32>(reinterpret<i32>(u) | SIGN);
+}
+// max(u, 0), NaN kept, bit for bit: pmax(u, 0) = (u < 0 ? 0 : u) is one instruction (f32x4.max is
+// about eight) and keeps u = -0 as -0; adding +0 turns that into +0 and changes no other value.
+// @ts-ignore: decorator
+@inline export function vrelu(u: v128): v128 {
+  return f32x4.add(f32x4.pmax(u, splat(0)), splat(0));
+}
+// @ts-ignore: decorator
+@inline export function srelu(u: f32): f32 {
+  return (u < 0 ? <f32>0 : u) + 0;
+}

@@ -3,7 +3,7 @@
 // for large |u|). log cosh: for small |u|, with t1 = e^-|u| = sqrt(t) and m1 = expm1(-|u|) =
 // m/(1+t1), cosh u - 1 = m1²/(2 t1); for large |u|, |u| + log1p(t) - log 2. One log1p serves both.
 
-import { SIGN, vexp, sexp, vexpm1n, sexpm1n, vlog1p, slog1p, vsubln2, ssubln2 } from "../mathf";
+import { SIGN, vexpn, sexpn, vexpm1n, sexpm1n, vlog1p, slog1p, vsubln2, ssubln2 } from "../mathf";
 import { splat } from "./common";
 
 // Below this |u|, log cosh u = log1p(cosh u - 1) (accurate near 0, where log cosh ≈ u²/2); above,
@@ -16,7 +16,7 @@ const LOGCOSH_SWITCH: f32 = 1.0;
   @inline v(u: v128, o: usize, h: usize, H: usize, d1: usize, d2: usize, wh: bool, wH: bool, w1: bool, w2: bool): void {
     const a = f32x4.abs(u);
     const x = f32x4.neg(f32x4.add(a, a));
-    const t = vexp(x);
+    const t = vexpn(x);
     const m = vexpm1n(x, t);
     const d = f32x4.add(t, splat(1));
     if (wh || w1 || w2) {
@@ -42,7 +42,7 @@ const LOGCOSH_SWITCH: f32 = 1.0;
   @inline s(u: f32, o: usize, h: usize, H: usize, d1: usize, d2: usize, wh: bool, wH: bool, w1: bool, w2: bool): void {
     const a = abs(u);
     const x = -(a + a);
-    const t = sexp(x);
+    const t = sexpn(x);
     const m = sexpm1n(x, t);
     const d = t + 1;
     if (wh || w1 || w2) {
