@@ -1,4 +1,5 @@
-// Helpers shared by the activation formulas (act/*.ts); each f32x4 helper has a scalar twin.
+// Helpers shared by the activation formulas (act/*.ts); each f32x4 helper has a scalar twin, here or
+// the scalar operation it stands for (vabs: abs, vneg: -x, vpick1t: the ternary in its comment).
 
 import { SIGN } from "../mathf";
 
@@ -24,7 +25,16 @@ import { SIGN } from "../mathf";
 @inline export function sflipBy(x: f32, u: f32): f32 {
   return reinterpret<f32>(reinterpret<i32>(x) ^ (reinterpret<i32>(u) & SIGN));
 }
-// -|u| as one bit operation (f32x4.neg(f32x4.abs(u)) is two, each with its own mask).
+// |u|, -u and -|u| as one bit operation with a constant mask: V8 rebuilds the masks of f32x4.abs and
+// f32x4.neg for every use (three instructions each); these are the same operations on the sign bit.
+// @ts-ignore: decorator
+@inline export function vabs(u: v128): v128 {
+  return v128.and(u, i32x4.splat(~SIGN));
+}
+// @ts-ignore: decorator
+@inline export function vneg(u: v128): v128 {
+  return v128.xor(u, i32x4.splat(SIGN));
+}
 // @ts-ignore: decorator
 @inline export function vnegAbs(u: v128): v128 {
   return v128.or(u, i32x4.splat(SIGN));
@@ -42,4 +52,10 @@ import { SIGN } from "../mathf";
 // @ts-ignore: decorator
 @inline export function srelu(u: f32): f32 {
   return (u < 0 ? <f32>0 : u) + 0;
+}
+// u >= 0 ? 1 : t for t = e^-|u| in [0, 1] (NaN kept): pmax(t, 1 or 0) is one instruction on the
+// path from t, where a bitselect is two (and, or) plus one off it; t <= 1 makes it the ternary.
+// @ts-ignore: decorator
+@inline export function vpick1t(u: v128, t: v128): v128 {
+  return f32x4.pmax(t, v128.and(f32x4.ge(u, splat(0)), splat(1)));
 }

@@ -3,7 +3,7 @@
 // m = expm1(-|u|) (accurate near 0), negated for u < 0.
 
 import { vexpn, sexpn, vexpm1n, sexpm1n, vlog1p, slog1p } from "../mathf";
-import { splat, vflipBy, sflipBy, vnegAbs, snegAbs, vrelu, srelu } from "./common";
+import { splat, vflipBy, sflipBy, vnegAbs, snegAbs, vrelu, srelu, vpick1t } from "./common";
 
 // @ts-ignore: decorator
 @final export class Sigmoid {
@@ -12,7 +12,7 @@ import { splat, vflipBy, sflipBy, vnegAbs, snegAbs, vrelu, srelu } from "./commo
     const x = vnegAbs(u);
     const t = vexpn(x);
     const d = f32x4.add(t, splat(1));
-    if (wh) v128.store(h + o, f32x4.div(v128.bitselect(splat(1), t, f32x4.ge(u, splat(0))), d)); // one division
+    if (wh) v128.store(h + o, f32x4.div(vpick1t(u, t), d)); // one division
     if (wH) v128.store(H + o, f32x4.add(vrelu(u), vlog1p(t)));
     if (w1 || w2) {
       const g = f32x4.div(t, f32x4.mul(d, d));

@@ -3,7 +3,7 @@
 // Li2(-e^u) + Li2(-e^-u) = -π²/6 - u²/2 gives H = u²/2 + π²/6 - F(t).
 
 import { vexpn, sexpn, vlog1p, slog1p, vnegLi2Neg, snegLi2Neg, vpi26minus, spi26minus } from "../mathf";
-import { splat, vnegAbs, snegAbs, vrelu, srelu } from "./common";
+import { splat, vnegAbs, snegAbs, vrelu, srelu, vpick1t } from "./common";
 
 // @ts-ignore: decorator
 @final export class Softplus {
@@ -12,7 +12,7 @@ import { splat, vnegAbs, snegAbs, vrelu, srelu } from "./common";
     const t = vexpn(vnegAbs(u));
     const d = f32x4.add(t, splat(1));
     if (wh) v128.store(h + o, f32x4.add(vrelu(u), vlog1p(t)));
-    if (w1) v128.store(d1 + o, v128.bitselect(f32x4.div(splat(1), d), f32x4.div(t, d), f32x4.ge(u, splat(0))));
+    if (w1) v128.store(d1 + o, f32x4.div(vpick1t(u, t), d)); // one division
     if (w2) v128.store(d2 + o, f32x4.div(t, f32x4.mul(d, d)));
     if (wH) {
       const F = vnegLi2Neg(t);
