@@ -12,7 +12,7 @@
 // The formulas live in act/<name>.ts, one @final class per activation whose two @inline methods
 // v (f32x4) and s (its scalar twin) store the outputs whose flag (wh, wH, w1, w2) is set, for the
 // element(s) at byte offset o. The classes are never instantiated (changetype<A>(0) only names the
-// type: the methods do not read `this`), so everything inlines into the kernels below.
+// type: the methods do not read `this`), so everything inlines into the loops below.
 //
 // Loop skeleton (run, both builds from one source): SIMD: `vectors` (4 or 8) x v128 per iteration,
 // all loaded before any is computed, then 1 x v128, then the scalar twin for the last n % 4; scalar
@@ -20,9 +20,10 @@
 // program order, so a vector loaded after the previous one's store would wait for that whole
 // computation; loaded together, the vectors' independent dependency chains (exp's polynomial is a
 // long one) get interleaved by its scheduler. More vectors hide more latency until the 16 xmm
-// registers spill: single-output passes of sigmoid and softplus run 8 (sigmoid's h alone: 44 us per
-// 50000 values with 8, 61 with 4, 75 with 2), tanh's and sync's (heavier) and every multi-output
-// pass run 4; the cheap four are memory-bound (4 or 8 made no difference).
+// registers spill: each class's vectors() says how many its single-output passes run, 8 for
+// sigmoid and softplus (sigmoid's h alone: 44 us per 50000 values with 8, 61 with 4, 75 with 2), 4
+// for tanh and sync (heavier: 8 spilled) and the cheap four (memory-bound: 4 or 8 made no
+// difference); passes with several outputs run 4.
 //
 // Every kernel runs one loop per set of requested outputs, with the set fixed at compile time. The
 // four exp-based activations (fused): V8's TurboFan moves a pure value into each conditional block
@@ -46,12 +47,13 @@ import { Sync } from "./act/sync";
 
 // @ts-ignore: decorator
 @inline function run<A>(
-  U: usize, n: i32, h: usize, H: usize, d1: usize, d2: usize, wh: bool, wH: bool, w1: bool, w2: bool, vectors: i32,
+  U: usize, n: i32, h: usize, H: usize, d1: usize, d2: usize, wh: bool, wH: bool, w1: bool, w2: bool,
 ): void {
   const a = changetype<A>(0);
+  const one = (wh ? 1 : 0) + (wH ? 1 : 0) + (w1 ? 1 : 0) + (w2 ? 1 : 0) == 1;
   let i = 0;
   if (ASC_FEATURE_SIMD) {
-    if (vectors == 8) {
+    if (one && a.vectors() == 8) {
       for (; i + 32 <= n; i += 32) {
         const o = <usize>i << 2;
         const u0 = v128.load(U + o);
@@ -89,52 +91,90 @@ import { Sync } from "./act/sync";
   for (; i < n; i++) a.s(load<f32>(U + (<usize>i << 2)), <usize>i << 2, h, H, d1, d2, wh, wH, w1, w2);
 }
 
-// H alone, `one` vectors per iteration (the activation's choice for single-output passes).
-// @ts-ignore: decorator
-@inline function passH<A>(U: usize, n: i32, H: usize, one: i32): void {
-  run<A>(U, n, 0, H, 0, 0, false, true, false, false, one);
+// One loop per set of outputs (the set's bits: h 1, H 2, h' 4, h'' 8), each its own function: the
+// big ones stay wasm functions of their own (AssemblyScript has Binaryen inline a function with one
+// caller only up to 200 nodes), so TurboFan compiles just the sets a program uses, each quickly
+// (all of sigmoid's sets in one function took ~80 ms to tier up, which a short benchmark warm-up on
+// a busy machine did not always cover).
+function set1<A>(U: usize, n: i32, h: usize, H: usize, d1: usize, d2: usize): void { // h
+  run<A>(U, n, h, H, d1, d2, true, false, false, false);
+}
+function set2<A>(U: usize, n: i32, h: usize, H: usize, d1: usize, d2: usize): void { // H
+  run<A>(U, n, h, H, d1, d2, false, true, false, false);
+}
+function set3<A>(U: usize, n: i32, h: usize, H: usize, d1: usize, d2: usize): void { // h, H
+  run<A>(U, n, h, H, d1, d2, true, true, false, false);
+}
+function set4<A>(U: usize, n: i32, h: usize, H: usize, d1: usize, d2: usize): void { // d1
+  run<A>(U, n, h, H, d1, d2, false, false, true, false);
+}
+function set5<A>(U: usize, n: i32, h: usize, H: usize, d1: usize, d2: usize): void { // h, d1
+  run<A>(U, n, h, H, d1, d2, true, false, true, false);
+}
+function set6<A>(U: usize, n: i32, h: usize, H: usize, d1: usize, d2: usize): void { // H, d1
+  run<A>(U, n, h, H, d1, d2, false, true, true, false);
+}
+function set7<A>(U: usize, n: i32, h: usize, H: usize, d1: usize, d2: usize): void { // h, H, d1
+  run<A>(U, n, h, H, d1, d2, true, true, true, false);
+}
+function set8<A>(U: usize, n: i32, h: usize, H: usize, d1: usize, d2: usize): void { // d2
+  run<A>(U, n, h, H, d1, d2, false, false, false, true);
+}
+function set9<A>(U: usize, n: i32, h: usize, H: usize, d1: usize, d2: usize): void { // h, d2
+  run<A>(U, n, h, H, d1, d2, true, false, false, true);
+}
+function set10<A>(U: usize, n: i32, h: usize, H: usize, d1: usize, d2: usize): void { // H, d2
+  run<A>(U, n, h, H, d1, d2, false, true, false, true);
+}
+function set11<A>(U: usize, n: i32, h: usize, H: usize, d1: usize, d2: usize): void { // h, H, d2
+  run<A>(U, n, h, H, d1, d2, true, true, false, true);
+}
+function set12<A>(U: usize, n: i32, h: usize, H: usize, d1: usize, d2: usize): void { // d1, d2
+  run<A>(U, n, h, H, d1, d2, false, false, true, true);
+}
+function set13<A>(U: usize, n: i32, h: usize, H: usize, d1: usize, d2: usize): void { // h, d1, d2
+  run<A>(U, n, h, H, d1, d2, true, false, true, true);
+}
+function set14<A>(U: usize, n: i32, h: usize, H: usize, d1: usize, d2: usize): void { // H, d1, d2
+  run<A>(U, n, h, H, d1, d2, false, true, true, true);
+}
+function set15<A>(U: usize, n: i32, h: usize, H: usize, d1: usize, d2: usize): void { // h, H, d1, d2
+  run<A>(U, n, h, H, d1, d2, true, true, true, true);
 }
 
-// h, h', h'' (those requested) in one loop: the set of bits 1, 2, 4 picks one of 7 loops.
 // @ts-ignore: decorator
-@inline function passRest<A>(U: usize, n: i32, h: usize, d1: usize, d2: usize, one: i32): void {
-  switch ((h != 0 ? 1 : 0) | (d1 != 0 ? 2 : 0) | (d2 != 0 ? 4 : 0)) {
-    case 1: run<A>(U, n, h, 0, 0, 0, true, false, false, false, one); break;
-    case 2: run<A>(U, n, 0, 0, d1, 0, false, false, true, false, one); break;
-    case 3: run<A>(U, n, h, 0, d1, 0, true, false, true, false, 4); break;
-    case 4: run<A>(U, n, 0, 0, 0, d2, false, false, false, true, one); break;
-    case 5: run<A>(U, n, h, 0, 0, d2, true, false, false, true, 4); break;
-    case 6: run<A>(U, n, 0, 0, d1, d2, false, false, true, true, 4); break;
-    case 7: run<A>(U, n, h, 0, d1, d2, true, false, true, true, 4); break;
+@inline function fused<A>(U: usize, n: i32, h: usize, H: usize, d1: usize, d2: usize): void {
+  if (H != 0 && H != U) set2<A>(U, n, 0, H, 0, 0);
+  switch ((h != 0 ? 1 : 0) | (d1 != 0 ? 4 : 0) | (d2 != 0 ? 8 : 0)) {
+    case 1: set1<A>(U, n, h, 0, d1, d2); break;
+    case 4: set4<A>(U, n, h, 0, d1, d2); break;
+    case 5: set5<A>(U, n, h, 0, d1, d2); break;
+    case 8: set8<A>(U, n, h, 0, d1, d2); break;
+    case 9: set9<A>(U, n, h, 0, d1, d2); break;
+    case 12: set12<A>(U, n, h, 0, d1, d2); break;
+    case 13: set13<A>(U, n, h, 0, d1, d2); break;
   }
+  if (H != 0 && H == U) set2<A>(U, n, 0, H, 0, 0);
 }
 
-// @ts-ignore: decorator
-@inline function fused<A>(U: usize, n: i32, h: usize, H: usize, d1: usize, d2: usize, one: i32): void {
-  if (H != 0 && H != U) passH<A>(U, n, H, one);
-  passRest<A>(U, n, h, d1, d2, one);
-  if (H != 0 && H == U) passH<A>(U, n, H, one);
-}
-
-// h, H, h', h'' (those requested) in one loop: the set of bits 1, 2, 4, 8 picks one of 15 loops.
 // @ts-ignore: decorator
 @inline function direct<A>(U: usize, n: i32, h: usize, H: usize, d1: usize, d2: usize): void {
   switch ((h != 0 ? 1 : 0) | (H != 0 ? 2 : 0) | (d1 != 0 ? 4 : 0) | (d2 != 0 ? 8 : 0)) {
-    case 1: run<A>(U, n, h, H, d1, d2, true, false, false, false, 4); break;
-    case 2: run<A>(U, n, h, H, d1, d2, false, true, false, false, 4); break;
-    case 3: run<A>(U, n, h, H, d1, d2, true, true, false, false, 4); break;
-    case 4: run<A>(U, n, h, H, d1, d2, false, false, true, false, 4); break;
-    case 5: run<A>(U, n, h, H, d1, d2, true, false, true, false, 4); break;
-    case 6: run<A>(U, n, h, H, d1, d2, false, true, true, false, 4); break;
-    case 7: run<A>(U, n, h, H, d1, d2, true, true, true, false, 4); break;
-    case 8: run<A>(U, n, h, H, d1, d2, false, false, false, true, 4); break;
-    case 9: run<A>(U, n, h, H, d1, d2, true, false, false, true, 4); break;
-    case 10: run<A>(U, n, h, H, d1, d2, false, true, false, true, 4); break;
-    case 11: run<A>(U, n, h, H, d1, d2, true, true, false, true, 4); break;
-    case 12: run<A>(U, n, h, H, d1, d2, false, false, true, true, 4); break;
-    case 13: run<A>(U, n, h, H, d1, d2, true, false, true, true, 4); break;
-    case 14: run<A>(U, n, h, H, d1, d2, false, true, true, true, 4); break;
-    case 15: run<A>(U, n, h, H, d1, d2, true, true, true, true, 4); break;
+    case 1: set1<A>(U, n, h, H, d1, d2); break;
+    case 2: set2<A>(U, n, h, H, d1, d2); break;
+    case 3: set3<A>(U, n, h, H, d1, d2); break;
+    case 4: set4<A>(U, n, h, H, d1, d2); break;
+    case 5: set5<A>(U, n, h, H, d1, d2); break;
+    case 6: set6<A>(U, n, h, H, d1, d2); break;
+    case 7: set7<A>(U, n, h, H, d1, d2); break;
+    case 8: set8<A>(U, n, h, H, d1, d2); break;
+    case 9: set9<A>(U, n, h, H, d1, d2); break;
+    case 10: set10<A>(U, n, h, H, d1, d2); break;
+    case 11: set11<A>(U, n, h, H, d1, d2); break;
+    case 12: set12<A>(U, n, h, H, d1, d2); break;
+    case 13: set13<A>(U, n, h, H, d1, d2); break;
+    case 14: set14<A>(U, n, h, H, d1, d2); break;
+    case 15: set15<A>(U, n, h, H, d1, d2); break;
   }
 }
 
@@ -142,12 +182,12 @@ import { Sync } from "./act/sync";
 
 /** sigmoid: h, H, d1, d2 (n f32 each, 0 = skip) = σ(U), softplus(U), σ', σ'' of U (n f32); outputs may be U. */
 export function act_sigmoid(U: usize, n: i32, h: usize, H: usize, d1: usize, d2: usize): void {
-  fused<Sigmoid>(U, n, h, H, d1, d2, 8);
+  fused<Sigmoid>(U, n, h, H, d1, d2);
 }
 
 /** tanh: h, H, d1, d2 (n f32 each, 0 = skip) = tanh(U), log cosh(U), tanh', tanh'' of U (n f32); outputs may be U. */
 export function act_tanh(U: usize, n: i32, h: usize, H: usize, d1: usize, d2: usize): void {
-  fused<Tanh>(U, n, h, H, d1, d2, 4);
+  fused<Tanh>(U, n, h, H, d1, d2);
 }
 
 /** linear: h, H, d1, d2 (n f32 each, 0 = skip) = U, U²/2, 1, 0 for U (n f32); outputs may be U. */
@@ -172,10 +212,10 @@ export function act_modulus(U: usize, n: i32, h: usize, H: usize, d1: usize, d2:
 
 /** softplus: h, H, d1, d2 (n f32 each, 0 = skip) = softplus(U), -Li2(-e^U), σ(U), σ'(U) for U (n f32); outputs may be U. */
 export function act_softplus(U: usize, n: i32, h: usize, H: usize, d1: usize, d2: usize): void {
-  fused<Softplus>(U, n, h, H, d1, d2, 8);
+  fused<Softplus>(U, n, h, H, d1, d2);
 }
 
 /** sync: h, H, d1, d2 (n f32 each, 0 = skip) = Uσ(U²), softplus(U²)/2, h', h'' for U (n f32); outputs may be U. */
 export function act_sync(U: usize, n: i32, h: usize, H: usize, d1: usize, d2: usize): void {
-  fused<Sync>(U, n, h, H, d1, d2, 4);
+  fused<Sync>(U, n, h, H, d1, d2);
 }

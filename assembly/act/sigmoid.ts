@@ -7,6 +7,10 @@ import { splat, vflipBy, sflipBy, vnegAbs, snegAbs, vrelu, srelu, vpick1t } from
 
 // @ts-ignore: decorator
 @final export class Sigmoid {
+  // Vectors per loop iteration when a single output is computed (activations.ts, loop skeleton).
+  // @ts-ignore: decorator
+  @inline vectors(): i32 { return 8; }
+
   // @ts-ignore: decorator
   @inline v(u: v128, o: usize, h: usize, H: usize, d1: usize, d2: usize, wh: bool, wH: bool, w1: bool, w2: bool): void {
     const x = vnegAbs(u);

@@ -15,6 +15,10 @@ const SYNC_CLAMP: f32 = 12.0;
 
 // @ts-ignore: decorator
 @final export class Sync {
+  // Vectors per loop iteration when a single output is computed (activations.ts, loop skeleton).
+  // @ts-ignore: decorator
+  @inline vectors(): i32 { return 4; }
+
   // @ts-ignore: decorator
   @inline v(u: v128, o: usize, h: usize, H: usize, d1: usize, d2: usize, wh: bool, wH: bool, w1: bool, w2: bool): void {
     const uc = f32x4.pmin(f32x4.pmax(u, splat(-SYNC_CLAMP)), splat(SYNC_CLAMP)); // = min(max(..)) but for NaN bits

@@ -12,6 +12,10 @@ const LOGCOSH_SWITCH: f32 = 1.0;
 
 // @ts-ignore: decorator
 @final export class Tanh {
+  // Vectors per loop iteration when a single output is computed (activations.ts, loop skeleton).
+  // @ts-ignore: decorator
+  @inline vectors(): i32 { return 4; }
+
   // @ts-ignore: decorator
   @inline v(u: v128, o: usize, h: usize, H: usize, d1: usize, d2: usize, wh: bool, wH: bool, w1: bool, w2: bool): void {
     const x = vnegAbs(f32x4.add(u, u)); // -2|u|, exactly
