@@ -3,6 +3,7 @@
 // bit patterns with the sign set, -Inf and the negative NaNs among them, and +0), vexpn(x) with
 // vexp(x) and sexpn(x) with sexpn's SIMD twin (two NaNs count as equal). About a minute; rerun it
 // after touching either core: `node assembly/check-expn.mjs` (exits non-zero on any difference).
+// `--stride S` checks every S-th group of 4 patterns only (the test suite's quick version).
 import asc from "assemblyscript/asc";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -56,11 +57,23 @@ if (error) {
   process.exit(1);
 }
 const { exports } = new WebAssembly.Instance(new WebAssembly.Module(readFileSync("build/check-expn.wasm")), {});
-const CHUNK = 1 << 22; // vectors per call: 2^24 patterns
+const at = process.argv.indexOf("--stride");
+const stride = at < 0 ? 1 : Number(process.argv[at + 1]);
+if (!Number.isInteger(stride) || stride < 1) {
+  console.error("check-expn: --stride takes a positive integer");
+  process.exit(2);
+}
 let bad = exports.mismatch1(0);
-for (let lo = 0x80000000; lo < 0x100000000; lo += 4 * CHUNK) bad += exports.mismatches(lo >>> 0, CHUNK);
+let values = 1;
+if (stride === 1) {
+  const CHUNK = 1 << 22; // vectors per call: 2^24 patterns
+  for (let lo = 0x80000000; lo < 0x100000000; lo += 4 * CHUNK) bad += exports.mismatches(lo >>> 0, CHUNK);
+  values += 2 ** 31;
+} else {
+  for (let lo = 0x80000000; lo < 0x100000000; lo += 4 * stride, values += 4) bad += exports.mismatches(lo >>> 0, 1);
+}
 if (bad !== 0) {
   console.error(`check-expn: vexpn/sexpn differ from vexp on ${bad} lanes`);
   process.exit(1);
 }
-console.log("check-expn: vexpn = vexp = sexpn bit for bit on every x <= 0 (2^31 + 1 values)");
+console.log(`check-expn: vexpn = vexp = sexpn bit for bit on ${stride === 1 ? "every" : "sampled"} x <= 0 (${values} values)`);
