@@ -12,17 +12,27 @@
 // The formulas live in act/<name>.ts, one @final class per activation whose two @inline methods
 // v (f32x4) and s (its scalar twin) store the outputs whose flag (wh, wH, w1, w2) is set, for the
 // element(s) at byte offset o. The classes are never instantiated (changetype<A>(0) only names the
-// type: the methods do not read `this`), so everything inlines into the kernels below.
+// type: the methods do not read `this`), so everything inlines into the loops below.
 //
-// Loop skeleton (run, both builds from one source): SIMD: 2 x v128 per iteration, then 1 x v128,
-// then the scalar twin for the last n % 4; scalar build: the scalar twin throughout.
+// Loop skeleton (run, both builds from one source): SIMD: `vectors` (4 or 8) x v128 per iteration,
+// all loaded before any is computed, then 1 x v128, then the scalar twin for the last n % 4; scalar
+// build: the scalar twin throughout. Loading first matters: TurboFan keeps memory operations in
+// program order, so a vector loaded after the previous one's store would wait for that whole
+// computation; loaded together, the vectors' independent dependency chains (exp's polynomial is a
+// long one) get interleaved by its scheduler. More vectors hide more latency until the 16 xmm
+// registers spill: each class's vectors() says how many its single-output passes run, 8 for
+// sigmoid and softplus (sigmoid's h alone: 44 us per 50000 values with 8, 61 with 4, 75 with 2), 4
+// for tanh and sync (heavier: 8 spilled) and the cheap four (memory-bound: 4 or 8 made no
+// difference); passes with several outputs run 4.
 //
-// The four exp-based activations (fused) run one loop per set of requested outputs, with the set fixed
-// at compile time: V8's TurboFan moves a pure value into each conditional block that uses it ("node
-// splitting"), so with run-time flags the shared exp would be computed once per output (measured
-// 2.7x slower with all four outputs). H shares only e^-|u| with the others, so it gets a pass of its
-// own (before the others, or after them when H is U itself); h, h', h'' are computed together in one
-// of 7 loops. The four cheap ones (direct) have no shared exp to duplicate: one loop, run-time flags.
+// Every kernel runs one loop per set of requested outputs, with the set fixed at compile time. The
+// four exp-based activations (fused): V8's TurboFan moves a pure value into each conditional block
+// that uses it ("node splitting"), so with run-time flags the shared exp would be computed once per
+// output (measured 2.7x slower with all four outputs). H shares only e^-|u| with the others, so it
+// gets a pass of its own (before the others, or after them when H is U itself); h, h', h'' are
+// computed together in one of 7 loops. The four cheap ones (direct): one of 15 loops, since a test
+// and branch per output and vector cost more than the work (relu's h alone: 12 us with run-time
+// flags, 5 without, per 50000 values).
 
 import { Sigmoid } from "./act/sigmoid";
 import { Tanh } from "./act/tanh";
@@ -40,48 +50,132 @@ import { Sync } from "./act/sync";
   U: usize, n: i32, h: usize, H: usize, d1: usize, d2: usize, wh: bool, wH: bool, w1: bool, w2: bool,
 ): void {
   const a = changetype<A>(0);
+  const one = (wh ? 1 : 0) + (wH ? 1 : 0) + (w1 ? 1 : 0) + (w2 ? 1 : 0) == 1;
   let i = 0;
   if (ASC_FEATURE_SIMD) {
-    for (; i + 8 <= n; i += 8) {
-      const o = <usize>i << 2;
-      const u0 = v128.load(U + o);
-      const u1 = v128.load(U + o, 16);
-      a.v(u0, o, h, H, d1, d2, wh, wH, w1, w2);
-      a.v(u1, o + 16, h, H, d1, d2, wh, wH, w1, w2);
+    if (one && a.vectors() == 8) {
+      for (; i + 32 <= n; i += 32) {
+        const o = <usize>i << 2;
+        const u0 = v128.load(U + o);
+        const u1 = v128.load(U + o, 16);
+        const u2 = v128.load(U + o, 32);
+        const u3 = v128.load(U + o, 48);
+        const u4 = v128.load(U + o, 64);
+        const u5 = v128.load(U + o, 80);
+        const u6 = v128.load(U + o, 96);
+        const u7 = v128.load(U + o, 112);
+        a.v(u0, o, h, H, d1, d2, wh, wH, w1, w2);
+        a.v(u1, o + 16, h, H, d1, d2, wh, wH, w1, w2);
+        a.v(u2, o + 32, h, H, d1, d2, wh, wH, w1, w2);
+        a.v(u3, o + 48, h, H, d1, d2, wh, wH, w1, w2);
+        a.v(u4, o + 64, h, H, d1, d2, wh, wH, w1, w2);
+        a.v(u5, o + 80, h, H, d1, d2, wh, wH, w1, w2);
+        a.v(u6, o + 96, h, H, d1, d2, wh, wH, w1, w2);
+        a.v(u7, o + 112, h, H, d1, d2, wh, wH, w1, w2);
+      }
+    } else {
+      for (; i + 16 <= n; i += 16) {
+        const o = <usize>i << 2;
+        const u0 = v128.load(U + o);
+        const u1 = v128.load(U + o, 16);
+        const u2 = v128.load(U + o, 32);
+        const u3 = v128.load(U + o, 48);
+        a.v(u0, o, h, H, d1, d2, wh, wH, w1, w2);
+        a.v(u1, o + 16, h, H, d1, d2, wh, wH, w1, w2);
+        a.v(u2, o + 32, h, H, d1, d2, wh, wH, w1, w2);
+        a.v(u3, o + 48, h, H, d1, d2, wh, wH, w1, w2);
+      }
     }
     for (; i + 4 <= n; i += 4) a.v(v128.load(U + (<usize>i << 2)), <usize>i << 2, h, H, d1, d2, wh, wH, w1, w2);
   }
   for (; i < n; i++) a.s(load<f32>(U + (<usize>i << 2)), <usize>i << 2, h, H, d1, d2, wh, wH, w1, w2);
 }
 
-// H alone.
-function passH<A>(U: usize, n: i32, H: usize): void {
-  run<A>(U, n, 0, H, 0, 0, false, true, false, false);
+// One loop per set of outputs (the set's bits: h 1, H 2, h' 4, h'' 8), each its own function: the
+// big ones stay wasm functions of their own (AssemblyScript has Binaryen inline a function with one
+// caller only up to 200 nodes), so TurboFan compiles just the sets a program uses, each quickly
+// (all of sigmoid's sets in one function took ~80 ms to tier up, which a short benchmark warm-up on
+// a busy machine did not always cover).
+function set1<A>(U: usize, n: i32, h: usize, H: usize, d1: usize, d2: usize): void { // h
+  run<A>(U, n, h, H, d1, d2, true, false, false, false);
 }
-
-// h, h', h'' (those requested) in one loop: the set of bits 1, 2, 4 picks one of 7 loops.
-function passRest<A>(U: usize, n: i32, h: usize, d1: usize, d2: usize): void {
-  switch ((h != 0 ? 1 : 0) | (d1 != 0 ? 2 : 0) | (d2 != 0 ? 4 : 0)) {
-    case 1: run<A>(U, n, h, 0, 0, 0, true, false, false, false); break;
-    case 2: run<A>(U, n, 0, 0, d1, 0, false, false, true, false); break;
-    case 3: run<A>(U, n, h, 0, d1, 0, true, false, true, false); break;
-    case 4: run<A>(U, n, 0, 0, 0, d2, false, false, false, true); break;
-    case 5: run<A>(U, n, h, 0, 0, d2, true, false, false, true); break;
-    case 6: run<A>(U, n, 0, 0, d1, d2, false, false, true, true); break;
-    case 7: run<A>(U, n, h, 0, d1, d2, true, false, true, true); break;
-  }
+function set2<A>(U: usize, n: i32, h: usize, H: usize, d1: usize, d2: usize): void { // H
+  run<A>(U, n, h, H, d1, d2, false, true, false, false);
+}
+function set3<A>(U: usize, n: i32, h: usize, H: usize, d1: usize, d2: usize): void { // h, H
+  run<A>(U, n, h, H, d1, d2, true, true, false, false);
+}
+function set4<A>(U: usize, n: i32, h: usize, H: usize, d1: usize, d2: usize): void { // d1
+  run<A>(U, n, h, H, d1, d2, false, false, true, false);
+}
+function set5<A>(U: usize, n: i32, h: usize, H: usize, d1: usize, d2: usize): void { // h, d1
+  run<A>(U, n, h, H, d1, d2, true, false, true, false);
+}
+function set6<A>(U: usize, n: i32, h: usize, H: usize, d1: usize, d2: usize): void { // H, d1
+  run<A>(U, n, h, H, d1, d2, false, true, true, false);
+}
+function set7<A>(U: usize, n: i32, h: usize, H: usize, d1: usize, d2: usize): void { // h, H, d1
+  run<A>(U, n, h, H, d1, d2, true, true, true, false);
+}
+function set8<A>(U: usize, n: i32, h: usize, H: usize, d1: usize, d2: usize): void { // d2
+  run<A>(U, n, h, H, d1, d2, false, false, false, true);
+}
+function set9<A>(U: usize, n: i32, h: usize, H: usize, d1: usize, d2: usize): void { // h, d2
+  run<A>(U, n, h, H, d1, d2, true, false, false, true);
+}
+function set10<A>(U: usize, n: i32, h: usize, H: usize, d1: usize, d2: usize): void { // H, d2
+  run<A>(U, n, h, H, d1, d2, false, true, false, true);
+}
+function set11<A>(U: usize, n: i32, h: usize, H: usize, d1: usize, d2: usize): void { // h, H, d2
+  run<A>(U, n, h, H, d1, d2, true, true, false, true);
+}
+function set12<A>(U: usize, n: i32, h: usize, H: usize, d1: usize, d2: usize): void { // d1, d2
+  run<A>(U, n, h, H, d1, d2, false, false, true, true);
+}
+function set13<A>(U: usize, n: i32, h: usize, H: usize, d1: usize, d2: usize): void { // h, d1, d2
+  run<A>(U, n, h, H, d1, d2, true, false, true, true);
+}
+function set14<A>(U: usize, n: i32, h: usize, H: usize, d1: usize, d2: usize): void { // H, d1, d2
+  run<A>(U, n, h, H, d1, d2, false, true, true, true);
+}
+function set15<A>(U: usize, n: i32, h: usize, H: usize, d1: usize, d2: usize): void { // h, H, d1, d2
+  run<A>(U, n, h, H, d1, d2, true, true, true, true);
 }
 
 // @ts-ignore: decorator
 @inline function fused<A>(U: usize, n: i32, h: usize, H: usize, d1: usize, d2: usize): void {
-  if (H != 0 && H != U) passH<A>(U, n, H);
-  passRest<A>(U, n, h, d1, d2);
-  if (H != 0 && H == U) passH<A>(U, n, H);
+  if (H != 0 && H != U) set2<A>(U, n, 0, H, 0, 0);
+  switch ((h != 0 ? 1 : 0) | (d1 != 0 ? 4 : 0) | (d2 != 0 ? 8 : 0)) {
+    case 1: set1<A>(U, n, h, 0, d1, d2); break;
+    case 4: set4<A>(U, n, h, 0, d1, d2); break;
+    case 5: set5<A>(U, n, h, 0, d1, d2); break;
+    case 8: set8<A>(U, n, h, 0, d1, d2); break;
+    case 9: set9<A>(U, n, h, 0, d1, d2); break;
+    case 12: set12<A>(U, n, h, 0, d1, d2); break;
+    case 13: set13<A>(U, n, h, 0, d1, d2); break;
+  }
+  if (H != 0 && H == U) set2<A>(U, n, 0, H, 0, 0);
 }
 
 // @ts-ignore: decorator
 @inline function direct<A>(U: usize, n: i32, h: usize, H: usize, d1: usize, d2: usize): void {
-  run<A>(U, n, h, H, d1, d2, h != 0, H != 0, d1 != 0, d2 != 0);
+  switch ((h != 0 ? 1 : 0) | (H != 0 ? 2 : 0) | (d1 != 0 ? 4 : 0) | (d2 != 0 ? 8 : 0)) {
+    case 1: set1<A>(U, n, h, H, d1, d2); break;
+    case 2: set2<A>(U, n, h, H, d1, d2); break;
+    case 3: set3<A>(U, n, h, H, d1, d2); break;
+    case 4: set4<A>(U, n, h, H, d1, d2); break;
+    case 5: set5<A>(U, n, h, H, d1, d2); break;
+    case 6: set6<A>(U, n, h, H, d1, d2); break;
+    case 7: set7<A>(U, n, h, H, d1, d2); break;
+    case 8: set8<A>(U, n, h, H, d1, d2); break;
+    case 9: set9<A>(U, n, h, H, d1, d2); break;
+    case 10: set10<A>(U, n, h, H, d1, d2); break;
+    case 11: set11<A>(U, n, h, H, d1, d2); break;
+    case 12: set12<A>(U, n, h, H, d1, d2); break;
+    case 13: set13<A>(U, n, h, H, d1, d2); break;
+    case 14: set14<A>(U, n, h, H, d1, d2); break;
+    case 15: set15<A>(U, n, h, H, d1, d2); break;
+  }
 }
 
 // ---- the kernels ----------------------------------------------------------------------------------

@@ -94,6 +94,54 @@ export function sexp(x: f32): f32 {
   return (p * reinterpret<f32>((n1 + 127) << 23)) * reinterpret<f32>((n2 + 127) << 23);
 }
 
+// ---- exp for x <= 0 ------------------------------------------------------------------------------
+// What the activations need (their arguments are -|u|, -2|u|, -u^2): vexp's result bit for bit for
+// every x <= 0, with fewer operations. The upper clamp is a no-op there; the lower one is a pmax
+// (one instruction, where f32x4.max is about eight: it orders signed zeros and NaNs, which a nonzero
+// constant bound never meets). n = nearest(x log2e) comes from adding EXPN_SHIFT = 1.5*2^23 + 192:
+// the sum lies in [2^23, 2^24), where the spacing is 1, so it rounds to an integer, ties to even
+// (the shift is even), and subtracting the shift back is exact. The sum's low bits are then
+// 192 + n in [41, 192], so shifting them into the exponent field gives 2^(n + 65) with no integer
+// conversion; p 2^(n + 65) is exact (normal) and one product by 2^-65 rounds it, the same single
+// rounding of p 2^n as vexp's two halves. `node assembly/check-expn.mjs` compares the two over
+// every x <= 0. Domain: x <= 0 or NaN (NaN -> NaN, -Inf -> 0).
+const EXPN_SHIFT: f32 = 12583104.0;
+const EXPN_DOWN: f32 = 2.710505431213761e-20; // 2^-65
+
+// @ts-ignore: decorator
+@inline
+export function vexpn(x: v128): v128 {
+  x = f32x4.pmax(x, f32x4.splat(EXP_MIN));
+  const y = f32x4.add(f32x4.mul(x, f32x4.splat(LOG2E)), f32x4.splat(EXPN_SHIFT));
+  const nf = f32x4.sub(y, f32x4.splat(EXPN_SHIFT));
+  const r = f32x4.sub(f32x4.sub(x, f32x4.mul(nf, f32x4.splat(LN2_HI))), f32x4.mul(nf, f32x4.splat(LN2_LO)));
+  let p = f32x4.add(f32x4.mul(f32x4.splat(INV_FACT7), r), f32x4.splat(INV_FACT6));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(INV_FACT5));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(INV_FACT4));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(INV_FACT3));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(INV_FACT2));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1));
+  return f32x4.mul(f32x4.mul(p, i32x4.shl(y, 23)), f32x4.splat(EXPN_DOWN));
+}
+
+// @ts-ignore: decorator
+@inline
+export function sexpn(x: f32): f32 {
+  x = x < EXP_MIN ? EXP_MIN : x; // f32x4.pmax's rule: a NaN x stays
+  const y = x * LOG2E + EXPN_SHIFT;
+  const nf = y - EXPN_SHIFT;
+  const r = (x - nf * LN2_HI) - nf * LN2_LO;
+  let p = INV_FACT7 * r + INV_FACT6;
+  p = p * r + INV_FACT5;
+  p = p * r + INV_FACT4;
+  p = p * r + INV_FACT3;
+  p = p * r + INV_FACT2;
+  p = p * r + 1;
+  p = p * r + 1;
+  return (p * reinterpret<f32>(reinterpret<i32>(y) << 23)) * EXPN_DOWN;
+}
+
 // ---- the rounding error of a square --------------------------------------------------------------
 // Scheme: Dekker's exact product without FMA. Veltkamp's split x = hi + lo (hi = 12 significant
 // bits, via c = 4097 x), then x·x - v = (((hi·hi - v) + hi·lo) + hi·lo) + lo·lo, every step exact.

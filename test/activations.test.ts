@@ -317,6 +317,14 @@ test("mathf.ts constants are the ones assembly/fit.mjs computes", () => {
   assert.match(outText, /constants match/);
 });
 
+// The activations' exp (mathf.ts vexpn/sexpn, for x <= 0) must give vexp's bits, on which the
+// golden digests were made; `node assembly/check-expn.mjs` checks every x <= 0, this a sample.
+test("vexpn and sexpn equal vexp bit for bit on sampled x <= 0 (assembly/check-expn.mjs)", () => {
+  const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+  const outText = execFileSync(process.execPath, [join(root, "assembly", "check-expn.mjs"), "--stride", "1021"], { encoding: "utf8" });
+  assert.match(outText, /bit for bit on sampled x <= 0/);
+});
+
 test.after(() => {
   if (!process.env.ACT_REPORT) return;
   for (const [k, v] of [...worst.entries()].sort()) console.log(`${k.padEnd(40)} ${k.endsWith("ulp") ? v : v.toExponential(2)}`);

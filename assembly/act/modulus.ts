@@ -1,12 +1,16 @@
 // modulus: h = |u|, H = sign(u)·u²/2, h' = sign(u), h'' = 0.
 
-import { splat, vkeepNaN, skeepNaN } from "./common";
+import { splat, vkeepNaN, skeepNaN, vabs } from "./common";
 
 // @ts-ignore: decorator
 @final export class Modulus {
+  // Vectors per loop iteration when a single output is computed (activations.ts, loop skeleton).
+  // @ts-ignore: decorator
+  @inline vectors(): i32 { return 4; }
+
   // @ts-ignore: decorator
   @inline v(u: v128, o: usize, h: usize, H: usize, d1: usize, d2: usize, wh: bool, wH: bool, w1: bool, w2: bool): void {
-    const a = f32x4.abs(u);
+    const a = vabs(u);
     if (wh) v128.store(h + o, a);
     if (wH) v128.store(H + o, f32x4.mul(f32x4.mul(u, splat(0.5)), a));
     if (w1) {

@@ -5,6 +5,10 @@ import { splat, vkeepNaN, skeepNaN } from "./common";
 
 // @ts-ignore: decorator
 @final export class Square {
+  // Vectors per loop iteration when a single output is computed (activations.ts, loop skeleton).
+  // @ts-ignore: decorator
+  @inline vectors(): i32 { return 4; }
+
   // @ts-ignore: decorator
   @inline v(u: v128, o: usize, h: usize, H: usize, d1: usize, d2: usize, wh: bool, wH: bool, w1: bool, w2: bool): void {
     const uu = f32x4.mul(u, u);

@@ -6,8 +6,8 @@
 // Known limit: once e^-u² is subnormal (|u| > 9.33, where |h''| < 1e-34) h'' keeps only absolute
 // accuracy (error < 2e-41).
 
-import { vexp, sexp, vsquareLo, ssquareLo, vexpm1n, sexpm1n, vlog1p, slog1p } from "../mathf";
-import { splat } from "./common";
+import { vexpn, sexpn, vsquareLo, ssquareLo, vexpm1n, sexpm1n, vlog1p, slog1p } from "../mathf";
+import { splat, vnegAbs } from "./common";
 
 // For |u| >= SYNC_CLAMP, e^(-u^2) is already 0 in f32, so σ(u^2) = 1 and σ(1-σ) = 0 exactly: the
 // derivatives use u clamped here, which avoids Inf * 0 once u^2 overflows and changes no result.
@@ -15,12 +15,16 @@ const SYNC_CLAMP: f32 = 12.0;
 
 // @ts-ignore: decorator
 @final export class Sync {
+  // Vectors per loop iteration when a single output is computed (activations.ts, loop skeleton).
+  // @ts-ignore: decorator
+  @inline vectors(): i32 { return 4; }
+
   // @ts-ignore: decorator
   @inline v(u: v128, o: usize, h: usize, H: usize, d1: usize, d2: usize, wh: bool, wH: bool, w1: bool, w2: bool): void {
-    const uc = f32x4.min(f32x4.max(u, splat(-SYNC_CLAMP)), splat(SYNC_CLAMP));
+    const uc = f32x4.pmin(f32x4.pmax(u, splat(-SYNC_CLAMP)), splat(SYNC_CLAMP)); // = min(max(..)) but for NaN bits
     const v = f32x4.mul(uc, uc);
-    const x = f32x4.neg(v);
-    const t0 = vexp(x);
+    const x = vnegAbs(v); // -v: v = uc² >= 0
+    const t0 = vexpn(x);
     const t = f32x4.sub(t0, f32x4.mul(t0, vsquareLo(uc, v)));
     const d = f32x4.add(t, splat(1));
     if (wh || w1) {
@@ -45,7 +49,7 @@ const SYNC_CLAMP: f32 = 12.0;
     const uc = min(max(u, -SYNC_CLAMP), SYNC_CLAMP);
     const v = uc * uc;
     const x = -v;
-    const t0 = sexp(x);
+    const t0 = sexpn(x);
     const t = t0 - t0 * ssquareLo(uc, v);
     const d = t + 1;
     if (wh || w1) {

@@ -3,8 +3,8 @@
 // for large |u|). log cosh: for small |u|, with t1 = e^-|u| = sqrt(t) and m1 = expm1(-|u|) =
 // m/(1+t1), cosh u - 1 = m1²/(2 t1); for large |u|, |u| + log1p(t) - log 2. One log1p serves both.
 
-import { SIGN, vexp, sexp, vexpm1n, sexpm1n, vlog1p, slog1p, vsubln2, ssubln2 } from "../mathf";
-import { splat } from "./common";
+import { SIGN, vexpn, sexpn, vexpm1n, sexpm1n, vlog1p, slog1p, vsubln2, ssubln2 } from "../mathf";
+import { splat, vnegAbs, vabs, vneg } from "./common";
 
 // Below this |u|, log cosh u = log1p(cosh u - 1) (accurate near 0, where log cosh ≈ u²/2); above,
 // |u| + log1p(e^(-2|u|)) - log 2 (no overflow).
@@ -12,20 +12,24 @@ const LOGCOSH_SWITCH: f32 = 1.0;
 
 // @ts-ignore: decorator
 @final export class Tanh {
+  // Vectors per loop iteration when a single output is computed (activations.ts, loop skeleton).
+  // @ts-ignore: decorator
+  @inline vectors(): i32 { return 4; }
+
   // @ts-ignore: decorator
   @inline v(u: v128, o: usize, h: usize, H: usize, d1: usize, d2: usize, wh: bool, wH: bool, w1: bool, w2: bool): void {
-    const a = f32x4.abs(u);
-    const x = f32x4.neg(f32x4.add(a, a));
-    const t = vexp(x);
+    const x = vnegAbs(f32x4.add(u, u)); // -2|u|, exactly
+    const a = vabs(u);
+    const t = vexpn(x);
     const m = vexpm1n(x, t);
     const d = f32x4.add(t, splat(1));
     if (wh || w1 || w2) {
-      const th = v128.or(f32x4.div(f32x4.neg(m), d), v128.and(u, i32x4.splat(SIGN)));
+      const th = v128.or(f32x4.div(vabs(m), d), v128.and(u, i32x4.splat(SIGN))); // -m = |m|: m <= 0
       if (wh) v128.store(h + o, th);
       if (w1 || w2) {
         const g = f32x4.div(f32x4.mul(t, splat(4)), f32x4.mul(d, d));
         if (w1) v128.store(d1 + o, g);
-        if (w2) v128.store(d2 + o, f32x4.neg(f32x4.mul(f32x4.add(th, th), g)));
+        if (w2) v128.store(d2 + o, vneg(f32x4.mul(f32x4.add(th, th), g)));
       }
     }
     if (wH) {
@@ -42,7 +46,7 @@ const LOGCOSH_SWITCH: f32 = 1.0;
   @inline s(u: f32, o: usize, h: usize, H: usize, d1: usize, d2: usize, wh: bool, wH: bool, w1: bool, w2: bool): void {
     const a = abs(u);
     const x = -(a + a);
-    const t = sexp(x);
+    const t = sexpn(x);
     const m = sexpm1n(x, t);
     const d = t + 1;
     if (wh || w1 || w2) {
