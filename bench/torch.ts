@@ -107,7 +107,8 @@ export function describeTorch(r: TorchRun<unknown>): string {
 /** The backend column of a torch row: which BLAS and how many threads (torch's, and the BLAS's if they differ). */
 export function torchBackend(r: TorchRun<unknown>, what = ""): string {
   const t = r.blas.openblasThreads;
-  const threads = t === undefined || t === r.threads ? `${r.threads} thread${r.threads === 1 ? "" : "s"}` : `${r.threads} torch threads, ${t} BLAS`;
+  const plural = (n: number) => `${n} thread${n === 1 ? "" : "s"}`;
+  const threads = t === undefined || t === r.threads ? plural(r.threads) : `torch ${plural(r.threads)}, BLAS ${plural(t)}`;
   return `${r.blas.name}, ${threads}${what ? `, ${what}` : ""}`;
 }
 

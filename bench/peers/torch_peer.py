@@ -11,6 +11,7 @@
 import ctypes
 import json
 import os
+import re
 import resource
 import statistics
 import sys
@@ -57,10 +58,8 @@ def blas_info():
     libblas = next((p for p in libs if os.path.basename(p).startswith("libblas.so")), None)
     mkl = next((p for p in libs if "libmkl" in os.path.basename(p)), None)
     openblas = next((p for p in libs if os.path.basename(p).startswith("libopenblas")), None)
-    info = {"libblas": libblas and os.path.realpath(libblas), "torchBlasInfo": None}
-    for part in torch.__config__.show().replace("\n", ",").split(","):
-        if part.strip().startswith("BLAS_INFO="):
-            info["torchBlasInfo"] = part.strip()[len("BLAS_INFO="):]
+    built = re.search(r"BLAS_INFO=([^,\s]+)", torch.__config__.show())
+    info = {"libblas": libblas and os.path.realpath(libblas), "torchBlasInfo": built and built.group(1)}
     if libblas and "openblas" in info["libblas"]:
         info["name"] = "OpenBLAS"
     elif libblas:
