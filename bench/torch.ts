@@ -29,6 +29,8 @@ export interface TorchRun<R> {
   torch: string;
   /** torch.get_num_threads() during the job. */
   threads: number;
+  /** OMP_WAIT_POLICY when the caller set it (torch's OpenMP threads spin by default). */
+  ompWaitPolicy: string | null;
   blas: TorchBlas;
   result: R;
   /** Resident memory before the job's work (torch imported) and the process's peak, KiB. */
@@ -109,7 +111,8 @@ export function torchBackend(r: TorchRun<unknown>, what = ""): string {
   const t = r.blas.openblasThreads;
   const plural = (n: number) => `${n} thread${n === 1 ? "" : "s"}`;
   const threads = t === undefined || t === r.threads ? plural(r.threads) : `torch ${plural(r.threads)}, BLAS ${plural(t)}`;
-  return `${r.blas.name}, ${threads}${what ? `, ${what}` : ""}`;
+  const wait = r.ompWaitPolicy && r.threads > 1 ? `, OMP_WAIT_POLICY=${r.ompWaitPolicy}` : "";
+  return `${r.blas.name}, ${threads}${wait}${what ? `, ${what}` : ""}`;
 }
 
 /** A scratch directory for one section's exchange with the child: raw little-endian arrays by name. */

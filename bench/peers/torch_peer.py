@@ -253,6 +253,7 @@ def main():
     print(json.dumps({
         "torch": torch.__version__,
         "threads": torch.get_num_threads(),
+        "ompWaitPolicy": os.environ.get("OMP_WAIT_POLICY"),
         "blas": blas_info(),
         "result": result,
         "rssBeforeKb": before,
