@@ -29,7 +29,7 @@ export interface TorchRun<R> {
   torch: string;
   /** torch.get_num_threads() during the job. */
   threads: number;
-  /** OMP_WAIT_POLICY when the caller set it (torch's OpenMP threads spin by default). */
+  /** OMP_WAIT_POLICY if set (runTorch sets PASSIVE for more than one thread). */
   ompWaitPolicy: string | null;
   blas: TorchBlas;
   result: R;
@@ -60,13 +60,18 @@ export function runTorch<R>(dir: string, job: Record<string, unknown>, threads: 
   const file = join(dir, `job-${job.task}-${threads}.json`);
   writeFileSync(file, JSON.stringify({ ...job, dir, threads }));
   const n = String(threads);
-  const env = {
+  const env: NodeJS.ProcessEnv = {
     ...process.env,
     LD_LIBRARY_PATH: [...openblasDirs(), process.env.LD_LIBRARY_PATH].filter(Boolean).join(":"),
     OMP_NUM_THREADS: n,
     OPENBLAS_NUM_THREADS: n,
     MKL_NUM_THREADS: n,
   };
+  // Debian's torch runs two thread pools, its OpenMP team and OpenBLAS's pthreads, and OpenMP's
+  // threads spin after each parallel region by default: on 2 cores the pools then fight (a contractive
+  // step took 300–550 ms instead of 25–45 ms on the shared dev machine). Passive waiting, unless the
+  // caller chose otherwise.
+  if (threads > 1 && env.OMP_WAIT_POLICY === undefined) env.OMP_WAIT_POLICY = "PASSIVE";
   return new Promise((resolve) => {
     execFile(python(), [script, file], { env, maxBuffer: 1 << 24 }, (error, stdout, stderr) => {
       const last = stdout.trim().split("\n").pop() ?? "";
