@@ -1,10 +1,12 @@
-// The gemm section: aescore's gemm (SIMD and scalar builds) against tfjs-wasm's matMul and a naive
-// TypeScript loop, on the autoencoder's three products and two square-ish references.
+// The gemm section: aescore's gemm (SIMD and scalar builds) against tfjs-wasm's matMul, PyTorch's
+// torch.mm (a child process, see torch.ts; one thread, like aescore) and a naive TypeScript loop,
+// on the autoencoder's three products and two square-ish references.
 // Dimensions: op(A) is M x K, op(B) is K x N, C is M x N; A and B are passed as stored, never copied.
 
 import { alloc, createEngineSync, fromArray, gemm, hasSimd, mark, release, type Engine } from "../src/index.js";
 import { maxRelDiff, measure, timeOnce, uniform, type Context, type Row } from "./harness.js";
 import type { TfTensor } from "./tfjs.js";
+import { runTorch, scratch, torchBackend, torchPeer } from "./torch.js";
 
 interface Problem {
   M: number;
@@ -104,6 +106,31 @@ function tfjsWasm(ctx: Context, p: Problem, a: Float32Array, b: Float32Array): C
   };
 }
 
+interface TorchResult {
+  backend: string;
+  ms: number;
+  samples: number;
+  c: Float32Array; // its product, for the check
+}
+
+// torch.mm in a child process, timed there with the harness's budgets, just before the in-process
+// contenders of the same product (on a shared machine, close in time is what makes ratios fair).
+async function torchGemm(ctx: Context, p: Problem, a: Float32Array, b: Float32Array): Promise<TorchResult | null> {
+  if (typeof (await torchPeer()) === "string") return null;
+  const s = scratch();
+  try {
+    const job = { task: "gemm", quick: ctx.quick, problems: [{ ...p, a: s.write("a", a), b: s.write("b", b), c: "c" }] };
+    const r = await runTorch<Array<{ ms: number; samples: number }>>(s.dir, job, 1);
+    if (typeof r === "string") {
+      ctx.fail(`gemm: ${r}`);
+      return null;
+    }
+    return { backend: torchBackend(r), ...r.result[0], c: s.read("c") };
+  } finally {
+    s.done();
+  }
+}
+
 export async function gemmSection(ctx: Context): Promise<void> {
   const engines: Engine[] = [];
   if (hasSimd()) engines.push(createEngineSync({ backend: "simd" }));
@@ -112,51 +139,64 @@ export async function gemmSection(ctx: Context): Promise<void> {
 
   let seed = 1;
   for (const p of PROBLEMS) {
-    const shape = [p.M, p.K, p.N];
-    const label = `gemm (${shape.join(",")}) ${opName(p)}`;
     const a = uniform(p.M * p.K, seed++);
     const b = uniform(p.K * p.N, seed++);
-    const contenders: Contender[] = engines.map((e) => aescore(e, p, a, b));
-    const tf = tfjsWasm(ctx, p, a, b);
-    if (tf) contenders.push(tf);
-    contenders.push(naive(p, a, b));
+    await problem(ctx, engines, p, a, b, await torchGemm(ctx, p, a, b));
+  }
+}
 
-    try {
-      // Check once, before any timing: every contender against tfjs (an independent implementation)
-      // when present, else against the naive loop. A second, warmer run sizes the timing budget (the
-      // first one also pays for V8's baseline-to-optimised wasm tier-up).
-      const once = contenders.map((c) => (c.run(), timeOnce(c.run)));
-      const results = contenders.map((c) => c.result());
-      const ref = contenders.indexOf(tf ?? contenders[contenders.length - 1]);
-      const diffs = contenders.map((c, i) => `${c.lib} ${c.backend} ${maxRelDiff(results[i], results[ref]).toExponential(1)}`);
-      console.log(`check ${label}, max rel diff vs ${contenders[ref].lib}: ${diffs.filter((_, i) => i !== ref).join(", ")}`);
-      const wrong = contenders.filter((_, i) => !(maxRelDiff(results[i], results[ref]) <= TOLERANCE));
-      if (wrong.length > 0) {
-        ctx.fail(`${label}: ${wrong.map((c) => `${c.lib} ${c.backend}`).join(", ")} disagree with ${contenders[ref].lib} beyond ${TOLERANCE}: not timed`);
-        continue;
-      }
+/** One product: check every contender, then time the in-process ones (torch was timed in its child). */
+async function problem(ctx: Context, engines: Engine[], p: Problem, a: Float32Array, b: Float32Array, torch: TorchResult | null): Promise<void> {
+  const shape = [p.M, p.K, p.N];
+  const label = `gemm (${shape.join(",")}) ${opName(p)}`;
+  const contenders: Contender[] = engines.map((e) => aescore(e, p, a, b));
+  const tf = tfjsWasm(ctx, p, a, b);
+  if (tf) contenders.push(tf);
+  contenders.push(naive(p, a, b));
 
-      const flops = 2 * p.M * p.N * p.K;
-      const gflops = new Map<string, number>();
-      const rows: Row[] = [];
-      for (let i = 0; i < contenders.length; i++) {
-        const c = contenders[i];
-        const t = await measure(`${label} ${c.lib} ${c.backend}`, c.run, once[i], ctx.quick);
-        const row: Row = { bench: "gemm", shape, op: opName(p), lib: c.lib, backend: c.backend, ms: t.ms, gflops: flops / (t.ms * 1e6), samples: t.samples };
-        gflops.set(c.lib, row.gflops!);
-        rows.push(row);
-      }
-      for (const row of rows) {
-        if (row.lib !== "aescore") continue;
-        row.vs = {};
-        for (const other of ["tfjs-wasm", "naive"]) {
-          const g = gflops.get(other);
-          if (g !== undefined) row.vs[other] = row.gflops! / g;
-        }
-      }
-      rows.forEach(ctx.report);
-    } finally {
-      contenders.forEach((c) => c.done());
+  try {
+    // Check once, before any timing: every contender against tfjs (an independent implementation)
+    // when present, else against the naive loop. A second, warmer run sizes the timing budget (the
+    // first one also pays for V8's baseline-to-optimised wasm tier-up).
+    const once = contenders.map((c) => (c.run(), timeOnce(c.run)));
+    const results = contenders.map((c) => c.result());
+    const ref = contenders.indexOf(tf ?? contenders[contenders.length - 1]);
+    const diffs = contenders.map((c, i) => `${c.lib} ${c.backend} ${maxRelDiff(results[i], results[ref]).toExponential(1)}`);
+    const torchDiff = torch ? maxRelDiff(torch.c, results[ref]) : NaN;
+    if (torch) diffs.push(`torch ${torchDiff.toExponential(1)}`);
+    console.log(`check ${label}, max rel diff vs ${contenders[ref].lib}: ${diffs.filter((_, i) => i !== ref).join(", ")}`);
+    const wrong = contenders.filter((_, i) => !(maxRelDiff(results[i], results[ref]) <= TOLERANCE)).map((c) => `${c.lib} ${c.backend}`);
+    if (torch && !(torchDiff <= TOLERANCE)) wrong.push("torch");
+    if (wrong.length > 0) {
+      ctx.fail(`${label}: ${wrong.join(", ")} disagree with ${contenders[ref].lib} beyond ${TOLERANCE}: not timed`);
+      return;
     }
+
+    const flops = 2 * p.M * p.N * p.K;
+    const gflops = new Map<string, number>();
+    const rows: Row[] = [];
+    for (let i = 0; i < contenders.length; i++) {
+      const c = contenders[i];
+      const t = await measure(`${label} ${c.lib} ${c.backend}`, c.run, once[i], ctx.quick);
+      const row: Row = { bench: "gemm", shape, op: opName(p), lib: c.lib, backend: c.backend, ms: t.ms, gflops: flops / (t.ms * 1e6), samples: t.samples };
+      gflops.set(c.lib, row.gflops!);
+      rows.push(row);
+    }
+    if (torch) {
+      const row: Row = { bench: "gemm", shape, op: opName(p), lib: "torch", backend: torch.backend, ms: torch.ms, gflops: flops / (torch.ms * 1e6), samples: torch.samples };
+      gflops.set("torch", row.gflops!);
+      rows.splice(rows.length - 1, 0, row); // before the naive loop
+    }
+    for (const row of rows) {
+      if (row.lib !== "aescore") continue;
+      row.vs = {};
+      for (const other of ["tfjs-wasm", "torch", "naive"]) {
+        const g = gflops.get(other);
+        if (g !== undefined) row.vs[other] = row.gflops! / g;
+      }
+    }
+    rows.forEach(ctx.report);
+  } finally {
+    contenders.forEach((c) => c.done());
   }
 }

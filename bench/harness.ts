@@ -1,6 +1,10 @@
-// What every bench section shares: the row it reports, the timing rule, seeded inputs, and the
-// agreement check. It knows no library; sections bring their own contenders.
+// What every bench section shares: the row it reports, the timing rule, seeded inputs, the
+// agreement check, and peak-memory lines from child processes. It knows no library; sections bring
+// their own contenders.
 
+import { execFile } from "node:child_process";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { Bench } from "tinybench";
 import { rng } from "../src/random.js";
 import type { Tfjs } from "./tfjs.js";
@@ -92,4 +96,43 @@ export function maxRelDiff(x: ArrayLike<number>, ref: ArrayLike<number>): number
     scale = Math.max(scale, Math.abs(ref[i]));
   }
   return scale === 0 ? diff : diff / scale;
+}
+
+/** A peak resident set size, KiB, of one configuration. */
+export interface Peak {
+  name: string;
+  kb: number;
+  note?: string;
+}
+
+export function mib(kb: number): string {
+  return `${(kb / 1024).toFixed(0)} MiB`;
+}
+
+const rssScript = join(dirname(fileURLToPath(import.meta.url)), "rss.js");
+
+/** The peak RSS of a fresh Node process that runs one configuration of a section alone (bench/rss.ts); "" runs none. */
+function childPeak(section: string, config: string, quick: boolean): Promise<number | string> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [rssScript, section, config, ...(quick ? ["--quick"] : [])], (error, stdout, stderr) => {
+      const m = /"peakRssKb":(\d+)/.exec(stdout);
+      resolve(m ? Number(m[1]) : (stderr.trim().split("\n").pop() ?? "") || String(error));
+    });
+  });
+}
+
+/**
+ * Prints one line per configuration with its peak resident memory (VmHWM), each measured in its own
+ * child process so that they do not mix, after the peak of a child that only loads the bench; `more`
+ * are peaks measured elsewhere (the torch children).
+ */
+export async function peakRss(section: string, what: string, configs: string[], more: Peak[], quick: boolean): Promise<void> {
+  const base = await childPeak(section, "", quick);
+  console.log(`peak RSS (VmHWM), ${section}: each configuration in a child process running ${what}; ` +
+    `node with the bench loaded and nothing run: ${typeof base === "number" ? mib(base) : base}`);
+  for (const config of configs) {
+    const kb = await childPeak(section, config, quick);
+    console.log(`peak RSS, ${section}, ${config}: ${typeof kb === "number" ? mib(kb) : `not measured (${kb})`}`);
+  }
+  for (const p of more) console.log(`peak RSS, ${section}, ${p.name}: ${mib(p.kb)}${p.note ? ` (${p.note})` : ""}`);
 }

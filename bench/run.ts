@@ -15,6 +15,7 @@ import { trainingSection } from "./training.js";
 import { finetuneSection } from "./finetune.js";
 import type { Context, Row, Section } from "./harness.js";
 import { loadTfjs } from "./tfjs.js";
+import { describeTorch, torchPeer } from "./torch.js";
 
 const SECTIONS: Record<string, Section> = {
   gemm: gemmSection,
@@ -115,6 +116,8 @@ async function main(): Promise<void> {
   console.log(`aescore bench, ${new Date().toISOString()}, commit ${commit()}${o.quick ? ", --quick" : ""}`);
   console.log(`cpu: ${cpuModel()} (${availableParallelism()} cores), node ${process.version}, aescore auto backend: ${hasSimd() ? "simd" : "scalar"}`);
   console.log(typeof peer === "string" ? `note: ${peer}` : `tfjs-wasm: ${peer.describe}`);
+  const torch = await torchPeer();
+  console.log(typeof torch === "string" ? `note: ${torch}` : `torch: ${describeTorch(torch)} (a child process per job: bench/peers/torch_peer.py)`);
   console.log("timing: tinybench, median latency of one call; GFLOP/s = 2*M*N*K / median; vs X = aescore GFLOP/s / X GFLOP/s");
 
   let failed = false;
