@@ -61,6 +61,11 @@ async function twoWorkers(d0: Tensor, d1: Tensor): Promise<void> {
   await trainClasses(spec, OPTIONS, jobs, { seed: 3, workers: 2 });
 }
 
+/** One epoch of one autoencoder with its minibatches in two row blocks, on `workers` workers (replicas, see src/train/replicas.ts): the same bits on 0 or 2. */
+async function blocked(d: Tensor, workers: number): Promise<void> {
+  await trainClasses(spec, { ...OPTIONS, blocks: 2 }, [{ index: 0, label: "0", data: d }], { seed: 3, workers });
+}
+
 // One epoch (or `steps` minibatches) of the contractive binary-output autoencoder in tfjs.
 function tfjsEpoch(tf: TfCore, X: Float32Array, steps: number): () => void {
   const r = rng(9);
@@ -175,6 +180,7 @@ async function torchRows(ctx: Context, d: Tensor, rows: Row[], peaks: Peak[]): P
 export const TRAINING_CONFIGS: Record<string, (quick: boolean) => Promise<void>> = {
   "aescore, 1 worker": () => oneWorker(createEngineSync(), data(1)),
   "aescore, 2 workers x 1 AE": () => twoWorkers(data(1), data(2)),
+  "aescore, 1 AE in 2 blocks on 2 workers": () => blocked(data(1), 2),
   "tfjs-wasm": async (quick) => {
     const peer = await loadTfjs();
     if (typeof peer === "string") throw new Error(peer);
@@ -210,6 +216,12 @@ export async function trainingSection(ctx: Context): Promise<void> {
 
   const two = await seconds(() => twoWorkers(d0, d1), runs);
   rows.push({ bench: "training", shape, op, lib: "aescore", backend: `${e.backend}, 2 workers x 1 AE`, ms: two * 1000, samples: runs, perSec: (2 * N) / two });
+  // One model on both cores: the minibatch in two row blocks, in this thread and on two workers.
+  const blocks1 = await seconds(() => blocked(d0, 0), runs);
+  rows.push({ bench: "training", shape, op, lib: "aescore", backend: `${e.backend}, 1 AE in 2 blocks, this thread`, ms: blocks1 * 1000, samples: runs, perSec: N / blocks1 });
+  const blocks2 = await seconds(() => blocked(d0, 2), runs);
+  rows.push({ bench: "training", shape, op, lib: "aescore", backend: `${e.backend}, 1 AE in 2 blocks, 2 workers`, ms: blocks2 * 1000, samples: runs, perSec: N / blocks2 });
+  console.log(`one model on 2 workers (2 blocks, the same bits): ${(blocks1 / blocks2).toFixed(2)}x the same model in this thread, ${(one / blocks2).toFixed(2)}x one worker without blocks`);
   rows.push({
     bench: "training", shape, op: "gemm bound of the epoch", lib: "aescore", backend: `${e.backend}, the step's 5 gemm calls only`,
     ms: bound * 1000, samples: runs, gflops: (5 * 2 * B * D * H * (N / B)) / bound / 1e9, perSec: N / bound,
@@ -232,7 +244,7 @@ export async function trainingSection(ctx: Context): Promise<void> {
   const peaks: Peak[] = [];
   const torch = await torchRows(ctx, d0, rows, peaks);
   const tfjs = rows.find((r) => r.lib === "tfjs-wasm")?.perSec;
-  for (const row of rows.slice(0, 2)) {
+  for (const row of rows.filter((r) => r.lib === "aescore" && r.op === op)) {
     row.vs = {};
     if (tfjs !== undefined) row.vs["tfjs-wasm"] = row.perSec! / tfjs;
     for (const [threads, perSec] of torch) row.vs[`torch ${threads} thread${threads === 1 ? "" : "s"}`] = row.perSec! / perSec;
