@@ -413,6 +413,12 @@ for (const [cmd, slow] of [["train-ae", SLOW_AE], ["train", SLOW_TRAIN]] as cons
   add({ name: `${cmd} --save empty name (before training)`, args: [...slow, "--save", ""], timeoutMs: FAST });
   add({ name: `${cmd} --save in a read-only directory (before training)`, args: [...slow, "--save", "ro/m.safetensors"], setup: (dir) => { mkdirSync(join(dir, "ro")); chmodSync(join(dir, "ro"), 0o555); }, timeoutMs: FAST, skip: ROOT_SKIP });
 }
+for (const [cmd, slow] of [["train-ae", SLOW_AE], ["train", SLOW_TRAIN]] as const) {
+  // Row blocks: a positive integer no larger than the batch (1 here) and 64, checked before training.
+  for (const blocks of ["0", "-2", "1.5", "abc", "2", "65", "1e3"]) {
+    add({ name: `${cmd} --blocks ${blocks} (before training)`, args: [...slow, "--save", "m.safetensors", "--blocks", blocks], timeoutMs: FAST, expectStderr: [/blocks/] });
+  }
+}
 add({ name: "train-ae --checkpoint a regular file (before training)", args: [...SLOW_AE, "--save", "m.safetensors", "--checkpoint", "file.txt"], timeoutMs: FAST });
 add({ name: "train-ae --checkpoint under a regular file (before training)", args: [...SLOW_AE, "--save", "m.safetensors", "--checkpoint", "file.txt/ck"], timeoutMs: FAST });
 add({ name: "train-ae --checkpoint under a read-only parent (before training)", args: [...SLOW_AE, "--save", "m.safetensors", "--checkpoint", "ro/ck"], setup: (dir) => { mkdirSync(join(dir, "ro")); chmodSync(join(dir, "ro"), 0o555); }, timeoutMs: FAST, skip: ROOT_SKIP });
