@@ -105,7 +105,7 @@ async function fitPlain(e: Engine, X: Tensor, labels: string[], o: FitOptions, s
     learn: o.variant === "normalization" ? "C" : "all",
   };
   const n = (await threads()) ? (workers ?? (await cores())) : 0;
-  const files = await stageCheckpoint(o.checkpoint, "finetune.safetensors", "finetune", { ...f, variant: o.variant, seed: o.seed, classes, spec }, fingerprint(X, labels, o.valid?.X, o.valid?.labels));
+  const files = await stageCheckpoint(o.checkpoint, "finetune.safetensors", "finetune", { ...f, variant: o.variant, seed: o.seed, classes, spec }, () => fingerprint(X, labels, o.valid?.X, o.valid?.labels));
   const groups = n > 0 && f.learn === "all" ? await workerGroups(spec, params, X, f.batch, n) : localGroups(createEngineSync(), spec, params, X, f.batch);
   try {
     await finetune(groups, K, y, C, f, { seed: classSeed(o.seed, -1), valid, onEpoch: o.onFinetune, trainX: X, ...files });
@@ -127,8 +127,8 @@ async function fitFactored(e: Engine, X: Tensor, labels: string[], o: FitOptions
   const y = classIndices(labels, classes, "training labels");
   const r = rng(o.seed);
   const m = createFactored(e, classes, spec, o.factors, r);
-  const data = fingerprint(X, labels);
-  const stage = { name: "factored.safetensors", trainer: "factored pretraining", options: { ...o.pretrain, seed: o.seed, classes, spec, factors: o.factors }, data };
+  const data = () => fingerprint(X, labels);
+  const stage = { name: "factored.safetensors", trainer: "factored pretraining", options: { ...o.pretrain, seed: o.seed, classes, spec, factors: o.factors } };
   const onEpoch = o.onPretrain ? (ep: EpochReport) => o.onPretrain!("all", ep) : undefined;
   // One model: on several workers only with row blocks to share (see replicas.ts), the same bits.
   const P = o.pretrain.blocks ?? 1;
@@ -138,9 +138,10 @@ async function fitFactored(e: Engine, X: Tensor, labels: string[], o: FitOptions
     const size = PARAM_NAMES.reduce((t, k) => t + m[k].data.length, 0);
     const buffers = exchangeBuffers(P, size);
     const rows = shareRows(X);
+    const checkpoint = o.checkpoint && { ...o.checkpoint, ...stage, data: data() };
     const values = await runReplicas<Record<FactoredParam, Float32Array>>(spawn!, n, buffers, (w) => ({
       type: "factored", classes, spec, factors: o.factors, options: o.pretrain, seed: o.seed, data: rows, y,
-      replica: { w, workers: n, buffers }, checkpoint: o.checkpoint && { ...o.checkpoint, ...stage },
+      replica: { w, workers: n, buffers }, checkpoint,
     }), onEpoch);
     for (const k of PARAM_NAMES) m[k].data.set(values[k]);
   } else {
@@ -155,7 +156,7 @@ async function fitFactored(e: Engine, X: Tensor, labels: string[], o: FitOptions
   const C = meanConstants(own.map((v) => Float32Array.from(v)));
   const valid = o.valid ? { X: o.valid.X, y: classIndices(o.valid.labels, classes, "validation labels") } : undefined;
   const f: FinetuneOptions = { ...o.finetune, loss: o.variant === "hinge" ? "hinge" : "log", learn: "all" };
-  const files = await stageCheckpoint(o.checkpoint, "finetune.safetensors", "finetune", { ...f, variant: o.variant, seed: o.seed, classes, spec, factors: o.factors }, fingerprint(X, labels, o.valid?.X, o.valid?.labels));
+  const files = await stageCheckpoint(o.checkpoint, "finetune.safetensors", "finetune", { ...f, variant: o.variant, seed: o.seed, classes, spec, factors: o.factors }, () => fingerprint(X, labels, o.valid?.X, o.valid?.labels));
   await finetune(groups, K, y, C, f, { seed: classSeed(o.seed, -1), valid, onEpoch: o.onFinetune, trainX: X, ...files });
   m.C.set(C);
   return m;
@@ -176,7 +177,7 @@ export async function factoredReplica(
   const model = createFactored(e, m.classes, m.spec, m.factors, r);
   const lead = m.replica.w === 0;
   const c = m.checkpoint;
-  const files = c ? await stageCheckpoint(c, c.name, c.trainer, c.options, c.data) : {};
+  const files = c ? await stageCheckpoint(c, c.name, c.trainer, c.options, () => c.data) : {};
   await pretrainFactored(model, m.data, m.y, m.options, r, {
     onEpoch: lead ? onEpoch : undefined,
     resume: files.resume,

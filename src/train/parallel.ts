@@ -55,8 +55,8 @@ export async function runJob(
 ): Promise<ClassResult> {
   const top = mark(e);
   try {
-    const data = fingerprint(job.data, job.valid);
     const files = run.checkpointDir ? await checkpointFiles(run.checkpointDir) : undefined;
+    const data = files ? fingerprint(job.data, job.valid) : ""; // (a pass over every byte: only for checkpoints)
     const name = `class-${job.index}.safetensors`;
     const file = files?.path(name) ?? name;
     const bytes = run.resume ? files?.read(name) : undefined;
@@ -258,9 +258,10 @@ function replicaJob(spawn: Spawn, spec: AutoencoderSpec, o: TrainOptions, job: C
  * (if the file exists; refused if made with other options or data), and the saver of every epoch.
  */
 export async function stageCheckpoint(
-  checkpoint: { dir: string; resume: boolean } | undefined, name: string, trainer: string, options: Record<string, unknown>, data: string,
+  checkpoint: { dir: string; resume: boolean } | undefined, name: string, trainer: string, options: Record<string, unknown>, fingerprintOf: () => string,
 ): Promise<{ resume?: { from: Checkpoint; source: string }; checkpoint?: (c: Omit<Checkpoint, "options" | "data">) => void }> {
   if (!checkpoint) return {};
+  const data = fingerprintOf(); // (a pass over every byte of the data: only with checkpoints)
   const files = await checkpointFiles(checkpoint.dir);
   const file = files.path(name);
   const bytes = checkpoint.resume ? files.read(name) : undefined;
