@@ -301,6 +301,11 @@ export function gemm_packed(
           // One row: four panels at a time, so eight independent sums hide the adds' latency (each
           // element's sum still runs over k in order).
           const c = C + (<usize>(ic * ldc + jc) << 2);
+          if (kc == KC) {
+            for (; jr + 4 * NR <= nc; jr += 4 * NR) {
+              microkernel1x4Full(Ap, block + (<usize>(jr * KC) << 2), c + (<usize>jr << 2), alpha, first ? beta : 1);
+            }
+          }
           for (; jr + 4 * NR <= nc; jr += 4 * NR) {
             microkernel1x4(kc, Ap, block + (<usize>(jr * kc) << 2), c + (<usize>jr << 2), alpha, first ? beta : 1);
           }
@@ -350,6 +355,42 @@ function microkernel1(kc: i32, a: usize, b: usize, C: usize, nr: i32, alpha: f32
 }
 
 // One row against four full panels (32 columns): microkernel1 four times over, interleaved.
+// microkernel1x4 for a full KC block: the panels' distances are constants (immediate offsets, no
+// address arithmetic) and two k steps per iteration; each sum still adds its products in k order.
+// @ts-ignore: decorator
+@inline
+function microkernel1x4Full(a: usize, b: usize, C: usize, alpha: f32, beta: f32): void {
+  let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
+  let c4 = f32x4.splat(0), c5 = f32x4.splat(0), c6 = f32x4.splat(0), c7 = f32x4.splat(0);
+  for (let k = 0; k < KC; k += 2) {
+    let x = v128.load32_splat(a);
+    c0 = f32x4.add(c0, f32x4.mul(x, v128.load(b)));
+    c1 = f32x4.add(c1, f32x4.mul(x, v128.load(b, 16)));
+    c2 = f32x4.add(c2, f32x4.mul(x, v128.load(b, KC * NR * 4)));
+    c3 = f32x4.add(c3, f32x4.mul(x, v128.load(b, KC * NR * 4 + 16)));
+    c4 = f32x4.add(c4, f32x4.mul(x, v128.load(b, 2 * KC * NR * 4)));
+    c5 = f32x4.add(c5, f32x4.mul(x, v128.load(b, 2 * KC * NR * 4 + 16)));
+    c6 = f32x4.add(c6, f32x4.mul(x, v128.load(b, 3 * KC * NR * 4)));
+    c7 = f32x4.add(c7, f32x4.mul(x, v128.load(b, 3 * KC * NR * 4 + 16)));
+    x = v128.load32_splat(a, 16);
+    c0 = f32x4.add(c0, f32x4.mul(x, v128.load(b, 32)));
+    c1 = f32x4.add(c1, f32x4.mul(x, v128.load(b, 48)));
+    c2 = f32x4.add(c2, f32x4.mul(x, v128.load(b, KC * NR * 4 + 32)));
+    c3 = f32x4.add(c3, f32x4.mul(x, v128.load(b, KC * NR * 4 + 48)));
+    c4 = f32x4.add(c4, f32x4.mul(x, v128.load(b, 2 * KC * NR * 4 + 32)));
+    c5 = f32x4.add(c5, f32x4.mul(x, v128.load(b, 2 * KC * NR * 4 + 48)));
+    c6 = f32x4.add(c6, f32x4.mul(x, v128.load(b, 3 * KC * NR * 4 + 32)));
+    c7 = f32x4.add(c7, f32x4.mul(x, v128.load(b, 3 * KC * NR * 4 + 48)));
+    a += 32;
+    b += 64;
+  }
+  const va = f32x4.splat(alpha);
+  storeRow(C, f32x4.mul(va, c0), f32x4.mul(va, c1), beta);
+  storeRow(C + 32, f32x4.mul(va, c2), f32x4.mul(va, c3), beta);
+  storeRow(C + 64, f32x4.mul(va, c4), f32x4.mul(va, c5), beta);
+  storeRow(C + 96, f32x4.mul(va, c6), f32x4.mul(va, c7), beta);
+}
+
 // @ts-ignore: decorator
 @inline
 function microkernel1x4(kc: i32, a: usize, b: usize, C: usize, alpha: f32, beta: f32): void {
