@@ -263,7 +263,7 @@ const addGrads = (G: Grads, S: Grads) => {
 };
 
 /**
- * The minibatch's loss and gradient as the sum of o.blocks row blocks in block order: block 0 into
+ * The minibatch's loss and gradient as the sum of o.blocks row blocks in block order (docs/math.md §6.7): block 0 into
  * the parameters' gradients, every further block through the scratch. With an exchange (one model on
  * several workers), this worker computes its own blocks, the workers swap them, and each adds all of
  * them in the same order: the same bits as here alone.
