@@ -20,6 +20,8 @@ export interface Engine {
   readonly k: Kernels;
   /** Scratch for GEMM packing, reserved once at start-up. */
   readonly gemmWork: number;
+  /** The compiled build it runs: worker threads get it instead of compiling their own. */
+  readonly module: WebAssembly.Module;
   /** Next free byte of the arena. */
   top: number;
 }
@@ -66,14 +68,14 @@ export function hasSimd(): boolean {
   return simdSupported;
 }
 
-function pick(options: EngineOptions): { backend: Backend; bytes: Uint8Array<ArrayBuffer> } {
+function pick(options: EngineOptions, withBytes = true): { backend: Backend; bytes: Uint8Array<ArrayBuffer> } {
   const want = options.backend ?? "auto";
   if (want !== "auto" && want !== "simd" && want !== "scalar") {
     throw new InputError(`engine: backend must be "auto", "simd" or "scalar", not ${quote(want)}`);
   }
   if (want === "simd" && !hasSimd()) throw new InputError("engine: this runtime does not support WebAssembly SIMD");
   const backend: Backend = want === "auto" ? (hasSimd() ? "simd" : "scalar") : want;
-  return { backend, bytes: decode(backend === "simd" ? simdWasm : scalarWasm) };
+  return { backend, bytes: withBytes ? decode(backend === "simd" ? simdWasm : scalarWasm) : new Uint8Array(0) };
 }
 
 // The module imports only its memory (no loader needed: kernels take and return numbers, and the
@@ -95,30 +97,43 @@ function given(options: EngineOptions): { backend: Backend; module: WebAssembly.
   return { backend, module };
 }
 
-function finish(backend: Backend, memory: WebAssembly.Memory, k: Kernels): Engine {
+function finish(backend: Backend, memory: WebAssembly.Memory, k: Kernels, module: WebAssembly.Module): Engine {
   const gemmWork = align(k.heap_base());
-  const e: Engine = { backend, memory, k, gemmWork, top: align(gemmWork + k.gemm_workspace_bytes()) };
+  const e: Engine = { backend, memory, k, gemmWork, module, top: align(gemmWork + k.gemm_workspace_bytes()) };
   ensure(e, e.top);
   return e;
 }
 
+// Each build compiled once per thread: engines share its code (and the optimized code V8 makes of it).
+const compiled: Partial<Record<Backend, WebAssembly.Module>> = {};
+
+/**
+ * The compiled build the options pick (the given module, or the embedded bytes compiled once per
+ * thread): what createEngineSync runs, and what worker threads are handed so they need not compile.
+ */
+export function compiledBuild(options: EngineOptions = {}): { backend: Backend; module: WebAssembly.Module } {
+  const pre = given(options);
+  if (pre) return pre;
+  const { backend } = pick(options, false);
+  return { backend, module: (compiled[backend] ??= new WebAssembly.Module(pick(options).bytes)) };
+}
+
 /** Creates an engine synchronously (Node, workers; browsers allow it for small modules like ours). */
 export function createEngineSync(options: EngineOptions = {}): Engine {
-  const pre = given(options);
-  const { backend, module } = pre ?? (({ backend, bytes }) => ({ backend, module: new WebAssembly.Module(bytes) }))(pick(options));
+  const { backend, module } = compiledBuild(options);
   const { memory, imports: env } = imports();
   const instance = new WebAssembly.Instance(module, env);
-  return finish(backend, memory, instance.exports as unknown as Kernels);
+  return finish(backend, memory, instance.exports as unknown as Kernels, module);
 }
 
 /** Creates an engine (compiles asynchronously: the portable way in browsers). */
 export async function createEngine(options: EngineOptions = {}): Promise<Engine> {
   const pre = given(options);
   const { memory, imports: env } = imports();
-  if (pre) return finish(pre.backend, memory, (await WebAssembly.instantiate(pre.module, env)).exports as unknown as Kernels);
+  if (pre) return finish(pre.backend, memory, (await WebAssembly.instantiate(pre.module, env)).exports as unknown as Kernels, pre.module);
   const { backend, bytes } = pick(options);
-  const { instance } = await WebAssembly.instantiate(bytes, env);
-  return finish(backend, memory, instance.exports as unknown as Kernels);
+  const { instance, module } = await WebAssembly.instantiate(bytes, env);
+  return finish(backend, memory, instance.exports as unknown as Kernels, module);
 }
 
 function align(n: number): number {

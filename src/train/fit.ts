@@ -12,7 +12,7 @@
 // Also: adding a class to a trained model, and model selection on a validation split.
 
 import { exp } from "../math.js";
-import { createEngineSync, type Engine, fromArray } from "../engine/engine.js";
+import { compiledBuild, createEngineSync, type Engine, fromArray } from "../engine/engine.js";
 import { checkInput, createAutoencoder, type AutoencoderSpec, type Autoencoder } from "../model/autoencoder.js";
 import { energy } from "../model/energy.js";
 import { classEnergies, scores, softmaxRows, classesOf, rowsWithLabel, classIndices, initialConstants, meanConstants, type Csae } from "../model/csae.js";
@@ -141,7 +141,7 @@ async function fitFactored(e: Engine, X: Tensor, labels: string[], o: FitOptions
     const checkpoint = o.checkpoint && { ...o.checkpoint, ...stage, data: data() };
     const values = await runReplicas<Record<FactoredParam, Float32Array>>(spawn!, n, buffers, (w) => ({
       type: "factored", classes, spec, factors: o.factors, options: o.pretrain, seed: o.seed, data: rows, y,
-      replica: { w, workers: n, buffers }, checkpoint,
+      replica: { w, workers: n, buffers }, checkpoint, wasm: compiledBuild(),
     }), onEpoch);
     for (const k of PARAM_NAMES) m[k].data.set(values[k]);
   } else {

@@ -6,7 +6,7 @@
 
 import { threads, cores, canShare, type Spawn, type Thread } from "./threads.js";
 import { abort, exchangeBuffers, exchangeOf, type ExchangeBuffers } from "./replicas.js";
-import { createEngineSync, mark, release, type Engine } from "../engine/engine.js";
+import { compiledBuild, createEngineSync, mark, release, type Engine } from "../engine/engine.js";
 import { checkInput, checkSpec, createAutoencoder, type AutoencoderSpec } from "../model/autoencoder.js";
 import { train, startState, aeCheckpoint, aeFromCheckpoint, checkTrainOptions, type EpochReport, type TrainOptions } from "./autoencoder.js";
 import { checkResumable, decodeCheckpoint, encodeCheckpoint, fingerprint, type Checkpoint } from "./checkpoint.js";
@@ -137,6 +137,7 @@ export async function runClasses(spec: AutoencoderSpec, o: TrainOptions, jobs: C
   }
   const results: ClassResult[] = new Array(jobs.length);
   const queue = jobs.map((_, i) => i);
+  const wasm = compiledBuild(); // the workers run this thread's compiled build
   const url = new URL("./worker.js", import.meta.url);
   const pool: Thread[] = [];
   try {
@@ -151,7 +152,7 @@ export async function runClasses(spec: AutoencoderSpec, o: TrainOptions, jobs: C
         const i = queue.shift();
         if (i === undefined || failed) return;
         const { index, label, data, valid, init } = jobs[i];
-        w.post({ type: "job", slot: i, spec, options: o, run: shared, job: { index, label, data, valid, init } });
+        w.post({ type: "job", slot: i, spec, options: o, run: shared, job: { index, label, data, valid, init }, wasm });
       };
       for (let k = 0; k < workers; k++) {
         const w: Thread = spawn!(url, {
@@ -249,7 +250,7 @@ function replicaJob(spawn: Spawn, spec: AutoencoderSpec, o: TrainOptions, job: C
   const data = shareRows(job.data);
   const valid = job.valid && shareRows(job.valid);
   return runReplicas<ClassResult>(spawn, n, buffers, (w) => ({
-    type: "job", slot: 0, spec, options: o, run: { ...shared, replica: { w, workers: n, buffers } }, job: { index, label, data, valid, init },
+    type: "job", slot: 0, spec, options: o, run: { ...shared, replica: { w, workers: n, buffers } }, job: { index, label, data, valid, init }, wasm: compiledBuild(),
   }), onEpoch && ((r) => onEpoch(job, r)));
 }
 
@@ -301,7 +302,7 @@ export async function checkpointFiles(dir: string): Promise<CheckpointFiles> {
 
 /** The messages a finetuning worker answers, in order; "step", "keep" and "restore" send no answer. */
 type SlotMessage =
-  | { type: "slots"; spec: AutoencoderSpec; params: Params[]; data: Tensor; B: number; offset: number }
+  | { type: "slots"; spec: AutoencoderSpec; params: Params[]; data: Tensor; B: number; offset: number; wasm: ReturnType<typeof compiledBuild> }
   | { type: "energies"; rows: Int32Array }
   | { type: "step"; g: Float32Array; o: FinetuneOptions }
   | { type: "classify"; X: Tensor }
@@ -366,7 +367,7 @@ export async function workerGroups(spec: AutoencoderSpec, params: Params[], data
     });
     return out;
   };
-  await Promise.all(blocks.map(([lo, hi], i) => ask(i, { type: "slots", spec, params: params.slice(lo, hi), data: { shape: data.shape, data: rows }, B, offset: lo })));
+  await Promise.all(blocks.map(([lo, hi], i) => ask(i, { type: "slots", spec, params: params.slice(lo, hi), data: { shape: data.shape, data: rows }, B, offset: lo, wasm: compiledBuild() })));
   return {
     energies: async (rows) => gather(await Promise.all(blocks.map((_, i) => ask<Float32Array>(i, { type: "energies", rows }))), rows.length),
     step: async (g, o) => {

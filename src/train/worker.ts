@@ -3,16 +3,21 @@
 // "step", ... in order). Each answered message gets exactly one reply, in order.
 
 import { parent } from "./threads.js";
-import { createEngineSync } from "../engine/engine.js";
+import { createEngineSync, type Backend, type Engine } from "../engine/engine.js";
 import { runJob } from "./parallel.js";
 import { factoredReplica } from "./fit.js";
 import { makeSlots, slotEnergies, slotStep, slotClassify, slotKeep, slotRestore, slotParams, slotSave, slotLoad, type Slots } from "./finetune.js";
 
 const port = await parent();
-const e = createEngineSync();
+// The engine is made from the first message's compiled build (the pool sends the one it runs, so a
+// worker does not compile its own), or from the embedded bytes if none came.
+let engine: Engine | undefined;
+const engineFor = (m: { wasm?: { backend: Backend; module: WebAssembly.Module } }): Engine =>
+  (engine ??= createEngineSync(m.wasm instanceof Object && m.wasm.module instanceof WebAssembly.Module ? m.wasm : {}));
 let slots: Slots | undefined;
 
 async function handle(m: any): Promise<{ value: unknown } | undefined> {
+  const e = engineFor(m);
   switch (m.type) {
     case "job": {
       const result = await runJob(e, m.spec, m.options, m.job, m.run, (report) => port.post({ type: "epoch", slot: m.slot, report }));
