@@ -54,12 +54,10 @@ export const SIGN: i32 = <i32>0x80000000;
 // product rounds: subnormal results round once, and n = 128 overflows to +Inf as it should.
 // Domain: any f32 (NaN -> NaN, +Inf -> +Inf, -Inf -> 0).
 
+// e^r on the reduced range (Horner, degree 7): shared by vexp and vexpn, the same instructions in both.
 // @ts-ignore: decorator
 @inline
-export function vexp(x: v128): v128 {
-  x = f32x4.max(f32x4.min(x, f32x4.splat(EXP_MAX)), f32x4.splat(EXP_MIN));
-  const nf = f32x4.nearest(f32x4.mul(x, f32x4.splat(LOG2E)));
-  const r = f32x4.sub(f32x4.sub(x, f32x4.mul(nf, f32x4.splat(LN2_HI))), f32x4.mul(nf, f32x4.splat(LN2_LO)));
+function vexpPoly(r: v128): v128 {
   let p = f32x4.add(f32x4.mul(f32x4.splat(INV_FACT7), r), f32x4.splat(INV_FACT6));
   p = f32x4.add(f32x4.mul(p, r), f32x4.splat(INV_FACT5));
   p = f32x4.add(f32x4.mul(p, r), f32x4.splat(INV_FACT4));
@@ -67,6 +65,16 @@ export function vexp(x: v128): v128 {
   p = f32x4.add(f32x4.mul(p, r), f32x4.splat(INV_FACT2));
   p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1));
   p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1));
+  return p;
+}
+
+// @ts-ignore: decorator
+@inline
+export function vexp(x: v128): v128 {
+  x = f32x4.max(f32x4.min(x, f32x4.splat(EXP_MAX)), f32x4.splat(EXP_MIN));
+  const nf = f32x4.nearest(f32x4.mul(x, f32x4.splat(LOG2E)));
+  const r = f32x4.sub(f32x4.sub(x, f32x4.mul(nf, f32x4.splat(LN2_HI))), f32x4.mul(nf, f32x4.splat(LN2_LO)));
+  const p = vexpPoly(r);
   const n = i32x4.trunc_sat_f32x4_s(nf);
   const n1 = i32x4.shr_s(n, 1);
   const n2 = i32x4.sub(n, n1);
@@ -115,13 +123,7 @@ export function vexpn(x: v128): v128 {
   const y = f32x4.add(f32x4.mul(x, f32x4.splat(LOG2E)), f32x4.splat(EXPN_SHIFT));
   const nf = f32x4.sub(y, f32x4.splat(EXPN_SHIFT));
   const r = f32x4.sub(f32x4.sub(x, f32x4.mul(nf, f32x4.splat(LN2_HI))), f32x4.mul(nf, f32x4.splat(LN2_LO)));
-  let p = f32x4.add(f32x4.mul(f32x4.splat(INV_FACT7), r), f32x4.splat(INV_FACT6));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(INV_FACT5));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(INV_FACT4));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(INV_FACT3));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(INV_FACT2));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1));
+  const p = vexpPoly(r);
   return f32x4.mul(f32x4.mul(p, i32x4.shl(y, 23)), f32x4.splat(EXPN_DOWN));
 }
 
