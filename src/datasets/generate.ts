@@ -5,9 +5,10 @@
 //
 // Reproducibility: every example draws from its own generator, seeded by (seed, set, split, index),
 // and the MNIST digits are prefixes of seeded permutations, so an example is the same bytes at every
-// `scale` that contains it. Only IEEE-754 basic arithmetic and Math.sin / Math.cos are used; V8
-// implements those two with its own port of fdlibm (not the platform's libm), so they give the same
-// bits on every platform Node runs on.
+// `scale` that contains it. Only IEEE-754 basic arithmetic (and Math.sqrt, Math.floor, Math.round,
+// which are exact) is used: the sines and cosines of the rotations and half-planes come from
+// src/math.ts, not from the host's Math.sin / Math.cos, which the language leaves approximate (they
+// may differ between engines, or between versions of one), so every runtime writes the same bytes.
 
 import { InputError, quote } from "../errors.js";
 import { type Rng } from "../random.js";

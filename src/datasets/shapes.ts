@@ -1,6 +1,7 @@
 // Shapes for rectangles and convex: convexity, half-plane polygons, rectangles and their outlines.
 
 import { type Rng } from "../random.js";
+import { cos, sin } from "../math.js";
 import { CONVEX_MIN_PIXELS, CONVEX_P, PART_MIN_PIXELS, PART_P, PIXELS, RECT_MAX, RECT_MIN, RECT_MIN_GAP, SIDE } from "./sets.js";
 
 export function cross(o: number, a: number, b: number): number {
@@ -66,8 +67,8 @@ export function halfPlanes(r: Rng, k: number, min: number, mask: Uint8Array): nu
     const qx = SIDE * r.uniform();
     const qy = SIDE * r.uniform();
     const t = 2 * Math.PI * r.uniform();
-    const nx = Math.cos(t);
-    const ny = Math.sin(t);
+    const nx = cos(t);
+    const ny = sin(t);
     for (let i = 0; i < PIXELS; i++) {
       if (mask[i] && ((i % SIDE) + 0.5 - qx) * nx + (((i / SIDE) | 0) + 0.5 - qy) * ny < 0) {
         mask[i] = 0;
