@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
-  DATASETS, DATASET_SIZES, BACKGROUNDS, SPLITS, generate, writeDataset, rotate, isConvex, decodePgm,
+  DATASETS, DATASET_SIZES, BACKGROUNDS, SPLITS, generate, writeDataset, rotate, isConvex, segmentsStayIn, decodePgm,
   type GeneratedSet, type GreyImage,
 } from "../src/datasets/generate.js";
 import { decodeIdx } from "../src/formats/idx-csv.js";
@@ -126,7 +126,7 @@ test("mnist-back-image and mnist-rot-back-image: max(digit, recorded patch), pat
     const src = sources(s).train;
     for (let i = 0; i < s.train.y.length; i++) {
       const p = patch(src.backgroundimage[i], src.backgroundx[i], src.backgroundy[i]);
-      assert.ok(std(p) >= 0.05);
+      assert.ok(std(p) >= 0.15);
       const d = name === "mnist-back-image" ? trainDigit(s, i) : rotate(trainDigit(s, i), (2 * Math.PI * src.angle24[i]) / 2 ** 24);
       const want = Float32Array.from(d, (v, k) => Math.max(v, p[k]));
       assert.ok(sameBits(row(s.train.X.data, i), want), `${name} ${i}`);
@@ -155,7 +155,7 @@ test("rectangles: a 1-pixel white outline, label = wider than tall, |w - h| >= 3
   }
 });
 
-test("rectangles-image: inside and outside are two recorded patches of different images, no outline", () => {
+test("rectangles-image: inside and outside are two recorded patches of different images, no outline, the published sizes", () => {
   const s = sets.get("rectangles-image")!;
   const src = sources(s).train;
   for (let i = 0; i < s.train.y.length; i++) {
@@ -169,7 +169,9 @@ test("rectangles-image: inside and outside are two recorded patches of different
     });
     assert.ok(sameBits(row(s.train.X.data, i), want), `example ${i}`);
     assert.is(s.train.y[i], rw > rh ? 1 : 0);
-    assert.ok(Math.abs(rw - rh) >= 3);
+    // Larochelle et al. (2007): sides at least 10, differing by at least 5, area 25% to 75% of the image.
+    assert.ok(Math.abs(rw - rh) >= 5 && Math.min(rw, rh) >= 10, `${rw} x ${rh}`);
+    assert.ok(rw * rh >= 196 && rw * rh <= 588, `${rw} x ${rh}`);
   }
 });
 
@@ -198,14 +200,32 @@ test("isConvex: hand-made pixel sets", () => {
   assert.not.ok(isConvex(mask(triangle.filter(([x, y]) => !(x === 10 && y === 15)))), "a notch in an edge");
 });
 
-test("convex: label 1 sets pass the convexity test, label 0 fail it; the classes' mean sizes agree", () => {
+test("segmentsStayIn: the pairwise test on hand-made pixel sets, and where it is stricter than isConvex", () => {
+  const square: Array<[number, number]> = [];
+  for (let y = 5; y < 12; y++) for (let x = 3; x < 9; x++) square.push([x, y]);
+  assert.ok(segmentsStayIn(mask(square)));
+  assert.ok(segmentsStayIn(new Uint8Array(P)));
+  assert.ok(segmentsStayIn(new Uint8Array(P).fill(1)));
+  assert.ok(segmentsStayIn(mask([[4, 4]])));
+  assert.ok(segmentsStayIn(mask([[0, 0], [1, 1], [2, 2]])), "a diagonal line");
+  assert.not.ok(segmentsStayIn(mask([[0, 0], [2, 0]])), "a gap");
+  assert.not.ok(segmentsStayIn(mask(square.filter(([x, y]) => !(x === 5 && y === 8)))), "a hole");
+  // (0, 0) to (2, 1): the middle step rounds (1, 0.5) up to (1, 1), which is not in the set, though
+  // no pixel centre lies between the two, so the hull test passes the pair.
+  assert.ok(isConvex(mask([[0, 0], [2, 1]])));
+  assert.not.ok(segmentsStayIn(mask([[0, 0], [2, 1]])));
+  assert.ok(segmentsStayIn(mask([[0, 0], [1, 1], [2, 1]])));
+});
+
+test("convex: label 1 sets pass the hull test, label 0 fail the hull or the pairwise test; the classes' mean sizes agree", () => {
   const s = sets.get("convex")!;
   for (const split of SPLITS) {
     const { X, y } = s[split];
     for (let i = 0; i < y.length; i++) {
       const x = row(X.data, i);
       assert.ok(x.every((v) => v === 0 || v === 1));
-      assert.is(isConvex(x), y[i] === 1, `${split} ${i}`);
+      if (y[i] === 1) assert.ok(isConvex(x), `${split} ${i}`);
+      else assert.not.ok(isConvex(x) && segmentsStayIn(x), `${split} ${i}`);
     }
   }
   const { convex, nonConvex } = s.recipe.meanLitPixels as { convex: number; nonConvex: number };

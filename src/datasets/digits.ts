@@ -3,6 +3,7 @@
 import { FormatError } from "../errors.js";
 import { loadMnist } from "../node.js";
 import { type Rng } from "../random.js";
+import { cos, sin } from "../math.js";
 import { DATASET_SIZES, DIGIT_TAG, PIXELS, POOL_TAG, SIDE, SplitName, stream } from "./sets.js";
 
 // ---------------------------------------------------------------------------------------------
@@ -62,8 +63,8 @@ export function digitSources(seed: number, n: Record<SplitName, number>): Record
 
 /** Rotates a 28 x 28 image about its centre (bilinear; outside is 0; clipped to [0, 1]). */
 export function rotate(src: ArrayLike<number>, angle: number, out: Float32Array = new Float32Array(PIXELS)): Float32Array {
-  const c = Math.cos(angle);
-  const s = Math.sin(angle);
+  const c = cos(angle);
+  const s = sin(angle);
   const m = (SIDE - 1) / 2;
   const at = (x: number, y: number): number => (x >= 0 && y >= 0 && x < SIDE && y < SIDE ? src[y * SIDE + x] : 0);
   for (let y = 0; y < SIDE; y++) {

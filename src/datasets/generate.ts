@@ -5,13 +5,14 @@
 //
 // Reproducibility: every example draws from its own generator, seeded by (seed, set, split, index),
 // and the MNIST digits are prefixes of seeded permutations, so an example is the same bytes at every
-// `scale` that contains it. Only IEEE-754 basic arithmetic and Math.sin / Math.cos are used; V8
-// implements those two with its own port of fdlibm (not the platform's libm), so they give the same
-// bits on every platform Node runs on.
+// `scale` that contains it. Only IEEE-754 basic arithmetic (and Math.sqrt, Math.floor, Math.round,
+// which are exact) is used: the sines and cosines of the rotations and half-planes come from
+// src/math.ts, not from the host's Math.sin / Math.cos, which the language leaves approximate (they
+// may differ between engines, or between versions of one), so every runtime writes the same bytes.
 
 import { InputError, quote } from "../errors.js";
 import { type Rng } from "../random.js";
-import { CHOICES, DATASETS, DATASET_SIZES, DatasetName, GenerateOptions, GeneratedSet, PIXELS, SET_TAG, SPLITS, SplitName, stream } from "./sets.js";
+import { CHOICES, DATASETS, RECTANGLES, RECTANGLES_IMAGE, DATASET_SIZES, DatasetName, GenerateOptions, GeneratedSet, PIXELS, SET_TAG, SPLITS, SplitName, stream } from "./sets.js";
 import { BACKGROUNDS, drawPatch, loadBackgrounds } from "./backgrounds.js";
 import { BYTE, digitSources, mnist, rotate } from "./digits.js";
 import { convexShape, drawRect, inRect, onOutline } from "./shapes.js";
@@ -69,14 +70,14 @@ export function maker(name: DatasetName): Maker {
       };
     case "rectangles":
       return (r, _source, out, rec) => {
-        const rect = drawRect(r);
+        const rect = drawRect(r, RECTANGLES);
         record(rec, "rect", { ...rect });
         for (let k = 0; k < PIXELS; k++) out[k] = onOutline(rect, k) ? 1 : 0;
         return rect.w > rect.h ? 1 : 0;
       };
     case "rectangles-image":
       return (r, _source, out, rec) => {
-        const rect = drawRect(r);
+        const rect = drawRect(r, RECTANGLES_IMAGE);
         record(rec, "rect", { ...rect });
         const bgs = loadBackgrounds();
         const outside = drawPatch(r, bgs, out);
@@ -169,8 +170,8 @@ export function choicesFor(name: DatasetName): Record<string, unknown> {
   if (name === "mnist-back-rand") c.background = CHOICES.backgroundRandom;
   if (name === "mnist-back-image" || name === "mnist-rot-back-image") c.background = CHOICES.backgroundImage;
   if (name === "mnist-rot-back-image") c.order = CHOICES.rotatedBackgroundImage;
-  if (name.startsWith("rectangles")) c.rectangles = CHOICES.rectangles;
-  if (name === "rectangles-image") c.patches = CHOICES.rectanglesImage;
+  if (name === "rectangles") c.rectangles = CHOICES.rectangles;
+  if (name === "rectangles-image") c.rectangles = CHOICES.rectanglesImage;
   if (name === "convex") {
     c.shapes = CHOICES.convex;
     c.convexityTest = CHOICES.convexityTest;

@@ -12,14 +12,19 @@ import { createAutoencoder, type Autoencoder } from "../model/autoencoder.js";
 import { energy, field, reconstruct } from "../model/energy.js";
 import { trainAutoencoder, startState, TRAIN_DEFAULTS, type EpochReport, type TrainOptions } from "../train/autoencoder.js";
 import { rng, type Rng } from "../random.js";
+import { cos, log, sin } from "../math.js";
 import { makeDir, writeAtomic } from "../node.js";
 import { arrow, dot, encodePng, heatmap, image, line, type Image } from "./plot.js";
 import type { Tensor } from "../tensor.js";
 
+// The data and the pictures use src/math.ts's log, sin and cos and Math.sqrt instead of the host's
+// Math.log, Math.sin, Math.cos and Math.hypot (not specified to the bit), so the same seed trains the
+// same model, and draws the same pixels, in every runtime.
+
 /** A standard normal deviate (Box–Muller) from the generator. */
 function normal(r: Rng): number {
   const u = 1 - r.uniform(); // (0, 1]
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * r.uniform());
+  return Math.sqrt(-2 * log(u)) * cos(2 * Math.PI * r.uniform());
 }
 
 /** n points at angle uniform, radius 1 + noise·N(0, 1). */
@@ -28,8 +33,8 @@ export function circleData(n: number, noise: number, r: Rng): Tensor {
   for (let i = 0; i < n; i++) {
     const a = 2 * Math.PI * r.uniform();
     const rad = 1 + noise * normal(r);
-    data[2 * i] = rad * Math.cos(a);
-    data[2 * i + 1] = rad * Math.sin(a);
+    data[2 * i] = rad * cos(a);
+    data[2 * i + 1] = rad * sin(a);
   }
   return { shape: [n, 2], data };
 }
@@ -66,7 +71,7 @@ const toPixel = (x: number, y: number): [number, number] => [((x + EXTENT) / (2 
 
 function circleOutline(img: Image): void {
   for (let i = 0; i < 720; i++) {
-    const [x, y] = toPixel(Math.cos((i * Math.PI) / 360), Math.sin((i * Math.PI) / 360));
+    const [x, y] = toPixel(cos((i * Math.PI) / 360), sin((i * Math.PI) / 360));
     dot(img, x, y, 0, [255, 255, 255]);
   }
 }
@@ -99,7 +104,7 @@ export async function energySurface(dir: string, options: Partial<SurfaceOptions
   // the far corners, where the energy keeps falling and the error keeps growing.
   const g = grid(GRID);
   const near: number[] = [];
-  for (let i = 0; i < GRID * GRID; i++) if (Math.hypot(g.data[2 * i], g.data[2 * i + 1]) <= FOCUS) near.push(i);
+  for (let i = 0; i < GRID * GRID; i++) if (Math.sqrt(g.data[2 * i] * g.data[2 * i] + g.data[2 * i + 1] * g.data[2 * i + 1]) <= FOCUS) near.push(i);
   const range = (v: Float32Array): [number, number] => {
     let lo = Infinity;
     let hi = -Infinity;
@@ -113,21 +118,25 @@ export async function energySurface(dir: string, options: Partial<SurfaceOptions
   save("energy.png", withCircle(heatmap(E, GRID, GRID, SIZE / GRID, range(E))));
   const rec = reconstruct(ae, g).data;
   const err = new Float32Array(GRID * GRID);
-  for (let i = 0; i < err.length; i++) err[i] = (rec[2 * i] - g.data[2 * i]) ** 2 + (rec[2 * i + 1] - g.data[2 * i + 1]) ** 2;
+  for (let i = 0; i < err.length; i++) {
+    const dx = rec[2 * i] - g.data[2 * i];
+    const dy = rec[2 * i + 1] - g.data[2 * i + 1];
+    err[i] = dx * dx + dy * dy;
+  }
   save("reconstruction-error.png", withCircle(heatmap(err, GRID, GRID, SIZE / GRID, range(err))));
 
   const n = 25;
   const coarse = grid(n);
   const F = field(ae, coarse).data;
   let longest = 0;
-  for (let i = 0; i < n * n; i++) longest = Math.max(longest, Math.hypot(F[2 * i], F[2 * i + 1]));
+  for (let i = 0; i < n * n; i++) longest = Math.max(longest, Math.sqrt(F[2 * i] * F[2 * i] + F[2 * i + 1] * F[2 * i + 1]));
   const vf = image(SIZE, SIZE);
   for (let i = 0; i < data.shape[0]; i++) dot(vf, ...toPixel(data.data[2 * i], data.data[2 * i + 1]), 0, [170, 190, 230]);
   const cellPx = SIZE / n;
   for (let i = 0; i < n * n; i++) {
     // Length ∝ sqrt(|F|), so the weak field inside the circle stays visible next to the strong one outside.
     const [x, y] = toPixel(coarse.data[2 * i], coarse.data[2 * i + 1]);
-    const m = Math.hypot(F[2 * i], F[2 * i + 1]);
+    const m = Math.sqrt(F[2 * i] * F[2 * i] + F[2 * i + 1] * F[2 * i + 1]);
     const s = m > 0 ? (0.9 * cellPx * Math.sqrt(m / (longest || 1))) / m : 0;
     arrow(vf, x, y, x + s * F[2 * i], y - s * F[2 * i + 1], [20, 20, 20]);
   }

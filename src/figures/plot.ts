@@ -74,7 +74,7 @@ export function line(img: Image, x0: number, y0: number, x1: number, y1: number,
 /** An arrow from (x0, y0) to (x1, y1) with a small head. */
 export function arrow(img: Image, x0: number, y0: number, x1: number, y1: number, c: RGB): void {
   line(img, x0, y0, x1, y1, c);
-  const len = Math.hypot(x1 - x0, y1 - y0);
+  const len = Math.sqrt((x1 - x0) * (x1 - x0) + (y1 - y0) * (y1 - y0)); // not Math.hypot or **: not specified to the bit
   if (len < 1e-9) return;
   const [ux, uy] = [(x1 - x0) / len, (y1 - y0) / len];
   const h = Math.min(4, len / 2);
