@@ -1,7 +1,7 @@
 // Tables 3, 4 and 5: the deep learning benchmark of Larochelle et al. (regenerated sets).
 
 import type { FitOptions } from "../train/fit.js";
-import { generate } from "../datasets/generate.js";
+import { GENERATOR_VERSION, generate } from "../datasets/generate.js";
 import type { Tensor } from "../tensor.js";
 import { Context, Split, cached, signed, testError, versus, writeReport } from "./common.js";
 import { Row, fitModel, rateGrid } from "./models.js";
@@ -55,7 +55,7 @@ export async function selectAndTest(ctx: Context, experiment: string, set: strin
   let best: Choice | undefined;
   for (const hidden of p.hidden) {
     for (const lr of rateGrid(row, hidden)) {
-      const { value } = await cached(ctx, experiment, { stage: "select+test", set, row, variant, hidden, p, lr, seed: ctx.seed }, async () => {
+      const { value } = await cached(ctx, experiment, { stage: "select+test", set, data: GENERATOR_VERSION, row, variant, hidden, p, lr, seed: ctx.seed }, async () => {
         const b = benchmark(set, ctx);
         const fit = await fitModel(ctx, `${experiment} ${set}`, row, variant, hidden, b.train, b.valid, p, lr);
         return { validError: testError(fit.model, b.valid), finetuneEpochs: fit.bestEpoch, testError: testError(fit.model, b.test) };
@@ -65,7 +65,7 @@ export async function selectAndTest(ctx: Context, experiment: string, set: strin
     }
   }
   const c = best!;
-  const { value, seconds } = await cached(ctx, experiment, { stage: "final", set, row, variant, hidden: c.hidden, finetuneEpochs: c.finetuneEpochs, p, lr: c.lr, seed: ctx.seed }, async () => {
+  const { value, seconds } = await cached(ctx, experiment, { stage: "final", set, data: GENERATOR_VERSION, row, variant, hidden: c.hidden, finetuneEpochs: c.finetuneEpochs, p, lr: c.lr, seed: ctx.seed }, async () => {
     const b = benchmark(set, ctx);
     return { testError: testError((await fitModel(ctx, `${experiment} ${set}`, row, variant, c.hidden, b.all, undefined, p, c.lr, c.finetuneEpochs)).model, b.test) };
   });

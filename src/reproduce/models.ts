@@ -75,7 +75,7 @@ export async function fitModel(
   const perClass = data.labels.length / new Set(data.labels).size;
   const epochs = (base: number, rows: number, minSteps = 0) => Math.max(base, Math.ceil((minSteps * 100) / rows));
   for (let attempt = 0; ; attempt++) {
-    const shrink = 3 ** -attempt;
+    const shrink = 1 / 3 ** attempt; // 3^k exact, one division: the same bits in every engine
     let bestEpoch: number | undefined;
     const o: FitOptions = {
       ...FIT_DEFAULTS, hidden, activation: row.activation, variant, seed: ctx.seed, workers: ctx.workers, valid,
