@@ -61,7 +61,7 @@ async function twoWorkers(d0: Tensor, d1: Tensor): Promise<void> {
   await trainClasses(spec, OPTIONS, jobs, { seed: 3, workers: 2 });
 }
 
-/** One epoch of one autoencoder with its minibatches in two row blocks, on `workers` workers (replicas, see src/train/replicas.ts): the same bits on 0 or 2. */
+/** One epoch of one autoencoder with its hidden units in two blocks, on `workers` workers (see src/train/replicas.ts): the same bits on 0 or 2. */
 async function blocked(d: Tensor, workers: number, epochs = 1): Promise<void> {
   await trainClasses(spec, { ...OPTIONS, epochs, blocks: 2 }, [{ index: 0, label: "0", data: d }], { seed: 3, workers });
 }
@@ -216,7 +216,7 @@ export async function trainingSection(ctx: Context): Promise<void> {
 
   const two = await seconds(() => twoWorkers(d0, d1), runs);
   rows.push({ bench: "training", shape, op, lib: "aescore", backend: `${e.backend}, 2 workers x 1 AE`, ms: two * 1000, samples: runs, perSec: (2 * N) / two });
-  // One model on both cores: the minibatch in two row blocks, in this thread and on two workers.
+  // One model on both cores: its hidden units in two blocks, in this thread and on two workers.
   const blocks1 = await seconds(() => blocked(d0, 0), runs);
   rows.push({ bench: "training", shape, op, lib: "aescore", backend: `${e.backend}, 1 AE in 2 blocks, this thread`, ms: blocks1 * 1000, samples: runs, perSec: N / blocks1 });
   const blocks2 = await seconds(() => blocked(d0, 2), runs);

@@ -55,16 +55,16 @@ for (const act of ACTIVATIONS) {
 }
 
 test("bad training options are InputErrors before any work", () => {
-  const sig = { activation: "sigmoid" as const };
-  const bad: Array<[object, RegExp, { activation: Activation | "kmeans" }?]> = [
+  const sig = { activation: "sigmoid" as const, H: 5 };
+  const bad: Array<[object, RegExp, { activation: Activation | "kmeans"; H: number }?]> = [
     [{ lr: 0 }, /lr must be positive, not 0/],
     [{ batch: 0 }, /batch must be a positive integer, not 0/],
     [{ epochs: 1.5 }, /epochs must be a non-negative integer/],
     [{ momentum: 1 }, /momentum must be in \[0, 1\)/],
     [{ denoising: 1 }, /denoising ν must be in \[0, 1\)/],
     [{ contractive: 0.1, denoising: 0.2 }, /the contractive penalty or denoising, not both/],
-    [{ contractive: 0.1 }, /relu has none at 0: use denoising/, { activation: "relu" }],
-    [{}, /kmeans is not trained/, { activation: "kmeans" }],
+    [{ contractive: 0.1 }, /relu has none at 0: use denoising/, { activation: "relu", H: 5 }],
+    [{}, /kmeans is not trained/, { activation: "kmeans", H: 5 }],
   ];
   for (const [o, pattern, model] of bad) {
     assert.throws(() => checkTrainOptions(model ?? sig, { ...TRAIN_DEFAULTS, ...o }), (err: unknown) => err instanceof InputError && pattern.test(err.message));

@@ -43,7 +43,7 @@ export const trainAeCommand: Command = {
     checkpoint: { type: "string", help: "DIR  save a checkpoint every epoch" },
     resume: { type: "boolean", help: "continue from the checkpoints in --checkpoint" },
     workers: WORKERS,
-    blocks: { type: "string", default: "1", help: "N  add each minibatch's gradient from N fixed row blocks: one autoencoder on up to N workers, the same bits on any number" },
+    blocks: { type: "string", default: "1", help: "N  the hidden units in N fixed blocks whose shares of the reconstruction are added in order: one autoencoder on up to N workers, the same bits on any number" },
     scale: SCALE,
     header: HEADER,
     quiet: QUIET,
@@ -182,7 +182,7 @@ export const trainCommand: Command = {
     init: { type: "string", help: "FILE  with --finetune-only: the csae model to finetune (its architecture is taken from the file)" },
     checkpoint: { type: "string", help: "DIR  save checkpoints of pretraining and finetuning every epoch" },
     resume: { type: "boolean", help: "continue from the checkpoints in --checkpoint (the same bits as a run never stopped)" },
-    blocks: { type: "string", default: "1", help: "N  pretraining adds each minibatch's gradient from N fixed row blocks: the factored model (one model) on up to N workers, the same bits on any number" },
+    blocks: { type: "string", default: "1", help: "N  pretraining adds each minibatch's gradient from N fixed row blocks: the factored model (one model) on up to N workers, the same bits on any number (the plain CSAE: each class's hidden units in N blocks)" },
     "finetune-only": { type: "boolean", help: "with --init: no pretraining, finetune the given model" },
     workers: WORKERS,
     scale: SCALE,
@@ -236,6 +236,7 @@ export const trainCommand: Command = {
     if (v.resume && !v.checkpoint) throw new InputError("--resume needs --checkpoint DIR");
     if (v.checkpoint && (hidden.length > 1 || lrs.length > 1 || decays.length > 1)) throw new InputError("--checkpoint is for one fit, not model selection (lists of --hidden, --lr or --weight-decay)");
     const factors = int(v, "factors", 1);
+    if (!v.factored && given.has("factors")) throw new InputError("--factors is for the factored model (--factored)");
     if (v.factored && given.has("contractive")) throw new InputError("the factored model is pretrained by denoising (--denoising ν), not with the contractive penalty");
     const selection = hidden.length > 1 || lrs.length > 1 || decays.length > 1;
     if (selection && v.factored) throw new InputError("model selection (lists of --hidden, --lr or --weight-decay) is for the plain CSAE");

@@ -11,8 +11,8 @@ import { activation, type Activation } from "../engine/activations.js";
 import {
   checkSpecOf, modelMetadata, tensorOf, type Autoencoder, type AeActivation, type AutoencoderSpec, type Output,
 } from "./autoencoder.js";
-import { blockRows, corrupt, type EpochReport, type TrainOptions } from "../train/autoencoder.js";
-import { barrier, collect, publish, type Exchange } from "../train/replicas.js";
+import { corrupt, type EpochReport, type TrainOptions } from "../train/autoencoder.js";
+import { barrier, blockRange, collect, publish, type Exchange } from "../train/replicas.js";
 import { paramSet, restore, sgdStep, snapshot, type ParamSet } from "../train/params.js";
 import { runEpochs, startRun, type Trainer } from "../train/driver.js";
 import type { ClassGroups, GroupState } from "../train/finetune.js";
@@ -297,15 +297,14 @@ export function factoredBlock(m: FactoredCsae, s: FactoredStep, r0: number, r1: 
 }
 
 /**
- * The minibatch's loss and gradient as the sum of P row blocks in block order (as blockedGradient
- * does for one autoencoder): alone, or with an exchange, on several workers with the same bits.
+ * The minibatch's loss and gradient as the sum of P row blocks in block order (see replicas.ts): alone, or with an exchange, on several workers with the same bits.
  */
 export function factoredBlocked(m: FactoredCsae, s: FactoredStep, b: number, P: number, ex?: Exchange): number {
   if (P === 1) return factoredLossAndGradient(m, s, b);
   const S = s.scratch!;
   const list = (g: Grads) => PARAMS.map((k) => g[k]);
   const share = (j: number, into: Grads) => {
-    const [r0, r1] = blockRows(b, P, j);
+    const [r0, r1] = blockRange(b, P, j);
     if (r0 < r1) return factoredBlock(m, s, r0, r1, b, into);
     for (const k of PARAMS) into[k].data.fill(0);
     return 0;

@@ -11,7 +11,7 @@ import { checkInput, eachChunk, encode, decode, type Autoencoder, type Autoencod
 import { FormatError, InputError, quote } from "../errors.js";
 import type { Rng } from "../random.js";
 import { countersOf, runStateOf, type Checkpoint } from "./checkpoint.js";
-import { barrier, collect, publish, type Exchange } from "./replicas.js";
+import { barrier, blockRange, collect, exchangeBuffers, exchangeOf, publish, type Exchange } from "./replicas.js";
 import type { Tensor } from "../tensor.js";
 import { paramSet, restore, sgdStep, snapshot, type ParamSet } from "./params.js";
 import { runEpochs, startRun, type EpochReport, type RunState, type Trainer } from "./driver.js";
@@ -37,9 +37,11 @@ export interface TrainOptions {
   /** Learning-rate decay τ (see Schedule in src/train/driver.ts); absent or 0: constant. */
   decay?: number;
   /**
-   * The minibatch's gradient as the sum of this many fixed row blocks, added in block order (absent
-   * or 1: one block). The bits depend on it, not on the number of workers: one autoencoder trains on
-   * up to `blocks` workers with the same result as on one (see replicas.ts).
+   * The step's work in this many fixed blocks whose shares are added in block order (absent or 1: one
+   * block): an autoencoder's hidden units (the blocks' shares of the decoder input Hd W are added), the
+   * factored model's minibatch rows (the blocks' gradients are added). The bits depend on it, not on
+   * the number of workers: one model trains on up to `blocks` workers with the same result as on one
+   * (see replicas.ts).
    */
   blocks?: number;
 }
@@ -56,11 +58,11 @@ export const TRAIN_DEFAULTS: TrainOptions = {
   patience: 0,
 };
 
-/** The most row blocks a minibatch is split into (one per worker at most). */
+/** The most blocks a step is split into (one per worker at most). */
 export const MAX_BLOCKS = 64;
 
 /** Checks options against the model; every problem is an InputError before any work starts. */
-export function checkTrainOptions(ae: Pick<Autoencoder, "activation">, o: TrainOptions): void {
+export function checkTrainOptions(ae: Pick<Autoencoder, "activation" | "H">, o: TrainOptions, blocksOf: "units" | "rows" = "units"): void {
   const need = (ok: boolean, what: string) => {
     if (!ok) throw new InputError(`train: ${what}`);
   };
@@ -74,36 +76,57 @@ export function checkTrainOptions(ae: Pick<Autoencoder, "activation">, o: TrainO
   need(o.renormalize >= 0 && Number.isFinite(o.renormalize), `renormalize must be >= 0, not ${quote(o.renormalize)}`);
   need(Number.isInteger(o.patience) && o.patience >= 0, `patience must be a non-negative integer, not ${quote(o.patience)}`);
   need(o.decay === undefined || (o.decay >= 0 && Number.isFinite(o.decay)), `decay must be a finite number >= 0, not ${quote(o.decay)}`);
-  need(o.blocks === undefined || (Number.isInteger(o.blocks) && o.blocks >= 1 && o.blocks <= Math.min(o.batch, MAX_BLOCKS)),
-    `blocks must be an integer from 1 to the batch size (at most ${MAX_BLOCKS}), not ${quote(o.blocks)}`);
+  const most = blocksOf === "units" ? ae.H : o.batch;
+  need(o.blocks === undefined || (Number.isInteger(o.blocks) && o.blocks >= 1 && o.blocks <= Math.min(most, MAX_BLOCKS)),
+    `blocks must be an integer from 1 to the ${blocksOf === "units" ? "hidden units" : "batch size"} (at most ${MAX_BLOCKS}), not ${quote(o.blocks)}`);
   need(!(o.contractive > 0 && o.denoising > 0), "choose the contractive penalty or denoising, not both");
   need(ae.activation !== "kmeans", "kmeans is not trained by gradient descent here; choose another activation");
   need(!(o.contractive > 0 && (ae.activation === "relu" || ae.activation === "modulus")),
     `the contractive penalty needs a differentiable h'; ${ae.activation} has none at 0: use denoising`);
 }
 
+/**
+ * The hidden units of a block (docs/math.md §6.7): rows k0..k1 of W with their gradient and packed
+ * copies, and the block's (B, Hj) scratch. Every hidden unit's quantities (u_k, h(u_k), its row of dW,
+ * c_k) depend only on its own row of W: a block is a model of its own but for the decoder input A,
+ * which sums every block's share Hd_j W_j.
+ */
+export interface UnitBlock {
+  j: number;
+  k0: number;
+  k1: number;
+  W: Mat; // (Hj, D) rows k0..k1 of W
+  bh: Mat; // (1, Hj) entries k0..k1 of bh
+  dW: Mat; // (Hj, D) rows k0..k1 of dW
+  dbh: Mat; // (1, Hj)
+  WtP: PackedB; // W_jᵀ packed, for U_j = X̃ W_jᵀ and Delta W_jᵀ
+  WP: PackedB; // W_j packed, for Hd_j W_j
+  U: Mat; // (B, Hj) net input; reused for Delta W_jᵀ, then E_j
+  Hd: Mat; // (B, Hj) h(U)
+  G: Mat; // (B, Hj) h'(U)
+  S: Mat; // (B, Hj) h''(U) (contractive), else 0 rows
+  T: Mat; // (B, Hj) contractive temporaries, else 0 rows
+  c: Mat; // (Hj, 1) ‖w_k‖²
+  g2: Mat; // (1, Hj) Σ_b G²
+}
+
 /** The scratch one step needs, for minibatches of up to B rows. */
 export interface StepBuffers {
   X: Mat; // (B, D) the clean minibatch (also the target)
   Xt: Mat; // (B, D) the corrupted input X̃ (denoising), else X itself
-  U: Mat; // (B, H) net input; reused for Delta Wᵀ, then E
-  Hd: Mat; // (B, H) h(U)
-  G: Mat; // (B, H) h'(U)
-  S: Mat; // (B, H) h''(U) (contractive), else unused
-  T: Mat; // (B, H) contractive temporaries
-  A: Mat; // (B, D) decoder input Hd W + br
+  A: Mat; // (B, D) decoder input Σ_j Hd_j W_j + br
+  Aj: Mat; // (B, D) one block's share Hd_j W_j (blocks > 1), else 0 rows
   R: Mat; // (B, D) reconstruction σ(A) (binary) / softplus(A) for the loss
   Delta: Mat; // (B, D) dloss/dA = (R − X)/B
   rowLoss: Mat; // (B, 1)
-  c: Mat; // (H, 1) ‖w_k‖²
-  g2: Mat; // (1, H) Σ_b G²
   /** W (H, D), bh (1, H), br (1, D) with their gradients dW, dbh, dbr and velocities. */
   params: ParamSet<AeParam>;
-  /** A block's gradients (blocks > 1), added into the parameters' in block order. */
-  scratch?: Grads;
-  /** Wᵀ (for U = X̃Wᵀ and ΔWᵀ) and W (for HdW) packed once a step for the GEMMs of every block. */
-  WtP: PackedB;
-  WP: PackedB;
+  /** The part of params this worker steps: its blocks' rows of W and entries of bh, and br. */
+  own: ParamSet<AeParam>;
+  /** This worker's blocks of hidden units (every block when it trains alone). */
+  units: UnitBlock[];
+  /** The blocks' shares of A and of the penalty (blocks > 1): in this thread, or shared by workers. */
+  exchange?: Exchange;
 }
 
 export type AeParam = "W" | "bh" | "br";
@@ -113,30 +136,49 @@ export function aeParams(ae: Autoencoder): ParamSet<AeParam> {
   return paramSet({ W: ae.W, bh: ae.bh, br: ae.br }, ["W"]);
 }
 
-/** Allocates the step buffers (velocities zeroed). */
-export function stepBuffers(ae: Autoencoder, B: number, o: Pick<TrainOptions, "denoising" | "contractive" | "blocks">): StepBuffers {
+// Entries k0..k1 of a (1, H) row.
+const entries = (m: Mat, k0: number, k1: number): Mat => view(m.engine, `${m.name}[${k0}:${k1}]`, m.ptr + 4 * k0, 1, k1 - k0);
+
+/**
+ * Allocates the step buffers (velocities zeroed). With o.blocks > 1 the hidden units are split into
+ * blocks; `ex` is this worker's place among several training the same model (absent: all blocks here).
+ */
+export function stepBuffers(ae: Autoencoder, B: number, o: Pick<TrainOptions, "denoising" | "contractive" | "blocks">, ex?: Exchange): StepBuffers {
   const e = ae.W.engine;
   const { D, H } = ae;
+  const P = o.blocks ?? 1;
+  const exchange = P > 1 ? ex ?? exchangeOf(exchangeBuffers(P, B * D, 0, false), 0, 1, P) : undefined;
+  const own = exchange ? exchange.own : [0];
   const X = alloc(e, "X", B, D);
   const contractive = o.contractive > 0;
+  const params = aeParams(ae);
+  const units = own.map((j): UnitBlock => {
+    const [k0, k1] = blockRange(H, P, j);
+    const n = k1 - k0;
+    const W = rowsOf(ae.W, k0, k1);
+    return {
+      j, k0, k1, W, bh: entries(ae.bh, k0, k1), dW: rowsOf(params.W.grad as Mat, k0, k1), dbh: entries(params.bh.grad as Mat, k0, k1),
+      WtP: packB(W, { transB: true }), WP: packB(W),
+      U: alloc(e, "U", B, n), Hd: alloc(e, "Hd", B, n), G: alloc(e, "G", B, n),
+      S: alloc(e, "S", contractive ? B : 0, n), T: alloc(e, "T", contractive ? B : 0, n),
+      c: alloc(e, "c", n, 1), g2: alloc(e, "g2", 1, n),
+    };
+  });
+  // This worker's blocks are contiguous: one range of rows for the step.
+  const K0 = units[0].k0, K1 = units[units.length - 1].k1;
+  const part = (name: AeParam, pick: (m: Mat) => Mat) => ({ ...params[name], value: pick(params[name].value as Mat), grad: pick(params[name].grad as Mat), vel: pick(params[name].vel as Mat) });
   return {
     X,
     Xt: o.denoising > 0 ? alloc(e, "Xt", B, D) : X,
-    U: alloc(e, "U", B, H),
-    Hd: alloc(e, "Hd", B, H),
-    G: alloc(e, "G", B, H),
-    S: contractive ? alloc(e, "S", B, H) : alloc(e, "S", 0, H),
-    T: contractive ? alloc(e, "T", B, H) : alloc(e, "T", 0, H),
     A: alloc(e, "A", B, D),
+    Aj: alloc(e, "Aj", P > 1 ? B : 0, D),
     R: alloc(e, "R", B, D),
     Delta: alloc(e, "Delta", B, D),
     rowLoss: alloc(e, "rowLoss", B, 1),
-    c: alloc(e, "c", H, 1),
-    g2: alloc(e, "g2", 1, H),
-    params: aeParams(ae),
-    scratch: (o.blocks ?? 1) > 1 ? { dW: alloc(e, "dW'", H, D), dbh: alloc(e, "dbh'", 1, H), dbr: alloc(e, "dbr'", 1, D) } : undefined,
-    WtP: packB(ae.W, { transB: true }),
-    WP: packB(ae.W),
+    params,
+    own: K0 === 0 && K1 === H ? params : { W: part("W", (m) => rowsOf(m, K0, K1)), bh: part("bh", (m) => entries(m, K0, K1)), br: params.br },
+    units,
+    exchange,
   };
 }
 
@@ -146,53 +188,59 @@ function sum(m: Mat): number {
   return s;
 }
 
-/** Where a block's gradients go: the parameters' own (one block) or a block's scratch. */
-export interface Grads {
-  dW: Mat; // (H, D)
-  dbh: Mat; // (1, H)
-  dbr: Mat; // (1, D)
-}
-
-export const gradsOf = (p: ParamSet<AeParam>): Grads => ({ dW: p.W.grad as Mat, dbh: p.bh.grad as Mat, dbr: p.br.grad as Mat });
-
 /**
- * Loss and gradient of one minibatch of b rows (already in buf.X, and buf.Xt when denoising):
- * writes dW, dbh, dbr; returns the mean reconstruction loss plus the contractive penalty.
+ * Loss and gradient of one minibatch of b rows (already in buf.X, and buf.Xt when denoising): writes
+ * dW, dbh, dbr (of this worker's blocks; dbr whole); returns the mean reconstruction loss plus the
+ * contractive penalty. With blocks, A and the penalty are their blocks' shares added in block order,
+ * whichever worker computed them: the bits depend on the blocks, not on the workers (docs/math.md §6.7).
  */
 export function lossAndGradient(ae: Autoencoder, buf: StepBuffers, b: number, o: Pick<TrainOptions, "contractive" | "denoising">): number {
-  packWeights(ae, buf);
-  return blockGradient(ae, buf, 0, b, b, o, gradsOf(buf.params));
-}
-
-/** Packs this step's W for the GEMMs (once a step, however many blocks use it). */
-function packWeights(ae: Autoencoder, buf: StepBuffers): void {
-  repackB(buf.WtP, ae.W, { transB: true });
-  repackB(buf.WP, ae.W);
-}
-
-/**
- * The share of rows r0..r1 of a minibatch of b rows in its loss and gradient (each row weighted 1/b,
- * as in the whole minibatch's mean), written into G. The minibatch's gradient is the sum of its
- * blocks' (see blockedGradient). Writes into.dW, into.dbh, into.dbr. W must be packed (packWeights).
- */
-export function blockGradient(
-  ae: Autoencoder, buf: StepBuffers, r0: number, r1: number, b: number, o: Pick<TrainOptions, "contractive" | "denoising">, into: Grads,
-): number {
-  const { H } = ae;
-  const part = (m: Mat): Mat => (r0 === 0 && r1 === m.rows ? m : rowsOf(m, r0, r1));
-  const X = part(buf.X), Xt = part(buf.Xt), U = part(buf.U), Hd = part(buf.Hd), G = part(buf.G);
-  const A = part(buf.A), R = part(buf.R), Delta = part(buf.Delta), rowLoss = part(buf.rowLoss);
+  const top = (m: Mat): Mat => (b === m.rows ? m : rowsOf(m, 0, b));
+  const X = top(buf.X), Xt = top(buf.Xt), A = top(buf.A), R = top(buf.R), Delta = top(buf.Delta), rowLoss = top(buf.rowLoss);
   const lambda = o.contractive;
-  const { dW, dbh, dbr } = into;
+  const ex = buf.exchange;
 
-  // forward: U = X̃ Wᵀ + bh, Hd = h(U), G = h'(U) [, S = h''(U)], A = Hd W + br
-  const packed = { ...ae, Wp: buf.WtP };
-  if (lambda > 0) encode(packed, Xt, U, { Hd, G, S: part(buf.S) });
-  else encode(packed, Xt, U, { Hd, G });
-  gemmPacked(A, Hd, buf.WP);
+  // forward, per block: U_j = X̃ W_jᵀ + bh_j, Hd_j = h(U_j), G_j = h'(U_j) [, S_j = h''(U_j)], Hd_j W_j;
+  // the penalty's block share Σ_k∈j c_k Σ_b G_bk² needs only the block's units.
+  let penalty = 0;
+  for (const u of buf.units) {
+    repackB(u.WtP, u.W, { transB: true });
+    repackB(u.WP, u.W);
+    const U = top(u.U), Hd = top(u.Hd), G = top(u.G);
+    const block = { ...ae, H: u.k1 - u.k0, W: u.W, bh: u.bh, Wp: u.WtP };
+    let share = 0;
+    if (lambda > 0) {
+      const T = top(u.T);
+      encode(block, Xt, U, { Hd, G, S: top(u.S) });
+      rowSumsq(u.c, u.W);
+      mul(T, G, G);
+      colSums(u.g2, T);
+      for (let k = 0; k < u.k1 - u.k0; k++) share += u.g2.data[k] * u.c.data[k];
+    } else {
+      encode(block, Xt, U, { Hd, G });
+    }
+    if (!ex) {
+      gemmPacked(A, Hd, u.WP);
+      penalty = share;
+    } else {
+      const Aj = top(buf.Aj);
+      gemmPacked(Aj, Hd, u.WP);
+      publish(ex, u.j, [Aj], share);
+    }
+  }
+  // A = Σ_j Hd_j W_j + br, the blocks in order (every worker adds the same numbers the same way).
+  if (ex) {
+    barrier(ex);
+    for (let j = 0; j < ex.blocks; j++) {
+      penalty += collect(ex, j, [j === 0 ? A : top(buf.Aj)]);
+      if (j > 0) axpy(A, 1, top(buf.Aj));
+    }
+    ex.parity ^= 1;
+  }
   addRowBias(A, ae.br);
+  penalty *= lambda / b;
 
-  // loss and Delta = dloss/dA = (R − X)/b
+  // loss and Delta = dloss/dA = (R − X)/b (the whole minibatch, on every worker)
   let loss: number;
   if (ae.output === "real") {
     sub(Delta, A, X);
@@ -208,99 +256,70 @@ export function blockGradient(
     sub(Delta, Delta, X);
   }
   scale(Delta, 1 / b);
+  colSums(buf.params.br.grad as Mat, Delta); // dbr = Σ_b Delta
 
-  // backward, decoder path: dW = Hdᵀ Delta, dbr = Σ_b Delta
-  gemm(dW, Hd, Delta, { transA: true });
-  colSums(dbr, Delta);
-  // encoder path: E = (Delta Wᵀ) ⊙ h'(U) (into U)
-  const E = U;
-  gemmPacked(E, Delta, buf.WtP);
-  mul(E, E, G);
-  let penalty = 0;
-  if (lambda > 0) {
-    // P = (λ/b) Σ_b Σ_k h'(u_bk)² c_k: its u-gradient 2 G ⊙ S ⊙ c joins E (both are (·)ᵀ X̃ with
-    // X̃ = X), and its c-gradient adds 2 diag(Σ_b G²) W to dW.
-    const T = part(buf.T);
-    const cRow = view(buf.c.engine, "c", buf.c.ptr, 1, H);
-    const g2Col = view(buf.g2.engine, "g2", buf.g2.ptr, H, 1);
-    rowSumsq(buf.c, ae.W);
-    mul(T, G, G);
-    colSums(buf.g2, T);
-    for (let k = 0; k < H; k++) penalty += buf.g2.data[k] * buf.c.data[k];
-    penalty *= lambda / b;
-    mul(T, G, part(buf.S));
-    mulCols(T, cRow);
-    axpy(E, (2 * lambda) / b, T);
-    colSums(dbh, E);
-    gemm(dW, E, Xt, { transA: true, beta: 1 });
-    axpyRows(dW, (2 * lambda) / b, g2Col, ae.W);
-  } else {
-    colSums(dbh, E);
-    gemm(dW, E, Xt, { transA: true, beta: 1 });
+  // backward, per block
+  for (const u of buf.units) {
+    const Hd = top(u.Hd), G = top(u.G);
+    // decoder path: dW_j = Hd_jᵀ Delta; encoder path: E_j = (Delta W_jᵀ) ⊙ h'(U_j) (into U_j)
+    gemm(u.dW, Hd, Delta, { transA: true });
+    const E = top(u.U);
+    gemmPacked(E, Delta, u.WtP);
+    mul(E, E, G);
+    if (lambda > 0) {
+      // P = (λ/b) Σ_b Σ_k h'(u_bk)² c_k: its u-gradient 2 G ⊙ S ⊙ c joins E (both are (·)ᵀ X̃ with
+      // X̃ = X), and its c-gradient adds 2 diag(Σ_b G²) W to dW.
+      const T = top(u.T);
+      const n = u.k1 - u.k0;
+      mul(T, G, top(u.S));
+      mulCols(T, view(u.c.engine, "c", u.c.ptr, 1, n));
+      axpy(E, (2 * lambda) / b, T);
+      colSums(u.dbh, E);
+      gemm(u.dW, E, Xt, { transA: true, beta: 1 });
+      axpyRows(u.dW, (2 * lambda) / b, view(u.g2.engine, "g2", u.g2.ptr, n, 1), u.W);
+    } else {
+      colSums(u.dbh, E);
+      gemm(u.dW, E, Xt, { transA: true, beta: 1 });
+    }
   }
   return loss + penalty;
 }
 
-/** Rows of block j of P of a minibatch of b rows: [⌊jb/P⌋, ⌊(j+1)b/P⌋). */
-export function blockRows(b: number, P: number, j: number): [number, number] {
-  return [Math.floor((j * b) / P), Math.floor(((j + 1) * b) / P)];
+/** The SGD-with-momentum update of this worker's part from its gradients at rate lr, then the optional filter renormalization. */
+function update(buf: StepBuffers, o: TrainOptions, lr: number): void {
+  sgdStep(buf.own, { lr, momentum: o.momentum, weightDecay: o.weightDecay });
+  if (o.renormalize > 0) {
+    for (const u of buf.units) {
+      rowSumsq(u.c, u.W);
+      const s = u.c.data;
+      for (let k = 0; k < s.length; k++) s[k] = s[k] > 0 ? o.renormalize / Math.sqrt(s[k]) : 1;
+      mulRows(u.W, u.c);
+    }
+  }
 }
-
-/** The block's share, or zeros for an empty block (a last minibatch smaller than the blocks). */
-function blockShare(ae: Autoencoder, buf: StepBuffers, j: number, P: number, b: number, o: TrainOptions, into: Grads): number {
-  const [r0, r1] = blockRows(b, P, j);
-  if (r0 < r1) return blockGradient(ae, buf, r0, r1, b, o, into);
-  into.dW.data.fill(0);
-  into.dbh.data.fill(0);
-  into.dbr.data.fill(0);
-  return 0;
-}
-
-const addGrads = (G: Grads, S: Grads) => {
-  axpy(G.dW, 1, S.dW);
-  axpy(G.dbh, 1, S.dbh);
-  axpy(G.dbr, 1, S.dbr);
-};
 
 /**
- * The minibatch's loss and gradient as the sum of o.blocks row blocks in block order (docs/math.md §6.7): block 0 into
- * the parameters' gradients, every further block through the scratch. With an exchange (one model on
- * several workers), this worker computes its own blocks, the workers swap them, and each adds all of
- * them in the same order: the same bits as here alone.
+ * After an epoch on several workers: every worker's rows of W and entries of bh, with their
+ * velocities, copied to every other, so that each holds the whole model (for validation, the kept
+ * best, checkpoints and the result) as training alone would.
  */
-export function blockedGradient(ae: Autoencoder, buf: StepBuffers, b: number, o: TrainOptions, ex?: Exchange): number {
-  const P = o.blocks ?? 1;
-  if (P === 1) return lossAndGradient(ae, buf, b, o);
-  packWeights(ae, buf);
-  const G = gradsOf(buf.params);
-  const S = buf.scratch!;
-  let loss = 0;
-  if (!ex) {
-    for (let j = 0; j < P; j++) {
-      loss += blockShare(ae, buf, j, P, b, o, j === 0 ? G : S);
-      if (j > 0) addGrads(G, S);
-    }
-    return loss;
-  }
-  const list = (g: Grads) => [g.dW, g.dbh, g.dbr];
-  for (const j of ex.own) publish(ex, j, list(S), blockShare(ae, buf, j, P, b, o, S));
+function gatherModel(buf: StepBuffers): void {
+  const ex = buf.exchange;
+  if (!ex || ex.workers === 1) return;
+  const { W, bh } = buf.params;
+  const K0 = buf.units[0].k0, K1 = buf.units[buf.units.length - 1].k1;
+  const D = (W.value as Mat).cols;
+  let at = 0;
+  const parts = ([[W.value, D], [W.vel, D], [bh.value, 1], [bh.vel, 1]] as const).map(([m, w]) => {
+    const p = { data: (m as Mat).data, at, lo: K0 * w, hi: K1 * w };
+    at += p.data.length;
+    return p;
+  });
+  for (const p of parts) ex.model!.set(p.data.subarray(p.lo, p.hi), p.at + p.lo);
   barrier(ex);
-  for (let j = 0; j < P; j++) {
-    loss += collect(ex, j, list(j === 0 ? G : S));
-    if (j > 0) addGrads(G, S);
-  }
-  ex.parity ^= 1;
-  return loss;
-}
-
-/** The SGD-with-momentum update from the gradients in buf at rate lr, then the optional filter renormalization. */
-function update(ae: Autoencoder, buf: StepBuffers, o: TrainOptions, lr: number): void {
-  sgdStep(buf.params, { lr, momentum: o.momentum, weightDecay: o.weightDecay });
-  if (o.renormalize > 0) {
-    rowSumsq(buf.c, ae.W);
-    const s = buf.c.data;
-    for (let k = 0; k < s.length; k++) s[k] = s[k] > 0 ? o.renormalize / Math.sqrt(s[k]) : 1;
-    mulRows(ae.W, buf.c);
+  for (const p of parts) {
+    p.data.set(ex.model!.subarray(p.at, p.at + p.lo), 0);
+    p.data.set(ex.model!.subarray(p.at + p.hi, p.at + p.data.length), p.hi);
   }
 }
 
@@ -363,13 +382,14 @@ export interface TrainHooks {
   onEpoch?: (r: EpochReport) => void;
   /** Called after every epoch with the state to save (e.g. an atomic checkpoint). */
   checkpoint?: (s: TrainState) => void;
-  /** This worker's part in training one model on several (see replicas.ts). */
-  exchange?: Exchange;
 }
 
-/** Starts a run: step buffers with zero velocities, epoch 0, the generator that drives the run. */
-export function startState(ae: Autoencoder, o: TrainOptions, rng: Rng): TrainState {
-  return { ...startRun<AeSnapshot>(rng), buf: stepBuffers(ae, o.batch, o) };
+/**
+ * Starts a run: step buffers with zero velocities, epoch 0, the generator that drives the run; `ex`:
+ * this worker's part in training one model on several (see replicas.ts).
+ */
+export function startState(ae: Autoencoder, o: TrainOptions, rng: Rng, ex?: Exchange): TrainState {
+  return { ...startRun<AeSnapshot>(rng), buf: stepBuffers(ae, o.batch, o, ex) };
 }
 
 /**
@@ -399,10 +419,11 @@ export async function train(ae: Autoencoder, data: Tensor, o: TrainOptions, stat
       const X = buf.X.data;
       for (let i = 0; i < b; i++) X.set(x.subarray(rows[i] * D, (rows[i] + 1) * D), i * D);
       if (o.denoising > 0) corrupt(buf.Xt, buf.X, b, o.denoising, rng);
-      const loss = blockedGradient(ae, buf, b, o, hooks.exchange) * b;
-      update(ae, buf, o, lr);
+      const loss = lossAndGradient(ae, buf, b, o) * b;
+      update(buf, o, lr);
       return loss;
     },
+    settle: () => gatherModel(buf),
     validate: hooks.valid ? () => meanLoss(ae, hooks.valid!) : undefined,
     keep: () => snapshot(buf.params) as AeSnapshot,
     restore: (best) => restore(buf.params, best),
@@ -439,7 +460,7 @@ export function aeCheckpoint(ae: Autoencoder, s: TrainState, o: TrainOptions, da
  * The autoencoder and run state of a checkpoint (already checked against the options by
  * checkResumable), in engine e, with step buffers for the options o; refused if it is not `spec`.
  */
-export function aeFromCheckpoint(e: Engine, spec: AutoencoderSpec, o: TrainOptions, c: Checkpoint, source: string): { ae: Autoencoder; state: TrainState } {
+export function aeFromCheckpoint(e: Engine, spec: AutoencoderSpec, o: TrainOptions, c: Checkpoint, source: string, ex?: Exchange): { ae: Autoencoder; state: TrainState } {
   const { D, H } = spec;
   const W = c.values.W;
   if (!W || W.shape.length !== 2 || W.shape[0] !== H || W.shape[1] !== D || c.meta?.activation !== spec.activation || c.meta?.output !== spec.output) {
@@ -457,7 +478,7 @@ export function aeFromCheckpoint(e: Engine, spec: AutoencoderSpec, o: TrainOptio
     bh: fromArray(e, "bh", 1, H, get(c.values, "bh", [1, H])),
     br: fromArray(e, "br", 1, D, get(c.values, "br", [1, D])),
   };
-  const buf = stepBuffers(ae, o.batch, o);
+  const buf = stepBuffers(ae, o.batch, o, ex);
   for (const [name, shape] of [["W", [H, D]], ["bh", [1, H]], ["br", [1, D]]] as const) {
     (buf.params[name].vel as Mat).data.set(get(c.velocities, name, [...shape]));
   }

@@ -48,6 +48,8 @@ export interface Trainer<S = unknown> {
   step(rows: Int32Array, lr: number, rng: Rng): number | Promise<number>;
   /** The validation metric after an epoch (lower is better); absent without validation data. */
   validate?(): number | Promise<number>;
+  /** After an epoch's steps, before validation and checkpoints: make the model whole (see replicas.ts). */
+  settle?(): void;
   /** A copy of the parameters to keep (called for a new best epoch). */
   keep(): S | Promise<S>;
   /** Puts the kept parameters back (called once at the end). */
@@ -104,6 +106,7 @@ export async function runEpochs<S>(
     for (let start = 0; start < N; start += s.batch) total += await t.step(order.subarray(start, Math.min(N, start + s.batch)), lr, state.rng);
     const loss = total / N;
     if (!Number.isFinite(loss)) throw new DivergenceError(t.what, epoch + 1, loss, lr);
+    t.settle?.();
     const valid = t.validate ? await t.validate() : undefined;
     state.epoch = epoch + 1;
     state.history.push(valid === undefined ? { epoch: epoch + 1, loss } : { epoch: epoch + 1, loss, valid });

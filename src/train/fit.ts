@@ -130,7 +130,7 @@ async function fitFactored(e: Engine, X: Tensor, labels: string[], o: FitOptions
   const data = () => fingerprint(X, labels);
   const stage = { name: "factored.safetensors", trainer: "factored pretraining", options: { ...o.pretrain, seed: o.seed, classes, spec, factors: o.factors } };
   const onEpoch = o.onPretrain ? (ep: EpochReport) => o.onPretrain!("all", ep) : undefined;
-  // One model: on several workers only with row blocks to share (see replicas.ts), the same bits.
+  // One model: on several workers only with blocks to share (row blocks, see replicas.ts), the same bits.
   const P = o.pretrain.blocks ?? 1;
   const spawn = P > 1 && canShare() ? await threads() : undefined;
   const n = spawn ? Math.min(o.workers ?? (await cores()), P) : 0;

@@ -24,8 +24,9 @@ export interface JobShape {
   finetune: boolean;
   /** Factors of the factored model (it is one model in one instance, or replicas of it). */
   factors?: number;
-  /** Row blocks of a minibatch (TrainOptions.blocks): a block's scratch gradients, and with one model
-   * on several instances (replicas), the shared exchange of 2 x blocks gradients. */
+  /** TrainOptions.blocks: an autoencoder's blocks of hidden units (a block's share of the decoder
+   * input; on several instances, the shared exchange of 2 x blocks shares and the swapped model), the
+   * factored model's row blocks (a block's scratch gradients; replicas exchange 2 x blocks gradients). */
   blocks?: number;
 }
 
@@ -38,8 +39,8 @@ export interface MemoryEstimate {
 
 /** Bytes one engine needs to pretrain one autoencoder with minibatches of B rows. */
 function pretrainInstance(D: number, H: number, B: number, N: number, blocks: number): number {
-  const model = (blocks > 1 ? 6 : 5) * H * D + 5 * (H + D); // W, dW, VW, W and Wᵀ packed (and a block's dW), the vectors
-  const step = B * (6 * H + 5 * D + 1); // X, Xt, A, R, Delta; U, Hd, G, S, T; loss
+  const model = 5 * H * D + 5 * (H + D); // W, dW, VW, W and Wᵀ packed (per block), the vectors
+  const step = B * (6 * H + (blocks > 1 ? 6 : 5) * D + 1); // X, Xt, A, R, Delta (and a block's share of A); U, Hd, G, S, T; loss
   const chunked = Math.min(CHUNK, N) * (2 * H + 2 * D + 2); // validation loss and energies, CHUNK rows at a time
   return F32 * (model + step + chunked);
 }
@@ -55,7 +56,7 @@ export function estimateMemory(j: JobShape): MemoryEstimate {
   const { D, H, K, N, B } = j;
   const blocks = j.blocks ?? 1;
   const data = F32 * N * D;
-  // One model on several instances: every instance a replica, the rows and the exchange shared.
+  // One model on several instances: the rows and the exchange shared.
   const one = j.factors !== undefined || K === 1;
   const replicas = one && blocks > 1 ? Math.max(1, Math.min(j.instances, blocks)) : 1;
   if (j.factors !== undefined) {
@@ -75,7 +76,7 @@ export function estimateMemory(j: JobShape): MemoryEstimate {
   const weights = F32 * K * (H * D + H + D);
   // (Measured: 13.3 GB peak for H = 60000, K = 10 on two workers, where this says 16.)
   const host = 2 * data + 3 * weights + (j.finetune ? 2 * weights + data : 0);
-  const exchange = replicas > 1 ? F32 * 2 * blocks * (H * D + H + D) + data : 0;
+  const exchange = replicas > 1 ? F32 * (2 * blocks * B * D + 2 * (H * D + H)) + data : 0;
   return { instance, total: n * instance + host + exchange };
 }
 

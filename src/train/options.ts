@@ -75,7 +75,7 @@ export function checkFit(X: Tensor, labels: string[], o: FitOptions): Autoencode
     if (o.pretrain.contractive > 0) throw new InputError("fit: the factored model is pretrained by denoising (--denoising ν), not with the contractive penalty");
     if (o.variant !== "csae" && o.variant !== "hinge") throw new InputError(`fit: variant ${o.variant} is for the plain CSAE (the factored model takes csae or hinge)`);
   }
-  if (!o.init && o.variant !== "no-pretraining") checkTrainOptions(spec, o.pretrain);
+  if (!o.init && o.variant !== "no-pretraining") checkTrainOptions(spec, o.pretrain, o.factors !== undefined ? "rows" : "units");
   checkFinetuneOptions(o.finetune);
   checkInput(spec, X, "training data");
   if (o.valid) {

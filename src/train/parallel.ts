@@ -60,12 +60,14 @@ export async function runJob(
     const name = `class-${job.index}.safetensors`;
     const file = files?.path(name) ?? name;
     const bytes = run.resume ? files?.read(name) : undefined;
+    const replica = run.replica;
+    const exchange = replica && exchangeOf(replica.buffers, replica.w, replica.workers, o.blocks ?? 1);
     let ae;
     let state;
     if (bytes) {
       const saved = decodeCheckpoint(bytes, file, "train");
       checkResumable(saved, { ...o }, data, file);
-      ({ ae, state } = aeFromCheckpoint(e, spec, o, saved, file));
+      ({ ae, state } = aeFromCheckpoint(e, spec, o, saved, file, exchange));
     } else {
       const r: Rng = rng(classSeed(run.seed, job.index));
       ae = createAutoencoder(e, spec, r);
@@ -74,16 +76,14 @@ export async function runJob(
         ae.bh.data.set(job.init.bh);
         ae.br.data.set(job.init.br);
       }
-      state = startState(ae, o, r);
+      state = startState(ae, o, r, exchange);
     }
     const model = ae;
-    const replica = run.replica;
     const lead = !replica || replica.w === 0; // of replicas, one reports and saves
     await train(ae, job.data, o, state, {
       valid: job.valid,
       onEpoch: lead ? onEpoch : undefined,
       checkpoint: files && lead ? (s) => files.write(name, encodeCheckpoint(aeCheckpoint(model, s, o, data))) : undefined,
-      exchange: replica && exchangeOf(replica.buffers, replica.w, replica.workers, o.blocks ?? 1),
     });
     return {
       index: job.index,
@@ -245,7 +245,8 @@ export async function runReplicas<R>(
 /** One class's autoencoder on n workers. */
 function replicaJob(spawn: Spawn, spec: AutoencoderSpec, o: TrainOptions, job: ClassJob, run: RunOptions, n: number): Promise<ClassResult> {
   const { onEpoch, workers: _w, ...shared } = run;
-  const buffers = exchangeBuffers(o.blocks ?? 1, spec.H * spec.D + spec.H + spec.D);
+  // The blocks' shares of the decoder input (B x D each); W, bh and their velocities swapped after an epoch.
+  const buffers = exchangeBuffers(o.blocks ?? 1, o.batch * spec.D, 2 * (spec.H * spec.D + spec.H));
   const { index, label, init } = job;
   const data = shareRows(job.data);
   const valid = job.valid && shareRows(job.valid);

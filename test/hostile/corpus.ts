@@ -414,11 +414,14 @@ for (const [cmd, slow] of [["train-ae", SLOW_AE], ["train", SLOW_TRAIN]] as cons
   add({ name: `${cmd} --save in a read-only directory (before training)`, args: [...slow, "--save", "ro/m.safetensors"], setup: (dir) => { mkdirSync(join(dir, "ro")); chmodSync(join(dir, "ro"), 0o555); }, timeoutMs: FAST, skip: ROOT_SKIP });
 }
 for (const [cmd, slow] of [["train-ae", SLOW_AE], ["train", SLOW_TRAIN]] as const) {
-  // Row blocks: a positive integer no larger than the batch (1 here) and 64, checked before training.
-  for (const blocks of ["0", "-2", "1.5", "abc", "2", "65", "1e3"]) {
+  // Blocks of hidden units: a positive integer no larger than the hidden units (64 here) and 64,
+  // checked before training; the factored model's row blocks no larger than the batch (1 here).
+  for (const blocks of ["0", "-2", "1.5", "abc", "65", "1e3"]) {
     add({ name: `${cmd} --blocks ${blocks} (before training)`, args: [...slow, "--save", "m.safetensors", "--blocks", blocks], timeoutMs: FAST, expectStderr: [/blocks/] });
   }
 }
+add({ name: "train --factors without --factored (before training)", args: [...SLOW_TRAIN, "--factors", "8", "--save", "m.safetensors"], timeoutMs: FAST, expectStderr: [/--factors is for the factored model/] });
+add({ name: "train --factored --blocks 2 with batch 1 (before training)", args: [...SLOW_TRAIN, "--factored", "--factors", "8", "--denoising", "0.25", "--save", "m.safetensors", "--blocks", "2"], timeoutMs: FAST, expectStderr: [/blocks must be an integer from 1 to the batch size/] });
 add({ name: "train-ae --checkpoint a regular file (before training)", args: [...SLOW_AE, "--save", "m.safetensors", "--checkpoint", "file.txt"], timeoutMs: FAST });
 add({ name: "train-ae --checkpoint under a regular file (before training)", args: [...SLOW_AE, "--save", "m.safetensors", "--checkpoint", "file.txt/ck"], timeoutMs: FAST });
 add({ name: "train-ae --checkpoint under a read-only parent (before training)", args: [...SLOW_AE, "--save", "m.safetensors", "--checkpoint", "ro/ck"], setup: (dir) => { mkdirSync(join(dir, "ro")); chmodSync(join(dir, "ro"), 0o555); }, timeoutMs: FAST, skip: ROOT_SKIP });
