@@ -123,4 +123,23 @@ test("the factored CSAE (one model): pretraining with blocks gives the same bits
   assert.ok(Buffer.from(await bytes(2, { checkpoint: { dir, resume: true } })).equals(Buffer.from(one)), "stopped at epoch 2 and resumed on 2 workers");
 });
 
+test("one autoencoder in blocks on 2 workers, checkpointed, stopped and resumed on 2 workers or on 1: the same bits", async () => {
+  const spec = { D, H, activation: "sigmoid", output: "binary" } as const;
+  const opts = { ...TRAIN_DEFAULTS, epochs: 4, batch: 10, lr: 0.05, contractive: 0.3, blocks: 2 };
+  const job = [{ index: 0, label: "x", data: X, valid: V }];
+  const [whole] = await trainClasses(spec, opts, job, { seed: 4, workers: 2 });
+  for (const resumeOn of [2, 0]) {
+    const dir = mkdtempSync(join(tmpdir(), "aescore-blocks-"));
+    try {
+      await trainClasses(spec, opts, job, { seed: 4, workers: 2, checkpointDir: dir, onEpoch: (_j, r) => { if (r.epoch === 2) throw new Error("stop"); } });
+      assert.unreachable("stopped");
+    } catch (err) {
+      assert.match((err as Error).message, /^stop$/);
+    }
+    const [resumed] = await trainClasses(spec, opts, job, { seed: 4, workers: resumeOn, checkpointDir: dir, resume: true });
+    assert.ok(same(whole, resumed), `resumed on ${resumeOn} workers differs`);
+    assert.equal(resumed.bestEpoch, whole.bestEpoch);
+  }
+});
+
 test.run();
