@@ -9,7 +9,7 @@
 
 import { alloc, createEngineSync, fromArray, gemm, rng, type Engine } from "../src/index.js";
 import { createAutoencoder } from "../src/model/autoencoder.js";
-import { trainAutoencoder, startState, TRAIN_DEFAULTS, type TrainOptions } from "../src/train/autoencoder.js";
+import { trainAutoencoder, startState, TRAIN_DEFAULTS, type EpochReport, type TrainOptions } from "../src/train/autoencoder.js";
 import { trainClasses } from "../src/train/parallel.js";
 import type { Tensor } from "../src/tensor.js";
 import { maxRelDiff, mib, peakRss, uniform, type Context, type Peak, type Row } from "./harness.js";
@@ -62,8 +62,8 @@ async function twoWorkers(d0: Tensor, d1: Tensor): Promise<void> {
 }
 
 /** One epoch of one autoencoder with its hidden units in two blocks, on `workers` workers (see src/train/replicas.ts): the same bits on 0 or 2. */
-async function blocked(d: Tensor, workers: number, epochs = 1): Promise<void> {
-  await trainClasses(spec, { ...OPTIONS, epochs, blocks: 2 }, [{ index: 0, label: "0", data: d }], { seed: 3, workers });
+async function blocked(d: Tensor, workers: number, epochs = 1, onEpoch?: (r: EpochReport) => void): Promise<void> {
+  await trainClasses(spec, { ...OPTIONS, epochs, blocks: 2 }, [{ index: 0, label: "0", data: d }], { seed: 3, workers, onEpoch: onEpoch && ((_j, r) => onEpoch(r)) });
 }
 
 // One epoch (or `steps` minibatches) of the contractive binary-output autoencoder in tfjs.
@@ -191,52 +191,67 @@ export const TRAINING_CONFIGS: Record<string, (quick: boolean) => Promise<void>>
 export async function trainingSection(ctx: Context): Promise<void> {
   const d0 = data(1);
   const d1 = data(2);
-  const runs = ctx.quick ? 1 : 3;
   const shape = [N, D, H];
   const op = "contractive epoch";
   const rows: Row[] = [];
 
-  // The GEMM bound: the epoch's N/B steps of the five products alone, on one thread, each timed run
-  // right after an epoch, so that both see the same load on a shared machine.
+  // Every configuration once per round, the rounds repeated: on a shared machine whose speed drifts
+  // (by up to ±40% between minutes here), ratios taken within a round compare like with like; the
+  // medians over rounds are reported. The GEMM bound is the epoch's N/B steps of the five products
+  // alone, on one thread. One model on two workers is timed twice: the whole call (starting the
+  // workers included) and its epochs alone (from the run's own epoch reports, in steady state: the
+  // second of two epochs).
   const e = createEngineSync();
   const products = stepGemms(createEngineSync({ backend: e.backend }));
   const epochOfProducts = () => {
     for (let s = 0; s < N / B; s++) products();
   };
   epochOfProducts(); // warm-up
-  const oneRuns: number[] = [];
-  const boundRuns: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    oneRuns.push(await seconds(() => oneWorker(e, d0), 1));
-    boundRuns.push(await seconds(epochOfProducts, 1));
+  await oneWorker(e, d0);
+  const t = { one: [] as number[], bound: [] as number[], two: [] as number[], blocks1: [] as number[], blocks2: [] as number[], epoch1: [] as number[], epoch2: [] as number[] };
+  const ratio = { blocks: [] as number[], epoch: [] as number[], twoModels: [] as number[] };
+  const rounds = ctx.quick ? 1 : 3;
+  for (let i = 0; i < rounds; i++) {
+    t.one.push(await seconds(() => oneWorker(e, d0), 1));
+    t.bound.push(await seconds(epochOfProducts, 1));
+    t.two.push(await seconds(() => twoWorkers(d0, d1), 1));
+    t.blocks1.push(await seconds(() => blocked(d0, 0), 1));
+    t.blocks2.push(await seconds(() => blocked(d0, 2), 1));
+    const steady = async (workers: number) => {
+      const ms: number[] = [];
+      await blocked(d0, workers, 2, (r) => ms.push(r.elapsedMs));
+      return (ms[1] - ms[0]) / 1000;
+    };
+    t.epoch1.push(await steady(0));
+    t.epoch2.push(await steady(2));
+    ratio.blocks.push(t.one[i] / t.blocks2[i]);
+    ratio.epoch.push(t.epoch1[i] / t.epoch2[i]);
+    ratio.twoModels.push((2 * t.one[i]) / t.two[i]);
   }
-  const one = median(oneRuns);
-  const bound = median(boundRuns);
-  rows.push({ bench: "training", shape, op, lib: "aescore", backend: `${e.backend}, 1 worker`, ms: one * 1000, samples: runs, perSec: N / one });
-
-  const two = await seconds(() => twoWorkers(d0, d1), runs);
-  rows.push({ bench: "training", shape, op, lib: "aescore", backend: `${e.backend}, 2 workers x 1 AE`, ms: two * 1000, samples: runs, perSec: (2 * N) / two });
-  // One model on both cores: its hidden units in two blocks, in this thread and on two workers.
-  const blocks1 = await seconds(() => blocked(d0, 0), runs);
-  rows.push({ bench: "training", shape, op, lib: "aescore", backend: `${e.backend}, 1 AE in 2 blocks, this thread`, ms: blocks1 * 1000, samples: runs, perSec: N / blocks1 });
-  const blocks2 = await seconds(() => blocked(d0, 2), runs);
-  rows.push({ bench: "training", shape, op, lib: "aescore", backend: `${e.backend}, 1 AE in 2 blocks, 2 workers`, ms: blocks2 * 1000, samples: runs, perSec: N / blocks2 });
-  // The workers' start (threads, modules, compiling and warming the kernels) is part of every run
-  // above; over three epochs it weighs a third as much.
-  const long1 = await seconds(() => blocked(d0, 0, 3), 1);
-  const long2 = await seconds(() => blocked(d0, 2, 3), 1);
+  const one = median(t.one);
+  const bound = median(t.bound);
+  const two = median(t.two);
+  rows.push({ bench: "training", shape, op, lib: "aescore", backend: `${e.backend}, 1 worker`, ms: one * 1000, samples: rounds, perSec: N / one });
+  rows.push({ bench: "training", shape, op, lib: "aescore", backend: `${e.backend}, 2 workers x 1 AE`, ms: two * 1000, samples: rounds, perSec: (2 * N) / two });
+  const blocks1 = median(t.blocks1), blocks2 = median(t.blocks2);
+  rows.push({ bench: "training", shape, op, lib: "aescore", backend: `${e.backend}, 1 AE in 2 blocks, this thread`, ms: blocks1 * 1000, samples: rounds, perSec: N / blocks1 });
+  rows.push({ bench: "training", shape, op, lib: "aescore", backend: `${e.backend}, 1 AE in 2 blocks, 2 workers`, ms: blocks2 * 1000, samples: rounds, perSec: N / blocks2 });
+  const epoch1 = median(t.epoch1), epoch2 = median(t.epoch2);
+  rows.push({ bench: "training", shape, op: "contractive epoch, steady", lib: "aescore", backend: `${e.backend}, 1 AE in 2 blocks, this thread`, ms: epoch1 * 1000, samples: rounds, perSec: N / epoch1 });
+  rows.push({ bench: "training", shape, op: "contractive epoch, steady", lib: "aescore", backend: `${e.backend}, 1 AE in 2 blocks, 2 workers`, ms: epoch2 * 1000, samples: rounds, perSec: N / epoch2 });
+  const fmt = (r: number[]) => `${median(r).toFixed(2)}x (rounds: ${r.map((x) => x.toFixed(2)).join(", ")})`;
   console.log(
-    `one model on 2 workers (2 blocks, the same bits): one epoch ${(blocks1 / blocks2).toFixed(2)}x the same model in this thread, ` +
-      `${(one / blocks2).toFixed(2)}x one worker without blocks; three epochs ${(long1 / long2).toFixed(2)}x (${((3 * N) / long1).toFixed(0)} → ${((3 * N) / long2).toFixed(0)} ex/s)`,
+    `one model on 2 workers (2 blocks of hidden units, the same bits): a one-epoch call ${fmt(ratio.blocks)} one worker without blocks; ` +
+      `an epoch in steady state ${fmt(ratio.epoch)} the same model in this thread; two models on 2 workers ${fmt(ratio.twoModels)} one worker`,
   );
   rows.push({
     bench: "training", shape, op: "gemm bound of the epoch", lib: "aescore", backend: `${e.backend}, the step's 5 gemm calls only`,
-    ms: bound * 1000, samples: runs, gflops: (5 * 2 * B * D * H * (N / B)) / bound / 1e9, perSec: N / bound,
+    ms: bound * 1000, samples: rounds, gflops: (5 * 2 * B * D * H * (N / B)) / bound / 1e9, perSec: N / bound,
   });
   console.log(
     `gemm bound: the contractive step's 5 gemm calls (X·Wᵀ, Hd·W, Hdᵀ·Delta, Delta·Wᵀ, Eᵀ·X at 100x784x500) take ` +
-      `${((bound * 1000) / (N / B)).toFixed(2)} ms, ${(bound * 1000).toFixed(0)} ms per ${N}-row epoch; measured/bound: 1 worker ` +
-      `${(one / bound).toFixed(2)}, 2 workers x 1 AE ${(two / bound).toFixed(2)} (each worker's bound taken as this one-thread figure)`,
+      `${((bound * 1000) / (N / B)).toFixed(2)} ms, ${(bound * 1000).toFixed(0)} ms per ${N}-row epoch; 1 worker at ` +
+      `${((100 * bound) / one).toFixed(0)}% of it (rounds: ${t.one.map((x, i) => `${((100 * t.bound[i]) / x).toFixed(0)}%`).join(", ")})`,
   );
 
   if (ctx.tfjs) {

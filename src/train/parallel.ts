@@ -140,10 +140,10 @@ export async function runClasses(spec: AutoencoderSpec, o: TrainOptions, jobs: C
   const wasm = compiledBuild(); // the workers run this thread's compiled build
   const url = new URL("./worker.js", import.meta.url);
   const pool: Thread[] = [];
+  let failed = false;
   try {
     await new Promise<void>((resolve, reject) => {
       let done = 0;
-      let failed = false;
       const fail = (err: Error) => {
         failed = true;
         reject(err);
@@ -180,8 +180,9 @@ export async function runClasses(spec: AutoencoderSpec, o: TrainOptions, jobs: C
       }
     });
   } finally {
-    // Ended from here (not by a message asking a worker to close its port: Deno's has no close()).
-    pool.forEach((w) => w.terminate());
+    // Ended from here (not by a message asking a worker to close its port: Deno's has no close());
+    // after a failure a worker may still be busy.
+    await Promise.all(pool.map((w) => (failed ? w.terminate() : w.release())));
   }
   return results;
 }
@@ -203,11 +204,11 @@ export async function runReplicas<R>(
 ): Promise<R> {
   const url = new URL("./worker.js", import.meta.url);
   const pool: Thread[] = [];
+  let failed = false;
   try {
     return await new Promise<R>((resolve, reject) => {
       let done = 0;
       let result: R | undefined;
-      let failed = false;
       const fail = (err: Error) => {
         if (failed) return;
         failed = true;
@@ -238,7 +239,7 @@ export async function runReplicas<R>(
       }
     });
   } finally {
-    pool.forEach((t) => t.terminate());
+    await Promise.all(pool.map((t) => (failed ? t.terminate() : t.release())));
   }
 }
 
@@ -390,6 +391,8 @@ export async function workerGroups(spec: AutoencoderSpec, params: Params[], data
       return { values: Object.assign({}, ...parts.map((p) => p.values)), velocities: Object.assign({}, ...parts.map((p) => p.velocities)), best };
     },
     load: async (state) => blocks.forEach((_, i) => send(i, { type: "load", state })),
-    close: async () => pool.forEach((w) => w.terminate()),
+    // A worker still owing an answer, or after a failure, may be busy: ended, not handed back.
+    close: async () => void (await Promise.all(pool.map((w, i) => (failure || pending[i].length > 0 ? w.terminate() : w.release())))),
   };
 }
+export { endIdleThreads, idleThreads, IDLE_MS } from "./threads.js";

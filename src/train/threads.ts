@@ -6,7 +6,14 @@
 /** One worker thread as the trainers use it. */
 export interface Thread {
   post(message: unknown, transfer?: ArrayBuffer[]): void;
+  /** Ends the thread now (after a failure: it may still be busy). */
   terminate(): void;
+  /**
+   * Hands the thread back once it has handled every message sent to it: the next run starts on it
+   * instead of a new one (starting a worker costs about 0.1 s here); an idle thread ends after
+   * IDLE_MS and never keeps a process alive. Resolves once the thread is idle (or ended).
+   */
+  release(): Promise<void>;
 }
 
 export interface ThreadEvents {
@@ -14,39 +21,135 @@ export interface ThreadEvents {
   error(err: Error): void;
 }
 
-/** Starts a worker running `url` (an ES module), or undefined where the runtime has no threads. */
+/** Starts a worker running `url` (an ES module), or gives an idle one back; see Thread. */
 export type Spawn = (url: URL, on: ThreadEvents) => Thread;
+
+/** How long an idle thread is kept for the next run. */
+export const IDLE_MS = 2000;
 
 const g = globalThis as any;
 
 /** Node, Deno and Bun: Node's worker_threads (Deno's and Bun's compatible module included). */
 const isNodeLike = (): boolean => typeof g.process?.versions?.node === "string";
 
+// A started worker; `on` is whoever uses it now.
+interface Worker {
+  url: string;
+  on: ThreadEvents;
+  post(message: unknown, transfer?: ArrayBuffer[]): void;
+  end(): void;
+  /** Whether an idle worker may keep the process alive (Node's ref/unref, where the runtime has it). */
+  hold(yes: boolean): void;
+  timer?: unknown;
+}
+
+const idle: Worker[] = [];
+
+function startNode(Worker: typeof import("node:worker_threads").Worker, url: URL): Worker {
+  const w = new Worker(url);
+  const x: Worker = {
+    url: url.href, on: { message() {}, error() {} },
+    post: (m, transfer) => w.postMessage(m, transfer),
+    end: () => void w.terminate(),
+    hold: (yes) => (yes ? w.ref?.() : w.unref?.()),
+  };
+  w.on("message", (m) => x.on.message(m));
+  w.on("error", (err) => x.on.error(err));
+  return x;
+}
+
+function startWeb(url: URL): Worker {
+  const w = new g.Worker(url, { type: "module" });
+  const x: Worker = { url: url.href, on: { message() {}, error() {} }, post: (m, transfer) => w.postMessage(m, transfer ?? []), end: () => w.terminate(), hold() {} };
+  w.onmessage = (ev: MessageEvent) => x.on.message(ev.data);
+  // A module that fails to load gives an error event without a message: say what failed.
+  w.onerror = (ev: ErrorEvent) => {
+    ev.preventDefault?.();
+    x.on.error(new Error(ev.message || `worker ${url.href} failed to start`));
+  };
+  w.onmessageerror = () => x.on.error(new Error("a message from a worker could not be read"));
+  return x;
+}
+
+function dropIdle(x: Worker): void {
+  const i = idle.indexOf(x);
+  if (i >= 0) idle.splice(i, 1);
+  clearTimeout(x.timer as number);
+}
+
+// An idle worker waits IDLE_MS for another run, then ends; neither it nor its timer keeps a process alive.
+function park(x: Worker): void {
+  x.hold(false);
+  x.on = { message() {}, error: () => dropIdle(x) };
+  const t = setTimeout(() => {
+    dropIdle(x);
+    x.end();
+  }, IDLE_MS) as unknown;
+  if (typeof t === "number") g.Deno?.unrefTimer?.(t);
+  else (t as { unref?: () => void })?.unref?.();
+  x.timer = t;
+  idle.push(x);
+}
+
+/** How many workers wait idle for the next run. */
+export function idleThreads(): number {
+  return idle.length;
+}
+
+/** Ends every idle worker now (e.g. a page that wants their memory back at once). */
+export function endIdleThreads(): void {
+  for (const x of idle.splice(0)) {
+    clearTimeout(x.timer as number);
+    x.end();
+  }
+}
+
 /** The runtime's threads, or undefined (e.g. Cloudflare workerd): then everything runs in this thread. */
 export async function threads(): Promise<Spawn | undefined> {
+  let start: (url: URL) => Worker;
   if (isNodeLike()) {
     const { Worker } = await import("node:worker_threads");
-    return (url, on) => {
-      const w = new Worker(url);
-      w.on("message", on.message);
-      w.on("error", on.error);
-      return { post: (m, transfer) => w.postMessage(m, transfer), terminate: () => void w.terminate() };
-    };
+    start = (url) => startNode(Worker, url);
+  } else if (typeof g.Worker === "function") {
+    start = startWeb;
+  } else {
+    return undefined;
   }
-  if (typeof g.Worker === "function") {
-    return (url, on) => {
-      const w = new g.Worker(url, { type: "module" });
-      w.onmessage = (ev: MessageEvent) => on.message(ev.data);
-      // A module that fails to load gives an error event without a message: say what failed.
-      w.onerror = (ev: ErrorEvent) => {
-        ev.preventDefault?.();
-        on.error(new Error(ev.message || `worker ${url.href} failed to start`));
-      };
-      w.onmessageerror = () => on.error(new Error("a message from a worker could not be read"));
-      return { post: (m, transfer) => w.postMessage(m, transfer ?? []), terminate: () => w.terminate() };
+  return (url, on) => {
+    const reused = idle.find((x) => x.url === url.href);
+    if (reused) dropIdle(reused);
+    const x = reused ?? start(url);
+    x.hold(true);
+    x.on = on;
+    let done = false;
+    return {
+      post: (m, transfer) => x.post(m, transfer),
+      terminate() {
+        if (done) return;
+        done = true;
+        x.end();
+      },
+      release() {
+        if (done) return Promise.resolve();
+        done = true;
+        // Messages are handled in order: the answer to "idle" comes after every earlier one's.
+        return new Promise<void>((resolve) => {
+          x.on = {
+            message: (m) => {
+              if (m.type === "value" && m.value === "idle") park(x);
+              else x.end();
+              resolve();
+            },
+            error: () => {
+              x.end();
+              resolve();
+            },
+          };
+          x.post({ type: "idle" });
+        });
+      },
     };
-  }
-  return undefined;
+  };
 }
 
 /** The number of cores the runtime reports (1 if it does not say). */

@@ -1,9 +1,10 @@
 // A worker thread (see parallel.ts): one WebAssembly instance. It either trains class autoencoders
 // ("job" messages, one at a time) or holds some classes for finetuning ("slots", then "energies",
-// "step", ... in order). Each answered message gets exactly one reply, in order.
+// "step", ... in order). Each answered message gets exactly one reply, in order. "idle" (the pool
+// taking it back between runs, see threads.ts) frees what the run allocated.
 
 import { parent } from "./threads.js";
-import { createEngineSync, type Backend, type Engine } from "../engine/engine.js";
+import { createEngineSync, mark, release, type Backend, type Engine } from "../engine/engine.js";
 import { runJob } from "./parallel.js";
 import { factoredReplica } from "./fit.js";
 import { makeSlots, slotEnergies, slotStep, slotClassify, slotKeep, slotRestore, slotParams, slotSave, slotLoad, type Slots } from "./finetune.js";
@@ -12,11 +13,24 @@ const port = await parent();
 // The engine is made from the first message's compiled build (the pool sends the one it runs, so a
 // worker does not compile its own), or from the embedded bytes if none came.
 let engine: Engine | undefined;
-const engineFor = (m: { wasm?: { backend: Backend; module: WebAssembly.Module } }): Engine =>
-  (engine ??= createEngineSync(m.wasm instanceof Object && m.wasm.module instanceof WebAssembly.Module ? m.wasm : {}));
+let base = 0; // the engine's arena above its own workspace
+function engineFor(m: { wasm?: { backend: Backend; module: WebAssembly.Module } }): Engine {
+  const given = m.wasm instanceof Object && m.wasm.module instanceof WebAssembly.Module ? m.wasm : undefined;
+  if (!engine || (given && given.backend !== engine.backend)) {
+    engine = createEngineSync(given ?? {});
+    base = mark(engine);
+  }
+  return engine;
+}
 let slots: Slots | undefined;
 
 async function handle(m: any): Promise<{ value: unknown } | undefined> {
+  if (m.type === "idle") {
+    // Back to the pool (threads.ts): nothing of this run stays allocated for the next one.
+    slots = undefined;
+    if (engine) release(engine, base);
+    return { value: "idle" };
+  }
   const e = engineFor(m);
   switch (m.type) {
     case "job": {
@@ -58,7 +72,8 @@ async function handle(m: any): Promise<{ value: unknown } | undefined> {
 }
 
 // Messages are handled one after another in arrival order: a job (the only asynchronous one) is
-// awaited before the next message starts. The pool ends a worker with terminate(), in every runtime.
+// awaited before the next message starts. The pool ends a worker with terminate(), in every runtime
+// (an idle one after threads.ts's IDLE_MS).
 let queue: Promise<void> = Promise.resolve();
 port.onMessage((m) => {
   queue = queue.then(async () => {
