@@ -1,7 +1,8 @@
 // Elementwise kernels, f32. Each SIMD loop has a scalar tail doing the same operations, so the SIMD
 // and scalar builds give bit-identical results. Outputs may alias inputs of the same index.
 
-import { vlog1p, slog1p } from "./mathf";
+import { vlog1p, slog1p, vexpn, sexpn } from "./mathf";
+import { vnegAbs, snegAbs, vrelu, srelu, vpick1t } from "./act/common";
 
 /** X(M,N) += alpha * b(N) broadcast to every row; row-major, contiguous. */
 export function add_row_bias(X: usize, b: usize, alpha: f32, M: i32, N: i32): void {
@@ -172,5 +173,50 @@ export function axpy_rows(Y: usize, a: f32, s: usize, X: usize, M: i32, N: i32):
   for (let i = 0; i < M; i++) {
     const o = <usize>(i * N) << 2;
     axpy(Y + o, a * load<f32>(s + (<usize>i << 2)), X + o, N);
+  }
+}
+
+// The binary-output loss terms of one element a (decoder input), x (target), as the separate
+// kernels computed them, in their order (σ and softplus as act/sigmoid.ts's h and H, sharing
+// t = e^-|a|): delta = (σ(a) − x)·s, r = softplus(a) − x·a.
+// @ts-ignore: decorator
+@inline function vbernoulli(a: v128, x: v128, o: usize, Delta: usize, R: usize, vs: v128): void {
+  const t = vexpn(vnegAbs(a));
+  const sig = f32x4.div(vpick1t(a, t), f32x4.add(t, f32x4.splat(1)));
+  v128.store(R + o, f32x4.sub(f32x4.add(vrelu(a), vlog1p(t)), f32x4.mul(x, a)));
+  v128.store(Delta + o, f32x4.mul(vs, f32x4.sub(sig, x)));
+}
+
+/**
+ * Delta(n) = (σ(A) − X)·s and R(n) = softplus(A) − X·A from decoder inputs A(n) and targets X(n): the
+ * binary-output loss terms (the cross-entropy −[x log σ(a) + (1 − x) log(1 − σ(a))] without forming
+ * log σ), one exp per value. Delta or R may be A (each value is read before either is written).
+ */
+export function bernoulli_terms(Delta: usize, R: usize, A: usize, X: usize, s: f32, n: i32): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const vs = f32x4.splat(s);
+    for (; i + 16 <= n; i += 16) {
+      const o = <usize>i << 2;
+      const a0 = v128.load(A + o), a1 = v128.load(A + o, 16), a2 = v128.load(A + o, 32), a3 = v128.load(A + o, 48);
+      const x0 = v128.load(X + o), x1 = v128.load(X + o, 16), x2 = v128.load(X + o, 32), x3 = v128.load(X + o, 48);
+      vbernoulli(a0, x0, o, Delta, R, vs);
+      vbernoulli(a1, x1, o + 16, Delta, R, vs);
+      vbernoulli(a2, x2, o + 32, Delta, R, vs);
+      vbernoulli(a3, x3, o + 48, Delta, R, vs);
+    }
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      vbernoulli(v128.load(A + o), v128.load(X + o), o, Delta, R, vs);
+    }
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    const a = load<f32>(A + o);
+    const x = load<f32>(X + o);
+    const t = sexpn(snegAbs(a));
+    const sig = (a >= 0 ? <f32>1 : t) / (t + 1);
+    store<f32>(R + o, srelu(a) + slog1p(t) - x * a);
+    store<f32>(Delta + o, s * (sig - x));
   }
 }

@@ -5,7 +5,8 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { createEngineSync, alloc, mark, release, type Engine, type Mat } from "../src/engine/engine.js";
-import { addRowBias, axpy, scale, mul, sub, sgdMomentum, colSums, rowSums, rowSumsq, rowBinaryEntropy, logit, rowLogSumExp, rowSoftmax } from "../src/engine/kernels.js";
+import { addRowBias, axpy, scale, mul, sub, sgdMomentum, colSums, rowSums, rowSumsq, rowBinaryEntropy, logit, rowLogSumExp, rowSoftmax, bernoulliTerms } from "../src/engine/kernels.js";
+import { activation } from "../src/engine/activations.js";
 import { ShapeError } from "../src/errors.js";
 import { SIZES, randMat, nanMat, rng, sameBits, within } from "./util.js";
 
@@ -206,6 +207,70 @@ test("rowLogSumExp, rowSoftmax: stable for large values, rows sum to 1", () => {
   assert.equal(Array.from(out.data), [-Infinity, Infinity]);
 });
 
+// The same bits, but any NaN equals any NaN: WebAssembly leaves a NaN result's sign and payload to
+// the engine (V8's two compilers may differ), so NaN outputs are compared as NaN.
+function sameOrNaN(a: Float32Array, b: Float32Array): boolean {
+  return a.length === b.length && a.every((v, i) => Object.is(v, b[i]) || (Number.isNaN(v) && Number.isNaN(b[i])));
+}
+
+test("bernoulliTerms: the bits of the kernels it fuses (σ, softplus, mul, sub, scale), a float64 reference, edge values, in place", () => {
+  const EDGES = [0, -0, 1e-30, -1e-30, 1e-45, 0.5, -0.5, 16.6, -16.6, 88, -88, 104, -104, 1e30, -1e30, Infinity, -Infinity, NaN];
+  for (const e of engines) {
+    let seed = 700;
+    for (const M of [1, 3, 17, 100]) {
+      for (const N of M === 100 ? [...SIZES, 784] : SIZES) {
+        const top = mark(e);
+        const tag = `${e.backend} ${M}x${N}`;
+        const r = rng(seed++);
+        const A = randMat(e, r, "A", M, N, -30, 30);
+        const X = randMat(e, r, "X", M, N, 0, 1);
+        for (let i = 0; i < Math.min(EDGES.length, M * N); i++) A.data[(i * 7) % (M * N)] = EDGES[i];
+        if (M * N > 2) X.data.set([0, 1], 0);
+        const s = 1 / (M + 2);
+        // the separate kernels, as training computed the terms before
+        const A2 = alloc(e, "A2", M, N);
+        A2.data.set(A.data);
+        const D0 = nanMat(e, "D0", M, N), R0 = nanMat(e, "R0", M, N);
+        activation("sigmoid", A2, { h: D0, H: R0 });
+        mul(A2, X, A2);
+        sub(R0, R0, A2);
+        sub(D0, D0, X);
+        scale(D0, s);
+        const D1 = nanMat(e, "D1", M, N), R1 = nanMat(e, "R1", M, N);
+        bernoulliTerms(D1, R1, A, X, s);
+        assert.ok(sameOrNaN(D1.data, D0.data), `${tag}: Delta differs from the separate kernels`);
+        assert.ok(sameOrNaN(R1.data, R0.data), `${tag}: R differs from the separate kernels`);
+        // in place: Delta = A, and R = A
+        const A3 = alloc(e, "A3", M, N);
+        A3.data.set(A.data);
+        const R3 = nanMat(e, "R3", M, N);
+        bernoulliTerms(A3, R3, A3, X, s);
+        assert.ok(sameOrNaN(A3.data, D0.data) && sameOrNaN(R3.data, R0.data), `${tag}: Delta = A`);
+        A3.data.set(A.data);
+        const D3 = nanMat(e, "D3", M, N);
+        bernoulliTerms(D3, A3, A3, X, s);
+        assert.ok(sameOrNaN(D3.data, D0.data) && sameOrNaN(A3.data, R0.data), `${tag}: R = A`);
+        // float64: σ(a) − x scaled, softplus(a) − x a
+        for (let i = 0; i < M * N; i++) {
+          const a = A.data[i], x = X.data[i];
+          if (Number.isNaN(a)) {
+            assert.ok(Number.isNaN(D1.data[i]) && Number.isNaN(R1.data[i]), `${tag}: NaN at ${i}`);
+            continue;
+          }
+          const sig = a >= 0 ? 1 / (1 + Math.exp(-a)) : Math.exp(a) / (1 + Math.exp(a));
+          const sp = Math.max(a, 0) + Math.log1p(Math.exp(-Math.abs(a)));
+          const wantD = f(s) * (sig - x);
+          const wantR = sp - x * a; // (at a = ±∞, x a is NaN for x = 0, as in the separate kernels)
+          assert.ok(Math.abs(D1.data[i] - wantD) <= 2e-6 * Math.abs(f(s)) + 1e-7 * Math.abs(wantD), `${tag}: Delta[${i}] ${D1.data[i]} vs ${wantD} (a ${a}, x ${x})`);
+          if (!Number.isFinite(a)) continue;
+          assert.ok(Math.abs(R1.data[i] - wantR) <= 2e-6 * (Math.abs(sp) + Math.abs(x * a)) + 1e-37, `${tag}: R[${i}] ${R1.data[i]} vs ${wantR} (a ${a}, x ${x})`);
+        }
+        release(e, top);
+      }
+    }
+  }
+});
+
 test("shape errors", () => {
   const e = engines[0];
   const X = alloc(e, "Hd", 100, 500);
@@ -214,6 +279,8 @@ test("shape errors", () => {
   assert.throws(() => mul(X, X, alloc(e, "G", 500, 100)), /Hd 100x500 and G 500x100 must have the same shape/);
   assert.throws(() => colSums(alloc(e, "dbr", 500, 1), X), /dbr 500x1 must be 1x500/);
   assert.throws(() => rowSums(alloc(e, "E", 1, 100), X), /E 1x100 must be 100x1/);
+  assert.throws(() => bernoulliTerms(alloc(e, "Delta", 100, 500), alloc(e, "R", 100, 500), X, alloc(e, "X", 100, 499), 1), /bernoulliTerms: Hd 100x500 and X 100x499 must have the same shape/);
+  assert.throws(() => bernoulliTerms(alloc(e, "Delta", 100, 500), alloc(e, "R", 50, 500), X, X, 1), /bernoulliTerms: R 50x500 and Hd 100x500 must have the same shape/);
 });
 
 test.run();

@@ -35,6 +35,8 @@ export interface KernelExports {
   mul_rows(X: number, s: number, M: number, N: number): void;
   /** Y(M,N)[i, :] += (a * s(M)[i]) * X(M,N)[i, :]. */
   axpy_rows(Y: number, a: number, s: number, X: number, M: number, N: number): void;
+  /** Delta(n) = (σ(A) − X)·s and R(n) = softplus(A) − X·A from decoder inputs A(n) and targets X(n): the binary-output loss terms (the cross-entropy −[x log σ(a) + (1 − x) log(1 − σ(a))] without forming log σ), one exp per value. Delta or R may be A (each value is read before either is written). */
+  bernoulli_terms(Delta: number, R: number, A: number, X: number, s: number, n: number): void;
   /** out(N) = sum over rows of X(M,N), or out += that when accumulate = 1. */
   col_sums(out: number, X: number, M: number, N: number, accumulate: number): void;
   /** out(M) = sum of each row of X(M,N). */

@@ -107,6 +107,19 @@ export function sub(out: Mat, a: Mat, b: Mat): void {
   out.engine.k.sub(out.ptr, a.ptr, b.ptr, size(out));
 }
 
+/**
+ * The binary-output loss terms from decoder inputs A and targets X (one pass, one exp a value):
+ * Delta = (σ(A) − X)·s, R = softplus(A) − X⊙A, whose row sums are the rows' cross-entropies. Delta
+ * or R may be A.
+ */
+export function bernoulliTerms(Delta: Mat, R: Mat, A: Mat, X: Mat, s: number): void {
+  sameEngine("bernoulliTerms", Delta, R, A, X);
+  sameShape("bernoulliTerms", A, X);
+  sameShape("bernoulliTerms", Delta, A);
+  sameShape("bernoulliTerms", R, A);
+  Delta.engine.k.bernoulli_terms(Delta.ptr, R.ptr, A.ptr, X.ptr, s, size(A));
+}
+
 export interface SgdOptions {
   lr: number;
   momentum: number;

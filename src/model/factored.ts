@@ -5,7 +5,7 @@
 
 import { alloc, fromArray, mark, release, rowsOf, view, type Engine, type Mat } from "../engine/engine.js";
 import {
-  gemm, mul, sub, scale, axpy, colSums, rowSums, rowSumsq, mulCols, mulRows, addRowBias, rowBinaryEntropy,
+  gemm, mul, sub, scale, axpy, bernoulliTerms, colSums, rowSums, rowSumsq, mulCols, mulRows, addRowBias, rowBinaryEntropy,
 } from "../engine/kernels.js";
 import { activation, type Activation } from "../engine/activations.js";
 import {
@@ -201,7 +201,7 @@ export interface FactoredStep {
   P: Mat; Wfy: Mat; Q: Mat; // (B, F)
   U: Mat; A: Mat; G: Mat; // (B, H)
   V: Mat; Vp: Mat; // (B, F)
-  R: Mat; Delta: Mat; XA: Mat; // (B, D)
+  R: Mat; Delta: Mat; // (B, D)
   dVp: Mat; dV: Mat; dQ: Mat; T: Mat; // (B, F)
   dU: Mat; // (B, H)
   rowLoss: Mat; // (B, 1)
@@ -221,7 +221,7 @@ export function factoredStep(m: FactoredCsae, B: number, denoising: boolean, blo
     P: alloc(e, "P", B, F), Wfy: alloc(e, "Wfy", B, F), Q: alloc(e, "Q", B, F),
     U: alloc(e, "U", B, H), A: alloc(e, "A", B, H), G: alloc(e, "G", B, H),
     V: alloc(e, "V", B, F), Vp: alloc(e, "V'", B, F),
-    R: alloc(e, "R", B, D), Delta: alloc(e, "Delta", B, D), XA: alloc(e, "XA", B, D),
+    R: alloc(e, "R", B, D), Delta: alloc(e, "Delta", B, D),
     dVp: alloc(e, "dV'", B, F), dV: alloc(e, "dV", B, F), dQ: alloc(e, "dQ", B, F), T: alloc(e, "T", B, F),
     dU: alloc(e, "dU", B, H), rowLoss: alloc(e, "rowLoss", B, 1), y: new Int32Array(B),
     params, grad: gradsOf(params),
@@ -246,7 +246,7 @@ export function factoredBlock(m: FactoredCsae, s: FactoredStep, r0: number, r1: 
   const n = r1 - r0;
   const rows = (mm: Mat) => (r0 === 0 && r1 === mm.rows ? mm : rowsOf(mm, r0, r1));
   const x = rows(s.X), xt = rows(s.Xt), p = rows(s.P), wfy = rows(s.Wfy), q = rows(s.Q), u = rows(s.U), a = rows(s.A), g = rows(s.G);
-  const v = rows(s.V), vp = rows(s.Vp), r = rows(s.R), delta = rows(s.Delta), xa = rows(s.XA);
+  const v = rows(s.V), vp = rows(s.Vp), r = rows(s.R), delta = rows(s.Delta);
   const dvp = rows(s.dVp), dv = rows(s.dV), du = rows(s.dU), dq = rows(s.dQ), t = rows(s.T), rowLoss = rows(s.rowLoss);
   const ys = s.y.subarray(r0, r1);
   // forward: p = Wxᵀx̃, q = Wf_y ⊙ p, u = Whᵀq + Bh_y, a = h(u), v = Wh a, v' = Wf_y ⊙ v, r = Wx v' + Br_y
@@ -266,15 +266,12 @@ export function factoredBlock(m: FactoredCsae, s: FactoredStep, r0: number, r1: 
     sub(delta, r, x);
     rowSumsq(rowLoss, delta);
     for (let i = 0; i < n; i++) total += rowLoss.data[i] / 2;
+    scale(delta, 1 / b);
   } else {
-    mul(xa, x, r);
-    activation("sigmoid", r, { h: delta, H: r }); // δ = σ(a), r = softplus(a)
-    sub(r, r, xa);
+    bernoulliTerms(delta, r, r, x, 1 / b); // δ = (σ(a) − x)/b, r = softplus(a) − x a
     rowSums(rowLoss, r);
     for (let i = 0; i < n; i++) total += rowLoss.data[i];
-    sub(delta, delta, x);
   }
-  scale(delta, 1 / b);
   // backward
   for (const k of PARAMS) G[k].data.fill(0);
   gemm(G.Wx, delta, vp, { transA: true }); // δ v'ᵀ

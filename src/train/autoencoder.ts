@@ -5,7 +5,7 @@
 // B = rows of a minibatch, D = visible, H = hidden.
 
 import { alloc, fromArray, rowsOf, view, type Engine, type Mat } from "../engine/engine.js";
-import { gemm, gemmPacked, packB, repackB, sub, mul, scale, axpy, addRowBias, colSums, rowSums, rowSumsq, mulCols, mulRows, axpyRows, type PackedB } from "../engine/kernels.js";
+import { gemm, gemmPacked, packB, repackB, sub, mul, scale, axpy, addRowBias, bernoulliTerms, colSums, rowSums, rowSumsq, mulCols, mulRows, axpyRows, type PackedB } from "../engine/kernels.js";
 import { activation } from "../engine/activations.js";
 import { checkInput, eachChunk, encode, decode, type Autoencoder, type AutoencoderSpec } from "../model/autoencoder.js";
 import { FormatError, InputError, quote } from "../errors.js";
@@ -246,16 +246,13 @@ export function lossAndGradient(ae: Autoencoder, buf: StepBuffers, b: number, o:
     sub(Delta, A, X);
     rowSumsq(rowLoss, Delta);
     loss = sum(rowLoss) / (2 * b);
+    scale(Delta, 1 / b);
   } else {
     // −[x log σ(a) + (1−x) log(1−σ(a))] = softplus(a) − x a, without forming log σ.
-    activation("sigmoid", A, { h: Delta, H: R }); // Delta = σ(A), R = softplus(A)
-    mul(A, X, A);
-    sub(R, R, A);
+    bernoulliTerms(Delta, R, A, X, 1 / b); // Delta = (σ(A) − X)/b, R = softplus(A) − X A
     rowSums(rowLoss, R);
     loss = sum(rowLoss) / b;
-    sub(Delta, Delta, X);
   }
-  scale(Delta, 1 / b);
   colSums(buf.params.br.grad as Mat, Delta); // dbr = Σ_b Delta
 
   // backward, per block
