@@ -2,11 +2,16 @@
 
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { mkdtempSync, readdirSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { cached, reproduce, type Context } from "../src/reproduce/experiments.js";
 import { InputError } from "../src/errors.js";
+import { rmSync } from "node:fs";
+import { searchPlan, successiveHalving, drawConfigs } from "../src/reproduce/search.js";
+import { fit } from "../src/train/fit.js";
+import { createEngineSync } from "../src/engine/engine.js";
+import { rng } from "../src/random.js";
 
 const ctx = (dir: string): Context => ({ quick: true, dir, seed: 1, log: () => {}, command: "test" });
 
@@ -27,8 +32,51 @@ test("unknown experiments are a clear error", async () => {
     await reproduce("table9", ctx(tmpdir()));
     assert.unreachable();
   } catch (err) {
-    assert.ok(err instanceof InputError && /unknown experiment "table9" \(start, table2, table3, table4, fig2, fig3, filters\)/.test((err as Error).message));
+    assert.ok(err instanceof InputError && /unknown experiment "table9" \(start, table2, search, table3, table4, fig2, fig3, filters\)/.test((err as Error).message));
   }
+});
+
+test("successive halving: survivors per rung, curves of resumed runs equal fresh ones, resumable from its cache", async () => {
+  // Three classes of 6-pixel rows around different means: small enough for seconds.
+  const r = rng(3);
+  const D = 6;
+  const split = (n: number) => {
+    const labels = Array.from({ length: n }, (_, i) => String(i % 3));
+    const data = Float32Array.from({ length: n * D }, (_, i) => 0.3 * Number(labels[Math.floor(i / D)]) * ((i % D) / D) + 0.4 * r.uniform());
+    return { X: { shape: [n, D], data }, labels };
+  };
+  const [train, valid, test] = [split(300), split(90), split(90)];
+  const all = { X: { shape: [390, D], data: Float32Array.from([...train.X.data, ...valid.X.data]) }, labels: [...train.labels, ...valid.labels] };
+  const plan = { ...searchPlan(true), grid: { ...searchPlan(true).grid, hidden: [3, 5] }, trainRows: 390, valid: 90 };
+  const dir = mkdtempSync(join(tmpdir(), "aescore-search-"));
+  const lines: string[] = [];
+  const c = { ...ctx(dir), workers: 0, log: (l: string) => void lines.push(l) };
+  const data = { train, valid, all, test };
+  const first = await successiveHalving(c, plan, data);
+  assert.is(first.log.length, 4);
+  assert.equal(first.log.map((x) => x.rungs).sort(), [1, 1, 2, 2]);
+  assert.equal(drawConfigs(plan, 1), first.log.map((x) => x.config), "the configurations drawn, in order");
+  // A survivor's rung-2 curve (its finetuning resumed from rung 1's checkpoint) is a fresh 2-epoch run's.
+  for (const x of first.log.filter((x) => x.rungs === 2)) {
+    const curve: number[] = [];
+    const k = x.config;
+    await fit(createEngineSync(), train.X, train.labels, {
+      hidden: k.hidden, activation: "sigmoid", output: "real", variant: "csae", seed: 1, workers: 0, valid,
+      pretrain: { epochs: plan.pretrainEpochs, batch: 100, lr: k.pretrainLr, momentum: 0.9, weightDecay: 0, contractive: k.contractive, denoising: 0, renormalize: 0, patience: 0 },
+      finetune: { epochs: 2, batch: 100, lr: (k.finetuneLr * 100) / k.hidden, momentum: 0.9, weightDecay: k.weightDecay, loss: "log", learn: "all", patience: 0, decay: plan.decay },
+      onFinetune: (e) => void curve.push(100 * e.valid!),
+    });
+    assert.equal(x.result.curve, curve, `H ${k.hidden}, λ ${k.contractive}: resumed vs fresh`);
+  }
+  // Everything cached: the same result, nothing trained; without rung 2's entries, the same again.
+  const again = await successiveHalving(c, plan, data);
+  assert.equal(again.log.map((x) => x.result), first.log.map((x) => x.result));
+  assert.is(again.testError, first.testError);
+  for (const f of readdirSync(join(dir, "cache", "search"))) {
+    if (JSON.parse(readFileSync(join(dir, "cache", "search", f), "utf8")).config.epochs === 2) rmSync(join(dir, "cache", "search", f));
+  }
+  const third = await successiveHalving(c, plan, data);
+  assert.equal(third.log.map((x) => x.result), first.log.map((x) => x.result));
 });
 
 test.run();
