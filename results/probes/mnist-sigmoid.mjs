@@ -1,9 +1,9 @@
 // A probe of the sigmoid CSAE on real MNIST (50000 train, last 10000 of the training file for validation,
 // the 10000 test digits): node results/probes/mnist-sigmoid.mjs H λ pretrainLr pretrainEpochs lr epochs τ weightDecay workers
 // (after npm run build). Prints the validation error per finetuning epoch and the test error of the best epoch.
-import { createEngineSync } from "../../dist/src/engine.js";
-import { fitCsae, FIT_DEFAULTS } from "../../dist/src/fit.js";
-import { mnistSplits, testError } from "../../dist/src/reproduce.js";
+import { createEngineSync } from "../../dist/src/engine/engine.js";
+import { fitCsae, FIT_DEFAULTS } from "../../dist/src/train/fit.js";
+import { mnistSplits, testError } from "../../dist/src/reproduce/common.js";
 const [H, lam, pl, pe, fl, fe, decay, wd, workers] = process.argv.slice(2).map(Number);
 const { train, valid, test } = mnistSplits(10000);
 const hist = [];
