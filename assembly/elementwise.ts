@@ -176,6 +176,32 @@ export function axpy_rows(Y: usize, a: f32, s: usize, X: usize, M: i32, N: i32):
   }
 }
 
+/**
+ * E(M,N) = E ⊙ G + a · (G ⊙ S) ⊙ c(N) broadcast to every row: the contractive penalty's u-gradient
+ * joining the encoder's (docs/math.md §6.4), in the order of the separate mul, mul_cols and axpy.
+ */
+export function contractive_delta(E: usize, G: usize, S: usize, c: usize, a: f32, M: i32, N: i32): void {
+  for (let i = 0; i < M; i++) {
+    const row = <usize>(i * N) << 2;
+    let j = 0;
+    if (ASC_FEATURE_SIMD) {
+      const va = f32x4.splat(a);
+      for (; j + 4 <= N; j += 4) {
+        const o = row + (<usize>j << 2);
+        const g = v128.load(G + o);
+        const t = f32x4.mul(f32x4.mul(g, v128.load(S + o)), v128.load(c + (<usize>j << 2)));
+        v128.store(E + o, f32x4.add(f32x4.mul(v128.load(E + o), g), f32x4.mul(va, t)));
+      }
+    }
+    for (; j < N; j++) {
+      const o = row + (<usize>j << 2);
+      const g = load<f32>(G + o);
+      const t = g * load<f32>(S + o) * load<f32>(c + (<usize>j << 2));
+      store<f32>(E + o, load<f32>(E + o) * g + a * t);
+    }
+  }
+}
+
 // The binary-output loss terms of one element a (decoder input), x (target), as the separate
 // kernels computed them, in their order (σ and softplus as act/sigmoid.ts's h and H, sharing
 // t = e^-|a|): delta = (σ(a) − x)·s, r = softplus(a) − x·a.

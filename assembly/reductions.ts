@@ -32,6 +32,33 @@ export function col_sums(out: usize, X: usize, M: i32, N: i32, accumulate: i32):
   }
 }
 
+/** out(N) = sum of squares of each column of X(M,N): col_sums of X ⊙ X, the same order (the contractive Σ_b h'(u)²). */
+export function col_sumsq(out: usize, X: usize, M: i32, N: i32): void {
+  let j = 0;
+  if (ASC_FEATURE_SIMD) {
+    for (; j + 4 <= N; j += 4) {
+      let s = f32x4.splat(0);
+      let p = X + (<usize>j << 2);
+      for (let i = 0; i < M; i++) {
+        const x = v128.load(p);
+        s = f32x4.add(s, f32x4.mul(x, x));
+        p += <usize>N << 2;
+      }
+      v128.store(out + (<usize>j << 2), s);
+    }
+  }
+  for (; j < N; j++) {
+    let s: f32 = 0;
+    let p = X + (<usize>j << 2);
+    for (let i = 0; i < M; i++) {
+      const x = load<f32>(p);
+      s += x * x;
+      p += <usize>N << 2;
+    }
+    store<f32>(out + (<usize>j << 2), s);
+  }
+}
+
 /** out(M) = sum of each row of X(M,N). */
 export function row_sums(out: usize, X: usize, M: i32, N: i32): void {
   for (let i = 0; i < M; i++) {

@@ -5,7 +5,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { createEngineSync, alloc, mark, release, type Engine, type Mat } from "../src/engine/engine.js";
-import { addRowBias, axpy, scale, mul, sub, sgdMomentum, colSums, rowSums, rowSumsq, rowBinaryEntropy, logit, rowLogSumExp, rowSoftmax, bernoulliTerms } from "../src/engine/kernels.js";
+import { addRowBias, axpy, scale, mul, sub, sgdMomentum, colSums, rowSums, rowSumsq, rowBinaryEntropy, logit, rowLogSumExp, rowSoftmax, bernoulliTerms, colSumsq, contractiveDelta, mulCols } from "../src/engine/kernels.js";
 import { activation } from "../src/engine/activations.js";
 import { ShapeError } from "../src/errors.js";
 import { SIZES, randMat, nanMat, rng, sameBits, within } from "./util.js";
@@ -271,6 +271,41 @@ test("bernoulliTerms: the bits of the kernels it fuses (σ, softplus, mul, sub, 
   }
 });
 
+test("colSumsq, contractiveDelta: the bits of the kernels they fuse (mul + colSums; mul, mul, mulCols, axpy) and of the f32 reference", () => each((e, M, N, seed, tag) => {
+  const r = rng(seed + 900);
+  const G = randMat(e, r, "G", M, N, -2, 2);
+  const S = randMat(e, r, "S", M, N, -1, 1);
+  const E = randMat(e, r, "E", M, N, -1, 1);
+  const c = randMat(e, r, "c", 1, N, 0, 3);
+  const a = 0.37;
+  // g2 = Σ_b G², as mul then colSums
+  const T = alloc(e, "T", M, N);
+  mul(T, G, G);
+  const want = nanMat(e, "want", 1, N);
+  colSums(want, T);
+  const got = nanMat(e, "got", 1, N);
+  colSumsq(got, G);
+  assert.ok(sameBits(got.data, want.data), `${tag}: colSumsq`);
+  const ref = Array.from({ length: N }, (_, j) => {
+    let s = 0;
+    for (let i = 0; i < M; i++) s = f(s + f(G.data[i * N + j] * G.data[i * N + j]));
+    return s;
+  });
+  exact(got.data, ref, `${tag}: colSumsq vs f32 reference`);
+  // E ⊙ G + a (G ⊙ S) ⊙ c, as mul, mul, mulCols, axpy
+  const E0 = alloc(e, "E0", M, N);
+  E0.data.set(E.data);
+  mul(E0, E0, G);
+  mul(T, G, S);
+  mulCols(T, c);
+  axpy(E0, a, T);
+  const E1 = alloc(e, "E1", M, N);
+  E1.data.set(E.data);
+  contractiveDelta(E1, G, S, c, a);
+  assert.ok(sameBits(E1.data, E0.data), `${tag}: contractiveDelta`);
+  exact(E1.data, Array.from(E.data, (v, i) => f(f(v * G.data[i]) + f(f(a) * f(f(G.data[i] * S.data[i]) * c.data[i % N])))), `${tag}: contractiveDelta vs f32 reference`);
+}));
+
 test("shape errors", () => {
   const e = engines[0];
   const X = alloc(e, "Hd", 100, 500);
@@ -281,6 +316,9 @@ test("shape errors", () => {
   assert.throws(() => rowSums(alloc(e, "E", 1, 100), X), /E 1x100 must be 100x1/);
   assert.throws(() => bernoulliTerms(alloc(e, "Delta", 100, 500), alloc(e, "R", 100, 500), X, alloc(e, "X", 100, 499), 1), /bernoulliTerms: Hd 100x500 and X 100x499 must have the same shape/);
   assert.throws(() => bernoulliTerms(alloc(e, "Delta", 100, 500), alloc(e, "R", 50, 500), X, X, 1), /bernoulliTerms: R 50x500 and Hd 100x500 must have the same shape/);
+  assert.throws(() => colSumsq(alloc(e, "g2", 500, 1), X), /colSumsq: g2 500x1 must be 1x500/);
+  assert.throws(() => contractiveDelta(X, X, X, alloc(e, "c", 1, 499), 1), /contractiveDelta: c 1x499 must be 1x500/);
+  assert.throws(() => contractiveDelta(X, X, alloc(e, "S", 100, 499), alloc(e, "c", 1, 500), 1), /contractiveDelta: .* must have the same shape/);
 });
 
 test.run();

@@ -11,5 +11,5 @@ const t0 = Date.now();
 const m = await fitCsae(createEngineSync(), train.X, train.labels, { ...FIT_DEFAULTS, hidden: H, activation: "sigmoid", output: "real", seed: 1, valid, workers,
   pretrain: { ...FIT_DEFAULTS.pretrain, epochs: pe, lr: pl, contractive: lam },
   finetune: { ...FIT_DEFAULTS.finetune, epochs: fe, lr: fl, decay, weightDecay: wd },
-  onFinetune: (r) => hist.push((r.validError * 100).toFixed(2)) });
+  onFinetune: (r) => hist.push((r.valid * 100).toFixed(2)) });
 console.log(`H ${H} λ ${lam} pre ${pl}x${pe} fine ${fl}x${fe} τ ${decay} wd ${wd}: valid ${hist.join(" ")} | test ${testError(m, test).toFixed(2)}% ${((Date.now() - t0) / 60000).toFixed(1)} min`);

@@ -35,10 +35,14 @@ export interface KernelExports {
   mul_rows(X: number, s: number, M: number, N: number): void;
   /** Y(M,N)[i, :] += (a * s(M)[i]) * X(M,N)[i, :]. */
   axpy_rows(Y: number, a: number, s: number, X: number, M: number, N: number): void;
+  /** E(M,N) = E ⊙ G + a · (G ⊙ S) ⊙ c(N) broadcast to every row: the contractive penalty's u-gradient joining the encoder's (docs/math.md §6.4), in the order of the separate mul, mul_cols and axpy. */
+  contractive_delta(E: number, G: number, S: number, c: number, a: number, M: number, N: number): void;
   /** Delta(n) = (σ(A) − X)·s and R(n) = softplus(A) − X·A from decoder inputs A(n) and targets X(n): the binary-output loss terms (the cross-entropy −[x log σ(a) + (1 − x) log(1 − σ(a))] without forming log σ), one exp per value. Delta or R may be A (each value is read before either is written). */
   bernoulli_terms(Delta: number, R: number, A: number, X: number, s: number, n: number): void;
   /** out(N) = sum over rows of X(M,N), or out += that when accumulate = 1. */
   col_sums(out: number, X: number, M: number, N: number, accumulate: number): void;
+  /** out(N) = sum of squares of each column of X(M,N): col_sums of X ⊙ X, the same order (the contractive Σ_b h'(u)²). */
+  col_sumsq(out: number, X: number, M: number, N: number): void;
   /** out(M) = sum of each row of X(M,N). */
   row_sums(out: number, X: number, M: number, N: number): void;
   /** out(M) = sum of squares of each row of X(M,N). */

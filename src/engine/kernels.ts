@@ -120,6 +120,15 @@ export function bernoulliTerms(Delta: Mat, R: Mat, A: Mat, X: Mat, s: number): v
   Delta.engine.k.bernoulli_terms(Delta.ptr, R.ptr, A.ptr, X.ptr, s, size(A));
 }
 
+/** E = E ⊙ G + a · (G ⊙ S) ⊙ c, c (1, N) broadcast to every row of E, G, S (M, N). */
+export function contractiveDelta(E: Mat, G: Mat, S: Mat, c: Mat, a: number): void {
+  sameEngine("contractiveDelta", E, G, S, c);
+  sameShape("contractiveDelta", E, G);
+  sameShape("contractiveDelta", E, S);
+  wantShape("contractiveDelta", c, 1, E.cols, () => `one weight per column of ${describe(E)}`);
+  E.engine.k.contractive_delta(E.ptr, G.ptr, S.ptr, c.ptr, a, E.rows, E.cols);
+}
+
 export interface SgdOptions {
   lr: number;
   momentum: number;
@@ -141,6 +150,14 @@ export function colSums(out: Mat, X: Mat, { accumulate = false } = {}): void {
   wantShape("colSums", out, 1, X.cols, () => `one sum per column of ${describe(X)}`);
   noAlias("colSums", out, X);
   X.engine.k.col_sums(out.ptr, X.ptr, X.rows, X.cols, accumulate ? 1 : 0);
+}
+
+/** out (1 x N) = sums of squares of the columns of X (M x N): colSums of X ⊙ X, the same bits. */
+export function colSumsq(out: Mat, X: Mat): void {
+  sameEngine("colSumsq", out, X);
+  wantShape("colSumsq", out, 1, X.cols, () => `one sum per column of ${describe(X)}`);
+  noAlias("colSumsq", out, X);
+  X.engine.k.col_sumsq(out.ptr, X.ptr, X.rows, X.cols);
 }
 
 /** out (M x 1) = row sums of X (M x N). */

@@ -5,7 +5,7 @@
 // B = rows of a minibatch, D = visible, H = hidden.
 
 import { alloc, fromArray, rowsOf, view, type Engine, type Mat } from "../engine/engine.js";
-import { gemm, gemmPacked, packB, repackB, sub, mul, scale, axpy, addRowBias, bernoulliTerms, colSums, rowSums, rowSumsq, mulCols, mulRows, axpyRows, type PackedB } from "../engine/kernels.js";
+import { gemm, gemmPacked, packB, repackB, sub, mul, scale, axpy, addRowBias, bernoulliTerms, colSums, colSumsq, contractiveDelta, rowSums, rowSumsq, mulRows, axpyRows, type PackedB } from "../engine/kernels.js";
 import { activation } from "../engine/activations.js";
 import { checkInput, eachChunk, encode, decode, type Autoencoder, type AutoencoderSpec } from "../model/autoencoder.js";
 import { FormatError, InputError, quote } from "../errors.js";
@@ -105,7 +105,6 @@ export interface UnitBlock {
   Hd: Mat; // (B, Hj) h(U)
   G: Mat; // (B, Hj) h'(U)
   S: Mat; // (B, Hj) h''(U) (contractive), else 0 rows
-  T: Mat; // (B, Hj) contractive temporaries, else 0 rows
   c: Mat; // (Hj, 1) ‖w_k‖²
   g2: Mat; // (1, Hj) Σ_b G²
 }
@@ -160,7 +159,7 @@ export function stepBuffers(ae: Autoencoder, B: number, o: Pick<TrainOptions, "d
       j, k0, k1, W, bh: entries(ae.bh, k0, k1), dW: rowsOf(params.W.grad as Mat, k0, k1), dbh: entries(params.bh.grad as Mat, k0, k1),
       WtP: packB(W, { transB: true }), WP: packB(W),
       U: alloc(e, "U", B, n), Hd: alloc(e, "Hd", B, n), G: alloc(e, "G", B, n),
-      S: alloc(e, "S", contractive ? B : 0, n), T: alloc(e, "T", contractive ? B : 0, n),
+      S: alloc(e, "S", contractive ? B : 0, n),
       c: alloc(e, "c", n, 1), g2: alloc(e, "g2", 1, n),
     };
   });
@@ -210,11 +209,9 @@ export function lossAndGradient(ae: Autoencoder, buf: StepBuffers, b: number, o:
     const block = { ...ae, H: u.k1 - u.k0, W: u.W, bh: u.bh, Wp: u.WtP };
     let share = 0;
     if (lambda > 0) {
-      const T = top(u.T);
       encode(block, Xt, U, { Hd, G, S: top(u.S) });
       rowSumsq(u.c, u.W);
-      mul(T, G, G);
-      colSums(u.g2, T);
+      colSumsq(u.g2, G);
       for (let k = 0; k < u.k1 - u.k0; k++) share += u.g2.data[k] * u.c.data[k];
     } else {
       encode(block, Xt, U, { Hd, G });
@@ -262,19 +259,16 @@ export function lossAndGradient(ae: Autoencoder, buf: StepBuffers, b: number, o:
     gemm(u.dW, Hd, Delta, { transA: true });
     const E = top(u.U);
     gemmPacked(E, Delta, u.WtP);
-    mul(E, E, G);
     if (lambda > 0) {
       // P = (λ/b) Σ_b Σ_k h'(u_bk)² c_k: its u-gradient 2 G ⊙ S ⊙ c joins E (both are (·)ᵀ X̃ with
       // X̃ = X), and its c-gradient adds 2 diag(Σ_b G²) W to dW.
-      const T = top(u.T);
       const n = u.k1 - u.k0;
-      mul(T, G, top(u.S));
-      mulCols(T, view(u.c.engine, "c", u.c.ptr, 1, n));
-      axpy(E, (2 * lambda) / b, T);
+      contractiveDelta(E, G, top(u.S), view(u.c.engine, "c", u.c.ptr, 1, n), (2 * lambda) / b); // E ⊙ G + (2λ/b) G ⊙ S ⊙ c
       colSums(u.dbh, E);
       gemm(u.dW, E, Xt, { transA: true, beta: 1 });
       axpyRows(u.dW, (2 * lambda) / b, view(u.g2.engine, "g2", u.g2.ptr, n, 1), u.W);
     } else {
+      mul(E, E, G);
       colSums(u.dbh, E);
       gemm(u.dW, E, Xt, { transA: true, beta: 1 });
     }

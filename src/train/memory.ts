@@ -40,7 +40,7 @@ export interface MemoryEstimate {
 /** Bytes one engine needs to pretrain one autoencoder with minibatches of B rows. */
 function pretrainInstance(D: number, H: number, B: number, N: number, blocks: number): number {
   const model = 5 * H * D + 5 * (H + D); // W, dW, VW, W and Wᵀ packed (per block), the vectors
-  const step = B * (6 * H + (blocks > 1 ? 6 : 5) * D + 1); // X, Xt, A, R, Delta (and a block's share of A); U, Hd, G, S, T; loss
+  const step = B * (5 * H + (blocks > 1 ? 6 : 5) * D + 1); // X, Xt, A, R, Delta (and a block's share of A); U, Hd, G, S; loss
   const chunked = Math.min(CHUNK, N) * (2 * H + 2 * D + 2); // validation loss and energies, CHUNK rows at a time
   return F32 * (model + step + chunked);
 }
