@@ -137,6 +137,8 @@ export interface SearchResult {
   log: Array<{ config: Config; rungs: number; result: RungResult; seconds: number }>;
   winner: { config: Config; validError: number; epochs: number };
   testError: number;
+  /** The winner refitted with the next seed. */
+  secondSeed: number;
   seconds: number;
 }
 
@@ -165,13 +167,19 @@ export async function successiveHalving(ctx: Context, plan: SearchPlan, data?: {
   const w = log.get(alive[0])!;
   if (w.result.diverged) throw new DivergenceError("search: every configuration", 0, NaN, 0);
   const winner = { config: w.config, validError: w.result.best, epochs: w.result.bestEpoch };
-  const { value, seconds } = await cached(ctx, "search", { stage: "final", config: winner.config, epochs: winner.epochs, plan, seed: ctx.seed }, async () => {
-    const o = options(winner.config, plan, ctx.seed, ctx.workers, winner.epochs);
-    const m = (await fit(createEngineSync(), all.X, all.labels, o)).csae as Csae;
-    return { testError: testError(m, test) };
-  });
+  // The refit, and the same with a second seed: how much of a difference is the seed's.
+  const refits: number[] = [];
+  for (const seed of [ctx.seed, ctx.seed + 1]) {
+    const { value, seconds } = await cached(ctx, "search", { stage: "final", config: winner.config, epochs: winner.epochs, plan, seed }, async () => {
+      const o = options(winner.config, plan, seed, ctx.workers, winner.epochs);
+      const m = (await fit(createEngineSync(), all.X, all.labels, o)).csae as Csae;
+      return { testError: testError(m, test) };
+    });
+    refits.push(value.testError);
+    total += seconds;
+  }
   rmSync(checkpoints, { recursive: true, force: true });
-  return { plan, log: [...log.values()], winner, testError: value.testError, seconds: total + seconds };
+  return { plan, log: [...log.values()], winner, testError: refits[0], secondSeed: refits[1], seconds: total };
 }
 
 /** `aescore reproduce search`: Table 2's sigmoid row by successive halving, with its report. */
@@ -190,6 +198,8 @@ export async function search(ctx: Context): Promise<void> {
     `| model | selected | validation error | test error | paper | ours − paper |`,
     `|---|---|---|---|---|---|`,
     `| CSAE, sigmoid, contractive | ${label(s.winner.config)}, ${s.winner.epochs} finetuning epochs | ${s.winner.validError.toFixed(2)}% | **${s.testError.toFixed(2)}%** | 1.27% | ${signed(s.testError - 1.27)} |`,
+    "",
+    `The same configuration refitted with seed ${ctx.seed + 1}: ${s.secondSeed.toFixed(2)}% (on 10000 test digits the standard error of a 1.3% error rate is about 0.11 points).`,
     "",
     `What was searched: ${plan.configs} configurations drawn (seed ${ctx.seed}) from the grid ${JSON.stringify(plan.grid)} (finetuning lr per 100 hidden units); pretraining ${plan.pretrainEpochs} epochs, finetuning with lr·τ/(τ + t), τ = ${plan.decay}; rungs of ${plan.rungs.join(", ")} finetuning epochs, the best 1/${plan.eta} by validation error kept at each; ${plan.trainRows - plan.valid} training digits, the last ${plan.valid} of MNIST's training file for validation; the winner refitted on all ${plan.trainRows} for its best epoch count and tested on the 10000 test digits. All configurations together took ${(s.seconds / 60).toFixed(1)} min when computed (cached in ${join(ctx.dir, "cache", "search")}).`,
     "",
