@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { trainClasses, idleThreads, endIdleThreads, IDLE_MS } from "../src/train/parallel.js";
+import { threads } from "../src/train/threads.js";
 import { TRAIN_DEFAULTS } from "../src/train/autoencoder.js";
 import { DivergenceError } from "../src/train/driver.js";
 import { createEngineSync } from "../src/engine/engine.js";
@@ -87,6 +88,29 @@ test("idle workers keep no process alive and end by themselves", async () => {
   assert.is(idleThreads(), 2);
   await new Promise((resolve) => setTimeout(resolve, IDLE_MS + 300));
   assert.is(idleThreads(), 0);
+});
+
+test("a worker whose last message failed without a reply is ended, not handed back; a used-up handle refuses messages", async () => {
+  endIdleThreads();
+  const spawn = (await threads())!;
+  const url = new URL("../src/train/worker.js", import.meta.url);
+  const errors: string[] = [];
+  const t = spawn(url, { message: (m) => void (m.type === "error" && errors.push(m.message)), error: () => {} });
+  t.post({ type: "step", g: new Float32Array(1), o: {} }); // no reply expected; fails in the worker (no classes)
+  await t.release();
+  await new Promise((resolve) => setTimeout(resolve, 300)); // the worker's "idle" answer is long in by now
+  assert.is(idleThreads(), 0, "an unclean worker was handed back");
+  assert.throws(() => t.post({ type: "idle" }), /used after its run handed it back/);
+  // The next run starts a new worker, which answers.
+  let t2: ReturnType<typeof spawn> | undefined;
+  const answer = await new Promise<unknown>((resolve, reject) => {
+    t2 = spawn(url, { message: (m) => resolve(m.value), error: reject });
+    t2.post({ type: "idle" });
+    setTimeout(() => reject(new Error("no answer in 5 s")), 5000).unref();
+  });
+  assert.is(answer, "idle");
+  t2!.terminate();
+  endIdleThreads();
 });
 
 test.run();

@@ -37,10 +37,27 @@ interface Worker {
   url: string;
   on: ThreadEvents;
   post(message: unknown, transfer?: ArrayBuffer[]): void;
+  /** Ends the thread; nothing it still sends reaches anyone. */
   end(): void;
+  ended: boolean;
+  /** Called once when it ends (a release waiting for its answer). */
+  onEnd?: () => void;
   /** Whether an idle worker may keep the process alive (Node's ref/unref, where the runtime has it). */
   hold(yes: boolean): void;
   timer?: unknown;
+}
+
+const SILENT: ThreadEvents = { message() {}, error() {} };
+
+function ender(x: Worker, terminate: () => void): () => void {
+  return () => {
+    if (x.ended) return;
+    x.ended = true;
+    x.on = SILENT;
+    dropIdle(x);
+    terminate();
+    x.onEnd?.();
+  };
 }
 
 const idle: Worker[] = [];
@@ -48,19 +65,26 @@ const idle: Worker[] = [];
 function startNode(Worker: typeof import("node:worker_threads").Worker, url: URL): Worker {
   const w = new Worker(url);
   const x: Worker = {
-    url: url.href, on: { message() {}, error() {} },
+    url: url.href, on: SILENT, ended: false,
     post: (m, transfer) => w.postMessage(m, transfer),
-    end: () => void w.terminate(),
+    end: () => {},
     hold: (yes) => (yes ? w.ref?.() : w.unref?.()),
   };
+  x.end = ender(x, () => void w.terminate());
   w.on("message", (m) => x.on.message(m));
   w.on("error", (err) => x.on.error(err));
+  // A worker that exits without an error event (killed, or process.exit in it) ends its run too.
+  w.on("exit", (code) => {
+    if (!x.ended) x.on.error(new Error(`a worker thread exited (code ${code})`));
+    x.end();
+  });
   return x;
 }
 
 function startWeb(url: URL): Worker {
   const w = new g.Worker(url, { type: "module" });
-  const x: Worker = { url: url.href, on: { message() {}, error() {} }, post: (m, transfer) => w.postMessage(m, transfer ?? []), end: () => w.terminate(), hold() {} };
+  const x: Worker = { url: url.href, on: SILENT, ended: false, post: (m, transfer) => w.postMessage(m, transfer ?? []), end: () => {}, hold() {} };
+  x.end = ender(x, () => w.terminate());
   w.onmessage = (ev: MessageEvent) => x.on.message(ev.data);
   // A module that fails to load gives an error event without a message: say what failed.
   w.onerror = (ev: ErrorEvent) => {
@@ -79,12 +103,10 @@ function dropIdle(x: Worker): void {
 
 // An idle worker waits IDLE_MS for another run, then ends; neither it nor its timer keeps a process alive.
 function park(x: Worker): void {
+  if (x.ended) return;
   x.hold(false);
-  x.on = { message() {}, error: () => dropIdle(x) };
-  const t = setTimeout(() => {
-    dropIdle(x);
-    x.end();
-  }, IDLE_MS) as unknown;
+  x.on = { message: () => x.end(), error: () => x.end() }; // an idle worker has nothing to say
+  const t = setTimeout(() => x.end(), IDLE_MS) as unknown;
   if (typeof t === "number") g.Deno?.unrefTimer?.(t);
   else (t as { unref?: () => void })?.unref?.();
   x.timer = t;
@@ -98,10 +120,7 @@ export function idleThreads(): number {
 
 /** Ends every idle worker now (e.g. a page that wants their memory back at once). */
 export function endIdleThreads(): void {
-  for (const x of idle.splice(0)) {
-    clearTimeout(x.timer as number);
-    x.end();
-  }
+  for (const x of [...idle]) x.end();
 }
 
 /** The runtime's threads, or undefined (e.g. Cloudflare workerd): then everything runs in this thread. */
@@ -116,34 +135,38 @@ export async function threads(): Promise<Spawn | undefined> {
     return undefined;
   }
   return (url, on) => {
-    const reused = idle.find((x) => x.url === url.href);
-    if (reused) dropIdle(reused);
+    const reused = idle.find((x) => x.url === url.href && !x.ended);
+    if (reused) {
+      dropIdle(reused);
+      reused.hold(true); // (a new worker holds the process already: Deno counts ref() calls)
+    }
     const x = reused ?? start(url);
-    x.hold(true);
     x.on = on;
     let done = false;
     return {
-      post: (m, transfer) => x.post(m, transfer),
+      post(m, transfer) {
+        if (done) throw new Error("a worker was used after its run handed it back");
+        x.post(m, transfer);
+      },
       terminate() {
-        if (done) return;
         done = true;
         x.end();
       },
       release() {
-        if (done) return Promise.resolve();
+        if (done || x.ended) return Promise.resolve();
         done = true;
-        // Messages are handled in order: the answer to "idle" comes after every earlier one's.
+        // Messages are handled in order: the answer to "idle" comes after every earlier one's. Anything
+        // else first (an error a message without a reply caused) means the worker is not clean: ended.
         return new Promise<void>((resolve) => {
+          x.onEnd = resolve;
           x.on = {
             message: (m) => {
+              x.onEnd = undefined;
               if (m.type === "value" && m.value === "idle") park(x);
               else x.end();
               resolve();
             },
-            error: () => {
-              x.end();
-              resolve();
-            },
+            error: () => x.end(), // (resolves through onEnd)
           };
           x.post({ type: "idle" });
         });
