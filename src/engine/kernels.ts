@@ -117,6 +117,7 @@ export function bernoulliTerms(Delta: Mat, R: Mat, A: Mat, X: Mat, s: number): v
   sameShape("bernoulliTerms", A, X);
   sameShape("bernoulliTerms", Delta, A);
   sameShape("bernoulliTerms", R, A);
+  noAlias("bernoulliTerms", Delta, R);
   Delta.engine.k.bernoulli_terms(Delta.ptr, R.ptr, A.ptr, X.ptr, s, size(A));
 }
 

@@ -14,7 +14,7 @@ import { search } from "./search.js";
 export { cached, type Context } from "./common.js";
 
 export const EXPERIMENTS: Record<string, Experiment> = {
-  start: { quick: false, summary: "the README's main job: a sigmoid CSAE on the full real MNIST in about a minute", run: start },
+  start: { quick: false, summary: "the README's main job: a sigmoid CSAE on the full real MNIST in 2–3 minutes", run: start },
   table2: { quick: true, summary: "Table 2: MNIST test error for the activations (model selection over hidden sizes)", run: table2 },
   search: { quick: true, summary: "Table 2's sigmoid row by successive halving over hidden size, contraction, learning rates, weight decay (hours; resumable)", run: search },
   table3: { quick: true, summary: "Table 3: 8 benchmark sets x linear / modulus / sigmoid / sigmoid factored", run: table3 },

@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { createEngineSync } from "../engine/engine.js";
 import { fit, FIT_DEFAULTS, type FitOptions } from "../train/fit.js";
 import { DivergenceError } from "../train/driver.js";
+import { AescoreError } from "../errors.js";
 import { rng } from "../random.js";
 import type { Csae } from "../model/csae.js";
 import { makeDir } from "../node.js";
@@ -106,7 +107,7 @@ interface RungResult {
  */
 async function rung(ctx: Context, plan: SearchPlan, c: Config, epochs: number, before: number[], train: Split, valid: Split, dir: string): Promise<RungResult> {
   for (let attempt = 0; ; attempt++) {
-    const resume = attempt === 0 && existsSync(dir);
+    const resume = existsSync(dir);
     makeDir(dir);
     const curve: number[] = [];
     try {
@@ -116,18 +117,26 @@ async function rung(ctx: Context, plan: SearchPlan, c: Config, epochs: number, b
         onFinetune: (r) => void curve.push(100 * r.valid!),
       });
     } catch (err) {
-      if (!(err instanceof DivergenceError)) throw err;
-      ctx.log(`search: ${label(c)}: ${err.message}`);
-      return { curve: [], best: 100, bestEpoch: 0, diverged: err.message };
+      if (err instanceof DivergenceError) {
+        ctx.log(`search: ${label(c)}: ${err.message}`);
+        return { curve: [], best: 100, bestEpoch: 0, diverged: err.message };
+      }
+      // A checkpoint this run cannot continue (other options or data, damaged): start it afresh, once.
+      if (!(err instanceof AescoreError) || attempt > 0 || !resume) throw err;
+      ctx.log(`search: ${label(c)}: ${err.message}; starting this configuration again`);
+      rmSync(dir, { recursive: true, force: true });
+      continue;
     }
     // Resumed from the previous rung's checkpoint: its epochs are that rung's curve (the same bits
-    // either way). A checkpoint from a rung stopped half-way leaves a gap: then once more from scratch.
+    // either way). A checkpoint from a rung stopped half-way leaves a gap: finetuning again from its
+    // start (pretraining is kept), once.
     const full = curve.length === epochs ? curve : curve.length + before.length === epochs ? [...before, ...curve] : undefined;
     if (full) {
       const best = Math.min(...full);
       return { curve: full, best, bestEpoch: full.indexOf(best) + 1 };
     }
-    rmSync(dir, { recursive: true, force: true });
+    if (attempt > 0) throw new AescoreError(`search: ${label(c)}: ${curve.length} finetuning epochs reported after a resume, ${epochs - before.length} expected`);
+    rmSync(join(dir, "finetune.safetensors"), { force: true });
   }
 }
 
@@ -145,15 +154,19 @@ export interface SearchResult {
 /** Runs the search (cached per configuration and rung, resumable), then the winner's refit and test. */
 export async function successiveHalving(ctx: Context, plan: SearchPlan, data?: { train: Split; valid: Split; all: Split; test: Split }): Promise<SearchResult> {
   const { train, valid, all, test } = data ?? (mnistSplits(plan.valid, plan.trainRows) as { train: Split; valid: Split; all: Split; test: Split });
-  const checkpoints = join(ctx.dir, "checkpoints", "search");
-  const dirOf = (c: Config) => join(checkpoints, createHash("sha256").update(JSON.stringify({ c, plan, seed: ctx.seed })).digest("hex").slice(0, 16));
+  // Every option a configuration's fit uses goes into its keys (the library's defaults included), so a
+  // change anywhere starts it afresh instead of mixing old curves with new ones.
+  const fingerprint = (c: Config) => ({ config: c, options: JSON.stringify(options(c, plan, ctx.seed, undefined, 0)), plan, seed: ctx.seed });
+  const hash = (x: unknown) => createHash("sha256").update(JSON.stringify(x)).digest("hex").slice(0, 16);
+  const checkpoints = join(ctx.dir, "checkpoints", "search", hash({ plan, seed: ctx.seed }));
+  const dirOf = (c: Config) => join(checkpoints, hash(fingerprint(c)));
   const log = new Map<Config, SearchResult["log"][number]>();
   let alive = drawConfigs(plan, ctx.seed);
   let total = 0;
   for (const [r, epochs] of plan.rungs.entries()) {
     for (const c of alive) {
       const before = log.get(c)?.result.curve ?? [];
-      const { value, seconds } = await cached(ctx, "search", { stage: "rung", config: c, epochs, plan, seed: ctx.seed }, () => rung(ctx, plan, c, epochs, before, train, valid, dirOf(c)));
+      const { value, seconds } = await cached(ctx, "search", { stage: "rung", epochs, ...fingerprint(c) }, () => rung(ctx, plan, c, epochs, before, train, valid, dirOf(c)));
       const prior = log.get(c)?.seconds ?? 0;
       log.set(c, { config: c, rungs: r + 1, result: value, seconds: prior + seconds });
       total += seconds;
@@ -165,12 +178,12 @@ export async function successiveHalving(ctx: Context, plan: SearchPlan, data?: {
     alive = ranked.slice(0, keep);
   }
   const w = log.get(alive[0])!;
-  if (w.result.diverged) throw new DivergenceError("search: every configuration", 0, NaN, 0);
+  if (w.result.diverged) throw new AescoreError(`search: every configuration diverged (${w.result.diverged})`);
   const winner = { config: w.config, validError: w.result.best, epochs: w.result.bestEpoch };
   // The refit, and the same with a second seed: how much of a difference is the seed's.
   const refits: number[] = [];
   for (const seed of [ctx.seed, ctx.seed + 1]) {
-    const { value, seconds } = await cached(ctx, "search", { stage: "final", config: winner.config, epochs: winner.epochs, plan, seed }, async () => {
+    const { value, seconds } = await cached(ctx, "search", { stage: "final", epochs: winner.epochs, ...fingerprint(winner.config), seed }, async () => {
       const o = options(winner.config, plan, seed, ctx.workers, winner.epochs);
       const m = (await fit(createEngineSync(), all.X, all.labels, o)).csae as Csae;
       return { testError: testError(m, test) };
@@ -178,7 +191,7 @@ export async function successiveHalving(ctx: Context, plan: SearchPlan, data?: {
     refits.push(value.testError);
     total += seconds;
   }
-  rmSync(checkpoints, { recursive: true, force: true });
+  rmSync(checkpoints, { recursive: true, force: true }); // this search's only (one folder per plan and seed)
   return { plan, log: [...log.values()], winner, testError: refits[0], secondSeed: refits[1], seconds: total };
 }
 

@@ -443,7 +443,8 @@ export function aeCheckpoint(ae: Autoencoder, s: TrainState, o: TrainOptions, da
     values: { W: mat(ae.W), bh: mat(ae.bh), br: mat(ae.br) },
     velocities: { W: mat(p.W.vel as Mat), bh: mat(p.bh.vel as Mat), br: mat(p.br.vel as Mat) },
     best, ...countersOf(s), options: { ...o }, data,
-    meta: { activation: ae.activation, output: ae.output },
+    // blocks: of hidden units since this format (row blocks before, whose bits a resume cannot continue)
+    meta: { activation: ae.activation, output: ae.output, blocks: "units" },
   };
 }
 
@@ -457,6 +458,9 @@ export function aeFromCheckpoint(e: Engine, spec: AutoencoderSpec, o: TrainOptio
   if (!W || W.shape.length !== 2 || W.shape[0] !== H || W.shape[1] !== D || c.meta?.activation !== spec.activation || c.meta?.output !== spec.output) {
     const [h, d] = W?.shape ?? [];
     throw new InputError(`${source}: a ${h}x${d} ${c.meta?.activation}/${c.meta?.output} model, not the ${H}-hidden ${spec.activation}/${spec.output} one asked for`);
+  }
+  if ((o.blocks ?? 1) > 1 && c.meta?.blocks !== "units") {
+    throw new InputError(`${source}: made by an earlier aescore whose blocks were row blocks; blocks are hidden units now: start again without resuming`);
   }
   const get = (a: Checkpoint["velocities"], name: string, shape: number[]) => {
     const t = a[name];
