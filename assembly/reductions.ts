@@ -7,13 +7,26 @@ import { vexp, sexp, vlog, slog } from "./mathf";
 
 /** out(N) = sum over rows of X(M,N), or out += that when accumulate = 1. */
 export function col_sums(out: usize, X: usize, M: i32, N: i32, accumulate: i32): void {
+  colSum(out, X, M, N, false, accumulate != 0);
+}
+
+/** out(N) = sum of squares of each column of X(M,N): col_sums of X ⊙ X, the same order (the contractive Σ_b h'(u)²). */
+export function col_sumsq(out: usize, X: usize, M: i32, N: i32): void {
+  colSum(out, X, M, N, true, false);
+}
+
+// Column sums in the column order (rows added in increasing order, lanes over columns), of X or X ⊙ X.
+// @ts-ignore: decorator
+@inline
+function colSum(out: usize, X: usize, M: i32, N: i32, square: bool, accumulate: bool): void {
   let j = 0;
   if (ASC_FEATURE_SIMD) {
     for (; j + 4 <= N; j += 4) {
       let s = f32x4.splat(0);
       let p = X + (<usize>j << 2);
       for (let i = 0; i < M; i++) {
-        s = f32x4.add(s, v128.load(p));
+        const x = v128.load(p);
+        s = f32x4.add(s, square ? f32x4.mul(x, x) : x);
         p += <usize>N << 2;
       }
       const o = out + (<usize>j << 2);
@@ -24,38 +37,12 @@ export function col_sums(out: usize, X: usize, M: i32, N: i32, accumulate: i32):
     let s: f32 = 0;
     let p = X + (<usize>j << 2);
     for (let i = 0; i < M; i++) {
-      s += load<f32>(p);
+      const x = load<f32>(p);
+      s += square ? x * x : x;
       p += <usize>N << 2;
     }
     const o = out + (<usize>j << 2);
     store<f32>(o, accumulate ? load<f32>(o) + s : s);
-  }
-}
-
-/** out(N) = sum of squares of each column of X(M,N): col_sums of X ⊙ X, the same order (the contractive Σ_b h'(u)²). */
-export function col_sumsq(out: usize, X: usize, M: i32, N: i32): void {
-  let j = 0;
-  if (ASC_FEATURE_SIMD) {
-    for (; j + 4 <= N; j += 4) {
-      let s = f32x4.splat(0);
-      let p = X + (<usize>j << 2);
-      for (let i = 0; i < M; i++) {
-        const x = v128.load(p);
-        s = f32x4.add(s, f32x4.mul(x, x));
-        p += <usize>N << 2;
-      }
-      v128.store(out + (<usize>j << 2), s);
-    }
-  }
-  for (; j < N; j++) {
-    let s: f32 = 0;
-    let p = X + (<usize>j << 2);
-    for (let i = 0; i < M; i++) {
-      const x = load<f32>(p);
-      s += x * x;
-      p += <usize>N << 2;
-    }
-    store<f32>(out + (<usize>j << 2), s);
   }
 }
 

@@ -97,6 +97,8 @@ export interface UnitBlock {
   k1: number;
   W: Mat; // (Hj, D) rows k0..k1 of W
   bh: Mat; // (1, Hj) entries k0..k1 of bh
+  /** The block as an autoencoder of Hj hidden units for encode (its W_jᵀ packed). */
+  model: Autoencoder;
   dW: Mat; // (Hj, D) rows k0..k1 of dW
   dbh: Mat; // (1, Hj)
   WtP: PackedB; // W_jᵀ packed, for U_j = X̃ W_jᵀ and Delta W_jᵀ
@@ -105,8 +107,10 @@ export interface UnitBlock {
   Hd: Mat; // (B, Hj) h(U)
   G: Mat; // (B, Hj) h'(U)
   S: Mat; // (B, Hj) h''(U) (contractive), else 0 rows
-  c: Mat; // (Hj, 1) ‖w_k‖²
-  g2: Mat; // (1, Hj) Σ_b G²
+  c: Mat; // (Hj, 1) ‖w_k‖²; cRow: the same as (1, Hj)
+  cRow: Mat;
+  g2: Mat; // (1, Hj) Σ_b G²; g2Col: the same as (Hj, 1)
+  g2Col: Mat;
 }
 
 /** The scratch one step needs, for minibatches of up to B rows. */
@@ -155,12 +159,16 @@ export function stepBuffers(ae: Autoencoder, B: number, o: Pick<TrainOptions, "d
     const [k0, k1] = blockRange(H, P, j);
     const n = k1 - k0;
     const W = rowsOf(ae.W, k0, k1);
+    const bh = entries(ae.bh, k0, k1);
+    const WtP = packB(W, { transB: true });
+    const c = alloc(e, "c", n, 1), g2 = alloc(e, "g2", 1, n);
     return {
-      j, k0, k1, W, bh: entries(ae.bh, k0, k1), dW: rowsOf(params.W.grad as Mat, k0, k1), dbh: entries(params.bh.grad as Mat, k0, k1),
-      WtP: packB(W, { transB: true }), WP: packB(W),
+      j, k0, k1, W, bh, model: { ...ae, H: n, W, bh, Wp: WtP },
+      dW: rowsOf(params.W.grad as Mat, k0, k1), dbh: entries(params.bh.grad as Mat, k0, k1),
+      WtP, WP: packB(W),
       U: alloc(e, "U", B, n), Hd: alloc(e, "Hd", B, n), G: alloc(e, "G", B, n),
       S: alloc(e, "S", contractive ? B : 0, n),
-      c: alloc(e, "c", n, 1), g2: alloc(e, "g2", 1, n),
+      c, cRow: view(e, "c", c.ptr, 1, n), g2, g2Col: view(e, "g2", g2.ptr, n, 1),
     };
   });
   // This worker's blocks are contiguous: one range of rows for the step.
@@ -206,15 +214,14 @@ export function lossAndGradient(ae: Autoencoder, buf: StepBuffers, b: number, o:
     repackB(u.WtP, u.W, { transB: true });
     repackB(u.WP, u.W);
     const U = top(u.U), Hd = top(u.Hd), G = top(u.G);
-    const block = { ...ae, H: u.k1 - u.k0, W: u.W, bh: u.bh, Wp: u.WtP };
     let share = 0;
     if (lambda > 0) {
-      encode(block, Xt, U, { Hd, G, S: top(u.S) });
+      encode(u.model, Xt, U, { Hd, G, S: top(u.S) });
       rowSumsq(u.c, u.W);
       colSumsq(u.g2, G);
       for (let k = 0; k < u.k1 - u.k0; k++) share += u.g2.data[k] * u.c.data[k];
     } else {
-      encode(block, Xt, U, { Hd, G });
+      encode(u.model, Xt, U, { Hd, G });
     }
     if (!ex) {
       gemmPacked(A, Hd, u.WP);
@@ -262,11 +269,10 @@ export function lossAndGradient(ae: Autoencoder, buf: StepBuffers, b: number, o:
     if (lambda > 0) {
       // P = (λ/b) Σ_b Σ_k h'(u_bk)² c_k: its u-gradient 2 G ⊙ S ⊙ c joins E (both are (·)ᵀ X̃ with
       // X̃ = X), and its c-gradient adds 2 diag(Σ_b G²) W to dW.
-      const n = u.k1 - u.k0;
-      contractiveDelta(E, G, top(u.S), view(u.c.engine, "c", u.c.ptr, 1, n), (2 * lambda) / b); // E ⊙ G + (2λ/b) G ⊙ S ⊙ c
+      contractiveDelta(E, G, top(u.S), u.cRow, (2 * lambda) / b); // E ⊙ G + (2λ/b) G ⊙ S ⊙ c
       colSums(u.dbh, E);
       gemm(u.dW, E, Xt, { transA: true, beta: 1 });
-      axpyRows(u.dW, (2 * lambda) / b, view(u.g2.engine, "g2", u.g2.ptr, n, 1), u.W);
+      axpyRows(u.dW, (2 * lambda) / b, u.g2Col, u.W);
     } else {
       mul(E, E, G);
       colSums(u.dbh, E);
@@ -297,15 +303,15 @@ function update(buf: StepBuffers, o: TrainOptions, lr: number): void {
 function gatherModel(buf: StepBuffers): void {
   const ex = buf.exchange;
   if (!ex || ex.workers === 1) return;
-  const { W, bh } = buf.params;
-  const K0 = buf.units[0].k0, K1 = buf.units[buf.units.length - 1].k1;
-  const D = (W.value as Mat).cols;
+  // Each part of the model beside this worker's view of it (buf.own: its rows), one after another in ex.model.
   let at = 0;
-  const parts = ([[W.value, D], [W.vel, D], [bh.value, 1], [bh.vel, 1]] as const).map(([m, w]) => {
-    const p = { data: (m as Mat).data, at, lo: K0 * w, hi: K1 * w };
+  const parts = (["W", "bh"] as const).flatMap((name) => (["value", "vel"] as const).map((k) => {
+    const whole = buf.params[name][k] as Mat, mine = buf.own[name][k] as Mat;
+    const lo = (mine.ptr - whole.ptr) / 4;
+    const p = { data: whole.data, at, lo, hi: lo + mine.rows * mine.cols };
     at += p.data.length;
     return p;
-  });
+  }));
   for (const p of parts) ex.model!.set(p.data.subarray(p.lo, p.hi), p.at + p.lo);
   barrier(ex);
   for (const p of parts) {

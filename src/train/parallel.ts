@@ -5,6 +5,8 @@
 // one after another in this thread (which is what runs where there are no threads, e.g. workerd).
 
 import { threads, cores, canShare, type Spawn, type Thread } from "./threads.js";
+
+export { endIdleThreads, idleThreads, IDLE_MS } from "./threads.js";
 import { abort, exchangeBuffers, exchangeOf, type ExchangeBuffers } from "./replicas.js";
 import { compiledBuild, createEngineSync, mark, release, type Engine } from "../engine/engine.js";
 import { checkInput, checkSpec, createAutoencoder, type AutoencoderSpec } from "../model/autoencoder.js";
@@ -395,4 +397,3 @@ export async function workerGroups(spec: AutoencoderSpec, params: Params[], data
     close: async () => void (await Promise.all(pool.map((w, i) => (failure || pending[i].length > 0 ? w.terminate() : w.release())))),
   };
 }
-export { endIdleThreads, idleThreads, IDLE_MS } from "./threads.js";
