@@ -12,6 +12,8 @@ import { searchPlan, successiveHalving, drawConfigs } from "../src/reproduce/sea
 import { fit } from "../src/train/fit.js";
 import { createEngineSync } from "../src/engine/engine.js";
 import { rng } from "../src/random.js";
+import { testError } from "../src/reproduce/common.js";
+import { refitFailed } from "../src/reproduce/models.js";
 
 const ctx = (dir: string): Context => ({ quick: true, dir, seed: 1, log: () => {}, command: "test" });
 
@@ -25,6 +27,30 @@ test("a finished configuration is read back, not computed again", async () => {
   assert.equal([a.value, b.value, c.value], [{ value: 1 }, { value: 1 }, { value: 2 }]);
   assert.equal([a.fromCache, b.fromCache, c.fromCache], [false, true, false]);
   assert.is(readdirSync(join(dir, "cache", "x")).length, 2);
+});
+
+test("an entry its check refuses (an earlier version's) is computed again and replaced", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "aescore-rep-"));
+  let calls = 0;
+  await cached(ctx(dir), "x", { h: 1 }, async () => ({ a: ++calls }));
+  const lines: string[] = [];
+  const c = { ...ctx(dir), log: (l: string) => void lines.push(l) };
+  const b = await cached(c, "x", { h: 1 }, async () => ({ a: ++calls, b: 1 }), (v: { b?: number }) => v.b !== undefined);
+  assert.equal([b.value, b.fromCache], [{ a: 2, b: 1 }, false]);
+  assert.ok(lines.some((l) => /an entry from an earlier version/.test(l)));
+  const again = await cached(c, "x", { h: 1 }, async () => ({ a: ++calls, b: 1 }), (v: { b?: number }) => v.b !== undefined);
+  assert.equal([again.value, again.fromCache, calls], [{ a: 2, b: 1 }, true, 2]);
+});
+
+test("a refit fails when it fits its own rows worse than the validated model predicted unseen ones", () => {
+  // 2000 validation rows at 25%: the standard error is 0.97 points, the bound 25 + 1.94.
+  assert.not.ok(refitFailed(26.9, 25, 2000));
+  assert.ok(refitFailed(27, 25, 2000));
+  assert.ok(refitFailed(50, 27.19, 2000), "rectangles-image's collapse to chance");
+  assert.not.ok(refitFailed(0, 0, 200));
+  // At 0% on validation, one row's worth: 2·sqrt((1/200)(199/200)/200) = 0.997 points.
+  assert.not.ok(refitFailed(0.99, 0, 200));
+  assert.ok(refitFailed(1.0, 0, 200));
 });
 
 test("unknown experiments are a clear error", async () => {
@@ -69,6 +95,16 @@ test("successive halving: survivors per rung, curves of resumed runs equal fresh
     assert.equal(x.result.curve, curve, `H ${k.hidden}, λ ${k.contractive}: resumed vs fresh`);
   }
   // Everything cached: the same result, nothing trained; without rung 2's entries, the same again.
+  // The validated model (read back from the winner's checkpoint) is a fresh run's best epoch.
+  const w = first.log.find((x) => x.config === first.winner.config)!.config;
+  const fresh = await fit(createEngineSync(), train.X, train.labels, {
+    hidden: w.hidden, activation: "sigmoid", output: "real", variant: "csae", seed: 1, workers: 0, valid,
+    pretrain: { epochs: plan.pretrainEpochs, batch: 100, lr: w.pretrainLr, momentum: 0.9, weightDecay: 0, contractive: w.contractive, denoising: 0, renormalize: 0, patience: 0 },
+    finetune: { epochs: 2, batch: 100, lr: (w.finetuneLr * 100) / w.hidden, momentum: 0.9, weightDecay: w.weightDecay, loss: "log", learn: "all", patience: 0, decay: plan.decay },
+  });
+  assert.is(first.validatedTest, testError(fresh.csae, test));
+  assert.is(first.testError, first.refit.failed ? first.validatedTest : first.refit.testError);
+  assert.ok(first.refit.trainError >= 0 && first.refit.trainError <= 100);
   const again = await successiveHalving(c, plan, data);
   assert.equal(again.log.map((x) => x.result), first.log.map((x) => x.result));
   assert.is(again.testError, first.testError);

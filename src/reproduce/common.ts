@@ -38,12 +38,15 @@ export interface Split {
 /** Seconds of every configuration an experiment used, computed now or read back from the cache. */
 export const spent = new WeakMap<Context, number>();
 
-/** Runs `compute` once per distinct config: a finished one is read back from the cache. */
-export async function cached<T>(ctx: Context, experiment: string, config: object, compute: () => Promise<T>): Promise<{ value: T; seconds: number; fromCache: boolean }> {
+/**
+ * Runs `compute` once per distinct config: a finished one is read back from the cache. An entry that
+ * `complete` refuses (written before its value gained a field) is computed again and replaced.
+ */
+export async function cached<T>(ctx: Context, experiment: string, config: object, compute: () => Promise<T>, complete: (value: T) => boolean = () => true): Promise<{ value: T; seconds: number; fromCache: boolean }> {
   const key = createHash("sha256").update(JSON.stringify(config)).digest("hex").slice(0, 16);
   const dir = join(ctx.dir, "cache", experiment);
   const file = join(dir, `${key}.json`);
-  let result: { value: T; seconds: number; fromCache: boolean };
+  let result: { value: T; seconds: number; fromCache: boolean } | undefined;
   if (existsSync(file)) {
     let saved;
     try {
@@ -51,8 +54,10 @@ export async function cached<T>(ctx: Context, experiment: string, config: object
     } catch (err) {
       throw new InputError(`${file}: a corrupt cache entry (${(err as Error).message}); delete it to recompute that configuration`);
     }
-    result = { value: saved.value, seconds: saved.seconds, fromCache: true };
-  } else {
+    if (complete(saved.value)) result = { value: saved.value, seconds: saved.seconds, fromCache: true };
+    else ctx.log(`${file}: an entry from an earlier version of this experiment; computing it again`);
+  }
+  if (!result) {
     const t0 = performance.now();
     const value = await compute();
     result = { value, seconds: (performance.now() - t0) / 1000, fromCache: false };

@@ -95,3 +95,15 @@ export async function fitModel(
     }
   }
 }
+
+/**
+ * Whether a refit on train + validation failed: its error on the very rows it was trained on is above
+ * the validated model's error on rows it never saw, by more than two standard errors of that estimate
+ * (at least one row's worth). A refit that trains as the validated model did fits its own rows at least
+ * as well; one that collapsed (a step too large for the larger set, an unlucky stopping epoch) does
+ * not, and the validated model, trained on the training split only, stands in for it.
+ */
+export function refitFailed(trainError: number, validError: number, validRows: number): boolean {
+  const p = Math.max(validError / 100, 1 / validRows);
+  return trainError > validError + 200 * Math.sqrt((p * (1 - p)) / validRows);
+}
