@@ -12,7 +12,12 @@ import { searchPlan, successiveHalving, drawConfigs } from "../src/reproduce/sea
 import { fit } from "../src/train/fit.js";
 import { createEngineSync } from "../src/engine/engine.js";
 import { rng } from "../src/random.js";
-import { testError } from "../src/reproduce/common.js";
+import { NotCached, testError } from "../src/reproduce/common.js";
+import { TABLE2 } from "../src/reproduce/models.js";
+import { experimentOf } from "../src/reproduce/search.js";
+import { existsSync } from "node:fs";
+import { dirname } from "node:path";
+import { fileURLToPath } from "node:url";
 import { refitFailed } from "../src/reproduce/models.js";
 
 const ctx = (dir: string): Context => ({ quick: true, dir, seed: 1, log: () => {}, command: "test" });
@@ -58,7 +63,7 @@ test("unknown experiments are a clear error", async () => {
     await reproduce("table9", ctx(tmpdir()));
     assert.unreachable();
   } catch (err) {
-    assert.ok(err instanceof InputError && /unknown experiment "table9" \(start, table2, search, table3, table4, fig2, fig3, filters\)/.test((err as Error).message));
+    assert.ok(err instanceof InputError && /unknown experiment "table9" \(start, table2, search, search-modulus, search-linear, search-tanh-factored, search-modulus-factored, search-relu-factored, search-square-factored, table3, table4, fig2, fig3, filters\)/.test((err as Error).message));
   }
 });
 
@@ -88,7 +93,7 @@ test("successive halving: survivors per rung, curves of resumed runs equal fresh
     const k = x.config;
     await fit(createEngineSync(), train.X, train.labels, {
       hidden: k.hidden, activation: "sigmoid", output: "real", variant: "csae", seed: 1, workers: 0, valid,
-      pretrain: { epochs: plan.pretrainEpochs, batch: 100, lr: k.pretrainLr, momentum: 0.9, weightDecay: 0, contractive: k.contractive, denoising: 0, renormalize: 0, patience: 0 },
+      pretrain: { epochs: plan.pretrainEpochs, batch: 100, lr: k.pretrainLr, momentum: 0.9, weightDecay: 0, contractive: k.contractive!, denoising: 0, renormalize: 0, patience: 0 },
       finetune: { epochs: 2, batch: 100, lr: (k.finetuneLr * 100) / k.hidden, momentum: 0.9, weightDecay: k.weightDecay, loss: "log", learn: "all", patience: 0, decay: plan.decay },
       onFinetune: (e) => void curve.push(100 * e.valid!),
     });
@@ -99,7 +104,7 @@ test("successive halving: survivors per rung, curves of resumed runs equal fresh
   const w = first.log.find((x) => x.config === first.winner.config)!.config;
   const fresh = await fit(createEngineSync(), train.X, train.labels, {
     hidden: w.hidden, activation: "sigmoid", output: "real", variant: "csae", seed: 1, workers: 0, valid,
-    pretrain: { epochs: plan.pretrainEpochs, batch: 100, lr: w.pretrainLr, momentum: 0.9, weightDecay: 0, contractive: w.contractive, denoising: 0, renormalize: 0, patience: 0 },
+    pretrain: { epochs: plan.pretrainEpochs, batch: 100, lr: w.pretrainLr, momentum: 0.9, weightDecay: 0, contractive: w.contractive!, denoising: 0, renormalize: 0, patience: 0 },
     finetune: { epochs: 2, batch: 100, lr: (w.finetuneLr * 100) / w.hidden, momentum: 0.9, weightDecay: w.weightDecay, loss: "log", learn: "all", patience: 0, decay: plan.decay },
   });
   assert.is(first.validatedTest, testError(fresh.csae, test));
@@ -113,6 +118,59 @@ test("successive halving: survivors per rung, curves of resumed runs equal fresh
   }
   const third = await successiveHalving(c, plan, data);
   assert.equal(third.log.map((x) => x.result), first.log.map((x) => x.result));
+});
+
+test("the committed sigmoid search is read back under its keys; a read-only context computes nothing", async () => {
+  // The sigmoid plan predates the searches of the other rows: generalizing must not change its keys.
+  const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+  const lines: string[] = [];
+  const ro = { ...ctx(join(root, "results")), quick: false, readOnly: true, log: (l: string) => void lines.push(l) };
+  try {
+    await successiveHalving(ro, searchPlan(false));
+  } catch (err) {
+    assert.ok(err instanceof NotCached, String(err));
+  }
+  assert.ok(lines.filter((l) => l.startsWith("search rung 1 ")).length >= 18, lines.join("\n"));
+  const empty = mkdtempSync(join(tmpdir(), "aescore-ro-"));
+  try {
+    await successiveHalving({ ...ctx(empty), readOnly: true }, searchPlan(true));
+    assert.unreachable();
+  } catch (err) {
+    assert.ok(err instanceof NotCached);
+  }
+  assert.not.ok(existsSync(join(empty, "cache")) || existsSync(join(empty, "checkpoints")), "nothing written");
+});
+
+test("the search of a factored, denoising row: grid, rungs and refit", async () => {
+  const row = TABLE2.find((r) => r.activation === "tanh" && r.factored)!;
+  const plan = { ...searchPlan(true, row), grid: { ...searchPlan(true, row).grid, hidden: [3, 5] }, trainRows: 390, valid: 90 };
+  assert.equal(Object.keys(plan.grid), ["hidden", "denoising", "pretrainLr", "finetuneLr", "weightDecay"]);
+  assert.is(experimentOf(plan), "search-tanh-factored");
+  const r = rng(4);
+  const D = 6;
+  const split = (n: number) => {
+    const labels = Array.from({ length: n }, (_, i) => String(i % 3));
+    const data = Float32Array.from({ length: n * D }, (_, i) => 0.3 * Number(labels[Math.floor(i / D)]) * ((i % D) / D) + 0.4 * r.uniform());
+    return { X: { shape: [n, D], data }, labels };
+  };
+  const [train, valid, test] = [split(300), split(90), split(90)];
+  const all = { X: { shape: [390, D], data: Float32Array.from([...train.X.data, ...valid.X.data]) }, labels: [...train.labels, ...valid.labels] };
+  const dir = mkdtempSync(join(tmpdir(), "aescore-search-"));
+  const s = await successiveHalving({ ...ctx(dir), workers: 0 }, plan, { train, valid, all, test });
+  assert.equal(s.log.map((x) => x.rungs).sort(), [1, 1, 2, 2]);
+  assert.ok(s.log.every((x) => x.config.denoising !== undefined && x.config.contractive === undefined));
+  assert.ok(readdirSync(join(dir, "cache", "search-tanh-factored")).length > 0);
+  // A survivor's rung-2 curve is a fresh factored run's.
+  const x = s.log.find((x) => x.rungs === 2)!;
+  const k = x.config;
+  const curve: number[] = [];
+  await fit(createEngineSync(), train.X, train.labels, {
+    hidden: k.hidden, factors: k.hidden, activation: "tanh", output: "real", variant: "csae", seed: 1, workers: 0, valid,
+    pretrain: { epochs: plan.pretrainEpochs, batch: 100, lr: k.pretrainLr, momentum: 0.9, weightDecay: 0, contractive: 0, denoising: k.denoising!, renormalize: 0, patience: 0 },
+    finetune: { epochs: 2, batch: 100, lr: (k.finetuneLr * 100) / k.hidden, momentum: 0.9, weightDecay: k.weightDecay, loss: "log", learn: "all", patience: 0, decay: plan.decay },
+    onFinetune: (e) => void curve.push(100 * e.valid!),
+  });
+  assert.equal(x.result.curve, curve);
 });
 
 test.run();

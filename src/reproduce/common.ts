@@ -21,7 +21,12 @@ export interface Context {
   log: (line: string) => void;
   /** The command line that ran this, for the report. */
   command: string;
+  /** Only read the cache: a configuration not in it throws NotCached instead of being computed. */
+  readOnly?: boolean;
 }
+
+/** A configuration a read-only context asked for is not in the cache. */
+export class NotCached extends Error {}
 
 export interface Experiment {
   /** Whether --quick has a reduced configuration to run. */
@@ -58,6 +63,7 @@ export async function cached<T>(ctx: Context, experiment: string, config: object
     else ctx.log(`${file}: an entry from an earlier version of this experiment; computing it again`);
   }
   if (!result) {
+    if (ctx.readOnly) throw new NotCached(`${experiment}: ${file} is not computed yet`);
     const t0 = performance.now();
     const value = await compute();
     result = { value, seconds: (performance.now() - t0) / 1000, fromCache: false };

@@ -18,21 +18,27 @@ import { rng } from "../random.js";
 import type { Csae } from "../model/csae.js";
 import { makeDir } from "../node.js";
 import { Context, Split, cached, mnistSplits, signed, testError, writeReport } from "./common.js";
-import { refitFailed } from "./models.js";
+import { TABLE2, rates, refitFailed, type Row } from "./models.js";
+import type { AeActivation } from "../model/autoencoder.js";
 
-/** One point of the grid (the sigmoid CSAE with contractive pretraining, as the paper's best). */
+/** One point of a grid: contractive λ for the rows pretrained that way, denoising ν for the others. */
 export interface Config {
   hidden: number;
-  /** Contractive λ. */
-  contractive: number;
+  contractive?: number;
+  denoising?: number;
   pretrainLr: number;
   finetuneLr: number;
   weightDecay: number;
 }
 
 export interface SearchPlan {
+  /**
+   * The model searched (factors = hidden for the factored ones); absent: the sigmoid CSAE, the
+   * paper's best, whose plan predates this field (its cached rungs are keyed by the plan as it is).
+   */
+  model?: { activation: AeActivation; factored: boolean };
   /** The values each hyperparameter takes (the grid is their product). */
-  grid: { [K in keyof Config]: number[] };
+  grid: { [K in keyof Config]?: number[] };
   /** Configurations drawn for the first rung. */
   configs: number;
   /** Keep the best 1/eta at each rung. */
@@ -46,16 +52,34 @@ export interface SearchPlan {
   valid: number;
 }
 
-/** The full search, and the small one tests and --quick run. */
-export function searchPlan(quick: boolean): SearchPlan {
-  return quick
-    ? {
-      grid: { hidden: [20, 40], contractive: [0.2, 0.5], pretrainLr: [0.03], finetuneLr: [0.01, 0.03], weightDecay: [0] },
+/** The rows of Table 2 a search exists for, by the name of its experiment (`search-<name>`). */
+export const SEARCHED: Record<string, Row> = Object.fromEntries(TABLE2.map((row) => [searchName(row), row]));
+
+/** "sigmoid", "modulus", "tanh-factored", … */
+export function searchName(row: Row): string {
+  return `${row.activation}${row.factored ? "-factored" : ""}`;
+}
+
+/**
+ * The full search of a row of Table 2, and the small one tests and --quick run. The sigmoid grid:
+ * the paper's sizes and contraction weights, learning rates around the ones that train each size
+ * stably (the finetuning rate scaled by 100/H, see models.ts), finetuning weight decay. The other
+ * rows: the same sizes, the paper's corruption levels (or contraction weights), and the rates of
+ * `rates` for 100 hidden units times {1/3, 1} (pretraining) and {0.3, 1, 3} (finetuning).
+ */
+export function searchPlan(quick: boolean, row: Row = TABLE2[0]): SearchPlan {
+  const sigmoid = searchName(row) === "sigmoid";
+  const reg = row.reg.contractive !== undefined ? "contractive" : "denoising";
+  if (quick) {
+    return {
+      ...(sigmoid ? {} : { model: { activation: row.activation, factored: row.factored } }),
+      grid: { hidden: [20, 40], [reg]: [0.2, 0.5], pretrainLr: [0.03], finetuneLr: [0.01, 0.03], weightDecay: [0] },
       configs: 4, eta: 2, rungs: [1, 2], pretrainEpochs: 2, decay: 10, trainRows: 3000, valid: 1000,
-    }
-    : {
-      // The paper's sizes and contraction weights; learning rates around the ones that train each
-      // size stably (the finetuning rate scaled by 100/H, see models.ts), and finetuning weight decay.
+    };
+  }
+  const base = { configs: 27, eta: 3, rungs: [4, 12, 36], pretrainEpochs: 20, decay: 10, trainRows: 60000, valid: 10000 };
+  if (sigmoid) {
+    return {
       grid: {
         hidden: [100, 200, 300, 500],
         contractive: [0.2, 0.5, 1.0],
@@ -63,15 +87,28 @@ export function searchPlan(quick: boolean): SearchPlan {
         finetuneLr: [0.3, 1, 3].map((f) => 0.01 * f),
         weightDecay: [0, 1e-4, 1e-3],
       },
-      configs: 27, eta: 3, rungs: [4, 12, 36], pretrainEpochs: 20, decay: 10, trainRows: 60000, valid: 10000,
+      ...base,
     };
+  }
+  const lr = rates(row.activation, 100, row.factored);
+  return {
+    model: { activation: row.activation, factored: row.factored },
+    grid: {
+      hidden: [100, 200, 300, 500],
+      [reg]: reg === "contractive" ? [0.2, 0.5, 1.0] : [0.1, 0.25, 0.5],
+      pretrainLr: [lr.pretrain / 3, lr.pretrain],
+      finetuneLr: [0.3, 1, 3].map((f) => lr.finetune * f),
+      weightDecay: [0, 1e-4, 1e-3],
+    },
+    ...base,
+  };
 }
 
 /** The grid's points in a seeded random order (Fisher–Yates on the generator of `seed`). */
 export function drawConfigs(plan: SearchPlan, seed: number): Config[] {
   const keys = Object.keys(plan.grid) as (keyof Config)[];
   const all: Config[] = [{} as Config];
-  const points = keys.reduce((acc, k) => acc.flatMap((c) => plan.grid[k].map((v) => ({ ...c, [k]: v }))), all);
+  const points = keys.reduce((acc, k) => acc.flatMap((c) => plan.grid[k]!.map((v) => ({ ...c, [k]: v }))), all);
   const r = rng(seed);
   for (let i = points.length - 1; i > 0; i--) {
     const j = r.int(i + 1);
@@ -84,14 +121,17 @@ export function drawConfigs(plan: SearchPlan, seed: number): Config[] {
 const finetuneRate = (c: Config) => (c.finetuneLr * 100) / c.hidden;
 
 function options(c: Config, plan: SearchPlan, seed: number, workers: number | undefined, epochs: number): FitOptions {
+  const m = plan.model ?? { activation: "sigmoid", factored: false };
   return {
-    ...FIT_DEFAULTS, hidden: c.hidden, activation: "sigmoid", output: "real", variant: "csae", seed, workers,
-    pretrain: { ...FIT_DEFAULTS.pretrain, epochs: plan.pretrainEpochs, lr: c.pretrainLr, contractive: c.contractive, denoising: 0 },
+    ...FIT_DEFAULTS, hidden: c.hidden, activation: m.activation, output: "real", variant: "csae", seed, workers,
+    pretrain: { ...FIT_DEFAULTS.pretrain, epochs: plan.pretrainEpochs, lr: c.pretrainLr, contractive: c.contractive ?? 0, denoising: c.denoising ?? 0 },
     finetune: { ...FIT_DEFAULTS.finetune, epochs, lr: finetuneRate(c), weightDecay: c.weightDecay, decay: plan.decay },
+    ...(m.factored ? { factors: c.hidden } : {}),
   };
 }
 
-const label = (c: Config) => `H ${c.hidden}, λ ${c.contractive}, pretraining lr ${c.pretrainLr}, finetuning lr ${+finetuneRate(c).toPrecision(3)}, weight decay ${c.weightDecay}`;
+/** A configuration in words, as the reports print it. */
+export const label = (c: Config) => `H ${c.hidden}, ${c.contractive !== undefined ? `λ ${c.contractive}` : `ν ${c.denoising}`}, pretraining lr ${+c.pretrainLr.toPrecision(3)}, finetuning lr ${+finetuneRate(c).toPrecision(3)}, weight decay ${c.weightDecay}`;
 
 interface RungResult {
   /** Validation error (%) after each finetuning epoch 1..epochs (empty if it diverged). */
@@ -172,7 +212,7 @@ export async function successiveHalving(ctx: Context, plan: SearchPlan, data?: {
   for (const [r, epochs] of plan.rungs.entries()) {
     for (const c of alive) {
       const before = log.get(c)?.result.curve ?? [];
-      const { value, seconds } = await cached(ctx, "search", { stage: "rung", epochs, ...fingerprint(c) }, () => rung(ctx, plan, c, epochs, before, train, valid, dirOf(c)));
+      const { value, seconds } = await cached(ctx, experimentOf(plan), { stage: "rung", epochs, ...fingerprint(c) }, () => rung(ctx, plan, c, epochs, before, train, valid, dirOf(c)));
       const prior = log.get(c)?.seconds ?? 0;
       log.set(c, { config: c, rungs: r + 1, result: value, seconds: prior + seconds });
       total += seconds;
@@ -189,7 +229,7 @@ export async function successiveHalving(ctx: Context, plan: SearchPlan, data?: {
   const last = plan.rungs[plan.rungs.length - 1];
   // The winner as validated (trained on the training split, its best epoch kept), read back from its
   // checkpoint: the number without the refit, and the stand-in for a refit that failed.
-  const { value: validated } = await cached(ctx, "search", { stage: "validated", epochs: last, ...fingerprint(winner.config) }, async () => {
+  const { value: validated } = await cached(ctx, experimentOf(plan), { stage: "validated", epochs: last, ...fingerprint(winner.config) }, async () => {
     const m = (await fit(createEngineSync(), train.X, train.labels, {
       ...options(winner.config, plan, ctx.seed, ctx.workers, last), valid, checkpoint: { dir: dirOf(winner.config), resume: existsSync(dirOf(winner.config)) },
     })).csae as Csae;
@@ -198,7 +238,7 @@ export async function successiveHalving(ctx: Context, plan: SearchPlan, data?: {
   // The refit, and the same with a second seed: how much of a difference is the seed's.
   const refits: Array<{ testError: number; trainError: number; failed: boolean }> = [];
   for (const seed of [ctx.seed, ctx.seed + 1]) {
-    const { value, seconds } = await cached(ctx, "search", { stage: "final", epochs: winner.epochs, ...fingerprint(winner.config), seed }, async () => {
+    const { value, seconds } = await cached(ctx, experimentOf(plan), { stage: "final", epochs: winner.epochs, ...fingerprint(winner.config), seed }, async () => {
       const o = options(winner.config, plan, seed, ctx.workers, winner.epochs);
       const m = (await fit(createEngineSync(), all.X, all.labels, o)).csae as Csae;
       return { testError: testError(m, test), trainError: testError(m, all) };
@@ -213,10 +253,16 @@ export async function successiveHalving(ctx: Context, plan: SearchPlan, data?: {
   return { plan, log: [...log.values()], winner, validatedTest: validated.testError, refit: refits[0], testError: refits[0].failed ? validated.testError : refits[0].testError, secondSeed: refits[1], seconds: total };
 }
 
-/** `aescore reproduce search`: Table 2's sigmoid row by successive halving, with its report. */
-export async function search(ctx: Context): Promise<void> {
+/** The experiment (its cache folder and report) of a plan: "search" for the sigmoid row, else "search-<row>". */
+export function experimentOf(plan: SearchPlan): string {
+  return plan.model ? `search-${plan.model.activation}${plan.model.factored ? "-factored" : ""}` : "search";
+}
+
+/** `aescore reproduce search[-<row>]`: a row of Table 2 (sigmoid by default) by successive halving, with its report. */
+export async function search(ctx: Context, row: Row = TABLE2[0]): Promise<void> {
   const t0 = performance.now();
-  const plan = searchPlan(ctx.quick);
+  const plan = searchPlan(ctx.quick, row);
+  const name = experimentOf(plan);
   const s = await successiveHalving(ctx, plan);
   const rows = [...s.log].sort((a, b) => b.rungs - a.rungs || a.result.best - b.result.best);
   const lines = [
@@ -225,14 +271,14 @@ export async function search(ctx: Context): Promise<void> {
     ...rows.map((x) => `| ${label(x.config)} | ${x.rungs} | ${x.result.diverged ? "diverged" : `${x.result.best.toFixed(2)}% (${x.result.bestEpoch})`} | ${x.result.curve.map((v) => v.toFixed(2)).join(" ")} | ${(x.seconds / 60).toFixed(1)} min |`),
   ];
   const seconds = (performance.now() - t0) / 1000;
-  writeReport(ctx, "search", "Table 2's sigmoid row by successive halving", [
+  writeReport(ctx, name, `Table 2's ${row.label} row by successive halving`, [
     `| model | selected | validation error | test error | paper | ours − paper |`,
     `|---|---|---|---|---|---|`,
-    `| CSAE, sigmoid, contractive | ${label(s.winner.config)}, ${s.winner.epochs} finetuning epochs | ${s.winner.validError.toFixed(2)}% | **${s.testError.toFixed(2)}%** | 1.27% | ${signed(s.testError - 1.27)} |`,
+    `| CSAE, ${row.label} | ${label(s.winner.config)}, ${s.winner.epochs} finetuning epochs | ${s.winner.validError.toFixed(2)}% | **${s.testError.toFixed(2)}%**${s.refit.failed ? " †" : ""} | ${row.paper}% | ${signed(s.testError - row.paper)} |`,
     "",
-    `${s.refit.failed ? `The refit failed (${s.refit.trainError.toFixed(2)}% error on its own training rows against ${s.winner.validError.toFixed(2)}% on validation; it scored ${s.refit.testError.toFixed(2)}% on the test digits), so the validated model stands in. ` : ""}The validated model itself (trained on the ${plan.trainRows - plan.valid} training digits, its best epoch kept): ${s.validatedTest.toFixed(2)}% on the test digits. The same configuration refitted with seed ${ctx.seed + 1}: ${s.secondSeed.testError.toFixed(2)}%${s.secondSeed.failed ? " (a failed refit)" : ""} (on 10000 test digits the standard error of a 1.3% error rate is about 0.11 points).`,
+    `${s.refit.failed ? `† The refit failed (${s.refit.trainError.toFixed(2)}% error on its own training rows against ${s.winner.validError.toFixed(2)}% on validation; it scored ${s.refit.testError.toFixed(2)}% on the test digits), so the validated model stands in. ` : ""}The validated model itself (trained on the ${plan.trainRows - plan.valid} training digits, its best epoch kept): ${s.validatedTest.toFixed(2)}% on the test digits. The same configuration refitted with seed ${ctx.seed + 1}: ${s.secondSeed.testError.toFixed(2)}%${s.secondSeed.failed ? " (a failed refit)" : ""} (on 10000 test digits the standard error of a 1.3% error rate is about 0.11 points).`,
     "",
-    `What was searched: ${plan.configs} configurations drawn (seed ${ctx.seed}) from the grid ${JSON.stringify(plan.grid)} (finetuning lr per 100 hidden units); pretraining ${plan.pretrainEpochs} epochs, finetuning with lr·τ/(τ + t), τ = ${plan.decay}; rungs of ${plan.rungs.join(", ")} finetuning epochs, the best 1/${plan.eta} by validation error kept at each; ${plan.trainRows - plan.valid} training digits, the last ${plan.valid} of MNIST's training file for validation; the winner refitted on all ${plan.trainRows} for its best epoch count and tested on the 10000 test digits. All configurations together took ${(s.seconds / 60).toFixed(1)} min when computed (cached in ${join(ctx.dir, "cache", "search")}).`,
+    `What was searched: ${plan.configs} configurations drawn (seed ${ctx.seed}) from the grid ${JSON.stringify(plan.grid)} (finetuning lr per 100 hidden units); pretraining ${plan.pretrainEpochs} epochs, finetuning with lr·τ/(τ + t), τ = ${plan.decay}; rungs of ${plan.rungs.join(", ")} finetuning epochs, the best 1/${plan.eta} by validation error kept at each; ${plan.trainRows - plan.valid} training digits, the last ${plan.valid} of MNIST's training file for validation; the winner refitted on all ${plan.trainRows} for its best epoch count and tested on the 10000 test digits. All configurations together took ${(s.seconds / 60).toFixed(1)} min when computed (cached in ${join(ctx.dir, "cache", name)}).`,
     "",
     "Every configuration's validation curve, at the last rung it reached:",
     "",
