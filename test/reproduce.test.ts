@@ -2,23 +2,18 @@
 
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { cached, reproduce, type Context } from "../src/reproduce/experiments.js";
 import { InputError } from "../src/errors.js";
-import { rmSync } from "node:fs";
-import { searchPlan, successiveHalving, drawConfigs } from "../src/reproduce/search.js";
+import { experimentOf, searchPlan, successiveHalving, drawConfigs } from "../src/reproduce/search.js";
 import { fit } from "../src/train/fit.js";
 import { createEngineSync } from "../src/engine/engine.js";
 import { rng } from "../src/random.js";
 import { NotCached, testError } from "../src/reproduce/common.js";
-import { TABLE2 } from "../src/reproduce/models.js";
-import { experimentOf } from "../src/reproduce/search.js";
-import { existsSync } from "node:fs";
-import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
-import { refitFailed } from "../src/reproduce/models.js";
+import { TABLE2, refitFailed } from "../src/reproduce/models.js";
 
 const ctx = (dir: string): Context => ({ quick: true, dir, seed: 1, log: () => {}, command: "test" });
 
@@ -108,8 +103,31 @@ test("successive halving: survivors per rung, curves of resumed runs equal fresh
     finetune: { epochs: 2, batch: 100, lr: (w.finetuneLr * 100) / w.hidden, momentum: 0.9, weightDecay: w.weightDecay, loss: "log", learn: "all", patience: 0, decay: plan.decay },
   });
   assert.is(first.validatedTest, testError(fresh.csae, test));
-  assert.is(first.testError, first.refit.failed ? first.validatedTest : first.refit.testError);
   assert.ok(first.refit.trainError >= 0 && first.refit.trainError <= 100);
+  // The winner's checkpoints are gone once the search is done: without its "validated" entry, it is
+  // trained again to the same number.
+  const entries = () => readdirSync(join(dir, "cache", "search")).map((f) => join(dir, "cache", "search", f));
+  const entry = (stage: string, seed?: number) => entries().find((f) => {
+    const j = JSON.parse(readFileSync(f, "utf8")).config;
+    return j.stage === stage && (seed === undefined || j.seed === seed);
+  })!;
+  rmSync(entry("validated"));
+  const retrained = await successiveHalving(c, plan, data);
+  assert.is(retrained.validatedTest, first.validatedTest);
+  assert.ok(lines.some((l) => /the winner's checkpoint is gone/.test(l)));
+  // A refit that fits its own rows worse than validation predicted is replaced by the validated model;
+  // one that fits them well is kept.
+  const f = entry("final", 1);
+  const saved = JSON.parse(readFileSync(f, "utf8"));
+  const withTrainError = async (trainError: number) => {
+    writeFileSync(f, JSON.stringify({ ...saved, value: { ...saved.value, trainError } }));
+    return successiveHalving(c, plan, data);
+  };
+  const kept = await withTrainError(0);
+  assert.equal([kept.refit.failed, kept.testError], [false, saved.value.testError]);
+  const failed = await withTrainError(first.winner.validError + 20);
+  assert.equal([failed.refit.failed, failed.testError], [true, first.validatedTest]);
+  writeFileSync(f, JSON.stringify(saved));
   const again = await successiveHalving(c, plan, data);
   assert.equal(again.log.map((x) => x.result), first.log.map((x) => x.result));
   assert.is(again.testError, first.testError);
@@ -171,6 +189,7 @@ test("the search of a factored, denoising row: grid, rungs and refit", async () 
     onFinetune: (e) => void curve.push(100 * e.valid!),
   });
   assert.equal(x.result.curve, curve);
+  assert.ok(s.refit.trainError >= 0 && s.secondSeed.trainError >= 0 && s.validatedTest >= 0);
 });
 
 test.run();

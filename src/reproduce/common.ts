@@ -9,7 +9,7 @@ import { loadMnist, makeDir, writeAtomic } from "../node.js";
 import { scores, classIndices, type Csae } from "../model/csae.js";
 import { errorRate } from "../train/finetune.js";
 import { encodePng, mosaic, type Image } from "../figures/plot.js";
-import { InputError } from "../errors.js";
+import { AescoreError, InputError } from "../errors.js";
 import type { Tensor } from "../tensor.js";
 
 export interface Context {
@@ -25,8 +25,10 @@ export interface Context {
   readOnly?: boolean;
 }
 
-/** A configuration a read-only context asked for is not in the cache. */
-export class NotCached extends Error {}
+/** A configuration a read-only context asked for is not in the cache (caught by the reader). */
+export class NotCached extends AescoreError {
+  override name = "NotCached";
+}
 
 export interface Experiment {
   /** Whether --quick has a reduced configuration to run. */
@@ -47,7 +49,7 @@ export const spent = new WeakMap<Context, number>();
  * Runs `compute` once per distinct config: a finished one is read back from the cache. An entry that
  * `complete` refuses (written before its value gained a field) is computed again and replaced.
  */
-export async function cached<T>(ctx: Context, experiment: string, config: object, compute: () => Promise<T>, complete: (value: T) => boolean = () => true): Promise<{ value: T; seconds: number; fromCache: boolean }> {
+export async function cached<T>(ctx: Context, experiment: string, config: object, compute: () => Promise<T>, complete: (value: Partial<T>) => boolean = () => true): Promise<{ value: T; seconds: number; fromCache: boolean }> {
   const key = createHash("sha256").update(JSON.stringify(config)).digest("hex").slice(0, 16);
   const dir = join(ctx.dir, "cache", experiment);
   const file = join(dir, `${key}.json`);
@@ -60,7 +62,7 @@ export async function cached<T>(ctx: Context, experiment: string, config: object
       throw new InputError(`${file}: a corrupt cache entry (${(err as Error).message}); delete it to recompute that configuration`);
     }
     if (complete(saved.value)) result = { value: saved.value, seconds: saved.seconds, fromCache: true };
-    else ctx.log(`${file}: an entry from an earlier version of this experiment; computing it again`);
+    else if (!ctx.readOnly) ctx.log(`${file}: an entry from an earlier version of this experiment; computing it again`);
   }
   if (!result) {
     if (ctx.readOnly) throw new NotCached(`${experiment}: ${file} is not computed yet`);
@@ -106,6 +108,12 @@ export function mnistSplits(valid: number, trainRows = 60000): { train: Split; v
 export function testError(m: Csae, test: Split): number {
   const y = classIndices(test.labels, m.classes, "test labels");
   return 100 * errorRate(scores(m, test.X), m.classes.length, y);
+}
+
+/** The standard error (in points) of an error rate of `pct`% measured on n rows. */
+export function standardError(pct: number, n: number): number {
+  const p = pct / 100;
+  return 100 * Math.sqrt((p * (1 - p)) / n);
 }
 
 /** A difference with its sign: "+0.41", "-0.16". */

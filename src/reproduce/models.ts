@@ -6,7 +6,7 @@ import { fit, FIT_DEFAULTS, type FitOptions } from "../train/fit.js";
 import { type Csae } from "../model/csae.js";
 import { type AeActivation } from "../model/autoencoder.js";
 import { DivergenceError } from "../train/driver.js";
-import { Context, Split } from "./common.js";
+import { Context, Split, standardError } from "./common.js";
 
 export interface Row {
   label: string;
@@ -104,6 +104,5 @@ export async function fitModel(
  * not, and the validated model, trained on the training split only, stands in for it.
  */
 export function refitFailed(trainError: number, validError: number, validRows: number): boolean {
-  const p = Math.max(validError / 100, 1 / validRows);
-  return trainError > validError + 200 * Math.sqrt((p * (1 - p)) / validRows);
+  return trainError > validError + 2 * standardError(Math.max(validError, 100 / validRows), validRows);
 }

@@ -17,7 +17,7 @@ import { AescoreError } from "../errors.js";
 import { rng } from "../random.js";
 import type { Csae } from "../model/csae.js";
 import { makeDir } from "../node.js";
-import { Context, Split, cached, mnistSplits, signed, testError, writeReport } from "./common.js";
+import { Context, Split, cached, mnistSplits, signed, standardError, testError, writeReport } from "./common.js";
 import { TABLE2, rates, refitFailed, type Row } from "./models.js";
 import type { AeActivation } from "../model/autoencoder.js";
 
@@ -52,28 +52,30 @@ export interface SearchPlan {
   valid: number;
 }
 
-/** The rows of Table 2 a search exists for, by the name of its experiment (`search-<name>`). */
-export const SEARCHED: Record<string, Row> = Object.fromEntries(TABLE2.map((row) => [searchName(row), row]));
-
-/** "sigmoid", "modulus", "tanh-factored", … */
-export function searchName(row: Row): string {
-  return `${row.activation}${row.factored ? "-factored" : ""}`;
+/** A row's search experiment: "search" for the sigmoid row (the first), "search-modulus", "search-tanh-factored", … */
+export function searchExperiment(m: { activation: AeActivation; factored: boolean }): string {
+  return m.activation === "sigmoid" && !m.factored ? "search" : `search-${m.activation}${m.factored ? "-factored" : ""}`;
 }
+
+/** Every row of Table 2 by its search experiment (each row's activation and factoring are its own). */
+export const SEARCHED: Record<string, Row> = Object.fromEntries(TABLE2.map((row) => [searchExperiment(row), row]));
 
 /**
  * The full search of a row of Table 2, and the small one tests and --quick run. The sigmoid grid:
  * the paper's sizes and contraction weights, learning rates around the ones that train each size
  * stably (the finetuning rate scaled by 100/H, see models.ts), finetuning weight decay. The other
- * rows: the same sizes, the paper's corruption levels (or contraction weights), and the rates of
- * `rates` for 100 hidden units times {1/3, 1} (pretraining) and {0.3, 1, 3} (finetuning).
+ * rows: the same sizes, the paper's corruption levels ν ∈ {0.2, 0.5} (its §4.3; contraction weights
+ * for linear), and the rates of `rates` for 100 hidden units times {1/3, 1} (pretraining, at every
+ * size: a rate that diverges ranks last) and {0.3, 1, 3} (finetuning, scaled by 100/H as above).
  */
 export function searchPlan(quick: boolean, row: Row = TABLE2[0]): SearchPlan {
-  const sigmoid = searchName(row) === "sigmoid";
+  const sigmoid = searchExperiment(row) === "search";
+  const lr = rates(row.activation, 100, row.factored);
   const reg = row.reg.contractive !== undefined ? "contractive" : "denoising";
   if (quick) {
     return {
       ...(sigmoid ? {} : { model: { activation: row.activation, factored: row.factored } }),
-      grid: { hidden: [20, 40], [reg]: [0.2, 0.5], pretrainLr: [0.03], finetuneLr: [0.01, 0.03], weightDecay: [0] },
+      grid: { hidden: [20, 40], [reg]: [0.2, 0.5], pretrainLr: [lr.pretrain], finetuneLr: [1, 3].map((f) => lr.finetune * f), weightDecay: [0] },
       configs: 4, eta: 2, rungs: [1, 2], pretrainEpochs: 2, decay: 10, trainRows: 3000, valid: 1000,
     };
   }
@@ -90,12 +92,11 @@ export function searchPlan(quick: boolean, row: Row = TABLE2[0]): SearchPlan {
       ...base,
     };
   }
-  const lr = rates(row.activation, 100, row.factored);
   return {
     model: { activation: row.activation, factored: row.factored },
     grid: {
       hidden: [100, 200, 300, 500],
-      [reg]: reg === "contractive" ? [0.2, 0.5, 1.0] : [0.1, 0.25, 0.5],
+      [reg]: reg === "contractive" ? [0.2, 0.5, 1.0] : [0.2, 0.5],
       pretrainLr: [lr.pretrain / 3, lr.pretrain],
       finetuneLr: [0.3, 1, 3].map((f) => lr.finetune * f),
       weightDecay: [0, 1e-4, 1e-3],
@@ -181,6 +182,11 @@ async function rung(ctx: Context, plan: SearchPlan, c: Config, epochs: number, b
   }
 }
 
+/** Every configuration of a search diverged: it has no winner. */
+export class SearchDiverged extends AescoreError {
+  override name = "SearchDiverged";
+}
+
 export interface SearchResult {
   plan: SearchPlan;
   /** Every configuration drawn, with its curve at the last rung it reached. */
@@ -220,21 +226,28 @@ export async function successiveHalving(ctx: Context, plan: SearchPlan, data?: {
     }
     const ranked = [...alive].sort((a, b) => log.get(a)!.result.best - log.get(b)!.result.best);
     const keep = r === plan.rungs.length - 1 ? 1 : Math.max(1, Math.ceil(alive.length / plan.eta));
-    for (const c of ranked.slice(keep)) rmSync(dirOf(c), { recursive: true, force: true }); // out of the search
+    // Out of the search (a read-only pass deletes nothing: a search may be running on these files).
+    if (!ctx.readOnly) for (const c of ranked.slice(keep)) rmSync(dirOf(c), { recursive: true, force: true });
     alive = ranked.slice(0, keep);
   }
   const w = log.get(alive[0])!;
-  if (w.result.diverged) throw new AescoreError(`search: every configuration diverged (${w.result.diverged})`);
+  if (w.result.diverged) throw new SearchDiverged(`search: every configuration diverged (${w.result.diverged})`);
   const winner = { config: w.config, validError: w.result.best, epochs: w.result.bestEpoch };
   const last = plan.rungs[plan.rungs.length - 1];
-  // The winner as validated (trained on the training split, its best epoch kept), read back from its
-  // checkpoint: the number without the refit, and the stand-in for a refit that failed.
-  const { value: validated } = await cached(ctx, experimentOf(plan), { stage: "validated", epochs: last, ...fingerprint(winner.config) }, async () => {
+  // The winner as validated (trained on the training split, its best epoch kept): the number without
+  // the refit, and the stand-in for a refit that failed. Read back from its checkpoint; where that is
+  // gone (the cache came from another machine), trained again: the same bits.
+  const dir = dirOf(winner.config);
+  const { value: validated, seconds: validatedSeconds } = await cached(ctx, experimentOf(plan), { stage: "validated", epochs: last, ...fingerprint(winner.config) }, async () => {
+    const resume = existsSync(dir);
+    if (!resume) ctx.log(`search: the winner's checkpoint is gone; training it again to test it as validated`);
+    makeDir(dir);
     const m = (await fit(createEngineSync(), train.X, train.labels, {
-      ...options(winner.config, plan, ctx.seed, ctx.workers, last), valid, checkpoint: { dir: dirOf(winner.config), resume: existsSync(dirOf(winner.config)) },
+      ...options(winner.config, plan, ctx.seed, ctx.workers, last), valid, checkpoint: { dir, resume },
     })).csae as Csae;
     return { testError: testError(m, test) };
   });
+  total += validatedSeconds;
   // The refit, and the same with a second seed: how much of a difference is the seed's.
   const refits: Array<{ testError: number; trainError: number; failed: boolean }> = [];
   for (const seed of [ctx.seed, ctx.seed + 1]) {
@@ -248,14 +261,14 @@ export async function successiveHalving(ctx: Context, plan: SearchPlan, data?: {
     refits.push({ ...value, failed });
     total += seconds;
   }
-  rmSync(checkpoints, { recursive: true, force: true }); // this search's only (one folder per plan and seed)
+  if (!ctx.readOnly) rmSync(checkpoints, { recursive: true, force: true }); // this search's only (one folder per plan and seed)
   // A failed refit of the first seed leaves the validated model as the result (as in Tables 3 and 4).
   return { plan, log: [...log.values()], winner, validatedTest: validated.testError, refit: refits[0], testError: refits[0].failed ? validated.testError : refits[0].testError, secondSeed: refits[1], seconds: total };
 }
 
-/** The experiment (its cache folder and report) of a plan: "search" for the sigmoid row, else "search-<row>". */
+/** The experiment (its cache folder and report) of a plan. */
 export function experimentOf(plan: SearchPlan): string {
-  return plan.model ? `search-${plan.model.activation}${plan.model.factored ? "-factored" : ""}` : "search";
+  return searchExperiment(plan.model ?? { activation: "sigmoid", factored: false });
 }
 
 /** `aescore reproduce search[-<row>]`: a row of Table 2 (sigmoid by default) by successive halving, with its report. */
@@ -276,7 +289,7 @@ export async function search(ctx: Context, row: Row = TABLE2[0]): Promise<void> 
     `|---|---|---|---|---|---|`,
     `| CSAE, ${row.label} | ${label(s.winner.config)}, ${s.winner.epochs} finetuning epochs | ${s.winner.validError.toFixed(2)}% | **${s.testError.toFixed(2)}%**${s.refit.failed ? " †" : ""} | ${row.paper}% | ${signed(s.testError - row.paper)} |`,
     "",
-    `${s.refit.failed ? `† The refit failed (${s.refit.trainError.toFixed(2)}% error on its own training rows against ${s.winner.validError.toFixed(2)}% on validation; it scored ${s.refit.testError.toFixed(2)}% on the test digits), so the validated model stands in. ` : ""}The validated model itself (trained on the ${plan.trainRows - plan.valid} training digits, its best epoch kept): ${s.validatedTest.toFixed(2)}% on the test digits. The same configuration refitted with seed ${ctx.seed + 1}: ${s.secondSeed.testError.toFixed(2)}%${s.secondSeed.failed ? " (a failed refit)" : ""} (on 10000 test digits the standard error of a 1.3% error rate is about 0.11 points).`,
+    `${s.refit.failed ? `† The refit failed (${s.refit.trainError.toFixed(2)}% error on its own training rows against ${s.winner.validError.toFixed(2)}% on validation; it scored ${s.refit.testError.toFixed(2)}% on the test digits), so the validated model stands in. ` : ""}The validated model itself (trained on the ${plan.trainRows - plan.valid} training digits, its best epoch kept): ${s.validatedTest.toFixed(2)}% on the test digits. The same configuration refitted with seed ${ctx.seed + 1}: ${s.secondSeed.testError.toFixed(2)}%${s.secondSeed.failed ? " (a failed refit)" : ""} (on 10000 test digits the standard error of a ${s.testError.toFixed(2)}% error rate is ${standardError(s.testError, 10000).toFixed(2)} points).`,
     "",
     `What was searched: ${plan.configs} configurations drawn (seed ${ctx.seed}) from the grid ${JSON.stringify(plan.grid)} (finetuning lr per 100 hidden units); pretraining ${plan.pretrainEpochs} epochs, finetuning with lr·τ/(τ + t), τ = ${plan.decay}; rungs of ${plan.rungs.join(", ")} finetuning epochs, the best 1/${plan.eta} by validation error kept at each; ${plan.trainRows - plan.valid} training digits, the last ${plan.valid} of MNIST's training file for validation; the winner refitted on all ${plan.trainRows} for its best epoch count and tested on the 10000 test digits. All configurations together took ${(s.seconds / 60).toFixed(1)} min when computed (cached in ${join(ctx.dir, "cache", name)}).`,
     "",

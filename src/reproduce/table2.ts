@@ -2,17 +2,20 @@
 
 import { Context, NotCached, cached, mnistSplits, signed, spent, testError, writeReport } from "./common.js";
 import { TABLE2, fitModel, protocol, rates, type Row } from "./models.js";
-import { experimentOf, label, searchPlan, successiveHalving, type SearchResult } from "./search.js";
+import { SearchDiverged, experimentOf, label, searchPlan, successiveHalving, type SearchResult } from "./search.js";
 
-/** A row's finished search, read from the cache (undefined while any of it is missing: it is never started here). */
+/**
+ * A row's finished search, read from the cache: undefined while any of it is missing (a search is
+ * never started here) or if every configuration diverged (the row keeps the fixed protocol).
+ */
 async function finishedSearch(ctx: Context, row: Row): Promise<SearchResult | undefined> {
-  const ro = { ...ctx, readOnly: true };
+  const ro = { ...ctx, readOnly: true, log: () => {} };
   try {
     const s = await successiveHalving(ro, searchPlan(ctx.quick, row));
     spent.set(ctx, (spent.get(ctx) ?? 0) + (spent.get(ro) ?? 0));
     return s;
   } catch (err) {
-    if (err instanceof NotCached) return undefined;
+    if (err instanceof NotCached || err instanceof SearchDiverged) return undefined;
     throw err;
   }
 }
@@ -27,8 +30,8 @@ export async function table2(ctx: Context): Promise<void> {
     const s = await finishedSearch(ctx, row);
     if (s) {
       ctx.log(`table2 ${row.label}: searched, test error ${s.testError.toFixed(2)}% (paper ${row.paper}%)`);
-      lines.push(`| ${row.label} | searched: ${label(s.winner.config)}, ${s.winner.epochs} finetuning epochs | ${s.winner.validError.toFixed(2)}% | **${s.testError.toFixed(2)}%**${s.refit.failed ? " †" : ""} | ${row.paper}% | ${signed(s.testError - row.paper)} | ${(s.seconds / 60).toFixed(0)} min |`);
-      searched.push(`- ${row.label}: ${experimentOf(s.plan)}.md (second seed ${s.secondSeed.testError.toFixed(2)}%; the validated model before the refit ${s.validatedTest.toFixed(2)}%)`);
+      lines.push(`| ${row.label} | searched: ${label(s.winner.config)}, ${s.winner.epochs} finetuning epochs | ${s.winner.validError.toFixed(2)}% | **${s.testError.toFixed(2)}%**${s.refit.failed ? " †" : ""} | ${row.paper}% | ${signed(s.testError - row.paper)} | ${(s.seconds / 60).toFixed(1)} min |`);
+      searched.push(`- ${row.label}: ${experimentOf(s.plan)}.md (second seed ${s.secondSeed.testError.toFixed(2)}%; the validated model before the refit ${s.validatedTest.toFixed(2)}%)${s.refit.failed ? `; † the refit failed (${s.refit.trainError.toFixed(2)}% error on its own training rows against ${s.winner.validError.toFixed(2)}% on validation, ${s.refit.testError.toFixed(2)}% on the test digits): the validated model stands in` : ""}`);
       continue;
     }
     // Model selection over the hidden sizes on the validation split, then a refit on train + valid.
