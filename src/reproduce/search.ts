@@ -297,6 +297,8 @@ export async function search(ctx: Context, row: Row = TABLE2[0]): Promise<void> 
     "",
     `What was searched: ${plan.configs} configurations drawn (seed ${ctx.seed}) from the grid ${JSON.stringify(plan.grid)} (finetuning lr per 100 hidden units); pretraining ${plan.pretrainEpochs} epochs, finetuning with lr·τ/(τ + t), τ = ${plan.decay}; rungs of ${plan.rungs.join(", ")} finetuning epochs, the best 1/${plan.eta} by validation error kept at each; ${plan.trainRows - plan.valid} training digits, the last ${plan.valid} of MNIST's training file for validation; the winner refitted on all ${plan.trainRows} for its best epoch count and tested on the 10000 test digits. All configurations together took ${(s.seconds / 60).toFixed(1)} min when computed (cached in ${join(ctx.dir, "cache", name)}).`,
     "",
+    "How this compares with the paper and the fixed protocol, and why: results/table2.md.",
+    "",
     "Every configuration's validation curve, at the last rung it reached:",
     "",
     ...lines,
