@@ -6,7 +6,7 @@
 // (CSV), so a small hostile file cannot exhaust the machine.
 
 import {
-  closeSync, constants as fsConstants, fstatSync, fsyncSync, openSync, readdirSync, readSync, realpathSync, renameSync,
+  closeSync, constants as fsConstants, fstatSync, lstatSync, fsyncSync, openSync, readdirSync, readSync, realpathSync, renameSync,
   statSync, unlinkSync, writeFileSync, mkdirSync,
 } from "node:fs";
 import { freemem } from "node:os";
@@ -183,8 +183,31 @@ function removeStale(path: string): void {
   }
 }
 
+/**
+ * The file an output at `path` replaces: a symbolic link is followed to its target (so the link keeps
+ * pointing at the new file instead of being replaced by it); a dangling one is refused.
+ */
+function outputTarget(path: string, what = "output"): string {
+  let st;
+  try {
+    st = lstatSync(path);
+  } catch {
+    return path; // nothing there yet
+  }
+  if (!st.isSymbolicLink()) return path;
+  let target;
+  try {
+    target = realpathSync(path);
+    statSync(target);
+  } catch {
+    throw new InputError(`${path}: the ${what} is a symbolic link to nothing (or to what is not a file); give a file name`);
+  }
+  return target;
+}
+
 /** Writes bytes to a temporary file beside `path`, syncs it, then renames it over `path`. */
 export function writeAtomic(path: string, bytes: Uint8Array | string): void {
+  path = outputTarget(path);
   removeStale(path);
   const tmp = tmpName(path, process.pid);
   try {
@@ -212,13 +235,16 @@ export function writeAtomic(path: string, bytes: Uint8Array | string): void {
  * where a file can be created (tried for real, so read-only mounts and permissions are caught).
  */
 export function checkWritable(path: string, what = "output"): void {
+  const given = path;
+  path = outputTarget(path, what);
   let st;
   try {
     st = statSync(path);
   } catch {
     st = undefined;
   }
-  if (st?.isDirectory()) throw new InputError(`${path}: the ${what} is a directory; give a file name`);
+  if (st?.isDirectory()) throw new InputError(`${given}: the ${what} is a directory; give a file name`);
+  if (st && !st.isFile()) throw new InputError(`${given}: the ${what} exists and is not a regular file (a device, pipe or socket); give a file name`);
   const dir = dirname(resolve(path));
   let d;
   try {

@@ -4,7 +4,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { spawn, spawnSync } from "node:child_process";
-import { chmodSync, closeSync, existsSync, linkSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, symlinkSync, writeFileSync, ftruncateSync } from "node:fs";
+import { chmodSync, closeSync, existsSync, linkSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, symlinkSync, writeFileSync, ftruncateSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -271,6 +271,20 @@ test("unwritable outputs and checkpoint directories are found before any work", 
     chmodSync(ro, 0o555);
     refused(run(...slow, "--save", join(ro, "m.safetensors")), /cannot write the model \(permission denied\)/, "read-only");
   }
+  // What is at the output path: a pipe or device is refused; a symbolic link is written through (it
+  // keeps pointing at the new file); a dangling one is refused.
+  spawnSync("mkfifo", [at("fifo.npy")]);
+  if (existsSync(at("fifo.npy"))) refused(run("energy", "--model", aePath, "--input", xPath, "--output", at("fifo.npy")), /exists and is not a regular file/, "fifo");
+  refused(run(...slow, "--save", "/dev/zero"), /\/dev\/zero: the model exists and is not a regular file/, "/dev/zero");
+  symlinkSync(join(dir, "missing", "e.npy"), at("dangling.npy"));
+  refused(run("energy", "--model", aePath, "--input", xPath, "--output", at("dangling.npy")), /a symbolic link to nothing/, "dangling link");
+  mkdirSync(at("real"));
+  writeFileSync(at("real/e.npy"), "old");
+  symlinkSync(at("real/e.npy"), at("link.npy"));
+  const ok = run("energy", "--model", aePath, "--input", xPath, "--output", at("link.npy"));
+  assert.is(ok.code, 0, ok.err);
+  assert.ok(lstatSync(at("link.npy")).isSymbolicLink(), "the link is kept");
+  assert.is(readArray(at("real/e.npy")).shape[0], readArray(xPath).shape[0], "its target holds the energies");
   refused(run("energy", "--model", aePath, "--input", xPath, "--output", at("e.idx")), /results are written as \.npy or \.csv/, "idx output");
   refused(run("energy", "--model", aePath, "--input", xPath, "--output", at("e.txt")), /unknown array format/, "txt output");
 });
