@@ -54,6 +54,20 @@ writeAtomic(aePath, encodeAutoencoder(ae));
 
 // ---- 1. silent wrong results ---------------------------------------------------------------------
 
+test("a model broken by the last steps of its last epoch is refused, not saved", () => {
+  // An epoch's loss is summed before its steps: only the check of the final parameters sees this.
+  for (const [args, pattern] of [
+    [["train-ae", "--data", xPath, "--hidden", "3", "--epochs", "1", "--lr", "1e30"], /train: the parameter W diverged .* in epoch 1: lower the learning rate/],
+    [["train", "--data", xPath, "--labels", lPath, "--hidden", "3", "--epochs", "1", "--pretrain-epochs", "1", "--workers", "0", "--lr", "1e30"], /finetune: the parameter C diverged/],
+    [["train", "--data", xPath, "--labels", lPath, "--hidden", "3", "--epochs", "1", "--pretrain-epochs", "1", "--workers", "0", "--pretrain-lr", "1e30"], /train: the parameter W diverged/],
+    [["train", "--data", xPath, "--labels", lPath, "--hidden", "3", "--epochs", "1", "--pretrain-epochs", "1", "--workers", "0", "--factored", "--pretrain-lr", "1e30"], /factored pretraining: the parameter \w+ diverged/],
+  ] as Array<[string[], RegExp]>) {
+    const out = at(`diverged-${args[0]}.safetensors`);
+    refused(run(...args, "--save", out, "--quiet"), pattern, args.join(" "));
+    assert.not.ok(existsSync(out), `${args.join(" ")}: nothing saved`);
+  }
+});
+
 test("--finetune-only takes the architecture from the model file and refuses contradicting options", () => {
   const aes = [0, 1, 2].map((i) => createAutoencoder(e, { D, H: 5, activation: "modulus", output: "binary" }, i));
   const m0 = at("m0.safetensors");

@@ -13,7 +13,7 @@ import {
 } from "./autoencoder.js";
 import { corrupt, type EpochReport, type TrainOptions } from "../train/autoencoder.js";
 import { barrier, blockRange, collect, publish, type Exchange } from "../train/replicas.js";
-import { paramSet, restore, sgdStep, snapshot, type ParamSet } from "../train/params.js";
+import { divergedParam, paramSet, restore, sgdStep, snapshot, type ParamSet } from "../train/params.js";
 import { runEpochs, startRun, type Trainer } from "../train/driver.js";
 import type { ClassGroups, GroupState } from "../train/finetune.js";
 import { countersOf, runStateOf, type Checkpoint } from "../train/checkpoint.js";
@@ -362,6 +362,7 @@ export async function pretrainFactored(
     },
     keep: () => undefined,
     restore: () => {},
+    diverged: () => divergedParam(s.params),
   };
   let state = startRun<undefined>(r);
   if (hooks.resume) {

@@ -13,7 +13,7 @@ import type { Rng } from "../random.js";
 import { countersOf, runStateOf, type Checkpoint } from "./checkpoint.js";
 import { barrier, blockRange, collect, exchangeBuffers, exchangeOf, publish, type Exchange } from "./replicas.js";
 import type { Tensor } from "../tensor.js";
-import { paramSet, restore, sgdStep, snapshot, type ParamSet } from "./params.js";
+import { divergedParam, paramSet, restore, sgdStep, snapshot, type ParamSet } from "./params.js";
 import { runEpochs, startRun, type EpochReport, type RunState, type Trainer } from "./driver.js";
 
 export { permutation } from "./driver.js";
@@ -424,6 +424,7 @@ export async function train(ae: Autoencoder, data: Tensor, o: TrainOptions, stat
     validate: hooks.valid ? () => meanLoss(ae, hooks.valid!) : undefined,
     keep: () => snapshot(buf.params) as AeSnapshot,
     restore: (best) => restore(buf.params, best),
+    diverged: () => divergedParam(buf.params),
   };
   await runEpochs(trainer, { epochs: o.epochs, batch: o.batch, lr: o.lr, decay: o.decay ?? 0, patience: o.patience }, state, {
     onEpoch: hooks.onEpoch,

@@ -54,13 +54,20 @@ export interface Trainer<S = unknown> {
   keep(): S | Promise<S>;
   /** Puts the kept parameters back (called once at the end). */
   restore(params: S): void | Promise<void>;
+  /**
+   * The name of a parameter that diverged, checked once at the end: an epoch's loss is summed before
+   * its steps, so the last steps of the last epoch can break the model unseen.
+   */
+  diverged?(): string | undefined | Promise<string | undefined>;
 }
 
 /** The loss stopped being a number: the learning rate is too large for this model and data. */
 export class DivergenceError extends InputError {
   override name = "DivergenceError";
-  constructor(readonly what: string, readonly epoch: number, readonly loss: number, readonly lr: number) {
-    super(`${what}: the loss became ${quote(loss)} in epoch ${epoch}: lower the learning rate (now ${lr})`);
+  constructor(readonly what: string, readonly epoch: number, readonly loss: number, readonly lr: number, param?: string) {
+    super(param === undefined
+      ? `${what}: the loss became ${quote(loss)} in epoch ${epoch}: lower the learning rate (now ${lr})`
+      : `${what}: the parameter ${param} diverged (values not finite or beyond float32's range) in epoch ${epoch}: lower the learning rate (now ${lr})`);
   }
 }
 
@@ -128,5 +135,9 @@ export async function runEpochs<S>(
     await hooks.checkpoint?.(state);
   }
   if (state.best) await t.restore(state.best.params);
+  if (state.epoch > first && t.diverged) {
+    const name = await t.diverged();
+    if (name !== undefined) throw new DivergenceError(t.what, state.epoch, NaN, epochRate(s, state.epoch - 1), name);
+  }
   return state;
 }

@@ -21,7 +21,7 @@ import { softmaxRows, argmaxRows, scoresFrom, classEnergies } from "../model/csa
 import { aeParams, type AeParam } from "./autoencoder.js";
 import { rng } from "../random.js";
 import { InputError, quote } from "../errors.js";
-import { paramSet, sgdStep, type ParamSet } from "./params.js";
+import { divergedIn, paramSet, sgdStep, type ParamSet } from "./params.js";
 import { runEpochs, startRun, type EpochReport, type Trainer } from "./driver.js";
 import { countersOf, runStateOf, type Arrays, type Checkpoint } from "./checkpoint.js";
 import type { Tensor } from "../tensor.js";
@@ -336,6 +336,10 @@ export async function finetune(
     async restore(best) {
       C.set(best);
       await groups.restore();
+    },
+    async diverged() {
+      const { values } = await groups.save();
+      return divergedIn({ C, ...Object.fromEntries(Object.entries(values).map(([k, t]) => [k, t.data])) });
     },
   };
   let state = startRun<Float32Array>(rng(run.seed));

@@ -27,7 +27,7 @@ import { rng } from "../random.js";
 import { InputError, quote } from "../errors.js";
 import type { EpochReport, TrainOptions } from "./autoencoder.js";
 import { checkFit, FIT_DEFAULTS, VARIANTS, type FitOptions, type Variant } from "./options.js";
-import { paramSet, sgdStep } from "./params.js";
+import { divergedParam, paramSet, sgdStep } from "./params.js";
 import { runEpochs, startRun, type Trainer } from "./driver.js";
 import type { Tensor } from "../tensor.js";
 
@@ -259,6 +259,7 @@ export async function fitEnergyLogistic(
       : undefined,
     keep: fold,
     restore: () => {},
+    diverged: () => divergedParam(P),
   };
   // Standardized inputs: a fixed, safe step for this convex problem.
   const schedule = { epochs: Math.max(o.epochs, 1) * 3, batch: o.batch, lr: 0.1, decay: 0, patience: 0 };

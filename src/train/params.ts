@@ -69,6 +69,24 @@ export function restore<N extends string>(p: ParamSet<N>, values: Partial<Record
   }
 }
 
+/**
+ * The first of the named values of a diverged model, if any: one that is not finite, or whose squared
+ * norm is beyond float32's range (then even the model's Laplacian, Σ h′‖w_k‖², overflows).
+ */
+export function divergedIn(values: Record<string, ArrayLike<number>>): string | undefined {
+  for (const [name, x] of Object.entries(values)) {
+    let ss = 0;
+    for (let i = 0; i < x.length; i++) ss += x[i] * x[i];
+    if (!(ss <= 3.4028234663852886e38)) return name; // NaN fails too
+  }
+  return undefined;
+}
+
+/** divergedIn over a parameter set's values. */
+export function divergedParam(p: ParamSet): string | undefined {
+  return divergedIn(Object.fromEntries(Object.values(p).map((q) => [q.name, isMat(q.value) ? q.value.data : q.value])));
+}
+
 /** One SGD-with-momentum step of every parameter from its gradient. */
 export function sgdStep(p: ParamSet, o: StepOptions): void {
   for (const name of Object.keys(p)) {
