@@ -145,7 +145,12 @@ test("CSV: a header only when every cell is a name; a bad cell is an error namin
 test("labels: one finite column; class names distinct strings; --workers and --seed checked", () => {
   const nanLabels = at("nan-labels.npy");
   writeArray(nanLabels, { shape: [30], data: Float32Array.from({ length: 30 }, (_, i) => (i === 4 ? NaN : i % 3)) });
-  refused(run("train", "--data", xPath, "--labels", nanLabels, "--save", at("no.safetensors")), /nan-labels\.npy: label 4 .* is not a number, not a finite number/, "NaN label");
+  refused(run("train", "--data", xPath, "--labels", nanLabels, "--save", at("no.safetensors")), /nan-labels\.npy: label 4 \(row 4 of the data\) must be an integer of magnitude below 16777216 \(2\^24\), not NaN/, "NaN label", true);
+  for (const [name, values] of [["wide", [0, 16777216, 16777217]], ["fraction", [0, 1, 1.5]]] as const) {
+    const path = at(`${name}-labels.npy`);
+    writeFileSync(path, encodeNpy({ shape: [30], data: Float64Array.from({ length: 30 }, (_, i) => values[i % 3]) } as never));
+    refused(run("train", "--data", xPath, "--labels", path, "--save", at("no.safetensors")), /label [12] \(row [12] of the data\) must be an integer of magnitude below 16777216/, `${name} labels`);
+  }
   const wide = at("wide-labels.npy");
   writeArray(wide, { shape: [15, 2], data: new Float32Array(30) });
   refused(run("train", "--data", xPath, "--labels", wide, "--save", at("no.safetensors")), /labels must be one column \(shape \[N\] or \[N, 1\]\), not \[15, 2\]/, "(15, 2) labels");

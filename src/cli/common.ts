@@ -1,7 +1,7 @@
 // What the commands share: the Command type and --help, the options several of them take, and
 // reading rows, labels and models, checking outputs, progress lines.
 
-import { InputError, quote } from "../errors.js";
+import { InputError } from "../errors.js";
 import { readBytes, readArray, formatOf, checkWritable, checkNotInput } from "../node.js";
 import { type Engine } from "../engine/engine.js";
 import { AE_ACTIVATIONS } from "../model/autoencoder.js";
@@ -66,8 +66,8 @@ export function readRows(path: string, values: Values): Tensor {
 }
 
 /**
- * Labels as strings, one per row: a 1-D array (or N x 1) of finite numbers from .npy, IDX or CSV.
- * Integral labels read as "3" whatever their dtype, so 3.0 and 3 are one class.
+ * Labels as strings, one per row: a 1-D array (or N x 1) of integers below 2^24 in magnitude from
+ * .npy, IDX or CSV, read as "3" whatever their dtype, so 3.0 and 3 are one class.
  */
 export function readLabels(path: string, N: number, values: Values): string[] {
   const t = readArray(path, csvOptions(values));
@@ -76,8 +76,10 @@ export function readLabels(path: string, N: number, values: Values): string[] {
     throw new InputError(`${path}: labels must be one column (shape [N] or [N, 1]), not [${t.shape.join(", ")}]`);
   }
   if (n !== N) throw new InputError(`${path}: ${n} labels for ${N} data rows`);
-  const bad = t.data.findIndex((v) => !Number.isFinite(v));
-  if (bad >= 0) throw new InputError(`${path}: label ${bad} (row ${bad} of the data) is ${quote(t.data[bad])}, not a finite number`);
+  // Every format is read as float32, which holds integers exactly only below 2^24: larger labels, or
+  // fractions, could merge distinct classes.
+  const bad = t.data.findIndex((v) => !Number.isInteger(v) || Math.abs(v) >= 2 ** 24);
+  if (bad >= 0) throw new InputError(`${path}: label ${bad} (row ${bad} of the data) must be an integer of magnitude below 16777216 (2^24), not ${t.data[bad]}`);
   return Array.from(t.data, (v) => String(v === 0 ? 0 : v));
 }
 
