@@ -68,6 +68,17 @@ test("a model broken by the last steps of its last epoch is refused, not saved",
   }
 });
 
+test("absurd epochs and workers, and a save inside the checkpoint directory, are refused before any work", () => {
+  refused(run("train-ae", "--data", xPath, "--hidden", "3", "--epochs", "1000001", "--save", at("no.safetensors")), /epochs must be an integer in \[0, 1000000\], not 1000001/, "epochs");
+  refused(run("train", "--data", xPath, "--labels", lPath, "--hidden", "3", "--epochs", "1000001", "--save", at("no.safetensors")), /epochs must be an integer in \[0, 1000000\]/, "finetuning epochs");
+  refused(run("train-ae", "--data", xPath, "--hidden", "3", "--workers", "257", "--save", at("no.safetensors")), /--workers must be at most 256, not 257/, "workers");
+  for (const cmd of [["train-ae", "--data", xPath], ["train", "--data", xPath, "--labels", lPath]]) {
+    const ck = at(`ck-${cmd[0]}`);
+    refused(run(...cmd, "--hidden", "3", "--epochs", "1", "--checkpoint", ck, "--save", join(ck, "..", `ck-${cmd[0]}`, "finetune.safetensors")), /would be saved inside the checkpoint directory/, `${cmd[0]} save in checkpoint`);
+  }
+  assert.ok(estimateMemory({ D: 6, H: 3, K: 100, N: 100, B: 100, instances: 100, finetune: false }).total > 100 * 16 * 2 ** 20, "a worker's own memory counts");
+});
+
 test("--finetune-only takes the architecture from the model file and refuses contradicting options", () => {
   const aes = [0, 1, 2].map((i) => createAutoencoder(e, { D, H: 5, activation: "modulus", output: "binary" }, i));
   const m0 = at("m0.safetensors");

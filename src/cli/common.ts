@@ -13,6 +13,8 @@ import { int, choice, type Option, type Values } from "./args.js";
 import type { Tensor } from "../tensor.js";
 import { writeArray } from "../node.js";
 import { encodeCsv } from "../formats/idx-csv.js";
+import { availableParallelism } from "node:os";
+import { isAbsolute, relative, resolve } from "node:path";
 
 export interface Command {
   summary: string;
@@ -111,6 +113,14 @@ export function checkOutput(path: string, inputs: Record<string, string | undefi
   checkWritable(path, what);
 }
 
+/** Refuses a save inside the checkpoint directory: a later checkpoint would overwrite it, or it one. */
+export function checkSaveOutside(save: string, checkpoint: unknown): void {
+  if (typeof checkpoint !== "string") return;
+  const dir = resolve(checkpoint);
+  const rel = relative(dir, resolve(save));
+  if (!rel.startsWith("..") && !isAbsolute(rel)) throw new InputError(`${save}: the model would be saved inside the checkpoint directory ${checkpoint}, whose files are the checkpoint's; save it elsewhere`);
+}
+
 /** Splits off the last ⌊f·N⌋ rows as validation data. */
 export function splitValid(X: Tensor, f: number): { train: Tensor; valid?: Tensor } {
   const [N, D] = X.shape;
@@ -162,7 +172,13 @@ export function seedOf(v: Values): number {
   return seed;
 }
 
-export const workersOf = (v: Values): number | undefined => (v.workers === undefined ? undefined : int(v, "workers", 0));
+/** The workers option: 0 (this thread) to 256; beyond the cores they only add memory and switching. */
+export const workersOf = (v: Values): number | undefined => {
+  if (v.workers === undefined) return undefined;
+  const n = int(v, "workers", 0);
+  if (n > 256) throw new InputError(`--workers must be at most 256, not ${n} (this machine has ${availableParallelism()} cores)`);
+  return n;
+};
 
 /** The engines a job runs on side by side: its worker threads (at most one per class), or this thread. */
 export async function instances(workers: number | undefined, K: number): Promise<number> {

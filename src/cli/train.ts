@@ -15,7 +15,7 @@ import { encodeCsae, initialConstants } from "../model/csae.js";
 import { checkMemory } from "../train/memory.js";
 import { int, real, list, choice } from "./args.js";
 import type { Tensor } from "../tensor.js";
-import { type Command, SCALE, HEADER, OUTPUT_TYPE, ACTIVATION, WORKERS, QUIET, loadModel, readRows, readLabels, checkOutput, splitValid, clock, progressPrinter, seedOf, workersOf, instances, loadClassifier } from "./common.js";
+import { type Command, SCALE, HEADER, OUTPUT_TYPE, ACTIVATION, WORKERS, QUIET, loadModel, readRows, readLabels, checkOutput, checkSaveOutside, splitValid, clock, progressPrinter, seedOf, workersOf, instances, loadClassifier } from "./common.js";
 
 export const trainAeCommand: Command = {
   summary: "train autoencoders (contractive or denoising): one, one class's, or one per class",
@@ -68,6 +68,7 @@ export const trainAeCommand: Command = {
     const seed = seedOf(v);
     const workers = workersOf(v);
     if (v.resume && !v.checkpoint) throw new InputError("--resume needs --checkpoint DIR");
+    checkSaveOutside(v.save as string, v.checkpoint);
     if (v.class !== undefined && !v.labels) throw new InputError("--class needs --labels");
     const inputs = { "--data": dataPath, "--labels": v.labels as string | undefined, "--init": v.init as string | undefined };
     checkOutput(save, inputs, "model", false);
@@ -234,6 +235,7 @@ export const trainCommand: Command = {
       },
     };
     if (v.resume && !v.checkpoint) throw new InputError("--resume needs --checkpoint DIR");
+    checkSaveOutside(v.save as string, v.checkpoint);
     if (v.checkpoint && (hidden.length > 1 || lrs.length > 1 || decays.length > 1)) throw new InputError("--checkpoint is for one fit, not model selection (lists of --hidden, --lr or --weight-decay)");
     const factors = int(v, "factors", 1);
     if (!v.factored && given.has("factors")) throw new InputError("--factors is for the factored model (--factored)");

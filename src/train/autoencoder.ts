@@ -14,7 +14,7 @@ import { countersOf, runStateOf, type Checkpoint } from "./checkpoint.js";
 import { barrier, blockRange, collect, exchangeBuffers, exchangeOf, publish, type Exchange } from "./replicas.js";
 import type { Tensor } from "../tensor.js";
 import { divergedParam, paramSet, restore, sgdStep, snapshot, type ParamSet } from "./params.js";
-import { runEpochs, startRun, type EpochReport, type RunState, type Trainer } from "./driver.js";
+import { MAX_EPOCHS, runEpochs, startRun, type EpochReport, type RunState, type Trainer } from "./driver.js";
 
 export { permutation } from "./driver.js";
 
@@ -66,7 +66,7 @@ export function checkTrainOptions(ae: Pick<Autoencoder, "activation" | "H">, o: 
   const need = (ok: boolean, what: string) => {
     if (!ok) throw new InputError(`train: ${what}`);
   };
-  need(Number.isInteger(o.epochs) && o.epochs >= 0, `epochs must be a non-negative integer, not ${quote(o.epochs)}`);
+  need(Number.isInteger(o.epochs) && o.epochs >= 0 && o.epochs <= MAX_EPOCHS, `epochs must be an integer in [0, ${MAX_EPOCHS}], not ${quote(o.epochs)}`);
   need(Number.isInteger(o.batch) && o.batch >= 1, `batch must be a positive integer, not ${quote(o.batch)}`);
   need(o.lr > 0 && Number.isFinite(o.lr), `lr must be positive, not ${quote(o.lr)}`);
   need(o.momentum >= 0 && o.momentum < 1, `momentum must be in [0, 1), not ${quote(o.momentum)}`);

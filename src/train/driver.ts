@@ -71,6 +71,9 @@ export class DivergenceError extends InputError {
   }
 }
 
+/** The most epochs a run may ask for: a run keeps one history entry per epoch. */
+export const MAX_EPOCHS = 1_000_000;
+
 export function startRun<S>(rng: Rng): RunState<S> {
   return { epoch: 0, rng, history: [], stale: 0, stopped: false };
 }

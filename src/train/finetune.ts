@@ -22,7 +22,7 @@ import { aeParams, type AeParam } from "./autoencoder.js";
 import { rng } from "../random.js";
 import { InputError, quote } from "../errors.js";
 import { divergedIn, paramSet, sgdStep, type ParamSet } from "./params.js";
-import { runEpochs, startRun, type EpochReport, type Trainer } from "./driver.js";
+import { MAX_EPOCHS, runEpochs, startRun, type EpochReport, type Trainer } from "./driver.js";
 import { countersOf, runStateOf, type Arrays, type Checkpoint } from "./checkpoint.js";
 import type { Tensor } from "../tensor.js";
 
@@ -53,7 +53,7 @@ export function checkFinetuneOptions(o: FinetuneOptions): void {
   const need = (ok: boolean, what: string) => {
     if (!ok) throw new InputError(`finetune: ${what}`);
   };
-  need(Number.isInteger(o.epochs) && o.epochs >= 0, `epochs must be a non-negative integer, not ${quote(o.epochs)}`);
+  need(Number.isInteger(o.epochs) && o.epochs >= 0 && o.epochs <= MAX_EPOCHS, `epochs must be an integer in [0, ${MAX_EPOCHS}], not ${quote(o.epochs)}`);
   need(Number.isInteger(o.batch) && o.batch >= 1, `batch must be a positive integer, not ${quote(o.batch)}`);
   need(o.lr > 0 && Number.isFinite(o.lr), `lr must be positive, not ${quote(o.lr)}`);
   need(o.momentum >= 0 && o.momentum < 1, `momentum must be in [0, 1), not ${quote(o.momentum)}`);
