@@ -54,6 +54,14 @@ writeAtomic(aePath, encodeAutoencoder(ae));
 
 // ---- 1. silent wrong results ---------------------------------------------------------------------
 
+test("a model file whose weights overflow float32 in its Laplacian is refused as diverged", () => {
+  const huge = createAutoencoder(e, { D, H: 4, activation: "tanh", output: "real" }, 3);
+  huge.W.data.fill(3e37);
+  const path = at("huge.safetensors");
+  writeAtomic(path, encodeAutoencoder(huge));
+  refused(run("energy", "--model", path, "--input", xPath, "--what", "laplacian"), /huge\.safetensors: tensor W is too large \(its squared norm .* is beyond float32's range\): a diverged model/, "huge W");
+});
+
 test("a model broken by the last steps of its last epoch is refused, not saved", () => {
   // An epoch's loss is summed before its steps: only the check of the final parameters sees this.
   for (const [args, pattern] of [

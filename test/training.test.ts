@@ -59,7 +59,8 @@ test("bad training options are InputErrors before any work", () => {
   const bad: Array<[object, RegExp, { activation: Activation | "kmeans"; H: number }?]> = [
     [{ lr: 0 }, /lr must be positive, not 0/],
     [{ batch: 0 }, /batch must be a positive integer, not 0/],
-    [{ epochs: 1.5 }, /epochs must be a non-negative integer/],
+    [{ epochs: 1.5 }, /epochs must be an integer in \[0, 1000000\]/],
+    [{ epochs: 1_000_001 }, /epochs must be an integer in \[0, 1000000\], not 1000001/],
     [{ momentum: 1 }, /momentum must be in \[0, 1\)/],
     [{ denoising: 1 }, /denoising ν must be in \[0, 1\)/],
     [{ contractive: 0.1, denoising: 0.2 }, /the contractive penalty or denoising, not both/],

@@ -181,9 +181,13 @@ export function tensorOf(tensors: Record<string, Tensor>, name: string, shape: n
   if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
     throw new FormatError(`${source}: tensor ${name} has shape [${t.shape.join(", ")}], expected [${shape.join(", ")}]`);
   }
+  let ss = 0;
   for (let i = 0; i < t.data.length; i++) {
     if (!Number.isFinite(t.data[i])) throw new FormatError(`${source}: tensor ${name} holds ${t.data[i]} at index ${i}`);
+    ss += t.data[i] * t.data[i];
   }
+  // As training refuses (divergedIn): beyond this even the model's Laplacian overflows float32.
+  if (!(ss <= 3.4028234663852886e38)) throw new FormatError(`${source}: tensor ${name} is too large (its squared norm ${ss.toPrecision(3)} is beyond float32's range): a diverged model`);
   return t.data;
 }
 

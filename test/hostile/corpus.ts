@@ -63,8 +63,8 @@ const DATASETS = ["datasets", "generate", "convex", "--output", "out", "--scale"
 const REPRODUCE = ["reproduce", "fig2", "--quick", "--quiet", "--results", "res"];
 const FIGURE = ["figure", "energy-surface", "--output", "out", "--epochs", "5", "--quiet"];
 // Training that takes minutes, so a check after it shows as a timeout.
-const SLOW_AE = ["train-ae", "--data", "x.npy", "--hidden", "64", "--epochs", "100000000", "--batch", "1", "--workers", "0", "--quiet"];
-const SLOW_TRAIN = ["train", "--data", "x.npy", "--labels", "y.npy", "--hidden", "64", "--pretrain-epochs", "100000000", "--epochs", "1", "--batch", "1", "--workers", "0", "--quiet"];
+const SLOW_AE = ["train-ae", "--data", "x.npy", "--hidden", "64", "--epochs", "1000000", "--batch", "1", "--workers", "0", "--quiet"];
+const SLOW_TRAIN = ["train", "--data", "x.npy", "--labels", "y.npy", "--hidden", "64", "--pretrain-epochs", "1000000", "--epochs", "1", "--batch", "1", "--workers", "0", "--quiet"];
 
 /** base with option --name replaced (removed when value is undefined), then `extra` appended. */
 function set(base: string[], name: string, value: string | undefined, ...extra: string[]): string[] {
@@ -420,6 +420,8 @@ for (const [cmd, slow] of [["train-ae", SLOW_AE], ["train", SLOW_TRAIN]] as cons
     add({ name: `${cmd} --blocks ${blocks} (before training)`, args: [...slow, "--save", "m.safetensors", "--blocks", blocks], timeoutMs: FAST, expectStderr: [/blocks/] });
   }
 }
+add({ name: "train-ae --epochs beyond the most a run may ask for", args: [...SLOW_AE.map((a) => (a === "1000000" ? "1000001" : a)), "--save", "m.safetensors"], timeoutMs: FAST, expectStderr: [/epochs must be an integer in \[0, 1000000\]/] });
+add({ name: "train --workers 257", args: [...SLOW_TRAIN.map((a, i) => (SLOW_TRAIN[i - 1] === "--workers" ? "257" : a)), "--save", "m.safetensors"], timeoutMs: FAST, expectStderr: [/--workers must be at most 256/] });
 add({ name: "train --factors without --factored (before training)", args: [...SLOW_TRAIN, "--factors", "8", "--save", "m.safetensors"], timeoutMs: FAST, expectStderr: [/--factors is for the factored model/] });
 add({ name: "train --factored --blocks 2 with batch 1 (before training)", args: [...SLOW_TRAIN, "--factored", "--factors", "8", "--denoising", "0.25", "--save", "m.safetensors", "--blocks", "2"], timeoutMs: FAST, expectStderr: [/blocks must be an integer from 1 to the batch size/] });
 add({ name: "train-ae --checkpoint a regular file (before training)", args: [...SLOW_AE, "--save", "m.safetensors", "--checkpoint", "file.txt"], timeoutMs: FAST });
@@ -428,7 +430,7 @@ add({ name: "train-ae --checkpoint under a read-only parent (before training)", 
 add({ name: "train-ae --resume from a garbage checkpoint", args: [...TRAIN_AE, "--checkpoint", "ck", "--resume"], files: { "ck/class-0.safetensors": "garbage" } });
 add({ name: "train-ae --resume from a checkpoint recording batch 10^9 (memory)", args: [...TRAIN_AE, "--checkpoint", "ck", "--resume"], files: { "ck/class-0.safetensors": checkpointWith({ batch: 1e9 }) } });
 add({ name: "datasets generate --output a regular file (before generating)", args: set(set(DATASETS, "output", "file.txt"), "scale", "0.2"), timeoutMs: FAST });
-add({ name: "figure --output under a regular file (before training)", args: set(set(FIGURE, "output", "file.txt/fig"), "epochs", "100000000"), timeoutMs: FAST });
+add({ name: "figure --output under a regular file (before training)", args: set(set(FIGURE, "output", "file.txt/fig"), "epochs", "1000000"), timeoutMs: FAST });
 add({ name: "reproduce --results under a regular file (before work)", args: set(REPRODUCE, "results", "file.txt/res"), timeoutMs: FAST });
 
 // ---- --init / --finetune-only contradicting the model file ----
