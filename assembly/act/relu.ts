@@ -6,7 +6,7 @@ import { splat, vkeepNaN, skeepNaN, vrelu, srelu } from "./common";
 @final export class Relu {
   // Vectors per loop iteration when a single output is computed (activations.ts, loop skeleton).
   // @ts-ignore: decorator
-  @inline vectors(): i32 { return 4; }
+  @inline vectors(): i32 { return 8; }
 
   // @ts-ignore: decorator
   @inline v(u: v128, o: usize, h: usize, H: usize, d1: usize, d2: usize, wh: bool, wH: bool, w1: bool, w2: bool): void {
