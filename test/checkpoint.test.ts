@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createEngineSync } from "../src/engine/engine.js";
 import { fit, FIT_DEFAULTS, type FitOptions } from "../src/train/fit.js";
-import { encodeModel } from "../src/model/files.js";
+import { decodeModel, encodeModel } from "../src/model/files.js";
 import { decodeCheckpoint, encodeCheckpoint } from "../src/train/checkpoint.js";
 import { decodeSafetensors, encodeSafetensors } from "../src/formats/safetensors.js";
 import { rng } from "../src/random.js";
@@ -150,6 +150,8 @@ test("damaged checkpoints are refused with one line naming the file", async () =
   }
   // The codec round-trips a checkpoint exactly.
   assert.ok(Buffer.from(encodeCheckpoint(c)).equals(Buffer.from(good)));
+  // Opened as a model, a checkpoint says what it is.
+  assert.throws(() => decodeModel(createEngineSync(), good, "ck.safetensors"), /ck\.safetensors: a training checkpoint, not a model: go on from it with --checkpoint DIR --resume/);
 });
 
 test.run();

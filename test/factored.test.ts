@@ -5,7 +5,9 @@ import * as assert from "uvu/assert";
 import { createEngineSync, mark, release } from "../src/engine/engine.js";
 import type { Output } from "../src/model/autoencoder.js";
 import type { Activation } from "../src/engine/activations.js";
-import { createFactored, factoredStep, factoredLossAndGradient, factoredGroups, type FactoredCsae } from "../src/model/factored.js";
+import { createFactored, decodeFactored, encodeFactored, factoredStep, factoredLossAndGradient, factoredGroups, type FactoredCsae } from "../src/model/factored.js";
+import { decodeSafetensors, encodeSafetensors } from "../src/formats/safetensors.js";
+import { FormatError } from "../src/errors.js";
 import { reference } from "./reference.js";
 import { numericGradient } from "./ref/autoencoder.js";
 import { rng } from "./util.js";
@@ -130,5 +132,23 @@ for (const [act, output] of [["sigmoid", "real"], ["softplus", "binary"]] as Arr
     release(e, top);
   });
 }
+
+test("a factored model file: Wh's rows must be Wx's factors, and its rule the energies'", () => {
+  const m = model("tanh", "real", 5);
+  const { tensors, metadata } = decodeSafetensors(encodeFactored(m), "m");
+  const bad = (t: typeof tensors, md: Record<string, string>, pattern: RegExp) => {
+    try {
+      decodeFactored(e, encodeSafetensors(t, md), "m.safetensors");
+      assert.unreachable(String(pattern));
+    } catch (err) {
+      assert.instance(err, FormatError);
+      assert.match((err as Error).message, pattern);
+    }
+  };
+  const Wh = tensors.Wh;
+  bad({ ...tensors, Wh: { shape: [F - 1, H], data: Wh.data.subarray(0, (F - 1) * H) } }, metadata, new RegExp(`tensor Wh has shape \\[${F - 1}, ${H}\\], expected \\[${F}, H\\]: its rows are the ${F} factors of Wx`));
+  bad(tensors, { ...metadata, rule: "bogus" }, /metadata rule "bogus": a factored model scores by its energies/);
+  decodeFactored(e, encodeSafetensors(tensors, { ...metadata, rule: "energy" }), "m.safetensors");
+});
 
 test.run();

@@ -22,7 +22,7 @@ import type { Rng } from "../random.js";
 import type { Tensor } from "../tensor.js";
 import { parseClasses, type Csae } from "./csae.js";
 import { decodeSafetensors, encodeSafetensors, type Safetensors } from "../formats/safetensors.js";
-import { FormatError, InputError } from "../errors.js";
+import { FormatError, InputError, quote } from "../errors.js";
 
 export interface FactoredCsae {
   readonly classes: string[];
@@ -57,7 +57,10 @@ export function decodeFactored(e: Engine, bytes: Uint8Array | Safetensors, sourc
   };
   const [D, F] = dims("Wx", 2);
   const [K] = dims("Wf", 2);
-  const [, H] = dims("Wh", 2);
+  const [Fh, H] = dims("Wh", 2);
+  if (Fh !== F) throw new FormatError(`${source}: tensor Wh has shape [${Fh}, ${H}], expected [${F}, H]: its rows are the ${F} factors of Wx`);
+  // The factored model scores by its energies alone; a file asking for another rule is not one of ours.
+  if (metadata.rule !== undefined && metadata.rule !== "energy") throw new FormatError(`${source}: metadata rule ${quote(metadata.rule)}: a factored model scores by its energies (rule "energy")`);
   const { activation, output } = checkSpecOf({ D, H, activation: metadata.activation as AeActivation, output: metadata.output as Output }, source);
   if (activation === "kmeans") throw new FormatError(`${source}: a factored model cannot use kmeans`);
   const mat = (name: string, rows: number, cols: number, shape = [rows, cols]) => fromArray(e, name, rows, cols, tensorOf(tensors, name, shape, source));

@@ -31,6 +31,8 @@ export function decodeModel(e: Engine, bytes: Uint8Array, source = "model"): Mod
   else if (kind === "factored-csae") {
     const factored = decodeFactored(e, file, source);
     m = { kind, factored, csae: factoredAsCsae(factored) };
+  } else if (kind === "checkpoint") {
+    throw new FormatError(`${source}: a training checkpoint, not a model: go on from it with --checkpoint DIR --resume, and use the model that run saves`);
   } else {
     throw new FormatError(`${source}: unknown model kind ${quote(kind)} (${MODEL_KINDS.join(", ")})`);
   }
