@@ -48,6 +48,7 @@ const xPath = at("x.npy");
 writeArray(xPath, { shape: [30, D], data: X });
 const lPath = at("l.npy");
 writeArray(lPath, { shape: [30], data: Float32Array.from({ length: 30 }, (_, i) => i % 3) });
+writeArray(at("l20.npy"), { shape: [20], data: Float32Array.from({ length: 20 }, (_, i) => i % 3) });
 const aePath = at("ae.safetensors");
 const ae = createAutoencoder(e, { D, H: 4, activation: "tanh", output: "real" }, 3);
 writeAtomic(aePath, encodeAutoencoder(ae));
@@ -125,11 +126,12 @@ test("CSV: a header only when every cell is a name; a bad cell is an error namin
     first[2] = bad;
     const text = [first.join(","), ...rows.slice(1)].join("\n");
     if (bad === "NaN" || bad === "-inf") {
-      // a number (not a finite one): read as data, and refused as input by the model's check
+      // a number (not a finite one): read as data, and refused as input, naming the file
       assert.equal(decodeCsv(text).shape, [20, D]);
       const p = at(`bad-${bad}.csv`);
       writeFileSync(p, text);
-      refused(run("energy", "--model", aePath, "--input", p), /row 0, column 2 is/, bad, true);
+      refused(run("energy", "--model", aePath, "--input", p), new RegExp(`bad-${bad}\\.csv: row 0, column 2 is (NaN|-Infinity) \\(counted from 0\\)`), bad, true);
+      refused(run("train", "--data", p, "--labels", lPath.replace("l.npy", "l20.npy"), "--save", at("no.safetensors")), new RegExp(`bad-${bad}\\.csv: row 0, column 2 is`), `train ${bad}`, true);
       continue;
     }
     if (bad === "1,5") {

@@ -50,19 +50,23 @@ export function loadModel(e: Engine, path: string): Model {
   return decodeModel(e, readBytes(path), path);
 }
 
-/**
- * Reads an input array as (N, D) rows: trailing dimensions are flattened (28x28 images become 784);
- * u8 data (IDX pixels, |u1 .npy) is divided by 255 unless scale is "none".
- */
 /** --header forces a CSV header line; without it only a line of names is one. */
 const csvOptions = (values: Values) => ({ header: values.header === true ? true : undefined });
 
+/**
+ * Reads an input array as (N, D) rows: trailing dimensions are flattened (28x28 images become 784);
+ * u8 data (IDX pixels, |u1 .npy) is divided by 255 unless scale is "none". A value that is not
+ * finite is refused here, naming the file (rows and columns counted from 0, as NumPy does).
+ */
 export function readRows(path: string, values: Values): Tensor {
   const scale = choice(values, "scale", ["auto", "none"] as const);
   const t = readArray(path, csvOptions(values));
   if (t.data.length === 0) throw new InputError(`${path}: holds no values (shape [${t.shape.join(", ")}])`);
   const N = t.shape.length <= 1 ? 1 : t.shape[0];
   const D = t.shape.length <= 1 ? t.data.length : t.data.length / N;
+  for (let i = 0; i < t.data.length; i++) {
+    if (!Number.isFinite(t.data[i])) throw new InputError(`${path}: row ${Math.floor(i / D)}, column ${i % D} is ${t.data[i]} (counted from 0)`);
+  }
   if (scale === "auto" && (t.dtype === "u8" || t.dtype === "|u1")) for (let i = 0; i < t.data.length; i++) t.data[i] /= 255;
   return { shape: [N, D], data: t.data };
 }
