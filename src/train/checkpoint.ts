@@ -142,7 +142,11 @@ export function checkResumable(c: Checkpoint, options: Record<string, unknown>, 
   const { epochs: _a, ...was } = c.options;
   const { epochs: _b, ...now } = options;
   if (JSON.stringify(was) !== JSON.stringify(now)) {
-    throw new InputError(`${source}: made with other options (${quote(c.options)}); only the number of epochs may change on resume`);
+    // Name what differs (the options are flat, or nested one level for a model's spec).
+    const keys = [...new Set([...Object.keys(was), ...Object.keys(now)])];
+    const differ = keys.filter((k) => JSON.stringify(was[k]) !== JSON.stringify(now[k]));
+    const said = differ.map((k) => `${k} ${JSON.stringify(was[k]) ?? "absent"} then, ${JSON.stringify(now[k]) ?? "absent"} now`).join("; ");
+    throw new InputError(`${source}: made with other options (${said || quote(c.options)}); only the number of epochs may change on resume`);
   }
   if (c.data !== data) throw new InputError(`${source}: made from other data (fingerprint ${c.data}, now ${data})`);
 }
