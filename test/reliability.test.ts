@@ -274,6 +274,9 @@ test("the memory of a whole job is estimated before work; a job that cannot fit 
   refused(res, /memory: 10 classes of 60000 hidden units on 784 inputs need about [\d.]+ GiB in one WebAssembly instance, more than its 4 GiB: lower the hidden size or use more workers/, "60000");
   assert.ok(res.ms < 10000, `refused after ${res.ms} ms`);
   assert.throws(() => checkMemory({ D: 784, H: 10000, K: 10, N: 60000, B: 100, instances: 2, finetune: true }, 2 ** 30), /more than the 1\.0 GiB of free memory/);
+  // The advice names what would fit: a huge minibatch, or huge factors, before the hidden size.
+  assert.throws(() => checkMemory({ D: 784, H: 100, K: 1, N: 1000, B: 1e7, instances: 1, finetune: false }), /: lower the batch size \(now 10000000\)$/);
+  assert.throws(() => checkMemory({ D: 784, H: 100, K: 10, N: 1000, B: 100, instances: 1, finetune: true, factors: 1e6 }), /: lower the factors \(now 1000000\)$/);
   // the estimate bounds what training really allocates (and not by more than a few times)
   for (const [Dd, H, B, N] of [[784, 100, 100, 500], [13, 7, 16, 60], [100, 300, 50, 200]]) {
     const eng = createEngineSync();

@@ -95,8 +95,11 @@ export function checkMemory(j: JobShape, free?: number): MemoryEstimate {
   const m = estimateMemory(j);
   const what = `${j.factors !== undefined ? `a factored model with ${j.factors} factors, ` : ""}${j.K} ${j.K === 1 ? "autoencoder" : "classes"} of ${j.H} hidden units on ${j.D} inputs`;
   if (m.instance > INSTANCE_LIMIT) {
+    // Advise the change that would fit: the minibatch or the factors alone, else the hidden size.
+    const fits = (k: Partial<JobShape>) => estimateMemory({ ...j, ...k }).instance <= INSTANCE_LIMIT;
     const more = j.finetune && j.factors === undefined && j.instances < j.K ? " or use more workers" : "";
-    throw new InputError(`memory: ${what} need about ${gib(m.instance)} in one WebAssembly instance, more than its 4 GiB: lower the hidden size${more}`);
+    const advice = j.B > 1 && fits({ B: 1 }) ? `lower the batch size (now ${j.B})` : j.factors !== undefined && j.factors > 1 && fits({ factors: 1 }) ? `lower the factors (now ${j.factors})` : `lower the hidden size${more}`;
+    throw new InputError(`memory: ${what} need about ${gib(m.instance)} in one WebAssembly instance, more than its 4 GiB: ${advice}`);
   }
   if (free !== undefined && m.total > free) {
     throw new InputError(`memory: ${what} on ${j.N} rows need about ${gib(m.total)}, more than the ${gib(free)} of free memory`);
