@@ -264,4 +264,13 @@ test("reproduce --quick writes under DIR/quick, beside the full results; the rep
   assert.match(readFileSync(join(results, "quick", "fig2.md"), "utf8"), "Command: `aescore reproduce fig2 --quick`");
 });
 
+test("without a command the usage is the error (stderr, exit 2); asked for, the output (stdout, exit 0)", () => {
+  const none = run();
+  assert.equal([none.code, none.out], [2, ""]);
+  assert.match(none.err, /^usage: aescore <command>/m);
+  const help = run("--help");
+  assert.equal([help.code, help.err], [0, ""]);
+  assert.match(help.out, /^usage: aescore <command>/m);
+});
+
 test.run();

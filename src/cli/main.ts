@@ -41,7 +41,9 @@ function describeUnexpected(err: unknown): string {
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === "--help" || name === "-h" || name === "help") {
-    console.log(usage());
+    // Asked for, the usage is the output (stdout, exit 0); without a command it is the error (stderr, 2).
+    if (name === undefined) console.error(usage());
+    else console.log(usage());
     return name === undefined ? 2 : 0;
   }
   const c = Object.hasOwn(commands, name) ? commands[name] : undefined;
