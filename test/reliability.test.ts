@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url";
 import { createEngineSync, alloc } from "../src/engine/engine.js";
 import { createAutoencoder, encodeAutoencoder } from "../src/model/autoencoder.js";
 import { encodeCsae, decodeCsae } from "../src/model/csae.js";
-import { encodeSafetensors } from "../src/formats/safetensors.js";
+import { decodeSafetensors as decodeSafetensorsFile, encodeSafetensors } from "../src/formats/safetensors.js";
 import { decodeCsv } from "../src/formats/idx-csv.js";
 import { encodeNpy } from "../src/formats/npy.js";
 import { energy } from "../src/model/energy.js";
@@ -61,6 +61,13 @@ test("a model file whose weights overflow float32 in its Laplacian is refused as
   const path = at("huge.safetensors");
   writeAtomic(path, encodeAutoencoder(huge));
   refused(run("energy", "--model", path, "--input", xPath, "--what", "laplacian"), /huge\.safetensors: tensor W is too large \(its squared norm .* is beyond float32's range\): a diverged model/, "huge W");
+});
+
+test("a model file with tensors its kind does not have is refused, naming them", () => {
+  const { tensors, metadata } = decodeSafetensorsFile(readFileSync(aePath));
+  const path = at("extra.safetensors");
+  writeFileSync(path, encodeSafetensors({ ...tensors, V: { shape: [2], data: new Float32Array(2) } }, metadata));
+  refused(run("energy", "--model", path, "--input", xPath), /extra\.safetensors: unexpected tensor V \(this kind of model has W, bh, br\)/, "extra tensor");
 });
 
 test("a model broken by the last steps of its last epoch is refused, not saved", () => {

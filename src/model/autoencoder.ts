@@ -174,6 +174,12 @@ export function modelMetadata(metadata: Record<string, string>, kind: string, so
   return metadata;
 }
 
+/** Refuses tensors a model of this kind does not have (a file from something else, or a mix-up). */
+export function onlyTensors(tensors: Record<string, Tensor>, names: string[], source: string): void {
+  const extra = Object.keys(tensors).filter((k) => !names.includes(k));
+  if (extra.length > 0) throw new FormatError(`${source}: unexpected tensor${extra.length > 1 ? "s" : ""} ${extra.join(", ")} (this kind of model has ${names.join(", ")})`);
+}
+
 /** Checks that tensor `name` exists with the given shape. */
 export function tensorOf(tensors: Record<string, Tensor>, name: string, shape: number[], source: string): Float32Array {
   const t = tensors[name];
@@ -206,6 +212,7 @@ export function decodeAutoencoder(e: Engine, bytes: Uint8Array | Safetensors, so
   // Bytes, or a file already parsed (decodeModel parses once for any kind).
   const { tensors, metadata } = bytes instanceof Uint8Array ? decodeSafetensors(bytes, source) : bytes;
   modelMetadata(metadata, "autoencoder", source);
+  onlyTensors(tensors, ["W", "bh", "br"], source);
   const W = tensors.W;
   if (!W || W.shape.length !== 2) throw new FormatError(`${source}: tensor W [H, D] is missing or not 2-D`);
   const [H, D] = W.shape;

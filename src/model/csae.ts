@@ -5,7 +5,7 @@
 
 import { exp } from "../math.js";
 import { fromArray, type Engine } from "../engine/engine.js";
-import { checkSpecOf, modelMetadata, tensorOf, type Autoencoder, type AeActivation, type Output } from "./autoencoder.js";
+import { checkSpecOf, modelMetadata, onlyTensors, tensorOf, type Autoencoder, type AeActivation, type Output } from "./autoencoder.js";
 import { energy, energies, reconstruct } from "./energy.js";
 import { decodeSafetensors, encodeSafetensors, type Safetensors } from "../formats/safetensors.js";
 import type { Tensor } from "../tensor.js";
@@ -109,6 +109,7 @@ export function decodeCsae(e: Engine, bytes: Uint8Array | Safetensors, source = 
   const classes = parseClasses(metadata.classes, K, source);
   const rule = (metadata.rule ?? "energy") as Rule;
   if (!RULES.includes(rule)) throw new FormatError(`${source}: metadata rule ${quote(rule)} is not one of ${RULES.join(", ")}`);
+  onlyTensors(tensors, rule === "energies-lr" ? ["W", "bh", "br", "C", "V"] : ["W", "bh", "br", "C"], source);
   const V = rule === "energies-lr" ? tensorOf(tensors, "V", [K, K], source).slice() : undefined;
   const aes = classes.map((_, i) => ({
     ...spec,

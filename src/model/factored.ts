@@ -9,7 +9,7 @@ import {
 } from "../engine/kernels.js";
 import { activation, type Activation } from "../engine/activations.js";
 import {
-  checkSpecOf, modelMetadata, tensorOf, type Autoencoder, type AeActivation, type AutoencoderSpec, type Output,
+  checkSpecOf, modelMetadata, onlyTensors, tensorOf, type Autoencoder, type AeActivation, type AutoencoderSpec, type Output,
 } from "./autoencoder.js";
 import { corrupt, type EpochReport, type TrainOptions } from "../train/autoencoder.js";
 import { barrier, blockRange, collect, publish, type Exchange } from "../train/replicas.js";
@@ -50,6 +50,7 @@ export function decodeFactored(e: Engine, bytes: Uint8Array | Safetensors, sourc
   // Bytes, or a file already parsed (decodeModel parses once for any kind).
   const { tensors, metadata } = bytes instanceof Uint8Array ? decodeSafetensors(bytes, source) : bytes;
   modelMetadata(metadata, "factored-csae", source);
+  onlyTensors(tensors, ["Wx", "Wf", "Wh", "Bh", "Br", "C"], source);
   const dims = (name: string, rank: number): number[] => {
     const t = tensors[name];
     if (!t || t.shape.length !== rank) throw new FormatError(`${source}: tensor ${name} is missing or not ${rank}-D`);
