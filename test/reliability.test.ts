@@ -77,11 +77,19 @@ test("a model broken by the last steps of its last epoch is refused, not saved",
     [["train", "--data", xPath, "--labels", lPath, "--hidden", "3", "--epochs", "1", "--pretrain-epochs", "1", "--workers", "0", "--lr", "1e30"], /finetune: the parameter C diverged/],
     [["train", "--data", xPath, "--labels", lPath, "--hidden", "3", "--epochs", "1", "--pretrain-epochs", "1", "--workers", "0", "--pretrain-lr", "1e30"], /train: the parameter W diverged/],
     [["train", "--data", xPath, "--labels", lPath, "--hidden", "3", "--epochs", "1", "--pretrain-epochs", "1", "--workers", "0", "--factored", "--pretrain-lr", "1e30"], /factored pretraining: the parameter \w+ diverged/],
+    // On workers: the error crosses the thread with the parameter's name.
+    [["train", "--data", xPath, "--labels", lPath, "--hidden", "3", "--epochs", "1", "--pretrain-epochs", "1", "--workers", "2", "--pretrain-lr", "1e30"], /train: the parameter W diverged/],
   ] as Array<[string[], RegExp]>) {
     const out = at(`diverged-${args[0]}.safetensors`);
     refused(run(...args, "--save", out, "--quiet"), pattern, args.join(" "));
     assert.not.ok(existsSync(out), `${args.join(" ")}: nothing saved`);
   }
+  // Its checkpoint holds the broken last epoch: resuming it (nothing left to train) is refused too.
+  const ck = at("ck-diverged");
+  const args = ["train-ae", "--data", xPath, "--hidden", "3", "--epochs", "1", "--lr", "1e30", "--checkpoint", ck, "--save", at("d.safetensors"), "--quiet"];
+  refused(run(...args), /the parameter W diverged/, "first run");
+  refused(run(...args, "--resume"), /the parameter W diverged|tensor W is too large .*: a diverged model/, "resumed");
+  assert.not.ok(existsSync(at("d.safetensors")));
 });
 
 test("absurd epochs and workers, and a save inside the checkpoint directory, are refused before any work", () => {

@@ -14,7 +14,7 @@ import type { Tensor } from "../tensor.js";
 import { writeArray } from "../node.js";
 import { encodeCsv } from "../formats/idx-csv.js";
 import { availableParallelism } from "node:os";
-import { isAbsolute, relative, resolve } from "node:path";
+import { isAbsolute, relative, resolve, sep } from "node:path";
 
 export interface Command {
   summary: string;
@@ -122,7 +122,7 @@ export function checkSaveOutside(save: string, checkpoint: unknown): void {
   if (typeof checkpoint !== "string") return;
   const dir = resolve(checkpoint);
   const rel = relative(dir, resolve(save));
-  if (!rel.startsWith("..") && !isAbsolute(rel)) throw new InputError(`${save}: the model would be saved inside the checkpoint directory ${checkpoint}, whose files are the checkpoint's; save it elsewhere`);
+  if (rel !== ".." && !rel.startsWith(`..${sep}`) && !isAbsolute(rel)) throw new InputError(`${save}: the model would be saved inside the checkpoint directory ${checkpoint}, whose files are the checkpoint's; save it elsewhere`);
 }
 
 /** Splits off the last ⌊f·N⌋ rows as validation data. */

@@ -180,20 +180,26 @@ export function onlyTensors(tensors: Record<string, Tensor>, names: string[], so
   if (extra.length > 0) throw new FormatError(`${source}: unexpected tensor${extra.length > 1 ? "s" : ""} ${extra.join(", ")} (this kind of model has ${names.join(", ")})`);
 }
 
-/** Checks that tensor `name` exists with the given shape. */
-export function tensorOf(tensors: Record<string, Tensor>, name: string, shape: number[], source: string): Float32Array {
+/**
+ * Checks that tensor `name` exists with the given shape and holds finite values; `blocks` > 1 splits
+ * it along its first axis for the squared-norm bound (one bound per class, as training checks).
+ */
+export function tensorOf(tensors: Record<string, Tensor>, name: string, shape: number[], source: string, blocks = 1): Float32Array {
   const t = tensors[name];
   if (!t) throw new FormatError(`${source}: tensor ${name} is missing`);
   if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
     throw new FormatError(`${source}: tensor ${name} has shape [${t.shape.join(", ")}], expected [${shape.join(", ")}]`);
   }
-  let ss = 0;
-  for (let i = 0; i < t.data.length; i++) {
-    if (!Number.isFinite(t.data[i])) throw new FormatError(`${source}: tensor ${name} holds ${t.data[i]} at index ${i}`);
-    ss += t.data[i] * t.data[i];
+  const per = t.data.length / blocks;
+  for (let b = 0; b < blocks; b++) {
+    let ss = 0;
+    for (let i = b * per; i < (b + 1) * per; i++) {
+      if (!Number.isFinite(t.data[i])) throw new FormatError(`${source}: tensor ${name} holds ${t.data[i]} at index ${i}`);
+      ss += t.data[i] * t.data[i];
+    }
+    // As training refuses (divergedIn): beyond this even the model's Laplacian overflows float32.
+    if (!(ss <= 3.4028234663852886e38)) throw new FormatError(`${source}: tensor ${name}${blocks > 1 ? ` (class ${b})` : ""} is too large (its squared norm ${ss.toPrecision(3)} is beyond float32's range): a diverged model`);
   }
-  // As training refuses (divergedIn): beyond this even the model's Laplacian overflows float32.
-  if (!(ss <= 3.4028234663852886e38)) throw new FormatError(`${source}: tensor ${name} is too large (its squared norm ${ss.toPrecision(3)} is beyond float32's range): a diverged model`);
   return t.data;
 }
 

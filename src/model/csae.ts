@@ -102,9 +102,9 @@ export function decodeCsae(e: Engine, bytes: Uint8Array | Safetensors, source = 
   const [K, H, D] = W.shape;
   if (K < 1) throw new FormatError(`${source}: the model has no classes`);
   const spec = checkSpecOf({ D, H, activation: metadata.activation as AeActivation, output: metadata.output as Output }, source);
-  const w = tensorOf(tensors, "W", [K, H, D], source);
-  const bh = tensorOf(tensors, "bh", [K, H], source);
-  const br = tensorOf(tensors, "br", [K, D], source);
+  const w = tensorOf(tensors, "W", [K, H, D], source, K);
+  const bh = tensorOf(tensors, "bh", [K, H], source, K);
+  const br = tensorOf(tensors, "br", [K, D], source, K);
   const C = tensorOf(tensors, "C", [K], source);
   const classes = parseClasses(metadata.classes, K, source);
   const rule = (metadata.rule ?? "energy") as Rule;

@@ -473,6 +473,9 @@ export function factoredGroups(m: FactoredCsae, data: Tensor, B: number): ClassG
     async params() {
       return [];
     },
+    async diverged() {
+      return divergedParam(params);
+    },
     async save() {
       return stateOf(params, best as Record<FactoredParam, Float32Array> | undefined);
     },

@@ -64,7 +64,7 @@ export interface Trainer<S = unknown> {
 /** The loss stopped being a number: the learning rate is too large for this model and data. */
 export class DivergenceError extends InputError {
   override name = "DivergenceError";
-  constructor(readonly what: string, readonly epoch: number, readonly loss: number, readonly lr: number, param?: string) {
+  constructor(readonly what: string, readonly epoch: number, readonly loss: number, readonly lr: number, readonly param?: string) {
     super(param === undefined
       ? `${what}: the loss became ${quote(loss)} in epoch ${epoch}: lower the learning rate (now ${lr})`
       : `${what}: the parameter ${param} diverged (values not finite or beyond float32's range) in epoch ${epoch}: lower the learning rate (now ${lr})`);
@@ -138,7 +138,8 @@ export async function runEpochs<S>(
     await hooks.checkpoint?.(state);
   }
   if (state.best) await t.restore(state.best.params);
-  if (state.epoch > first && t.diverged) {
+  // Also on a resumed run with nothing left to do: its checkpoint holds the last epoch's parameters.
+  if (state.epoch > 0 && t.diverged) {
     const name = await t.diverged();
     if (name !== undefined) throw new DivergenceError(t.what, state.epoch, NaN, epochRate(s, state.epoch - 1), name);
   }

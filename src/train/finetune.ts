@@ -21,7 +21,7 @@ import { softmaxRows, argmaxRows, scoresFrom, classEnergies } from "../model/csa
 import { aeParams, type AeParam } from "./autoencoder.js";
 import { rng } from "../random.js";
 import { InputError, quote } from "../errors.js";
-import { divergedIn, paramSet, sgdStep, type ParamSet } from "./params.js";
+import { divergedIn, divergedParam, paramSet, sgdStep, type ParamSet } from "./params.js";
 import { MAX_EPOCHS, runEpochs, startRun, type EpochReport, type Trainer } from "./driver.js";
 import { countersOf, runStateOf, type Arrays, type Checkpoint } from "./checkpoint.js";
 import type { Tensor } from "../tensor.js";
@@ -204,6 +204,15 @@ export function slotSave(s: Slots): GroupState {
   return out;
 }
 
+/** The first diverged parameter of the slots' classes, named with its class ("W3"). */
+export function slotDiverged(s: Slots): string | undefined {
+  for (const [i, slot] of s.slots.entries()) {
+    const name = divergedParam(slot.params);
+    if (name !== undefined) return `${name}${s.offset + i}`;
+  }
+  return undefined;
+}
+
 /** Loads the slots' own classes from a state (which may hold other classes too); shapes were checked. */
 export function slotLoad(s: Slots, st: GroupState): void {
   s.slots.forEach((slot, i) => {
@@ -226,6 +235,8 @@ export interface ClassGroups {
   keep(): Promise<void>;
   restore(): Promise<void>;
   params(): Promise<Params[]>;
+  /** A diverged parameter's name ("W3"), checked where the parameters live; undefined if none. */
+  diverged(): Promise<string | undefined>;
   /** Everything a checkpoint needs to resume (see GroupState). */
   save(): Promise<GroupState>;
   load(s: GroupState): Promise<void>;
@@ -242,6 +253,7 @@ export function localGroups(e: Engine, spec: AutoencoderSpec, params: Params[], 
     keep: async () => slotKeep(s),
     restore: async () => slotRestore(s),
     params: async () => s.slots.map((slot) => slotParams(slot.ae)),
+    diverged: async () => slotDiverged(s),
     save: async () => slotSave(s),
     load: async (st) => slotLoad(s, st),
     close: async () => {},
@@ -338,8 +350,7 @@ export async function finetune(
       await groups.restore();
     },
     async diverged() {
-      const { values } = await groups.save();
-      return divergedIn({ C, ...Object.fromEntries(Object.entries(values).map(([k, t]) => [k, t.data])) });
+      return divergedIn({ C }) ?? (await groups.diverged());
     },
   };
   let state = startRun<Float32Array>(rng(run.seed));

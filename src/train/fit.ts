@@ -27,8 +27,8 @@ import { rng } from "../random.js";
 import { InputError, quote } from "../errors.js";
 import type { EpochReport, TrainOptions } from "./autoencoder.js";
 import { checkFit, FIT_DEFAULTS, VARIANTS, type FitOptions, type Variant } from "./options.js";
-import { divergedParam, paramSet, sgdStep } from "./params.js";
-import { runEpochs, startRun, type Trainer } from "./driver.js";
+import { divergedIn, paramSet, sgdStep } from "./params.js";
+import { DivergenceError, runEpochs, startRun, type Trainer } from "./driver.js";
 import type { Tensor } from "../tensor.js";
 
 export { checkFit, FIT_DEFAULTS, VARIANTS, type FitOptions, type Variant };
@@ -259,12 +259,15 @@ export async function fitEnergyLogistic(
       : undefined,
     keep: fold,
     restore: () => {},
-    diverged: () => divergedParam(P),
   };
   // Standardized inputs: a fixed, safe step for this convex problem.
   const schedule = { epochs: Math.max(o.epochs, 1) * 3, batch: o.batch, lr: 0.1, decay: 0, patience: 0 };
   const state = await runEpochs(trainer, schedule, startRun(rng(classSeed(seed, -2))));
-  return state.best?.params ?? fold();
+  // What is returned is checked (the kept epoch, folded back to the raw energies' scale), not P.
+  const out = state.best?.params ?? fold();
+  const bad = divergedIn({ V: out.V, c: out.c });
+  if (bad !== undefined) throw new DivergenceError(trainer.what, state.epoch, NaN, schedule.lr, bad);
+  return out;
 }
 
 /**

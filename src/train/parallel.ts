@@ -103,8 +103,8 @@ export async function runJob(
 const ERRORS: Record<string, new (message: string) => Error> = { InputError, ShapeError, FormatError, AescoreError };
 
 /** An error a worker posted, as the class it was thrown as (so callers can tell a divergence by its type). */
-export function rebuildError(m: { name: string; message: string; stack?: string; fields?: { what: string; epoch: number; loss: number; lr: number } }): Error {
-  if (m.name === "DivergenceError" && m.fields) return new DivergenceError(m.fields.what, m.fields.epoch, m.fields.loss, m.fields.lr);
+export function rebuildError(m: { name: string; message: string; stack?: string; fields?: { what: string; epoch: number; loss: number; lr: number; param?: string } }): Error {
+  if (m.name === "DivergenceError" && m.fields) return new DivergenceError(m.fields.what, m.fields.epoch, m.fields.loss, m.fields.lr, m.fields.param);
   const E = ERRORS[m.name];
   return E ? new E(m.message) : new Error(m.stack ?? m.message);
 }
@@ -311,7 +311,7 @@ type SlotMessage =
   | { type: "step"; g: Float32Array; o: FinetuneOptions }
   | { type: "classify"; X: Tensor }
   | { type: "load"; state: GroupState }
-  | { type: "keep" | "restore" | "params" | "save" };
+  | { type: "keep" | "restore" | "params" | "save" | "diverged" };
 
 /**
  * The classes split over `workers` threads in contiguous blocks, each block's autoencoders in its
@@ -387,6 +387,7 @@ export async function workerGroups(spec: AutoencoderSpec, params: Params[], data
     keep: async () => blocks.forEach((_, i) => send(i, { type: "keep" })),
     restore: async () => blocks.forEach((_, i) => send(i, { type: "restore" })),
     params: async () => (await Promise.all(blocks.map((_, i) => ask<Params[]>(i, { type: "params" })))).flat(),
+    diverged: async () => (await Promise.all(blocks.map((_, i) => ask<string | null>(i, { type: "diverged" })))).find((n) => n !== null) ?? undefined,
     save: async () => {
       const parts = await Promise.all(blocks.map((_, i) => ask<GroupState>(i, { type: "save" })));
       const best = parts.every((p) => p.best) ? Object.assign({}, ...parts.map((p) => p.best)) : undefined;

@@ -7,7 +7,7 @@ import { parent } from "./threads.js";
 import { createEngineSync, mark, release, type Backend, type Engine } from "../engine/engine.js";
 import { runJob } from "./parallel.js";
 import { factoredReplica } from "./fit.js";
-import { makeSlots, slotEnergies, slotStep, slotClassify, slotKeep, slotRestore, slotParams, slotSave, slotLoad, type Slots } from "./finetune.js";
+import { makeSlots, slotEnergies, slotStep, slotClassify, slotKeep, slotRestore, slotParams, slotSave, slotLoad, slotDiverged, type Slots } from "./finetune.js";
 
 const port = await parent();
 // The engine is made from the first message's compiled build (the pool sends the one it runs, so a
@@ -66,6 +66,8 @@ async function handle(m: any): Promise<{ value: unknown } | undefined> {
       return undefined;
     case "params":
       return { value: slots!.slots.map((s) => slotParams(s.ae)) };
+    case "diverged":
+      return { value: slotDiverged(slots!) ?? null };
     default:
       throw new Error(`worker: unknown message ${m.type}`);
   }
@@ -81,8 +83,8 @@ port.onMessage((m) => {
       const answer = await handle(m);
       if (answer) port.post({ type: "value", value: answer.value });
     } catch (err) {
-      const x = err as Error & { what?: string; epoch?: number; loss?: number; lr?: number };
-      const fields = x.name === "DivergenceError" ? { what: x.what, epoch: x.epoch, loss: x.loss, lr: x.lr } : undefined;
+      const x = err as Error & { what?: string; epoch?: number; loss?: number; lr?: number; param?: string };
+      const fields = x.name === "DivergenceError" ? { what: x.what, epoch: x.epoch, loss: x.loss, lr: x.lr, param: x.param } : undefined;
       port.post({ type: "error", slot: m.slot, name: x.name, message: x.message, stack: x.stack, fields });
     }
   });
