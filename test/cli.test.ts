@@ -264,6 +264,15 @@ test("reproduce --quick writes under DIR/quick, beside the full results; the rep
   assert.match(readFileSync(join(results, "quick", "fig2.md"), "utf8"), "Command: `aescore reproduce fig2 --quick`");
 });
 
+test("a library message naming the command's own trainer is not prefixed twice", () => {
+  const dir = mkdtempSync(join(tmpdir(), "aescore-prefix-"));
+  writeFileSync(join(dir, "x.csv"), Array.from({ length: 6 }, (_, i) => `${i / 6},${1 - i / 6}`).join("\n"));
+  writeFileSync(join(dir, "y.csv"), Array.from({ length: 6 }, (_, i) => String(i % 2)).join("\n"));
+  const r = run("train", "--data", join(dir, "x.csv"), "--labels", join(dir, "y.csv"), "--pretrain-epochs", "1000001", "--save", join(dir, "m.safetensors"));
+  assert.is(r.code, 2);
+  assert.match(r.err, /^aescore train: epochs must be an integer in \[0, 1000000\]/);
+});
+
 test("without a command the usage is the error (stderr, exit 2); asked for, the output (stdout, exit 0)", () => {
   const none = run();
   assert.equal([none.code, none.out], [2, ""]);

@@ -66,7 +66,9 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   } catch (err) {
     if (err instanceof AescoreError) {
-      console.error(`aescore ${name}: ${err.message.replace(/\s*\n\s*/g, " ")}`);
+      // The library names its trainer ("train: …"); under the command of the same name once is enough.
+      const message = err.message.replace(/\s*\n\s*/g, " ");
+      console.error(`aescore ${name}: ${message.startsWith(`${name}: `) ? message.slice(name.length + 2) : message}`);
       return 2;
     }
     console.error(`aescore ${name}: ${describeUnexpected(err).replace(/\s*\n\s*/g, " ")}`);
