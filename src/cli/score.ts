@@ -238,22 +238,26 @@ export const evaluateNoveltyCommand: Command = {
     checkInput(ae, Xin, v.in as string);
     checkInput(ae, Xout, v.out as string);
     const methods = noveltyMethods(model);
-    console.log(`${Xin.shape[0]} held-in rows (${v.in}), ${Xout.shape[0]} novel rows (${v.out}); positives: the novel rows`);
-    console.log("| method | AUROC | AUPR | FPR at 95% TPR |");
-    console.log("|---|---|---|---|");
+    // Printed once every method is scored: a late error (a score that is not a number) leaves no half table.
+    const table = [
+      `${Xin.shape[0]} held-in rows (${v.in}), ${Xout.shape[0]} novel rows (${v.out}); positives: the novel rows`,
+      "| method | AUROC | AUPR | FPR at 95% TPR |",
+      "|---|---|---|---|",
+    ];
     const curves: Array<Array<[number, number]>> = [];
     let stored = "";
     for (const method of methods) {
       const a = noveltyScores(model, Xin, method);
       const b = noveltyScores(model, Xout, method);
       const r = noveltyMetrics(a, b);
-      console.log(`| ${method} | ${r.auroc.toFixed(4)} | ${r.aupr.toFixed(4)} | ${r.fprAt95.toFixed(4)} |`);
+      table.push(`| ${method} | ${r.auroc.toFixed(4)} | ${r.aupr.toFixed(4)} | ${r.fprAt95.toFixed(4)} |`);
       curves.push(rocCurve(a, b));
       if (m.novelty?.method === method) {
         const rate = (f: Uint8Array) => (f.reduce((x, y) => x + y, 0) / f.length).toFixed(4);
         stored = `stored threshold (${method} > ${m.novelty.threshold}, calibrated for FPR ${m.novelty.fpr} on ${m.novelty.rows} rows): flags ${rate(noveltyFlags(a, m.novelty, method))} of the held-in rows (FPR), ${rate(noveltyFlags(b, m.novelty, method))} of the novel rows (TPR)`;
       }
     }
+    console.log(table.join("\n"));
     if (stored) console.log(stored);
     if (typeof v.plot === "string") {
       const size = 400;
