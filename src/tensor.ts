@@ -8,3 +8,16 @@ export interface Tensor {
 
 /** The most f32 values an array may hold: WebAssembly's 4 GiB memory, whole. */
 export const MAX_VALUES = 2 ** 30;
+
+/** The largest finite float32. */
+export const FLOAT32_MAX = 3.4028234663852886e38;
+
+/**
+ * The squared norm of x[start, end), in float64. Beyond FLOAT32_MAX (or not a number) it marks a
+ * diverged model, whose Laplacian (Σ h′‖w_k‖²) would overflow: training and model files share the test.
+ */
+export function squaredNorm(x: ArrayLike<number>, start = 0, end = x.length): number {
+  let ss = 0;
+  for (let i = start; i < end; i++) ss += x[i] * x[i];
+  return ss;
+}

@@ -7,7 +7,8 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { cached, reproduce, type Context } from "../src/reproduce/experiments.js";
 import { InputError } from "../src/errors.js";
-import { experimentOf, searchPlan, successiveHalving, drawConfigs } from "../src/reproduce/search.js";
+import { experimentOf, searchPlan, successiveHalving, drawConfigs, type Config, type SearchPlan } from "../src/reproduce/search.js";
+import type { EpochReport } from "../src/train/driver.js";
 import { fit } from "../src/train/fit.js";
 import { createEngineSync } from "../src/engine/engine.js";
 import { rng } from "../src/random.js";
@@ -16,6 +17,30 @@ import { fileURLToPath } from "node:url";
 import { TABLE2, refitFailed } from "../src/reproduce/models.js";
 
 const ctx = (dir: string): Context => ({ quick: true, dir, seed: 1, log: () => {}, command: "test" });
+
+/** Three classes of 6-pixel rows around different means, as the search's splits: small enough for seconds. */
+function toyData(seed: number) {
+  const r = rng(seed);
+  const D = 6;
+  const split = (n: number) => {
+    const labels = Array.from({ length: n }, (_, i) => String(i % 3));
+    const data = Float32Array.from({ length: n * D }, (_, i) => 0.3 * Number(labels[Math.floor(i / D)]) * ((i % D) / D) + 0.4 * r.uniform());
+    return { X: { shape: [n, D], data }, labels };
+  };
+  const [train, valid, test] = [split(300), split(90), split(90)];
+  const all = { X: { shape: [390, D], data: Float32Array.from([...train.X.data, ...valid.X.data]) }, labels: [...train.labels, ...valid.labels] };
+  return { train, valid, all, test };
+}
+
+/** Configuration k fitted afresh to 2 finetuning epochs, its options written out here (not the search's). */
+function freshFit(k: Config, plan: SearchPlan, data: ReturnType<typeof toyData>, model: { activation: "sigmoid" | "tanh"; factored: boolean }, onFinetune?: (e: EpochReport) => void) {
+  return fit(createEngineSync(), data.train.X, data.train.labels, {
+    hidden: k.hidden, ...(model.factored ? { factors: k.hidden } : {}), activation: model.activation, output: "real", variant: "csae", seed: 1, workers: 0, valid: data.valid,
+    pretrain: { epochs: plan.pretrainEpochs, batch: 100, lr: k.pretrainLr, momentum: 0.9, weightDecay: 0, contractive: k.contractive ?? 0, denoising: k.denoising ?? 0, renormalize: 0, patience: 0 },
+    finetune: { epochs: 2, batch: 100, lr: (k.finetuneLr * 100) / k.hidden, momentum: 0.9, weightDecay: k.weightDecay, loss: "log", learn: "all", patience: 0, decay: plan.decay },
+    onFinetune,
+  });
+}
 
 test("a finished configuration is read back, not computed again", async () => {
   const dir = mkdtempSync(join(tmpdir(), "aescore-rep-"));
@@ -63,21 +88,12 @@ test("unknown experiments are a clear error", async () => {
 });
 
 test("successive halving: survivors per rung, curves of resumed runs equal fresh ones, resumable from its cache", async () => {
-  // Three classes of 6-pixel rows around different means: small enough for seconds.
-  const r = rng(3);
-  const D = 6;
-  const split = (n: number) => {
-    const labels = Array.from({ length: n }, (_, i) => String(i % 3));
-    const data = Float32Array.from({ length: n * D }, (_, i) => 0.3 * Number(labels[Math.floor(i / D)]) * ((i % D) / D) + 0.4 * r.uniform());
-    return { X: { shape: [n, D], data }, labels };
-  };
-  const [train, valid, test] = [split(300), split(90), split(90)];
-  const all = { X: { shape: [390, D], data: Float32Array.from([...train.X.data, ...valid.X.data]) }, labels: [...train.labels, ...valid.labels] };
+  const data = toyData(3);
+  const { test } = data;
   const plan = { ...searchPlan(true), grid: { ...searchPlan(true).grid, hidden: [3, 5] }, trainRows: 390, valid: 90 };
   const dir = mkdtempSync(join(tmpdir(), "aescore-search-"));
   const lines: string[] = [];
   const c = { ...ctx(dir), workers: 0, log: (l: string) => void lines.push(l) };
-  const data = { train, valid, all, test };
   const first = await successiveHalving(c, plan, data);
   assert.is(first.log.length, 4);
   assert.equal(first.log.map((x) => x.rungs).sort(), [1, 1, 2, 2]);
@@ -86,22 +102,13 @@ test("successive halving: survivors per rung, curves of resumed runs equal fresh
   for (const x of first.log.filter((x) => x.rungs === 2)) {
     const curve: number[] = [];
     const k = x.config;
-    await fit(createEngineSync(), train.X, train.labels, {
-      hidden: k.hidden, activation: "sigmoid", output: "real", variant: "csae", seed: 1, workers: 0, valid,
-      pretrain: { epochs: plan.pretrainEpochs, batch: 100, lr: k.pretrainLr, momentum: 0.9, weightDecay: 0, contractive: k.contractive!, denoising: 0, renormalize: 0, patience: 0 },
-      finetune: { epochs: 2, batch: 100, lr: (k.finetuneLr * 100) / k.hidden, momentum: 0.9, weightDecay: k.weightDecay, loss: "log", learn: "all", patience: 0, decay: plan.decay },
-      onFinetune: (e) => void curve.push(100 * e.valid!),
-    });
+    await freshFit(k, plan, data, { activation: "sigmoid", factored: false }, (e) => void curve.push(100 * e.valid!));
     assert.equal(x.result.curve, curve, `H ${k.hidden}, λ ${k.contractive}: resumed vs fresh`);
   }
   // Everything cached: the same result, nothing trained; without rung 2's entries, the same again.
   // The validated model (read back from the winner's checkpoint) is a fresh run's best epoch.
   const w = first.log.find((x) => x.config === first.winner.config)!.config;
-  const fresh = await fit(createEngineSync(), train.X, train.labels, {
-    hidden: w.hidden, activation: "sigmoid", output: "real", variant: "csae", seed: 1, workers: 0, valid,
-    pretrain: { epochs: plan.pretrainEpochs, batch: 100, lr: w.pretrainLr, momentum: 0.9, weightDecay: 0, contractive: w.contractive!, denoising: 0, renormalize: 0, patience: 0 },
-    finetune: { epochs: 2, batch: 100, lr: (w.finetuneLr * 100) / w.hidden, momentum: 0.9, weightDecay: w.weightDecay, loss: "log", learn: "all", patience: 0, decay: plan.decay },
-  });
+  const fresh = await freshFit(w, plan, data, { activation: "sigmoid", factored: false });
   assert.is(first.validatedTest, testError(fresh.csae, test));
   assert.ok(first.refit.trainError >= 0 && first.refit.trainError <= 100);
   // The winner's checkpoints are gone once the search is done: without its "validated" entry, it is
@@ -164,17 +171,9 @@ test("the search of a factored, denoising row: grid, rungs and refit", async () 
   const plan = { ...searchPlan(true, row), grid: { ...searchPlan(true, row).grid, hidden: [3, 5] }, trainRows: 390, valid: 90 };
   assert.equal(Object.keys(plan.grid), ["hidden", "denoising", "pretrainLr", "finetuneLr", "weightDecay"]);
   assert.is(experimentOf(plan), "search-tanh-factored");
-  const r = rng(4);
-  const D = 6;
-  const split = (n: number) => {
-    const labels = Array.from({ length: n }, (_, i) => String(i % 3));
-    const data = Float32Array.from({ length: n * D }, (_, i) => 0.3 * Number(labels[Math.floor(i / D)]) * ((i % D) / D) + 0.4 * r.uniform());
-    return { X: { shape: [n, D], data }, labels };
-  };
-  const [train, valid, test] = [split(300), split(90), split(90)];
-  const all = { X: { shape: [390, D], data: Float32Array.from([...train.X.data, ...valid.X.data]) }, labels: [...train.labels, ...valid.labels] };
+  const data = toyData(4);
   const dir = mkdtempSync(join(tmpdir(), "aescore-search-"));
-  const s = await successiveHalving({ ...ctx(dir), workers: 0 }, plan, { train, valid, all, test });
+  const s = await successiveHalving({ ...ctx(dir), workers: 0 }, plan, data);
   assert.equal(s.log.map((x) => x.rungs).sort(), [1, 1, 2, 2]);
   assert.ok(s.log.every((x) => x.config.denoising !== undefined && x.config.contractive === undefined));
   assert.ok(readdirSync(join(dir, "cache", "search-tanh-factored")).length > 0);
@@ -182,12 +181,7 @@ test("the search of a factored, denoising row: grid, rungs and refit", async () 
   const x = s.log.find((x) => x.rungs === 2)!;
   const k = x.config;
   const curve: number[] = [];
-  await fit(createEngineSync(), train.X, train.labels, {
-    hidden: k.hidden, factors: k.hidden, activation: "tanh", output: "real", variant: "csae", seed: 1, workers: 0, valid,
-    pretrain: { epochs: plan.pretrainEpochs, batch: 100, lr: k.pretrainLr, momentum: 0.9, weightDecay: 0, contractive: 0, denoising: k.denoising!, renormalize: 0, patience: 0 },
-    finetune: { epochs: 2, batch: 100, lr: (k.finetuneLr * 100) / k.hidden, momentum: 0.9, weightDecay: k.weightDecay, loss: "log", learn: "all", patience: 0, decay: plan.decay },
-    onFinetune: (e) => void curve.push(100 * e.valid!),
-  });
+  await freshFit(k, plan, data, { activation: "tanh", factored: true }, (e) => void curve.push(100 * e.valid!));
   assert.equal(x.result.curve, curve);
   assert.ok(s.refit.trainError >= 0 && s.secondSeed.trainError >= 0 && s.validatedTest >= 0);
 });

@@ -8,7 +8,7 @@ import { gemm, gemmPacked, packB, addRowBias, type PackedB } from "../engine/ker
 import { activation, ACTIVATIONS, type Activation } from "../engine/activations.js";
 import { InputError, FormatError, ShapeError, quote } from "../errors.js";
 import { encodeSafetensors, decodeSafetensors, type Safetensors } from "../formats/safetensors.js";
-import type { Tensor } from "../tensor.js";
+import { FLOAT32_MAX, squaredNorm, type Tensor } from "../tensor.js";
 import { rng as makeRng, type Rng } from "../random.js";
 import { shortestF32 } from "../formats/idx-csv.js";
 
@@ -190,15 +190,13 @@ export function tensorOf(tensors: Record<string, Tensor>, name: string, shape: n
   if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
     throw new FormatError(`${source}: tensor ${name} has shape [${t.shape.join(", ")}], expected [${shape.join(", ")}]`);
   }
+  for (let i = 0; i < t.data.length; i++) {
+    if (!Number.isFinite(t.data[i])) throw new FormatError(`${source}: tensor ${name} holds ${t.data[i]} at index ${i}`);
+  }
   const per = t.data.length / blocks;
   for (let b = 0; b < blocks; b++) {
-    let ss = 0;
-    for (let i = b * per; i < (b + 1) * per; i++) {
-      if (!Number.isFinite(t.data[i])) throw new FormatError(`${source}: tensor ${name} holds ${t.data[i]} at index ${i}`);
-      ss += t.data[i] * t.data[i];
-    }
-    // As training refuses (divergedIn): beyond this even the model's Laplacian overflows float32.
-    if (!(ss <= 3.4028234663852886e38)) throw new FormatError(`${source}: tensor ${name}${blocks > 1 ? ` (class ${b})` : ""} is too large (its squared norm ${ss.toPrecision(3)} is beyond float32's range): a diverged model`);
+    const ss = squaredNorm(t.data, b * per, (b + 1) * per); // as training refuses (divergedIn)
+    if (!(ss <= FLOAT32_MAX)) throw new FormatError(`${source}: tensor ${name}${blocks > 1 ? ` (class ${b})` : ""} is too large (its squared norm ${ss.toPrecision(3)} is beyond float32's range): a diverged model`);
   }
   return t.data;
 }

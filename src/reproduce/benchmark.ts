@@ -5,7 +5,7 @@ import { GENERATOR_VERSION, generate } from "../datasets/generate.js";
 import { DATASET_SIZES, type DatasetName } from "../datasets/sets.js";
 import type { Tensor } from "../tensor.js";
 import { Context, Split, cached, signed, testError, versus, writeReport } from "./common.js";
-import { Row, fitModel, rateGrid, refitFailed } from "./models.js";
+import { Row, fitModel, judgeRefit, rateGrid } from "./models.js";
 
 // ---- Tables 3 and 4: the deep learning benchmark -----------------------------------------------------
 
@@ -73,9 +73,8 @@ export async function selectAndTest(ctx: Context, experiment: string, set: strin
     return { testError: testError(m, b.test), trainError: testError(m, b.all) };
   }, (v) => v.trainError !== undefined);
   // The validation split's size from the recipe: a cached entry needs no set generated.
-  const failed = refitFailed(value.trainError, c.validError, DATASET_SIZES[set as DatasetName].valid);
-  if (failed) ctx.log(`${experiment} ${set}, ${row.label}, ${variant}: the refit failed (${value.trainError.toFixed(2)}% error on its own training rows against ${c.validError.toFixed(2)}% on validation); the validated model stands in`);
-  return { hidden: c.hidden, lr: c.lr, validError: c.validError, finetuneEpochs: c.finetuneEpochs, selectedTest: c.testError, testError: failed ? c.testError : value.testError, refit: { ...value, failed }, seconds };
+  const refit = judgeRefit(ctx, `${experiment} ${set}, ${row.label}, ${variant}`, value, c.validError, DATASET_SIZES[set as DatasetName].valid);
+  return { hidden: c.hidden, lr: c.lr, validError: c.validError, finetuneEpochs: c.finetuneEpochs, selectedTest: c.testError, testError: refit.failed ? c.testError : refit.testError, refit, seconds };
 }
 
 /** A cell of the "without the refit" tables: the selected model's test error and what was selected. */

@@ -87,10 +87,15 @@ export function writeReport(ctx: Context, name: string, title: string, body: str
   ctx.log(`wrote ${join(ctx.dir, `${name}.md`)}`);
 }
 
+// Decoded once per process: an experiment asks for MNIST once per table row (table2 reads each row's
+// search, which splits it itself), and nothing writes into the rows.
+const mnist = new Map<"train" | "test", ReturnType<typeof loadMnist>>();
+const mnistOnce = (split: "train" | "test") => mnist.get(split) ?? mnist.set(split, loadMnist(split)).get(split)!;
+
 /** Real MNIST: 60000 training rows (the last `valid` held out) and the 10000 test rows. */
 export function mnistSplits(valid: number, trainRows = 60000): { train: Split; valid?: Split; all: Split; test: Split } {
-  const tr = loadMnist("train");
-  const te = loadMnist("test");
+  const tr = mnistOnce("train");
+  const te = mnistOnce("test");
   const rows = (X: Float32Array, y: Int32Array, a: number, b: number): Split => ({
     X: { shape: [b - a, 784], data: X.subarray(a * 784, b * 784) },
     labels: Array.from(y.subarray(a, b), String),

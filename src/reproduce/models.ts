@@ -106,3 +106,10 @@ export async function fitModel(
 export function refitFailed(trainError: number, validError: number, validRows: number): boolean {
   return trainError > validError + 2 * standardError(Math.max(validError, 100 / validRows), validRows);
 }
+
+/** A refit's errors with refitFailed's verdict, logged when it failed (`what` names the refit). */
+export function judgeRefit<T extends { trainError: number }>(ctx: Context, what: string, refit: T, validError: number, validRows: number): T & { failed: boolean } {
+  const failed = refitFailed(refit.trainError, validError, validRows);
+  if (failed) ctx.log(`${what}: the refit failed (${refit.trainError.toFixed(2)}% error on its own training rows against ${validError.toFixed(2)}% on validation)`);
+  return { ...refit, failed };
+}

@@ -18,7 +18,7 @@ import { rng } from "../random.js";
 import type { Csae } from "../model/csae.js";
 import { makeDir } from "../node.js";
 import { Context, Split, cached, mnistSplits, signed, standardError, testError, writeReport } from "./common.js";
-import { TABLE2, rates, refitFailed, type Row } from "./models.js";
+import { TABLE2, judgeRefit, rates, type Row } from "./models.js";
 import type { AeActivation } from "../model/autoencoder.js";
 
 /** One point of a grid: contractive λ for the rows pretrained that way, denoising ν for the others. */
@@ -260,9 +260,7 @@ export async function successiveHalving(ctx: Context, plan: SearchPlan, data?: {
       const m = (await fit(createEngineSync(), all.X, all.labels, o)).csae as Csae;
       return { testError: testError(m, test), trainError: testError(m, all) };
     }, (v) => v.trainError !== undefined);
-    const failed = refitFailed(value.trainError, winner.validError, valid.labels.length);
-    if (failed) ctx.log(`search: the refit with seed ${seed} failed (${value.trainError.toFixed(2)}% error on its own training rows against ${winner.validError.toFixed(2)}% on validation)`);
-    refits.push({ ...value, failed });
+    refits.push(judgeRefit(ctx, `${experimentOf(plan)}, seed ${seed}`, value, winner.validError, valid.labels.length));
     total += seconds;
   }
   if (!ctx.readOnly) rmSync(checkpoints, { recursive: true, force: true }); // this search's only (one folder per plan and seed)

@@ -7,6 +7,7 @@
 
 import { alloc, type Mat } from "../engine/engine.js";
 import { sgdMomentum } from "../engine/kernels.js";
+import { FLOAT32_MAX, squaredNorm } from "../tensor.js";
 
 type Host = Float32Array | Float64Array;
 
@@ -74,11 +75,7 @@ export function restore<N extends string>(p: ParamSet<N>, values: Partial<Record
  * norm is beyond float32's range (then even the model's Laplacian, Σ h′‖w_k‖², overflows).
  */
 export function divergedIn(values: Record<string, ArrayLike<number>>): string | undefined {
-  for (const [name, x] of Object.entries(values)) {
-    let ss = 0;
-    for (let i = 0; i < x.length; i++) ss += x[i] * x[i];
-    if (!(ss <= 3.4028234663852886e38)) return name; // NaN fails too
-  }
+  for (const [name, x] of Object.entries(values)) if (!(squaredNorm(x) <= FLOAT32_MAX)) return name; // NaN fails too
   return undefined;
 }
 
