@@ -19,6 +19,7 @@ import { energy } from "../src/model/energy.js";
 import { readArray, writeArray, writeAtomic } from "../src/node.js";
 import { trainAutoencoder, startState, TRAIN_DEFAULTS } from "../src/train/autoencoder.js";
 import { estimateMemory, checkMemory } from "../src/train/memory.js";
+import { fitCsae, FIT_DEFAULTS, type FitOptions } from "../src/train/fit.js";
 import { FormatError, InputError } from "../src/errors.js";
 import { rng } from "./util.js";
 
@@ -290,7 +291,9 @@ test("the memory of a whole job is estimated before work; a job that cannot fit 
   assert.ok(res.ms < 10000, `refused after ${res.ms} ms`);
   assert.throws(() => checkMemory({ D: 784, H: 10000, K: 10, N: 60000, B: 100, instances: 2, finetune: true }, 2 ** 30), /more than the 1\.0 GiB of free memory/);
   // The advice names what would fit: a huge minibatch, or huge factors, before the hidden size.
-  assert.throws(() => checkMemory({ D: 784, H: 100, K: 1, N: 1000, B: 1e7, instances: 1, finetune: false }), /: lower the batch size \(now 10000000\)$/);
+  assert.throws(() => checkMemory({ D: 784, H: 100, K: 1, N: 1e7, B: 1e7, instances: 1, finetune: false }), /: lower the batch size \(now 10000000\)$/);
+  // A minibatch beyond the rows is one step over all of them: it needs no more than that.
+  assert.equal(checkMemory({ D: 784, H: 100, K: 1, N: 1000, B: 1e7, instances: 1, finetune: true }), checkMemory({ D: 784, H: 100, K: 1, N: 1000, B: 1000, instances: 1, finetune: true }));
   assert.throws(() => checkMemory({ D: 784, H: 100, K: 10, N: 1000, B: 100, instances: 1, finetune: true, factors: 1e6 }), /: lower the factors \(now 1000000\)$/);
   // the estimate bounds what training really allocates (and not by more than a few times)
   for (const [Dd, H, B, N] of [[784, 100, 100, 500], [13, 7, 16, 60], [100, 300, 50, 200]]) {
@@ -305,6 +308,24 @@ test("the memory of a whole job is estimated before work; a job that cannot fit 
     const est = estimateMemory({ D: Dd, H, K: 1, N, B, instances: 1, finetune: false }).instance;
     assert.ok(est >= used && est < 4 * used + 2 ** 20, `D ${Dd} H ${H}: estimate ${est}, used ${used}`);
   }
+});
+
+test("a minibatch larger than the data is one step over every row: the same bits, no more memory", async () => {
+  const N = 24, D = 5;
+  const r = rng(3);
+  const X = { shape: [N, D], data: Float32Array.from({ length: N * D }, () => r.uniform()) };
+  const labels = Array.from({ length: N }, (_, i) => String(i % 2));
+  const o = (batch: number): FitOptions => ({ ...FIT_DEFAULTS, hidden: 3, seed: 2, workers: 0,
+    pretrain: { ...FIT_DEFAULTS.pretrain, epochs: 2, batch }, finetune: { ...FIT_DEFAULTS.finetune, epochs: 2, batch } });
+  // (5e7 rows of step buffers would be several GiB: before the cut this ran out of WebAssembly memory)
+  const huge = await fitCsae(createEngineSync(), X, labels, o(5e7));
+  const exact = await fitCsae(createEngineSync(), X, labels, o(N));
+  assert.equal(encodeCsae(huge), encodeCsae(exact));
+  const p = at("batch-x.npy"), l = at("batch-l.npy");
+  writeArray(p, X);
+  writeArray(l, { shape: [N], data: Float32Array.from(labels, Number) });
+  const res = run("train", "--data", p, "--labels", l, "--hidden", "3", "--pretrain-epochs", "1", "--epochs", "1", "--batch", "100000000", "--workers", "0", "--save", at("batch.safetensors"));
+  assert.is(res.code, 0, res.err);
 });
 
 // ---- 4. errors that leak internals, and leftovers ------------------------------------------------

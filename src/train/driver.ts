@@ -17,6 +17,14 @@ export interface Schedule {
   patience: number;
 }
 
+/**
+ * o with its minibatch cut to the N rows there are: a batch beyond N is one step over all of them
+ * (the same bits), and the step buffers are sized by the batch.
+ */
+export function atMostRows<T extends { batch: number }>(o: T, N: number): T {
+  return o.batch <= N ? o : { ...o, batch: Math.max(1, N) };
+}
+
 /** What one epoch reports (progress display, logs, tests), the same for every trainer. */
 export interface EpochReport {
   epoch: number; // 1-based, epochs done

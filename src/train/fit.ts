@@ -28,7 +28,7 @@ import { InputError, quote } from "../errors.js";
 import type { EpochReport, TrainOptions } from "./autoencoder.js";
 import { checkFit, FIT_DEFAULTS, VARIANTS, type FitOptions, type Variant } from "./options.js";
 import { divergedIn, paramSet, sgdStep } from "./params.js";
-import { DivergenceError, runEpochs, startRun, type Trainer } from "./driver.js";
+import { atMostRows, DivergenceError, runEpochs, startRun, type Trainer } from "./driver.js";
 import type { Tensor } from "../tensor.js";
 
 export { checkFit, FIT_DEFAULTS, VARIANTS, type FitOptions, type Variant };
@@ -49,6 +49,8 @@ function toAutoencoders(e: Engine, spec: AutoencoderSpec, params: Params[]): Aut
  */
 export async function fit(e: Engine, X: Tensor, labels: string[], o: FitOptions): Promise<Classifier> {
   const spec = checkFit(X, labels, o);
+  const N = X.shape[0];
+  o = { ...o, pretrain: atMostRows(o.pretrain, N), finetune: atMostRows(o.finetune, N) };
   if (o.factors === undefined) return { kind: "csae", csae: await fitPlain(e, X, labels, o, spec) };
   const factored = await fitFactored(e, X, labels, { ...o, factors: o.factors }, spec);
   return { kind: "factored-csae", factored, csae: factoredAsCsae(factored) };

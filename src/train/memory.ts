@@ -55,7 +55,8 @@ function finetuneInstance(D: number, H: number, B: number, N: number, k: number)
 }
 
 export function estimateMemory(j: JobShape): MemoryEstimate {
-  const { D, H, K, N, B } = j;
+  const { D, H, K, N } = j;
+  const B = Math.min(j.B, Math.max(1, N)); // (the trainers cut the batch to the rows)
   const blocks = j.blocks ?? 1;
   const data = F32 * N * D;
   // One model on several instances: the rows and the exchange shared.
@@ -98,7 +99,7 @@ export function checkMemory(j: JobShape, free?: number): MemoryEstimate {
     // Advise the change that would fit: the minibatch or the factors alone, else the hidden size.
     const fits = (k: Partial<JobShape>) => estimateMemory({ ...j, ...k }).instance <= INSTANCE_LIMIT;
     const more = j.finetune && j.factors === undefined && j.instances < j.K ? " or use more workers" : "";
-    const advice = j.B > 1 && fits({ B: 1 }) ? `lower the batch size (now ${j.B})` : j.factors !== undefined && j.factors > 1 && fits({ factors: 1 }) ? `lower the factors (now ${j.factors})` : `lower the hidden size${more}`;
+    const advice = Math.min(j.B, j.N) > 1 && fits({ B: 1 }) ? `lower the batch size (now ${j.B})` : j.factors !== undefined && j.factors > 1 && fits({ factors: 1 }) ? `lower the factors (now ${j.factors})` : `lower the hidden size${more}`;
     throw new InputError(`memory: ${what} need about ${gib(m.instance)} in one WebAssembly instance, more than its 4 GiB: ${advice}`);
   }
   if (free !== undefined && m.total > free) {

@@ -17,7 +17,7 @@ import { classSeed, rng, type Rng } from "../random.js";
 export { classSeed };
 import { AescoreError, FormatError, InputError, ShapeError } from "../errors.js";
 import type { Tensor } from "../tensor.js";
-import { DivergenceError } from "./driver.js";
+import { atMostRows, DivergenceError } from "./driver.js";
 import type { Params, ClassGroups, FinetuneOptions, GroupState } from "./finetune.js";
 
 export type { Params };
@@ -120,7 +120,7 @@ export function trainClasses(spec: AutoencoderSpec, o: TrainOptions, jobs: Class
     if (checkInput(spec, job.data, `class ${job.label} data`) === 0) throw new InputError(`train: class ${job.label} has no training rows`);
     if (job.valid) checkInput(spec, job.valid, `class ${job.label} validation data`);
   }
-  return runClasses(spec, o, jobs, run);
+  return runClasses(spec, atMostRows(o, Math.max(...jobs.map((j) => j.data.shape[0]))), jobs, run);
 }
 
 /** trainClasses on options and data already checked (fit checks everything once, up front). */
