@@ -129,7 +129,13 @@ export function readArray(path: string, csv: CsvOptions = {}): Tensor & { dtype?
   let bytes = readBytes(path, format === "csv" ? MAX_CSV_BYTES : MAX_FILE_BYTES);
   const length = format === "npy" ? npyLength : format === "idx" ? idxLength : undefined;
   if (isGzip(bytes)) {
-    bytes = inflate(bytes, path, format === "csv" ? MAX_CSV_BYTES : MAX_FILE_BYTES, length && ((prefix) => length(prefix, path)?.bytes));
+    // The declared values are checked off the header, before the rest is inflated.
+    const declared = length && ((prefix: Uint8Array) => {
+      const h = length(prefix, path);
+      if (h) checkValues(h.values, path);
+      return h?.bytes;
+    });
+    bytes = inflate(bytes, path, format === "csv" ? MAX_CSV_BYTES : MAX_FILE_BYTES, declared);
   }
   if (length) checkValues(length(bytes, path)?.values ?? 0, path);
   if (format === "npy") return decodeNpy(bytes, path);

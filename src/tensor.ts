@@ -6,6 +6,13 @@ export interface Tensor {
   data: Float32Array;
 }
 
+/** Why `shape` cannot describe n values (undefined: it can): the writers' one check of a shape. */
+export function badShape(shape: unknown, n: number): string | undefined {
+  if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) return `shape ${JSON.stringify(shape)} is not a list of non-negative integers`;
+  const m = shape.reduce((a: number, b: number) => a * b, 1);
+  return m === n ? undefined : `shape [${shape.join(", ")}] holds ${m} values, not ${n}`;
+}
+
 /** The most f32 values an array may hold: WebAssembly's 4 GiB memory, whole. */
 export const MAX_VALUES = 2 ** 30;
 

@@ -4,7 +4,7 @@
 // - CSV: one example a line, numbers separated by commas, an optional header line of names.
 
 import { FormatError } from "../errors.js";
-import { MAX_VALUES, type Tensor } from "../tensor.js";
+import { badShape, MAX_VALUES, type Tensor } from "../tensor.js";
 
 type Reader = (view: DataView, offset: number) => number;
 const IDX_TYPES: Record<number, [string, number, Reader]> = {
@@ -76,8 +76,11 @@ export function decodeIdx(bytes: Uint8Array, source = "idx"): Tensor & { dtype: 
 
 /** Encodes an IDX file: "u8" (values must be integers 0..255) or "f32". */
 export function encodeIdx({ shape, data }: Tensor, dtype: "u8" | "f32" = "f32"): Uint8Array {
-  const n = shape.reduce((a, b) => a * b, 1);
-  if (n !== data.length) throw new FormatError(`idx: shape [${shape}] holds ${n} values, not ${data.length}`);
+  const bad = badShape(shape, data?.length);
+  if (bad) throw new FormatError(`idx: ${bad}`);
+  // (the header stores the rank in a byte and each dimension in 32 bits)
+  if (shape.length < 1 || shape.length > 255 || shape.some((d) => d > 0xffffffff)) throw new FormatError(`idx: shape [${shape.join(", ")}]: IDX holds 1 to 255 dimensions, each below 2^32`);
+  const n = data.length;
   const size = dtype === "u8" ? 1 : 4;
   const start = 4 + 4 * shape.length;
   const out = new Uint8Array(start + n * size);
@@ -185,20 +188,26 @@ export function decodeCsv(input: Uint8Array | string, source = "csv", options: C
     for (let c = 0; c < cols; c++) {
       const v = cellValue(cells[c]);
       if (v === undefined) {
-        const hint = line === 1 || rows === 0 ? " (a header line must name every column: give the header option to force one)" : "";
+        const hint = rows === 0 && !header ? " (a header line must name every column: give the header option to force one)" : "";
         fail(`line ${line}, column ${c + 1}: ${cells[c] === "" ? "the cell is empty" : `${JSON.stringify(cells[c])} is not a number`}${hint}`);
       }
       values[count++] = v!;
     }
     rows++;
   }
-  if (rows === 0) fail(header ? "a header line but no data rows" : "no data rows");
+  // (one line of numbers split otherwise, "1;2;3", reads as one name: say what the separator is)
+  const other = header?.length === 1 && /^[-+.\d\s;|\t]+$/.test(header[0]) ? `: ${JSON.stringify(header[0])} is one column, since fields are separated by commas` : "";
+  if (rows === 0) fail(header ? `a header line but no data rows${other}` : "no data rows");
   return { shape: [rows, cols], data: values.slice(0, count), header };
 }
 
 /** Encodes an array as CSV, one line per row of its last dimension (shortest round-trip f32 text). */
 export function encodeCsv({ shape, data }: Tensor): string {
+  const bad = badShape(shape, data?.length);
+  if (bad) throw new FormatError(`csv: ${bad}`);
+  if (Object.prototype.toString.call(data) !== "[object Float32Array]") data = Float32Array.from(data);
   const cols = shape.length >= 2 ? shape[shape.length - 1] : 1;
+  if (cols === 0) return "";
   const lines: string[] = [];
   for (let i = 0; i < data.length; i += cols) {
     lines.push(Array.from(data.subarray(i, i + cols), shortestF32).join(","));

@@ -3,14 +3,15 @@
 // We read floats, integers and booleans of either byte order into f32; we write '<f4'.
 
 import { FormatError } from "../errors.js";
-import { MAX_VALUES, type Tensor } from "../tensor.js";
+import { badShape, MAX_VALUES, type Tensor } from "../tensor.js";
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 
 /** Encodes a C-order f32 array as .npy version 1.0. */
 export function encodeNpy({ shape, data }: Tensor): Uint8Array {
-  const n = shape.reduce((a, b) => a * b, 1);
-  if (n !== data.length) throw new FormatError(`npy: shape [${shape}] holds ${n} values, not ${data.length}`);
+  const bad = badShape(shape, data?.length);
+  if (bad) throw new FormatError(`npy: ${bad}`);
+  const n = data.length;
   const dims = shape.length === 1 ? `${shape[0]},` : shape.join(", ");
   let header = `{'descr': '<f4', 'fortran_order': False, 'shape': (${dims}), }`;
   const total = Math.ceil((10 + header.length + 1) / 64) * 64;
@@ -137,7 +138,8 @@ function npyHeader(bytes: Uint8Array, source: string): NpyHeader | undefined {
   }
   const [size, read] = READERS[kind];
   const values = (shape as number[]).reduce((a, b) => a * b, 1);
-  return { dtype: d, size, read, little: order !== ">", shape: (shape as number[]).slice(), start, values, bytes: start + values * size };
+  // A one-byte dtype has no byte order: '<u1', '=u1' and '>u1' are NumPy's uint8 as '|u1' is.
+  return { dtype: size === 1 ? `|${kind}` : d, size, read, little: order !== ">", shape: (shape as number[]).slice(), start, values, bytes: start + values * size };
 }
 
 /** What a .npy header declares: the values and the file's total length in bytes (undefined: cut short). */

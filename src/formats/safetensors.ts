@@ -4,7 +4,7 @@
 
 import { FormatError } from "../errors.js";
 
-import type { Tensor } from "../tensor.js";
+import { badShape, type Tensor } from "../tensor.js";
 
 export type { Tensor };
 
@@ -25,16 +25,21 @@ function count(shape: readonly number[]): number {
 
 /** Encodes tensors (written as F32, in the given order) and string metadata. */
 export function encodeSafetensors(tensors: Record<string, Tensor>, metadata: Record<string, string> = {}): Uint8Array {
-  const header: Record<string, unknown> = {};
-  if (Object.keys(metadata).length > 0) header.__metadata__ = metadata;
+  const header: Record<string, unknown> = Object.create(null); // ("__proto__" is a name like any other)
+  if (Object.keys(metadata).length > 0) header.__metadata__ = Object.assign(Object.create(null), metadata);
+  for (const [k, v] of Object.entries(metadata)) if (typeof v !== "string") throw new FormatError(`safetensors: metadata ${k} is not a string`);
+  // Values are written as f32: other arrays are converted (as encodeNpy does), the shapes checked.
+  const f32: Float32Array[] = Object.entries(tensors).map(([name, t]) => {
+    if (typeof t?.data?.length !== "number") throw new FormatError(`safetensors: tensor ${name} has no array of values`);
+    return Object.prototype.toString.call(t.data) === "[object Float32Array]" ? t.data : Float32Array.from(t.data);
+  });
   let offset = 0;
-  for (const [name, t] of Object.entries(tensors)) {
+  for (const [i, [name, t]] of Object.entries(tensors).entries()) {
     if (name === "__metadata__") throw new FormatError(`safetensors: "__metadata__" cannot name a tensor`);
-    if (count(t.shape) !== t.data.length) {
-      throw new FormatError(`safetensors: tensor ${name} has shape [${t.shape}] (${count(t.shape)} values) but ${t.data.length} values`);
-    }
-    header[name] = { dtype: "F32", shape: t.shape, data_offsets: [offset, offset + 4 * t.data.length] };
-    offset += 4 * t.data.length;
+    const bad = badShape(t.shape, f32[i].length);
+    if (bad) throw new FormatError(`safetensors: tensor ${name}: ${bad}`);
+    header[name] = { dtype: "F32", shape: t.shape, data_offsets: [offset, offset + 4 * f32[i].length] };
+    offset += 4 * f32[i].length;
   }
   const json = new TextEncoder().encode(JSON.stringify(header));
   // Pad with spaces so the data starts 8-byte aligned, as the reference writer does.
@@ -45,10 +50,10 @@ export function encodeSafetensors(tensors: Record<string, Tensor>, metadata: Rec
   const view = new DataView(out.buffer);
   view.setBigUint64(0, BigInt(padded), true);
   let p = 8 + padded;
-  for (const t of Object.values(tensors)) {
-    if (littleEndian) out.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), p);
-    else for (let i = 0; i < t.data.length; i++) view.setFloat32(p + 4 * i, t.data[i], true);
-    p += t.data.byteLength;
+  for (const data of f32) {
+    if (littleEndian) out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), p);
+    else for (let i = 0; i < data.length; i++) view.setFloat32(p + 4 * i, data[i], true);
+    p += data.byteLength;
   }
   return out;
 }
@@ -115,6 +120,8 @@ export function decodeSafetensors(bytes: Uint8Array, source = "safetensors"): Sa
   const twice = duplicateKey(new TextDecoder().decode(bytes.subarray(8, 8 + n)));
   if (twice !== undefined) fail(`header names ${JSON.stringify(twice)} twice`);
   const entries = Object.entries(header as Record<string, unknown>);
+  // Entries are defined, not assigned: a tensor or key named "__proto__" is an entry like any other.
+  const put = <T>(o: Record<string, T>, k: string, value: T) => Object.defineProperty(o, k, { value, enumerable: true, writable: true, configurable: true });
   const metadata: Record<string, string> = {};
   const dataStart = 8 + n;
   const dataLength = bytes.length - dataStart;
@@ -125,13 +132,13 @@ export function decodeSafetensors(bytes: Uint8Array, source = "safetensors"): Sa
       if (typeof entry !== "object" || entry === null || Array.isArray(entry)) fail("__metadata__ is not an object");
       for (const [k, v] of Object.entries(entry as object)) {
         if (typeof v !== "string") fail(`__metadata__.${k} is not a string`);
-        metadata[k] = v as string;
+        put(metadata, k, v as string);
       }
       continue;
     }
     if (typeof entry !== "object" || entry === null) fail(`tensor ${name}: entry is not an object`);
     const { dtype, shape, data_offsets: offsets } = entry as Record<string, unknown>;
-    if (typeof dtype !== "string" || !(dtype in DTYPE_BYTES)) {
+    if (typeof dtype !== "string" || !Object.hasOwn(DTYPE_BYTES, dtype)) {
       fail(`tensor ${name}: dtype ${JSON.stringify(dtype)} is not supported (F32, F64, F16, BF16)`);
     }
     if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
@@ -162,7 +169,7 @@ export function decodeSafetensors(bytes: Uint8Array, source = "safetensors"): Sa
         else data[i] = new Float32Array(new Uint32Array([view.getUint16(p + 2 * i, true) << 16]).buffer)[0];
       }
     }
-    tensors[name] = { shape: (shape as number[]).slice(), data };
+    put(tensors, name, { shape: (shape as number[]).slice(), data });
   }
   // The format requires the data to be indexed entirely, without holes or overlaps.
   spans.sort((a, b) => a[0] - b[0] || a[1] - b[1]);

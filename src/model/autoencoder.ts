@@ -119,12 +119,18 @@ export function decode(ae: Autoencoder, Hd: Mat, A: Mat): void {
  * The error names the row and column.
  */
 export function checkInput(ae: Pick<Autoencoder, "D" | "output">, X: Tensor, what = "input"): number {
+  if (typeof X !== "object" || X === null || !Array.isArray(X.shape)) throw new ShapeError(`${what}: want a tensor { shape: [N, ${ae.D}], data: Float32Array }, not ${typeof X === "object" && X !== null ? "an object without a shape array" : quote(X)}`);
   const { shape, data } = X;
+  // (by tag, not instanceof: a Float32Array from another realm — a worker, an iframe — is one too)
+  const tag = Object.prototype.toString.call(data).slice(8, -1);
+  if (tag !== "Float32Array") throw new ShapeError(`${what}: data must be a Float32Array, not ${Array.isArray(data) ? "an array" : tag} (Float32Array.from converts)`);
   const D = shape[shape.length - 1];
   if ((shape.length !== 1 && shape.length !== 2) || D !== ae.D) {
     throw new ShapeError(`${what}: shape [${shape.join(", ")}] does not fit a model with D = ${ae.D} (want [N, ${ae.D}])`);
   }
   const N = shape.length === 2 ? shape[0] : 1;
+  if (!Number.isSafeInteger(N) || N < 0) throw new ShapeError(`${what}: shape [${shape.join(", ")}] must count its rows with a non-negative integer`);
+  if (data.length !== N * D) throw new ShapeError(`${what}: shape [${shape.join(", ")}] holds ${N * D} values, its data ${data.length}`);
   for (let i = 0; i < data.length; i++) {
     const v = data[i];
     if (!Number.isFinite(v)) {

@@ -5,11 +5,11 @@
 
 import { exp } from "../math.js";
 import { fromArray, type Engine } from "../engine/engine.js";
-import { checkSpecOf, modelMetadata, onlyTensors, tensorOf, type Autoencoder, type AeActivation, type Output } from "./autoencoder.js";
-import { energy, energies, reconstruct } from "./energy.js";
+import { checkInput, checkSpecOf, modelMetadata, onlyTensors, tensorOf, type Autoencoder, type AeActivation, type Output } from "./autoencoder.js";
+import { energy, energies, finiteRows, reconstruct } from "./energy.js";
 import { decodeSafetensors, encodeSafetensors, type Safetensors } from "../formats/safetensors.js";
 import type { Tensor } from "../tensor.js";
-import { FormatError, InputError, quote } from "../errors.js";
+import { FormatError, InputError, ShapeError, quote } from "../errors.js";
 
 export interface Csae {
   /** Class labels, in the order of the autoencoders. */
@@ -23,14 +23,46 @@ export interface Csae {
   readonly V?: Float32Array;
 }
 
+/**
+ * Refuses a classifier that is not whole (hand-built or altered after loading; a file is checked as
+ * it is read): at least one class, a label and a constant per class, autoencoders of one D, H,
+ * activation and output with weights of their sizes, a known rule and its V. Shapes only: a scan
+ * of every weight would cost more than scoring a row.
+ */
+export function checkCsae(m: Pick<Csae, "aes"> & Partial<Csae>, what: string, whole = true): void {
+  if (typeof m !== "object" || m === null || !Array.isArray(m.aes) || m.aes.length === 0) throw new InputError(`${what}: not a classifier with at least one class`);
+  const K = m.aes.length;
+  const [first] = m.aes;
+  m.aes.forEach((ae, i) => {
+    if (ae?.D !== first.D || ae.H !== first.H || ae.activation !== first.activation || ae.output !== first.output) {
+      throw new ShapeError(`${what}: autoencoder ${i} is ${ae?.activation}/${ae?.output} of D = ${ae?.D}, H = ${ae?.H}, autoencoder 0 ${first.activation}/${first.output} of D = ${first.D}, H = ${first.H}`);
+    }
+    if (ae.W?.data?.length !== ae.H * ae.D || ae.bh?.data?.length !== ae.H || ae.br?.data?.length !== ae.D) {
+      throw new ShapeError(`${what}: autoencoder ${i}'s W, bh, br hold ${ae.W?.data?.length}, ${ae.bh?.data?.length}, ${ae.br?.data?.length} values, not ${ae.H * ae.D}, ${ae.H}, ${ae.D}`);
+    }
+  });
+  if (!whole) return;
+  if (!Array.isArray(m.classes) || m.classes.length !== K) throw new ShapeError(`${what}: ${quote(m.classes?.length)} class labels for ${K} autoencoders`);
+  const rule = m.rule ?? "energy";
+  if (!RULES.includes(rule)) throw new InputError(`${what}: unknown rule ${quote(rule)} (one of ${RULES.join(", ")})`);
+  const finite = (a: ArrayLike<number> | undefined, n: number) => a?.length === n && Array.prototype.every.call(a, Number.isFinite);
+  if (!finite(m.C, K)) throw new ShapeError(`${what}: C must hold ${K} finite constants (one per class), not ${m.C?.length ?? "none"}`);
+  if (rule === "energies-lr" && !finite(m.V, K * K)) throw new ShapeError(`${what}: rule "energies-lr" needs V of ${K} x ${K} finite values, not ${m.V?.length ?? "none"}`);
+}
+
 /** E_i(x) for every row and class: (N, K), row-major. */
 export function classEnergies(m: Pick<Csae, "aes">, X: Tensor): Tensor {
-  const data = energies(m.aes, X);
+  checkCsae(m, "energy", false);
+  const data = finiteRows(energies(m.aes, X), m.aes.length, "energy");
   return { shape: [data.length / m.aes.length, m.aes.length], data };
 }
 
 /** The constants a classifier starts from: C_i = −mean of E_i over class i's rows (docs/math.md §7.4). */
 export function initialConstants(aes: Autoencoder[], perClass: Tensor[]): Float32Array {
+  if (!Array.isArray(perClass) || perClass.length !== aes.length) throw new ShapeError(`initial constants: ${perClass?.length} sets of rows for ${aes.length} classes`);
+  perClass.forEach((X, i) => {
+    if (checkInput(aes[i], X, `class ${i}'s rows`) === 0) throw new InputError(`initial constants: class ${i} has no rows (its constant is a mean over them)`);
+  });
   return meanConstants(aes.map((ae, i) => energy(ae, perClass[i])));
 }
 
@@ -70,6 +102,7 @@ export function parseClasses(text: string | undefined, K: number, source: string
 
 /** The K-class file: W [K, H, D], bh [K, H], br [K, D], C [K]; kind "csae", classes, activation, output. */
 export function encodeCsae(m: Csae): Uint8Array {
+  checkCsae(m, "encode csae"); // (the file records one activation and output for every class)
   const [first] = m.aes;
   const { D, H } = first;
   const K = m.aes.length;
@@ -164,9 +197,10 @@ export function argmaxRows(z: ArrayLike<number>, K: number): Int32Array {
 
 /** ‖r_i(x) − x‖² for every row and class (N, K): the reconstruction-error baseline. */
 export function reconstructionErrors(m: Pick<Csae, "aes">, X: Tensor): Float32Array {
+  checkCsae(m, "reconstruction error", false);
   const K = m.aes.length;
-  const D = X.shape[1];
-  const N = X.data.length / D;
+  const N = checkInput(m.aes[0], X);
+  const D = m.aes[0].D;
   const out = new Float32Array(N * K);
   m.aes.forEach((ae, i) => {
     const R = reconstruct(ae, X).data;
@@ -176,11 +210,12 @@ export function reconstructionErrors(m: Pick<Csae, "aes">, X: Tensor): Float32Ar
       out[n * K + i] = s;
     }
   });
-  return out;
+  return finiteRows(out, K, "reconstruction error");
 }
 
 /** Scores z (N, K) of the rows of X under the model's rule. */
 export function scores(m: Csae, X: Tensor): Float64Array {
+  checkCsae(m, "scores");
   const K = m.aes.length;
   if (m.rule === "reconstruction") return Float64Array.from(reconstructionErrors(m, X), (v) => -v);
   return scoresFrom(classEnergies(m, X).data, K, m.C, m.rule === "energies-lr" ? m.V : undefined);

@@ -9,7 +9,7 @@ import { gemm, addRowBias, axpy, sub, rowSums, rowSumsq, rowBinaryEntropy, logit
 import { activation, type Activation } from "../engine/activations.js";
 import { checkInput, eachChunk, encode, decode, type Autoencoder, type Output } from "./autoencoder.js";
 import { InputError, quote } from "../errors.js";
-import type { Tensor } from "../tensor.js";
+import { MAX_VALUES, type Tensor } from "../tensor.js";
 
 /** Index of the largest u_k of each row (k-means: the nearest filter, since bh_k = −½‖w_k‖²). */
 function argmaxRows(U: Mat): Int32Array {
@@ -25,7 +25,21 @@ function argmaxRows(U: Mat): Int32Array {
 
 /** E(x) for each row of X (N, D). */
 export function energy(ae: Autoencoder, X: Tensor): Float32Array {
-  return energies([ae], X);
+  return finiteRows(energies([ae], X), 1, "energy");
+}
+
+/**
+ * v, (N, K) per row, when every value is finite; else an InputError naming the first row. Inputs far
+ * outside a model's data (1e20 where it saw [0, 1]) overflow float32 in ‖x − br‖² or the hidden
+ * terms, and an infinite energy would make every score after it NaN: refused at the public calls.
+ */
+export function finiteRows(v: Float32Array, K: number, quantity: string): Float32Array {
+  for (let i = 0; i < v.length; i++) {
+    if (!Number.isFinite(v[i])) {
+      throw new InputError(`${quantity}: row ${Math.floor(i / K)}'s ${quantity} is ${v[i]}, beyond float32: its values are too far from the data the model was trained on`);
+    }
+  }
+  return v;
 }
 
 /**
@@ -279,6 +293,8 @@ export function dynamics(ae: Autoencoder, X0: Tensor, { eps, steps }: DynamicsOp
   if (!(eps > 0 && eps <= 1)) throw new InputError(`dynamics: eps must be in (0, 1], not ${quote(eps)}`);
   if (!Number.isInteger(steps) || steps < 0) throw new InputError(`dynamics: steps must be a non-negative integer, not ${quote(steps)}`);
   const { D } = ae;
+  // The whole trajectory is returned: it must fit in one array.
+  if ((steps + 1) * N * D > MAX_VALUES) throw new InputError(`dynamics: ${steps} steps of ${N} rows of ${D} values need ${(steps + 1) * N * D} values, more than the ${MAX_VALUES} an array holds: run fewer steps at a time`);
   const trajectory = new Float32Array((steps + 1) * N * D);
   const energies = new Float32Array((steps + 1) * N);
   trajectory.set(X0.data);

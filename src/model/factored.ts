@@ -19,7 +19,7 @@ import type { ClassGroups, GroupState } from "../train/finetune.js";
 import { countersOf, runStateOf, type Checkpoint } from "../train/checkpoint.js";
 import { energyOfU } from "./energy.js";
 import type { Rng } from "../random.js";
-import type { Tensor } from "../tensor.js";
+import { FLOAT32_MAX, squaredNorm, type Tensor } from "../tensor.js";
 import { parseClasses, type Csae } from "./csae.js";
 import { decodeSafetensors, encodeSafetensors, type Safetensors } from "../formats/safetensors.js";
 import { FormatError, InputError, quote } from "../errors.js";
@@ -92,13 +92,22 @@ export function classWeight(m: FactoredCsae, j: number, W: Mat): void {
   release(e, top);
 }
 
-/** The same classifier as K plain autoencoders (W_j materialized): for energies and predictions. */
-export function factoredAsCsae(m: FactoredCsae): Csae {
+/**
+ * The same classifier as K plain autoencoders (W_j materialized): for energies and predictions.
+ * Factors each within float32 can multiply beyond it: a W_j that does is refused as diverged (a
+ * FormatError naming `source` when the model was read from it).
+ */
+export function factoredAsCsae(m: FactoredCsae, source?: string): Csae {
   const e = m.Wx.engine;
   const [D, H] = [m.Wx.rows, m.Wh.cols];
   const aes: Autoencoder[] = m.classes.map((_, j) => {
     const W = alloc(e, `W${j}`, H, D);
     classWeight(m, j, W);
+    const ss = squaredNorm(W.data);
+    if (!(ss <= FLOAT32_MAX)) {
+      const why = `class ${quote(m.classes[j])}'s weight Whᵀ diag(Wf_j) Wxᵀ is beyond float32's range (squared norm ${ss.toPrecision(3)}): a diverged model`;
+      throw source === undefined ? new InputError(`factored model: ${why}`) : new FormatError(`${source}: ${why}`);
+    }
     return {
       activation: m.activation,
       output: m.output,

@@ -30,7 +30,7 @@ export function decodeModel(e: Engine, bytes: Uint8Array, source = "model"): Mod
   else if (kind === "csae") m = { kind, csae: decodeCsae(e, file, source) };
   else if (kind === "factored-csae") {
     const factored = decodeFactored(e, file, source);
-    m = { kind, factored, csae: factoredAsCsae(factored) };
+    m = { kind, factored, csae: factoredAsCsae(factored, source) };
   } else if (kind === "checkpoint") {
     throw new FormatError(`${source}: a training checkpoint, not a model: go on from it with --checkpoint DIR --resume, and use the model that run saves`);
   } else {

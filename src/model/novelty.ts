@@ -93,10 +93,6 @@ export interface NoveltyMetrics {
 export function noveltyMetrics(inside: ArrayLike<number>, outside: ArrayLike<number>): NoveltyMetrics {
   const nIn = inside.length;
   const nOut = outside.length;
-  if (nIn === 0 || nOut === 0) throw new InputError(`novelty: metrics need held-in and novel rows (got ${nIn} and ${nOut})`);
-  for (const [what, a] of [["held-in", inside], ["novel", outside]] as const) {
-    for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) throw new InputError(`novelty: ${what} score ${i} is ${quote(a[i])}`);
-  }
   let tp = 0;
   let fp = 0;
   let auroc = 0;
@@ -132,6 +128,11 @@ export function rocCurve(inside: ArrayLike<number>, outside: ArrayLike<number>):
 
 /** The rows by descending score, a group of equal scores at a time: [novel rows, held-in rows] per group. */
 function thresholds(inside: ArrayLike<number>, outside: ArrayLike<number>): Array<[number, number]> {
+  // Checked here for both metrics and the curve: a NaN never equals itself, so its group would never end.
+  if (inside.length === 0 || outside.length === 0) throw new InputError(`novelty: metrics need held-in and novel rows (got ${inside.length} and ${outside.length})`);
+  for (const [what, a] of [["held-in", inside], ["novel", outside]] as const) {
+    for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) throw new InputError(`novelty: ${what} score ${i} is ${quote(a[i])}`);
+  }
   const rows = [...Array.from(inside, (s) => ({ s, novel: false })), ...Array.from(outside, (s) => ({ s, novel: true }))];
   rows.sort((a, b) => b.s - a.s);
   const groups: Array<[number, number]> = [];
@@ -215,7 +216,11 @@ export function calibrateThreshold(m: Autoencoder | Csae, X: Tensor, fpr: number
  */
 export function noveltyFlags(scores: ArrayLike<number>, t: NoveltyThreshold, method: NoveltyMethod): Uint8Array {
   if (method !== t.method) throw new InputError(`novelty: the threshold is for ${t.method} scores, not ${method}`);
-  return Uint8Array.from(scores, (s) => (s > t.threshold ? 1 : 0));
+  // (a NaN is above no threshold: it would pass as held-in)
+  return Uint8Array.from(scores, (s, i) => {
+    if (Number.isNaN(s)) throw new InputError(`novelty: score ${i} is not a number`);
+    return s > t.threshold ? 1 : 0;
+  });
 }
 
 const THRESHOLD_KEYS = ["method", "threshold", "fpr", "rows", "flagged"];

@@ -225,6 +225,8 @@ const npyCases: Array<[string, Uint8Array, boolean?]> = [
   ["corrupt gzip", concat(new Uint8Array([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3]), utf8("not deflate data at all"))],
   ["truncated gzip", gzip(xNpy).subarray(0, 60)],
   ["gzip bomb (1 GiB of zeros behind a valid header)", gzipBomb(xNpy, 1024)],
+  // 1.1 MB that declares 1.2e9 values, more than an f32 array holds: it reached 2.4 GB before the refusal
+  ["gzip bomb (a small file whose header declares 1.2e9 u1 values)", gzipBomb(rawNpy(npyHeader("|u1", "(1200000000,)")), 1200)],
   ["wrong D: shape (12, 7)", npy([N, D + 1], new Float32Array(N * (D + 1)))],
   ["Infinity in the data", npy([N, D], X.map((v, i) => (i === 9 ? Infinity : v)))],
   ["NaN in the data", npy([N, D], X.map((v, i) => (i === 9 ? NaN : v))), true],

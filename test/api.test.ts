@@ -1,0 +1,177 @@
+// The library as a programmer calls it, on hostile input (a second audit's findings, each a case that
+// failed before its fix): a typed one-line error or the right answer, never a hang, a crash inside
+// WebAssembly or a silent wrong number.
+
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { createEngineSync } from "../src/engine/engine.js";
+import { createAutoencoder } from "../src/model/autoencoder.js";
+import { energy, dynamics, hidden } from "../src/model/energy.js";
+import { classEnergies, encodeCsae, initialConstants, predict, predictProba, reconstructionErrors, scores, type Csae } from "../src/model/csae.js";
+import { createFactored, encodeFactored } from "../src/model/factored.js";
+import { decodeModel } from "../src/model/files.js";
+import { noveltyFlags, noveltyScores, rocCurve } from "../src/model/novelty.js";
+import { decodeSafetensors, encodeSafetensors } from "../src/formats/safetensors.js";
+import { decodeNpy, encodeNpy } from "../src/formats/npy.js";
+import { decodeCsv, encodeCsv, encodeIdx } from "../src/formats/idx-csv.js";
+import { FormatError, InputError, ShapeError } from "../src/errors.js";
+import { rng } from "./util.js";
+
+const e = createEngineSync();
+const D = 3;
+const aes = [1, 2].map((s) => createAutoencoder(e, { D, H: 2, activation: "sigmoid", output: "real" }, s));
+const m: Csae = { classes: ["a", "b"], aes, C: Float32Array.of(0.5, -0.5) };
+const rows = (...v: number[][]) => ({ shape: [v.length, D], data: Float32Array.from(v.flat()) });
+const ok = rows([0.1, 0.2, 0.3]);
+
+/** fn throws an error of class E whose message matches re (and is one line). */
+function refuses(fn: () => unknown, E: new (...a: never[]) => Error, re: RegExp): void {
+  try {
+    fn();
+  } catch (err) {
+    assert.instance(err, E, `${(err as Error).name}: ${(err as Error).message}`);
+    assert.match((err as Error).message, re);
+    assert.not.match((err as Error).message, /\n/);
+    return;
+  }
+  assert.unreachable(`no error (want ${E.name} ${re})`);
+}
+
+test("a NaN score is refused by the ROC curve (it looped until the heap ran out)", () => {
+  refuses(() => rocCurve([NaN, 1], [2]), InputError, /held-in score 0 is not a number/);
+  refuses(() => rocCurve([1], []), InputError, /held-in and novel rows/);
+  assert.equal(rocCurve([0, 1], [2]), [[0, 0], [0, 1], [0.5, 1], [1, 1]]);
+  const t = { method: "energy" as const, threshold: 0, fpr: 0.1, rows: 10, flagged: 1 };
+  refuses(() => noveltyFlags([1, NaN], t, "energy"), InputError, /score 1 is not a number/);
+  assert.equal(Array.from(noveltyFlags([1, -1, Infinity], t, "energy")), [1, 0, 1]);
+});
+
+test("inputs so large that an energy overflows float32 are refused naming the row, not scored NaN", () => {
+  const huge = rows([0.1, 0.2, 0.3], [1e20, 0, 0]);
+  refuses(() => energy(aes[0], huge), InputError, /^energy: row 1's energy is -Infinity, beyond float32/);
+  refuses(() => predict(m, huge), InputError, /row 1's energy/);
+  refuses(() => predictProba(m, rows([3e38, 3e38, 3e38])), InputError, /row 0's energy is (-Infinity|NaN)/);
+  refuses(() => noveltyScores(m, huge), InputError, /row 1's energy/);
+  refuses(() => noveltyScores(m, rows([3e38, 0, 0]), "reconstruction"), InputError, /row 0's reconstruction error/);
+  assert.ok(Number.isFinite(energy(aes[0], ok)[0]));
+});
+
+test("input tensors: a Float32Array whose length is the shape's, integer sizes, nothing else", () => {
+  refuses(() => energy(aes[0], { shape: [1, 3], data: Float64Array.of(1e300, 0, 0) as unknown as Float32Array }), ShapeError, /data must be a Float32Array, not Float64Array/);
+  refuses(() => hidden(aes[0], { shape: [1, 3], data: [1, 2, 3] as unknown as Float32Array }), ShapeError, /not an array/);
+  refuses(() => energy(aes[0], { shape: [1, 3], data: new Float32Array(6) }), ShapeError, /holds 3 values, its data 6/);
+  refuses(() => energy(aes[0], { shape: [2, 3], data: new Float32Array(5) }), ShapeError, /holds 6 values, its data 5/);
+  refuses(() => energy(aes[0], { shape: [1.5, 3], data: new Float32Array(3) }), ShapeError, /non-negative integer/);
+  refuses(() => energy(aes[0], { shape: [-2, 3], data: new Float32Array(3) }), ShapeError, /non-negative integer/);
+  refuses(() => energy(aes[0], null as never), ShapeError, /want a tensor/);
+  refuses(() => energy(aes[0], { data: new Float32Array(3) } as never), ShapeError, /without a shape array/);
+});
+
+test("reconstruction errors of one row given as [D] are those of [1, D] (it returned nothing)", () => {
+  const one = reconstructionErrors(m, { shape: [D], data: ok.data });
+  assert.is(one.length, 2);
+  assert.equal(one, reconstructionErrors(m, ok));
+  assert.equal(noveltyScores(aes[0], { shape: [D], data: ok.data }, "reconstruction").length, 1);
+  assert.equal(predict({ ...m, rule: "reconstruction" }, { shape: [D], data: ok.data }).length, 1);
+});
+
+test("a hand-built or altered classifier is refused by every scoring call, and by encodeCsae", () => {
+  refuses(() => scores({ ...m, C: Float32Array.of(1) }, ok), ShapeError, /C must hold 2 finite constants/);
+  refuses(() => predict({ ...m, C: Float32Array.of(1, NaN) }, ok), ShapeError, /C must hold 2 finite/);
+  refuses(() => predict({ ...m, classes: ["a"] }, ok), ShapeError, /1 class labels for 2 autoencoders/);
+  refuses(() => predictProba({ ...m, rule: "bogus" as never }, ok), InputError, /unknown rule "bogus"/);
+  refuses(() => predict({ ...m, rule: "energies-lr" }, ok), ShapeError, /needs V of 2 x 2/);
+  refuses(() => predict({ ...m, rule: "energies-lr", V: new Float32Array(3) }, ok), ShapeError, /needs V of 2 x 2/);
+  refuses(() => predict({ ...m, aes: [] }, ok), InputError, /at least one class/);
+  refuses(() => noveltyScores({ ...m, aes: [] }, ok, "reconstruction"), InputError, /at least one class/);
+  const relu = createAutoencoder(e, { D, H: 2, activation: "relu", output: "real" }, 3);
+  const wide = createAutoencoder(e, { D, H: 4, activation: "sigmoid", output: "real" }, 3);
+  // The file records one activation: a mixed model written anyway changed class b's energies.
+  refuses(() => encodeCsae({ ...m, aes: [aes[0], relu] }), ShapeError, /autoencoder 1 is relu\/real/);
+  refuses(() => encodeCsae({ ...m, aes: [aes[0], wide] }), ShapeError, /H = 4/);
+  refuses(() => encodeCsae({ ...m, aes: [], classes: [] }), InputError, /at least one class/);
+  refuses(() => classEnergies({ aes: [aes[0], relu] }, ok), ShapeError, /autoencoder 1/);
+  refuses(() => initialConstants(aes, [ok]), ShapeError, /1 sets of rows for 2 classes/);
+  refuses(() => initialConstants(aes, [ok, { shape: [0, D], data: new Float32Array(0) }]), InputError, /class 1 has no rows/);
+});
+
+test("a factored model whose factors multiply beyond float32 is refused as diverged when read", () => {
+  const f = createFactored(e, ["a", "b"], { D: 2, H: 1, activation: "sigmoid", output: "real" }, 1, rng(1));
+  f.Wx.data.fill(1e13);
+  f.Wf.data.fill(1e13);
+  f.Wh.data.fill(1e13);
+  refuses(() => decodeModel(e, encodeFactored(f), "big.safetensors"), FormatError, /^big\.safetensors: class "a"'s weight .* is beyond float32's range .*diverged/);
+});
+
+test("one-byte .npy dtypes have no byte order: '<u1' is uint8 like '|u1'", () => {
+  const header = (descr: string) => {
+    const text = `{'descr': '${descr}', 'fortran_order': False, 'shape': (2, 3), }`.padEnd(117, " ") + "\n";
+    const out = new Uint8Array(10 + text.length + 6);
+    out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, text.length, 0]);
+    for (let i = 0; i < text.length; i++) out[10 + i] = text.charCodeAt(i);
+    out.set([0, 1, 2, 3, 4, 255], 10 + text.length);
+    return out;
+  };
+  for (const d of ["|u1", "<u1", "=u1", ">u1"]) {
+    const t = decodeNpy(header(d));
+    assert.is(t.dtype, "|u1", d);
+    assert.equal(Array.from(t.data), [0, 1, 2, 3, 4, 255]);
+  }
+  assert.is(decodeNpy(header("<i1")).dtype, "|i1");
+});
+
+test("safetensors: plain and f64 arrays are written as their values; __proto__ is a name like any other", () => {
+  const back = decodeSafetensors(encodeSafetensors({ a: { shape: [2], data: [1, 2] as unknown as Float32Array }, b: { shape: [1], data: Float64Array.of(0.5) as unknown as Float32Array } }));
+  assert.equal(Array.from(back.tensors.a.data), [1, 2]);
+  assert.equal(Array.from(back.tensors.b.data), [0.5]);
+  refuses(() => encodeSafetensors({ a: { shape: [-1, -2], data: new Float32Array(2) } }), FormatError, /not a list of non-negative integers/);
+  // (an object literal's __proto__ would set the prototype: the records are built key by key)
+  const rec: Record<string, { shape: number[]; data: Float32Array }> = Object.create(null);
+  rec["__proto__"] = { shape: [1], data: Float32Array.of(3) };
+  rec.W = { shape: [1], data: Float32Array.of(4) };
+  const meta: Record<string, string> = Object.create(null);
+  meta["__proto__"] = "kept";
+  const read = decodeSafetensors(encodeSafetensors(rec, meta));
+  assert.equal(Object.keys(read.tensors).sort(), ["W", "__proto__"]);
+  assert.equal(Array.from(read.tensors["__proto__"].data), [3]);
+  assert.is(read.metadata["__proto__"], "kept");
+  // A model file with an extra "__proto__" tensor is refused like any unexpected tensor.
+  const model = decodeSafetensors(encodeCsae(m));
+  const extra: Record<string, { shape: number[]; data: Float32Array }> = Object.create(null);
+  for (const [k, v] of Object.entries(model.tensors)) extra[k] = v;
+  extra["__proto__"] = { shape: [1], data: Float32Array.of(1) };
+  refuses(() => decodeModel(e, encodeSafetensors(extra, model.metadata), "x.safetensors"), FormatError, /unexpected tensor __proto__/);
+  // dtype "constructor" is not a dtype
+  const json = JSON.stringify({ t: { dtype: "constructor", shape: [1], data_offsets: [0, 4] } });
+  const bytes = new Uint8Array(8 + json.length + 4);
+  new DataView(bytes.buffer).setBigUint64(0, BigInt(json.length), true);
+  bytes.set(new TextEncoder().encode(json), 8);
+  refuses(() => decodeSafetensors(bytes), FormatError, /dtype "constructor" is not supported/);
+});
+
+test("writers refuse shapes their format cannot read back", () => {
+  refuses(() => encodeNpy({ shape: [-1, -1], data: new Float32Array(1) }), FormatError, /^npy: shape/);
+  refuses(() => encodeNpy({ shape: [1.5, 2], data: new Float32Array(3) }), FormatError, /^npy: shape/);
+  refuses(() => encodeIdx({ shape: [], data: new Float32Array(1) }), FormatError, /1 to 255 dimensions/);
+  refuses(() => encodeIdx({ shape: new Array(256).fill(1), data: new Float32Array(1) }), FormatError, /1 to 255 dimensions/);
+  refuses(() => encodeIdx({ shape: [2 ** 32, 0], data: new Float32Array(0) }), FormatError, /below 2\^32/);
+  refuses(() => encodeCsv({ shape: [2, 2], data: new Float32Array(3) }), FormatError, /^csv: shape \[2, 2\] holds 4 values, not 3/);
+  assert.is(encodeCsv({ shape: [1, 2], data: [1, 2] as unknown as Float32Array }), "1,2\n");
+});
+
+test("CSV messages: no header hint after a header; one line split by another separator says so", () => {
+  const enc = (s: string) => new TextEncoder().encode(s);
+  refuses(() => decodeCsv(enc("a,b\n1,x\n")), FormatError, /line 2, column 2: "x" is not a number$/);
+  refuses(() => decodeCsv(enc("1;2;3\n")), FormatError, /a header line but no data rows: "1;2;3" is one column, since fields are separated by commas/);
+  refuses(() => decodeCsv(enc("1,x\n")), FormatError, /line 1, column 2: "x" is not a number \(a header line must name/);
+});
+
+test("dynamics: a trajectory that no array can hold is refused at once (it tried to allocate 12 GB)", () => {
+  const t0 = performance.now();
+  refuses(() => dynamics(aes[0], ok, { eps: 0.1, steps: 1e9 }), InputError, /run fewer steps at a time/);
+  refuses(() => dynamics(aes[0], ok, { eps: 0.1, steps: 1e12 }), InputError, /run fewer steps/);
+  assert.ok(performance.now() - t0 < 1000);
+  assert.is(dynamics(aes[0], ok, { eps: 0.1, steps: 3 }).energy.data.length, 4);
+});
+
+test.run();
