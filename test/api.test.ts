@@ -46,14 +46,25 @@ test("a NaN score is refused by the ROC curve (it looped until the heap ran out)
   assert.equal(Array.from(noveltyFlags([1, -1, Infinity], t, "energy")), [1, 0, 1]);
 });
 
-test("inputs so large that an energy overflows float32 are refused naming the row, not scored NaN", () => {
+test("an energy beyond float32 is refused naming the row (it was scored NaN); novelty flags it as most novel", () => {
   const huge = rows([0.1, 0.2, 0.3], [1e20, 0, 0]);
-  refuses(() => energy(aes[0], huge), InputError, /^energy: row 1's energy is -Infinity, beyond float32/);
+  refuses(() => energy(aes[0], huge), InputError, /^input: row 1's energy is -Infinity \(beyond float32\)/);
   refuses(() => predict(m, huge), InputError, /row 1's energy/);
   refuses(() => predictProba(m, rows([3e38, 3e38, 3e38])), InputError, /row 0's energy is (-Infinity|NaN)/);
-  refuses(() => noveltyScores(m, huge), InputError, /row 1's energy/);
-  refuses(() => noveltyScores(m, rows([3e38, 0, 0]), "reconstruction"), InputError, /row 0's reconstruction error/);
+  refuses(() => reconstructionErrors(m, rows([3e38, 0, 0])), InputError, /row 0's reconstruction error is Infinity/);
   assert.ok(Number.isFinite(energy(aes[0], ok)[0]));
+  // Novelty: such a row is as novel as can be, and a threshold flags it (before: NaN, never flagged).
+  for (const how of ["logsumexp", "max-score", "reconstruction"] as const) {
+    const s = noveltyScores(m, huge, how);
+    assert.is(s[1], Infinity, how);
+    assert.ok(Number.isFinite(s[0]), how);
+    assert.equal(Array.from(noveltyFlags(s, { method: how, threshold: 0, fpr: 0.1, rows: 10, flagged: 1 }, how)).slice(1), [1]);
+  }
+  assert.is(noveltyScores(aes[0], huge, "energy")[1], Infinity);
+  assert.is(noveltyScores(aes[0], rows([3e38, 0, 0]), "reconstruction")[0], Infinity);
+  refuses(() => noveltyScores(m, huge, "max-prob"), InputError, /row 1's class scores are infinite .* max-prob score undefined: logsumexp scores it/);
+  refuses(() => noveltyScores(aes[0], rows([3e38, 3e38, 3e38]), "energy"), InputError, /row 0's energy is NaN/);
+  assert.equal(rocCurve([0, 1], [Infinity]), [[0, 0], [0, 1], [0.5, 1], [1, 1]]);
 });
 
 test("input tensors: a Float32Array whose length is the shape's, integer sizes, nothing else", () => {
@@ -76,12 +87,14 @@ test("reconstruction errors of one row given as [D] are those of [1, D] (it retu
 });
 
 test("a hand-built or altered classifier is refused by every scoring call, and by encodeCsae", () => {
-  refuses(() => scores({ ...m, C: Float32Array.of(1) }, ok), ShapeError, /C must hold 2 finite constants/);
-  refuses(() => predict({ ...m, C: Float32Array.of(1, NaN) }, ok), ShapeError, /C must hold 2 finite/);
+  refuses(() => scores({ ...m, C: Float32Array.of(1) }, ok), ShapeError, /C must hold 2 \(a constant per class\) values, not 1/);
+  refuses(() => predict({ ...m, C: Float32Array.of(1, NaN) }, ok), InputError, /C\[1\] is NaN/);
+  refuses(() => predict({ ...m, classes: undefined as never }, ok), ShapeError, /no list of class labels for 2/);
+  refuses(() => predict({ ...m, aes: [null as never, aes[1]] }, ok), InputError, /autoencoder 0 is an empty value/);
   refuses(() => predict({ ...m, classes: ["a"] }, ok), ShapeError, /1 class labels for 2 autoencoders/);
   refuses(() => predictProba({ ...m, rule: "bogus" as never }, ok), InputError, /unknown rule "bogus"/);
-  refuses(() => predict({ ...m, rule: "energies-lr" }, ok), ShapeError, /needs V of 2 x 2/);
-  refuses(() => predict({ ...m, rule: "energies-lr", V: new Float32Array(3) }, ok), ShapeError, /needs V of 2 x 2/);
+  refuses(() => predict({ ...m, rule: "energies-lr" }, ok), ShapeError, /V must hold 2 x 2 \(rule "energies-lr"\) values, not none/);
+  refuses(() => predict({ ...m, rule: "energies-lr", V: new Float32Array(3) }, ok), ShapeError, /V must hold 2 x 2 .* not 3/);
   refuses(() => predict({ ...m, aes: [] }, ok), InputError, /at least one class/);
   refuses(() => noveltyScores({ ...m, aes: [] }, ok, "reconstruction"), InputError, /at least one class/);
   const relu = createAutoencoder(e, { D, H: 2, activation: "relu", output: "real" }, 3);
@@ -97,9 +110,10 @@ test("a hand-built or altered classifier is refused by every scoring call, and b
 
 test("a factored model whose factors multiply beyond float32 is refused as diverged when read", () => {
   const f = createFactored(e, ["a", "b"], { D: 2, H: 1, activation: "sigmoid", output: "real" }, 1, rng(1));
-  f.Wx.data.fill(1e13);
-  f.Wf.data.fill(1e13);
-  f.Wh.data.fill(1e13);
+  // Each factor well within its own bound; their product's entries 2.7e19, finite, its squared norm not.
+  f.Wx.data.fill(3e6);
+  f.Wf.data.fill(3e6);
+  f.Wh.data.fill(3e6);
   refuses(() => decodeModel(e, encodeFactored(f), "big.safetensors"), FormatError, /^big\.safetensors: class "a"'s weight .* is beyond float32's range .*diverged/);
 });
 

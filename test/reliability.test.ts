@@ -326,6 +326,8 @@ test("a minibatch larger than the data is one step over every row: the same bits
   writeArray(l, { shape: [N], data: Float32Array.from(labels, Number) });
   const res = run("train", "--data", p, "--labels", l, "--hidden", "3", "--pretrain-epochs", "1", "--epochs", "1", "--batch", "100000000", "--workers", "0", "--save", at("batch.safetensors"));
   assert.is(res.code, 0, res.err);
+  const ae = run("train-ae", "--data", p, "--labels", l, "--hidden", "3", "--epochs", "1", "--batch", "100000000", "--workers", "2", "--save", at("batch-ae.safetensors"));
+  assert.is(ae.code, 0, ae.err);
 });
 
 // ---- 4. errors that leak internals, and leftovers ------------------------------------------------

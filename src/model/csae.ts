@@ -31,23 +31,29 @@ export interface Csae {
  */
 export function checkCsae(m: Pick<Csae, "aes"> & Partial<Csae>, what: string, whole = true): void {
   if (typeof m !== "object" || m === null || !Array.isArray(m.aes) || m.aes.length === 0) throw new InputError(`${what}: not a classifier with at least one class`);
+  m.aes.forEach((ae, i) => {
+    if (typeof ae !== "object" || ae === null) throw new InputError(`${what}: autoencoder ${i} is ${quote(ae)}, not an autoencoder`);
+  });
   const K = m.aes.length;
   const [first] = m.aes;
   m.aes.forEach((ae, i) => {
-    if (ae?.D !== first.D || ae.H !== first.H || ae.activation !== first.activation || ae.output !== first.output) {
-      throw new ShapeError(`${what}: autoencoder ${i} is ${ae?.activation}/${ae?.output} of D = ${ae?.D}, H = ${ae?.H}, autoencoder 0 ${first.activation}/${first.output} of D = ${first.D}, H = ${first.H}`);
+    if (ae.D !== first.D || ae.H !== first.H || ae.activation !== first.activation || ae.output !== first.output) {
+      throw new ShapeError(`${what}: autoencoder ${i} is ${ae.activation}/${ae.output} of D = ${ae.D}, H = ${ae.H}, autoencoder 0 ${first.activation}/${first.output} of D = ${first.D}, H = ${first.H}`);
     }
     if (ae.W?.data?.length !== ae.H * ae.D || ae.bh?.data?.length !== ae.H || ae.br?.data?.length !== ae.D) {
       throw new ShapeError(`${what}: autoencoder ${i}'s W, bh, br hold ${ae.W?.data?.length}, ${ae.bh?.data?.length}, ${ae.br?.data?.length} values, not ${ae.H * ae.D}, ${ae.H}, ${ae.D}`);
     }
   });
   if (!whole) return;
-  if (!Array.isArray(m.classes) || m.classes.length !== K) throw new ShapeError(`${what}: ${quote(m.classes?.length)} class labels for ${K} autoencoders`);
+  if (!Array.isArray(m.classes) || m.classes.length !== K) throw new ShapeError(`${what}: ${Array.isArray(m.classes) ? m.classes.length : "no list of"} class labels for ${K} autoencoders`);
   const rule = m.rule ?? "energy";
   if (!RULES.includes(rule)) throw new InputError(`${what}: unknown rule ${quote(rule)} (one of ${RULES.join(", ")})`);
-  const finite = (a: ArrayLike<number> | undefined, n: number) => a?.length === n && Array.prototype.every.call(a, Number.isFinite);
-  if (!finite(m.C, K)) throw new ShapeError(`${what}: C must hold ${K} finite constants (one per class), not ${m.C?.length ?? "none"}`);
-  if (rule === "energies-lr" && !finite(m.V, K * K)) throw new ShapeError(`${what}: rule "energies-lr" needs V of ${K} x ${K} finite values, not ${m.V?.length ?? "none"}`);
+  const values = (name: string, a: ArrayLike<number> | undefined, n: number, shape: string) => {
+    if (a?.length !== n) throw new ShapeError(`${what}: ${name} must hold ${shape} values, not ${a?.length ?? "none"}`);
+    for (let i = 0; i < n; i++) if (!Number.isFinite(a[i])) throw new InputError(`${what}: ${name}[${i}] is ${a[i]}`);
+  };
+  values("C", m.C, K, `${K} (a constant per class)`);
+  if (rule === "energies-lr") values("V", m.V, K * K, `${K} x ${K} (rule "energies-lr")`);
 }
 
 /** E_i(x) for every row and class: (N, K), row-major. */
@@ -195,8 +201,11 @@ export function argmaxRows(z: ArrayLike<number>, K: number): Int32Array {
   return out;
 }
 
-/** ‖r_i(x) − x‖² for every row and class (N, K): the reconstruction-error baseline. */
-export function reconstructionErrors(m: Pick<Csae, "aes">, X: Tensor): Float32Array {
+/**
+ * ‖r_i(x) − x‖² for every row and class (N, K): the reconstruction-error baseline. `infinite`: a
+ * row whose error overflows float32 is +Infinity (novelty), instead of refused.
+ */
+export function reconstructionErrors(m: Pick<Csae, "aes">, X: Tensor, infinite = false): Float32Array {
   checkCsae(m, "reconstruction error", false);
   const K = m.aes.length;
   const N = checkInput(m.aes[0], X);
@@ -210,15 +219,18 @@ export function reconstructionErrors(m: Pick<Csae, "aes">, X: Tensor): Float32Ar
       out[n * K + i] = s;
     }
   });
-  return finiteRows(out, K, "reconstruction error");
+  return finiteRows(out, K, "reconstruction error", infinite);
 }
 
-/** Scores z (N, K) of the rows of X under the model's rule. */
-export function scores(m: Csae, X: Tensor): Float64Array {
+/**
+ * Scores z (N, K) of the rows of X under the model's rule. `infinite`: energies beyond float32 are
+ * ±Infinity (novelty scores them), instead of refused.
+ */
+export function scores(m: Csae, X: Tensor, infinite = false): Float64Array {
   checkCsae(m, "scores");
   const K = m.aes.length;
-  if (m.rule === "reconstruction") return Float64Array.from(reconstructionErrors(m, X), (v) => -v);
-  return scoresFrom(classEnergies(m, X).data, K, m.C, m.rule === "energies-lr" ? m.V : undefined);
+  if (m.rule === "reconstruction") return Float64Array.from(reconstructionErrors(m, X, infinite), (v) => -v);
+  return scoresFrom(finiteRows(energies(m.aes, X), K, "energy", infinite), K, m.C, m.rule === "energies-lr" ? m.V : undefined);
 }
 
 /** The predicted class label of every row of X. */

@@ -29,14 +29,15 @@ export function energy(ae: Autoencoder, X: Tensor): Float32Array {
 }
 
 /**
- * v, (N, K) per row, when every value is finite; else an InputError naming the first row. Inputs far
- * outside a model's data (1e20 where it saw [0, 1]) overflow float32 in ‖x − br‖² or the hidden
- * terms, and an infinite energy would make every score after it NaN: refused at the public calls.
+ * v, (N, K) per row, when every value is finite (or, with `infinite`, not NaN); else an InputError
+ * naming the first row. Inputs far outside a model's data (1e20 where it saw [0, 1]) overflow
+ * float32 in ‖x − br‖² or the hidden terms, and an infinite energy makes the scores after it NaN:
+ * refused at the public calls. Novelty lets ±Infinity through: such a row is as novel as can be.
  */
-export function finiteRows(v: Float32Array, K: number, quantity: string): Float32Array {
+export function finiteRows(v: Float32Array, K: number, quantity: string, infinite = false): Float32Array {
   for (let i = 0; i < v.length; i++) {
-    if (!Number.isFinite(v[i])) {
-      throw new InputError(`${quantity}: row ${Math.floor(i / K)}'s ${quantity} is ${v[i]}, beyond float32: its values are too far from the data the model was trained on`);
+    if (Number.isNaN(v[i]) || (!infinite && !Number.isFinite(v[i]))) {
+      throw new InputError(`input: row ${Math.floor(i / K)}'s ${quantity} is ${v[i]} (beyond float32): its values are too far from the data the model was trained on`);
     }
   }
   return v;
@@ -296,16 +297,16 @@ export function dynamics(ae: Autoencoder, X0: Tensor, { eps, steps }: DynamicsOp
   // The whole trajectory is returned: it must fit in one array.
   if ((steps + 1) * N * D > MAX_VALUES) throw new InputError(`dynamics: ${steps} steps of ${N} rows of ${D} values need ${(steps + 1) * N * D} values, more than the ${MAX_VALUES} an array holds: run fewer steps at a time`);
   const trajectory = new Float32Array((steps + 1) * N * D);
-  const energies = new Float32Array((steps + 1) * N);
+  const E = new Float32Array((steps + 1) * N);
   trajectory.set(X0.data);
   for (let t = 0; t <= steps; t++) {
     const x = trajectory.subarray(t * N * D, (t + 1) * N * D);
     const X = { shape: [N, D], data: x };
-    energies.set(energy(ae, X), t * N);
+    E.set(energies([ae], X), t * N); // (unchecked: a trajectory that runs off is the answer)
     if (t === steps) break;
     const r = reconstruct(ae, X).data;
     const next = trajectory.subarray((t + 1) * N * D, (t + 2) * N * D);
     for (let i = 0; i < x.length; i++) next[i] = x[i] + eps * (r[i] - x[i]);
   }
-  return { trajectory: { shape: [steps + 1, N, D], data: trajectory }, energy: { shape: [steps + 1, N], data: energies } };
+  return { trajectory: { shape: [steps + 1, N, D], data: trajectory }, energy: { shape: [steps + 1, N], data: E } };
 }

@@ -14,7 +14,7 @@ import {
 import { corrupt, type EpochReport, type TrainOptions } from "../train/autoencoder.js";
 import { barrier, blockRange, collect, publish, type Exchange } from "../train/replicas.js";
 import { divergedParam, paramSet, restore, sgdStep, snapshot, type ParamSet } from "../train/params.js";
-import { runEpochs, startRun, type Trainer } from "../train/driver.js";
+import { runEpochs, startRun, stepRows, type Trainer } from "../train/driver.js";
 import type { ClassGroups, GroupState } from "../train/finetune.js";
 import { countersOf, runStateOf, type Checkpoint } from "../train/checkpoint.js";
 import { energyOfU } from "./energy.js";
@@ -357,7 +357,7 @@ export async function pretrainFactored(
   const top = mark(e);
   const D = m.Wx.rows;
   const P = o.blocks ?? 1;
-  const s = factoredStep(m, o.batch, o.denoising > 0, P);
+  const s = factoredStep(m, stepRows(o.batch, X.shape[0]), o.denoising > 0, P);
   const trainer: Trainer<undefined> = {
     what: "factored pretraining",
     rows: y.length,
@@ -402,6 +402,7 @@ export async function pretrainFactored(
  * ∂E_j/∂Br_j = x − Br_j (x for binary output), with p = Wxᵀx, q_j = Wf_j ⊙ p, a_j = h(u_j), v_j = Wh a_j.
  */
 export function factoredGroups(m: FactoredCsae, data: Tensor, B: number): ClassGroups & { grad: Grads } {
+  B = stepRows(B, data.shape[0]);
   const e = m.Wx.engine;
   const [D, F, H, K] = [m.Wx.rows, m.Wx.cols, m.Wh.cols, m.Wf.rows];
   const X = alloc(e, "X", B, D), P = alloc(e, "P", B, F), T = alloc(e, "T", B, H), Xc = alloc(e, "Xc", B, D);

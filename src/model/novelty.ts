@@ -12,7 +12,7 @@
 
 import { FormatError, InputError, quote } from "../errors.js";
 import { log, exp } from "../math.js";
-import { energy } from "./energy.js";
+import { energies, finiteRows } from "./energy.js";
 import { reconstructionErrors, scores, softmaxRows, type Csae } from "./csae.js";
 import type { Autoencoder } from "./autoencoder.js";
 import type { Tensor } from "../tensor.js";
@@ -38,13 +38,15 @@ export function noveltyScores(m: Autoencoder | Csae, X: Tensor, method?: Novelty
   if (!noveltyMethods(m).includes(how)) {
     throw new InputError(`novelty: method ${quote(how)} is not for ${isCsae(m) ? "a classifier" : "an autoencoder"} (${noveltyMethods(m).join(", ")})`);
   }
+  // Rows so far from the model that an energy overflows float32 score ±Infinity (−Infinity energy:
+  // as novel as can be, and flagged); only a NaN, which ranks nowhere, is refused.
   if (!isCsae(m)) {
-    if (how === "energy") return Float64Array.from(energy(m, X), (e) => -e);
-    return Float64Array.from(reconstructionErrors({ aes: [m] }, X));
+    if (how === "energy") return Float64Array.from(finiteRows(energies([m], X), 1, "energy", true), (e) => -e);
+    return Float64Array.from(reconstructionErrors({ aes: [m] }, X, true));
   }
   const K = m.aes.length;
   if (how === "reconstruction") {
-    const R = reconstructionErrors(m, X);
+    const R = reconstructionErrors(m, X, true);
     const out = new Float64Array(R.length / K);
     for (let n = 0; n < out.length; n++) {
       let best = Infinity;
@@ -53,7 +55,7 @@ export function noveltyScores(m: Autoencoder | Csae, X: Tensor, method?: Novelty
     }
     return out;
   }
-  const z = scores(m, X);
+  const z = scores(m, X, true);
   const N = z.length / K;
   const out = new Float64Array(N);
   if (how === "max-prob") {
@@ -64,7 +66,7 @@ export function noveltyScores(m: Autoencoder | Csae, X: Tensor, method?: Novelty
       for (let i = 0; i < K; i++) best = Math.max(best, p[n * K + i]);
       out[n] = -best;
     }
-    return out;
+    return scored(out, how);
   }
   for (let n = 0; n < N; n++) {
     let mx = -Infinity;
@@ -73,10 +75,21 @@ export function noveltyScores(m: Autoencoder | Csae, X: Tensor, method?: Novelty
       out[n] = -mx;
       continue;
     }
+    if (!Number.isFinite(mx)) {
+      out[n] = -mx; // every class's score −Infinity (or one +Infinity): so is their log-sum-exp
+      continue;
+    }
     let s = 0;
     for (let i = 0; i < K; i++) s += exp(z[n * K + i] - mx);
     out[n] = -(mx + log(s));
   }
+  return scored(out, how);
+}
+
+/** out, unless a row's scores were infinite in a way that leaves its `how` score undefined (NaN). */
+function scored(out: Float64Array, how: NoveltyMethod): Float64Array {
+  const n = out.findIndex(Number.isNaN);
+  if (n >= 0) throw new InputError(`novelty: row ${n}'s class scores are infinite (its energies overflow float32), which leaves its ${how} score undefined${how === "max-prob" ? ": logsumexp scores it" : ""}`);
   return out;
 }
 
@@ -128,10 +141,11 @@ export function rocCurve(inside: ArrayLike<number>, outside: ArrayLike<number>):
 
 /** The rows by descending score, a group of equal scores at a time: [novel rows, held-in rows] per group. */
 function thresholds(inside: ArrayLike<number>, outside: ArrayLike<number>): Array<[number, number]> {
-  // Checked here for both metrics and the curve: a NaN never equals itself, so its group would never end.
+  // Checked here for both metrics and the curve: a NaN never equals itself, so its group would never
+  // end (±Infinity ranks like any score).
   if (inside.length === 0 || outside.length === 0) throw new InputError(`novelty: metrics need held-in and novel rows (got ${inside.length} and ${outside.length})`);
   for (const [what, a] of [["held-in", inside], ["novel", outside]] as const) {
-    for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) throw new InputError(`novelty: ${what} score ${i} is ${quote(a[i])}`);
+    for (let i = 0; i < a.length; i++) if (Number.isNaN(a[i])) throw new InputError(`novelty: ${what} score ${i} is ${quote(a[i])}`);
   }
   const rows = [...Array.from(inside, (s) => ({ s, novel: false })), ...Array.from(outside, (s) => ({ s, novel: true }))];
   rows.sort((a, b) => b.s - a.s);

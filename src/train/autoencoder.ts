@@ -14,7 +14,7 @@ import { countersOf, runStateOf, type Checkpoint } from "./checkpoint.js";
 import { barrier, blockRange, collect, exchangeBuffers, exchangeOf, publish, type Exchange } from "./replicas.js";
 import type { Tensor } from "../tensor.js";
 import { divergedParam, paramSet, restore, sgdStep, snapshot, type ParamSet } from "./params.js";
-import { MAX_EPOCHS, runEpochs, startRun, type EpochReport, type RunState, type Trainer } from "./driver.js";
+import { MAX_EPOCHS, runEpochs, startRun, stepRows, type EpochReport, type RunState, type Trainer } from "./driver.js";
 
 export { permutation } from "./driver.js";
 
@@ -383,10 +383,11 @@ export interface TrainHooks {
 
 /**
  * Starts a run: step buffers with zero velocities, epoch 0, the generator that drives the run; `ex`:
- * this worker's part in training one model on several (see replicas.ts).
+ * this worker's part in training one model on several (see replicas.ts); `rows`: the training rows,
+ * when fewer than a batch (the buffers hold no more).
  */
-export function startState(ae: Autoencoder, o: TrainOptions, rng: Rng, ex?: Exchange): TrainState {
-  return { ...startRun<AeSnapshot>(rng), buf: stepBuffers(ae, o.batch, o, ex) };
+export function startState(ae: Autoencoder, o: TrainOptions, rng: Rng, ex?: Exchange, rows = o.batch): TrainState {
+  return { ...startRun<AeSnapshot>(rng), buf: stepBuffers(ae, stepRows(o.batch, rows), o, ex) };
 }
 
 /**
@@ -459,7 +460,7 @@ export function aeCheckpoint(ae: Autoencoder, s: TrainState, o: TrainOptions, da
  * The autoencoder and run state of a checkpoint (already checked against the options by
  * checkResumable), in engine e, with step buffers for the options o; refused if it is not `spec`.
  */
-export function aeFromCheckpoint(e: Engine, spec: AutoencoderSpec, o: TrainOptions, c: Checkpoint, source: string, ex?: Exchange): { ae: Autoencoder; state: TrainState } {
+export function aeFromCheckpoint(e: Engine, spec: AutoencoderSpec, o: TrainOptions, c: Checkpoint, source: string, ex?: Exchange, rows = o.batch): { ae: Autoencoder; state: TrainState } {
   const { D, H } = spec;
   const W = c.values.W;
   if (!W || W.shape.length !== 2 || W.shape[0] !== H || W.shape[1] !== D || c.meta?.activation !== spec.activation || c.meta?.output !== spec.output) {
@@ -480,7 +481,7 @@ export function aeFromCheckpoint(e: Engine, spec: AutoencoderSpec, o: TrainOptio
     bh: fromArray(e, "bh", 1, H, get(c.values, "bh", [1, H])),
     br: fromArray(e, "br", 1, D, get(c.values, "br", [1, D])),
   };
-  const buf = stepBuffers(ae, o.batch, o, ex);
+  const buf = stepBuffers(ae, stepRows(o.batch, rows), o, ex);
   for (const [name, shape] of [["W", [H, D]], ["bh", [1, H]], ["br", [1, D]]] as const) {
     (buf.params[name].vel as Mat).data.set(get(c.velocities, name, [...shape]));
   }

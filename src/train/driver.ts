@@ -18,12 +18,11 @@ export interface Schedule {
 }
 
 /**
- * o with its minibatch cut to the N rows there are: a batch beyond N is one step over all of them
- * (the same bits), and the step buffers are sized by the batch.
+ * The rows a step can hold: a batch beyond the N rows there are is one step over all of them (the
+ * same bits), so step buffers are sized by this, not by the batch asked for (which the options,
+ * checkpoints and cache keys keep as given).
  */
-export function atMostRows<T extends { batch: number }>(o: T, N: number): T {
-  return o.batch <= N ? o : { ...o, batch: Math.max(1, N) };
-}
+export const stepRows = (batch: number, N: number): number => Math.max(1, Math.min(batch, N));
 
 /** What one epoch reports (progress display, logs, tests), the same for every trainer. */
 export interface EpochReport {

@@ -22,7 +22,7 @@ import { aeParams, type AeParam } from "./autoencoder.js";
 import { rng } from "../random.js";
 import { InputError, quote } from "../errors.js";
 import { divergedIn, divergedParam, paramSet, sgdStep, type ParamSet } from "./params.js";
-import { MAX_EPOCHS, runEpochs, startRun, type EpochReport, type Trainer } from "./driver.js";
+import { MAX_EPOCHS, runEpochs, startRun, stepRows, type EpochReport, type Trainer } from "./driver.js";
 import { countersOf, runStateOf, type Arrays, type Checkpoint } from "./checkpoint.js";
 import type { Tensor } from "../tensor.js";
 
@@ -100,6 +100,7 @@ export interface Slots {
  * scratch for minibatches of B rows.
  */
 export function makeSlots(e: Engine, spec: AutoencoderSpec, params: Params[], data: Tensor, B: number, offset = 0): Slots {
+  B = stepRows(B, data.shape[0]);
   const { D, H } = spec;
   const slots = params.map((p, i): Slot => {
     const ae = { ...spec, W: fromArray(e, `W${i}`, H, D, p.W), bh: fromArray(e, `bh${i}`, 1, H, p.bh), br: fromArray(e, `br${i}`, 1, D, p.br) };

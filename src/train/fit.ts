@@ -14,7 +14,7 @@
 import { exp } from "../math.js";
 import { compiledBuild, createEngineSync, type Engine, fromArray } from "../engine/engine.js";
 import { checkInput, createAutoencoder, type AutoencoderSpec, type Autoencoder } from "../model/autoencoder.js";
-import { energy } from "../model/energy.js";
+import { energies, energy } from "../model/energy.js";
 import { classEnergies, scores, softmaxRows, classesOf, rowsWithLabel, classIndices, initialConstants, meanConstants, type Csae } from "../model/csae.js";
 import { createFactored, factoredAsCsae, factoredGroups, pretrainFactored, PARAM_NAMES, type FactoredCsae, type FactoredParam } from "../model/factored.js";
 import type { Classifier } from "../model/files.js";
@@ -28,7 +28,7 @@ import { InputError, quote } from "../errors.js";
 import type { EpochReport, TrainOptions } from "./autoencoder.js";
 import { checkFit, FIT_DEFAULTS, VARIANTS, type FitOptions, type Variant } from "./options.js";
 import { divergedIn, paramSet, sgdStep } from "./params.js";
-import { atMostRows, DivergenceError, runEpochs, startRun, type Trainer } from "./driver.js";
+import { DivergenceError, runEpochs, startRun, type Trainer } from "./driver.js";
 import type { Tensor } from "../tensor.js";
 
 export { checkFit, FIT_DEFAULTS, VARIANTS, type FitOptions, type Variant };
@@ -49,11 +49,15 @@ function toAutoencoders(e: Engine, spec: AutoencoderSpec, params: Params[]): Aut
  */
 export async function fit(e: Engine, X: Tensor, labels: string[], o: FitOptions): Promise<Classifier> {
   const spec = checkFit(X, labels, o);
-  const N = X.shape[0];
-  o = { ...o, pretrain: atMostRows(o.pretrain, N), finetune: atMostRows(o.finetune, N) };
   if (o.factors === undefined) return { kind: "csae", csae: await fitPlain(e, X, labels, o, spec) };
   const factored = await fitFactored(e, X, labels, { ...o, factors: o.factors }, spec);
-  return { kind: "factored-csae", factored, csae: factoredAsCsae(factored) };
+  try {
+    return { kind: "factored-csae", factored, csae: factoredAsCsae(factored) };
+  } catch (err) {
+    // Factors each within bounds whose product is not: the training diverged, seen only here.
+    if (!(err instanceof InputError)) throw err;
+    throw new DivergenceError("finetune", o.finetune.epochs, NaN, o.finetune.lr, "Whᵀ diag(Wf_j) Wxᵀ");
+  }
 }
 
 /** The plain CSAE: fit with no factors. */
@@ -90,13 +94,14 @@ async function fitPlain(e: Engine, X: Tensor, labels: string[], o: FitOptions, s
   const aes = toAutoencoders(e, spec, params);
 
   // 2. C_i = −mean E_i over class i's rows (or the given model's C).
-  const C = o.init ? o.init.C.slice() : initialConstants(aes, perClass);
+  // (energies unchecked here, as in training: a model that overflows is the driver's to report)
+  const C = o.init ? o.init.C.slice() : meanConstants(aes.map((ae, i) => energies([ae], perClass[i])));
   if (o.variant === "reconstruction") return { classes, aes, C, rule: "reconstruction" };
 
   const valid = o.valid ? { X: o.valid.X, y: classIndices(o.valid.labels, classes, "validation labels") } : undefined;
   if (o.variant === "energies") {
-    const E = classEnergies({ aes }, X).data;
-    const { V, c } = await fitEnergyLogistic(E, K, y, o.finetune, o.seed, valid ? { E: classEnergies({ aes }, valid.X).data, y: valid.y } : undefined);
+    const E = energies(aes, X);
+    const { V, c } = await fitEnergyLogistic(E, K, y, o.finetune, o.seed, valid ? { E: energies(aes, valid.X), y: valid.y } : undefined);
     return { classes, aes, C: c, rule: "energies-lr", V };
   }
 

@@ -99,7 +99,8 @@ export function checkMemory(j: JobShape, free?: number): MemoryEstimate {
     // Advise the change that would fit: the minibatch or the factors alone, else the hidden size.
     const fits = (k: Partial<JobShape>) => estimateMemory({ ...j, ...k }).instance <= INSTANCE_LIMIT;
     const more = j.finetune && j.factors === undefined && j.instances < j.K ? " or use more workers" : "";
-    const advice = Math.min(j.B, j.N) > 1 && fits({ B: 1 }) ? `lower the batch size (now ${j.B})` : j.factors !== undefined && j.factors > 1 && fits({ factors: 1 }) ? `lower the factors (now ${j.factors})` : `lower the hidden size${more}`;
+    const B = Math.min(j.B, Math.max(1, j.N));
+    const advice = B > 1 && fits({ B: 1 }) ? `lower the batch size (now ${B})` : j.factors !== undefined && j.factors > 1 && fits({ factors: 1 }) ? `lower the factors (now ${j.factors})` : `lower the hidden size${more}`;
     throw new InputError(`memory: ${what} need about ${gib(m.instance)} in one WebAssembly instance, more than its 4 GiB: ${advice}`);
   }
   if (free !== undefined && m.total > free) {

@@ -17,7 +17,7 @@ import { classSeed, rng, type Rng } from "../random.js";
 export { classSeed };
 import { AescoreError, FormatError, InputError, ShapeError } from "../errors.js";
 import type { Tensor } from "../tensor.js";
-import { atMostRows, DivergenceError } from "./driver.js";
+import { DivergenceError, stepRows } from "./driver.js";
 import type { Params, ClassGroups, FinetuneOptions, GroupState } from "./finetune.js";
 
 export type { Params };
@@ -69,7 +69,7 @@ export async function runJob(
     if (bytes) {
       const saved = decodeCheckpoint(bytes, file, "train");
       checkResumable(saved, { ...o }, data, file);
-      ({ ae, state } = aeFromCheckpoint(e, spec, o, saved, file, exchange));
+      ({ ae, state } = aeFromCheckpoint(e, spec, o, saved, file, exchange, job.data.shape[0]));
     } else {
       const r: Rng = rng(classSeed(run.seed, job.index));
       ae = createAutoencoder(e, spec, r);
@@ -78,7 +78,7 @@ export async function runJob(
         ae.bh.data.set(job.init.bh);
         ae.br.data.set(job.init.br);
       }
-      state = startState(ae, o, r, exchange);
+      state = startState(ae, o, r, exchange, job.data.shape[0]);
     }
     const model = ae;
     const lead = !replica || replica.w === 0; // of replicas, one reports and saves
@@ -120,7 +120,7 @@ export function trainClasses(spec: AutoencoderSpec, o: TrainOptions, jobs: Class
     if (checkInput(spec, job.data, `class ${job.label} data`) === 0) throw new InputError(`train: class ${job.label} has no training rows`);
     if (job.valid) checkInput(spec, job.valid, `class ${job.label} validation data`);
   }
-  return runClasses(spec, atMostRows(o, Math.max(...jobs.map((j) => j.data.shape[0]))), jobs, run);
+  return runClasses(spec, o, jobs, run);
 }
 
 /** trainClasses on options and data already checked (fit checks everything once, up front). */
@@ -249,7 +249,7 @@ export async function runReplicas<R>(
 function replicaJob(spawn: Spawn, spec: AutoencoderSpec, o: TrainOptions, job: ClassJob, run: RunOptions, n: number): Promise<ClassResult> {
   const { onEpoch, workers: _w, ...shared } = run;
   // The blocks' shares of the decoder input (B x D each); W, bh and their velocities swapped after an epoch.
-  const buffers = exchangeBuffers(o.blocks ?? 1, o.batch * spec.D, 2 * (spec.H * spec.D + spec.H));
+  const buffers = exchangeBuffers(o.blocks ?? 1, stepRows(o.batch, job.data.shape[0]) * spec.D, 2 * (spec.H * spec.D + spec.H));
   const { index, label, init } = job;
   const data = shareRows(job.data);
   const valid = job.valid && shareRows(job.valid);
