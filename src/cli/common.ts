@@ -53,6 +53,17 @@ export function loadModel(e: Engine, path: string): Model {
 /** --header forces a CSV header line; without it only a line of names is one. */
 const csvOptions = (values: Values) => ({ header: values.header === true ? true : undefined });
 
+/** fn's result; an InputError about a row of "input" (an energy beyond float32) names `path` instead. */
+export function scoring<T>(path: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof InputError && err.message.startsWith("input: ")) throw new InputError(`${path}: ${err.message.slice(7)}`);
+    if (err instanceof InputError && err.message.startsWith("novelty: row ")) throw new InputError(`${path}: ${err.message.slice(9)}`);
+    throw err;
+  }
+}
+
 /**
  * Reads an input array as (N, D) rows: trailing dimensions are flattened (28x28 images become 784);
  * u8 data (IDX pixels, |u1 .npy) is divided by 255 unless scale is "none". A value that is not

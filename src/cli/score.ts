@@ -14,7 +14,7 @@ import type { Tensor } from "../tensor.js";
 import { exportOnnx, ONNX_IR_VERSION, ONNX_OPSET } from "../model/onnx.js";
 import { noveltyScores, noveltyMethods, noveltyMetrics, rocCurve, calibrateThreshold, calibrationRows, needRows, noveltyFlags, NOVELTY_METHODS } from "../model/novelty.js";
 import { encodePng, image, line, type RGB } from "../figures/plot.js";
-import { emit, type Command, SCALE, HEADER, WHAT, loadModel, readRows, readLabels, stack, checkOutput, loadClassifier } from "./common.js";
+import { emit, type Command, SCALE, HEADER, WHAT, loadModel, readRows, readLabels, stack, checkOutput, loadClassifier, scoring } from "./common.js";
 
 export const infoCommand: Command = {
   summary: "describe a model file: kind, activation, tensors and shapes",
@@ -58,7 +58,7 @@ export const energyCommand: Command = {
       if (what === "laplacian") return { shape: [N], data: laplacian(ae, X) };
       return (what === "reconstruction" ? reconstruct : what === "field" ? field : hidden)(ae, X);
     };
-    emit(v.output, stack(aes.map(one)));
+    emit(v.output, scoring(input, () => stack(aes.map(one))));
   },
 };
 
@@ -84,11 +84,11 @@ export const predictCommand: Command = {
       throw new InputError(`${v.output}: labels ${quote(m.classes)} are not numbers: write .csv`);
     }
     if (v.proba) {
-      const p = predictProba(m, X);
+      const p = scoring(v.input as string, () => predictProba(m, X));
       emit(v.output, { shape: [X.shape[0], m.aes.length], data: Float32Array.from(p) });
       return;
     }
-    const labels = predict(m, X);
+    const labels = scoring(v.input as string, () => predict(m, X));
     if (typeof v.output === "string") {
       if (formatOf(v.output) === "csv") writeAtomic(v.output, labels.join("\n") + "\n");
       else writeArray(v.output, { shape: [labels.length], data: Float32Array.from(labels, Number) });
@@ -116,7 +116,7 @@ export const evaluateCommand: Command = {
     checkInput(m.aes[0], X, v.data as string);
     const y = classIndices(labels, m.classes, v.labels as string);
     const K = m.classes.length;
-    const pred = argmaxRows(scores(m, X), K);
+    const pred = argmaxRows(scoring(v.data as string, () => scores(m, X)), K);
     const confusion = new Int32Array(K * K);
     let wrong = 0;
     pred.forEach((p, n) => {
@@ -191,14 +191,14 @@ export const scoreCommand: Command = {
     const how = method ?? m.novelty?.method;
     if (fpr !== undefined) {
       if (X.shape[0] < calibrationRows(fpr)) throw new InputError(`${input}: ${X.shape[0]} rows cannot calibrate --fpr ${v.fpr}: ${needRows(fpr)}`);
-      const t = calibrateThreshold(scored, X, fpr, how);
+      const t = scoring(input, () => calibrateThreshold(scored, X, fpr, how));
       const out = typeof v.save === "string" ? v.save : model;
       writeAtomic(out, withThreshold(bytes, t, model));
       const was = m.novelty ? ` (replacing its ${m.novelty.method} threshold ${m.novelty.threshold})` : "";
       console.log(`${t.method} threshold ${t.threshold}: ${t.flagged} of ${t.rows} rows of ${input} (${(100 * t.flagged / t.rows).toFixed(2)}%) score above it, for --fpr ${fpr}; stored in ${out}${was}`);
       return;
     }
-    const s = noveltyScores(scored, X, how);
+    const s = scoring(input, () => noveltyScores(scored, X, how));
     if (!m.novelty || (how !== undefined && how !== m.novelty.method)) {
       if (m.novelty) console.error(`aescore score: note: ${model} stores a threshold for ${m.novelty.method} scores, not ${how}: no flags`);
       emit(v.output, { shape: [s.length], data: Float32Array.from(s) });
@@ -247,8 +247,8 @@ export const evaluateNoveltyCommand: Command = {
     const curves: Array<Array<[number, number]>> = [];
     let stored = "";
     for (const method of methods) {
-      const a = noveltyScores(model, Xin, method);
-      const b = noveltyScores(model, Xout, method);
+      const a = scoring(v.in as string, () => noveltyScores(model, Xin, method));
+      const b = scoring(v.out as string, () => noveltyScores(model, Xout, method));
       const r = noveltyMetrics(a, b);
       table.push(`| ${method} | ${r.auroc.toFixed(4)} | ${r.aupr.toFixed(4)} | ${r.fprAt95.toFixed(4)} |`);
       curves.push(rocCurve(a, b));

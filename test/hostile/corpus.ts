@@ -406,6 +406,10 @@ add({ name: "energy --output in a missing directory", args: [...ENERGY, "--outpu
 add({ name: "energy --output a directory", args: [...ENERGY, "--output", "adir.npy"], setup: (dir) => mkdirSync(join(dir, "adir.npy")) });
 add({ name: "energy --output empty name", args: [...ENERGY, "--output", ""] });
 add({ name: "energy --output .gz", args: [...ENERGY, "--output", "e.npy.gz"] });
+// A finite row whose energy is beyond float32: refused naming the file and the row (it was scored NaN).
+const far = { "far.npy": npy([2, D], [...X.subarray(0, D), 1e20, 0, 0, 0, 0, 0]) };
+add({ name: "energy of a row whose energy overflows float32", args: set(ENERGY, "input", "far.npy"), files: far, expectStderr: [/far\.npy: row 1's energy is -Infinity/] });
+add({ name: "predict a row whose energy overflows float32", args: ["predict", "--model", "csae.safetensors", "--input", "far.npy"], files: far, expectStderr: [/far\.npy: row 1's energy/] });
 add({ name: "energy --output an unknown extension", args: [...ENERGY, "--output", "e.txt"] });
 add({ name: "energy --output an existing file in a read-only directory", args: [...ENERGY, "--output", "ro/e.npy"], files: { "ro/e.npy": "old\n" }, setup: (dir) => chmodSync(join(dir, "ro"), 0o555), skip: ROOT_SKIP });
 for (const [cmd, slow] of [["train-ae", SLOW_AE], ["train", SLOW_TRAIN]] as const) {
