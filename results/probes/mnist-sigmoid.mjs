@@ -4,12 +4,13 @@
 import { createEngineSync } from "../../dist/src/engine/engine.js";
 import { fitCsae, FIT_DEFAULTS } from "../../dist/src/train/fit.js";
 import { mnistSplits, testError } from "../../dist/src/reproduce/common.js";
-const [H, lam, pl, pe, fl, fe, decay, wd, workers] = process.argv.slice(2).map(Number);
+const [H, lam, pl, pe, fl, fe, decay, wd, workers] = process.argv.slice(2, 11).map(Number);
+const output = process.argv[11] ?? "real";
 const { train, valid, test } = mnistSplits(10000);
 const hist = [];
 const t0 = Date.now();
-const m = await fitCsae(createEngineSync(), train.X, train.labels, { ...FIT_DEFAULTS, hidden: H, activation: "sigmoid", output: "real", seed: 1, valid, workers,
+const m = await fitCsae(createEngineSync(), train.X, train.labels, { ...FIT_DEFAULTS, hidden: H, activation: "sigmoid", output, seed: 1, valid, workers,
   pretrain: { ...FIT_DEFAULTS.pretrain, epochs: pe, lr: pl, contractive: lam },
   finetune: { ...FIT_DEFAULTS.finetune, epochs: fe, lr: fl, decay, weightDecay: wd },
   onFinetune: (r) => hist.push((r.valid * 100).toFixed(2)) });
-console.log(`H ${H} λ ${lam} pre ${pl}x${pe} fine ${fl}x${fe} τ ${decay} wd ${wd}: valid ${hist.join(" ")} | test ${testError(m, test).toFixed(2)}% ${((Date.now() - t0) / 60000).toFixed(1)} min`);
+console.log(`${output} H ${H} λ ${lam} pre ${pl}x${pe} fine ${fl}x${fe} τ ${decay} wd ${wd}: valid ${hist.join(" ")} | train ${testError(m, train).toFixed(2)}% test ${testError(m, test).toFixed(2)}% ${((Date.now() - t0) / 60000).toFixed(1)} min`);
