@@ -7,7 +7,7 @@ import * as assert from "uvu/assert";
 import { createEngineSync } from "../src/engine/engine.js";
 import { createAutoencoder } from "../src/model/autoencoder.js";
 import { energy, dynamics, hidden } from "../src/model/energy.js";
-import { classEnergies, encodeCsae, initialConstants, predict, predictProba, reconstructionErrors, scores, type Csae } from "../src/model/csae.js";
+import { classEnergies, encodeCsae, initialConstants, predict, predictProba, reconstructionErrors, rowsWithLabel, scores, type Csae } from "../src/model/csae.js";
 import { createFactored, encodeFactored } from "../src/model/factored.js";
 import { decodeModel } from "../src/model/files.js";
 import { noveltyFlags, noveltyScores, rocCurve } from "../src/model/novelty.js";
@@ -105,6 +105,9 @@ test("a hand-built or altered classifier is refused by every scoring call, and b
   refuses(() => encodeCsae({ ...m, aes: [], classes: [] }), InputError, /at least one class/);
   refuses(() => classEnergies({ aes: [aes[0], relu] }, ok), ShapeError, /autoencoder 1/);
   refuses(() => initialConstants(aes, [ok]), ShapeError, /1 sets of rows for 2 classes/);
+  refuses(() => rowsWithLabel({ shape: [D], data: ok.data }, ["a"], "a"), ShapeError, /want \(N, D\) rows and N labels, not shape \[3\]/);
+  refuses(() => rowsWithLabel(ok, ["a", "b"], "a"), ShapeError, /and 2 labels/);
+  assert.equal(Array.from(rowsWithLabel(ok, ["a"], "a").data), Array.from(ok.data));
   refuses(() => initialConstants(aes, [ok, { shape: [0, D], data: new Float32Array(0) }]), InputError, /class 1 has no rows/);
 });
 

@@ -256,6 +256,9 @@ export function classesOf(labels: string[]): string[] {
 
 /** Rows of X whose label is `label`. */
 export function rowsWithLabel(X: Tensor, labels: string[], label: string): Tensor {
+  if (X?.shape?.length !== 2 || !Array.isArray(labels) || labels.length !== X.shape[0]) {
+    throw new ShapeError(`rows with label: want (N, D) rows and N labels, not shape [${X?.shape?.join(", ")}] and ${Array.isArray(labels) ? labels.length : "no"} labels`);
+  }
   const D = X.shape[1];
   const idx = labels.flatMap((l, i) => (l === label ? [i] : []));
   const data = new Float32Array(idx.length * D);
