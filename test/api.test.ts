@@ -15,6 +15,9 @@ import { decodeSafetensors, encodeSafetensors } from "../src/formats/safetensors
 import { decodeNpy, encodeNpy } from "../src/formats/npy.js";
 import { decodeCsv, encodeCsv, encodeIdx } from "../src/formats/idx-csv.js";
 import { FormatError, InputError, ShapeError } from "../src/errors.js";
+import { trainAutoencoder, startState, TRAIN_DEFAULTS } from "../src/train/autoencoder.js";
+import { finetune, localGroups, FINETUNE_DEFAULTS } from "../src/train/finetune.js";
+import { addClass, fitCsae, selectCsae, FIT_DEFAULTS } from "../src/train/fit.js";
 import { rng } from "./util.js";
 
 const e = createEngineSync();
@@ -189,6 +192,50 @@ test("dynamics: a trajectory that no array can hold is refused at once (it tried
   refuses(() => dynamics(aes[0], ok, { eps: 0.1, steps: 1e12 }), InputError, /run fewer steps/);
   assert.ok(performance.now() - t0 < 1000);
   assert.is(dynamics(aes[0], ok, { eps: 0.1, steps: 3 }).energy.data.length, 4);
+});
+
+test("training: hostile states, options and data are refused before any work (a third audit)", async () => {
+  const r = rng(9);
+  const X = { shape: [20, D], data: Float32Array.from({ length: 20 * D }, () => r.uniform()) };
+  const L = Array.from({ length: 20 }, (_, i) => (i % 2 ? "b" : "a"));
+  const O = { ...TRAIN_DEFAULTS, epochs: 2, batch: 10 };
+  const [ae, other] = [1, 2].map((s) => createAutoencoder(e, { D, H: 2, activation: "sigmoid", output: "real" }, s));
+  const rejects = async (p: () => Promise<unknown>, E: new (...a: never[]) => Error, re: RegExp) => {
+    try {
+      await p();
+    } catch (err) {
+      assert.instance(err, E, `${(err as Error).name}: ${(err as Error).message}`);
+      assert.match((err as Error).message, re);
+      return;
+    }
+    assert.unreachable(`no error (want ${re})`);
+  };
+  // (it trained the other model, silently)
+  refuses(() => trainAutoencoder(ae, X, O, startState(other, O, rng(0))), InputError, /started for another autoencoder/);
+  refuses(() => trainAutoencoder(ae, X, O, startState(ae, { ...O, batch: 5 }, rng(0))), InputError, /started with other options \(batch 5/);
+  refuses(() => trainAutoencoder(ae, X, { ...O, contractive: 0.5 }, startState(ae, O, rng(0))), InputError, /contractive off/);
+  refuses(() => startState(ae, { ...O, batch: 1.5 }, rng(0)), InputError, /batch must be a positive integer/);
+  // (empty validation data kept epoch 1: its NaN loss was the "best")
+  refuses(() => trainAutoencoder(ae, X, O, startState(ae, O, rng(0)), { valid: { shape: [0, D], data: new Float32Array(0) } }), InputError, /validation data has no rows/);
+  const fo = { ...FIT_DEFAULTS, hidden: 2, seed: 1, workers: 0, pretrain: { ...FIT_DEFAULTS.pretrain, epochs: 1, batch: 10 }, finetune: { ...FIT_DEFAULTS.finetune, epochs: 1, batch: 10 } };
+  await rejects(() => fitCsae(e, X, L, { ...fo, valid: { X, labels: L.map(() => "a") } }), InputError, /no rows of class "b"/);
+  await rejects(() => fitCsae(e, X, L, { ...fo, valid: { X: { shape: [0, D], data: new Float32Array(0) }, labels: [] } }), InputError, /validation data has no rows/);
+  await rejects(() => fitCsae(e, X, L.map((l) => (l === "a" ? 1 : 2)) as never, fo), InputError, /label 0 is 1, not a non-empty string/);
+  await rejects(() => fitCsae(e, X, L, { ...fo, finetune: { ...fo.finetune, weightDecay: Infinity } }), InputError, /weight decay must be a finite number/);
+  await rejects(() => fitCsae(e, X, L, { ...fo, checkpoint: { dir: "", resume: false } }), InputError, /checkpoint.dir must name a directory/);
+  const m = await fitCsae(e, X, L, fo);
+  // (0 other rows sent the new class's constant to +35: it predicted the new class everywhere)
+  await rejects(() => addClass(e, m, "c", X, { pretrain: fo.pretrain, seed: 0, others: { X: { shape: [0, D], data: new Float32Array(0) }, labels: [] } }), InputError, /other classes' rows are empty/);
+  await rejects(() => addClass(e, m, "c", X, { pretrain: fo.pretrain, seed: 0, others: { X, labels: L.slice(5) } }), ShapeError, /15 labels for the other classes' 20 rows/);
+  await rejects(() => addClass(e, m, "", X, { pretrain: fo.pretrain, seed: 0 }), InputError, /non-empty string/);
+  await rejects(() => addClass(e, m, "c", X, { pretrain: fo.pretrain, seed: NaN }), InputError, /seed must be an integer/);
+  const t0 = performance.now();
+  await rejects(() => selectCsae(e, { X, labels: L }, { X, labels: L }, { hidden: [], lr: [0.01], weightDecay: [0] }, fo), InputError, /grid.hidden must list at least one value/);
+  await rejects(() => selectCsae(e, { X, labels: L }, { X, labels: L }, { hidden: [2], lr: [0.01, -1], weightDecay: [0] }, fo), InputError, /lr must be positive/);
+  assert.ok(performance.now() - t0 < 500, "refused before the first fit");
+  const groups = localGroups(e, { D, H: 2, activation: "sigmoid", output: "real" }, m.aes.map((a) => ({ W: a.W.data, bh: a.bh.data, br: a.br.data })), X, 10);
+  await rejects(() => finetune(groups, 2, Int32Array.from({ length: 20 }, () => 2), Float32Array.of(0, 0), { ...FINETUNE_DEFAULTS, epochs: 1 }, { seed: 0 }), InputError, /row 0's class index is 2, not in \[0, 2\)/);
+  await rejects(() => finetune(groups, 2, new Int32Array(20), Float32Array.of(0), { ...FINETUNE_DEFAULTS, epochs: 1 }, { seed: 0 }), ShapeError, /C holds 1 constants for 2 classes/);
 });
 
 test.run();

@@ -387,6 +387,7 @@ export interface TrainHooks {
  * when fewer than a batch (the buffers hold no more).
  */
 export function startState(ae: Autoencoder, o: TrainOptions, rng: Rng, ex?: Exchange, rows = o.batch): TrainState {
+  checkTrainOptions(ae, o);
   return { ...startRun<AeSnapshot>(rng), buf: stepBuffers(ae, stepRows(o.batch, rows), o, ex) };
 }
 
@@ -399,8 +400,16 @@ export function startState(ae: Autoencoder, o: TrainOptions, rng: Rng, ex?: Exch
 export function trainAutoencoder(ae: Autoencoder, data: Tensor, o: TrainOptions, state: TrainState, hooks: TrainHooks = {}): Promise<TrainState> {
   // Checked here, synchronously: bad input throws before a promise exists.
   checkTrainOptions(ae, o);
-  if (checkInput(ae, data, "training data") === 0) throw new InputError("train: no training rows");
-  if (hooks.valid) checkInput(ae, hooks.valid, "validation data");
+  const N = checkInput(ae, data, "training data");
+  if (N === 0) throw new InputError("train: no training rows");
+  if (hooks.valid && checkInput(ae, hooks.valid, "validation data") === 0) throw new InputError("train: the validation data has no rows");
+  // The state's buffers hold this model's parameters, sized for these options (see startState).
+  const b = state?.buf;
+  if (!b || b.params.W.value !== ae.W) throw new InputError("train: the state was started for another autoencoder (startState(ae, o, rng) with this one)");
+  const [contractive, denoising] = [b.units[0].S.rows > 0, b.Xt !== b.X];
+  if (b.X.rows < stepRows(o.batch, N) || (o.contractive > 0) !== contractive || (o.denoising > 0) !== denoising || (o.blocks ?? 1) !== b.units.length) {
+    throw new InputError(`train: the state was started with other options (batch ${b.X.rows}, contractive ${contractive ? "on" : "off"}, denoising ${denoising ? "on" : "off"}, blocks ${b.units.length}): start it with these`);
+  }
   return train(ae, data, o, state, hooks);
 }
 

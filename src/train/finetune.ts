@@ -20,7 +20,7 @@ import { energies, energyOfU } from "../model/energy.js";
 import { softmaxRows, argmaxRows, scoresFrom } from "../model/csae.js";
 import { aeParams, type AeParam } from "./autoencoder.js";
 import { rng } from "../random.js";
-import { InputError, quote } from "../errors.js";
+import { InputError, ShapeError, quote } from "../errors.js";
 import { divergedIn, divergedParam, paramSet, sgdStep, type ParamSet } from "./params.js";
 import { MAX_EPOCHS, runEpochs, startRun, stepRows, type EpochReport, type Trainer } from "./driver.js";
 import { countersOf, runStateOf, type Arrays, type Checkpoint } from "./checkpoint.js";
@@ -57,7 +57,7 @@ export function checkFinetuneOptions(o: FinetuneOptions): void {
   need(Number.isInteger(o.batch) && o.batch >= 1, `batch must be a positive integer, not ${quote(o.batch)}`);
   need(o.lr > 0 && Number.isFinite(o.lr), `lr must be positive, not ${quote(o.lr)}`);
   need(o.momentum >= 0 && o.momentum < 1, `momentum must be in [0, 1), not ${quote(o.momentum)}`);
-  need(o.weightDecay >= 0, `weight decay must be >= 0, not ${quote(o.weightDecay)}`);
+  need(o.weightDecay >= 0 && Number.isFinite(o.weightDecay), `weight decay must be a finite number >= 0, not ${quote(o.weightDecay)}`);
   need(o.loss === "log" || o.loss === "hinge", `loss must be log or hinge, not ${quote(o.loss)}`);
   need(o.learn === "all" || o.learn === "C", `learn must be all or C, not ${quote(o.learn)}`);
   need(Number.isInteger(o.patience) && o.patience >= 0, `patience must be a non-negative integer, not ${quote(o.patience)}`);
@@ -309,6 +309,11 @@ export async function finetune(
   },
 ): Promise<{ history: Array<{ epoch: number; loss: number; valid?: number }>; bestEpoch?: number }> {
   checkFinetuneOptions(o);
+  if (C?.length !== K) throw new ShapeError(`finetune: C holds ${C?.length} constants for ${K} classes`);
+  const bad = y.findIndex((c) => !(Number.isInteger(c) && c >= 0 && c < K));
+  if (bad >= 0) throw new InputError(`finetune: row ${bad}'s class index is ${y[bad]}, not in [0, ${K})`);
+  if (run.trainX && run.trainX.shape[0] !== y.length) throw new ShapeError(`finetune: ${y.length} class indices for ${run.trainX.shape[0]} training rows`);
+  if (run.valid && run.valid.y.length !== run.valid.X.shape[0]) throw new ShapeError(`finetune: ${run.valid.y.length} validation class indices for ${run.valid.X.shape[0]} rows`);
   const constants = paramSet({ C });
   const dC = constants.C.grad as Float64Array;
   const vC = constants.C.vel as Float64Array;

@@ -24,7 +24,7 @@ import { fingerprint } from "./checkpoint.js";
 import { canShare, cores, threads } from "./threads.js";
 import { exchangeBuffers, exchangeOf, type ExchangeBuffers } from "./replicas.js";
 import { rng } from "../random.js";
-import { InputError, quote } from "../errors.js";
+import { InputError, ShapeError, quote } from "../errors.js";
 import type { EpochReport, TrainOptions } from "./autoencoder.js";
 import { checkFit, FIT_DEFAULTS, VARIANTS, type FitOptions, type Variant } from "./options.js";
 import { divergedIn, paramSet, sgdStep } from "./params.js";
@@ -288,7 +288,13 @@ export async function addClass(
   e: Engine, m: Csae, label: string, X: Tensor,
   o: { pretrain: TrainOptions; seed: number; others?: { X: Tensor; labels: string[] }; onPretrain?: (r: EpochReport) => void },
 ): Promise<Csae> {
+  if (typeof label !== "string" || label === "") throw new InputError(`addClass: the label must be a non-empty string, not ${quote(label)}`);
   if (m.classes.includes(label)) throw new InputError(`addClass: the model already has a class ${quote(label)}`);
+  if (!(Number.isSafeInteger(o.seed) && o.seed >= 0 && o.seed < 2 ** 32)) throw new InputError(`addClass: seed must be an integer in [0, 2^32), not ${quote(o.seed)}`);
+  if (o.others) {
+    if (o.others.X.shape[0] === 0) throw new InputError("addClass: the other classes' rows are empty (give some, or none at all)");
+    if (!Array.isArray(o.others.labels) || o.others.labels.length !== o.others.X.shape[0]) throw new ShapeError(`addClass: ${Array.isArray(o.others.labels) ? o.others.labels.length : "no"} labels for the other classes' ${o.others.X.shape[0]} rows`);
+  }
   if (m.rule && m.rule !== "energy") throw new InputError(`addClass: only models with rule "energy" take new classes (this one: ${m.rule})`);
   const [first] = m.aes;
   const spec = { D: first.D, H: first.H, activation: first.activation, output: first.output };
@@ -351,6 +357,12 @@ export async function selectCsae(
   e: Engine, train: { X: Tensor; labels: string[] }, valid: { X: Tensor; labels: string[] }, grid: SelectionGrid, o: FitOptions,
   onResult?: (r: { hidden: number; lr: number; weightDecay: number; validError: number }) => void,
 ): Promise<{ model: Csae; best: { hidden: number; lr: number; weightDecay: number; validError: number }; results: Array<{ hidden: number; lr: number; weightDecay: number; validError: number }> }> {
+  for (const k of ["hidden", "lr", "weightDecay"] as const) {
+    const axis = grid?.[k];
+    if (!Array.isArray(axis) || axis.length === 0) throw new InputError(`selectCsae: grid.${k} must list at least one value, not ${quote(axis)}`);
+  }
+  // Every point checked before the first fit (a bad one would fail after hours of the others).
+  for (const hidden of grid.hidden) for (const lr of grid.lr) for (const weightDecay of grid.weightDecay) checkFit(train.X, train.labels, { ...o, hidden, valid, finetune: { ...o.finetune, lr, weightDecay } });
   const results: Array<{ hidden: number; lr: number; weightDecay: number; validError: number }> = [];
   const validClasses = valid.labels;
   for (const hidden of grid.hidden) {

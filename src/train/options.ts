@@ -4,7 +4,7 @@
 import { checkInput, checkSpec, type AutoencoderSpec } from "../model/autoencoder.js";
 import { checkFinetuneOptions, FINETUNE_DEFAULTS, type FinetuneOptions, type FinetuneReport } from "./finetune.js";
 import { checkTrainOptions, TRAIN_DEFAULTS, type EpochReport, type TrainOptions } from "./autoencoder.js";
-import type { Csae } from "../model/csae.js";
+import { classesOf, classIndices, type Csae } from "../model/csae.js";
 import { InputError, ShapeError, quote } from "../errors.js";
 import type { Tensor } from "../tensor.js";
 
@@ -73,6 +73,7 @@ export function checkFit(X: Tensor, labels: string[], o: FitOptions): Autoencode
   if (o.init && spec.D !== X.shape[1]) throw new ShapeError(`fit: the initial model has D = ${spec.D}, the data ${X.shape[1]}`);
   if (o.init && o.variant === "no-pretraining") throw new InputError("fit: variant no-pretraining starts from random autoencoders, not from an initial model");
   if (spec.activation === "kmeans") throw new InputError("fit: a CSAE of kmeans autoencoders is not trained here");
+  if (o.checkpoint && (typeof o.checkpoint.dir !== "string" || o.checkpoint.dir === "")) throw new InputError(`fit: checkpoint.dir must name a directory, not ${quote(o.checkpoint.dir)}`);
   if (o.checkpoint && o.init && (o.variant === "energies" || o.variant === "reconstruction")) {
     throw new InputError(`fit: nothing to checkpoint: variant ${o.variant} of an initial model trains no epochs`);
   }
@@ -85,11 +86,20 @@ export function checkFit(X: Tensor, labels: string[], o: FitOptions): Autoencode
   if (!o.init && o.variant !== "no-pretraining") checkTrainOptions(spec, o.pretrain, o.factors !== undefined ? "rows" : "units");
   checkFinetuneOptions(o.finetune);
   checkInput(spec, X, "training data");
-  if (o.valid) {
-    checkInput(spec, o.valid.X, "validation data");
-    if (o.valid.labels.length !== o.valid.X.shape[0]) throw new ShapeError(`fit: ${o.valid.labels.length} validation labels for ${o.valid.X.shape[0]} rows`);
-  }
+  // Labels are class names: strings (numbers would come back as strings from a saved model).
+  const bad = labels.findIndex((l) => typeof l !== "string" || l === "");
+  if (bad >= 0) throw new InputError(`fit: label ${bad} is ${quote(labels[bad])}, not a non-empty string (String(label) converts)`);
   if (new Set(labels).size < 2) throw new InputError("fit: a classifier needs at least two classes");
+  if (o.valid) {
+    if (checkInput(spec, o.valid.X, "validation data") === 0) throw new InputError("fit: the validation data has no rows");
+    if (!Array.isArray(o.valid.labels) || o.valid.labels.length !== o.valid.X.shape[0]) throw new ShapeError(`fit: ${Array.isArray(o.valid.labels) ? o.valid.labels.length : "no"} validation labels for ${o.valid.X.shape[0]} rows`);
+    // Each class's autoencoder keeps its best pretraining epoch on that class's validation rows.
+    const classes = o.init ? o.init.classes : classesOf(labels);
+    classIndices(o.valid.labels, classes, "validation labels"); // (a label of no class, named)
+    const seen = new Set(o.valid.labels);
+    const missing = classes.find((c) => !seen.has(c));
+    if (missing !== undefined) throw new InputError(`fit: the validation data has no rows of class ${quote(missing)} (every class needs some)`);
+  }
   return spec;
 }
 
