@@ -224,6 +224,11 @@ test("training: hostile states, options and data are refused before any work (a 
   await rejects(() => fitCsae(e, X, L, { ...fo, finetune: { ...fo.finetune, weightDecay: Infinity } }), InputError, /weight decay must be a finite number/);
   await rejects(() => fitCsae(e, X, L, { ...fo, checkpoint: { dir: "", resume: false } }), InputError, /checkpoint.dir must name a directory/);
   const m = await fitCsae(e, X, L, fo);
+  // An initial model is checked whole (only its first autoencoder was), and its weights finite.
+  await rejects(() => fitCsae(e, X, L, { ...fo, init: { ...m, aes: [m.aes[0]] } }), ShapeError, /initial model: 2 class labels for 1 autoencoders/);
+  const broken = createAutoencoder(e, { D, H: 2, activation: "sigmoid", output: "real" }, 5);
+  broken.W.data[1] = NaN;
+  await rejects(() => fitCsae(e, X, L, { ...fo, variant: "reconstruction", init: { ...m, aes: [m.aes[0], broken] } }), InputError, /initial model's class "b" has W\[1\] = NaN/);
   // (0 other rows sent the new class's constant to +35: it predicted the new class everywhere)
   await rejects(() => addClass(e, m, "c", X, { pretrain: fo.pretrain, seed: 0, others: { X: { shape: [0, D], data: new Float32Array(0) }, labels: [] } }), InputError, /other classes' rows are empty/);
   await rejects(() => addClass(e, m, "c", X, { pretrain: fo.pretrain, seed: 0, others: { X, labels: L.slice(5) } }), ShapeError, /15 labels for the other classes' 20 rows/);

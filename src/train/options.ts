@@ -4,7 +4,7 @@
 import { checkInput, checkSpec, type AutoencoderSpec } from "../model/autoencoder.js";
 import { checkFinetuneOptions, FINETUNE_DEFAULTS, type FinetuneOptions, type FinetuneReport } from "./finetune.js";
 import { checkTrainOptions, TRAIN_DEFAULTS, type EpochReport, type TrainOptions } from "./autoencoder.js";
-import { classesOf, classIndices, type Csae } from "../model/csae.js";
+import { checkCsae, classesOf, classIndices, type Csae } from "../model/csae.js";
 import { InputError, ShapeError, quote } from "../errors.js";
 import type { Tensor } from "../tensor.js";
 
@@ -65,6 +65,16 @@ export function checkFit(X: Tensor, labels: string[], o: FitOptions): Autoencode
   if (!(Number.isSafeInteger(o.seed) && o.seed >= 0 && o.seed < 2 ** 32)) throw new InputError(`fit: seed must be an integer in [0, 2^32), not ${quote(o.seed)}`);
   if (o.workers !== undefined && !(Number.isSafeInteger(o.workers) && o.workers >= 0)) {
     throw new InputError(`fit: workers must be a non-negative integer, not ${quote(o.workers)}`);
+  }
+  if (o.init) {
+    // The whole initial model, each class's weights finite (it is trained from, or returned as it is).
+    checkCsae(o.init, "fit: the initial model");
+    o.init.aes.forEach((ae, i) => {
+      for (const [name, m] of [["W", ae.W], ["bh", ae.bh], ["br", ae.br]] as const) {
+        const bad = m.data.findIndex((v) => !Number.isFinite(v));
+        if (bad >= 0) throw new InputError(`fit: the initial model's class ${quote(o.init!.classes[i])} has ${name}[${bad}] = ${m.data[bad]}`);
+      }
+    });
   }
   const spec = o.init
     ? { D: o.init.aes[0].D, H: o.init.aes[0].H, activation: o.init.aes[0].activation, output: o.init.aes[0].output }
