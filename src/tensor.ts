@@ -6,6 +6,9 @@ export interface Tensor {
   data: Float32Array;
 }
 
+/** A Float32Array, from this realm or another (a worker's, an iframe's): by tag, not instanceof. */
+export const isFloat32Array = (x: unknown): x is Float32Array => Object.prototype.toString.call(x) === "[object Float32Array]";
+
 /** Why `shape` cannot describe n values (undefined: it can): the writers' one check of a shape. */
 export function badShape(shape: unknown, n: number): string | undefined {
   if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) return `shape ${JSON.stringify(shape)} is not a list of non-negative integers`;

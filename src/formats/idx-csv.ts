@@ -4,7 +4,7 @@
 // - CSV: one example a line, numbers separated by commas, an optional header line of names.
 
 import { FormatError } from "../errors.js";
-import { badShape, MAX_VALUES, type Tensor } from "../tensor.js";
+import { badShape, isFloat32Array, MAX_VALUES, type Tensor } from "../tensor.js";
 
 type Reader = (view: DataView, offset: number) => number;
 const IDX_TYPES: Record<number, [string, number, Reader]> = {
@@ -205,7 +205,7 @@ export function decodeCsv(input: Uint8Array | string, source = "csv", options: C
 export function encodeCsv({ shape, data }: Tensor): string {
   const bad = badShape(shape, data?.length);
   if (bad) throw new FormatError(`csv: ${bad}`);
-  if (Object.prototype.toString.call(data) !== "[object Float32Array]") data = Float32Array.from(data);
+  if (!isFloat32Array(data)) data = Float32Array.from(data);
   const cols = shape.length >= 2 ? shape[shape.length - 1] : 1;
   if (cols === 0) return "";
   const lines: string[] = [];

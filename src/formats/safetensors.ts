@@ -4,7 +4,7 @@
 
 import { FormatError } from "../errors.js";
 
-import { badShape, type Tensor } from "../tensor.js";
+import { badShape, isFloat32Array, type Tensor } from "../tensor.js";
 
 export type { Tensor };
 
@@ -29,17 +29,17 @@ export function encodeSafetensors(tensors: Record<string, Tensor>, metadata: Rec
   if (Object.keys(metadata).length > 0) header.__metadata__ = Object.assign(Object.create(null), metadata);
   for (const [k, v] of Object.entries(metadata)) if (typeof v !== "string") throw new FormatError(`safetensors: metadata ${k} is not a string`);
   // Values are written as f32: other arrays are converted (as encodeNpy does), the shapes checked.
-  const f32: Float32Array[] = Object.entries(tensors).map(([name, t]) => {
-    if (typeof t?.data?.length !== "number") throw new FormatError(`safetensors: tensor ${name} has no array of values`);
-    return Object.prototype.toString.call(t.data) === "[object Float32Array]" ? t.data : Float32Array.from(t.data);
-  });
+  const values: Float32Array[] = [];
   let offset = 0;
-  for (const [i, [name, t]] of Object.entries(tensors).entries()) {
+  for (const [name, t] of Object.entries(tensors)) {
     if (name === "__metadata__") throw new FormatError(`safetensors: "__metadata__" cannot name a tensor`);
-    const bad = badShape(t.shape, f32[i].length);
+    if (typeof t?.data?.length !== "number") throw new FormatError(`safetensors: tensor ${name} has no array of values`);
+    const data = isFloat32Array(t.data) ? t.data : Float32Array.from(t.data);
+    const bad = badShape(t.shape, data.length);
     if (bad) throw new FormatError(`safetensors: tensor ${name}: ${bad}`);
-    header[name] = { dtype: "F32", shape: t.shape, data_offsets: [offset, offset + 4 * f32[i].length] };
-    offset += 4 * f32[i].length;
+    header[name] = { dtype: "F32", shape: t.shape, data_offsets: [offset, offset + 4 * data.length] };
+    offset += 4 * data.length;
+    values.push(data);
   }
   const json = new TextEncoder().encode(JSON.stringify(header));
   // Pad with spaces so the data starts 8-byte aligned, as the reference writer does.
@@ -50,7 +50,7 @@ export function encodeSafetensors(tensors: Record<string, Tensor>, metadata: Rec
   const view = new DataView(out.buffer);
   view.setBigUint64(0, BigInt(padded), true);
   let p = 8 + padded;
-  for (const data of f32) {
+  for (const data of values) {
     if (littleEndian) out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), p);
     else for (let i = 0; i < data.length; i++) view.setFloat32(p + 4 * i, data[i], true);
     p += data.byteLength;

@@ -8,7 +8,7 @@ import { gemm, gemmPacked, packB, addRowBias, type PackedB } from "../engine/ker
 import { activation, ACTIVATIONS, type Activation } from "../engine/activations.js";
 import { InputError, FormatError, ShapeError, quote } from "../errors.js";
 import { encodeSafetensors, decodeSafetensors, type Safetensors } from "../formats/safetensors.js";
-import { FLOAT32_MAX, squaredNorm, type Tensor } from "../tensor.js";
+import { FLOAT32_MAX, isFloat32Array, squaredNorm, type Tensor } from "../tensor.js";
 import { rng as makeRng, type Rng } from "../random.js";
 import { shortestF32 } from "../formats/idx-csv.js";
 
@@ -121,9 +121,7 @@ export function decode(ae: Autoencoder, Hd: Mat, A: Mat): void {
 export function checkInput(ae: Pick<Autoencoder, "D" | "output">, X: Tensor, what = "input"): number {
   if (typeof X !== "object" || X === null || !Array.isArray(X.shape)) throw new ShapeError(`${what}: want a tensor { shape: [N, ${ae.D}], data: Float32Array }, not ${typeof X === "object" && X !== null ? "an object without a shape array" : quote(X)}`);
   const { shape, data } = X;
-  // (by tag, not instanceof: a Float32Array from another realm — a worker, an iframe — is one too)
-  const tag = Object.prototype.toString.call(data).slice(8, -1);
-  if (tag !== "Float32Array") throw new ShapeError(`${what}: data must be a Float32Array, not ${Array.isArray(data) ? "an array" : tag} (Float32Array.from converts)`);
+  if (!isFloat32Array(data)) throw new ShapeError(`${what}: data must be a Float32Array, not ${Array.isArray(data) ? "an array" : Object.prototype.toString.call(data).slice(8, -1)} (Float32Array.from converts)`);
   const D = shape[shape.length - 1];
   if ((shape.length !== 1 && shape.length !== 2) || D !== ae.D) {
     throw new ShapeError(`${what}: shape [${shape.join(", ")}] does not fit a model with D = ${ae.D} (want [N, ${ae.D}])`);

@@ -28,7 +28,7 @@
 
 import { mark, release } from "../engine/engine.js";
 import { AE_ACTIVATIONS, type Autoencoder, type AeActivation, type Output } from "./autoencoder.js";
-import { RULES, type Csae } from "./csae.js";
+import { checkCsae, type Csae } from "./csae.js";
 import { factoredAsCsae, type FactoredCsae } from "./factored.js";
 import { InputError, ShapeError, quote } from "../errors.js";
 
@@ -422,28 +422,17 @@ export function exportOnnx(model: Autoencoder | Csae | FactoredCsae, options: On
 }
 
 function exportClassifier(m: Csae, options: OnnxOptions, meta: Record<string, string>): Uint8Array {
-  const K = m.aes.length;
-  if (K < 1) throw new InputError("onnx export: the classifier has no classes");
   const rule = m.rule ?? "energy";
-  if (!RULES.includes(rule)) throw new InputError(`onnx export: unknown rule ${quote(rule)} (one of ${RULES.join(", ")})`);
   if (rule === "reconstruction") {
     throw new InputError('onnx export: rule "reconstruction" scores by reconstruction error, not by energy; only the rules "energy" and "energies-lr" can be exported');
   }
-  if (!Array.isArray(m.classes) || m.classes.length !== K) throw new ShapeError(`onnx export: ${quote(m.classes?.length)} class labels for ${K} autoencoders`);
+  if (rule === "energies-lr" && !m.V) throw new InputError('onnx export: rule "energies-lr" needs V [K, K]');
+  // The classifier whole (as scoring checks it), then what export needs beyond: sizes, an
+  // exportable activation and finite weights, class by class.
+  checkCsae(m, "onnx export");
+  m.aes.forEach((ae, i) => checkAutoencoder(ae, `class ${quote(m.classes[i])}`));
+  const K = m.aes.length;
   const [first] = m.aes;
-  m.aes.forEach((ae, i) => {
-    checkAutoencoder(ae, `class ${quote(m.classes[i])}`);
-    if (ae.D !== first.D || ae.H !== first.H || ae.activation !== first.activation || ae.output !== first.output) {
-      throw new ShapeError(
-        `onnx export: class ${quote(m.classes[i])} is a ${ae.activation}/${ae.output} autoencoder of D = ${ae.D}, H = ${ae.H}; class ${quote(m.classes[0])} is ${first.activation}/${first.output}, D = ${first.D}, H = ${first.H}`,
-      );
-    }
-  });
-  checkLength("C", m.C, K, `[K] = [${K}]`);
-  if (rule === "energies-lr") {
-    if (!m.V) throw new InputError('onnx export: rule "energies-lr" needs V [K, K]');
-    checkLength("V", m.V, K * K, `[K, K] = [${K}, ${K}]`);
-  }
   const { D, H, activation, output } = first;
   const W = new Float32Array(K * H * D);
   const bh = new Float32Array(K * H);
