@@ -35,3 +35,13 @@ export function quote(v: unknown): string {
     return String(v);
   }
 }
+
+/**
+ * Refuses an options object with a key outside `known` (a misspelt option would otherwise be ignored
+ * and its default used silently), or one that is not an object at all.
+ */
+export function onlyKeys(o: unknown, known: readonly string[], where: string): void {
+  if (typeof o !== "object" || o === null || Array.isArray(o)) throw new InputError(`${where}: options must be an object, not ${quote(o)}`);
+  const bad = Object.keys(o).find((k) => !known.includes(k));
+  if (bad !== undefined) throw new InputError(`${where}: unknown option ${quote(bad)} (known: ${known.join(", ")})`);
+}

@@ -28,7 +28,8 @@ function splitmix32(seed: number): () => number {
 
 /** A generator seeded by a 32-bit integer. */
 export function rng(seed: number): Rng {
-  if (!Number.isInteger(seed)) throw new InputError(`rng: the seed must be an integer, not ${quote(seed)}`);
+  // Refused rather than reduced mod 2^32: seed 2^32 would silently be seed 0.
+  if (!(Number.isInteger(seed) && seed >= 0 && seed < 2 ** 32)) throw new InputError(`rng: the seed must be an integer in [0, 2^32), not ${quote(seed)}`);
   const next = splitmix32(seed);
   return rngFrom([next(), next(), next(), next()]);
 }

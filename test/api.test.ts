@@ -19,6 +19,9 @@ import { trainAutoencoder, startState, TRAIN_DEFAULTS } from "../src/train/autoe
 import { finetune, localGroups, FINETUNE_DEFAULTS } from "../src/train/finetune.js";
 import { addClass, fitCsae, selectCsae, FIT_DEFAULTS } from "../src/train/fit.js";
 import { rng } from "./util.js";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 const e = createEngineSync();
 const D = 3;
@@ -241,6 +244,44 @@ test("training: hostile states, options and data are refused before any work (a 
   const groups = localGroups(e, { D, H: 2, activation: "sigmoid", output: "real" }, m.aes.map((a) => ({ W: a.W.data, bh: a.bh.data, br: a.br.data })), X, 10);
   await rejects(() => finetune(groups, 2, Int32Array.from({ length: 20 }, () => 2), Float32Array.of(0, 0), { ...FINETUNE_DEFAULTS, epochs: 1 }, { seed: 0 }), InputError, /row 0's class index is 2, not in \[0, 2\)/);
   await rejects(() => finetune(groups, 2, new Int32Array(20), Float32Array.of(0), { ...FINETUNE_DEFAULTS, epochs: 1 }, { seed: 0 }), ShapeError, /C holds 1 constants for 2 classes/);
+});
+
+test("a misspelt option is refused, not ignored; a seed beyond 32 bits is refused, not wrapped to 0", async () => {
+  const r = rng(9);
+  const X = { shape: [20, D], data: Float32Array.from({ length: 20 * D }, () => r.uniform()) };
+  const L = Array.from({ length: 20 }, (_, i) => (i % 2 ? "b" : "a"));
+  const fo = { ...FIT_DEFAULTS, hidden: 2, seed: 1, workers: 0, pretrain: { ...FIT_DEFAULTS.pretrain, epochs: 1, batch: 10 }, finetune: { ...FIT_DEFAULTS.finetune, epochs: 1, batch: 10 } };
+  const fails = async (o: unknown, re: RegExp) => {
+    try {
+      await fitCsae(e, X, L, o as never);
+    } catch (err) {
+      assert.instance(err, InputError, `${(err as Error).name}: ${(err as Error).message}`);
+      assert.match((err as Error).message, re);
+      return;
+    }
+    assert.unreachable(`no error (want ${re})`);
+  };
+  await fails({ ...fo, learningRate: 0.1 }, /^fit: unknown option "learningRate" \(known: hidden, /);
+  await fails({ ...fo, pretrain: { ...fo.pretrain, learningRate: 0.1 } }, /^train: unknown option "learningRate"/);
+  await fails({ ...fo, finetune: { ...fo.finetune, weight_decay: 0.1 } }, /^finetune: unknown option "weight_decay"/);
+  await fails({ ...fo, checkpoint: { dir: "x", resum: true } }, /^fit: checkpoint: unknown option "resum"/);
+  await fails({ ...fo, finetune: null }, /^finetune: options must be an object, not an empty value/);
+  // A checkpoint directory in the way of a file fails before any work (it failed after one epoch).
+  const tmp = mkdtempSync(join(tmpdir(), "aescore-api-"));
+  writeFileSync(join(tmp, "file"), "x");
+  const t0 = performance.now();
+  await fails({ ...fo, pretrain: { ...fo.pretrain, epochs: 50 }, checkpoint: { dir: join(tmp, "file"), resume: false } }, /checkpoint directory \(a file is in the way\)|checkpoint directory is a file/);
+  assert.ok(performance.now() - t0 < 2000, "refused before training");
+  await fitCsae(e, X, L, { ...fo, checkpoint: { dir: join(tmp, "new", "dir"), resume: false } });
+  assert.ok(existsSync(join(tmp, "new", "dir", "finetune.safetensors")), "a missing directory is made");
+  rmSync(tmp, { recursive: true });
+  const ae = createAutoencoder(e, { D, H: 2, activation: "sigmoid", output: "real" }, 1);
+  refuses(() => startState(ae, { ...TRAIN_DEFAULTS, lr0: 1 } as never, rng(0)), InputError, /^train: unknown option "lr0"/);
+  for (const seed of [2 ** 32, -1, 2 ** 53]) {
+    refuses(() => rng(seed), InputError, /seed must be an integer in \[0, 2\^32\)/);
+    refuses(() => createAutoencoder(e, { D, H: 2, activation: "sigmoid", output: "real" }, seed), InputError, /seed must be an integer in \[0, 2\^32\)/);
+  }
+  assert.equal(rng(2 ** 32 - 1).u32(), rng(2 ** 32 - 1).u32());
 });
 
 test.run();

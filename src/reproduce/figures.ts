@@ -92,7 +92,7 @@ export async function fig3(ctx: Context): Promise<void> {
     const unbounded = act === "linear" || act === "square" || act === "relu" || act === "modulus";
     const models: Autoencoder[] = [];
     for (const [i, data] of [six, nine].entries()) {
-      const r = rng(ctx.seed * 100 + i);
+      const r = rng((ctx.seed * 100 + i) % 2 ** 32);
       const ae = createAutoencoder(e, { D: 784, H: 100, activation: act, output: "real" }, r);
       const lr = act === "square" ? 0.0003 : unbounded ? 0.003 : 0.01;
       const o = { ...TRAIN_DEFAULTS, epochs: ctx.quick ? 5 : 20, lr, ...(act === "relu" || act === "modulus" ? { denoising: 0.25 } : { contractive: 0.5 }) };

@@ -8,7 +8,7 @@ import { alloc, fromArray, rowsOf, view, type Engine, type Mat } from "../engine
 import { gemm, gemmPacked, packB, repackB, sub, mul, scale, axpy, addRowBias, bernoulliTerms, colSums, colSumsq, contractiveDelta, rowSums, rowSumsq, mulRows, axpyRows, type PackedB } from "../engine/kernels.js";
 import { activation } from "../engine/activations.js";
 import { checkInput, eachChunk, encode, decode, type Autoencoder, type AutoencoderSpec } from "../model/autoencoder.js";
-import { FormatError, InputError, quote } from "../errors.js";
+import { FormatError, InputError, onlyKeys, quote } from "../errors.js";
 import type { Rng } from "../random.js";
 import { countersOf, runStateOf, type Checkpoint } from "./checkpoint.js";
 import { barrier, blockRange, collect, exchangeBuffers, exchangeOf, publish, type Exchange } from "./replicas.js";
@@ -58,6 +58,8 @@ export const TRAIN_DEFAULTS: TrainOptions = {
   patience: 0,
 };
 
+const TRAIN_KEYS: readonly (keyof TrainOptions)[] = ["epochs", "batch", "lr", "momentum", "weightDecay", "contractive", "denoising", "renormalize", "patience", "decay", "blocks"];
+
 /** The most blocks a step is split into (one per worker at most). */
 export const MAX_BLOCKS = 64;
 
@@ -66,6 +68,7 @@ export function checkTrainOptions(ae: Pick<Autoencoder, "activation" | "H">, o: 
   const need = (ok: boolean, what: string) => {
     if (!ok) throw new InputError(`train: ${what}`);
   };
+  onlyKeys(o, TRAIN_KEYS, "train");
   need(Number.isInteger(o.epochs) && o.epochs >= 0 && o.epochs <= MAX_EPOCHS, `epochs must be an integer in [0, ${MAX_EPOCHS}], not ${quote(o.epochs)}`);
   need(Number.isInteger(o.batch) && o.batch >= 1, `batch must be a positive integer, not ${quote(o.batch)}`);
   need(o.lr > 0 && Number.isFinite(o.lr), `lr must be positive, not ${quote(o.lr)}`);

@@ -20,7 +20,7 @@ import { energies, energyOfU } from "../model/energy.js";
 import { softmaxRows, argmaxRows, scoresFrom } from "../model/csae.js";
 import { aeParams, type AeParam } from "./autoencoder.js";
 import { rng } from "../random.js";
-import { InputError, ShapeError, quote } from "../errors.js";
+import { InputError, ShapeError, onlyKeys, quote } from "../errors.js";
 import { divergedIn, divergedParam, paramSet, sgdStep, type ParamSet } from "./params.js";
 import { MAX_EPOCHS, runEpochs, startRun, stepRows, type EpochReport, type Trainer } from "./driver.js";
 import { countersOf, runStateOf, type Arrays, type Checkpoint } from "./checkpoint.js";
@@ -53,6 +53,7 @@ export function checkFinetuneOptions(o: FinetuneOptions): void {
   const need = (ok: boolean, what: string) => {
     if (!ok) throw new InputError(`finetune: ${what}`);
   };
+  onlyKeys(o, Object.keys(FINETUNE_DEFAULTS), "finetune");
   need(Number.isInteger(o.epochs) && o.epochs >= 0 && o.epochs <= MAX_EPOCHS, `epochs must be an integer in [0, ${MAX_EPOCHS}], not ${quote(o.epochs)}`);
   need(Number.isInteger(o.batch) && o.batch >= 1, `batch must be a positive integer, not ${quote(o.batch)}`);
   need(o.lr > 0 && Number.isFinite(o.lr), `lr must be positive, not ${quote(o.lr)}`);

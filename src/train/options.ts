@@ -5,7 +5,7 @@ import { checkInput, checkSpec, type AutoencoderSpec } from "../model/autoencode
 import { checkFinetuneOptions, FINETUNE_DEFAULTS, type FinetuneOptions, type FinetuneReport } from "./finetune.js";
 import { checkTrainOptions, TRAIN_DEFAULTS, type EpochReport, type TrainOptions } from "./autoencoder.js";
 import { checkCsae, classesOf, classIndices, type Csae } from "../model/csae.js";
-import { InputError, ShapeError, quote } from "../errors.js";
+import { InputError, ShapeError, onlyKeys, quote } from "../errors.js";
 import type { Tensor } from "../tensor.js";
 
 export const VARIANTS = ["csae", "hinge", "normalization", "energies", "no-pretraining", "reconstruction"] as const;
@@ -54,11 +54,18 @@ export const FIT_DEFAULTS: Omit<FitOptions, "seed"> = {
   finetune: { ...FINETUNE_DEFAULTS, epochs: 30, lr: 0.01, decay: 3 },
 };
 
+const FIT_KEYS: readonly (keyof FitOptions)[] = [
+  "hidden", "activation", "output", "variant", "pretrain", "finetune", "seed", "workers", "valid", "init", "factors", "checkpoint", "onPretrain", "onFinetune",
+];
+
 /**
  * Checks data, labels and options together, every problem before any work (the plain and the
  * factored fitter both start here). Pretraining options are checked only when pretraining runs.
  */
 export function checkFit(X: Tensor, labels: string[], o: FitOptions): AutoencoderSpec {
+  onlyKeys(o, FIT_KEYS, "fit");
+  if (o.checkpoint !== undefined) onlyKeys(o.checkpoint, ["dir", "resume"], "fit: checkpoint");
+  if (o.valid !== undefined) onlyKeys(o.valid, ["X", "labels"], "fit: valid");
   if (X.shape.length !== 2) throw new ShapeError(`fit: data must be (N, D), not [${X.shape.join(", ")}]`);
   if (!Array.isArray(labels) || labels.length !== X.shape[0]) throw new ShapeError(`fit: ${Array.isArray(labels) ? labels.length : "no list of"} labels for ${X.shape[0]} data rows`);
   if (!VARIANTS.includes(o.variant)) throw new InputError(`fit: unknown variant ${quote(o.variant)} (one of ${VARIANTS.join(", ")})`);

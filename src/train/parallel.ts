@@ -294,7 +294,9 @@ export async function checkpointFiles(dir: string): Promise<CheckpointFiles> {
   if (typeof (globalThis as any).process?.versions?.node !== "string") {
     throw new InputError("checkpoints are files: they need Node, Deno or Bun (this runtime has no file system)");
   }
-  const [{ readBytes, writeAtomic }, { existsSync }, { join }] = await Promise.all([import("../node.js"), import("node:fs"), import("node:path")]);
+  const [{ makeDir, readBytes, writeAtomic }, { existsSync }, { join }] = await Promise.all([import("../node.js"), import("node:fs"), import("node:path")]);
+  // Made (or found unwritable) now, before any work: not at the first epoch's write.
+  makeDir(dir, "checkpoint directory");
   return {
     path: (name) => join(dir, name),
     read: (name) => (existsSync(join(dir, name)) ? readBytes(join(dir, name)) : undefined),
