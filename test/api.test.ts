@@ -275,6 +275,12 @@ test("a misspelt option is refused, not ignored; a seed beyond 32 bits is refuse
   await fitCsae(e, X, L, { ...fo, checkpoint: { dir: join(tmp, "new", "dir"), resume: false } });
   assert.ok(existsSync(join(tmp, "new", "dir", "finetune.safetensors")), "a missing directory is made");
   rmSync(tmp, { recursive: true });
+  try {
+    await selectCsae(e, { X, labels: L }, { X, labels: L }, { hidden: [2], lr: [0.01], weight_decay: [0] } as never, fo);
+    assert.unreachable("selectCsae took an unknown grid axis");
+  } catch (err) {
+    assert.match((err as Error).message, /^selectCsae: grid: unknown option "weight_decay"/);
+  }
   const ae = createAutoencoder(e, { D, H: 2, activation: "sigmoid", output: "real" }, 1);
   refuses(() => startState(ae, { ...TRAIN_DEFAULTS, lr0: 1 } as never, rng(0)), InputError, /^train: unknown option "lr0"/);
   for (const seed of [2 ** 32, -1, 2 ** 53]) {

@@ -24,7 +24,7 @@ import { fingerprint } from "./checkpoint.js";
 import { canShare, cores, threads } from "./threads.js";
 import { exchangeBuffers, exchangeOf, type ExchangeBuffers } from "./replicas.js";
 import { rng } from "../random.js";
-import { InputError, ShapeError, quote } from "../errors.js";
+import { InputError, ShapeError, onlyKeys, quote } from "../errors.js";
 import type { EpochReport, TrainOptions } from "./autoencoder.js";
 import { checkFit, FIT_DEFAULTS, VARIANTS, type FitOptions, type Variant } from "./options.js";
 import { divergedIn, paramSet, sgdStep } from "./params.js";
@@ -288,6 +288,7 @@ export async function addClass(
   e: Engine, m: Csae, label: string, X: Tensor,
   o: { pretrain: TrainOptions; seed: number; others?: { X: Tensor; labels: string[] }; onPretrain?: (r: EpochReport) => void },
 ): Promise<Csae> {
+  onlyKeys(o, ["pretrain", "seed", "others", "onPretrain"], "addClass");
   if (typeof label !== "string" || label === "") throw new InputError(`addClass: the label must be a non-empty string, not ${quote(label)}`);
   if (m.classes.includes(label)) throw new InputError(`addClass: the model already has a class ${quote(label)}`);
   if (!(Number.isSafeInteger(o.seed) && o.seed >= 0 && o.seed < 2 ** 32)) throw new InputError(`addClass: seed must be an integer in [0, 2^32), not ${quote(o.seed)}`);
@@ -357,6 +358,7 @@ export async function selectCsae(
   e: Engine, train: { X: Tensor; labels: string[] }, valid: { X: Tensor; labels: string[] }, grid: SelectionGrid, o: FitOptions,
   onResult?: (r: { hidden: number; lr: number; weightDecay: number; validError: number }) => void,
 ): Promise<{ model: Csae; best: { hidden: number; lr: number; weightDecay: number; validError: number }; results: Array<{ hidden: number; lr: number; weightDecay: number; validError: number }> }> {
+  onlyKeys(grid, ["hidden", "lr", "weightDecay"], "selectCsae: grid");
   for (const k of ["hidden", "lr", "weightDecay"] as const) {
     const axis = grid?.[k];
     if (!Array.isArray(axis) || axis.length === 0) throw new InputError(`selectCsae: grid.${k} must list at least one value, not ${quote(axis)}`);
