@@ -265,6 +265,8 @@ test("a misspelt option is refused, not ignored; a seed beyond 32 bits is refuse
   await fails({ ...fo, pretrain: { ...fo.pretrain, learningRate: 0.1 } }, /^train: unknown option "learningRate"/);
   await fails({ ...fo, finetune: { ...fo.finetune, weight_decay: 0.1 } }, /^finetune: unknown option "weight_decay"/);
   await fails({ ...fo, checkpoint: { dir: "x", resum: true } }, /^fit: checkpoint: unknown option "resum"/);
+  await fails({ ...fo, finetune: { ...fo.finetune, lr: 1e300, decay: 1e10 } }, /^finetune: lr · decay must be finite \(lr 1e\+300, decay 10000000000\)/);
+  await fails({ ...fo, pretrain: { ...fo.pretrain, lr: 1e300, decay: 1e10 } }, /^train: lr · decay must be finite/);
   await fails({ ...fo, finetune: null }, /^finetune: options must be an object, not an empty value/);
   // A checkpoint directory in the way of a file fails before any work (it failed after one epoch).
   const tmp = mkdtempSync(join(tmpdir(), "aescore-api-"));

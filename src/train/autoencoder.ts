@@ -79,6 +79,7 @@ export function checkTrainOptions(ae: Pick<Autoencoder, "activation" | "H">, o: 
   need(o.renormalize >= 0 && Number.isFinite(o.renormalize), `renormalize must be >= 0, not ${quote(o.renormalize)}`);
   need(Number.isInteger(o.patience) && o.patience >= 0, `patience must be a non-negative integer, not ${quote(o.patience)}`);
   need(o.decay === undefined || (o.decay >= 0 && Number.isFinite(o.decay)), `decay must be a finite number >= 0, not ${quote(o.decay)}`);
+  need(o.decay === undefined || Number.isFinite(o.lr * o.decay), `lr · decay must be finite (lr ${o.lr}, decay ${o.decay}): the schedule lr·τ/(τ + t) overflows`);
   const most = blocksOf === "units" ? ae.H : o.batch;
   need(o.blocks === undefined || (Number.isInteger(o.blocks) && o.blocks >= 1 && o.blocks <= Math.min(most, MAX_BLOCKS)),
     `blocks must be an integer from 1 to the ${blocksOf === "units" ? "hidden units" : "batch size"} (at most ${MAX_BLOCKS}), not ${quote(o.blocks)}`);

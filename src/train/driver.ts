@@ -69,12 +69,15 @@ export interface Trainer<S = unknown> {
 }
 
 /** The loss stopped being a number: the learning rate is too large for this model and data. */
+// The step is the rate times the gradient, and these set the gradient's size too.
+const HINT = ", or the weight decay or momentum, or scale the data to [0, 1]";
+
 export class DivergenceError extends InputError {
   override name = "DivergenceError";
   constructor(readonly what: string, readonly epoch: number, readonly loss: number, readonly lr: number, readonly param?: string) {
     super(param === undefined
-      ? `${what}: the loss became ${quote(loss)} in epoch ${epoch}: lower the learning rate (now ${lr})`
-      : `${what}: the parameter ${param} diverged (values not finite or beyond float32's range) in epoch ${epoch}: lower the learning rate (now ${lr})`);
+      ? `${what}: the loss became ${quote(loss)} in epoch ${epoch}: lower the learning rate (now ${lr})${HINT}`
+      : `${what}: the parameter ${param} diverged (values not finite or beyond float32's range) in epoch ${epoch}: lower the learning rate (now ${lr})${HINT}`);
   }
 }
 

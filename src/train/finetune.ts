@@ -63,6 +63,7 @@ export function checkFinetuneOptions(o: FinetuneOptions): void {
   need(o.learn === "all" || o.learn === "C", `learn must be all or C, not ${quote(o.learn)}`);
   need(Number.isInteger(o.patience) && o.patience >= 0, `patience must be a non-negative integer, not ${quote(o.patience)}`);
   need(o.decay >= 0 && Number.isFinite(o.decay), `decay must be a finite number >= 0, not ${quote(o.decay)}`);
+  need(Number.isFinite(o.lr * o.decay), `lr · decay must be finite (lr ${o.lr}, decay ${o.decay}): the schedule lr·τ/(τ + t) overflows`);
 }
 
 /** Parameters of one autoencoder as plain arrays (they cross threads). */
