@@ -14,7 +14,7 @@ import { createEngineSync } from "../src/engine/engine.js";
 import { rng } from "../src/random.js";
 import { NotCached, testError } from "../src/reproduce/common.js";
 import { fileURLToPath } from "node:url";
-import { TABLE2, refitFailed } from "../src/reproduce/models.js";
+import { TABLE2, judgeRefit, refitFailed } from "../src/reproduce/models.js";
 
 const ctx = (dir: string): Context => ({ quick: true, dir, seed: 1, log: () => {}, command: "test" });
 
@@ -76,6 +76,19 @@ test("a refit fails when it fits its own rows worse than the validated model pre
   // At 0% on validation, one row's worth: 2·sqrt((1/200)(199/200)/200) = 0.997 points.
   assert.not.ok(refitFailed(0.99, 0, 200));
   assert.ok(refitFailed(1.0, 0, 200));
+});
+
+test("a refit retried at smaller learning rates than the validated fit's has failed; unrecorded retries judge nothing", () => {
+  const lines: string[] = [];
+  const c = { ...ctx(tmpdir()), log: (l: string) => void lines.push(l) };
+  const judge = (refit: { trainError: number; retries?: number }, valid: { validError: number; retries?: number }) => judgeRefit(c, "t", refit, valid, 2000);
+  assert.ok(judge({ trainError: 57.65, retries: 1 }, { validError: 56.9, retries: 0 }).failed, "mnist-rot-back-image's degraded refit");
+  assert.match(lines.at(-1)!, /t: the refit failed \(diverged at the validated learning rates and was trained at 1\/3 of the given ones, the validated fit at 1\/1\)/);
+  assert.not.ok(judge({ trainError: 57.65, retries: 1 }, { validError: 56.9, retries: 1 }).failed, "the same rates as validated");
+  assert.not.ok(judge({ trainError: 57.65, retries: 1 }, { validError: 56.9 }).failed, "the validated fit's retries unrecorded");
+  assert.not.ok(judge({ trainError: 57.65 }, { validError: 56.9, retries: 0 }).failed);
+  const collapsed = judge({ trainError: 50, retries: 0 }, { validError: 27.19, retries: 0 });
+  assert.equal([collapsed.failed, collapsed.why], [true, "scored 50.00% on its training rows against 27.19% on validation"]);
 });
 
 test("unknown experiments are a clear error", async () => {

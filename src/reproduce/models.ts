@@ -63,18 +63,20 @@ export function rateGrid(row: Row, hidden: number): Array<{ pretrain: number; fi
  * Fits one model of a table row. Small sets get more epochs, so that pretraining and finetuning take
  * at least p.minPretrainSteps / p.minFinetuneSteps minibatch steps (when given); `finetuneEpochs` fixes
  * the finetuning epochs instead (a refit repeats the epochs that validation chose). A fit whose loss
- * diverges is retried with a third of the learning rates (at most three times, logged). Returns the
- * model and, when validation data was given, the finetuning epoch with the lowest validation error.
+ * diverges is retried with a third of the learning rates (at most three times, logged); `retries`
+ * starts it that many thirds down (a refit starts at the rates its validated fit ended at). Returns the
+ * model, its retries counted from the given rates and, when validation data was given, the finetuning
+ * epoch with the lowest validation error.
  */
 export async function fitModel(
   ctx: Context, what: string, row: Row, variant: FitOptions["variant"], hidden: number, data: Split, valid: Split | undefined,
   p: { pretrainEpochs: number; finetuneEpochs: number; minPretrainSteps?: number; minFinetuneSteps?: number; decaySteps?: number },
-  lr: { pretrain: number; finetune: number }, finetuneEpochs?: number,
-): Promise<{ model: Csae; bestEpoch?: number }> {
+  lr: { pretrain: number; finetune: number }, finetuneEpochs?: number, retries = 0,
+): Promise<{ model: Csae; bestEpoch?: number; retries: number }> {
   const e = createEngineSync();
   const perClass = data.labels.length / new Set(data.labels).size;
   const epochs = (base: number, rows: number, minSteps = 0) => Math.max(base, Math.ceil((minSteps * 100) / rows));
-  for (let attempt = 0; ; attempt++) {
+  for (let attempt = retries; ; attempt++) {
     const shrink = 1 / 3 ** attempt; // 3^k exact, one division: the same bits in every engine
     let bestEpoch: number | undefined;
     const o: FitOptions = {
@@ -88,7 +90,7 @@ export async function fitModel(
     };
     try {
       const model = (await fit(e, data.X, data.labels, row.factored ? { ...o, factors: hidden } : o)).csae;
-      return { model, bestEpoch };
+      return { model, bestEpoch, retries: attempt };
     } catch (err) {
       if (!(err instanceof DivergenceError) || attempt === 3) throw err;
       ctx.log(`${what}, ${row.label}, H = ${hidden}: ${err.message}; retrying with learning rates / 3`);
@@ -107,9 +109,20 @@ export function refitFailed(trainError: number, validError: number, validRows: n
   return trainError > validError + 2 * standardError(Math.max(validError, 100 / validRows), validRows);
 }
 
-/** A refit's errors with refitFailed's verdict, logged when it failed (`what` names the refit). */
-export function judgeRefit<T extends { trainError: number }>(ctx: Context, what: string, refit: T, validError: number, validRows: number): T & { failed: boolean } {
-  const failed = refitFailed(refit.trainError, validError, validRows);
-  if (failed) ctx.log(`${what}: the refit failed (${refit.trainError.toFixed(2)}% error on its own training rows against ${validError.toFixed(2)}% on validation)`);
-  return { ...refit, failed };
+/**
+ * A refit's errors with its verdict, logged when it failed (`what` names the refit). It failed by
+ * refitFailed, or when it diverged at the validated learning rates (it starts at them: fitModel's
+ * `retries`) and was retried at smaller ones: then it is a configuration validation never saw. Cache
+ * entries from before the retries were recorded have none: only the error rule judges those.
+ */
+export function judgeRefit<T extends { trainError: number; retries?: number }>(
+  ctx: Context, what: string, refit: T, valid: { validError: number; retries?: number }, validRows: number,
+): T & { failed: boolean; why?: string } {
+  const why = refitFailed(refit.trainError, valid.validError, validRows)
+    ? `scored ${refit.trainError.toFixed(2)}% on its training rows against ${valid.validError.toFixed(2)}% on validation`
+    : refit.retries !== undefined && valid.retries !== undefined && refit.retries > valid.retries
+      ? `diverged at the validated learning rates and was trained at 1/${3 ** refit.retries} of the given ones, the validated fit at 1/${3 ** valid.retries}`
+      : undefined;
+  if (why) ctx.log(`${what}: the refit failed (${why})`);
+  return { ...refit, failed: why !== undefined, ...(why ? { why } : {}) };
 }

@@ -260,7 +260,7 @@ export async function successiveHalving(ctx: Context, plan: SearchPlan, data?: {
       const m = (await fit(createEngineSync(), all.X, all.labels, o)).csae as Csae;
       return { testError: testError(m, test), trainError: testError(m, all) };
     }, (v) => v.trainError !== undefined);
-    refits.push(judgeRefit(ctx, `${experimentOf(plan)}, seed ${seed}`, value, winner.validError, valid.labels.length));
+    refits.push(judgeRefit(ctx, `${experimentOf(plan)}, seed ${seed}`, value, { validError: winner.validError }, valid.labels.length));
     total += seconds;
   }
   if (!ctx.readOnly) rmSync(checkpoints, { recursive: true, force: true }); // this search's only (one folder per plan and seed)
