@@ -40,8 +40,8 @@ export function quote(v: unknown): string {
  * Refuses an options object with a key outside `known` (a misspelt option would otherwise be ignored
  * and its default used silently), or one that is not an object at all.
  */
-export function onlyKeys(o: unknown, known: readonly string[], where: string): void {
-  if (typeof o !== "object" || o === null || Array.isArray(o)) throw new InputError(`${where}: options must be an object, not ${quote(o)}`);
+export function onlyKeys(o: unknown, known: readonly string[], where: string, noun = "option"): void {
+  if (typeof o !== "object" || o === null || Array.isArray(o)) throw new InputError(`${where}: ${noun}s must be an object, not ${quote(o)}`);
   const bad = Object.keys(o).find((k) => !known.includes(k));
-  if (bad !== undefined) throw new InputError(`${where}: unknown option ${quote(bad)} (known: ${known.join(", ")})`);
+  if (bad !== undefined) throw new InputError(`${where}: unknown ${noun} ${quote(bad)} (known: ${known.join(", ")})`);
 }

@@ -10,6 +10,7 @@ import {
   statSync, unlinkSync, writeFileSync, mkdirSync,
 } from "node:fs";
 import { freemem } from "node:os";
+import { threadId } from "node:worker_threads";
 import { constants as zlib, gunzipSync } from "node:zlib";
 import { createRequire } from "node:module";
 import { basename, dirname, join, resolve } from "node:path";
@@ -156,7 +157,9 @@ export function writeArray(path: string, tensor: Tensor): void {
 // synchronous write is under way, and a permanent one would keep Ctrl-C from stopping synchronous
 // training) leaves its temporary file behind; the target is intact. The next save of the same path,
 // or the check before it, removes the temporary files of processes that no longer exist.
-const tmpName = (path: string, pid: number) => join(dirname(path), `.${basename(path)}.${pid}.tmp`);
+// Named by process and thread: worker threads share the pid, and two of them probing one directory at
+// once (each class's checkpoint) collided on a pid-only name (EEXIST).
+const tmpName = (path: string) => join(dirname(path), `.${basename(path)}.${process.pid}-${threadId}.tmp`);
 
 function alive(pid: number): boolean {
   try {
@@ -178,7 +181,7 @@ function removeStale(path: string): void {
   }
   for (const name of names) {
     if (!name.startsWith(prefix) || !name.endsWith(".tmp")) continue;
-    const pid = Number(name.slice(prefix.length, -4));
+    const pid = Number(name.slice(prefix.length, -4).split("-")[0]);
     if (Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && !alive(pid)) {
       try {
         unlinkSync(join(dirname(path), name));
@@ -215,7 +218,7 @@ function outputTarget(path: string, what = "output"): string {
 export function writeAtomic(path: string, bytes: Uint8Array | string): void {
   path = outputTarget(path);
   removeStale(path);
-  const tmp = tmpName(path, process.pid);
+  const tmp = tmpName(path);
   try {
     writeFileSync(tmp, bytes);
     const fd = openSync(tmp, "r");
@@ -260,7 +263,7 @@ export function checkWritable(path: string, what = "output"): void {
   }
   if (!d.isDirectory()) throw new InputError(`${path}: cannot write the ${what}: ${dir} is not a directory`);
   removeStale(path);
-  const probe = tmpName(path, process.pid);
+  const probe = tmpName(path);
   try {
     closeSync(openSync(probe, fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_WRONLY));
     unlinkSync(probe);
@@ -269,8 +272,8 @@ export function checkWritable(path: string, what = "output"): void {
   }
 }
 
-/** Creates directory `dir` (and its parents) for checkpoints or results, with a one-line error. */
-export function makeDir(dir: string, what = "directory"): void {
+/** Creates directory `dir` (and its parents) for checkpoints or results, with a one-line error; `probe`: and checks that it takes files. */
+export function makeDir(dir: string, what = "directory", probe = true): void {
   try {
     mkdirSync(dir, { recursive: true });
   } catch (err) {
@@ -279,7 +282,7 @@ export function makeDir(dir: string, what = "directory"): void {
     throw new InputError(`${dir}: cannot create the ${what} (${why})`);
   }
   if (!statSync(dir).isDirectory()) throw new InputError(`${dir}: the ${what} is a file, not a directory`);
-  checkWritable(join(dir, ".probe"), what);
+  if (probe) checkWritable(join(dir, ".probe"), what);
 }
 
 /** The identity of an existing file (device and inode), or undefined. */

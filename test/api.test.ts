@@ -4,7 +4,9 @@
 
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { createEngineSync } from "../src/engine/engine.js";
+import { alloc, createEngineSync, view, type Mat } from "../src/engine/engine.js";
+import * as kernels from "../src/engine/kernels.js";
+import { gemm } from "../src/engine/kernels.js";
 import { createAutoencoder } from "../src/model/autoencoder.js";
 import { energy, dynamics, hidden } from "../src/model/energy.js";
 import { classEnergies, encodeCsae, initialConstants, predict, predictProba, reconstructionErrors, rowsWithLabel, scores, type Csae } from "../src/model/csae.js";
@@ -246,6 +248,18 @@ test("training: hostile states, options and data are refused before any work (a 
   await rejects(() => finetune(groups, 2, new Int32Array(20), Float32Array.of(0), { ...FINETUNE_DEFAULTS, epochs: 1 }, { seed: 0 }), ShapeError, /C holds 1 constants for 2 classes/);
 });
 
+test("a hand-made or out-of-range matrix is refused at the kernel boundary (it trapped inside WebAssembly)", () => {
+  const A = alloc(e, "A", 2, 3);
+  const bad = { ...A, name: "far", ptr: 1e9, engine: e, data: A.data } as Mat;
+  refuses(() => gemm(alloc(e, "C", 2, 2), bad, A, { transB: true }), ShapeError, /^gemm: far \(2x3 at byte 1000000000\) is not a matrix inside its engine's memory/);
+  refuses(() => kernels.scale({ ...bad, ptr: 2 } as Mat, 2), ShapeError, /^scale: far \(2x3 at byte 2\)/);
+  refuses(() => kernels.packB(bad), ShapeError, /^packB: far/);
+  refuses(() => view(e, "v", 0, 1e9, 1), ShapeError, /^view v: 1000000000x1 at byte 0 is not inside the engine's allocated memory/);
+  refuses(() => view(e, "v", -4, 1, 1), ShapeError, /^view v:/);
+  const C = alloc(e, "C2", 2, 2);
+  gemm(C, A, A, { transB: true }); // (the good ones still run)
+});
+
 test("a misspelt option is refused, not ignored; a seed beyond 32 bits is refused, not wrapped to 0", async () => {
   const r = rng(9);
   const X = { shape: [20, D], data: Float32Array.from({ length: 20 * D }, () => r.uniform()) };
@@ -281,7 +295,7 @@ test("a misspelt option is refused, not ignored; a seed beyond 32 bits is refuse
     await selectCsae(e, { X, labels: L }, { X, labels: L }, { hidden: [2], lr: [0.01], weight_decay: [0] } as never, fo);
     assert.unreachable("selectCsae took an unknown grid axis");
   } catch (err) {
-    assert.match((err as Error).message, /^selectCsae: grid: unknown option "weight_decay"/);
+    assert.match((err as Error).message, /^selectCsae: the grid: unknown axis "weight_decay"/);
   }
   const ae = createAutoencoder(e, { D, H: 2, activation: "sigmoid", output: "real" }, 1);
   refuses(() => startState(ae, { ...TRAIN_DEFAULTS, lr0: 1 } as never, rng(0)), InputError, /^train: unknown option "lr0"/);

@@ -4,7 +4,7 @@
 //   2. stderr one non-empty line "aescore <command>: …" ("aescore: …" for unknown commands),
 //      without stack frames, error-class dumps or undefined/null/NaN/[object (unless about NaN);
 //   3. every file in the directory byte-identical afterwards (inputs, an existing output path),
-//      nothing created (no output, no leftover .<name>.<pid>.tmp);
+//      nothing created (no output, no leftover .<name>.<pid>-<thread>.tmp);
 //   4. peak RSS below 1 GiB, as reported by test/hostile/measure.mjs.
 // Positive controls (expectCode 0) guard against a corpus passed by rejecting everything.
 
@@ -120,7 +120,7 @@ function check(c: Case, o: Outcome, before: Map<string, string>, after: Map<stri
   }
   for (const p of after.keys()) {
     if (before.has(p) || allowed.has(p)) continue;
-    problems.push(/(^|\/)\.[^/]+\.\d+\.tmp$/.test(p) ? `leftover temporary file ${p}` : `${p} was created`);
+    problems.push(/(^|\/)\.[^/]+\.\d+(-\d+)?\.tmp$/.test(p) ? `leftover temporary file ${p}` : `${p} was created`);
   }
   for (const p of allowed) if (want === 0 && !after.has(p)) problems.push(`${p} was not written`);
   if (o.rssKb === undefined) {

@@ -455,4 +455,24 @@ test("library: energies of a model are what the CLI writes for CSV input (no row
   assert.throws(() => checkMemory({ D: 784, H: 500000, K: 1, N: 1, B: 1, instances: 1, finetune: false }), (err: unknown) => err instanceof InputError);
 });
 
+test("worker threads making one checkpoint directory at once do not collide (each class's job makes it)", async () => {
+  // The write probe was named by the pid alone, which threads share: 4 threads got EEXIST thousands of times.
+  const dir = mkdtempSync(join(tmpdir(), "aescore-race-"));
+  const node = new URL("../src/node.js", import.meta.url).href;
+  const body = `const { parentPort, workerData } = require("node:worker_threads");
+    import(workerData.node).then(({ makeDir }) => {
+      const errors = [];
+      for (let i = 0; i < 300; i++) { try { makeDir(workerData.dir, "checkpoint directory"); } catch (e) { errors.push(e.message); } }
+      parentPort.postMessage(errors);
+    });`;
+  const { Worker } = await import("node:worker_threads");
+  const errors = (await Promise.all(Array.from({ length: 4 }, () => new Promise<string[]>((done, fail) => {
+    const w = new Worker(body, { eval: true, workerData: { dir, node } });
+    w.once("message", (m) => { done(m); void w.terminate(); });
+    w.once("error", fail);
+  })))).flat();
+  assert.equal(errors.slice(0, 2), []);
+  assert.equal(readdirSync(dir), [], "no probe left behind");
+});
+
 test.run();

@@ -83,7 +83,13 @@ test("a refit retried at smaller learning rates than the validated fit's has fai
   const c = { ...ctx(tmpdir()), log: (l: string) => void lines.push(l) };
   const judge = (refit: { trainError: number; retries?: number }, valid: { validError: number; retries?: number }) => judgeRefit(c, "t", refit, valid, 2000);
   assert.ok(judge({ trainError: 57.65, retries: 1 }, { validError: 56.9, retries: 0 }).failed, "mnist-rot-back-image's degraded refit");
-  assert.match(lines.at(-1)!, /t: the refit failed \(diverged at the validated learning rates and was trained at 1\/3 of the given ones, the validated fit at 1\/1\)/);
+  assert.equal(lines.at(-1), "t: the refit failed (diverged at the validated learning rates and was trained at 1/3 of the given ones)");
+  assert.ok(judge({ trainError: 40, retries: 2 }, { validError: 56.9, retries: 1 }).failed);
+  assert.equal(lines.at(-1), "t: the refit failed (diverged at the validated learning rates (1/3 of the given ones) and was trained at 1/9 of the given ones)");
+  // Diverged at every rate left: a failed refit whatever its retries, not a stopped table.
+  const none = judgeRefit(c, "t", { trainError: 100, retries: 3, diverged: "finetune: the loss became not a number in epoch 1" }, { validError: 20, retries: 3 }, 2000);
+  assert.ok(none.failed);
+  assert.match(none.why!, /^diverged at every learning rate from the validated ones down to 1\/27 of the given ones \(finetune: the loss/);
   assert.not.ok(judge({ trainError: 57.65, retries: 1 }, { validError: 56.9, retries: 1 }).failed, "the same rates as validated");
   assert.not.ok(judge({ trainError: 57.65, retries: 1 }, { validError: 56.9 }).failed, "the validated fit's retries unrecorded");
   assert.not.ok(judge({ trainError: 57.65 }, { validError: 56.9, retries: 0 }).failed);

@@ -164,6 +164,9 @@ export function alloc(e: Engine, name: string, rows: number, cols: number): Mat 
 
 /** A matrix over existing engine memory (no copy). */
 export function view(e: Engine, name: string, ptr: number, rows: number, cols: number): Mat {
+  if (!(Number.isInteger(rows) && rows >= 0 && Number.isInteger(cols) && cols >= 0 && Number.isInteger(ptr) && ptr >= 0 && ptr % 4 === 0 && ptr + 4 * rows * cols <= e.top)) {
+    throw new ShapeError(`view ${name}: ${rows}x${cols} at byte ${ptr} is not inside the engine's allocated memory (bytes 0 to ${e.top})`);
+  }
   let buffer: ArrayBuffer | undefined;
   let data: Float32Array | undefined;
   return {

@@ -14,9 +14,17 @@ export interface GemmOptions {
   beta?: number;
 }
 
+// Every operand in one engine and inside its memory: a hand-made Mat with a bad ptr or shape would
+// otherwise trap inside WebAssembly (or read another matrix's numbers).
 function sameEngine(op: string, ...ms: Mat[]): void {
+  const e = ms[0].engine;
+  const bytes = e?.memory?.buffer.byteLength;
   for (const m of ms) {
-    if (m.engine !== ms[0].engine) throw new ShapeError(`${op}: ${m.name} lives in another engine than ${ms[0].name}`);
+    if (m.engine !== e) throw new ShapeError(`${op}: ${m.name} lives in another engine than ${ms[0].name}`);
+    const n = m.rows * m.cols;
+    if (!(Number.isInteger(m.ptr) && m.ptr >= 0 && m.ptr % 4 === 0 && Number.isInteger(n) && m.rows >= 0 && m.cols >= 0 && m.ptr + 4 * n <= bytes)) {
+      throw new ShapeError(`${op}: ${m.name} (${m.rows}x${m.cols} at byte ${m.ptr}) is not a matrix inside its engine's memory (${bytes} bytes)`);
+    }
   }
 }
 
@@ -88,6 +96,7 @@ export function axpy(y: Mat, a: number, x: Mat): void {
 
 /** y *= a. */
 export function scale(y: Mat, a: number): void {
+  sameEngine("scale", y);
   y.engine.k.scale(y.ptr, a, size(y));
 }
 
@@ -241,6 +250,7 @@ export interface PackedB {
 
 /** Packs op(B) (K x N) as gemm would, into a new arena matrix. */
 export function packB(B: Mat, { transB = false } = {}): PackedB {
+  sameEngine("packB", B);
   const [K, N] = transB ? [B.cols, B.rows] : [B.rows, B.cols];
   const e = B.engine;
   const data = alloc(e, `${B.name} packed`, 1, e.k.gemm_packed_floats(N, K));

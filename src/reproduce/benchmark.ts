@@ -5,7 +5,8 @@ import { GENERATOR_VERSION, generate } from "../datasets/generate.js";
 import { DATASET_SIZES, type DatasetName } from "../datasets/sets.js";
 import type { Tensor } from "../tensor.js";
 import { Context, Split, cached, signed, testError, versus, writeReport } from "./common.js";
-import { Row, fitModel, judgeRefit, rateGrid } from "./models.js";
+import { MAX_RETRIES, Row, fitModel, judgeRefit, rateGrid } from "./models.js";
+import { DivergenceError } from "../train/driver.js";
 
 // ---- Tables 3 and 4: the deep learning benchmark -----------------------------------------------------
 
@@ -52,7 +53,7 @@ export function benchmark(name: string, ctx: Context): Bench {
  * which shows how much the refit itself moves the number, and stands in for a refit that failed
  * (`refitFailed`; `refit` keeps what the refit scored).
  */
-export async function selectAndTest(ctx: Context, experiment: string, set: string, row: Row, variant: FitOptions["variant"], p: ReturnType<typeof benchProtocol>): Promise<{ hidden: number; lr: { pretrain: number; finetune: number }; validError: number; finetuneEpochs?: number; selectedTest: number; testError: number; refit: { testError: number; trainError: number; failed: boolean; why?: string }; seconds: number }> {
+export async function selectAndTest(ctx: Context, experiment: string, set: string, row: Row, variant: FitOptions["variant"], p: ReturnType<typeof benchProtocol>): Promise<{ hidden: number; lr: { pretrain: number; finetune: number }; validError: number; finetuneEpochs?: number; selectedTest: number; testError: number; refit: { testError: number; trainError: number; failed: boolean; why?: string; diverged?: string }; seconds: number }> {
   type Choice = { hidden: number; lr: { pretrain: number; finetune: number }; validError: number; finetuneEpochs?: number; testError: number; retries?: number };
   let best: Choice | undefined;
   for (const hidden of p.hidden) {
@@ -72,10 +73,16 @@ export async function selectAndTest(ctx: Context, experiment: string, set: strin
   // diverging, scored 63.91% against the validated model's 56.87%. (The key names the retries only
   // where there were some: the other entries keep their keys.)
   const start = c.retries ?? 0;
-  const { value, seconds } = await cached(ctx, experiment, { stage: "final", set, data: GENERATOR_VERSION, row, variant, hidden: c.hidden, finetuneEpochs: c.finetuneEpochs, p, lr: c.lr, seed: ctx.seed, ...(start ? { retries: start } : {}) }, async () => {
+  const { value, seconds } = await cached(ctx, experiment, { stage: "final", set, data: GENERATOR_VERSION, row, variant, hidden: c.hidden, finetuneEpochs: c.finetuneEpochs, p, lr: c.lr, seed: ctx.seed, ...(start ? { retries: start } : {}) }, async (): Promise<{ testError: number; trainError: number; retries: number; diverged?: string }> => {
     const b = benchmark(set, ctx);
-    const { model: m, retries } = await fitModel(ctx, `${experiment} ${set}`, row, variant, c.hidden, b.all, undefined, p, c.lr, c.finetuneEpochs, start);
-    return { testError: testError(m, b.test), trainError: testError(m, b.all), retries };
+    try {
+      const { model: m, retries } = await fitModel(ctx, `${experiment} ${set}`, row, variant, c.hidden, b.all, undefined, p, c.lr, c.finetuneEpochs, start);
+      return { testError: testError(m, b.test), trainError: testError(m, b.all), retries };
+    } catch (err) {
+      // No refit at any rate left to try: a failed refit (the validated model stands in), not a stopped table.
+      if (!(err instanceof DivergenceError)) throw err;
+      return { testError: 100, trainError: 100, retries: MAX_RETRIES, diverged: err.message };
+    }
   }, (v) => v.trainError !== undefined);
   // The validation split's size from the recipe: a cached entry needs no set generated.
   const refit = judgeRefit(ctx, `${experiment} ${set}, ${row.label}, ${variant}`, value, c, DATASET_SIZES[set as DatasetName].valid);
@@ -93,7 +100,7 @@ export function refitCell(r: Awaited<ReturnType<typeof selectAndTest>>, paper: n
 }
 
 const failure = (set: string, what: string, r: Awaited<ReturnType<typeof selectAndTest>>) =>
-  `${set}, ${what}: the refit ${r.refit.why}, and ${r.refit.testError.toFixed(2)}% on the test split`;
+  `${set}, ${what}: the refit ${r.refit.why}${r.refit.diverged ? "" : `; it scored ${r.refit.testError.toFixed(2)}% on the test split`}`;
 
 /** The footnote on the cells marked †. */
 export function failedRefits(failures: string[]): string {
@@ -127,7 +134,7 @@ export const BENCH_NOTE = "The data sets are regenerated from the published reci
 export const TABLE3_READING = [
   "Reading the committed run (seed 1, on the calibrated sets: results/calibration — 6 of 8 sets within 10% of the published RBF-SVM error; convex easier by 13%, rectangles harder), where it is behind and why as far as we can tell:",
   "- **rectangles-image** (SVM on our set 24.98% against 24.04% on the original: as hard): every column is behind, by 2.0 (linear) to 4.7 points (sigmoid); calibration closed half of the gap (the sigmoid cell was 30.06). The validation errors are as high (25.0–26.5% for the selected models), so it is the models, not the refit: the paper tuned these per set and we use one learning rate per activation and two sizes.",
-  "- **the factored sigmoid model** is behind on 6 sets (by 0.06 on mnist-basic and 0.3 on mnist-back-image, 3.3 on rectangles, more below). On rectangles-image its refit on train + valid collapsed (42.31% error on its own training rows, 50.00% on the test split): the refit rule caught it and the validated model stands in (27.19%, still 4.4 behind). On mnist-rot-back-image the validated fit had diverged at the given rates and was trained at a third of them, while the refit, which then started at the given rates again, did not diverge: a configuration validation never saw, which scored 63.91% (57.65% on its own rows) where the validated model scores 56.87%. Refits now start at the rates their validated fit ended at; at them this refit scores 55.54% (47.98% on its rows), 8.4 behind the paper. (The validated fits' retries are recorded in cache entries computed since; for the older entries of the other cells they are not, so the same mismatch there would go unseen.) Its finetuning needs a rate 30 times its pretraining's on the MNIST sets but is unstable at it; the paper's factored model is its best on the two back-* sets, ours its worst on mnist-back-rand (+6.8) and mnist-rot-back-image.",
+  "- **the factored sigmoid model** is behind on 6 sets (by 0.06 on mnist-basic and 0.3 on mnist-back-image, 3.3 on rectangles, more below). On rectangles-image its refit on train + valid collapsed (42.31% error on its own training rows, 50.00% on the test split): the refit rule caught it and the validated model stands in (27.19%, still 4.4 behind). On mnist-rot-back-image the validated fit had diverged at the given rates and was trained at a third of them, while the refit, which then started at the given rates again, did not diverge: a configuration validation never saw, which scored 63.91% (57.65% on its own rows) where the validated model scores 56.87%. Refits now start at the rates their validated fit ended at; at them this refit scores 55.54% (47.98% on its rows), 8.4 behind the paper. (The validated fits' retries are recorded in cache entries computed since; for the older entries of the other cells they are not, so the same mismatch there would go unseen.) Its finetuning needs a rate 30 times its pretraining's on the MNIST sets but is unstable at it; the paper's factored model is its best on the two back-* sets; ours is its worst on mnist-back-rand (+6.8) and furthest behind the paper on mnist-rot-back-image (+8.4).",
   "- **sigmoid** is behind on 2 sets (rectangles-image +4.7, mnist-rot-back-image +0.9). **linear** is behind on 5 sets (convex +4.3, rectangles-image +2.0, mnist-rot +1.0, rectangles and mnist-basic +0.2), **modulus** on 3 (convex +4.8, rectangles-image +4.5, mnist-rot +0.4): fixed learning rates per activation; both diverge at them on several sets and are retried at a third (logged), and the paper also validated learning rate and weight decay.",
   "- Where we are ahead, the calibration made it more credible: mnist-back-image (SVM 21.49 against 22.61) is now 1.5–5.2 points ahead instead of 7–9; convex (still easier: SVM 16.56 against 19.13) keeps the sigmoid columns 3.4–4.8 ahead; mnist-back-rand (unchanged, SVM 15.23 against 14.58: a little harder) 0.7–6.7 ahead.",
 ].join("\n");

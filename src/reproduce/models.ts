@@ -59,6 +59,9 @@ export function rateGrid(row: Row, hidden: number): Array<{ pretrain: number; fi
   return row.factored && bounded ? [lr, { ...lr, finetune: 0.1 * (100 / hidden) }] : [lr];
 }
 
+/** The most times fitModel divides the learning rates by 3. */
+export const MAX_RETRIES = 3;
+
 /**
  * Fits one model of a table row. Small sets get more epochs, so that pretraining and finetuning take
  * at least p.minPretrainSteps / p.minFinetuneSteps minibatch steps (when given); `finetuneEpochs` fixes
@@ -92,7 +95,7 @@ export async function fitModel(
       const model = (await fit(e, data.X, data.labels, row.factored ? { ...o, factors: hidden } : o)).csae;
       return { model, bestEpoch, retries: attempt };
     } catch (err) {
-      if (!(err instanceof DivergenceError) || attempt === 3) throw err;
+      if (!(err instanceof DivergenceError) || attempt >= MAX_RETRIES) throw err;
       ctx.log(`${what}, ${row.label}, H = ${hidden}: ${err.message}; retrying with learning rates / 3`);
     }
   }
@@ -112,17 +115,20 @@ export function refitFailed(trainError: number, validError: number, validRows: n
 /**
  * A refit's errors with its verdict, logged when it failed (`what` names the refit). It failed by
  * refitFailed, or when it diverged at the validated learning rates (it starts at them: fitModel's
- * `retries`) and was retried at smaller ones: then it is a configuration validation never saw. Cache
+ * `retries`) and was retried at smaller ones: then it is a configuration validation never saw (or,
+ * with `diverged`, no model at all: it diverged at every rate down to the last retry's). Cache
  * entries from before the retries were recorded have none: only the error rule judges those.
  */
-export function judgeRefit<T extends { trainError: number; retries?: number }>(
+export function judgeRefit<T extends { trainError: number; retries?: number; diverged?: string }>(
   ctx: Context, what: string, refit: T, valid: { validError: number; retries?: number }, validRows: number,
 ): T & { failed: boolean; why?: string } {
-  const why = refitFailed(refit.trainError, valid.validError, validRows)
-    ? `scored ${refit.trainError.toFixed(2)}% on its training rows against ${valid.validError.toFixed(2)}% on validation`
-    : refit.retries !== undefined && valid.retries !== undefined && refit.retries > valid.retries
-      ? `diverged at the validated learning rates and was trained at 1/${3 ** refit.retries} of the given ones, the validated fit at 1/${3 ** valid.retries}`
-      : undefined;
+  const why = refit.diverged !== undefined
+    ? `diverged at every learning rate from the validated ones down to 1/${3 ** MAX_RETRIES} of the given ones (${refit.diverged})`
+    : refitFailed(refit.trainError, valid.validError, validRows)
+      ? `scored ${refit.trainError.toFixed(2)}% on its training rows against ${valid.validError.toFixed(2)}% on validation`
+      : refit.retries !== undefined && valid.retries !== undefined && refit.retries > valid.retries
+        ? `diverged at the validated learning rates${valid.retries ? ` (1/${3 ** valid.retries} of the given ones)` : ""} and was trained at 1/${3 ** refit.retries} of the given ones`
+        : undefined;
   if (why) ctx.log(`${what}: the refit failed (${why})`);
   return { ...refit, failed: why !== undefined, ...(why ? { why } : {}) };
 }

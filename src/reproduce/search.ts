@@ -254,7 +254,7 @@ export async function successiveHalving(ctx: Context, plan: SearchPlan, data?: {
   total += validatedSeconds;
   // The refit, and the same with a second seed: how much of a difference is the seed's.
   const refits: Array<{ testError: number; trainError: number; failed: boolean }> = [];
-  for (const seed of [ctx.seed, ctx.seed + 1]) {
+  for (const seed of [ctx.seed, (ctx.seed + 1) % 2 ** 32]) {
     const { value, seconds } = await cached(ctx, experimentOf(plan), { stage: "final", epochs: winner.epochs, ...fingerprint(winner.config), seed }, async () => {
       const o = options(winner.config, plan, seed, ctx.workers, winner.epochs);
       const m = (await fit(createEngineSync(), all.X, all.labels, o)).csae as Csae;
@@ -291,7 +291,7 @@ export async function search(ctx: Context, row: Row = TABLE2[0]): Promise<void> 
     `|---|---|---|---|---|---|`,
     `| CSAE, ${row.label} | ${label(s.winner.config)}, ${s.winner.epochs} finetuning epochs | ${s.winner.validError.toFixed(2)}% | **${s.testError.toFixed(2)}%**${s.refit.failed ? " †" : ""} | ${row.paper}% | ${signed(s.testError - row.paper)} |`,
     "",
-    `${s.refit.failed ? `† The refit failed (${s.refit.trainError.toFixed(2)}% error on its own training rows against ${s.winner.validError.toFixed(2)}% on validation; it scored ${s.refit.testError.toFixed(2)}% on the test digits), so the validated model stands in. ` : ""}The validated model itself (trained on the ${plan.trainRows - plan.valid} training digits, its best epoch kept): ${s.validatedTest.toFixed(2)}% on the test digits. The same configuration refitted with seed ${ctx.seed + 1}: ${s.secondSeed.testError.toFixed(2)}%${s.secondSeed.failed ? " (a failed refit)" : ""} (on 10000 test digits the standard error of a ${s.testError.toFixed(2)}% error rate is ${standardError(s.testError, 10000).toFixed(2)} points).`,
+    `${s.refit.failed ? `† The refit failed (${s.refit.trainError.toFixed(2)}% error on its own training rows against ${s.winner.validError.toFixed(2)}% on validation; it scored ${s.refit.testError.toFixed(2)}% on the test digits), so the validated model stands in. ` : ""}The validated model itself (trained on the ${plan.trainRows - plan.valid} training digits, its best epoch kept): ${s.validatedTest.toFixed(2)}% on the test digits. The same configuration refitted with seed ${(ctx.seed + 1) % 2 ** 32}: ${s.secondSeed.testError.toFixed(2)}%${s.secondSeed.failed ? " (a failed refit)" : ""} (on 10000 test digits the standard error of a ${s.testError.toFixed(2)}% error rate is ${standardError(s.testError, 10000).toFixed(2)} points).`,
     "",
     `What was searched: ${plan.configs} configurations drawn (seed ${ctx.seed}) from the grid ${JSON.stringify(plan.grid, (_, v) => (typeof v === "number" ? +v.toPrecision(6) : v))} (finetuning lr per 100 hidden units); pretraining ${plan.pretrainEpochs} epochs, finetuning with lr·τ/(τ + t), τ = ${plan.decay}; rungs of ${plan.rungs.join(", ")} finetuning epochs, the best 1/${plan.eta} by validation error kept at each; ${plan.trainRows - plan.valid} training digits, the last ${plan.valid} of MNIST's training file for validation; the winner refitted on all ${plan.trainRows} for its best epoch count and tested on the 10000 test digits. All configurations together took ${(s.seconds / 60).toFixed(1)} min when computed (cached in ${join(ctx.dir, "cache", name)}).`,
     "",

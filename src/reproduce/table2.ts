@@ -58,7 +58,8 @@ export async function table2(ctx: Context): Promise<void> {
     // The refit starts at the rates the validated fit ended at (as in Tables 3 and 4).
     const start = best.retries ?? 0;
     const { value, seconds } = await cached(ctx, "table2", { stage: "final", row, hidden: best.hidden, p, lr, seed: ctx.seed, ...(start ? { retries: start } : {}) }, async () => {
-      return { testError: testError((await fitModel(ctx, "table2", row, "csae", best.hidden, all, undefined, p, lr, undefined, start)).model, test) };
+      const refit = await fitModel(ctx, "table2", row, "csae", best.hidden, all, undefined, p, lr, undefined, start);
+      return { testError: testError(refit.model, test), retries: refit.retries };
     });
     ctx.log(`table2 ${row.label}: test error ${value.testError.toFixed(2)}% (paper ${row.paper}%)`);
     const gap = value.testError - row.paper;

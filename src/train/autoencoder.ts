@@ -58,7 +58,10 @@ export const TRAIN_DEFAULTS: TrainOptions = {
   patience: 0,
 };
 
-const TRAIN_KEYS: readonly (keyof TrainOptions)[] = ["epochs", "batch", "lr", "momentum", "weightDecay", "contractive", "denoising", "renormalize", "patience", "decay", "blocks"];
+// (a Record of every key: an option added to TrainOptions and not here fails to compile)
+export const TRAIN_KEYS = Object.keys({
+  epochs: 1, batch: 1, lr: 1, momentum: 1, weightDecay: 1, contractive: 1, denoising: 1, renormalize: 1, patience: 1, decay: 1, blocks: 1,
+} satisfies Record<keyof TrainOptions, 1>);
 
 /** The most blocks a step is split into (one per worker at most). */
 export const MAX_BLOCKS = 64;

@@ -68,9 +68,10 @@ export interface Trainer<S = unknown> {
   diverged?(): string | undefined | Promise<string | undefined>;
 }
 
-/** The loss stopped being a number: the learning rate is too large for this model and data. */
 // The step is the rate times the gradient, and these set the gradient's size too.
-const HINT = ", or the weight decay or momentum, or scale the data to [0, 1]";
+const HINT = ", or the weight decay or momentum, or check the data's scale";
+
+/** The loss stopped being a number: the learning rate is too large for this model and data. */
 
 export class DivergenceError extends InputError {
   override name = "DivergenceError";

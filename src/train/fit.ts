@@ -293,6 +293,7 @@ export async function addClass(
   if (m.classes.includes(label)) throw new InputError(`addClass: the model already has a class ${quote(label)}`);
   if (!(Number.isSafeInteger(o.seed) && o.seed >= 0 && o.seed < 2 ** 32)) throw new InputError(`addClass: seed must be an integer in [0, 2^32), not ${quote(o.seed)}`);
   if (o.others) {
+    onlyKeys(o.others, ["X", "labels"], "addClass: others");
     if (o.others.X.shape[0] === 0) throw new InputError("addClass: the other classes' rows are empty (give some, or none at all)");
     if (!Array.isArray(o.others.labels) || o.others.labels.length !== o.others.X.shape[0]) throw new ShapeError(`addClass: ${Array.isArray(o.others.labels) ? o.others.labels.length : "no"} labels for the other classes' ${o.others.X.shape[0]} rows`);
   }
@@ -358,7 +359,7 @@ export async function selectCsae(
   e: Engine, train: { X: Tensor; labels: string[] }, valid: { X: Tensor; labels: string[] }, grid: SelectionGrid, o: FitOptions,
   onResult?: (r: { hidden: number; lr: number; weightDecay: number; validError: number }) => void,
 ): Promise<{ model: Csae; best: { hidden: number; lr: number; weightDecay: number; validError: number }; results: Array<{ hidden: number; lr: number; weightDecay: number; validError: number }> }> {
-  onlyKeys(grid, ["hidden", "lr", "weightDecay"], "selectCsae: grid");
+  onlyKeys(grid, ["hidden", "lr", "weightDecay"], "selectCsae: the grid", "axis");
   for (const k of ["hidden", "lr", "weightDecay"] as const) {
     const axis = grid?.[k];
     if (!Array.isArray(axis) || axis.length === 0) throw new InputError(`selectCsae: grid.${k} must list at least one value, not ${quote(axis)}`);

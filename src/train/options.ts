@@ -3,7 +3,7 @@
 
 import { checkInput, checkSpec, type AutoencoderSpec } from "../model/autoencoder.js";
 import { checkFinetuneOptions, FINETUNE_DEFAULTS, type FinetuneOptions, type FinetuneReport } from "./finetune.js";
-import { checkTrainOptions, TRAIN_DEFAULTS, type EpochReport, type TrainOptions } from "./autoencoder.js";
+import { checkTrainOptions, TRAIN_DEFAULTS, TRAIN_KEYS, type EpochReport, type TrainOptions } from "./autoencoder.js";
 import { checkCsae, classesOf, classIndices, type Csae } from "../model/csae.js";
 import { InputError, ShapeError, onlyKeys, quote } from "../errors.js";
 import type { Tensor } from "../tensor.js";
@@ -54,9 +54,10 @@ export const FIT_DEFAULTS: Omit<FitOptions, "seed"> = {
   finetune: { ...FINETUNE_DEFAULTS, epochs: 30, lr: 0.01, decay: 3 },
 };
 
-const FIT_KEYS: readonly (keyof FitOptions)[] = [
-  "hidden", "activation", "output", "variant", "pretrain", "finetune", "seed", "workers", "valid", "init", "factors", "checkpoint", "onPretrain", "onFinetune",
-];
+// (a Record of every key: an option added to FitOptions and not here fails to compile)
+const FIT_KEYS = Object.keys({
+  hidden: 1, activation: 1, output: 1, variant: 1, pretrain: 1, finetune: 1, seed: 1, workers: 1, valid: 1, init: 1, factors: 1, checkpoint: 1, onPretrain: 1, onFinetune: 1,
+} satisfies Record<keyof FitOptions, 1>);
 
 /**
  * Checks data, labels and options together, every problem before any work (the plain and the
@@ -64,8 +65,10 @@ const FIT_KEYS: readonly (keyof FitOptions)[] = [
  */
 export function checkFit(X: Tensor, labels: string[], o: FitOptions): AutoencoderSpec {
   onlyKeys(o, FIT_KEYS, "fit");
-  if (o.checkpoint !== undefined) onlyKeys(o.checkpoint, ["dir", "resume"], "fit: checkpoint");
-  if (o.valid !== undefined) onlyKeys(o.valid, ["X", "labels"], "fit: valid");
+  if (o.checkpoint != null) onlyKeys(o.checkpoint, ["dir", "resume"], "fit: checkpoint");
+  if (o.valid != null) onlyKeys(o.valid, ["X", "labels"], "fit: valid");
+  // Pretraining options are checked whole only when pretraining runs, but a misspelt key never passes.
+  if (o.pretrain !== undefined) onlyKeys(o.pretrain, TRAIN_KEYS, "train");
   if (X.shape.length !== 2) throw new ShapeError(`fit: data must be (N, D), not [${X.shape.join(", ")}]`);
   if (!Array.isArray(labels) || labels.length !== X.shape[0]) throw new ShapeError(`fit: ${Array.isArray(labels) ? labels.length : "no list of"} labels for ${X.shape[0]} data rows`);
   if (!VARIANTS.includes(o.variant)) throw new InputError(`fit: unknown variant ${quote(o.variant)} (one of ${VARIANTS.join(", ")})`);

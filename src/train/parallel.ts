@@ -57,7 +57,7 @@ export async function runJob(
 ): Promise<ClassResult> {
   const top = mark(e);
   try {
-    const files = run.checkpointDir ? await checkpointFiles(run.checkpointDir) : undefined;
+    const files = run.checkpointDir ? await checkpointFiles(run.checkpointDir, run.resume) : undefined;
     const data = files ? fingerprint(job.data, job.valid) : ""; // (a pass over every byte: only for checkpoints)
     const name = `class-${job.index}.safetensors`;
     const file = files?.path(name) ?? name;
@@ -267,7 +267,7 @@ export async function stageCheckpoint(
 ): Promise<{ resume?: { from: Checkpoint; source: string }; checkpoint?: (c: Omit<Checkpoint, "options" | "data">) => void }> {
   if (!checkpoint) return {};
   const data = fingerprintOf(); // (a pass over every byte of the data: only with checkpoints)
-  const files = await checkpointFiles(checkpoint.dir);
+  const files = await checkpointFiles(checkpoint.dir, checkpoint.resume);
   const file = files.path(name);
   const bytes = checkpoint.resume ? files.read(name) : undefined;
   let resume;
@@ -290,13 +290,14 @@ export interface CheckpointFiles {
  * The checkpoint directory `dir` (Node, Deno and Bun: the file system is loaded only when a
  * checkpoint is asked for, so that browsers and edge runtimes load this module too).
  */
-export async function checkpointFiles(dir: string): Promise<CheckpointFiles> {
+export async function checkpointFiles(dir: string, resume = false): Promise<CheckpointFiles> {
   if (typeof (globalThis as any).process?.versions?.node !== "string") {
     throw new InputError("checkpoints are files: they need Node, Deno or Bun (this runtime has no file system)");
   }
   const [{ makeDir, readBytes, writeAtomic }, { existsSync }, { join }] = await Promise.all([import("../node.js"), import("node:fs"), import("node:path")]);
-  // Made (or found unwritable) now, before any work: not at the first epoch's write.
-  makeDir(dir, "checkpoint directory");
+  // Made (or found unwritable) now, before any work: not at the first epoch's write. A resumed fit
+  // whose stages are all finished writes nothing, so a read-only directory is not refused then.
+  makeDir(dir, "checkpoint directory", !resume);
   return {
     path: (name) => join(dir, name),
     read: (name) => (existsSync(join(dir, name)) ? readBytes(join(dir, name)) : undefined),
