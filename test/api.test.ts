@@ -6,6 +6,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { alloc, createEngineSync, view, type Mat } from "../src/engine/engine.js";
 import * as kernels from "../src/engine/kernels.js";
+import { activation } from "../src/engine/activations.js";
 import { gemm } from "../src/engine/kernels.js";
 import { createAutoencoder } from "../src/model/autoencoder.js";
 import { energy, dynamics, hidden } from "../src/model/energy.js";
@@ -251,9 +252,12 @@ test("training: hostile states, options and data are refused before any work (a 
 test("a hand-made or out-of-range matrix is refused at the kernel boundary (it trapped inside WebAssembly)", () => {
   const A = alloc(e, "A", 2, 3);
   const bad = { ...A, name: "far", ptr: 1e9, engine: e, data: A.data } as Mat;
-  refuses(() => gemm(alloc(e, "C", 2, 2), bad, A, { transB: true }), ShapeError, /^gemm: far \(2x3 at byte 1000000000\) is not a matrix inside its engine's memory/);
+  refuses(() => gemm(alloc(e, "C", 2, 2), bad, A, { transB: true }), ShapeError, /^gemm: far \(2x3 at byte 1000000000\) is not a matrix inside its engine's allocated memory/);
   refuses(() => kernels.scale({ ...bad, ptr: 2 } as Mat, 2), ShapeError, /^scale: far \(2x3 at byte 2\)/);
   refuses(() => kernels.packB(bad), ShapeError, /^packB: far/);
+  refuses(() => kernels.axpy(A, 1, 0.5 as never), ShapeError, /^axpy: an operand is not a matrix \(0.5\)/);
+  refuses(() => activation("sigmoid", bad, { h: bad }), ShapeError, /^activation: far \(2x3 at byte 1000000000\)/);
+  refuses(() => activation("sigmoid", A, { h: { ...A, ptr: A.ptr + 2 } as Mat }), ShapeError, /^activation: A \(2x3 at byte \d+\) is not a matrix inside/);
   refuses(() => view(e, "v", 0, 1e9, 1), ShapeError, /^view v: 1000000000x1 at byte 0 is not inside the engine's allocated memory/);
   refuses(() => view(e, "v", -4, 1, 1), ShapeError, /^view v:/);
   const C = alloc(e, "C2", 2, 2);

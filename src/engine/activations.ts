@@ -1,7 +1,7 @@
 // Hidden-unit activations (docs/math.md §2.1): h, its antiderivative H, h' and h'' in one fused kernel call.
 // Only names and shapes are checked here; the math lives in assembly/activations.ts.
 
-import { describe, type Mat } from "./engine.js";
+import { describe, inArena, type Mat } from "./engine.js";
 import { InputError, ShapeError, quote } from "../errors.js";
 
 export const ACTIVATIONS = ["sigmoid", "tanh", "linear", "square", "relu", "modulus", "softplus", "sync"] as const;
@@ -37,6 +37,7 @@ function checkShape(name: Activation, U: Mat, key: (typeof OUTPUTS)[number], m: 
   if (m.rows !== U.rows || m.cols !== U.cols) {
     throw new ShapeError(`activation ${name}: output ${key} = ${describe(m)} does not match the input ${describe(U)}`);
   }
+  inArena("activation", m, U);
 }
 
 function checkInPlace(name: Activation, U: Mat, key: (typeof OUTPUTS)[number], m: Mat): void {
@@ -59,6 +60,7 @@ export function activation(name: Activation, U: Mat, out: ActivationOutputs): vo
     throw new InputError(`activation: unknown activation ${quote(name)}; valid names: ${ACTIVATIONS.join(", ")}`);
   }
   const { h, H, d1, d2 } = out;
+  inArena("activation", U, U);
   if (h !== undefined) checkShape(name, U, "h", h);
   if (H !== undefined) checkShape(name, U, "H", H);
   if (d1 !== undefined) checkShape(name, U, "d1", d1);

@@ -167,18 +167,40 @@ export function view(e: Engine, name: string, ptr: number, rows: number, cols: n
   if (!(Number.isInteger(rows) && rows >= 0 && Number.isInteger(cols) && cols >= 0 && Number.isInteger(ptr) && ptr >= 0 && ptr % 4 === 0 && ptr + 4 * rows * cols <= e.top)) {
     throw new ShapeError(`view ${name}: ${rows}x${cols} at byte ${ptr} is not inside the engine's allocated memory (bytes 0 to ${e.top})`);
   }
-  let buffer: ArrayBuffer | undefined;
-  let data: Float32Array | undefined;
-  return {
-    name, rows, cols, ptr, engine: e,
-    get data(): Float32Array {
-      if (buffer !== e.memory.buffer) {
-        buffer = e.memory.buffer;
-        data = new Float32Array(buffer, ptr, rows * cols);
-      }
-      return data!;
-    },
-  };
+  return new View(name, rows, cols, ptr, e);
+}
+
+// A class, not an object literal with its own getter: a literal's getter gave every matrix a hidden class
+// of its own, so each kernel's loads of ptr, rows and cols went megamorphic (tens of ns per small call).
+class View implements Mat {
+  private buffer: ArrayBuffer | undefined = undefined;
+  private view: Float32Array | undefined = undefined;
+  constructor(readonly name: string, readonly rows: number, readonly cols: number, readonly ptr: number, readonly engine: Engine) {}
+  get data(): Float32Array {
+    if (this.buffer !== this.engine.memory.buffer) {
+      this.buffer = this.engine.memory.buffer;
+      this.view = new Float32Array(this.buffer, this.ptr, this.rows * this.cols);
+    }
+    return this.view!;
+  }
+}
+
+/**
+ * Refuses m unless it is a matrix of first's engine lying inside that engine's allocated memory: a
+ * hand-made Mat with a bad ptr or shape (or one released and allocated over) would otherwise trap
+ * inside WebAssembly or read another matrix's numbers. Plain field arithmetic (memory.buffer is a
+ * slow getter): every kernel call runs it on each operand.
+ */
+export function inArena(op: string, m: Mat, first: Mat): void {
+  const e = first?.engine;
+  if (m?.engine !== e || !(m.ptr >= 0 && m.rows >= 0 && m.cols >= 0 && (m.ptr & 3) === 0 && m.ptr + 4 * m.rows * m.cols <= e.top)) throw notInArena(op, m, first);
+}
+
+// (the message apart, so that inArena stays small enough to inline)
+function notInArena(op: string, m: Mat, first: Mat): ShapeError {
+  for (const x of [first, m]) if (typeof x !== "object" || x === null || typeof x.ptr !== "number") return new ShapeError(`${op}: an operand is not a matrix (${quote(x)})`);
+  if (m.engine !== first.engine) return new ShapeError(`${op}: ${m.name} lives in another engine than ${first.name}`);
+  return new ShapeError(`${op}: ${m.name} (${m.rows}x${m.cols} at byte ${m.ptr}) is not a matrix inside its engine's allocated memory (bytes 0 to ${m.engine.top})`);
 }
 
 /** Rows [r0, r1) of m, as a matrix sharing m's memory. */

@@ -1,7 +1,7 @@
 // Shape-checked calls into the kernels. Shapes are checked here, at the boundary, so a wrong shape
 // throws a ShapeError naming both operands and never reaches WebAssembly.
 
-import { alloc, describe, type Mat } from "./engine.js";
+import { alloc, describe, inArena, type Mat } from "./engine.js";
 import { ShapeError } from "../errors.js";
 
 export interface GemmOptions {
@@ -14,18 +14,13 @@ export interface GemmOptions {
   beta?: number;
 }
 
-// Every operand in one engine and inside its memory: a hand-made Mat with a bad ptr or shape would
-// otherwise trap inside WebAssembly (or read another matrix's numbers).
-function sameEngine(op: string, ...ms: Mat[]): void {
-  const e = ms[0].engine;
-  const bytes = e?.memory?.buffer.byteLength;
-  for (const m of ms) {
-    if (m.engine !== e) throw new ShapeError(`${op}: ${m.name} lives in another engine than ${ms[0].name}`);
-    const n = m.rows * m.cols;
-    if (!(Number.isInteger(m.ptr) && m.ptr >= 0 && m.ptr % 4 === 0 && Number.isInteger(n) && m.rows >= 0 && m.cols >= 0 && m.ptr + 4 * n <= bytes)) {
-      throw new ShapeError(`${op}: ${m.name} (${m.rows}x${m.cols} at byte ${m.ptr}) is not a matrix inside its engine's memory (${bytes} bytes)`);
-    }
-  }
+// Every operand in the first one's engine and inside its allocated memory (inArena). Fixed arity:
+// these run on every call.
+function sameEngine(op: string, a: Mat, b?: Mat, c?: Mat, d?: Mat): void {
+  inArena(op, a, a);
+  if (b !== undefined) inArena(op, b, a);
+  if (c !== undefined) inArena(op, c, a);
+  if (d !== undefined) inArena(op, d, a);
 }
 
 function overlaps(a: Mat, b: Mat): boolean {
