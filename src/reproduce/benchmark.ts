@@ -54,18 +54,28 @@ export function benchmark(name: string, ctx: Context): Bench {
  * (`refitFailed`; `refit` keeps what the refit scored).
  */
 export async function selectAndTest(ctx: Context, experiment: string, set: string, row: Row, variant: FitOptions["variant"], p: ReturnType<typeof benchProtocol>): Promise<{ hidden: number; lr: { pretrain: number; finetune: number }; validError: number; finetuneEpochs?: number; selectedTest: number; testError: number; refit: { testError: number; trainError: number; failed: boolean; why?: string; diverged?: string }; seconds: number }> {
-  type Choice = { hidden: number; lr: { pretrain: number; finetune: number }; validError: number; finetuneEpochs?: number; testError: number; retries?: number };
+  type Selected = { validError: number; finetuneEpochs?: number; testError: number; retries?: number };
+  type Choice = Selected & { hidden: number; lr: { pretrain: number; finetune: number } };
   let best: Choice | undefined;
+  // The chosen candidate's entry must record its retries (the refit starts from them): one computed
+  // before they were recorded is computed again, with the same bits, before the refit.
+  const select = (hidden: number, lr: Choice["lr"], complete?: (v: Partial<Selected>) => boolean) =>
+    cached<Selected>(ctx, experiment, { stage: "select+test", set, data: GENERATOR_VERSION, row, variant, hidden, p, lr, seed: ctx.seed }, async () => {
+      const b = benchmark(set, ctx);
+      const fit = await fitModel(ctx, `${experiment} ${set}`, row, variant, hidden, b.train, b.valid, p, lr);
+      return { validError: testError(fit.model, b.valid), finetuneEpochs: fit.bestEpoch, testError: testError(fit.model, b.test), retries: fit.retries };
+    }, complete);
   for (const hidden of p.hidden) {
     for (const lr of rateGrid(row, hidden)) {
-      const { value } = await cached(ctx, experiment, { stage: "select+test", set, data: GENERATOR_VERSION, row, variant, hidden, p, lr, seed: ctx.seed }, async () => {
-        const b = benchmark(set, ctx);
-        const fit = await fitModel(ctx, `${experiment} ${set}`, row, variant, hidden, b.train, b.valid, p, lr);
-        return { validError: testError(fit.model, b.valid), finetuneEpochs: fit.bestEpoch, testError: testError(fit.model, b.test), retries: fit.retries };
-      });
+      const { value } = await select(hidden, lr);
       ctx.log(`${experiment} ${set}, ${row.label}, ${variant}, H = ${hidden}, finetuning lr ${+lr.finetune.toPrecision(3)}: validation error ${value.validError.toFixed(2)}%${value.finetuneEpochs ? ` (finetuning epoch ${value.finetuneEpochs})` : ""}, test error ${value.testError.toFixed(2)}%`);
       if (!best || value.validError < best.validError) best = { hidden, lr, ...value };
     }
+  }
+  if (best!.retries === undefined) {
+    const { value } = await select(best!.hidden, best!.lr, (v) => v.retries !== undefined);
+    if (value.validError !== best!.validError) throw new Error(`${experiment} ${set}, ${row.label}: the chosen candidate computed again gave validation error ${value.validError}, not ${best!.validError}: the cache is not this build's`);
+    best = { ...best!, ...value };
   }
   const c = best!;
   // The refit starts at the rates the validated fit ended at (a third of the given ones per retry):
@@ -100,13 +110,13 @@ export function refitCell(r: Awaited<ReturnType<typeof selectAndTest>>, paper: n
 }
 
 const failure = (set: string, what: string, r: Awaited<ReturnType<typeof selectAndTest>>) =>
-  `${set}, ${what}: the refit ${r.refit.why}${r.refit.diverged ? "" : `; it scored ${r.refit.testError.toFixed(2)}% on the test split`}`;
+  `${set}, ${what}: the refit ${r.refit.why}${r.refit.diverged ? "" : ` (on the test split: ${r.refit.testError.toFixed(2)}%)`}`;
 
 /** The footnote on the cells marked †. */
 export function failedRefits(failures: string[]): string {
   return failures.length === 0
     ? "No refit failed (a refit fails when its error on its own training rows is above the validated model's validation error by more than two standard errors)."
-    : `† The refit on train + validation failed, and the validated model (trained on the training split only; the table without the refit, below) stands in: a refit fails when its error on its own training rows is above the validated model's validation error by more than two standard errors, or when it diverged at the validated learning rates and was retried at smaller ones (recorded in the cache entries computed since 2026-12-02). ${failures.join("; ")}.`;
+    : `† The refit on train + validation failed, and the validated model (trained on the training split only; the table without the refit, below) stands in: a refit fails when its error on its own training rows is above the validated model's validation error by more than two standard errors, or when it diverged at the validated learning rates and was retried at smaller ones (their count is recorded since 2026-12-02; a chosen candidate computed before is computed again). ${failures.join("; ")}.`;
 }
 
 /** Table 3's columns: linear, modulus, sigmoid, sigmoid factored. */
@@ -134,7 +144,7 @@ export const BENCH_NOTE = "The data sets are regenerated from the published reci
 export const TABLE3_READING = [
   "Reading the committed run (seed 1, on the calibrated sets: results/calibration — 6 of 8 sets within 10% of the published RBF-SVM error; convex easier by 13%, rectangles harder), where it is behind and why as far as we can tell:",
   "- **rectangles-image** (SVM on our set 24.98% against 24.04% on the original: as hard): every column is behind, by 2.0 (linear) to 4.7 points (sigmoid); calibration closed half of the gap (the sigmoid cell was 30.06). The validation errors are as high (25.0–26.5% for the selected models), so it is the models, not the refit: the paper tuned these per set and we use one learning rate per activation and two sizes.",
-  "- **the factored sigmoid model** is behind on 6 sets (by 0.06 on mnist-basic and 0.3 on mnist-back-image, 3.3 on rectangles, more below). On rectangles-image its refit on train + valid collapsed (42.31% error on its own training rows, 50.00% on the test split): the refit rule caught it and the validated model stands in (27.19%, still 4.4 behind). On mnist-rot-back-image the validated fit had diverged at the given rates and was trained at a third of them, while the refit, which then started at the given rates again, did not diverge: a configuration validation never saw, which scored 63.91% (57.65% on its own rows) where the validated model scores 56.87%. Refits now start at the rates their validated fit ended at; at them this refit scores 55.54% (47.98% on its rows), 8.4 behind the paper. (The validated fits' retries are recorded in cache entries computed since; for the older entries of the other cells they are not, so the same mismatch there would go unseen.) Its finetuning needs a rate 30 times its pretraining's on the MNIST sets but is unstable at it; the paper's factored model is its best on the two back-* sets; ours is its worst on mnist-back-rand (+6.8) and furthest behind the paper on mnist-rot-back-image (+8.4).",
+  "- **the factored sigmoid model** is behind on 6 sets (by 0.06 on mnist-basic, 2.3 on mnist-back-image, 3.3 on rectangles, more below). On mnist-back-image its validated fit ended at a third of the given rates and its refit diverged there too and was trained at a ninth (23.09%): not the validated configuration, so the validated model stands in (25.10%, †). On rectangles-image its refit on train + valid collapsed (42.31% error on its own training rows, 50.00% on the test split): the refit rule caught it and the validated model stands in (27.19%, still 4.4 behind). On mnist-rot-back-image the validated fit had diverged at the given rates and was trained at a third of them, while the refit, which then started at the given rates again, did not diverge: a configuration validation never saw, which scored 63.91% (57.65% on its own rows) where the validated model scores 56.87%. Refits now start at the rates their validated fit ended at; at them this refit scores 55.54% (47.98% on its rows), 8.4 behind the paper. (A chosen candidate's retries are recorded since, and a chosen entry from before is computed again by the next run: for the cells not yet recomputed the same mismatch would still go unseen.) Its finetuning needs a rate 30 times its pretraining's on the MNIST sets but is unstable at it; the paper's factored model is its best on the two back-* sets; ours is its worst on mnist-back-rand (+6.8) and furthest behind the paper on mnist-rot-back-image (+8.4).",
   "- **sigmoid** is behind on 2 sets (rectangles-image +4.7, mnist-rot-back-image +0.9). **linear** is behind on 5 sets (convex +4.3, rectangles-image +2.0, mnist-rot +1.0, rectangles and mnist-basic +0.2), **modulus** on 3 (convex +4.8, rectangles-image +4.5, mnist-rot +0.4): fixed learning rates per activation; both diverge at them on several sets and are retried at a third (logged), and the paper also validated learning rate and weight decay.",
   "- Where we are ahead, the calibration made it more credible: mnist-back-image (SVM 21.49 against 22.61) is now 1.5–5.2 points ahead instead of 7–9; convex (still easier: SVM 16.56 against 19.13) keeps the sigmoid columns 3.4–4.8 ahead; mnist-back-rand (unchanged, SVM 15.23 against 14.58: a little harder) 0.7–6.7 ahead.",
 ].join("\n");
