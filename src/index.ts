@@ -36,7 +36,7 @@ export {
 } from "./model/csae.js";
 export { encodeFactored, decodeFactored, factoredAsCsae, type FactoredCsae } from "./model/factored.js";
 export { decodeModel, encodeModel, withThreshold, autoencodersOf, THRESHOLD_KEY, type Model, type Classifier } from "./model/files.js";
-export { exportOnnx, ONNX_IR_VERSION, ONNX_OPSET } from "./model/onnx.js";
+export { exportOnnx, exportModel, ONNX_IR_VERSION, ONNX_OPSET } from "./model/onnx.js";
 export {
   noveltyScores, noveltyMethods, noveltyMetrics, rocCurve, calibrateThreshold, thresholdOf, calibrationRows, noveltyFlags, NOVELTY_METHODS,
   type NoveltyMethod, type NoveltyMetrics, type NoveltyThreshold,

@@ -7,7 +7,7 @@
 
 import {
   closeSync, constants as fsConstants, fstatSync, lstatSync, fsyncSync, openSync, readdirSync, readSync, realpathSync, renameSync,
-  statSync, unlinkSync, writeFileSync, mkdirSync,
+  statSync, unlinkSync, writeFileSync, mkdirSync, chmodSync,
 } from "node:fs";
 import { freemem } from "node:os";
 import { threadId } from "node:worker_threads";
@@ -220,7 +220,15 @@ export function writeAtomic(path: string, bytes: Uint8Array | string): void {
   removeStale(path);
   const tmp = tmpName(path);
   try {
-    writeFileSync(tmp, bytes);
+    // A replaced file keeps its permissions (a private model calibrated in place stays private).
+    let mode: number | undefined;
+    try {
+      mode = statSync(path).mode & 0o7777;
+    } catch {
+      mode = undefined; // a new file: the umask's default
+    }
+    writeFileSync(tmp, bytes, mode === undefined ? undefined : { mode });
+    if (mode !== undefined) chmodSync(tmp, mode); // (writeFileSync's mode passes through the umask)
     const fd = openSync(tmp, "r");
     try {
       fsyncSync(fd);

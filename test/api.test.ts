@@ -11,9 +11,10 @@ import { gemm } from "../src/engine/kernels.js";
 import { createAutoencoder } from "../src/model/autoencoder.js";
 import { energy, dynamics, hidden } from "../src/model/energy.js";
 import { classEnergies, encodeCsae, initialConstants, predict, predictProba, reconstructionErrors, rowsWithLabel, scores, type Csae } from "../src/model/csae.js";
-import { createFactored, encodeFactored } from "../src/model/factored.js";
-import { decodeModel } from "../src/model/files.js";
-import { noveltyFlags, noveltyScores, rocCurve } from "../src/model/novelty.js";
+import { createFactored, encodeFactored, factoredAsCsae } from "../src/model/factored.js";
+import { autoencodersOf, decodeModel, encodeModel } from "../src/model/files.js";
+import { exportOnnx } from "../src/model/onnx.js";
+import { noveltyFlags, noveltyMetrics, noveltyScores, rocCurve } from "../src/model/novelty.js";
 import { decodeSafetensors, encodeSafetensors } from "../src/formats/safetensors.js";
 import { decodeNpy, encodeNpy } from "../src/formats/npy.js";
 import { decodeCsv, encodeCsv, encodeIdx } from "../src/formats/idx-csv.js";
@@ -308,6 +309,32 @@ test("a misspelt option is refused, not ignored; a seed beyond 32 bits is refuse
     refuses(() => createAutoencoder(e, { D, H: 2, activation: "sigmoid", output: "real" }, seed), InputError, /seed must be an integer in \[0, 2\^32\)/);
   }
   assert.equal(rng(2 ** 32 - 1).u32(), rng(2 ** 32 - 1).u32());
+});
+
+test("novelty, ONNX and model files on hostile values (a fourth audit)", () => {
+  // Constants finite as doubles but not as float32 (they scored; the file could not be read back;
+  // ONNX gave Infinity and NaN).
+  const far = { ...m, C: [1e39, 0] as unknown as Float32Array };
+  refuses(() => predictProba(far, ok), InputError, /C\[0\] is 1e\+39 \(beyond float32\)/);
+  refuses(() => encodeCsae(far), InputError, /C\[0\] is 1e\+39 \(beyond float32\)/);
+  refuses(() => exportOnnx(far), InputError, /C\[0\] is 1e\+39/);
+  refuses(() => exportOnnx({ ...m, classes: ["a", "a"] }), InputError, /class label "a" appears twice/);
+  refuses(() => predict({ ...m, classes: ["a", ""] }, ok), InputError, /class label 1 is an empty string/);
+  // A threshold object is checked as a stored one is (NaN flagged nothing, a string compared as text).
+  const t = { method: "energy" as const, threshold: 0.5, fpr: 0.1, rows: 10, flagged: 1 };
+  for (const threshold of [NaN, undefined, "1.5", -Infinity]) refuses(() => noveltyFlags([1, 2], { ...t, threshold } as never, "energy"), InputError, /the threshold must be a finite number/);
+  refuses(() => noveltyFlags([1, 2], null as never, "energy"), InputError, /is not a threshold of a method/);
+  refuses(() => noveltyFlags(5 as never, t, "energy"), InputError, /the score must be an array of numbers, not 5/);
+  refuses(() => noveltyMetrics(null as never, [1]), InputError, /held-in score must be an array of numbers/);
+  refuses(() => noveltyMetrics([undefined, 1] as never, [2]), InputError, /held-in score 0 is nothing, not a number/);
+  refuses(() => noveltyScores(null as never, ok), InputError, /is not a model/);
+  refuses(() => encodeModel(null as never), InputError, /is not a model kind/);
+  refuses(() => encodeModel({ kind: "factored-csae", csae: m } as never), InputError, /a factored-csae model needs its factored/);
+  refuses(() => autoencodersOf({ kind: "csae" } as never), InputError, /is not a decoded model/);
+  // A factored model whose expansion no engine holds is refused before allocating (8.8 MB of factors asked for 4 GB).
+  const classes = Array.from({ length: 600 }, (_, i) => `c${i}`);
+  const big = createFactored(e, classes, { D: 1000, H: 1000, activation: "sigmoid", output: "real" }, 1, rng(1));
+  refuses(() => factoredAsCsae(big), InputError, /600 classes' weights W_j \(1000 x 1000 each\) would take 2\.2 GiB expanded/);
 });
 
 test.run();

@@ -161,7 +161,11 @@ test("a threshold for one method: flags of another are refused; a method the kin
   const t = calibrateThreshold(m, V, 0.05, "logsumexp");
   throwsIn(() => noveltyFlags(noveltyScores(m, V, "max-prob"), t, "max-prob"), /the threshold is for logsumexp scores, not max-prob/);
   throwsIn(() => withThreshold(files.autoencoder, t, "ae.safetensors"), /method "logsumexp" is not one of this model's \(energy, reconstruction\)/);
-  throwsIn(() => withThreshold(encodeSafetensors({ x: { shape: [1], data: Float32Array.of(1) } }), t, "x"), /not an aescore model/, FormatError);
+  throwsIn(() => withThreshold(encodeSafetensors({ x: { shape: [1], data: Float32Array.of(1) } }), t, "x"), /^x: unknown model kind nothing/, FormatError);
+  // The model is read whole first: a csae file without its classes is not stamped (it was, and failed only when read).
+  const a = decodeSafetensors(files.csae);
+  const { classes: _, ...noClasses } = a.metadata;
+  throwsIn(() => withThreshold(encodeSafetensors(a.tensors, noClasses), t, "c.safetensors"), /^c.safetensors: metadata classes is missing/, FormatError);
 });
 
 test("a broken novelty_threshold field is a FormatError naming the file and the field", () => {

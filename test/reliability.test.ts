@@ -475,4 +475,16 @@ test("worker threads making one checkpoint directory at once do not collide (eac
   assert.equal(readdirSync(dir), [], "no probe left behind");
 });
 
+test("a file replaced atomically keeps its permissions (a private model calibrated in place became world-readable)", () => {
+  const dir = mkdtempSync(join(tmpdir(), "aescore-mode-"));
+  const path = join(dir, "priv.safetensors");
+  writeFileSync(path, "old");
+  chmodSync(path, 0o600);
+  writeAtomic(path, "new");
+  assert.equal([readFileSync(path, "utf8"), lstatSync(path).mode & 0o777], ["new", 0o600]);
+  chmodSync(path, 0o444);
+  writeAtomic(path, "newer");
+  assert.equal(lstatSync(path).mode & 0o777, 0o444);
+});
+
 test.run();

@@ -60,6 +60,8 @@ export function scoring<T>(path: string, fn: () => T): T {
   } catch (err) {
     if (err instanceof InputError && err.message.startsWith("input: ")) throw new InputError(`${path}: ${err.message.slice(7)}`);
     if (err instanceof InputError && err.message.startsWith("novelty: row ")) throw new InputError(`${path}: ${err.message.slice(9)}`);
+    const calibration = err instanceof InputError ? /^novelty: calibration score (\d+) is (-?Infinity)$/.exec(err.message) : null;
+    if (calibration) throw new InputError(`${path}: row ${calibration[1]}'s score is ${calibration[2]} (its energies overflow float32): a threshold is calibrated on rows the model scores finitely`);
     throw err;
   }
 }

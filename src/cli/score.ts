@@ -11,7 +11,7 @@ import { predict, predictProba, scores, argmaxRows } from "../model/csae.js";
 import { energy, reconstruct, field, laplacian, hidden } from "../model/energy.js";
 import { choice, real } from "./args.js";
 import type { Tensor } from "../tensor.js";
-import { exportOnnx, ONNX_IR_VERSION, ONNX_OPSET } from "../model/onnx.js";
+import { exportModel, ONNX_IR_VERSION, ONNX_OPSET } from "../model/onnx.js";
 import { noveltyScores, noveltyMethods, noveltyMetrics, rocCurve, calibrateThreshold, calibrationRows, needRows, noveltyFlags, NOVELTY_METHODS } from "../model/novelty.js";
 import { encodePng, image, line, type RGB } from "../figures/plot.js";
 import { emit, type Command, SCALE, HEADER, WHAT, loadModel, readRows, readLabels, stack, checkOutput, loadClassifier, scoring } from "./common.js";
@@ -145,7 +145,7 @@ export const exportCommand: Command = {
     const out = v.onnx as string;
     checkOutput(out, { "--model": v.model as string }, "ONNX model", false);
     const m = loadModel(createEngineSync(), v.model as string);
-    const bytes = exportOnnx(m.kind === "autoencoder" ? m.ae : m.kind === "csae" ? m.csae : m.factored);
+    const bytes = exportModel(m); // (a factored model exports the classifier it was read as: one expansion)
     writeAtomic(out, bytes);
     console.log(`wrote ${out} (${bytes.length} bytes, ONNX IR ${ONNX_IR_VERSION}, opset ${ONNX_OPSET})`);
   },
@@ -246,9 +246,21 @@ export const evaluateNoveltyCommand: Command = {
     ];
     const curves: Array<Array<[number, number]>> = [];
     let stored = "";
+    const skipped: string[] = [];
     for (const method of methods) {
-      const a = scoring(v.in as string, () => noveltyScores(model, Xin, method));
-      const b = scoring(v.out as string, () => noveltyScores(model, Xout, method));
+      let a: Float64Array, b: Float64Array;
+      try {
+        a = scoring(v.in as string, () => noveltyScores(model, Xin, method));
+        b = scoring(v.out as string, () => noveltyScores(model, Xout, method));
+      } catch (err) {
+        // A row that leaves this method's score undefined (energies beyond float32 under max-prob)
+        // costs this method its line, not the other methods theirs.
+        if (!(err instanceof InputError)) throw err;
+        table.push(`| ${method} | — | — | — |`);
+        curves.push([]); // (the plot's colours stay the methods')
+        skipped.push(`${method}: ${err.message}`);
+        continue;
+      }
       const r = noveltyMetrics(a, b);
       table.push(`| ${method} | ${r.auroc.toFixed(4)} | ${r.aupr.toFixed(4)} | ${r.fprAt95.toFixed(4)} |`);
       curves.push(rocCurve(a, b));
@@ -257,7 +269,9 @@ export const evaluateNoveltyCommand: Command = {
         stored = `stored threshold (${method} > ${m.novelty.threshold}, calibrated for FPR ${m.novelty.fpr} on ${m.novelty.rows} rows): flags ${rate(noveltyFlags(a, m.novelty, method))} of the held-in rows (FPR), ${rate(noveltyFlags(b, m.novelty, method))} of the novel rows (TPR)`;
       }
     }
+    if (skipped.length === methods.length) throw new InputError(skipped.join("; "));
     console.log(table.join("\n"));
+    for (const why of skipped) console.log(`not scored, ${why}`);
     if (stored) console.log(stored);
     if (typeof v.plot === "string") {
       const size = 400;

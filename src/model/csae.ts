@@ -46,11 +46,19 @@ export function checkCsae(m: Pick<Csae, "aes"> & Partial<Csae>, what: string, wh
   });
   if (!whole) return;
   if (!Array.isArray(m.classes) || m.classes.length !== K) throw new ShapeError(`${what}: ${Array.isArray(m.classes) ? m.classes.length : "no list of"} class labels for ${K} autoencoders`);
+  // Labels name the classes in predictions, files and ONNX metadata: distinct non-empty strings.
+  const seen = new Set<string>();
+  m.classes.forEach((c, i) => {
+    if (typeof c !== "string" || c === "") throw new InputError(`${what}: class label ${i} is ${quote(c)}, not a non-empty string`);
+    if (seen.has(c)) throw new InputError(`${what}: class label ${quote(c)} appears twice`);
+    seen.add(c);
+  });
   const rule = m.rule ?? "energy";
   if (!RULES.includes(rule)) throw new InputError(`${what}: unknown rule ${quote(rule)} (one of ${RULES.join(", ")})`);
   const values = (name: string, a: ArrayLike<number> | undefined, n: number, shape: string) => {
     if (a?.length !== n) throw new ShapeError(`${what}: ${name} must hold ${shape} values, not ${a?.length ?? "none"}`);
-    for (let i = 0; i < n; i++) if (!Number.isFinite(a[i])) throw new InputError(`${what}: ${name}[${i}] is ${a[i]}`);
+    // (finite in float32: 1e39 is finite as a double, Infinity in a file or an ONNX graph)
+    for (let i = 0; i < n; i++) if (!Number.isFinite(Math.fround(a[i]))) throw new InputError(`${what}: ${name}[${i}] is ${a[i]}${Number.isFinite(a[i]) ? " (beyond float32)" : ""}`);
   };
   values("C", m.C, K, `${K} (a constant per class)`);
   if (rule === "energies-lr") values("V", m.V, K * K, `${K} x ${K} (rule "energies-lr")`);

@@ -92,6 +92,9 @@ export function classWeight(m: FactoredCsae, j: number, W: Mat): void {
   release(e, top);
 }
 
+/** The most weights a factored model expands to (K·H·D values, 2 GiB). */
+const MAX_EXPANDED = 2 ** 29;
+
 /**
  * The same classifier as K plain autoencoders (W_j materialized): for energies and predictions.
  * Factors each within float32 can multiply beyond it: a W_j that does is refused as diverged (a
@@ -100,6 +103,13 @@ export function classWeight(m: FactoredCsae, j: number, W: Mat): void {
 export function factoredAsCsae(m: FactoredCsae, source?: string): Csae {
   const e = m.Wx.engine;
   const [D, H] = [m.Wx.rows, m.Wh.cols];
+  // K matrices of H x D: a small file of factors can ask for more than any engine holds (checked
+  // before allocating, naming the file).
+  const values = m.classes.length * H * D;
+  if (values > MAX_EXPANDED) {
+    const why = `its ${m.classes.length} classes' weights W_j (${H} x ${D} each) would take ${(values * 4 / 2 ** 30).toFixed(1)} GiB expanded, more than the ${MAX_EXPANDED * 4 / 2 ** 30} GiB allowed (an engine's memory is at most 4 GiB)`;
+    throw source === undefined ? new InputError(`factored model: ${why}`) : new FormatError(`${source}: ${why}`);
+  }
   const aes: Autoencoder[] = m.classes.map((_, j) => {
     const W = alloc(e, `W${j}`, H, D);
     classWeight(m, j, W);

@@ -4,7 +4,7 @@
 // A model may carry a novelty threshold (metadata novelty_threshold: JSON of a NoveltyThreshold),
 // which `withThreshold` stamps into a file's bytes without touching anything else.
 
-import type { Engine } from "../engine/engine.js";
+import { createEngineSync, mark, release, type Engine } from "../engine/engine.js";
 import { decodeAutoencoder, encodeAutoencoder, type Autoencoder } from "./autoencoder.js";
 import { decodeCsae, encodeCsae, type Csae } from "./csae.js";
 import { decodeFactored, encodeFactored, factoredAsCsae, type FactoredCsae } from "./factored.js";
@@ -43,24 +43,43 @@ export function decodeModel(e: Engine, bytes: Uint8Array, source = "model"): Mod
 
 /** A model's file bytes, with its novelty threshold when it has one. */
 export function encodeModel(m: Model): Uint8Array {
+  const part = { autoencoder: "ae", csae: "csae", "factored-csae": "factored" } as const;
+  if (typeof m !== "object" || m === null || !Object.hasOwn(part, m.kind)) throw new InputError(`encode model: ${quote(m?.kind ?? m)} is not a model kind (${MODEL_KINDS.join(", ")})`);
+  const inner = (m as unknown as Record<string, unknown>)[part[m.kind]];
+  if (typeof inner !== "object" || inner === null) throw new InputError(`encode model: a ${m.kind} model needs its ${part[m.kind]}`);
   const bytes = m.kind === "autoencoder" ? encodeAutoencoder(m.ae) : m.kind === "csae" ? encodeCsae(m.csae) : encodeFactored(m.factored);
-  return m.novelty ? withThreshold(bytes, m.novelty) : bytes;
+  return m.novelty ? stamp(bytes, m.novelty, "model") : bytes; // (bytes of a model just checked)
 }
 
 /**
  * The bytes of model file `bytes` with threshold t stored (replacing any stored one); its tensors
  * (written as F32, the values the model computes with) and other metadata are kept. The method must
- * be one of the model kind's.
+ * be one of the model kind's. The model is checked whole first, as decodeModel reads it (in engine e,
+ * its arena given back afterwards, or in a scratch engine).
  */
-export function withThreshold(bytes: Uint8Array, t: NoveltyThreshold, source = "model"): Uint8Array {
+export function withThreshold(bytes: Uint8Array, t: NoveltyThreshold, source = "model", e?: Engine): Uint8Array {
+  // The whole model, as reading it checks it: bytes that would not read back are not stamped.
+  const engine = e ?? createEngineSync();
+  const at = mark(engine);
+  try {
+    decodeModel(engine, bytes, source);
+  } finally {
+    release(engine, at);
+  }
+  return stamp(bytes, t, source);
+}
+
+function stamp(bytes: Uint8Array, t: NoveltyThreshold, source: string): Uint8Array {
   const { tensors, metadata } = decodeSafetensors(bytes, source);
   const kind = metadata.kind;
   if (metadata.format !== "aescore" || !MODEL_KINDS.includes(kind as ModelKind)) {
     throw new FormatError(`${source}: not an aescore model (metadata format ${quote(metadata.format)}, kind ${quote(kind)})`);
   }
-  const text = encodeThreshold(t);
+  if (typeof t !== "object" || t === null) throw new InputError(`novelty threshold: ${quote(t)} is not a threshold`);
+  let text;
   try {
-    decodeThreshold(text, methodsOf(kind as ModelKind), source);
+    text = encodeThreshold(t);
+    decodeThreshold(text, methodsOf(kind as ModelKind), "the threshold given");
   } catch (err) {
     throw new InputError((err as Error).message);
   }
@@ -69,5 +88,6 @@ export function withThreshold(bytes: Uint8Array, t: NoveltyThreshold, source = "
 
 /** The autoencoders of a model (one, or one per class). */
 export function autoencodersOf(m: Model): Autoencoder[] {
+  if (typeof m !== "object" || m === null || (m.kind === "autoencoder" ? !m.ae : !m.csae?.aes)) throw new InputError(`autoencodersOf: ${quote(m?.kind ?? m)} is not a decoded model`);
   return m.kind === "autoencoder" ? [m.ae] : m.csae.aes;
 }

@@ -20,7 +20,20 @@ import type { Tensor } from "../tensor.js";
 export const NOVELTY_METHODS = ["energy", "logsumexp", "max-score", "max-prob", "reconstruction"] as const;
 export type NoveltyMethod = (typeof NOVELTY_METHODS)[number];
 
-const isCsae = (m: Autoencoder | Csae): m is Csae => "aes" in m;
+const isCsae = (m: Autoencoder | Csae): m is Csae => {
+  if (typeof m !== "object" || m === null) throw new InputError(`novelty: ${quote(m)} is not a model (an autoencoder or a classifier)`);
+  return "aes" in m;
+};
+
+/**
+ * Scores given by the caller: an array or typed array of numbers (a NaN is refused where it cannot
+ * rank). Returned as they are.
+ */
+function scoreList(a: ArrayLike<number>, what: string): ArrayLike<number> {
+  if (!(Array.isArray(a) || (ArrayBuffer.isView(a) && !(a instanceof DataView)))) throw new InputError(`novelty: the ${what} must be an array of numbers, not ${quote(a)}`);
+  for (let i = 0; i < a.length; i++) if (typeof a[i] !== "number") throw new InputError(`novelty: ${what} ${i} is ${quote(a[i])}, not a number`);
+  return a;
+}
 
 /** The methods a model supports: "energy" and "reconstruction" for an autoencoder, the rest for a classifier. */
 export function noveltyMethods(m: Autoencoder | Csae): NoveltyMethod[] {
@@ -104,6 +117,7 @@ export interface NoveltyMetrics {
 
 /** How well scores tell novel rows (`outside`) from held-in ones (`inside`); higher scores = more novel. */
 export function noveltyMetrics(inside: ArrayLike<number>, outside: ArrayLike<number>): NoveltyMetrics {
+  const groups = thresholds(inside, outside);
   const nIn = inside.length;
   const nOut = outside.length;
   let tp = 0;
@@ -112,7 +126,7 @@ export function noveltyMetrics(inside: ArrayLike<number>, outside: ArrayLike<num
   let aupr = 0;
   let fprAt95 = 1;
   let reached = false;
-  for (const [dtp, dfp] of thresholds(inside, outside)) {
+  for (const [dtp, dfp] of groups) {
     // ROC: the trapezoid over this group of ties; PR: precision at the group's end, weighted by its recall step.
     auroc += (dfp / nIn) * ((tp + dtp / 2) / nOut);
     tp += dtp;
@@ -143,6 +157,8 @@ export function rocCurve(inside: ArrayLike<number>, outside: ArrayLike<number>):
 function thresholds(inside: ArrayLike<number>, outside: ArrayLike<number>): Array<[number, number]> {
   // Checked here for both metrics and the curve: a NaN never equals itself, so its group would never
   // end (±Infinity ranks like any score).
+  scoreList(inside, "held-in score");
+  scoreList(outside, "novel score");
   if (inside.length === 0 || outside.length === 0) throw new InputError(`novelty: metrics need held-in and novel rows (got ${inside.length} and ${outside.length})`);
   for (const [what, a] of [["held-in", inside], ["novel", outside]] as const) {
     for (let i = 0; i < a.length; i++) if (Number.isNaN(a[i])) throw new InputError(`novelty: ${what} score ${i} is ${quote(a[i])}`);
@@ -189,7 +205,7 @@ export function checkFpr(fpr: number): void {
  */
 export function thresholdOf(scores: ArrayLike<number>, fpr: number): { threshold: number; flagged: number } {
   checkFpr(fpr);
-  const N = scores.length;
+  const N = scoreList(scores, "calibration score").length;
   for (let i = 0; i < N; i++) if (!Number.isFinite(scores[i])) throw new InputError(`novelty: calibration score ${i} is ${quote(scores[i])}`);
   // k / N ≤ fpr as the division rounds, which is how the rate is checked afterwards.
   let k = Math.floor(fpr * N);
@@ -229,7 +245,11 @@ export function calibrateThreshold(m: Autoencoder | Csae, X: Tensor, fpr: number
  * another method are refused (a threshold is on the scale of the method it was calibrated for).
  */
 export function noveltyFlags(scores: ArrayLike<number>, t: NoveltyThreshold, method: NoveltyMethod): Uint8Array {
-  if (method !== t.method) throw new InputError(`novelty: the threshold is for ${t.method} scores, not ${method}`);
+  // (the same checks as a stored threshold's: a NaN or missing one would flag nothing, a string compare oddly)
+  if (typeof t !== "object" || t === null || !NOVELTY_METHODS.includes(t.method)) throw new InputError(`novelty: ${quote(t)} is not a threshold of a method (${NOVELTY_METHODS.join(", ")})`);
+  if (typeof t.threshold !== "number" || !Number.isFinite(t.threshold)) throw new InputError(`novelty: the threshold must be a finite number, not ${quote(t.threshold)}`);
+  if (method !== t.method) throw new InputError(`novelty: the threshold is for ${t.method} scores, not ${NOVELTY_METHODS.includes(method) ? method : quote(method)}`);
+  scoreList(scores, "score");
   // (a NaN is above no threshold: it would pass as held-in)
   return Uint8Array.from(scores, (s, i) => {
     if (Number.isNaN(s)) throw new InputError(`novelty: score ${i} is not a number`);

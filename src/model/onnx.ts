@@ -30,6 +30,7 @@ import { mark, release } from "../engine/engine.js";
 import { AE_ACTIVATIONS, type Autoencoder, type AeActivation, type Output } from "./autoencoder.js";
 import { checkCsae, type Csae } from "./csae.js";
 import { factoredAsCsae, type FactoredCsae } from "./factored.js";
+import type { Model } from "./files.js";
 import { InputError, ShapeError, quote } from "../errors.js";
 
 export const ONNX_IR_VERSION = 8;
@@ -324,13 +325,14 @@ function energies(g: Graph, x: string, s: Stack): string {
   // Binary: + brᵀx − Σ_j [x log x + (1−x) log(1−x)].
   let brT: string;
   if (single) {
-    brT = g.floats("br", [D], s.br);
+    // [D, 1], not [D]: onnxruntime's MatMul of x [0, D] by a 1-D operand fails on an empty batch.
+    brT = g.floats("br", [D, 1], s.br);
   } else {
     const t = new Float32Array(D * K);
     for (let k = 0; k < K; k++) for (let j = 0; j < D; j++) t[j * K + k] = s.br[k * D + j];
     brT = g.floats("br_transposed", [D, K], t);
   }
-  const linear = g.op("MatMul", [x, brT]);
+  const linear = single ? g.reduceSum(g.op("MatMul", [x, brT]), 1, false) : g.op("MatMul", [x, brT]); // [N] or [N, K]
   const q = g.op("Sub", [g.scalar(1), x]);
   const negEntropy = g.reduceSum(g.op("Add", [xlogx(g, x), xlogx(g, q)]), 1, !single); // [N] or [N, 1]
   return g.op("Sub", [g.op("Add", [hiddenTerm, linear]), negEntropy]);
@@ -396,11 +398,7 @@ export function exportOnnx(model: Autoencoder | Csae | FactoredCsae, options: On
     try {
       const why = onnxUnsupported(model.activation);
       if (why) throw new InputError(`onnx export: cannot export activation ${quote(model.activation)}: ${why}`);
-      return exportClassifier(factoredAsCsae(model), options, {
-        kind: "factored-csae",
-        factors: String(model.Wx.cols),
-        expanded: "per-class W_j = Whᵀ diag(Wf_j) Wxᵀ, materialized at export",
-      });
+      return exportClassifier(factoredAsCsae(model), options, factoredMeta(model));
     } finally {
       release(e, top);
     }
@@ -409,6 +407,7 @@ export function exportOnnx(model: Autoencoder | Csae | FactoredCsae, options: On
   const ae = model as Autoencoder;
   if (typeof ae !== "object" || ae === null || !ae.W) throw new InputError("onnx export: not an autoencoder, CSAE or factored CSAE");
   checkAutoencoder(ae, "autoencoder");
+  checkSize(ae.H * ae.D + ae.H + ae.D);
   const g = new Graph();
   const E = energies(g, "x", { K: 1, single: true, D: ae.D, H: ae.H, activation: ae.activation, output: ae.output, W: ae.W.data, bh: ae.bh.data, br: ae.br.data });
   g.op("Identity", [E], [], "energy");
@@ -419,6 +418,26 @@ export function exportOnnx(model: Autoencoder | Csae | FactoredCsae, options: On
     { kind: "autoencoder", activation: ae.activation, output: ae.output, D: String(ae.D), H: String(ae.H) },
     options,
   );
+}
+
+/** A model as decodeModel read it; a factored one exports the classifier it was already expanded to. */
+export function exportModel(m: Model, options: OnnxOptions = {}): Uint8Array {
+  if (m.kind !== "factored-csae") return exportOnnx(m.kind === "autoencoder" ? m.ae : m.csae, options);
+  const why = onnxUnsupported(m.factored.activation);
+  if (why) throw new InputError(`onnx export: cannot export activation ${quote(m.factored.activation)}: ${why}`);
+  return exportClassifier(m.csae, options, factoredMeta(m.factored));
+}
+
+const factoredMeta = (m: FactoredCsae) => ({
+  kind: "factored-csae",
+  factors: String(m.Wx.cols),
+  expanded: "per-class W_j = Whᵀ diag(Wf_j) Wxᵀ, materialized at export",
+});
+
+/** Refuses a model whose weights alone pass protobuf's 2 GiB limit on a message (no external data here). */
+function checkSize(values: number): void {
+  const bytes = 4 * values;
+  if (bytes > 2 ** 31 - 2 ** 24) throw new InputError(`onnx export: the weights take ${(bytes / 2 ** 30).toFixed(2)} GiB; an ONNX file without external data holds at most 2 GiB`);
 }
 
 function exportClassifier(m: Csae, options: OnnxOptions, meta: Record<string, string>): Uint8Array {
@@ -434,6 +453,7 @@ function exportClassifier(m: Csae, options: OnnxOptions, meta: Record<string, st
   const K = m.aes.length;
   const [first] = m.aes;
   const { D, H, activation, output } = first;
+  checkSize(K * (H * D + H + D + K));
   const W = new Float32Array(K * H * D);
   const bh = new Float32Array(K * H);
   const br = new Float32Array(K * D);
