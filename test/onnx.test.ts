@@ -218,6 +218,14 @@ test("binary output: exact 0s and 1s in the input (0 log 0 = 0)", async () => {
   }
 });
 
+test("an empty batch: every autoencoder graph gives no energies (binary output's MatMul by a 1-D br failed)", async () => {
+  if (!ort) return;
+  for (const [act, output] of cases) {
+    const got = await run(exportOnnx(randomAe(act, output, 5)), new Float32Array(0), 0, D);
+    assert.is(got.energy.length, 0, `${act}/${output}`);
+  }
+});
+
 test("CSAE, every exportable activation × output: energies, scores E + C and probabilities", async () => {
   if (!ort) return;
   let seed = 100;
