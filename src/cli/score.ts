@@ -26,11 +26,15 @@ export const infoCommand: Command = {
     const path = positionals[0];
     const { tensors, metadata } = decodeSafetensors(readBytes(path), path);
     console.log(path);
-    for (const [k, v] of Object.entries(metadata)) console.log(`  ${k}: ${v}`);
-    for (const [name, t] of Object.entries(tensors)) console.log(`  tensor ${name} [${t.shape.join(", ")}]`);
+    // Names and values from the file are printed with control characters escaped: a file's text never
+    // drives the terminal.
+    for (const [k, v] of Object.entries(metadata)) console.log(`  ${printable(k)}: ${printable(String(v))}`);
+    for (const [name, t] of Object.entries(tensors)) console.log(`  tensor ${printable(name)} [${t.shape.join(", ")}]`);
   },
 };
 
+
+const printable = (s: string) => (/[\u0000-\u001f\u007f-\u009f]/.test(s) ? JSON.stringify(s) : s);
 
 export const energyCommand: Command = {
   summary: "energies (or reconstruction, field, Laplacian, hidden units) of a model for every input row",
@@ -144,6 +148,7 @@ export const exportCommand: Command = {
   run(v) {
     const out = v.onnx as string;
     checkOutput(out, { "--model": v.model as string }, "ONNX model", false);
+    if (!out.toLowerCase().endsWith(".onnx")) throw new InputError(`${out}: the ONNX model is a .onnx file`);
     const m = loadModel(createEngineSync(), v.model as string);
     const bytes = exportModel(m); // (a factored model exports the classifier it was read as: one expansion)
     writeAtomic(out, bytes);

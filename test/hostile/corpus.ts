@@ -487,6 +487,7 @@ add({ name: "export --onnx under a regular file", args: set(EXPORT, "onnx", "fil
 add({ name: "export --onnx a directory", args: set(EXPORT, "onnx", "adir") });
 add({ name: "export --model missing", args: set(EXPORT, "model", "nope.safetensors") });
 add({ name: "export without --onnx", args: ["export", "--model", "ae.safetensors"], expectStderr: [/--onnx/] });
+add({ name: "export --onnx with another extension", args: set(EXPORT, "onnx", "m.npy"), expectStderr: [/the ONNX model is a \.onnx file/] });
 
 // score --fpr: the rate, the rows it needs, where the model goes, and stored thresholds.
 const CALIBRATE = [...SCORE, "--fpr", "0.25"];
