@@ -335,6 +335,11 @@ test("novelty, ONNX and model files on hostile values (a fourth audit)", () => {
   const classes = Array.from({ length: 600 }, (_, i) => `c${i}`);
   const big = createFactored(e, classes, { D: 1000, H: 1000, activation: "sigmoid", output: "real" }, 1, rng(1));
   refuses(() => factoredAsCsae(big), InputError, /600 classes' weights W_j \(1000 x 1000 each\) would take 2\.2 GiB expanded/);
+  // (a classes list longer than Wf's rows read past the factors, reported as "beyond float32")
+  refuses(() => factoredAsCsae({ ...big, classes: [...classes, "extra"] }), ShapeError, /^factored model: 601 classes, Wx 1000x1, Wf 600x1/);
+  const nan = createFactored(e, ["a", "b"], { D: 3, H: 2, activation: "sigmoid", output: "real" }, 2, rng(1));
+  nan.Wf.data[0] = NaN;
+  refuses(() => factoredAsCsae(nan), InputError, /class "a"'s weight .* holds values that are not numbers/);
 });
 
 test.run();

@@ -22,7 +22,7 @@ import type { Rng } from "../random.js";
 import { FLOAT32_MAX, squaredNorm, type Tensor } from "../tensor.js";
 import { parseClasses, type Csae } from "./csae.js";
 import { decodeSafetensors, encodeSafetensors, type Safetensors } from "../formats/safetensors.js";
-import { FormatError, InputError, quote } from "../errors.js";
+import { FormatError, InputError, ShapeError, quote } from "../errors.js";
 
 export interface FactoredCsae {
   readonly classes: string[];
@@ -105,7 +105,12 @@ export function factoredAsCsae(m: FactoredCsae, source?: string): Csae {
   const [D, H] = [m.Wx.rows, m.Wh.cols];
   // K matrices of H x D: a small file of factors can ask for more than any engine holds (checked
   // before allocating, naming the file).
-  const values = m.classes.length * H * D;
+  const K = m.classes?.length;
+  const [F] = [m.Wx.cols];
+  if (!(m.Wf.rows === K && m.Wf.cols === F && m.Wh.rows === F && m.Bh.rows === K && m.Bh.cols === H && m.Br.rows === K && m.Br.cols === D && m.C?.length === K)) {
+    throw new ShapeError(`factored model: ${K} classes, Wx ${m.Wx.rows}x${F}, Wf ${m.Wf.rows}x${m.Wf.cols}, Wh ${m.Wh.rows}x${H}, Bh ${m.Bh.rows}x${m.Bh.cols}, Br ${m.Br.rows}x${m.Br.cols}, C ${m.C?.length}: the shapes must be Wx [D, F], Wf [K, F], Wh [F, H], Bh [K, H], Br [K, D], C [K]`);
+  }
+  const values = K * H * D;
   if (values > MAX_EXPANDED) {
     const why = `its ${m.classes.length} classes' weights W_j (${H} x ${D} each) would take ${(values * 4 / 2 ** 30).toFixed(1)} GiB expanded, more than the ${MAX_EXPANDED * 4 / 2 ** 30} GiB allowed (an engine's memory is at most 4 GiB)`;
     throw source === undefined ? new InputError(`factored model: ${why}`) : new FormatError(`${source}: ${why}`);
@@ -115,7 +120,9 @@ export function factoredAsCsae(m: FactoredCsae, source?: string): Csae {
     classWeight(m, j, W);
     const ss = squaredNorm(W.data);
     if (!(ss <= FLOAT32_MAX)) {
-      const why = `class ${quote(m.classes[j])}'s weight Whᵀ diag(Wf_j) Wxᵀ is beyond float32's range (squared norm ${ss.toPrecision(3)}): a diverged model`;
+      const why = Number.isNaN(ss)
+        ? `class ${quote(m.classes[j])}'s weight Whᵀ diag(Wf_j) Wxᵀ holds values that are not numbers (a factor holds NaN, or the factors overflow): a diverged model`
+        : `class ${quote(m.classes[j])}'s weight Whᵀ diag(Wf_j) Wxᵀ is beyond float32's range (squared norm ${ss.toPrecision(3)}): a diverged model`;
       throw source === undefined ? new InputError(`factored model: ${why}`) : new FormatError(`${source}: ${why}`);
     }
     return {
