@@ -183,6 +183,8 @@ test("a broken novelty_threshold field is a FormatError naming the file and the 
     [JSON.stringify({ ...good, fpr: 1 }), /fpr 1 is not a number in \(0, 1\)/],
     [JSON.stringify({ ...good, rows: 0 }), /rows 0 is not a positive integer/],
     [JSON.stringify({ ...good, rows: 2.5 }), /rows 2.5 is not a positive integer/],
+    [JSON.stringify({ ...good, rows: 1, fpr: 5e-324, flagged: 0 }), /1 rows cannot have calibrated a false positive rate of 5e-324/],
+    [JSON.stringify({ ...good, rows: 19, flagged: 0 }), /19 rows cannot have calibrated a false positive rate of 0.05 \(it needs at least 20 rows/],
     [JSON.stringify({ ...good, flagged: 6 }), /flagged 6 is not an integer in \[0, fpr·rows\]/],
     [JSON.stringify({ ...good, flagged: -1 }), /flagged -1/],
   ];

@@ -284,6 +284,8 @@ export function decodeThreshold(text: string, methods: readonly NoveltyMethod[],
   if (typeof threshold !== "number" || !Number.isFinite(threshold)) fail(`: threshold ${quote(threshold)} is not a finite number`);
   if (typeof fpr !== "number" || !(fpr > 0 && fpr < 1)) fail(`: fpr ${quote(fpr)} is not a number in (0, 1)`);
   if (typeof rows !== "number" || !Number.isSafeInteger(rows) || rows < 1) fail(`: rows ${quote(rows)} is not a positive integer`);
+  // (calibration refuses fewer than 1 / fpr rows: such a record was not made by it)
+  if (1 / (rows as number) > (fpr as number)) fail(`: ${rows} rows cannot have calibrated a false positive rate of ${fpr} (${needRows(fpr as number)})`);
   if (typeof flagged !== "number" || !Number.isSafeInteger(flagged) || flagged < 0 || flagged / (rows as number) > (fpr as number)) {
     fail(`: flagged ${quote(flagged)} is not an integer in [0, fpr·rows]`);
   }
