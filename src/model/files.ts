@@ -9,7 +9,7 @@ import { decodeAutoencoder, encodeAutoencoder, type Autoencoder } from "./autoen
 import { decodeCsae, encodeCsae, type Csae } from "./csae.js";
 import { decodeFactored, encodeFactored, factoredAsCsae, type FactoredCsae } from "./factored.js";
 import { decodeSafetensors, encodeSafetensors } from "../formats/safetensors.js";
-import { FormatError, InputError, quote } from "../errors.js";
+import { AescoreError, FormatError, InputError, quote } from "../errors.js";
 import { decodeThreshold, encodeThreshold, methodsOf, type NoveltyThreshold } from "./novelty.js";
 
 export type Classifier = { kind: "csae"; csae: Csae } | { kind: "factored-csae"; factored: FactoredCsae; csae: Csae };
@@ -59,7 +59,7 @@ export function encodeModel(m: Model): Uint8Array {
  */
 export function withThreshold(bytes: Uint8Array, t: NoveltyThreshold, source = "model", e?: Engine): Uint8Array {
   // The whole model, as reading it checks it: bytes that would not read back are not stamped.
-  const engine = e ?? createEngineSync();
+  const engine = e ?? scratchEngine();
   const at = mark(engine);
   try {
     decodeModel(engine, bytes, source);
@@ -67,6 +67,17 @@ export function withThreshold(bytes: Uint8Array, t: NoveltyThreshold, source = "
     release(engine, at);
   }
   return stamp(bytes, t, source);
+}
+
+// Edge runtimes forbid compiling WebAssembly at run time: there the caller's engine (made from a
+// precompiled module) is needed.
+function scratchEngine(): Engine {
+  try {
+    return createEngineSync();
+  } catch (err) {
+    if (err instanceof AescoreError) throw err;
+    throw new InputError(`withThreshold: this runtime cannot compile WebAssembly here (${(err as Error).message}); pass an engine: withThreshold(bytes, t, source, e)`);
+  }
 }
 
 function stamp(bytes: Uint8Array, t: NoveltyThreshold, source: string): Uint8Array {
