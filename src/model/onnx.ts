@@ -60,8 +60,8 @@ class Pb {
 
   private room(k: number): void {
     if (this.n + k <= this.buf.length) return;
-    let size = this.buf.length * 2;
-    while (size < this.n + k) size *= 2;
+    // Doubling for small writes; a large one (a weight tensor) gets exactly its room, not up to twice it.
+    const size = Math.max(this.buf.length * 2, this.n + k);
     const next = new Uint8Array(size);
     next.set(this.buf.subarray(0, this.n));
     this.buf = next;
@@ -122,15 +122,23 @@ class Pb {
     return this.bytes(field, new TextEncoder().encode(s));
   }
 
-  /** An embedded message, written by `body` into a writer of its own. */
-  message(field: number, body: (m: Pb) => void): this {
-    const m = new Pb();
-    body(m);
-    return this.bytes(field, m.finish());
+  /** Room for k more bytes now (one allocation for what is known to come). */
+  reserve(k: number): this {
+    this.room(k);
+    return this;
   }
 
+  /** An embedded message, written by `body` into a writer of its own (copied in from a view). */
+  message(field: number, body: (m: Pb) => void, size = 0): this {
+    const m = new Pb().reserve(size);
+    body(m);
+    return this.bytes(field, m.buf.subarray(0, m.n));
+  }
+
+  /** The bytes written: the buffer itself, or a view of it when little is left over (no copy of a large message). */
   finish(): Uint8Array {
-    return this.buf.slice(0, this.n);
+    if (this.n === this.buf.length) return this.buf;
+    return this.buf.length - this.n <= 1 << 20 ? this.buf.subarray(0, this.n) : this.buf.slice(0, this.n);
   }
 }
 
@@ -143,7 +151,11 @@ const ATTR_STRING = 3;
 
 type Attr = { name: string; i?: number; f?: number; s?: string };
 
+const LITTLE_ENDIAN = new Uint8Array(Float32Array.of(1).buffer)[3] === 0x3f;
+
 function littleEndianF32(values: ArrayLike<number>): Uint8Array {
+  // float32 on a little-endian machine already is the wire format: a view, not a copy.
+  if (LITTLE_ENDIAN && values instanceof Float32Array) return new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
   const out = new Uint8Array(values.length * 4);
   const dv = new DataView(out.buffer);
   for (let i = 0; i < values.length; i++) dv.setFloat32(i * 4, values[i], true);
@@ -373,13 +385,17 @@ function serialize(g: Graph, inputs: [string, (number | string)[], string][], ou
   model.string(2, "aescore");
   if (o.producerVersion) model.string(3, o.producerVersion);
   if (o.docString) model.string(6, o.docString);
+  // Sized up front (each piece, its tag and length, and slack for the rest): the weights are copied
+  // once into the graph and once into the model, with no doubling of either.
+  const pieces = [...g.nodes, ...g.initializers].reduce((a, b) => a + b.length + 16, 0);
+  model.reserve(pieces + 65536);
   model.message(7, (graph) => {
     for (const n of g.nodes) graph.bytes(1, n);
     graph.string(2, "aescore");
     for (const t of g.initializers) graph.bytes(5, t);
     for (const [name, dims, doc] of inputs) graph.message(11, (v) => valueInfo(v, name, dims, doc));
     for (const [name, dims, doc] of outputs) graph.message(12, (v) => valueInfo(v, name, dims, doc));
-  });
+  }, pieces + 32768);
   model.message(8, (op) => op.int(2, ONNX_OPSET)); // domain "" = ai.onnx
   const props = { ...meta, onnx_ir_version: String(ONNX_IR_VERSION), onnx_opset: String(ONNX_OPSET), operators: [...g.ops].sort().join(",") };
   for (const [k, v] of Object.entries(props)) model.message(14, (p) => p.string(1, k).string(2, v));
