@@ -199,7 +199,7 @@ export const scoreCommand: Command = {
       const t = scoring(input, () => calibrateThreshold(scored, X, fpr, how));
       const out = typeof v.save === "string" ? v.save : model;
       writeAtomic(out, withThreshold(bytes, t, model));
-      const was = m.novelty ? ` (replacing its ${m.novelty.method} threshold ${m.novelty.threshold})` : "";
+      const was = !m.novelty ? "" : out === model ? ` (replacing its ${m.novelty.method} threshold ${m.novelty.threshold})` : ` (${model} keeps its ${m.novelty.method} threshold ${m.novelty.threshold})`;
       console.log(`${t.method} threshold ${t.threshold}: ${t.flagged} of ${t.rows} rows of ${input} (${(100 * t.flagged / t.rows).toFixed(2)}%) score above it, for --fpr ${fpr}; stored in ${out}${was}`);
       return;
     }
