@@ -120,7 +120,6 @@ export function encodeCsae(m: Csae): Uint8Array {
   const [first] = m.aes;
   const { D, H } = first;
   const K = m.aes.length;
-  parseClasses(JSON.stringify(m.classes), K, "csae"); // the labels must read back as they are
   const cat = (pick: (ae: Autoencoder) => Float32Array, size: number): Float32Array => {
     const out = new Float32Array(K * size);
     m.aes.forEach((ae, i) => out.set(pick(ae), i * size));

@@ -106,13 +106,13 @@ export function factoredAsCsae(m: FactoredCsae, source?: string): Csae {
   // K matrices of H x D: a small file of factors can ask for more than any engine holds (checked
   // before allocating, naming the file).
   const K = m.classes?.length;
-  const [F] = [m.Wx.cols];
+  const F = m.Wx.cols;
   if (!(m.Wf.rows === K && m.Wf.cols === F && m.Wh.rows === F && m.Bh.rows === K && m.Bh.cols === H && m.Br.rows === K && m.Br.cols === D && m.C?.length === K)) {
     throw new ShapeError(`factored model: ${K} classes, Wx ${m.Wx.rows}x${F}, Wf ${m.Wf.rows}x${m.Wf.cols}, Wh ${m.Wh.rows}x${H}, Bh ${m.Bh.rows}x${m.Bh.cols}, Br ${m.Br.rows}x${m.Br.cols}, C ${m.C?.length}: the shapes must be Wx [D, F], Wf [K, F], Wh [F, H], Bh [K, H], Br [K, D], C [K]`);
   }
   const values = K * H * D;
   if (values > MAX_EXPANDED) {
-    const why = `its ${m.classes.length} classes' weights W_j (${H} x ${D} each) would take ${(values * 4 / 2 ** 30).toFixed(1)} GiB expanded, more than the ${MAX_EXPANDED * 4 / 2 ** 30} GiB allowed (an engine's memory is at most 4 GiB)`;
+    const why = `its ${K} classes' weights W_j (${H} x ${D} each) would take ${(values * 4 / 2 ** 30).toFixed(1)} GiB expanded, more than the ${MAX_EXPANDED * 4 / 2 ** 30} GiB allowed (an engine's memory is at most 4 GiB)`;
     throw source === undefined ? new InputError(`factored model: ${why}`) : new FormatError(`${source}: ${why}`);
   }
   const aes: Autoencoder[] = m.classes.map((_, j) => {

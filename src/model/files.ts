@@ -8,7 +8,7 @@ import { createEngineSync, mark, release, type Engine } from "../engine/engine.j
 import { decodeAutoencoder, encodeAutoencoder, type Autoencoder } from "./autoencoder.js";
 import { decodeCsae, encodeCsae, type Csae } from "./csae.js";
 import { decodeFactored, encodeFactored, factoredAsCsae, type FactoredCsae } from "./factored.js";
-import { decodeSafetensors, encodeSafetensors } from "../formats/safetensors.js";
+import { decodeSafetensors, encodeSafetensors, type Safetensors } from "../formats/safetensors.js";
 import { AescoreError, FormatError, InputError, quote } from "../errors.js";
 import { decodeThreshold, encodeThreshold, methodsOf, type NoveltyThreshold } from "./novelty.js";
 
@@ -22,8 +22,8 @@ export const MODEL_KINDS = ["autoencoder", "csae", "factored-csae"] as const;
 export type ModelKind = (typeof MODEL_KINDS)[number];
 
 /** Opens any model file into engine e, validating everything; `source` names it in errors. */
-export function decodeModel(e: Engine, bytes: Uint8Array, source = "model"): Model {
-  const file = decodeSafetensors(bytes, source);
+export function decodeModel(e: Engine, bytes: Uint8Array | Safetensors, source = "model"): Model {
+  const file = bytes instanceof Uint8Array ? decodeSafetensors(bytes, source) : bytes;
   const kind = file.metadata.kind;
   let m: Model;
   if (kind === "autoencoder") m = { kind, ae: decodeAutoencoder(e, file, source) };
@@ -48,7 +48,7 @@ export function encodeModel(m: Model): Uint8Array {
   const inner = (m as unknown as Record<string, unknown>)[part[m.kind]];
   if (typeof inner !== "object" || inner === null) throw new InputError(`encode model: a ${m.kind} model needs its ${part[m.kind]}`);
   const bytes = m.kind === "autoencoder" ? encodeAutoencoder(m.ae) : m.kind === "csae" ? encodeCsae(m.csae) : encodeFactored(m.factored);
-  return m.novelty ? stamp(bytes, m.novelty, "model") : bytes; // (bytes of a model just checked)
+  return m.novelty ? stamp(decodeSafetensors(bytes), m.novelty, "model") : bytes; // (bytes of a model just checked)
 }
 
 /**
@@ -59,14 +59,15 @@ export function encodeModel(m: Model): Uint8Array {
  */
 export function withThreshold(bytes: Uint8Array, t: NoveltyThreshold, source = "model", e?: Engine): Uint8Array {
   // The whole model, as reading it checks it: bytes that would not read back are not stamped.
+  const file = decodeSafetensors(bytes, source); // (parsed once: checked whole, then stamped)
   const engine = e ?? scratchEngine();
   const at = mark(engine);
   try {
-    decodeModel(engine, bytes, source);
+    decodeModel(engine, file, source);
   } finally {
     release(engine, at);
   }
-  return stamp(bytes, t, source);
+  return stamp(file, t, source);
 }
 
 // Edge runtimes forbid compiling WebAssembly at run time: there the caller's engine (made from a
@@ -80,8 +81,7 @@ function scratchEngine(): Engine {
   }
 }
 
-function stamp(bytes: Uint8Array, t: NoveltyThreshold, source: string): Uint8Array {
-  const { tensors, metadata } = decodeSafetensors(bytes, source);
+function stamp({ tensors, metadata }: Safetensors, t: NoveltyThreshold, source: string): Uint8Array {
   const kind = metadata.kind;
   if (metadata.format !== "aescore" || !MODEL_KINDS.includes(kind as ModelKind)) {
     throw new FormatError(`${source}: not an aescore model (metadata format ${quote(metadata.format)}, kind ${quote(kind)})`);

@@ -412,9 +412,7 @@ export function exportOnnx(model: Autoencoder | Csae | FactoredCsae, options: On
     const e = model.Wx.engine;
     const top = mark(e);
     try {
-      const why = onnxUnsupported(model.activation);
-      if (why) throw new InputError(`onnx export: cannot export activation ${quote(model.activation)}: ${why}`);
-      return exportClassifier(factoredAsCsae(model), options, factoredMeta(model));
+      return exportFactored(model, () => factoredAsCsae(model), options);
     } finally {
       release(e, top);
     }
@@ -439,16 +437,19 @@ export function exportOnnx(model: Autoencoder | Csae | FactoredCsae, options: On
 /** A model as decodeModel read it; a factored one exports the classifier it was already expanded to. */
 export function exportModel(m: Model, options: OnnxOptions = {}): Uint8Array {
   if (m.kind !== "factored-csae") return exportOnnx(m.kind === "autoencoder" ? m.ae : m.csae, options);
-  const why = onnxUnsupported(m.factored.activation);
-  if (why) throw new InputError(`onnx export: cannot export activation ${quote(m.factored.activation)}: ${why}`);
-  return exportClassifier(m.csae, options, factoredMeta(m.factored));
+  return exportFactored(m.factored, () => m.csae, options);
 }
 
-const factoredMeta = (m: FactoredCsae) => ({
-  kind: "factored-csae",
-  factors: String(m.Wx.cols),
-  expanded: "per-class W_j = Whᵀ diag(Wf_j) Wxᵀ, materialized at export",
-});
+/** A factored model as the classifier `expanded` gives (asked for once its activation is known to export). */
+function exportFactored(f: FactoredCsae, expanded: () => Csae, options: OnnxOptions): Uint8Array {
+  const why = onnxUnsupported(f.activation);
+  if (why) throw new InputError(`onnx export: cannot export activation ${quote(f.activation)}: ${why}`);
+  return exportClassifier(expanded(), options, {
+    kind: "factored-csae",
+    factors: String(f.Wx.cols),
+    expanded: "per-class W_j = Whᵀ diag(Wf_j) Wxᵀ, materialized at export",
+  });
+}
 
 /** Refuses a model whose weights alone pass protobuf's 2 GiB limit on a message (no external data here). */
 function checkSize(values: number): void {
