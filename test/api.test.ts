@@ -320,6 +320,12 @@ test("novelty, ONNX and model files on hostile values (a fourth audit)", () => {
   refuses(() => exportOnnx(far), InputError, /C\[0\] is 1e\+39/);
   refuses(() => exportOnnx({ ...m, classes: ["a", "a"] }), InputError, /class label "a" appears twice/);
   refuses(() => predict({ ...m, classes: ["a", ""] }, ok), InputError, /class label 1 is an empty string/);
+  // A newline would split a prediction in two, an escape sequence reach the terminal.
+  for (const c of ["a\nb", "\u001b[31mred", "tab\t", "\u0085"]) {
+    refuses(() => encodeCsae({ ...m, classes: ["a", c] }), InputError, /class label 1 is .*, which holds a control character/);
+    const file = encodeSafetensors(decodeSafetensors(encodeCsae(m)).tensors, { ...decodeSafetensors(encodeCsae(m)).metadata, classes: JSON.stringify(["a", c]) });
+    refuses(() => decodeModel(e, file, "c.safetensors"), FormatError, /^c\.safetensors: metadata classes: label 1 is .*control character/);
+  }
   // A threshold object is checked as a stored one is (NaN flagged nothing, a string compared as text).
   const t = { method: "energy" as const, threshold: 0.5, fpr: 0.1, rows: 10, flagged: 1 };
   for (const threshold of [NaN, undefined, "1.5", -Infinity]) refuses(() => noveltyFlags([1, 2], { ...t, threshold } as never, "energy"), InputError, /the threshold must be a finite number/);

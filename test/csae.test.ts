@@ -146,6 +146,24 @@ test("the command line trains, predicts and evaluates", () => {
   const wrongKind = run("predict", "--model", ae, "--input", x);
   assert.is(wrongKind.status, 2);
   assert.match(wrongKind.stderr, /is an autoencoder model, not a classifier/);
+  // Labels that float32 would change ("16777217" is 16777216, "0x10" 16) are refused for .npy; CSV
+  // quotes a label with a comma.
+  const csae = decodeCsae(e, readFileSync(model), model);
+  const named = (classes: string[]) => {
+    const path = join(dir, `named-${classes.length}-${classes[0].length}.safetensors`);
+    writeAtomic(path, encodeCsae({ ...csae, aes: csae.aes.slice(0, classes.length), C: csae.C.slice(0, classes.length), classes }));
+    return path;
+  };
+  for (const odd of ["16777217", "0x10", "1e3", "01"]) {
+    const r = run("predict", "--model", named([odd, "1", "2"]), "--input", x, "--output", join(dir, "pn.npy"));
+    assert.is(r.status, 2, odd);
+    assert.match(r.stderr, new RegExp(`label "${odd}" is not an integer below 2\\^24.*write \\.csv`), odd);
+  }
+  const commas = run("predict", "--model", named(["a,b", 'say "x"', "c"]), "--input", x);
+  assert.is(commas.status, 0, commas.stderr);
+  const cells = commas.stdout.trim().split("\n");
+  assert.is(cells.length, 1000);
+  assert.ok(cells.every((c) => ['"a,b"', '"say ""x"""', "c"].includes(c)), cells.slice(0, 3).join(" "));
 });
 
 test.run();

@@ -99,7 +99,14 @@ test("absurd epochs and workers, and a save inside the checkpoint directory, are
   refused(run("train-ae", "--data", xPath, "--hidden", "3", "--workers", "257", "--save", at("no.safetensors")), /--workers must be at most 256, not 257/, "workers");
   for (const cmd of [["train-ae", "--data", xPath], ["train", "--data", xPath, "--labels", lPath]]) {
     const ck = at(`ck-${cmd[0]}`);
-    refused(run(...cmd, "--hidden", "3", "--epochs", "1", "--checkpoint", ck, "--save", join(ck, "..", `ck-${cmd[0]}`, "finetune.safetensors")), /would be saved inside the checkpoint directory/, `${cmd[0]} save in checkpoint`);
+    refused(run(...cmd, "--hidden", "3", "--epochs", "1", "--checkpoint", ck, "--save", join(ck, "..", `ck-${cmd[0]}`, "finetune.safetensors")), /\(--save\) is inside the checkpoint directory/, `${cmd[0]} save in checkpoint`);
+    // An --init model named like one of the checkpoint's files would be overwritten by it.
+    const inside = join(ck, cmd[0] === "train" ? "finetune.safetensors" : "class-all.safetensors");
+    mkdirSync(ck, { recursive: true });
+    writeAtomic(inside, encodeAutoencoder(createAutoencoder(e, { D, H: 3, activation: "sigmoid", output: "real" }, 1)));
+    const before = readFileSync(inside);
+    refused(run(...cmd, "--hidden", "3", "--epochs", "1", "--checkpoint", ck, "--init", inside, ...(cmd[0] === "train" ? ["--finetune-only"] : []), "--save", at(`ck-out-${cmd[0]}.safetensors`)), /\(--init\) is inside the checkpoint directory/, `${cmd[0]} init in checkpoint`);
+    assert.ok(readFileSync(inside).equals(before), "the --init model is untouched");
   }
   assert.ok(estimateMemory({ D: 6, H: 3, K: 100, N: 100, B: 100, instances: 100, finetune: false }).total > 100 * 16 * 2 ** 20, "a worker's own memory counts");
 });

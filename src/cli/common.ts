@@ -130,12 +130,20 @@ export function checkOutput(path: string, inputs: Record<string, string | undefi
   checkWritable(path, what);
 }
 
-/** Refuses a save inside the checkpoint directory: a later checkpoint would overwrite it, or it one. */
-export function checkSaveOutside(save: string, checkpoint: unknown): void {
+/**
+ * Refuses the save or an input inside the checkpoint directory: the checkpoint's files would
+ * overwrite them (an --init model named like a class's checkpoint is one), or they a checkpoint.
+ */
+export function checkCheckpointDir(checkpoint: unknown, files: Record<string, string | undefined>): void {
   if (typeof checkpoint !== "string") return;
   const dir = resolve(checkpoint);
-  const rel = relative(dir, resolve(save));
-  if (rel !== ".." && !rel.startsWith(`..${sep}`) && !isAbsolute(rel)) throw new InputError(`${save}: the model would be saved inside the checkpoint directory ${checkpoint}, whose files are the checkpoint's; save it elsewhere`);
+  for (const [flag, path] of Object.entries(files)) {
+    if (typeof path !== "string") continue;
+    const rel = relative(dir, resolve(path));
+    if (rel !== ".." && !rel.startsWith(`..${sep}`) && !isAbsolute(rel)) {
+      throw new InputError(`${path} (${flag}) is inside the checkpoint directory ${checkpoint}, whose files the checkpoint writes; ${flag === "--save" ? "save it" : "keep it"} elsewhere`);
+    }
+  }
 }
 
 /** Splits off the last ⌊f·N⌋ rows as validation data. */

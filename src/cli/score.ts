@@ -84,8 +84,11 @@ export const predictCommand: Command = {
     const m = loadClassifier(e, v.model as string);
     const X = readRows(v.input as string, v);
     checkInput(m.aes[0], X, v.input as string);
-    if (typeof v.output === "string" && !v.proba && formatOf(v.output) !== "csv" && !m.classes.every((l) => Number.isFinite(Number(l)))) {
-      throw new InputError(`${v.output}: labels ${quote(m.classes)} are not numbers: write .csv`);
+    // .npy holds float32: only the integer labels below 2^24 that the label readers take (readLabels)
+    // come back as they were ("16777217", "0x10" or "1e3" would not).
+    const numeric = (l: string) => /^-?(0|[1-9]\d*)$/.test(l) && Math.abs(Number(l)) < 2 ** 24;
+    if (typeof v.output === "string" && !v.proba && formatOf(v.output) !== "csv" && !m.classes.every(numeric)) {
+      throw new InputError(`${v.output}: the model's label ${quote(m.classes.find((l) => !numeric(l)))} is not an integer below 2^24, which .npy (float32) would not hold as it is: write .csv`);
     }
     if (v.proba) {
       const p = scoring(v.input as string, () => predictProba(m, X));
@@ -93,12 +96,15 @@ export const predictCommand: Command = {
       return;
     }
     const labels = scoring(v.input as string, () => predict(m, X));
-    if (typeof v.output === "string") {
-      if (formatOf(v.output) === "csv") writeAtomic(v.output, labels.join("\n") + "\n");
-      else writeArray(v.output, { shape: [labels.length], data: Float32Array.from(labels, Number) });
-    } else {
-      process.stdout.write(labels.join("\n") + "\n");
+    if (typeof v.output === "string" && formatOf(v.output) !== "csv") {
+      writeArray(v.output, { shape: [labels.length], data: Float32Array.from(labels, Number) });
+      return;
     }
+    // One CSV cell per line (RFC 4180: a label with a comma or a quote is quoted).
+    const cell = (l: string) => (/[",]/.test(l) || l.trim() !== l ? `"${l.replaceAll('"', '""')}"` : l);
+    const text = labels.map(cell).join("\n") + "\n";
+    if (typeof v.output === "string") writeAtomic(v.output, text);
+    else process.stdout.write(text);
   },
 };
 

@@ -15,7 +15,7 @@ import { encodeCsae, initialConstants } from "../model/csae.js";
 import { checkMemory } from "../train/memory.js";
 import { int, real, list, choice } from "./args.js";
 import type { Tensor } from "../tensor.js";
-import { type Command, SCALE, HEADER, OUTPUT_TYPE, ACTIVATION, WORKERS, QUIET, loadModel, readRows, readLabels, checkOutput, checkSaveOutside, splitValid, clock, progressPrinter, seedOf, workersOf, instances, loadClassifier } from "./common.js";
+import { type Command, SCALE, HEADER, OUTPUT_TYPE, ACTIVATION, WORKERS, QUIET, loadModel, readRows, readLabels, checkOutput, checkCheckpointDir, splitValid, clock, progressPrinter, seedOf, workersOf, instances, loadClassifier } from "./common.js";
 
 export const trainAeCommand: Command = {
   summary: "train autoencoders (contractive or denoising): one, one class's, or one per class",
@@ -68,9 +68,9 @@ export const trainAeCommand: Command = {
     const seed = seedOf(v);
     const workers = workersOf(v);
     if (v.resume && !v.checkpoint) throw new InputError("--resume needs --checkpoint DIR");
-    checkSaveOutside(v.save as string, v.checkpoint);
     if (v.class !== undefined && !v.labels) throw new InputError("--class needs --labels");
     const inputs = { "--data": dataPath, "--labels": v.labels as string | undefined, "--init": v.init as string | undefined };
+    checkCheckpointDir(v.checkpoint, { "--save": save, ...inputs });
     checkOutput(save, inputs, "model", false);
     const X = readRows(dataPath, v);
     spec.D = X.shape[1];
@@ -235,7 +235,6 @@ export const trainCommand: Command = {
       },
     };
     if (v.resume && !v.checkpoint) throw new InputError("--resume needs --checkpoint DIR");
-    checkSaveOutside(v.save as string, v.checkpoint);
     if (v.checkpoint && (hidden.length > 1 || lrs.length > 1 || decays.length > 1)) throw new InputError("--checkpoint is for one fit, not model selection (lists of --hidden, --lr or --weight-decay)");
     const factors = int(v, "factors", 1);
     if (!v.factored && given.has("factors")) throw new InputError("--factors is for the factored model (--factored)");
@@ -246,10 +245,12 @@ export const trainCommand: Command = {
     if (v.valid && !v["valid-labels"]) throw new InputError("--valid needs --valid-labels");
     if (v.valid && given.has("valid-fraction")) throw new InputError("give --valid with --valid-labels, or --valid-fraction, not both");
     const validFraction = real(v, "valid-fraction", 0, 1, true);
-    checkOutput(save, {
+    const inputs = {
       "--data": v.data as string, "--labels": v.labels as string, "--valid": v.valid as string | undefined,
       "--valid-labels": v["valid-labels"] as string | undefined, "--init": v.init as string | undefined,
-    }, "model", false);
+    };
+    checkCheckpointDir(v.checkpoint, { "--save": save, ...inputs });
+    checkOutput(save, inputs, "model", false);
 
     const X = readRows(v.data as string, v);
     const labels = readLabels(v.labels as string, X.shape[0], v);

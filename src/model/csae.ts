@@ -46,10 +46,10 @@ export function checkCsae(m: Pick<Csae, "aes"> & Partial<Csae>, what: string, wh
   });
   if (!whole) return;
   if (!Array.isArray(m.classes) || m.classes.length !== K) throw new ShapeError(`${what}: ${Array.isArray(m.classes) ? m.classes.length : "no list of"} class labels for ${K} autoencoders`);
-  // Labels name the classes in predictions, files and ONNX metadata: distinct non-empty strings.
   const seen = new Set<string>();
   m.classes.forEach((c, i) => {
-    if (typeof c !== "string" || c === "") throw new InputError(`${what}: class label ${i} is ${quote(c)}, not a non-empty string`);
+    const bad = labelProblem(c);
+    if (bad) throw new InputError(`${what}: class label ${i} is ${quote(c)}, ${bad}`);
     if (seen.has(c)) throw new InputError(`${what}: class label ${quote(c)} appears twice`);
     seen.add(c);
   });
@@ -103,8 +103,9 @@ export function parseClasses(text: string | undefined, K: number, source: string
   // Numbers are accepted as labels (older files); anything else would print differently than it reads.
   const labels = classes.map((c, i) => {
     if (typeof c === "number" && Number.isFinite(c)) return String(c);
-    if (typeof c !== "string" || c === "") throw new FormatError(`${source}: metadata classes: label ${i} is ${quote(c)}, not a non-empty string`);
-    return c;
+    const bad = labelProblem(c);
+    if (bad) throw new FormatError(`${source}: metadata classes: label ${i} is ${quote(c)}, ${bad}`);
+    return c as string;
   });
   const seen = new Map<string, number>();
   labels.forEach((c, i) => {
@@ -112,6 +113,17 @@ export function parseClasses(text: string | undefined, K: number, source: string
     seen.set(c, i);
   });
   return labels;
+}
+
+/**
+ * Why `c` cannot name a class, or undefined. Labels name the classes in predictions, files, terminal
+ * output and ONNX metadata: non-empty strings without control characters (a newline would split a
+ * prediction in two, an escape sequence would reach the terminal).
+ */
+export function labelProblem(c: unknown): string | undefined {
+  if (typeof c !== "string" || c === "") return "not a non-empty string";
+  if (/[\u0000-\u001f\u007f-\u009f]/.test(c)) return "which holds a control character";
+  return undefined;
 }
 
 /** The K-class file: W [K, H, D], bh [K, H], br [K, D], C [K]; kind "csae", classes, activation, output. */

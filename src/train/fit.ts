@@ -15,7 +15,7 @@ import { exp } from "../math.js";
 import { compiledBuild, createEngineSync, type Engine, fromArray } from "../engine/engine.js";
 import { checkInput, createAutoencoder, type AutoencoderSpec, type Autoencoder } from "../model/autoencoder.js";
 import { energies, energy } from "../model/energy.js";
-import { classEnergies, scores, softmaxRows, classesOf, rowsWithLabel, classIndices, initialConstants, meanConstants, type Csae } from "../model/csae.js";
+import { classEnergies, scores, softmaxRows, classesOf, rowsWithLabel, classIndices, initialConstants, meanConstants, labelProblem, type Csae } from "../model/csae.js";
 import { createFactored, factoredAsCsae, factoredGroups, pretrainFactored, PARAM_NAMES, type FactoredCsae, type FactoredParam } from "../model/factored.js";
 import type { Classifier } from "../model/files.js";
 import { finetune, localGroups, errorRate, slotParams, type FinetuneOptions, type Params } from "./finetune.js";
@@ -289,7 +289,8 @@ export async function addClass(
   o: { pretrain: TrainOptions; seed: number; others?: { X: Tensor; labels: string[] }; onPretrain?: (r: EpochReport) => void },
 ): Promise<Csae> {
   onlyKeys(o, ["pretrain", "seed", "others", "onPretrain"], "addClass");
-  if (typeof label !== "string" || label === "") throw new InputError(`addClass: the label must be a non-empty string, not ${quote(label)}`);
+  const bad = labelProblem(label);
+  if (bad) throw new InputError(`addClass: the label is ${quote(label)}, ${bad}`);
   if (m.classes.includes(label)) throw new InputError(`addClass: the model already has a class ${quote(label)}`);
   if (!(Number.isSafeInteger(o.seed) && o.seed >= 0 && o.seed < 2 ** 32)) throw new InputError(`addClass: seed must be an integer in [0, 2^32), not ${quote(o.seed)}`);
   if (o.others) {

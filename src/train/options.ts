@@ -4,7 +4,7 @@
 import { checkInput, checkSpec, type AutoencoderSpec } from "../model/autoencoder.js";
 import { checkFinetuneOptions, FINETUNE_DEFAULTS, type FinetuneOptions, type FinetuneReport } from "./finetune.js";
 import { checkTrainOptions, TRAIN_DEFAULTS, TRAIN_KEYS, type EpochReport, type TrainOptions } from "./autoencoder.js";
-import { checkCsae, classesOf, classIndices, type Csae } from "../model/csae.js";
+import { checkCsae, classesOf, classIndices, labelProblem, type Csae } from "../model/csae.js";
 import { InputError, ShapeError, onlyKeys, quote } from "../errors.js";
 import type { Tensor } from "../tensor.js";
 
@@ -71,6 +71,10 @@ export function checkFit(X: Tensor, labels: string[], o: FitOptions): Autoencode
   if (o.pretrain !== undefined) onlyKeys(o.pretrain, TRAIN_KEYS, "train");
   if (X.shape.length !== 2) throw new ShapeError(`fit: data must be (N, D), not [${X.shape.join(", ")}]`);
   if (!Array.isArray(labels) || labels.length !== X.shape[0]) throw new ShapeError(`fit: ${Array.isArray(labels) ? labels.length : "no list of"} labels for ${X.shape[0]} data rows`);
+  for (const c of new Set(labels)) {
+    const bad = labelProblem(c);
+    if (bad) throw new InputError(`fit: label ${labels.indexOf(c)} is ${quote(c)}, ${bad}`);
+  }
   if (!VARIANTS.includes(o.variant)) throw new InputError(`fit: unknown variant ${quote(o.variant)} (one of ${VARIANTS.join(", ")})`);
   if (!(Number.isSafeInteger(o.seed) && o.seed >= 0 && o.seed < 2 ** 32)) throw new InputError(`fit: seed must be an integer in [0, 2^32), not ${quote(o.seed)}`);
   if (o.workers !== undefined && !(Number.isSafeInteger(o.workers) && o.workers >= 0)) {
