@@ -320,6 +320,7 @@ test("novelty, ONNX and model files on hostile values (a fourth audit)", () => {
   refuses(() => exportOnnx(far), InputError, /C\[0\] is 1e\+39/);
   refuses(() => exportOnnx({ ...m, classes: ["a", "a"] }), InputError, /class label "a" appears twice/);
   refuses(() => predict({ ...m, classes: ["a", ""] }, ok), InputError, /class label 1 is an empty string/);
+  refuses(() => scores(m, { shape: [2 ** 26 + 1, ok.shape[1]], data: new Float32Array(0) }), InputError, /67108865 rows x 2 classes is 134217730 scores, more than the 2\^27/);
   // A newline would split a prediction in two, an escape sequence reach the terminal.
   for (const c of ["a\nb", "\u001b[31mred", "tab\t", "\u0085"]) {
     refuses(() => encodeCsae({ ...m, classes: ["a", c] }), InputError, /class label 1 is .*, which holds a control character/);

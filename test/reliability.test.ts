@@ -494,4 +494,26 @@ test("a file replaced atomically keeps its permissions (a private model calibrat
   assert.equal(lstatSync(path).mode & 0o777, 0o444);
 });
 
+
+test("results too big to build are refused up front, and evaluate leaves out a confusion matrix of hundreds of classes", () => {
+  // H = 2^16 hidden units of D = 1: a small file whose hidden units for 2^13 rows are 2^29 values.
+  const wide = at("wide.safetensors");
+  writeAtomic(wide, encodeAutoencoder(createAutoencoder(e, { D: 1, H: 2 ** 16, activation: "sigmoid", output: "real" }, 1)));
+  const col = at("col.npy");
+  writeArray(col, { shape: [2 ** 13, 1], data: new Float32Array(2 ** 13).fill(0.5) });
+  refused(run("energy", "--model", wide, "--input", col, "--what", "hidden", "--output", at("h.npy")), /--what hidden: the result would hold 536870912 values, more than the 268435456 allowed for \.npy/, "hidden to .npy");
+  refused(run("energy", "--model", wide, "--input", col, "--what", "hidden"), /more than the 33554432 allowed for CSV: score fewer rows at a time, or write \.npy/, "hidden to stdout");
+  assert.not.ok(existsSync(at("h.npy")));
+  // 101 classes of D = 1: the error rate, no 101 x 101 table.
+  const K = 101;
+  const aes = Array.from({ length: K }, (_, i) => createAutoencoder(e, { D: 1, H: 1, activation: "sigmoid", output: "real" }, i));
+  const many = at("many.safetensors");
+  writeAtomic(many, encodeCsae({ classes: aes.map((_, i) => String(i)), aes, C: new Float32Array(K) }));
+  writeArray(at("x1.npy"), { shape: [K, 1], data: Float32Array.from({ length: K }, (_, i) => i / K) });
+  writeArray(at("l1.npy"), { shape: [K], data: Float32Array.from({ length: K }, (_, i) => i) });
+  const ev = run("evaluate", "--model", many, "--data", at("x1.npy"), "--labels", at("l1.npy"));
+  assert.is(ev.code, 0, ev.err);
+  assert.match(ev.out, /^error rate: \d+\.\d\d% \(\d+ of 101\)\n\(no confusion matrix: 101 classes, more than 100\)\n$/);
+});
+
 test.run();

@@ -36,6 +36,15 @@ export const infoCommand: Command = {
 
 const printable = (s: string) => (/[\u0000-\u001f\u007f-\u009f]/.test(s) ? JSON.stringify(s) : s);
 
+// Results are built whole before they are written: at most 1 GiB of float32 for .npy, and 2^25
+// values (a few hundred MB of text) for CSV.
+function checkResultSize(values: number, npy: boolean, what: string): void {
+  const max = npy ? 2 ** 28 : 2 ** 25;
+  if (values > max) {
+    throw new InputError(`${what}: the result would hold ${values} values, more than the ${max} allowed for ${npy ? ".npy (1 GiB)" : "CSV"}: score fewer rows at a time${npy ? "" : ", or write .npy"}`);
+  }
+}
+
 export const energyCommand: Command = {
   summary: "energies (or reconstruction, field, Laplacian, hidden units) of a model for every input row",
   usage: "--model M.safetensors --input X.(npy|csv|idx) [--output OUT.(npy|csv)] [--what energy]",
@@ -56,6 +65,7 @@ export const energyCommand: Command = {
     const aes = autoencodersOf(loadModel(e, model));
     const X = readRows(input, v);
     checkInput(aes[0], X, input); // before any work, naming the file
+    checkResultSize(X.shape[0] * aes.length * (what === "energy" || what === "laplacian" ? 1 : what === "hidden" ? aes[0].H : aes[0].D), typeof v.output === "string" && formatOf(v.output) === "npy", `--what ${what}`);
     const one = (ae: Autoencoder): Tensor => {
       const N = X.shape[0];
       if (what === "energy") return { shape: [N], data: energy(ae, X) };
@@ -91,6 +101,7 @@ export const predictCommand: Command = {
       throw new InputError(`${v.output}: the model's label ${quote(m.classes.find((l) => !numeric(l)))} is not an integer below 2^24, which .npy (float32) would not hold as it is: write .csv`);
     }
     if (v.proba) {
+      checkResultSize(X.shape[0] * m.aes.length, typeof v.output === "string" && formatOf(v.output) === "npy", "--proba");
       const p = scoring(v.input as string, () => predictProba(m, X));
       emit(v.output, { shape: [X.shape[0], m.aes.length], data: Float32Array.from(p) });
       return;
@@ -107,6 +118,8 @@ export const predictCommand: Command = {
     else process.stdout.write(text);
   },
 };
+
+const MAX_CONFUSION = 100;
 
 export const evaluateCommand: Command = {
   summary: "error rate and confusion matrix of a classifier on labelled rows",
@@ -127,13 +140,15 @@ export const evaluateCommand: Command = {
     const y = classIndices(labels, m.classes, v.labels as string);
     const K = m.classes.length;
     const pred = argmaxRows(scoring(v.data as string, () => scores(m, X)), K);
-    const confusion = new Int32Array(K * K);
-    let wrong = 0;
-    pred.forEach((p, n) => {
-      confusion[y[n] * K + p]++;
-      if (p !== y[n]) wrong++;
-    });
+    const wrong = pred.filter((p, n) => p !== y[n]).length;
     console.log(`error rate: ${((100 * wrong) / y.length).toFixed(2)}% (${wrong} of ${y.length})`);
+    // A K x K table is read for tens of classes; beyond, it would only be memory and noise.
+    if (K > MAX_CONFUSION) {
+      console.log(`(no confusion matrix: ${K} classes, more than ${MAX_CONFUSION})`);
+      return;
+    }
+    const confusion = new Int32Array(K * K);
+    pred.forEach((p, n) => confusion[y[n] * K + p]++);
     console.log("confusion matrix (rows: true class, columns: predicted):");
     const w = Math.max(5, ...m.classes.map((c) => c.length + 1), String(y.length).length + 1);
     console.log(" ".repeat(w) + m.classes.map((c) => c.padStart(w)).join(""));

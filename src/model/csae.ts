@@ -248,6 +248,9 @@ export function reconstructionErrors(m: Pick<Csae, "aes">, X: Tensor, infinite =
 export function scores(m: Csae, X: Tensor, infinite = false): Float64Array {
   checkCsae(m, "scores");
   const K = m.aes.length;
+  const N = X?.shape?.[0];
+  // (N, K) scores as float64 beside the energies: a bound that an engine's 4 GiB also keeps.
+  if (Number.isSafeInteger(N) && N * K > 2 ** 27) throw new InputError(`scores: ${N} rows x ${K} classes is ${N * K} scores, more than the 2^27 (1 GiB of float64) computed at once: score fewer rows at a time`);
   if (m.rule === "reconstruction") return Float64Array.from(reconstructionErrors(m, X, infinite), (v) => -v);
   return scoresFrom(finiteRows(energies(m.aes, X), K, "energy", infinite), K, m.C, m.rule === "energies-lr" ? m.V : undefined);
 }
