@@ -4,7 +4,7 @@
 
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { alloc, createEngineSync, view, type Mat } from "../src/engine/engine.js";
+import { alloc, createEngineSync, release, view, type Mat } from "../src/engine/engine.js";
 import * as kernels from "../src/engine/kernels.js";
 import { activation } from "../src/engine/activations.js";
 import { gemm } from "../src/engine/kernels.js";
@@ -261,6 +261,10 @@ test("a hand-made or out-of-range matrix is refused at the kernel boundary (it t
   refuses(() => activation("sigmoid", A, { h: { ...A, ptr: A.ptr + 2 } as Mat }), ShapeError, /^activation: A \(2x3 at byte \d+\) is not a matrix inside/);
   refuses(() => view(e, "v", 0, 1e9, 1), ShapeError, /^view v: 1000000000x1 at byte 0 is not inside the engine's allocated memory/);
   refuses(() => view(e, "v", -4, 1, 1), ShapeError, /^view v:/);
+  // The engine's own scratch below the arena is never a matrix, nor given out by a release there.
+  refuses(() => view(e, "v", 0, 1, 1), ShapeError, /^view v: 1x1 at byte 0 is not inside the engine's allocated memory \(bytes \d+ to/);
+  refuses(() => kernels.scale({ ...A, ptr: e.gemmWork } as Mat, 2), ShapeError, /^scale: A .* is not a matrix inside/);
+  for (const at of [0, e.base - 4, e.top + 4, 0.5, NaN]) refuses(() => release(e, at), ShapeError, /^release: .* is not a mark of this engine's arena/);
   const C = alloc(e, "C2", 2, 2);
   gemm(C, A, A, { transB: true }); // (the good ones still run)
 });
@@ -321,6 +325,19 @@ test("novelty, ONNX and model files on hostile values (a fourth audit)", () => {
   refuses(() => exportOnnx({ ...m, classes: ["a", "a"] }), InputError, /class label "a" appears twice/);
   refuses(() => predict({ ...m, classes: ["a", ""] }, ok), InputError, /class label 1 is an empty string/);
   refuses(() => scores(m, { shape: [2 ** 26 + 1, ok.shape[1]], data: new Float32Array(0) }), InputError, /67108865 rows x 2 classes is 134217730 scores, more than the 2\^27/);
+  // The writers check what the reader checks: a file we write is one we read back.
+  const nanAe = createAutoencoder(e, { D: 4, H: 2, activation: "sigmoid", output: "real" }, 1);
+  nanAe.W.data[3] = NaN;
+  refuses(() => encodeModel({ kind: "autoencoder", ae: nanAe }), InputError, /^encode autoencoder: tensor W holds NaN at index 3$/);
+  const loud = { ...m, aes: [m.aes[0], { ...m.aes[1], W: { ...m.aes[1].W, data: m.aes[1].W.data.map(() => 3e19) } }] };
+  refuses(() => encodeCsae(loud), InputError, /^encode csae: tensor W \(class 1\) is too large .*a diverged model$/);
+  const f = createFactored(e, ["a", "b"], { D: 4, H: 3, activation: "tanh", output: "real" }, 2, rng(1));
+  f.Wx.data[0] = Infinity;
+  refuses(() => encodeModel({ kind: "factored-csae", factored: f } as never), InputError, /^encode factored csae: tensor Wx holds Infinity at index 0$/);
+  f.Wx.data[0] = 0;
+  refuses(() => encodeFactored({ ...f, classes: ["a", "a"] }), InputError, /class label "a" appears twice/);
+  refuses(() => encodeFactored({ ...f, classes: ["a"] }), ShapeError, /^encode factored csae: 1 classes, .* the shapes must be/);
+  assert.is(decodeModel(e, encodeFactored(f)).kind, "factored-csae");
   // A newline would split a prediction in two, an escape sequence reach the terminal.
   for (const c of ["a\nb", "\u001b[31mred", "tab\t", "\u0085"]) {
     refuses(() => encodeCsae({ ...m, classes: ["a", c] }), InputError, /class label 1 is .*, which holds a control character/);

@@ -108,6 +108,13 @@ test("only the number of epochs may change on resume: more finetuning epochs con
       assert.not.match((err as Error).message, /\n/);
     }
   }
+  // Fewer epochs than the checkpoint holds would return the longer run under the shorter name.
+  try {
+    await fitBytes({ ...o, finetune: { ...o.finetune, epochs: 1 }, checkpoint: { dir, resume: true } });
+    assert.unreachable("fewer epochs");
+  } catch (err) {
+    assert.match((err as Error).message, /finetune\.safetensors: \d+ epochs are done, more than the 1 asked for: ask for \d+ or more, or start again without resuming$/);
+  }
   const other = blobs(30, 7);
   try {
     await fit(createEngineSync(), other.X, other.labels, { ...o, checkpoint: { dir, resume: true } });
@@ -133,6 +140,8 @@ test("damaged checkpoints are refused with one line naming the file", async () =
     ["a missing velocity", encodeSafetensors(without("velocity/W0"), metadata), /velocity\/W0 is missing/],
     ["a missing class", encodeSafetensors(without("W2"), metadata), /holds tensors/],
     ["a bad generator state", encodeSafetensors(tensors, { ...metadata, rng: "[1,2]" }), /rng is not a generator state/],
+    ["an epoch count beyond its history", encodeSafetensors(tensors, { ...metadata, epoch: "999999999" }), /history is not one record per epoch of the 999999999 done/],
+    ["a history of other records", encodeSafetensors(tensors, { ...metadata, history: JSON.stringify([null, 1, "x"].slice(0, c.epoch)) }), /history is not one record per epoch/],
     ["a bad C velocity", encodeSafetensors(tensors, { ...metadata, "velocity/C": "[1]" }), /velocity\/C is not 3 finite numbers/],
     ["a reshaped W", encodeSafetensors({ ...tensors, W1: { shape: [6, 5], data: tensors.W1.data }, "velocity/W1": { shape: [6, 5], data: tensors.W1.data }, "best/W1": { shape: [6, 5], data: tensors.W1.data } }, metadata), /W1 is \[6, 5\]/],
     ["a truncated file", good.subarray(0, good.length - 9), /finetune\.safetensors/],

@@ -22,6 +22,8 @@ export interface Engine {
   readonly gemmWork: number;
   /** The compiled build it runs: worker threads get it instead of compiling their own. */
   readonly module: WebAssembly.Module;
+  /** First byte of the arena (below it: the runtime's data and gemmWork). */
+  readonly base: number;
   /** Next free byte of the arena. */
   top: number;
 }
@@ -99,7 +101,8 @@ function given(options: EngineOptions): { backend: Backend; module: WebAssembly.
 
 function finish(backend: Backend, memory: WebAssembly.Memory, k: Kernels, module: WebAssembly.Module): Engine {
   const gemmWork = align(k.heap_base());
-  const e: Engine = { backend, memory, k, gemmWork, module, top: align(gemmWork + k.gemm_workspace_bytes()) };
+  const base = align(gemmWork + k.gemm_workspace_bytes());
+  const e: Engine = { backend, memory, k, gemmWork, module, base, top: base };
   ensure(e, e.top);
   return e;
 }
@@ -164,8 +167,8 @@ export function alloc(e: Engine, name: string, rows: number, cols: number): Mat 
 
 /** A matrix over existing engine memory (no copy). */
 export function view(e: Engine, name: string, ptr: number, rows: number, cols: number): Mat {
-  if (!(Number.isInteger(rows) && rows >= 0 && Number.isInteger(cols) && cols >= 0 && Number.isInteger(ptr) && ptr >= 0 && ptr % 4 === 0 && ptr + 4 * rows * cols <= e.top)) {
-    throw new ShapeError(`view ${name}: ${rows}x${cols} at byte ${ptr} is not inside the engine's allocated memory (bytes 0 to ${e.top})`);
+  if (!(Number.isInteger(rows) && rows >= 0 && Number.isInteger(cols) && cols >= 0 && Number.isInteger(ptr) && ptr >= e.base && ptr % 4 === 0 && ptr + 4 * rows * cols <= e.top)) {
+    throw new ShapeError(`view ${name}: ${rows}x${cols} at byte ${ptr} is not inside the engine's allocated memory (bytes ${e.base} to ${e.top})`);
   }
   return new View(name, rows, cols, ptr, e);
 }
@@ -193,14 +196,14 @@ class View implements Mat {
  */
 export function inArena(op: string, m: Mat, first: Mat): void {
   const e = first?.engine;
-  if (m?.engine !== e || !(m.ptr >= 0 && m.rows >= 0 && m.cols >= 0 && (m.ptr & 3) === 0 && m.ptr + 4 * m.rows * m.cols <= e.top)) throw notInArena(op, m, first);
+  if (m?.engine !== e || !(m.ptr >= e.base && m.rows >= 0 && m.cols >= 0 && (m.ptr & 3) === 0 && m.ptr + 4 * m.rows * m.cols <= e.top)) throw notInArena(op, m, first);
 }
 
 // (the message apart, so that inArena stays small enough to inline)
 function notInArena(op: string, m: Mat, first: Mat): ShapeError {
   for (const x of [first, m]) if (typeof x !== "object" || x === null || typeof x.ptr !== "number") return new ShapeError(`${op}: an operand is not a matrix (${quote(x)})`);
   if (m.engine !== first.engine) return new ShapeError(`${op}: ${m.name} lives in another engine than ${first.name}`);
-  return new ShapeError(`${op}: ${m.name} (${m.rows}x${m.cols} at byte ${m.ptr}) is not a matrix inside its engine's allocated memory (bytes 0 to ${m.engine.top})`);
+  return new ShapeError(`${op}: ${m.name} (${m.rows}x${m.cols} at byte ${m.ptr}) is not a matrix inside its engine's allocated memory (bytes ${m.engine.base} to ${m.engine.top})`);
 }
 
 /** Rows [r0, r1) of m, as a matrix sharing m's memory. */
@@ -229,7 +232,12 @@ export function mark(e: Engine): number {
   return e.top;
 }
 
+/** Gives back everything allocated after `position` (a mark): matrices there are no longer valid. */
 export function release(e: Engine, position: number): void {
+  // Below the arena would hand out the engine's own scratch; beyond the top, memory never reserved.
+  if (!(Number.isInteger(position) && position >= e.base && position <= e.top)) {
+    throw new ShapeError(`release: ${quote(position)} is not a mark of this engine's arena (bytes ${e.base} to ${e.top})`);
+  }
   e.top = position;
 }
 

@@ -161,14 +161,27 @@ export function eachChunk(e: Engine, X: Tensor, D: number, body: (Xc: Mat, r0: n
 
 /** The model file layout: W [H, D], bh [H], br [D], metadata format/kind/activation/output. */
 export function encodeAutoencoder(ae: Autoencoder): Uint8Array {
-  return encodeSafetensors(
-    {
-      W: { shape: [ae.H, ae.D], data: ae.W.data },
-      bh: { shape: [ae.H], data: ae.bh.data },
-      br: { shape: [ae.D], data: ae.br.data },
-    },
-    { format: "aescore", kind: "autoencoder", activation: ae.activation, output: ae.output },
-  );
+  const tensors = {
+    W: { shape: [ae.H, ae.D], data: ae.W.data },
+    bh: { shape: [ae.H], data: ae.bh.data },
+    br: { shape: [ae.D], data: ae.br.data },
+  };
+  checkToWrite(tensors, "encode autoencoder");
+  return encodeSafetensors(tensors, { format: "aescore", kind: "autoencoder", activation: ae.activation, output: ae.output });
+}
+
+/**
+ * The decoder's value checks (tensorOf) on tensors about to be written: a model file we write is one
+ * we read back. `blocks`: the tensors split per class for the squared-norm bound.
+ */
+export function checkToWrite(tensors: Record<string, Tensor>, what: string, blocks: Record<string, number> = {}): void {
+  for (const [name, t] of Object.entries(tensors)) {
+    try {
+      tensorOf(tensors, name, t.shape, what, blocks[name] ?? 1);
+    } catch (err) {
+      throw err instanceof FormatError ? new InputError(err.message) : err;
+    }
+  }
 }
 
 /** Reads the metadata common to every aescore model file, checking kind. */

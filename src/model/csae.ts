@@ -5,7 +5,7 @@
 
 import { exp } from "../math.js";
 import { fromArray, type Engine } from "../engine/engine.js";
-import { checkInput, checkSpecOf, modelMetadata, onlyTensors, tensorOf, type Autoencoder, type AeActivation, type Output } from "./autoencoder.js";
+import { checkInput, checkSpecOf, checkToWrite, modelMetadata, onlyTensors, tensorOf, type Autoencoder, type AeActivation, type Output } from "./autoencoder.js";
 import { energy, energies, finiteRows, reconstruct } from "./energy.js";
 import { decodeSafetensors, encodeSafetensors, type Safetensors } from "../formats/safetensors.js";
 import type { Tensor } from "../tensor.js";
@@ -46,13 +46,7 @@ export function checkCsae(m: Pick<Csae, "aes"> & Partial<Csae>, what: string, wh
   });
   if (!whole) return;
   if (!Array.isArray(m.classes) || m.classes.length !== K) throw new ShapeError(`${what}: ${Array.isArray(m.classes) ? m.classes.length : "no list of"} class labels for ${K} autoencoders`);
-  const seen = new Set<string>();
-  m.classes.forEach((c, i) => {
-    const bad = labelProblem(c);
-    if (bad) throw new InputError(`${what}: class label ${i} is ${quote(c)}, ${bad}`);
-    if (seen.has(c)) throw new InputError(`${what}: class label ${quote(c)} appears twice`);
-    seen.add(c);
-  });
+  checkLabels(m.classes, what);
   const rule = m.rule ?? "energy";
   if (!RULES.includes(rule)) throw new InputError(`${what}: unknown rule ${quote(rule)} (one of ${RULES.join(", ")})`);
   const values = (name: string, a: ArrayLike<number> | undefined, n: number, shape: string) => {
@@ -126,6 +120,17 @@ export function labelProblem(c: unknown): string | undefined {
   return undefined;
 }
 
+/** A classifier's class labels: each one that labelProblem passes, no two the same. */
+export function checkLabels(classes: unknown[], what: string): void {
+  const seen = new Set<unknown>();
+  classes.forEach((c, i) => {
+    const bad = labelProblem(c);
+    if (bad) throw new InputError(`${what}: class label ${i} is ${quote(c)}, ${bad}`);
+    if (seen.has(c)) throw new InputError(`${what}: class label ${quote(c)} appears twice`);
+    seen.add(c);
+  });
+}
+
 /** The K-class file: W [K, H, D], bh [K, H], br [K, D], C [K]; kind "csae", classes, activation, output. */
 export function encodeCsae(m: Csae): Uint8Array {
   checkCsae(m, "encode csae"); // (the file records one activation and output for every class)
@@ -144,6 +149,7 @@ export function encodeCsae(m: Csae): Uint8Array {
     C: { shape: [K], data: m.C },
   };
   if (m.V) tensors.V = { shape: [K, K], data: m.V };
+  checkToWrite(tensors, "encode csae", { W: K, bh: K, br: K });
   return encodeSafetensors(tensors, {
     format: "aescore", kind: "csae", classes: JSON.stringify(m.classes), activation: first.activation, output: first.output,
     rule: m.rule ?? "energy",

@@ -9,7 +9,7 @@ import {
 } from "../engine/kernels.js";
 import { activation, type Activation } from "../engine/activations.js";
 import {
-  checkSpecOf, modelMetadata, onlyTensors, tensorOf, type Autoencoder, type AeActivation, type AutoencoderSpec, type Output,
+  checkSpec, checkSpecOf, checkToWrite, modelMetadata, onlyTensors, tensorOf, type Autoencoder, type AeActivation, type AutoencoderSpec, type Output,
 } from "./autoencoder.js";
 import { corrupt, type EpochReport, type TrainOptions } from "../train/autoencoder.js";
 import { barrier, blockRange, collect, publish, type Exchange } from "../train/replicas.js";
@@ -20,7 +20,7 @@ import { countersOf, runStateOf, type Checkpoint } from "../train/checkpoint.js"
 import { energyOfU } from "./energy.js";
 import type { Rng } from "../random.js";
 import { FLOAT32_MAX, squaredNorm, type Tensor } from "../tensor.js";
-import { parseClasses, type Csae } from "./csae.js";
+import { checkLabels, parseClasses, type Csae } from "./csae.js";
 import { decodeSafetensors, encodeSafetensors, type Safetensors } from "../formats/safetensors.js";
 import { FormatError, InputError, ShapeError, quote } from "../errors.js";
 
@@ -38,11 +38,14 @@ export interface FactoredCsae {
 
 /** The factored file: Wx [D, F], Wf [K, F], Wh [F, H], Bh [K, H], Br [K, D], C [K]; kind "factored-csae". */
 export function encodeFactored(m: FactoredCsae): Uint8Array {
+  checkFactoredShapes(m, "encode factored csae");
+  checkLabels(m.classes, "encode factored csae");
+  checkSpec({ D: m.Wx.rows, H: m.Wh.cols, activation: m.activation, output: m.output });
+  if (m.activation === "kmeans") throw new InputError("encode factored csae: a factored model cannot use kmeans");
   const t = (x: Mat) => ({ shape: [x.rows, x.cols], data: x.data });
-  return encodeSafetensors(
-    { Wx: t(m.Wx), Wf: t(m.Wf), Wh: t(m.Wh), Bh: t(m.Bh), Br: t(m.Br), C: { shape: [m.C.length], data: m.C } },
-    { format: "aescore", kind: "factored-csae", classes: JSON.stringify(m.classes), activation: m.activation, output: m.output },
-  );
+  const tensors = { Wx: t(m.Wx), Wf: t(m.Wf), Wh: t(m.Wh), Bh: t(m.Bh), Br: t(m.Br), C: { shape: [m.C.length], data: m.C } };
+  checkToWrite(tensors, "encode factored csae");
+  return encodeSafetensors(tensors, { format: "aescore", kind: "factored-csae", classes: JSON.stringify(m.classes), activation: m.activation, output: m.output });
 }
 
 /** Loads a factored model file into engine e, validating everything. */
@@ -95,6 +98,17 @@ export function classWeight(m: FactoredCsae, j: number, W: Mat): void {
 /** The most weights a factored model expands to (K·H·D values, 2 GiB). */
 const MAX_EXPANDED = 2 ** 29;
 
+/** The factored model's shapes agree (Wx [D, F], Wf [K, F], Wh [F, H], Bh [K, H], Br [K, D], C [K]); K. */
+function checkFactoredShapes(m: FactoredCsae, what: string): number {
+  const [D, H] = [m.Wx?.rows, m.Wh?.cols];
+  const K = m.classes?.length;
+  const F = m.Wx?.cols;
+  if (!(m.Wf?.rows === K && m.Wf.cols === F && m.Wh.rows === F && m.Bh?.rows === K && m.Bh.cols === H && m.Br?.rows === K && m.Br.cols === D && m.C?.length === K)) {
+    throw new ShapeError(`${what}: ${K} classes, Wx ${m.Wx?.rows}x${F}, Wf ${m.Wf?.rows}x${m.Wf?.cols}, Wh ${m.Wh?.rows}x${H}, Bh ${m.Bh?.rows}x${m.Bh?.cols}, Br ${m.Br?.rows}x${m.Br?.cols}, C ${m.C?.length}: the shapes must be Wx [D, F], Wf [K, F], Wh [F, H], Bh [K, H], Br [K, D], C [K]`);
+  }
+  return K;
+}
+
 /**
  * The same classifier as K plain autoencoders (W_j materialized): for energies and predictions.
  * Factors each within float32 can multiply beyond it: a W_j that does is refused as diverged (a
@@ -105,11 +119,7 @@ export function factoredAsCsae(m: FactoredCsae, source?: string): Csae {
   const [D, H] = [m.Wx.rows, m.Wh.cols];
   // K matrices of H x D: a small file of factors can ask for more than any engine holds (checked
   // before allocating, naming the file).
-  const K = m.classes?.length;
-  const F = m.Wx.cols;
-  if (!(m.Wf.rows === K && m.Wf.cols === F && m.Wh.rows === F && m.Bh.rows === K && m.Bh.cols === H && m.Br.rows === K && m.Br.cols === D && m.C?.length === K)) {
-    throw new ShapeError(`factored model: ${K} classes, Wx ${m.Wx.rows}x${F}, Wf ${m.Wf.rows}x${m.Wf.cols}, Wh ${m.Wh.rows}x${H}, Bh ${m.Bh.rows}x${m.Bh.cols}, Br ${m.Br.rows}x${m.Br.cols}, C ${m.C?.length}: the shapes must be Wx [D, F], Wf [K, F], Wh [F, H], Bh [K, H], Br [K, D], C [K]`);
-  }
+  const K = checkFactoredShapes(m, "factored model");
   const values = K * H * D;
   if (values > MAX_EXPANDED) {
     const why = `its ${K} classes' weights W_j (${H} x ${D} each) would take ${(values * 4 / 2 ** 30).toFixed(1)} GiB expanded, more than the ${MAX_EXPANDED * 4 / 2 ** 30} GiB allowed (an engine's memory is at most 4 GiB)`;

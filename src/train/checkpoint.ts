@@ -120,7 +120,14 @@ export function decodeCheckpoint(bytes: Uint8Array, source: string, trainer: str
     throw new FormatError(`${source}: metadata rng is not a generator state`);
   }
   const history = json<Checkpoint["history"]>("history");
-  if (!Array.isArray(history)) throw new FormatError(`${source}: metadata history is not a list`);
+  const epoch = count("epoch");
+  // One entry per epoch done (the driver's record): the counters agree, or the file was edited.
+  // (A loss that overflowed is written as JSON's null.)
+  const entry = (h: Checkpoint["history"][number], i: number) =>
+    h !== null && typeof h === "object" && h.epoch === i + 1 && (typeof h.loss === "number" || h.loss === null) && (h.valid === undefined || typeof h.valid === "number" || h.valid === null);
+  if (!Array.isArray(history) || history.length !== epoch || !history.every(entry)) {
+    throw new FormatError(`${source}: metadata history is not one record per epoch of the ${epoch} done`);
+  }
   const options = json<Record<string, unknown>>("options");
   if (options === null || typeof options !== "object" || Array.isArray(options)) throw new FormatError(`${source}: metadata options is not an object`);
   if (bestMeta && !(Number.isSafeInteger(bestMeta.epoch) && typeof bestMeta.valid === "number")) throw new FormatError(`${source}: metadata best is not an epoch and a metric`);
@@ -129,7 +136,7 @@ export function decodeCheckpoint(bytes: Uint8Array, source: string, trainer: str
   for (const [k, v] of Object.entries(m)) if (!own.includes(k) && !k.startsWith(VELOCITY)) meta[k] = v;
   return {
     trainer, values, velocities, best: bestMeta ? { ...bestMeta, values: bests } : undefined,
-    epoch: count("epoch"), rng, history, stale: count("stale"), stopped: m.stopped === "true",
+    epoch, rng, history, stale: count("stale"), stopped: m.stopped === "true",
     options, data: String(m.data ?? ""), meta,
   };
 }
@@ -149,6 +156,10 @@ export function checkResumable(c: Checkpoint, options: Record<string, unknown>, 
     throw new InputError(`${source}: made with other options (${said || quote(c.options)}); only the number of epochs may change on resume`);
   }
   if (c.data !== data) throw new InputError(`${source}: made from other data (fingerprint ${c.data}, now ${data})`);
+  // Resuming goes on from the epochs done: fewer asked for than done would return a longer run.
+  if (typeof options.epochs === "number" && c.epoch > options.epochs) {
+    throw new InputError(`${source}: ${c.epoch} epochs are done, more than the ${options.epochs} asked for: ask for ${c.epoch} or more, or start again without resuming`);
+  }
 }
 
 /** FNV-1a over the shapes and bytes of tensors and over strings: ties a checkpoint to its data. */
