@@ -28,13 +28,16 @@ export function quote(v: unknown): string {
   if (v === undefined) return "nothing";
   if (v === null) return "an empty value";
   if (typeof v === "number") return Number.isNaN(v) ? "not a number" : String(v);
-  if (typeof v === "string") return v === "" ? "an empty string" : JSON.stringify(v);
+  if (typeof v === "string") return v === "" ? "an empty string" : short(JSON.stringify(v));
   try {
-    return JSON.stringify(v) ?? String(v);
+    return short(JSON.stringify(v) ?? String(v));
   } catch {
-    return String(v);
+    return short(String(v));
   }
 }
+
+// An error is one line that names the value, not a dump of it (a typed array of a million values).
+const short = (text: string) => (text.length > 100 ? `${text.slice(0, 97)}...` : text);
 
 /**
  * Refuses an options object with a key outside `known` (a misspelt option would otherwise be ignored
@@ -44,4 +47,11 @@ export function onlyKeys(o: unknown, known: readonly string[], where: string, no
   if (typeof o !== "object" || o === null || Array.isArray(o)) throw new InputError(`${where}: ${noun}s must be an object, not ${quote(o)}`);
   const bad = Object.keys(o).find((k) => !known.includes(k));
   if (bad !== undefined) throw new InputError(`${where}: unknown ${noun} ${quote(bad)} (known: ${known.join(", ")})`);
+}
+
+/** Refuses a file's bytes given as anything but a Uint8Array (an ArrayBuffer from fetch is the usual slip). */
+export function checkBytes(input: unknown, source: string): asserts input is Uint8Array {
+  if (input instanceof Uint8Array || Object.prototype.toString.call(input) === "[object Uint8Array]") return;
+  const buffer = input instanceof ArrayBuffer || Object.prototype.toString.call(input) === "[object ArrayBuffer]";
+  throw new InputError(`${source}: the file's bytes must be a Uint8Array, not ${buffer ? "an ArrayBuffer (new Uint8Array(buffer) wraps it)" : ArrayBuffer.isView(input) ? Object.prototype.toString.call(input).slice(8, -1) : quote(input)}`);
 }

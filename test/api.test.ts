@@ -315,6 +315,40 @@ test("a misspelt option is refused, not ignored; a seed beyond 32 bits is refuse
   assert.equal(rng(2 ** 32 - 1).u32(), rng(2 ** 32 - 1).u32());
 });
 
+test("wrong argument types at the public calls are typed one-line errors (a fifth audit)", () => {
+  const bytes = encodeCsae(m);
+  refuses(() => decodeModel(e, bytes.buffer as never, "m.safetensors"), InputError, /^m\.safetensors: the file's bytes must be a Uint8Array, not an ArrayBuffer \(new Uint8Array\(buffer\) wraps it\)$/);
+  refuses(() => decodeModel(e, null as never), InputError, /^model: the file's bytes must be a Uint8Array, not an empty value$/);
+  refuses(() => decodeModel(e, [1, 2, 3] as never), InputError, /must be a Uint8Array, not \[1,2,3\]/);
+  refuses(() => decodeNpy(encodeNpy(ok).buffer as never), InputError, /^npy: the file's bytes must be a Uint8Array, not an ArrayBuffer/);
+  refuses(() => decodeSafetensors(new Float32Array(4) as never), InputError, /not Float32Array/);
+  assert.is(decodeModel(e, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)).kind, "csae");
+  refuses(() => dynamics(m.aes[0], ok, undefined as never), InputError, /^dynamics: options must be an object, not nothing$/);
+  refuses(() => createAutoencoder(e, { D: 4, H: 2, activation: "sigmoid", output: "real" }, "abc" as never), InputError, /^createAutoencoder: the seed must be an integer in \[0, 2\^32\) or a generator/);
+  refuses(() => createAutoencoder(e, { D: 4, H: 2, activation: "sigmoid", output: "real" }, -1), InputError, /the seed must be/);
+  refuses(() => energy(m as never, ok), InputError, /^the model given is a classifier \(its autoencoders are \.aes; score it with scores, predict or classEnergies\)$/);
+  refuses(() => hidden({ kind: "csae", csae: m } as never, ok), InputError, /^the model given is a decoded model file of kind "csae"/);
+  refuses(() => energy(new Float32Array(1e6) as never, ok), InputError, /^the model given is not an autoencoder \(.{0,100}\)$/);
+});
+
+test("duplicate or unknown keys in .npy headers and threshold records are refused, not resolved silently", () => {
+  const npy = (dict: string) => {
+    const head = new TextEncoder().encode(dict + "\n");
+    const bytes = new Uint8Array(10 + head.length + 32);
+    bytes.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, head.length & 255, head.length >> 8]);
+    bytes.set(head, 10);
+    return bytes;
+  };
+  assert.equal(decodeNpy(npy("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 4), }")).shape, [2, 4]);
+  refuses(() => decodeNpy(npy("{'descr': '<f4', 'fortran_order': False, 'shape': (1, 8), 'shape': (2, 4), }")), FormatError, /^npy: header has the key 'shape' twice$/);
+  refuses(() => decodeNpy(npy("{'descr': '<f4', 'shape': (2, 4), }")), FormatError, /^npy: header has no 'fortran_order'$/);
+  refuses(() => decodeNpy(npy("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 4), 'extra': 1, }")), FormatError, /header has the key 'extra', which \.npy does not define/);
+  refuses(() => decodeNpy(npy("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 4), '__proto__': 1, }")), FormatError, /the key '__proto__'/);
+  const { tensors, metadata } = decodeSafetensors(encodeCsae(m));
+  const record = '{"method":"energy","method":"reconstruction","threshold":-3.6,"fpr":0.1,"rows":10,"flagged":1}';
+  refuses(() => decodeModel(e, encodeSafetensors(tensors, { ...metadata, novelty_threshold: record }), "t.safetensors"), FormatError, /^t\.safetensors: metadata novelty_threshold has the field method twice$/);
+});
+
 test("novelty, ONNX and model files on hostile values (a fourth audit)", () => {
   // Constants finite as doubles but not as float32 (they scored; the file could not be read back;
   // ONNX gave Infinity and NaN).

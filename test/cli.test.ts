@@ -209,7 +209,8 @@ test("score --fpr stores a calibrated threshold (in place or to --save); score t
   assert.is(run("score", "--model", inplace, "--input", valid, "--fpr", "0.2").code, 0);
   assert.equal(decodeModel(e, readFileSync(inplace)).novelty, calibrateThreshold(ae, V, 0.2, "reconstruction"));
   for (const [args, re] of [
-    [["--fpr", "0.1", "--save", valid], /the model is a .safetensors file/],
+    [["--fpr", "0.1", "--save", valid], /is the same file as --input/],
+    [["--fpr", "0.1", "--save", valid.replace(/\.npy$/, "-model.npy")], /the model is a .safetensors file/],
     [["--fpr", "0.1", "--save", modelPath], /is the same file as --model/],
     [["--fpr", "1"], /^aescore score: --fpr must be a number in \(0, 1\), not 1$/],
     [["--fpr", "0"], /--fpr must be a number in \(0, 1\), not 0/],

@@ -60,7 +60,10 @@ test("a model file whose weights overflow float32 in its Laplacian is refused as
   const huge = createAutoencoder(e, { D, H: 4, activation: "tanh", output: "real" }, 3);
   huge.W.data.fill(3e37);
   const path = at("huge.safetensors");
-  writeAtomic(path, encodeAutoencoder(huge));
+  // (our writer refuses it; a file from elsewhere can still hold it)
+  assert.throws(() => encodeAutoencoder(huge), /encode autoencoder: tensor W is too large/);
+  const { tensors, metadata } = decodeSafetensorsFile(encodeAutoencoder(ae));
+  writeAtomic(path, encodeSafetensors({ ...tensors, W: { shape: [4, D], data: huge.W.data } }, metadata));
   refused(run("energy", "--model", path, "--input", xPath, "--what", "laplacian"), /huge\.safetensors: tensor W is too large \(its squared norm .* is beyond float32's range\): a diverged model/, "huge W");
 });
 
@@ -97,6 +100,12 @@ test("absurd epochs and workers, and a save inside the checkpoint directory, are
   refused(run("train-ae", "--data", xPath, "--hidden", "3", "--epochs", "1000001", "--save", at("no.safetensors")), /epochs must be an integer in \[0, 1000000\], not 1000001/, "epochs");
   refused(run("train", "--data", xPath, "--labels", lPath, "--hidden", "3", "--epochs", "1000001", "--save", at("no.safetensors")), /epochs must be an integer in \[0, 1000000\]/, "finetuning epochs");
   refused(run("train-ae", "--data", xPath, "--hidden", "3", "--workers", "257", "--save", at("no.safetensors")), /--workers must be at most 256, not 257/, "workers");
+  // A model saved over a data file by a slip of the extension: the data file stays.
+  writeArray(at("other.npy"), { shape: [1], data: Float32Array.of(7) });
+  for (const cmd of [["train-ae", "--data", xPath], ["train", "--data", xPath, "--labels", lPath]]) {
+    refused(run(...cmd, "--hidden", "3", "--epochs", "1", "--save", at("other.npy")), /other\.npy: the model is a \.safetensors file/, `${cmd[0]} --save .npy`);
+  }
+  assert.equal(Array.from(readArray(at("other.npy")).data), [7]);
   for (const cmd of [["train-ae", "--data", xPath], ["train", "--data", xPath, "--labels", lPath]]) {
     const ck = at(`ck-${cmd[0]}`);
     refused(run(...cmd, "--hidden", "3", "--epochs", "1", "--checkpoint", ck, "--save", join(ck, "..", `ck-${cmd[0]}`, "finetune.safetensors")), /\(--save\) is inside the checkpoint directory/, `${cmd[0]} save in checkpoint`);
@@ -514,6 +523,20 @@ test("results too big to build are refused up front, and evaluate leaves out a c
   const ev = run("evaluate", "--model", many, "--data", at("x1.npy"), "--labels", at("l1.npy"));
   assert.is(ev.code, 0, ev.err);
   assert.match(ev.out, /^error rate: \d+\.\d\d% \(\d+ of 101\)\n\(no confusion matrix: 101 classes, more than 100\)\n$/);
+});
+
+test("errors name the right file and bound, and nothing is made before the options are checked", () => {
+  writeArray(at("v7.npy"), { shape: [30, 7], data: new Float32Array(210) });
+  refused(run("train", "--data", xPath, "--labels", lPath, "--valid", at("v7.npy"), "--valid-labels", lPath, "--hidden", "3", "--save", at("v.safetensors")), /v7\.npy: 7 columns, the training data .*x\.npy 6\n?$/, "valid columns");
+  refused(run("train-ae", "--data", xPath, "--hidden", "4", "--blocks", "5", "--save", at("b.safetensors")), /blocks must be an integer from 1 to 4 \(the 4 hidden units, and at most \d+\), not 5/, "blocks");
+  refused(run("datasets", "frob"), /^aescore datasets: usage: aescore datasets generate </, "subcommand");
+  const fig = at("fig-none");
+  refused(run("figure", "energy-surface", "--output", fig, "--epochs", "1000000001"), /--epochs must be an integer in \[1, 1000000\], not 1000000001/, "figure epochs");
+  assert.not.ok(existsSync(fig), "no directory made");
+  // A model holding NaN is named as the cause, not the row it scored.
+  const broken = createAutoencoder(e, { D, H: 4, activation: "tanh", output: "real" }, 3);
+  broken.bh.data[2] = NaN;
+  assert.throws(() => energy(broken, { shape: [30, D], data: X }), (err: Error) => err instanceof InputError && /^the model is broken: its bh holds values that are not finite numbers$/.test(err.message));
 });
 
 test.run();

@@ -97,7 +97,7 @@ test("a failure ends every worker: divergence, a throwing progress callback, bad
       await trained(spec, { blocks }, 2);
       assert.unreachable(String(blocks));
     } catch (err) {
-      assert.match((err as Error).message, /blocks must be an integer from 1 to the hidden units \(at most 64\)/);
+      assert.match((err as Error).message, /blocks must be an integer from 1 to \d+ \(the \d+ hidden units, and at most 64\)/);
     }
   }
 });

@@ -119,15 +119,19 @@ export function stack(results: Tensor[]): Tensor {
   return { shape: [K, N, ...rest], data: out };
 }
 
-/** An output file: a known format, not one of the inputs, writable; all checked before any work. */
-export function checkOutput(path: string, inputs: Record<string, string | undefined>, what = "output", array = true): void {
-  if (array) {
-    const format = formatOf(path);
-    if (path.toLowerCase().endsWith(".gz")) throw new InputError(`${path}: writing gzip is not supported`);
-    if (format === "idx") throw new InputError(`${path}: results are written as .npy or .csv`);
-  }
+/**
+ * An output file: of its format (an array's .npy or .csv, a file extension, or "any" for a file
+ * written over itself), not one of the inputs, writable; all checked before any work.
+ */
+export function checkOutput(path: string, inputs: Record<string, string | undefined>, what = "output", format: "array" | "any" | `.${string}` = "array"): void {
   checkNotInput(path, inputs);
   checkWritable(path, what);
+  if (format.startsWith(".")) {
+    if (!path.toLowerCase().endsWith(format)) throw new InputError(`${path}: the ${what} is a ${format} file`);
+  } else if (format === "array") {
+    if (path.toLowerCase().endsWith(".gz")) throw new InputError(`${path}: writing gzip is not supported`);
+    if (formatOf(path) === "idx") throw new InputError(`${path}: results are written as .npy or .csv`);
+  }
 }
 
 /**

@@ -6,6 +6,7 @@ import { makeDir } from "../node.js";
 import { energySurface, SURFACE_DEFAULTS } from "../figures/energy-surface.js";
 import { EXPERIMENTS, reproduce } from "../reproduce/experiments.js";
 import { DATASETS, generate, writeDataset } from "../datasets/generate.js";
+import { MAX_EPOCHS } from "../train/driver.js";
 import { suggest, int, real } from "./args.js";
 import { type Command, QUIET, progressPrinter, seedOf, workersOf } from "./common.js";
 
@@ -13,7 +14,7 @@ export const datasetsCommand: Command = {
   summary: "generate the paper's benchmark data sets (seeded, bit-reproducible) as IDX + recipe JSON + sample mosaic",
   usage: `generate <${DATASETS.join("|")}|all> --output DIR [--seed N]`,
   options: {
-    output: { type: "string", required: true, help: "DIR  where the files go" },
+    output: { type: "string", help: "DIR  where the files go (required)" },
     seed: { type: "string", default: "0", help: "N" },
     scale: { type: "string", default: "1", help: "fraction of the original sizes, in (0, 1] (for a quick look)" },
     quiet: QUIET,
@@ -26,6 +27,8 @@ export const datasetsCommand: Command = {
       const s = suggest(name, [...DATASETS, "all"]);
       throw new InputError(`unknown data set ${quote(name)}${s ? `; did you mean ${s}?` : ""} (${DATASETS.join(", ")}, all)`);
     }
+    // (checked here, not by the parser, so that a mistyped subcommand is what is reported)
+    if (typeof v.output !== "string") throw new InputError("--output DIR is required");
     const seed = seedOf(v);
     const scale = real(v, "scale", 0, 1, false, true);
     makeDir(v.output as string, "output directory");
@@ -92,6 +95,8 @@ export const figureCommand: Command = {
     }
     const seed = seedOf(v);
     const epochs = int(v, "epochs", 1);
+    // (the trainer's bound, checked before the directory is made)
+    if (epochs > MAX_EPOCHS) throw new InputError(`--epochs must be an integer in [1, ${MAX_EPOCHS}], not ${epochs}`);
     makeDir(v.output as string, "output directory");
     const show = progressPrinter(v.quiet === true);
     const { files } = await energySurface(v.output as string, {

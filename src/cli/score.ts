@@ -168,8 +168,7 @@ export const exportCommand: Command = {
   },
   run(v) {
     const out = v.onnx as string;
-    checkOutput(out, { "--model": v.model as string }, "ONNX model", false);
-    if (!out.toLowerCase().endsWith(".onnx")) throw new InputError(`${out}: the ONNX model is a .onnx file`);
+    checkOutput(out, { "--model": v.model as string }, "ONNX model", ".onnx");
     const m = loadModel(createEngineSync(), v.model as string);
     const bytes = exportModel(m); // (a factored model exports the classifier it was read as: one expansion)
     writeAtomic(out, bytes);
@@ -199,9 +198,8 @@ export const scoreCommand: Command = {
     if (fpr !== undefined && v.output !== undefined) throw new InputError("--output writes scores; with --fpr the result is the model (written over --model, or to --save)");
     if (fpr !== undefined) {
       const save = typeof v.save === "string" ? v.save : undefined;
-      if (save !== undefined && !save.toLowerCase().endsWith(".safetensors")) throw new InputError(`${save}: the model is a .safetensors file`);
       // In place, --model is the output (its own input only through --input); --save must be neither input.
-      checkOutput(save ?? model, save === undefined ? { "--input": input } : { "--model": model, "--input": input }, "model", false);
+      checkOutput(save ?? model, save === undefined ? { "--input": input } : { "--model": model, "--input": input }, "model", save === undefined ? "any" : ".safetensors");
     } else if (typeof v.output === "string") {
       checkOutput(v.output, { "--model": model, "--input": input });
     }
@@ -253,8 +251,7 @@ export const evaluateNoveltyCommand: Command = {
   },
   run(v) {
     if (typeof v.plot === "string") {
-      if (!v.plot.toLowerCase().endsWith(".png")) throw new InputError(`${v.plot}: the plot is a .png file`);
-      checkOutput(v.plot, { "--model": v.model as string, "--in": v.in as string, "--out": v.out as string }, "plot", false);
+      checkOutput(v.plot, { "--model": v.model as string, "--in": v.in as string, "--out": v.out as string }, "plot", ".png");
     }
     const m = loadModel(createEngineSync(), v.model as string);
     const model = m.kind === "autoencoder" ? m.ae : m.csae;

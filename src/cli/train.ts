@@ -71,7 +71,7 @@ export const trainAeCommand: Command = {
     if (v.class !== undefined && !v.labels) throw new InputError("--class needs --labels");
     const inputs = { "--data": dataPath, "--labels": v.labels as string | undefined, "--init": v.init as string | undefined };
     checkCheckpointDir(v.checkpoint, { "--save": save, ...inputs });
-    checkOutput(save, inputs, "model", false);
+    checkOutput(save, inputs, "model", ".safetensors");
     const X = readRows(dataPath, v);
     spec.D = X.shape[1];
     checkSpec(spec);
@@ -250,7 +250,7 @@ export const trainCommand: Command = {
       "--valid-labels": v["valid-labels"] as string | undefined, "--init": v.init as string | undefined,
     };
     checkCheckpointDir(v.checkpoint, { "--save": save, ...inputs });
-    checkOutput(save, inputs, "model", false);
+    checkOutput(save, inputs, "model", ".safetensors");
 
     const X = readRows(v.data as string, v);
     const labels = readLabels(v.labels as string, X.shape[0], v);
@@ -258,6 +258,7 @@ export const trainCommand: Command = {
     let valid: { X: Tensor; labels: string[] } | undefined;
     if (v.valid) {
       const VX = readRows(v.valid as string, v);
+      if (VX.shape[1] !== X.shape[1]) throw new InputError(`${v.valid}: ${VX.shape[1]} columns, the training data ${v.data} ${X.shape[1]}`);
       valid = { X: VX, labels: readLabels(v["valid-labels"] as string, VX.shape[0], v) };
     } else {
       const { train: t, valid: vx } = splitValid(X, validFraction);

@@ -3,7 +3,7 @@
 //   as a big-endian u32, then the big-endian values;
 // - CSV: one example a line, numbers separated by commas, an optional header line of names.
 
-import { FormatError } from "../errors.js";
+import { FormatError, checkBytes } from "../errors.js";
 import { badShape, isFloat32Array, MAX_VALUES, type Tensor } from "../tensor.js";
 
 type Reader = (view: DataView, offset: number) => number;
@@ -57,6 +57,7 @@ export function idxLength(prefix: Uint8Array, source = "idx"): { values: number;
 
 /** Decodes an (uncompressed) IDX file into f32 values as stored (u8 pixels stay 0..255). */
 export function decodeIdx(bytes: Uint8Array, source = "idx"): Tensor & { dtype: string } {
+  checkBytes(bytes, source);
   const fail = (what: string): never => {
     throw new FormatError(`${source}: ${what}`);
   };
@@ -129,6 +130,7 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
  * its line and column.
  */
 export function decodeCsv(input: Uint8Array | string, source = "csv", options: CsvOptions = {}): Tensor & { header?: string[] } {
+  if (typeof input !== "string") checkBytes(input, source);
   const bytes = typeof input === "string" ? new TextEncoder().encode(input) : input;
   const fail = (what: string): never => {
     throw new FormatError(`${source}: ${what}`);

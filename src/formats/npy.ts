@@ -2,7 +2,7 @@
 // {'descr': '<f4', 'fortran_order': False, 'shape': (N, D), } padded to 64 bytes, then the C-order data.
 // We read floats, integers and booleans of either byte order into f32; we write '<f4'.
 
-import { FormatError } from "../errors.js";
+import { FormatError, checkBytes } from "../errors.js";
 import { badShape, MAX_VALUES, type Tensor } from "../tensor.js";
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
@@ -63,7 +63,7 @@ function parseHeader(text: string, fail: (what: string) => never): Record<string
   ws();
   if (text[i] !== "{") fail("header is not a dict");
   i++;
-  const out: Record<string, unknown> = {};
+  const out: Record<string, unknown> = Object.create(null); // (a key "__proto__" is a key)
   for (;;) {
     ws();
     if (text[i] === "}") break;
@@ -71,6 +71,8 @@ function parseHeader(text: string, fail: (what: string) => never): Record<string
     ws();
     if (text[i] !== ":") fail(`expected ':' at header position ${i}`);
     i++;
+    // (Python's literal would keep the last of two; NumPy never writes two, so one is a damaged header)
+    if (Object.hasOwn(out, String(key))) fail(`header has the key '${String(key)}' twice`);
     out[String(key)] = value();
     ws();
     if (text[i] === ",") i++;
@@ -127,7 +129,10 @@ function npyHeader(bytes: Uint8Array, source: string): NpyHeader | undefined {
   const text = new TextDecoder(major === 3 ? "utf-8" : "latin1").decode(bytes.subarray(8 + lenBytes, start));
   const header = parseHeader(text, fail);
   const { descr, fortran_order: fortran, shape } = header;
+  const extra = Object.keys(header).find((k) => !["descr", "fortran_order", "shape"].includes(k));
+  if (extra !== undefined) fail(`header has the key '${extra}', which .npy does not define (descr, fortran_order, shape)`);
   if (typeof descr !== "string") fail("header has no 'descr' string");
+  if (fortran === undefined) fail("header has no 'fortran_order'");
   if (fortran !== false) fail("Fortran-order arrays are not supported: save a C-order array (np.ascontiguousarray)");
   if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) fail("header has no valid 'shape' tuple");
   const d = descr as string;
@@ -149,6 +154,7 @@ export function npyLength(prefix: Uint8Array, source = "npy"): { values: number;
 
 /** Decodes a .npy array (any supported dtype) into f32; `source` names it in errors. */
 export function decodeNpy(bytes: Uint8Array, source = "npy"): Tensor & { dtype: string } {
+  checkBytes(bytes, source);
   const fail = (what: string): never => {
     throw new FormatError(`${source}: ${what}`);
   };

@@ -2,7 +2,7 @@
 // little-endian tensor bytes, each tensor at its [begin, end) data_offsets. Bytes in, bytes out (no
 // file system), so it runs on every runtime; src/node.ts adds atomic files.
 
-import { FormatError } from "../errors.js";
+import { FormatError, checkBytes } from "../errors.js";
 
 import { badShape, isFloat32Array, type Tensor } from "../tensor.js";
 
@@ -101,6 +101,7 @@ function duplicateKey(json: string): string | undefined {
 
 /** Decodes and validates a .safetensors file; `source` names it in errors. */
 export function decodeSafetensors(bytes: Uint8Array, source = "safetensors"): Safetensors {
+  checkBytes(bytes, source);
   const fail = (what: string): never => {
     throw new FormatError(`${source}: ${what}`);
   };

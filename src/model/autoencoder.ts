@@ -59,6 +59,9 @@ export function checkSpec({ D, H, activation: act, output }: AutoencoderSpec): v
 export function createAutoencoder(e: Engine, spec: AutoencoderSpec, seed: number | Rng = 0): Autoencoder {
   checkSpec(spec);
   const { D, H } = spec;
+  if (typeof seed === "number" ? !(Number.isInteger(seed) && seed >= 0 && seed < 2 ** 32) : typeof seed?.uniform !== "function") {
+    throw new InputError(`createAutoencoder: the seed must be an integer in [0, 2^32) or a generator (rng(seed)), not ${quote(seed)}`);
+  }
   const r = typeof seed === "number" ? makeRng(seed) : seed;
   const W = alloc(e, "W", H, D);
   const scale = Math.sqrt(6 / (D + H));
@@ -119,6 +122,7 @@ export function decode(ae: Autoencoder, Hd: Mat, A: Mat): void {
  * The error names the row and column.
  */
 export function checkInput(ae: Pick<Autoencoder, "D" | "output">, X: Tensor, what = "input"): number {
+  if (typeof ae !== "object" || ae === null || !Number.isSafeInteger(ae.D) || ae.D < 1) throw notAnAutoencoder(ae);
   if (typeof X !== "object" || X === null || !Array.isArray(X.shape)) throw new ShapeError(`${what}: want a tensor { shape: [N, ${ae.D}], data: Float32Array }, not ${typeof X === "object" && X !== null ? "an object without a shape array" : quote(X)}`);
   const { shape, data } = X;
   if (!isFloat32Array(data)) throw new ShapeError(`${what}: data must be a Float32Array, not ${Array.isArray(data) ? "an array" : Object.prototype.toString.call(data).slice(8, -1)} (Float32Array.from converts)`);
@@ -157,6 +161,16 @@ export function eachChunk(e: Engine, X: Tensor, D: number, body: (Xc: Mat, r0: n
       release(e, top);
     }
   }
+}
+
+// (apart, so that checkInput stays small: it runs on every scoring call)
+function notAnAutoencoder(m: unknown): InputError {
+  const o = m as Record<string, unknown> | null;
+  const what = Array.isArray(o?.aes) ? "a classifier (its autoencoders are .aes; score it with scores, predict or classEnergies)"
+    : o && "Wx" in o ? "a factored classifier (factoredAsCsae gives its autoencoders)"
+    : o && typeof o.kind === "string" ? `a decoded model file of kind ${quote(o.kind)} (its autoencoder is .ae, its classifier .csae)`
+    : `not an autoencoder (${quote(m)})`;
+  return new InputError(`the model given is ${what}`);
 }
 
 /** The model file layout: W [H, D], bh [H], br [D], metadata format/kind/activation/output. */

@@ -61,7 +61,7 @@ export function checkCsae(m: Pick<Csae, "aes"> & Partial<Csae>, what: string, wh
 /** E_i(x) for every row and class: (N, K), row-major. */
 export function classEnergies(m: Pick<Csae, "aes">, X: Tensor): Tensor {
   checkCsae(m, "energy", false);
-  const data = finiteRows(energies(m.aes, X), m.aes.length, "energy");
+  const data = finiteRows(energies(m.aes, X), m.aes.length, "energy", false, m.aes);
   return { shape: [data.length / m.aes.length, m.aes.length], data };
 }
 
@@ -244,7 +244,7 @@ export function reconstructionErrors(m: Pick<Csae, "aes">, X: Tensor, infinite =
       out[n * K + i] = s;
     }
   });
-  return finiteRows(out, K, "reconstruction error", infinite);
+  return finiteRows(out, K, "reconstruction error", infinite, m.aes);
 }
 
 /**
@@ -258,7 +258,7 @@ export function scores(m: Csae, X: Tensor, infinite = false): Float64Array {
   // (N, K) scores as float64 beside the energies: a bound that an engine's 4 GiB also keeps.
   if (Number.isSafeInteger(N) && N * K > 2 ** 27) throw new InputError(`scores: ${N} rows x ${K} classes is ${N * K} scores, more than the 2^27 (1 GiB of float64) computed at once: score fewer rows at a time`);
   if (m.rule === "reconstruction") return Float64Array.from(reconstructionErrors(m, X, infinite), (v) => -v);
-  return scoresFrom(finiteRows(energies(m.aes, X), K, "energy", infinite), K, m.C, m.rule === "energies-lr" ? m.V : undefined);
+  return scoresFrom(finiteRows(energies(m.aes, X), K, "energy", infinite, m.aes), K, m.C, m.rule === "energies-lr" ? m.V : undefined);
 }
 
 /** The predicted class label of every row of X. */

@@ -8,7 +8,7 @@ import { alloc, mark, release, type Mat } from "../engine/engine.js";
 import { gemm, addRowBias, axpy, sub, rowSums, rowSumsq, rowBinaryEntropy, logit } from "../engine/kernels.js";
 import { activation, type Activation } from "../engine/activations.js";
 import { checkInput, eachChunk, encode, decode, type Autoencoder, type Output } from "./autoencoder.js";
-import { InputError, quote } from "../errors.js";
+import { InputError, onlyKeys, quote } from "../errors.js";
 import { MAX_VALUES, type Tensor } from "../tensor.js";
 
 /** Index of the largest u_k of each row (k-means: the nearest filter, since bh_k = −½‖w_k‖²). */
@@ -25,7 +25,7 @@ function argmaxRows(U: Mat): Int32Array {
 
 /** E(x) for each row of X (N, D). */
 export function energy(ae: Autoencoder, X: Tensor): Float32Array {
-  return finiteRows(energies([ae], X), 1, "energy");
+  return finiteRows(energies([ae], X), 1, "energy", false, [ae]);
 }
 
 /**
@@ -34,9 +34,14 @@ export function energy(ae: Autoencoder, X: Tensor): Float32Array {
  * float32 in ‖x − br‖² or the hidden terms, and an infinite energy makes the scores after it NaN:
  * refused at the public calls. Novelty lets ±Infinity through: such a row is as novel as can be.
  */
-export function finiteRows(v: Float32Array, K: number, quantity: string, infinite = false): Float32Array {
+export function finiteRows(v: Float32Array, K: number, quantity: string, infinite = false, aes?: Autoencoder[]): Float32Array {
   for (let i = 0; i < v.length; i++) {
     if (Number.isNaN(v[i]) || (!infinite && !Number.isFinite(v[i]))) {
+      // Only here, where it costs nothing on the way that works: a model that holds NaN or
+      // Infinity is named as the cause, not the row.
+      const k = i % K;
+      const bad = aes?.[k] && (["W", "bh", "br"] as const).find((p) => aes[k][p].data.some((x) => !Number.isFinite(x)));
+      if (bad) throw new InputError(`the model${K > 1 ? `'s autoencoder ${k}` : ""} is broken: its ${bad} holds values that are not finite numbers`);
       throw new InputError(`input: row ${Math.floor(i / K)}'s ${quantity} is ${v[i]} (beyond float32): its values are too far from the data the model was trained on`);
     }
   }
@@ -289,8 +294,10 @@ export interface DynamicsOptions {
  * Runs x ← x + ε (r(x) − x) for T steps from each row of X0: the trajectory (T+1, N, D) and the energy
  * at every step (T+1, N). E does not decrease along the path for small ε.
  */
-export function dynamics(ae: Autoencoder, X0: Tensor, { eps, steps }: DynamicsOptions): { trajectory: Tensor; energy: Tensor } {
+export function dynamics(ae: Autoencoder, X0: Tensor, o: DynamicsOptions): { trajectory: Tensor; energy: Tensor } {
   const N = checkInput(ae, X0, "start");
+  onlyKeys(o, ["eps", "steps"], "dynamics");
+  const { eps, steps } = o;
   if (!(eps > 0 && eps <= 1)) throw new InputError(`dynamics: eps must be in (0, 1], not ${quote(eps)}`);
   if (!Number.isInteger(steps) || steps < 0) throw new InputError(`dynamics: steps must be a non-negative integer, not ${quote(steps)}`);
   const { D } = ae;

@@ -23,7 +23,8 @@ export type ModelKind = (typeof MODEL_KINDS)[number];
 
 /** Opens any model file into engine e, validating everything; `source` names it in errors. */
 export function decodeModel(e: Engine, bytes: Uint8Array | Safetensors, source = "model"): Model {
-  const file = bytes instanceof Uint8Array ? decodeSafetensors(bytes, source) : bytes;
+  const parsed = typeof bytes === "object" && bytes !== null && !ArrayBuffer.isView(bytes) && typeof (bytes as Safetensors).tensors === "object" && typeof (bytes as Safetensors).metadata === "object";
+  const file = parsed ? (bytes as Safetensors) : decodeSafetensors(bytes as Uint8Array, source);
   const kind = file.metadata.kind;
   let m: Model;
   if (kind === "autoencoder") m = { kind, ae: decodeAutoencoder(e, file, source) };

@@ -54,7 +54,7 @@ export function noveltyScores(m: Autoencoder | Csae, X: Tensor, method?: Novelty
   // Rows so far from the model that an energy overflows float32 score ±Infinity (−Infinity energy:
   // as novel as can be, and flagged); only a NaN, which ranks nowhere, is refused.
   if (!isCsae(m)) {
-    if (how === "energy") return Float64Array.from(finiteRows(energies([m], X), 1, "energy", true), (e) => -e);
+    if (how === "energy") return Float64Array.from(finiteRows(energies([m], X), 1, "energy", true, [m]), (e) => -e);
     return Float64Array.from(reconstructionErrors({ aes: [m] }, X, true));
   }
   const K = m.aes.length;
@@ -279,6 +279,8 @@ export function decodeThreshold(text: string, methods: readonly NoveltyMethod[],
   const o = v as Record<string, unknown>;
   for (const k of Object.keys(o)) if (!THRESHOLD_KEYS.includes(k)) fail(` has an unknown field ${quote(k)} (${THRESHOLD_KEYS.join(", ")})`);
   for (const k of THRESHOLD_KEYS) if (!Object.hasOwn(o, k)) fail(` has no field ${k}`);
+  // JSON.parse keeps the last of two same keys: a record with two methods would score one and be read as the other.
+  for (const k of THRESHOLD_KEYS) if ((text.match(new RegExp(`"${k}"\\s*:`, "g")) ?? []).length > 1) fail(` has the field ${k} twice`);
   const { method, threshold, fpr, rows, flagged } = o;
   if (typeof method !== "string" || !(methods as readonly string[]).includes(method)) fail(`: method ${quote(method)} is not one of this model's (${methods.join(", ")})`);
   if (typeof threshold !== "number" || !Number.isFinite(threshold)) fail(`: threshold ${quote(threshold)} is not a finite number`);

@@ -85,7 +85,7 @@ export function checkTrainOptions(ae: Pick<Autoencoder, "activation" | "H">, o: 
   need(o.decay === undefined || Number.isFinite(o.lr * o.decay), `lr · decay must be finite (lr ${o.lr}, decay ${o.decay}): the schedule lr·τ/(τ + t) overflows`);
   const most = blocksOf === "units" ? ae.H : o.batch;
   need(o.blocks === undefined || (Number.isInteger(o.blocks) && o.blocks >= 1 && o.blocks <= Math.min(most, MAX_BLOCKS)),
-    `blocks must be an integer from 1 to the ${blocksOf === "units" ? "hidden units" : "batch size"} (at most ${MAX_BLOCKS}), not ${quote(o.blocks)}`);
+    `blocks must be an integer from 1 to ${Math.min(most, MAX_BLOCKS)} (the ${blocksOf === "units" ? `${most} hidden units` : `batch size ${most}`}, and at most ${MAX_BLOCKS}), not ${quote(o.blocks)}`);
   need(!(o.contractive > 0 && o.denoising > 0), "choose the contractive penalty or denoising, not both");
   need(ae.activation !== "kmeans", "kmeans is not trained by gradient descent here; choose another activation");
   need(!(o.contractive > 0 && (ae.activation === "relu" || ae.activation === "modulus")),
