@@ -4,11 +4,12 @@
 // place, and a softmax inside finetuning, or a rotation inside a data generator, would carry that
 // into a model or a data set. Accuracy: within 2 ulp (sin and cos: for |x| < 2^20 · π/2).
 
+import { LITTLE_ENDIAN } from "./tensor.js";
+
 const f64 = new Float64Array(1);
 const u32 = new Uint32Array(f64.buffer);
-const LITTLE = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
-const HI = LITTLE ? 1 : 0;
-const LO = LITTLE ? 0 : 1;
+const HI = LITTLE_ENDIAN ? 1 : 0;
+const LO = LITTLE_ENDIAN ? 0 : 1;
 
 /** 2^k for an integer k in [-1022, 1023], built from its bits (exact). */
 function pow2(k: number): number {

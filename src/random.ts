@@ -26,10 +26,14 @@ function splitmix32(seed: number): () => number {
   };
 }
 
+/** Refuses a seed that is not a 32-bit unsigned integer: reduced mod 2^32, seed 2^32 would silently be seed 0. */
+export function checkSeed(seed: unknown, where: string, or = ""): asserts seed is number {
+  if (!(typeof seed === "number" && Number.isInteger(seed) && seed >= 0 && seed < 2 ** 32)) throw new InputError(`${where}: the seed must be an integer in [0, 2^32)${or}, not ${quote(seed)}`);
+}
+
 /** A generator seeded by a 32-bit integer. */
 export function rng(seed: number): Rng {
-  // Refused rather than reduced mod 2^32: seed 2^32 would silently be seed 0.
-  if (!(Number.isInteger(seed) && seed >= 0 && seed < 2 ** 32)) throw new InputError(`rng: the seed must be an integer in [0, 2^32), not ${quote(seed)}`);
+  checkSeed(seed, "rng");
   const next = splitmix32(seed);
   return rngFrom([next(), next(), next(), next()]);
 }

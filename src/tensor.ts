@@ -31,3 +31,17 @@ export function squaredNorm(x: ArrayLike<number>, start = 0, end = x.length): nu
   for (let i = start; i < end; i++) ss += x[i] * x[i];
   return ss;
 }
+
+/** Index of the largest of each row of K values (the first, on a tie). */
+export function argmaxRows(z: ArrayLike<number>, K: number): Int32Array {
+  const out = new Int32Array(z.length / K);
+  for (let r = 0; r < out.length; r++) {
+    let best = 0;
+    for (let i = 1; i < K; i++) if (z[r * K + i] > z[r * K + best]) best = i;
+    out[r] = best;
+  }
+  return out;
+}
+
+/** Whether this machine stores numbers little-endian, as every file format here does. */
+export const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;

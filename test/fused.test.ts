@@ -89,7 +89,7 @@ test("sgdMomentum", () => each((e, M, N, seed, tag) => {
   const w0 = W.data.slice();
   const v = V.data.map((v0, i) => f(f(momentum * v0) - f(lr * f(G.data[i] + f(decay * w0[i])))));
   const w = w0.map((x, i) => f(x + v[i]));
-  sgdMomentum(W, V, G, { lr, momentum, decay });
+  sgdMomentum(W, V, G, { lr, momentum, weightDecay: decay });
   exact(V.data, v, `V ${tag}`);
   exact(W.data, w, `W ${tag}`);
 }));

@@ -226,7 +226,7 @@ test("labels: one finite column; class names distinct strings; --workers and --s
   assert.throws(() => encodeCsae({ classes: ["0", "0"], aes: [ae, ae], C: new Float32Array(2) }), /appears twice/);
   refused(run("train", "--data", xPath, "--labels", lPath, "--workers", "-1", "--save", at("no.safetensors")), /--workers must be a non-negative integer, not -1/, "workers -1");
   refused(run("train", "--data", xPath, "--labels", lPath, "--seed", "-1", "--save", at("no.safetensors")), /--seed must be a non-negative integer, not -1/, "seed -1");
-  refused(run("train", "--data", xPath, "--labels", lPath, "--seed", "4294967296", "--save", at("no.safetensors")), /--seed must be an integer in \[0, 4294967295\]/, "seed 2^32");
+  refused(run("train", "--data", xPath, "--labels", lPath, "--seed", "4294967296", "--save", at("no.safetensors")), /--seed must be an integer in \[0, 2\^32\)/, "seed 2^32");
 });
 
 test("no option value hangs: the factored fitter checks its options like the plain one", () => {

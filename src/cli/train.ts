@@ -4,14 +4,14 @@ import { freemem } from "node:os";
 import { InputError, quote } from "../errors.js";
 import { writeAtomic, makeDir } from "../node.js";
 import { createEngineSync, fromArray, type Engine } from "../engine/engine.js";
-import { AE_ACTIVATIONS, checkInput, checkSpec, encodeAutoencoder, type Autoencoder, type AutoencoderSpec } from "../model/autoencoder.js";
+import { AE_ACTIVATIONS, checkInput, checkSpec, type Autoencoder, type AutoencoderSpec } from "../model/autoencoder.js";
 import { TRAIN_DEFAULTS, checkTrainOptions, type EpochReport, type TrainOptions } from "../train/autoencoder.js";
 import { trainClasses, type ClassJob, type Params } from "../train/parallel.js";
 import { classesOf, rowsWithLabel, fit, selectCsae, FIT_DEFAULTS, VARIANTS, type FitOptions, type Variant } from "../train/fit.js";
 import { encodeModel, autoencodersOf } from "../model/files.js";
 import { type Csae } from "../model/csae.js";
 import type { FinetuneReport } from "../train/finetune.js";
-import { encodeCsae, initialConstants } from "../model/csae.js";
+import { initialConstants } from "../model/csae.js";
 import { checkMemory } from "../train/memory.js";
 import { int, real, list, choice } from "./args.js";
 import type { Tensor } from "../tensor.js";
@@ -120,10 +120,10 @@ export const trainAeCommand: Command = {
       br: fromArray(e, `br${i}`, 1, spec.D, r.br),
     }));
     if (!labels || v.class !== undefined) {
-      writeAtomic(save, encodeAutoencoder(aes[0]));
+      writeAtomic(save, encodeModel({ kind: "autoencoder", ae: aes[0] }));
     } else {
       // The constants a classifier starts finetuning from (docs/math.md §7.4).
-      writeAtomic(save, encodeCsae({ classes, aes, C: initialConstants(aes, jobs.map((j) => j.data)) }));
+      writeAtomic(save, encodeModel({ kind: "csae", csae: { classes, aes, C: initialConstants(aes, jobs.map((j) => j.data)) } }));
     }
     show.line(`saved ${save} (${clock(performance.now() - t0)})`);
   },
@@ -318,7 +318,7 @@ export const trainCommand: Command = {
         show.line(`hidden ${r.hidden}, lr ${r.lr}, weight decay ${r.weightDecay}: validation error ${(100 * r.validError).toFixed(2)}%`),
       );
       show.line(`best: hidden ${best.hidden}, lr ${best.lr}, weight decay ${best.weightDecay}; refitted on training + validation rows`);
-      bytes = encodeCsae(model);
+      bytes = encodeModel({ kind: "csae", csae: model });
     } else {
       bytes = await fitOne(o);
     }

@@ -11,7 +11,7 @@
 // may differ between engines, or between versions of one), so every runtime writes the same bytes.
 
 import { InputError, quote } from "../errors.js";
-import { type Rng } from "../random.js";
+import { checkSeed, type Rng } from "../random.js";
 import { CHOICES, DATASETS, RECTANGLES, RECTANGLES_IMAGE, DATASET_SIZES, DatasetName, GenerateOptions, GeneratedSet, PIXELS, SET_TAG, SPLITS, SplitName, stream } from "./sets.js";
 import { BACKGROUNDS, drawPatch, loadBackgrounds } from "./backgrounds.js";
 import { BYTE, digitSources, mnist, rotate } from "./digits.js";
@@ -108,7 +108,7 @@ export function isDataset(name: string): name is DatasetName {
 export function generate(name: string, options: GenerateOptions = {}): GeneratedSet {
   if (!isDataset(name)) throw new InputError(`unknown data set "${name}" (one of: ${DATASETS.join(", ")})`);
   const { seed = 0, scale = 1, onProgress } = options;
-  if (!Number.isInteger(seed) || seed < 0 || seed >= 2 ** 32) throw new InputError(`generate: seed must be an integer in 0..2^32-1, not ${quote(seed)}`);
+  checkSeed(seed, "generate");
   if (!(scale > 0 && scale <= 1)) throw new InputError(`generate: scale must be in (0, 1], not ${quote(scale)}`);
   const full = DATASET_SIZES[name];
   const n = Object.fromEntries(SPLITS.map((s) => [s, Math.max(1, Math.round(full[s] * scale))])) as Record<SplitName, number>;

@@ -1,7 +1,7 @@
 // Hidden-unit activations (docs/math.md §2.1): h, its antiderivative H, h' and h'' in one fused kernel call.
 // Only names and shapes are checked here; the math lives in assembly/activations.ts.
 
-import { describe, inArena, type Mat } from "./engine.js";
+import { describe, inArena, overlaps, type Mat } from "./engine.js";
 import { InputError, ShapeError, quote } from "../errors.js";
 
 export const ACTIVATIONS = ["sigmoid", "tanh", "linear", "square", "relu", "modulus", "softplus", "sync"] as const;
@@ -23,10 +23,6 @@ const KERNEL: Record<Activation, `act_${Activation}`> = {
   sigmoid: "act_sigmoid", tanh: "act_tanh", linear: "act_linear", square: "act_square",
   relu: "act_relu", modulus: "act_modulus", softplus: "act_softplus", sync: "act_sync",
 };
-
-function overlaps(a: Mat, b: Mat): boolean {
-  return a.ptr < b.ptr + b.rows * b.cols * 4 && b.ptr < a.ptr + a.rows * a.cols * 4;
-}
 
 // Each given output, in the order h, H, d1, d2: same engine and shape as U (all of them first), then
 // no partial overlap with U or an earlier output. Spelled out pair by pair, with no arrays or keyed

@@ -206,6 +206,13 @@ function notInArena(op: string, m: Mat, first: Mat): ShapeError {
   return new ShapeError(`${op}: ${m.name} (${m.rows}x${m.cols} at byte ${m.ptr}) is not a matrix inside its engine's allocated memory (bytes ${m.engine.base} to ${m.engine.top})`);
 }
 
+/** Whether two matrices share any byte (an empty one shares none). */
+export function overlaps(a: Mat, b: Mat): boolean {
+  const aEnd = a.ptr + a.rows * a.cols * 4;
+  const bEnd = b.ptr + b.rows * b.cols * 4;
+  return a.ptr < bEnd && b.ptr < aEnd && a.rows * a.cols > 0 && b.rows * b.cols > 0;
+}
+
 /** Rows [r0, r1) of m, as a matrix sharing m's memory. */
 export function rowsOf(m: Mat, r0: number, r1: number): Mat {
   if (!(Number.isInteger(r0) && Number.isInteger(r1) && 0 <= r0 && r0 <= r1 && r1 <= m.rows)) {

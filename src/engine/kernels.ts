@@ -1,7 +1,7 @@
 // Shape-checked calls into the kernels. Shapes are checked here, at the boundary, so a wrong shape
 // throws a ShapeError naming both operands and never reaches WebAssembly.
 
-import { alloc, describe, inArena, type Mat } from "./engine.js";
+import { alloc, describe, inArena, overlaps, type Mat } from "./engine.js";
 import { ShapeError } from "../errors.js";
 
 export interface GemmOptions {
@@ -21,12 +21,6 @@ function sameEngine(op: string, a: Mat, b?: Mat, c?: Mat, d?: Mat): void {
   if (b !== undefined) inArena(op, b, a);
   if (c !== undefined) inArena(op, c, a);
   if (d !== undefined) inArena(op, d, a);
-}
-
-function overlaps(a: Mat, b: Mat): boolean {
-  const aEnd = a.ptr + a.rows * a.cols * 4;
-  const bEnd = b.ptr + b.rows * b.cols * 4;
-  return a.ptr < bEnd && b.ptr < aEnd && a.rows * a.cols > 0 && b.rows * b.cols > 0;
 }
 
 function noAlias(op: string, out: Mat, ...ins: Mat[]): void {
@@ -137,16 +131,16 @@ export function contractiveDelta(E: Mat, G: Mat, S: Mat, c: Mat, a: number): voi
 export interface SgdOptions {
   lr: number;
   momentum: number;
-  /** L2 weight decay. */
-  decay: number;
+  /** L2 weight decay (not the learning-rate decay τ of the schedules). */
+  weightDecay: number;
 }
 
-/** One SGD step with momentum: V = momentum*V − lr*(G + decay*W); W += V. */
-export function sgdMomentum(W: Mat, V: Mat, G: Mat, { lr, momentum, decay }: SgdOptions): void {
+/** One SGD step with momentum: V = momentum*V − lr*(G + weightDecay*W); W += V. */
+export function sgdMomentum(W: Mat, V: Mat, G: Mat, { lr, momentum, weightDecay }: SgdOptions): void {
   sameEngine("sgdMomentum", W, V, G);
   sameShape("sgdMomentum", W, V);
   sameShape("sgdMomentum", W, G);
-  W.engine.k.sgd_momentum(W.ptr, V.ptr, G.ptr, size(W), lr, momentum, decay);
+  W.engine.k.sgd_momentum(W.ptr, V.ptr, G.ptr, size(W), lr, momentum, weightDecay);
 }
 
 /** out (1 x N) = column sums of X (M x N); with accumulate, out += them. */

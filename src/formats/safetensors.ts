@@ -4,7 +4,7 @@
 
 import { FormatError, checkBytes } from "../errors.js";
 
-import { badShape, isFloat32Array, type Tensor } from "../tensor.js";
+import { LITTLE_ENDIAN, badShape, isFloat32Array, type Tensor } from "../tensor.js";
 
 export type { Tensor };
 
@@ -17,7 +17,6 @@ export interface Safetensors {
 const DTYPE_BYTES: Record<string, number> = { F32: 4, F64: 8, F16: 2, BF16: 2 };
 const MAX_HEADER = 100 * 1024 * 1024;
 
-const littleEndian = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 function count(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
@@ -51,7 +50,7 @@ export function encodeSafetensors(tensors: Record<string, Tensor>, metadata: Rec
   view.setBigUint64(0, BigInt(padded), true);
   let p = 8 + padded;
   for (const data of values) {
-    if (littleEndian) out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), p);
+    if (LITTLE_ENDIAN) out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), p);
     else for (let i = 0; i < data.length; i++) view.setFloat32(p + 4 * i, data[i], true);
     p += data.byteLength;
   }
@@ -71,7 +70,7 @@ function f16(bits: number): number {
  * The first key that any object of a JSON text (already known to parse) repeats, or undefined:
  * JSON.parse would silently keep the last one.
  */
-function duplicateKey(json: string): string | undefined {
+export function duplicateKey(json: string): string | undefined {
   const stack: Array<Set<string> | undefined> = []; // an object's keys so far, or undefined for an array
   let expectKey = false;
   for (let i = 0; i < json.length; i++) {
@@ -100,6 +99,16 @@ function duplicateKey(json: string): string | undefined {
 }
 
 /** Decodes and validates a .safetensors file; `source` names it in errors. */
+/**
+ * A file already parsed (its tensors and metadata), as the model readers also take one so that a
+ * file is parsed once; anything else is parsed as the file's bytes (and refused if it is not bytes).
+ */
+export function parsedFile(file: Uint8Array | Safetensors, source: string): Safetensors {
+  const o = file as Safetensors;
+  if (typeof o === "object" && o !== null && !ArrayBuffer.isView(o) && typeof o.tensors === "object" && o.tensors !== null && typeof o.metadata === "object" && o.metadata !== null) return o;
+  return decodeSafetensors(file as Uint8Array, source);
+}
+
 export function decodeSafetensors(bytes: Uint8Array, source = "safetensors"): Safetensors {
   checkBytes(bytes, source);
   const fail = (what: string): never => {
@@ -160,7 +169,7 @@ export function decodeSafetensors(bytes: Uint8Array, source = "safetensors"): Sa
     spans.push([begin, end, name]);
     const data = new Float32Array(values);
     const p = dataStart + begin;
-    if (dtype === "F32" && littleEndian) {
+    if (dtype === "F32" && LITTLE_ENDIAN) {
       data.set(new Float32Array(new Uint8Array(bytes.subarray(p, p + 4 * values)).buffer)); // copy: aligns, and Buffer.slice would not copy
     } else {
       for (let i = 0; i < values; i++) {

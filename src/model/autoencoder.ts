@@ -7,9 +7,9 @@ import { alloc, fromArray, mark, release, type Engine, type Mat } from "../engin
 import { gemm, gemmPacked, packB, addRowBias, type PackedB } from "../engine/kernels.js";
 import { activation, ACTIVATIONS, type Activation } from "../engine/activations.js";
 import { InputError, FormatError, ShapeError, quote } from "../errors.js";
-import { encodeSafetensors, decodeSafetensors, type Safetensors } from "../formats/safetensors.js";
+import { encodeSafetensors, parsedFile, type Safetensors } from "../formats/safetensors.js";
 import { FLOAT32_MAX, isFloat32Array, squaredNorm, type Tensor } from "../tensor.js";
-import { rng as makeRng, type Rng } from "../random.js";
+import { checkSeed, rng as makeRng, type Rng } from "../random.js";
 import { shortestF32 } from "../formats/idx-csv.js";
 
 export type Output = "real" | "binary";
@@ -59,9 +59,7 @@ export function checkSpec({ D, H, activation: act, output }: AutoencoderSpec): v
 export function createAutoencoder(e: Engine, spec: AutoencoderSpec, seed: number | Rng = 0): Autoencoder {
   checkSpec(spec);
   const { D, H } = spec;
-  if (typeof seed === "number" ? !(Number.isInteger(seed) && seed >= 0 && seed < 2 ** 32) : typeof seed?.uniform !== "function") {
-    throw new InputError(`createAutoencoder: the seed must be an integer in [0, 2^32) or a generator (rng(seed)), not ${quote(seed)}`);
-  }
+  if (typeof (seed as Rng)?.uniform !== "function") checkSeed(seed, "createAutoencoder", " or a generator (rng(seed))");
   const r = typeof seed === "number" ? makeRng(seed) : seed;
   const W = alloc(e, "W", H, D);
   const scale = Math.sqrt(6 / (D + H));
@@ -75,7 +73,7 @@ export function createAutoencoder(e: Engine, spec: AutoencoderSpec, seed: number
 }
 
 /** Sets bh_k = −½‖w_k‖² (k-means as a max-activation autoencoder, docs/math.md §3.3). */
-export function kmeansBiases(ae: Autoencoder): void {
+function kmeansBiases(ae: Autoencoder): void {
   const { W, bh, D } = ae;
   for (let k = 0; k < ae.H; k++) {
     let s = 0;
@@ -245,7 +243,7 @@ export function checkSpecOf(spec: AutoencoderSpec, source: string): AutoencoderS
 /** Loads an autoencoder model file into engine e, validating everything. */
 export function decodeAutoencoder(e: Engine, bytes: Uint8Array | Safetensors, source = "model"): Autoencoder {
   // Bytes, or a file already parsed (decodeModel parses once for any kind).
-  const { tensors, metadata } = bytes instanceof Uint8Array ? decodeSafetensors(bytes, source) : bytes;
+  const { tensors, metadata } = parsedFile(bytes, source);
   modelMetadata(metadata, "autoencoder", source);
   onlyTensors(tensors, ["W", "bh", "br"], source);
   const W = tensors.W;

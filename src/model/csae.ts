@@ -7,8 +7,8 @@ import { exp } from "../math.js";
 import { fromArray, type Engine } from "../engine/engine.js";
 import { checkInput, checkSpecOf, checkToWrite, modelMetadata, onlyTensors, tensorOf, type Autoencoder, type AeActivation, type Output } from "./autoencoder.js";
 import { energy, energies, finiteRows, reconstruct } from "./energy.js";
-import { decodeSafetensors, encodeSafetensors, type Safetensors } from "../formats/safetensors.js";
-import type { Tensor } from "../tensor.js";
+import { encodeSafetensors, parsedFile, type Safetensors } from "../formats/safetensors.js";
+import { argmaxRows, type Tensor } from "../tensor.js";
 import { FormatError, InputError, ShapeError, quote } from "../errors.js";
 
 export interface Csae {
@@ -159,7 +159,7 @@ export function encodeCsae(m: Csae): Uint8Array {
 /** Loads a K-class model file into engine e, validating everything. */
 export function decodeCsae(e: Engine, bytes: Uint8Array | Safetensors, source = "model"): Csae {
   // Bytes, or a file already parsed (decodeModel parses once for any kind).
-  const { tensors, metadata } = bytes instanceof Uint8Array ? decodeSafetensors(bytes, source) : bytes;
+  const { tensors, metadata } = parsedFile(bytes, source);
   modelMetadata(metadata, "csae", source);
   const W = tensors.W;
   if (!W || W.shape.length !== 3) throw new FormatError(`${source}: tensor W [K, H, D] is missing or not 3-D`);
@@ -215,16 +215,6 @@ export function scoresFrom(E: Float32Array, K: number, C: Float32Array, V?: Floa
   return z;
 }
 
-/** Index of the largest score of each row. */
-export function argmaxRows(z: ArrayLike<number>, K: number): Int32Array {
-  const out = new Int32Array(z.length / K);
-  for (let r = 0; r < out.length; r++) {
-    let best = 0;
-    for (let i = 1; i < K; i++) if (z[r * K + i] > z[r * K + best]) best = i;
-    out[r] = best;
-  }
-  return out;
-}
 
 /**
  * ‖r_i(x) − x‖² for every row and class (N, K): the reconstruction-error baseline. `infinite`: a

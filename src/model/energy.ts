@@ -9,19 +9,8 @@ import { gemm, addRowBias, axpy, sub, rowSums, rowSumsq, rowBinaryEntropy, logit
 import { activation, type Activation } from "../engine/activations.js";
 import { checkInput, eachChunk, encode, decode, type Autoencoder, type Output } from "./autoencoder.js";
 import { InputError, onlyKeys, quote } from "../errors.js";
-import { MAX_VALUES, type Tensor } from "../tensor.js";
+import { MAX_VALUES, argmaxRows, type Tensor } from "../tensor.js";
 
-/** Index of the largest u_k of each row (k-means: the nearest filter, since bh_k = −½‖w_k‖²). */
-function argmaxRows(U: Mat): Int32Array {
-  const s = new Int32Array(U.rows);
-  const u = U.data;
-  for (let i = 0; i < U.rows; i++) {
-    let best = 0;
-    for (let k = 1; k < U.cols; k++) if (u[i * U.cols + k] > u[i * U.cols + best]) best = k;
-    s[i] = best;
-  }
-  return s;
-}
 
 /** E(x) for each row of X (N, D). */
 export function energy(ae: Autoencoder, X: Tensor): Float32Array {
@@ -88,7 +77,7 @@ function chunkEnergy(ae: Autoencoder, Xc: Mat, Xs: Mat): Float32Array {
   encode(ae, Xc, U);
   if (ae.activation === "kmeans") {
     // E = −½‖x − w_s‖², s the nearest filter.
-    const s = argmaxRows(U);
+    const s = argmaxRows(U.data, U.cols);
     const x = Xc.data;
     const w = ae.W.data;
     const out = new Float32Array(n);
@@ -124,7 +113,7 @@ export function energyOfU(
  * brᵀx − Σ_j [x log x + (1−x) log(1−x)] for binary output. Xc (n x D, may be X itself, which it then
  * overwrites) and t (n x 1) are scratch; `entropy`, when given, already holds the entropy term of X.
  */
-export function addVisibleTerms(E: Mat, X: Mat, br: Mat, output: Output, Xc: Mat, t: Mat, entropy?: Mat): void {
+function addVisibleTerms(E: Mat, X: Mat, br: Mat, output: Output, Xc: Mat, t: Mat, entropy?: Mat): void {
   if (output === "real") {
     if (Xc !== X) Xc.data.set(X.data);
     addRowBias(Xc, br, -1);
@@ -150,7 +139,7 @@ export function hidden(ae: Autoencoder, X: Tensor): Tensor {
     const U = alloc(e, "U", Xc.rows, ae.H);
     encode(ae, Xc, U, { Hd: U });
     if (ae.activation === "kmeans") {
-      argmaxRows(U).forEach((s, i) => (out[(r0 + i) * ae.H + s] = 1));
+      argmaxRows(U.data, U.cols).forEach((s, i) => (out[(r0 + i) * ae.H + s] = 1));
     } else {
       out.set(U.data, r0 * ae.H);
     }
@@ -165,7 +154,7 @@ function decoderInput(ae: Autoencoder, Xc: Mat): Mat {
   const A = alloc(e, "A", Xc.rows, ae.D);
   encode(ae, Xc, U, { Hd: U });
   if (ae.activation === "kmeans") {
-    const s = argmaxRows(U);
+    const s = argmaxRows(U.data, U.cols);
     for (let i = 0; i < Xc.rows; i++) A.data.set(ae.W.data.subarray(s[i] * ae.D, (s[i] + 1) * ae.D), i * ae.D);
   } else {
     decode(ae, U, A);

@@ -8,7 +8,7 @@ import { createEngineSync, mark, release, type Engine } from "../engine/engine.j
 import { decodeAutoencoder, encodeAutoencoder, type Autoencoder } from "./autoencoder.js";
 import { decodeCsae, encodeCsae, type Csae } from "./csae.js";
 import { decodeFactored, encodeFactored, factoredAsCsae, type FactoredCsae } from "./factored.js";
-import { decodeSafetensors, encodeSafetensors, type Safetensors } from "../formats/safetensors.js";
+import { decodeSafetensors, encodeSafetensors, parsedFile, type Safetensors } from "../formats/safetensors.js";
 import { AescoreError, FormatError, InputError, quote } from "../errors.js";
 import { decodeThreshold, encodeThreshold, methodsOf, type NoveltyThreshold } from "./novelty.js";
 
@@ -23,8 +23,7 @@ export type ModelKind = (typeof MODEL_KINDS)[number];
 
 /** Opens any model file into engine e, validating everything; `source` names it in errors. */
 export function decodeModel(e: Engine, bytes: Uint8Array | Safetensors, source = "model"): Model {
-  const parsed = typeof bytes === "object" && bytes !== null && !ArrayBuffer.isView(bytes) && typeof (bytes as Safetensors).tensors === "object" && typeof (bytes as Safetensors).metadata === "object";
-  const file = parsed ? (bytes as Safetensors) : decodeSafetensors(bytes as Uint8Array, source);
+  const file = parsedFile(bytes, source);
   const kind = file.metadata.kind;
   let m: Model;
   if (kind === "autoencoder") m = { kind, ae: decodeAutoencoder(e, file, source) };

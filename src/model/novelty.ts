@@ -16,6 +16,7 @@ import { energies, finiteRows } from "./energy.js";
 import { reconstructionErrors, scores, softmaxRows, type Csae } from "./csae.js";
 import type { Autoencoder } from "./autoencoder.js";
 import type { Tensor } from "../tensor.js";
+import { duplicateKey } from "../formats/safetensors.js";
 
 export const NOVELTY_METHODS = ["energy", "logsumexp", "max-score", "max-prob", "reconstruction"] as const;
 export type NoveltyMethod = (typeof NOVELTY_METHODS)[number];
@@ -193,7 +194,7 @@ export interface NoveltyThreshold {
 }
 
 /** Checks a requested false positive rate: finite, strictly between 0 and 1. */
-export function checkFpr(fpr: number): void {
+function checkFpr(fpr: number): void {
   if (!(typeof fpr === "number" && Number.isFinite(fpr) && fpr > 0 && fpr < 1)) throw new InputError(`novelty: the false positive rate must be a number in (0, 1), not ${quote(fpr)}`);
 }
 
@@ -280,7 +281,8 @@ export function decodeThreshold(text: string, methods: readonly NoveltyMethod[],
   for (const k of Object.keys(o)) if (!THRESHOLD_KEYS.includes(k)) fail(` has an unknown field ${quote(k)} (${THRESHOLD_KEYS.join(", ")})`);
   for (const k of THRESHOLD_KEYS) if (!Object.hasOwn(o, k)) fail(` has no field ${k}`);
   // JSON.parse keeps the last of two same keys: a record with two methods would score one and be read as the other.
-  for (const k of THRESHOLD_KEYS) if ((text.match(new RegExp(`"${k}"\\s*:`, "g")) ?? []).length > 1) fail(` has the field ${k} twice`);
+  const twice = duplicateKey(text);
+  if (twice !== undefined) fail(` has the field ${twice} twice`);
   const { method, threshold, fpr, rows, flagged } = o;
   if (typeof method !== "string" || !(methods as readonly string[]).includes(method)) fail(`: method ${quote(method)} is not one of this model's (${methods.join(", ")})`);
   if (typeof threshold !== "number" || !Number.isFinite(threshold)) fail(`: threshold ${quote(threshold)} is not a finite number`);

@@ -32,6 +32,7 @@ import { checkCsae, type Csae } from "./csae.js";
 import { factoredAsCsae, type FactoredCsae } from "./factored.js";
 import type { Model } from "./files.js";
 import { InputError, ShapeError, quote } from "../errors.js";
+import { LITTLE_ENDIAN } from "../tensor.js";
 
 export const ONNX_IR_VERSION = 8;
 export const ONNX_OPSET = 17;
@@ -44,7 +45,7 @@ export interface OnnxOptions {
 }
 
 /** Why an activation cannot be exported, or undefined when it can. */
-export function onnxUnsupported(act: string): string | undefined {
+function onnxUnsupported(act: string): string | undefined {
   if (act === "softplus") {
     return "softplus's energy −Li₂(−e^u) needs the dilogarithm, which ONNX has no operator for (and no finite composition of ONNX operators computes it)";
   }
@@ -150,8 +151,6 @@ const ATTR_INT = 2;
 const ATTR_STRING = 3;
 
 type Attr = { name: string; i?: number; f?: number; s?: string };
-
-const LITTLE_ENDIAN = new Uint8Array(Float32Array.of(1).buffer)[3] === 0x3f;
 
 function littleEndianF32(values: ArrayLike<number>): Uint8Array {
   // float32 on a little-endian machine already is the wire format: a view, not a copy.

@@ -335,13 +335,8 @@ export function corrupt(Xt: Mat, X: Mat, b: number, nu: number, rng: Rng): void 
   for (let i = 0; i < n; i++) xt[i] = rng.uniform() < nu ? 0 : x[i];
 }
 
-/** Mean reconstruction loss over the rows of X (clean inputs, no penalty): the validation loss. */
-export function reconstructionLoss(ae: Autoencoder, X: Tensor): number {
-  checkInput(ae, X, "validation data");
-  return meanLoss(ae, X);
-}
-
-// The same on rows already checked (the validation set is checked once, not every epoch).
+// Mean reconstruction loss over the rows of X (clean inputs, no penalty), the validation loss, on rows
+// already checked (the validation set is checked once, not every epoch).
 function meanLoss(ae: Autoencoder, X: Tensor): number {
   const N = X.shape[0];
   const e = ae.W.engine;

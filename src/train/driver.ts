@@ -72,7 +72,6 @@ export interface Trainer<S = unknown> {
 const HINT = ", or the weight decay or momentum, or check the data's scale";
 
 /** The loss stopped being a number: the learning rate is too large for this model and data. */
-
 export class DivergenceError extends InputError {
   override name = "DivergenceError";
   constructor(readonly what: string, readonly epoch: number, readonly loss: number, readonly lr: number, readonly param?: string) {
@@ -103,7 +102,7 @@ export function permutation(n: number, rng: Rng): Int32Array {
 }
 
 /** The learning rate of epoch t (from 0). */
-export function epochRate(s: Pick<Schedule, "lr" | "decay">, t: number): number {
+function epochRate(s: Pick<Schedule, "lr" | "decay">, t: number): number {
   return s.decay > 0 ? (s.lr * s.decay) / (s.decay + t) : s.lr;
 }
 

@@ -17,14 +17,14 @@ import { gemm, axpy, colSums, mulRows, rowBinaryEntropy } from "../engine/kernel
 import type { Activation } from "../engine/activations.js";
 import { encode, type Autoencoder, type AutoencoderSpec } from "../model/autoencoder.js";
 import { energies, energyOfU } from "../model/energy.js";
-import { softmaxRows, argmaxRows, scoresFrom } from "../model/csae.js";
+import { softmaxRows, scoresFrom } from "../model/csae.js";
 import { aeParams, type AeParam } from "./autoencoder.js";
 import { rng } from "../random.js";
 import { InputError, ShapeError, onlyKeys, quote } from "../errors.js";
 import { divergedIn, divergedParam, paramSet, sgdStep, type ParamSet } from "./params.js";
 import { MAX_EPOCHS, runEpochs, startRun, stepRows, type EpochReport, type Trainer } from "./driver.js";
 import { countersOf, runStateOf, type Arrays, type Checkpoint } from "./checkpoint.js";
-import type { Tensor } from "../tensor.js";
+import { argmaxRows, type Tensor } from "../tensor.js";
 
 export interface FinetuneOptions {
   epochs: number;

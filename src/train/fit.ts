@@ -16,14 +16,15 @@ import { compiledBuild, createEngineSync, type Engine, fromArray } from "../engi
 import { checkInput, createAutoencoder, type AutoencoderSpec, type Autoencoder } from "../model/autoencoder.js";
 import { energies, energy } from "../model/energy.js";
 import { classEnergies, scores, softmaxRows, classesOf, rowsWithLabel, classIndices, initialConstants, meanConstants, labelProblem, type Csae } from "../model/csae.js";
-import { createFactored, factoredAsCsae, factoredGroups, pretrainFactored, PARAM_NAMES, type FactoredCsae, type FactoredParam } from "../model/factored.js";
+import { createFactored, factoredAsCsae, type FactoredCsae } from "../model/factored.js";
+import { factoredGroups, pretrainFactored, PARAM_NAMES, type FactoredParam } from "./factored.js";
 import type { Classifier } from "../model/files.js";
 import { finetune, localGroups, errorRate, slotParams, type FinetuneOptions, type Params } from "./finetune.js";
 import { runClasses, runReplicas, shareRows, stageCheckpoint, trainClasses, workerGroups, classSeed, type ClassJob } from "./parallel.js";
 import { fingerprint } from "./checkpoint.js";
 import { canShare, cores, threads } from "./threads.js";
 import { exchangeBuffers, exchangeOf, type ExchangeBuffers } from "./replicas.js";
-import { rng } from "../random.js";
+import { checkSeed, rng } from "../random.js";
 import { InputError, ShapeError, onlyKeys, quote } from "../errors.js";
 import type { EpochReport, TrainOptions } from "./autoencoder.js";
 import { checkFit, FIT_DEFAULTS, VARIANTS, type FitOptions, type Variant } from "./options.js";
@@ -292,7 +293,7 @@ export async function addClass(
   const bad = labelProblem(label);
   if (bad) throw new InputError(`addClass: the label is ${quote(label)}, ${bad}`);
   if (m.classes.includes(label)) throw new InputError(`addClass: the model already has a class ${quote(label)}`);
-  if (!(Number.isSafeInteger(o.seed) && o.seed >= 0 && o.seed < 2 ** 32)) throw new InputError(`addClass: seed must be an integer in [0, 2^32), not ${quote(o.seed)}`);
+  checkSeed(o.seed, "addClass");
   if (o.others) {
     onlyKeys(o.others, ["X", "labels"], "addClass: others");
     if (o.others.X.shape[0] === 0) throw new InputError("addClass: the other classes' rows are empty (give some, or none at all)");

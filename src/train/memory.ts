@@ -1,6 +1,6 @@
 // What a training job will need, estimated before it starts, so that a job that cannot fit is refused
 // with the figure instead of failing after minutes (or exhausting the machine). The counts follow the
-// buffers the trainers allocate (src/training.ts, src/finetune.ts, src/factored.ts), rounded up.
+// buffers the trainers allocate (train/autoencoder.ts, train/finetune.ts, model/factored.ts), rounded up.
 
 import { InputError } from "../errors.js";
 import { CHUNK } from "../model/autoencoder.js";

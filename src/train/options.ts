@@ -6,6 +6,7 @@ import { checkFinetuneOptions, FINETUNE_DEFAULTS, type FinetuneOptions, type Fin
 import { checkTrainOptions, TRAIN_DEFAULTS, TRAIN_KEYS, type EpochReport, type TrainOptions } from "./autoencoder.js";
 import { checkCsae, classesOf, classIndices, labelProblem, type Csae } from "../model/csae.js";
 import { InputError, ShapeError, onlyKeys, quote } from "../errors.js";
+import { checkSeed } from "../random.js";
 import type { Tensor } from "../tensor.js";
 
 export const VARIANTS = ["csae", "hinge", "normalization", "energies", "no-pretraining", "reconstruction"] as const;
@@ -71,12 +72,8 @@ export function checkFit(X: Tensor, labels: string[], o: FitOptions): Autoencode
   if (o.pretrain !== undefined) onlyKeys(o.pretrain, TRAIN_KEYS, "train");
   if (X.shape.length !== 2) throw new ShapeError(`fit: data must be (N, D), not [${X.shape.join(", ")}]`);
   if (!Array.isArray(labels) || labels.length !== X.shape[0]) throw new ShapeError(`fit: ${Array.isArray(labels) ? labels.length : "no list of"} labels for ${X.shape[0]} data rows`);
-  for (const c of new Set(labels)) {
-    const bad = labelProblem(c);
-    if (bad) throw new InputError(`fit: label ${labels.indexOf(c)} is ${quote(c)}, ${bad}`);
-  }
   if (!VARIANTS.includes(o.variant)) throw new InputError(`fit: unknown variant ${quote(o.variant)} (one of ${VARIANTS.join(", ")})`);
-  if (!(Number.isSafeInteger(o.seed) && o.seed >= 0 && o.seed < 2 ** 32)) throw new InputError(`fit: seed must be an integer in [0, 2^32), not ${quote(o.seed)}`);
+  checkSeed(o.seed, "fit");
   if (o.workers !== undefined && !(Number.isSafeInteger(o.workers) && o.workers >= 0)) {
     throw new InputError(`fit: workers must be a non-negative integer, not ${quote(o.workers)}`);
   }
@@ -111,8 +108,10 @@ export function checkFit(X: Tensor, labels: string[], o: FitOptions): Autoencode
   checkFinetuneOptions(o.finetune);
   checkInput(spec, X, "training data");
   // Labels are class names: strings (numbers would come back as strings from a saved model).
-  const bad = labels.findIndex((l) => typeof l !== "string" || l === "");
-  if (bad >= 0) throw new InputError(`fit: label ${bad} is ${quote(labels[bad])}, not a non-empty string (String(label) converts)`);
+  for (const c of new Set(labels)) {
+    const bad = labelProblem(c);
+    if (bad) throw new InputError(`fit: label ${labels.indexOf(c)} is ${quote(c)}, ${bad}${typeof c === "string" ? "" : " (String(label) converts)"}`);
+  }
   if (new Set(labels).size < 2) throw new InputError("fit: a classifier needs at least two classes");
   if (o.valid) {
     if (checkInput(spec, o.valid.X, "validation data") === 0) throw new InputError("fit: the validation data has no rows");

@@ -103,7 +103,7 @@ export async function runJob(
 const ERRORS: Record<string, new (message: string) => Error> = { InputError, ShapeError, FormatError, AescoreError };
 
 /** An error a worker posted, as the class it was thrown as (so callers can tell a divergence by its type). */
-export function rebuildError(m: { name: string; message: string; stack?: string; fields?: { what: string; epoch: number; loss: number; lr: number; param?: string } }): Error {
+function rebuildError(m: { name: string; message: string; stack?: string; fields?: { what: string; epoch: number; loss: number; lr: number; param?: string } }): Error {
   if (m.name === "DivergenceError" && m.fields) return new DivergenceError(m.fields.what, m.fields.epoch, m.fields.loss, m.fields.lr, m.fields.param);
   const E = ERRORS[m.name];
   return E ? new E(m.message) : new Error(m.stack ?? m.message);
@@ -290,7 +290,7 @@ export interface CheckpointFiles {
  * The checkpoint directory `dir` (Node, Deno and Bun: the file system is loaded only when a
  * checkpoint is asked for, so that browsers and edge runtimes load this module too).
  */
-export async function checkpointFiles(dir: string, resume = false): Promise<CheckpointFiles> {
+async function checkpointFiles(dir: string, resume = false): Promise<CheckpointFiles> {
   if (typeof (globalThis as any).process?.versions?.node !== "string") {
     throw new InputError("checkpoints are files: they need Node, Deno or Bun (this runtime has no file system)");
   }

@@ -88,15 +88,15 @@ export function divergedParam(p: ParamSet): string | undefined {
 export function sgdStep(p: ParamSet, o: StepOptions): void {
   for (const name of Object.keys(p)) {
     const { value, grad, vel, decayed } = p[name];
-    const decay = decayed ? o.weightDecay : 0;
+    const weightDecay = decayed ? o.weightDecay : 0;
     if (isMat(value)) {
-      sgdMomentum(value, vel as Mat, grad as Mat, { lr: o.lr, momentum: o.momentum, decay });
+      sgdMomentum(value, vel as Mat, grad as Mat, { lr: o.lr, momentum: o.momentum, weightDecay });
       continue;
     }
     const g = grad as Host;
     const v = vel as Host;
     for (let i = 0; i < value.length; i++) {
-      v[i] = o.momentum * v[i] - o.lr * (decayed ? g[i] + decay * value[i] : g[i]);
+      v[i] = o.momentum * v[i] - o.lr * (decayed ? g[i] + weightDecay * value[i] : g[i]);
       value[i] += v[i];
     }
   }

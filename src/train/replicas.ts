@@ -21,7 +21,7 @@ export interface Exchange {
   own: number[];
   /** Workers taking part. */
   workers: number;
-  /** Per half, per block: the model's gradients one after another (`size` values). */
+  /** Per half, per block: its share, `size` values (the factored model's gradients; an autoencoder's Hd_j W_j part of A). */
   slots: Float32Array;
   /** Per half, per block: the block's share of the loss. */
   losses: Float64Array;
