@@ -199,6 +199,13 @@ test("dynamics: a trajectory that no array can hold is refused at once (it tried
   refuses(() => dynamics(aes[0], ok, { eps: 0.1, steps: 1e12 }), InputError, /run fewer steps/);
   assert.ok(performance.now() - t0 < 1000);
   assert.is(dynamics(aes[0], ok, { eps: 0.1, steps: 3 }).energy.data.length, 4);
+  // A trajectory that runs off (a linear model that multiplies x by 100 every step) is the answer:
+  // only its start is checked.
+  const run = createAutoencoder(e, { D: 2, H: 2, activation: "linear", output: "real" }, 1);
+  run.W.data.set([10, 0, 0, 10]);
+  const { trajectory } = dynamics(run, { shape: [1, 2], data: Float32Array.of(1, 1) }, { eps: 1, steps: 25 });
+  assert.is(trajectory.data[2], 100);
+  assert.not.ok(Number.isFinite(trajectory.data[trajectory.data.length - 1])); // (NaN: 0 · Infinity in W's zeros)
 });
 
 test("training: hostile states, options and data are refused before any work (a third audit)", async () => {

@@ -43,7 +43,11 @@ export function finiteRows(v: Float32Array, K: number, quantity: string, infinit
  * copied into the arena once for all of them.
  */
 export function energies(aes: Autoencoder[], X: Tensor): Float32Array {
-  const N = checkInput(aes[0], X);
+  return energiesOf(aes, X, checkInput(aes[0], X));
+}
+
+// The same on the N rows of X already checked.
+function energiesOf(aes: Autoencoder[], X: Tensor, N: number): Float32Array {
   const K = aes.length;
   const row = aes[0].row;
   if (N === 1 && K === 1 && row && aes[0].activation !== "kmeans") {
@@ -164,7 +168,11 @@ function decoderInput(ae: Autoencoder, Xc: Mat): Mat {
 
 /** The reconstruction r(x) (N, D). */
 export function reconstruct(ae: Autoencoder, X: Tensor): Tensor {
-  const N = checkInput(ae, X);
+  return reconstructOf(ae, X, checkInput(ae, X));
+}
+
+// The same on the N rows of X already checked.
+function reconstructOf(ae: Autoencoder, X: Tensor, N: number): Tensor {
   const out = new Float32Array(N * ae.D);
   eachChunk(ae.W.engine, X, ae.D, (Xc, r0) => {
     const A = decoderInput(ae, Xc);
@@ -298,9 +306,10 @@ export function dynamics(ae: Autoencoder, X0: Tensor, o: DynamicsOptions): { tra
   for (let t = 0; t <= steps; t++) {
     const x = trajectory.subarray(t * N * D, (t + 1) * N * D);
     const X = { shape: [N, D], data: x };
-    E.set(energies([ae], X), t * N); // (unchecked: a trajectory that runs off is the answer)
+    // Only the start is checked: a trajectory that runs off to ±Infinity is the answer, not an error.
+    E.set(energiesOf([ae], X, N), t * N);
     if (t === steps) break;
-    const r = reconstruct(ae, X).data;
+    const r = reconstructOf(ae, X, N).data;
     const next = trajectory.subarray((t + 1) * N * D, (t + 2) * N * D);
     for (let i = 0; i < x.length; i++) next[i] = x[i] + eps * (r[i] - x[i]);
   }
