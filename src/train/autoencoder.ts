@@ -14,7 +14,7 @@ import { countersOf, runStateOf, type Checkpoint } from "./checkpoint.js";
 import { barrier, blockRange, collect, exchangeBuffers, exchangeOf, publish, type Exchange } from "./replicas.js";
 import type { Tensor } from "../tensor.js";
 import { divergedParam, paramSet, restore, sgdStep, snapshot, type ParamSet } from "./params.js";
-import { MAX_EPOCHS, runEpochs, startRun, stepRows, type EpochReport, type RunState, type Trainer } from "./driver.js";
+import { checkSchedule, runEpochs, startRun, stepRows, type EpochReport, type RunState, type Trainer } from "./driver.js";
 
 export { permutation } from "./driver.js";
 
@@ -72,17 +72,10 @@ export function checkTrainOptions(ae: Pick<Autoencoder, "activation" | "H">, o: 
     if (!ok) throw new InputError(`train: ${what}`);
   };
   onlyKeys(o, TRAIN_KEYS, "train");
-  need(Number.isInteger(o.epochs) && o.epochs >= 0 && o.epochs <= MAX_EPOCHS, `epochs must be an integer in [0, ${MAX_EPOCHS}], not ${quote(o.epochs)}`);
-  need(Number.isInteger(o.batch) && o.batch >= 1, `batch must be a positive integer, not ${quote(o.batch)}`);
-  need(o.lr > 0 && Number.isFinite(o.lr), `lr must be positive, not ${quote(o.lr)}`);
-  need(o.momentum >= 0 && o.momentum < 1, `momentum must be in [0, 1), not ${quote(o.momentum)}`);
-  need(o.weightDecay >= 0 && Number.isFinite(o.weightDecay), `weight decay must be >= 0, not ${quote(o.weightDecay)}`);
+  checkSchedule(o, "train");
   need(o.contractive >= 0 && Number.isFinite(o.contractive), `contractive λ must be >= 0, not ${quote(o.contractive)}`);
   need(o.denoising >= 0 && o.denoising < 1, `denoising ν must be in [0, 1), not ${quote(o.denoising)}`);
   need(o.renormalize >= 0 && Number.isFinite(o.renormalize), `renormalize must be >= 0, not ${quote(o.renormalize)}`);
-  need(Number.isInteger(o.patience) && o.patience >= 0, `patience must be a non-negative integer, not ${quote(o.patience)}`);
-  need(o.decay === undefined || (o.decay >= 0 && Number.isFinite(o.decay)), `decay must be a finite number >= 0, not ${quote(o.decay)}`);
-  need(o.decay === undefined || Number.isFinite(o.lr * o.decay), `lr · decay must be finite (lr ${o.lr}, decay ${o.decay}): the schedule lr·τ/(τ + t) overflows`);
   const most = blocksOf === "units" ? ae.H : o.batch;
   need(o.blocks === undefined || (Number.isInteger(o.blocks) && o.blocks >= 1 && o.blocks <= Math.min(most, MAX_BLOCKS)),
     `blocks must be an integer from 1 to ${Math.min(most, MAX_BLOCKS)} (the ${blocksOf === "units" ? `${most} hidden units` : `batch size ${most}`}, and at most ${MAX_BLOCKS}), not ${quote(o.blocks)}`);

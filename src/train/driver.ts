@@ -18,6 +18,25 @@ export interface Schedule {
 }
 
 /**
+ * The options every trainer's schedule shares, checked alike (pretraining's decay may be absent: 0);
+ * `where` ("train", "finetune") begins the message.
+ */
+export function checkSchedule(o: Omit<Schedule, "decay"> & { decay?: number; momentum: number; weightDecay: number }, where: string): void {
+  const need = (ok: boolean, what: string) => {
+    if (!ok) throw new InputError(`${where}: ${what}`);
+  };
+  const decay = o.decay ?? 0;
+  need(Number.isInteger(o.epochs) && o.epochs >= 0 && o.epochs <= MAX_EPOCHS, `epochs must be an integer in [0, ${MAX_EPOCHS}], not ${quote(o.epochs)}`);
+  need(Number.isInteger(o.batch) && o.batch >= 1, `batch must be a positive integer, not ${quote(o.batch)}`);
+  need(o.lr > 0 && Number.isFinite(o.lr), `lr must be positive, not ${quote(o.lr)}`);
+  need(o.momentum >= 0 && o.momentum < 1, `momentum must be in [0, 1), not ${quote(o.momentum)}`);
+  need(o.weightDecay >= 0 && Number.isFinite(o.weightDecay), `weight decay must be a finite number >= 0, not ${quote(o.weightDecay)}`);
+  need(Number.isInteger(o.patience) && o.patience >= 0, `patience must be a non-negative integer, not ${quote(o.patience)}`);
+  need(decay >= 0 && Number.isFinite(decay), `decay must be a finite number >= 0, not ${quote(o.decay)}`);
+  need(Number.isFinite(o.lr * decay), `lr · decay must be finite (lr ${o.lr}, decay ${o.decay}): the schedule lr·τ/(τ + t) overflows`);
+}
+
+/**
  * The rows a step can hold: a batch beyond the N rows there are is one step over all of them (the
  * same bits), so step buffers are sized by this, not by the batch asked for (which the options,
  * checkpoints and cache keys keep as given).

@@ -22,7 +22,7 @@ import { aeParams, type AeParam } from "./autoencoder.js";
 import { rng } from "../random.js";
 import { InputError, ShapeError, onlyKeys, quote } from "../errors.js";
 import { divergedIn, divergedParam, paramSet, sgdStep, type ParamSet } from "./params.js";
-import { MAX_EPOCHS, runEpochs, startRun, stepRows, type EpochReport, type Trainer } from "./driver.js";
+import { checkSchedule, runEpochs, startRun, stepRows, type EpochReport, type Trainer } from "./driver.js";
 import { countersOf, runStateOf, type Arrays, type Checkpoint } from "./checkpoint.js";
 import { argmaxRows, type Tensor } from "../tensor.js";
 
@@ -54,16 +54,9 @@ export function checkFinetuneOptions(o: FinetuneOptions): void {
     if (!ok) throw new InputError(`finetune: ${what}`);
   };
   onlyKeys(o, Object.keys(FINETUNE_DEFAULTS), "finetune");
-  need(Number.isInteger(o.epochs) && o.epochs >= 0 && o.epochs <= MAX_EPOCHS, `epochs must be an integer in [0, ${MAX_EPOCHS}], not ${quote(o.epochs)}`);
-  need(Number.isInteger(o.batch) && o.batch >= 1, `batch must be a positive integer, not ${quote(o.batch)}`);
-  need(o.lr > 0 && Number.isFinite(o.lr), `lr must be positive, not ${quote(o.lr)}`);
-  need(o.momentum >= 0 && o.momentum < 1, `momentum must be in [0, 1), not ${quote(o.momentum)}`);
-  need(o.weightDecay >= 0 && Number.isFinite(o.weightDecay), `weight decay must be a finite number >= 0, not ${quote(o.weightDecay)}`);
+  checkSchedule(o, "finetune");
   need(o.loss === "log" || o.loss === "hinge", `loss must be log or hinge, not ${quote(o.loss)}`);
   need(o.learn === "all" || o.learn === "C", `learn must be all or C, not ${quote(o.learn)}`);
-  need(Number.isInteger(o.patience) && o.patience >= 0, `patience must be a non-negative integer, not ${quote(o.patience)}`);
-  need(o.decay >= 0 && Number.isFinite(o.decay), `decay must be a finite number >= 0, not ${quote(o.decay)}`);
-  need(Number.isFinite(o.lr * o.decay), `lr · decay must be finite (lr ${o.lr}, decay ${o.decay}): the schedule lr·τ/(τ + t) overflows`);
 }
 
 /** Parameters of one autoencoder as plain arrays (they cross threads). */
