@@ -2,6 +2,7 @@
 // this module parses them strictly, with one-line errors that suggest the option meant.
 
 import { InputError } from "../errors.js";
+import { DECIMAL } from "../formats/idx-csv.js";
 
 export interface Option {
   type: "string" | "boolean";
@@ -105,9 +106,6 @@ export function parseOptions(options: Record<string, Option>, argv: string[], al
   return { values, given, positionals };
 }
 
-// A decimal number as people write them: JavaScript's Number() would also take "0x10", "0b1",
-// "  " and "Infinity".
-const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 
 function parse(values: Values, name: string): number {
   const v = values[name];

@@ -109,13 +109,17 @@ export interface CsvOptions {
   header?: boolean;
 }
 
-// A number as CSV writers print them: decimal with an optional exponent, or nan/inf. Nothing else
-// (JavaScript's Number() would also take "0x1A", "0b1", " " and "Infinity" in any case).
-const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+/**
+ * A decimal number as people and CSV writers write it, with an optional exponent: JavaScript's
+ * Number() would also take "0x10", "0b1", "  " and "Infinity".
+ */
+export const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+// CSV writers also print nan and inf (NumPy: nan, inf; others: NaN, Infinity).
 const SPECIAL = /^([+-]?)(?:nan|inf|infinity)$/i;
 
 function cellValue(cell: string): number | undefined {
-  if (NUMBER.test(cell)) return Number(cell);
+  if (DECIMAL.test(cell)) return Number(cell);
   const m = SPECIAL.exec(cell);
   if (!m) return undefined;
   return /nan/i.test(cell) ? NaN : m[1] === "-" ? -Infinity : Infinity;
