@@ -6,7 +6,7 @@
 import { exp } from "../math.js";
 import { fromArray, type Engine } from "../engine/engine.js";
 import { checkInput, checkSpecOf, checkToWrite, modelMetadata, onlyTensors, tensorOf, type Autoencoder, type AeActivation, type Output } from "./autoencoder.js";
-import { energy, energies, finiteRows, reconstruct } from "./energy.js";
+import { energy, energies, finiteRows, reconstructOf } from "./energy.js";
 import { encodeSafetensors, parsedFile, type Safetensors } from "../formats/safetensors.js";
 import { argmaxRows, type Tensor } from "../tensor.js";
 import { FormatError, InputError, ShapeError, quote } from "../errors.js";
@@ -227,7 +227,7 @@ export function reconstructionErrors(m: Pick<Csae, "aes">, X: Tensor, infinite =
   const D = m.aes[0].D;
   const out = new Float32Array(N * K);
   m.aes.forEach((ae, i) => {
-    const R = reconstruct(ae, X).data;
+    const R = reconstructOf(ae, X, N).data; // (X checked above, once for the K classes)
     for (let n = 0; n < N; n++) {
       let s = 0;
       for (let j = 0; j < D; j++) s += (R[n * D + j] - X.data[n * D + j]) ** 2;

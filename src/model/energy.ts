@@ -171,8 +171,8 @@ export function reconstruct(ae: Autoencoder, X: Tensor): Tensor {
   return reconstructOf(ae, X, checkInput(ae, X));
 }
 
-// The same on the N rows of X already checked.
-function reconstructOf(ae: Autoencoder, X: Tensor, N: number): Tensor {
+/** reconstruct on the N rows of X already checked (by the caller's checkInput). */
+export function reconstructOf(ae: Autoencoder, X: Tensor, N: number): Tensor {
   const out = new Float32Array(N * ae.D);
   eachChunk(ae.W.engine, X, ae.D, (Xc, r0) => {
     const A = decoderInput(ae, Xc);
