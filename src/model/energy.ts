@@ -11,7 +11,6 @@ import { checkInput, eachChunk, encode, decode, type Autoencoder, type Output } 
 import { InputError, onlyKeys, quote } from "../errors.js";
 import { MAX_VALUES, argmaxRows, type Tensor } from "../tensor.js";
 
-
 /** E(x) for each row of X (N, D). */
 export function energy(ae: Autoencoder, X: Tensor): Float32Array {
   return finiteRows(energies([ae], X), 1, "energy", false, [ae]);
@@ -22,14 +21,15 @@ export function energy(ae: Autoencoder, X: Tensor): Float32Array {
  * naming the first row. Inputs far outside a model's data (1e20 where it saw [0, 1]) overflow
  * float32 in ‖x − br‖² or the hidden terms, and an infinite energy makes the scores after it NaN:
  * refused at the public calls. Novelty lets ±Infinity through: such a row is as novel as can be.
+ * `aes` are the K models that scored v: one that holds NaN is named instead of the row.
  */
-export function finiteRows(v: Float32Array, K: number, quantity: string, infinite = false, aes?: Autoencoder[]): Float32Array {
+export function finiteRows(v: Float32Array, K: number, quantity: string, infinite: boolean, aes: Autoencoder[]): Float32Array {
   for (let i = 0; i < v.length; i++) {
     if (Number.isNaN(v[i]) || (!infinite && !Number.isFinite(v[i]))) {
       // Only here, where it costs nothing on the way that works: a model that holds NaN or
       // Infinity is named as the cause, not the row.
       const k = i % K;
-      const bad = aes?.[k] && (["W", "bh", "br"] as const).find((p) => aes[k][p].data.some((x) => !Number.isFinite(x)));
+      const bad = (["W", "bh", "br"] as const).find((p) => aes[k][p].data.some((x) => !Number.isFinite(x)));
       if (bad) throw new InputError(`the model${K > 1 ? `'s autoencoder ${k}` : ""} is broken: its ${bad} holds values that are not finite numbers`);
       throw new InputError(`input: row ${Math.floor(i / K)}'s ${quantity} is ${v[i]} (beyond float32): its values are too far from the data the model was trained on`);
     }
