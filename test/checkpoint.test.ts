@@ -124,6 +124,36 @@ test("only the number of epochs may change on resume: more finetuning epochs con
   }
 });
 
+test("damaged pretraining checkpoints (plain and factored) are refused with one line naming the file", async () => {
+  for (const [o, name, drop, reshape] of [
+    [base(), "class-0.safetensors", "bh", "br"],
+    [base({ factors: 4, pretrain: { ...base().pretrain, contractive: 0, denoising: 0.25 } }), "factored.safetensors", "Wf", "Bh"],
+  ] as const) {
+    const dir = newDir();
+    assert.is(await fitBytes({ ...o, checkpoint: { dir, resume: false } }, { stage: "pretrain", at: 3 }), undefined);
+    const file = join(dir, name);
+    const { tensors, metadata } = decodeSafetensors(readFileSync(file));
+    const without = (k: string) => Object.fromEntries(Object.entries(tensors).filter(([n]) => n.split("/").pop() !== k));
+    const t = tensors[reshape];
+    const wrong = { shape: [t.data.length, 1], data: t.data };
+    for (const [what, bytes, message] of [
+      [`no ${drop}`, encodeSafetensors(without(drop), metadata), /holds tensors/],
+      [`${reshape} reshaped`, encodeSafetensors({ ...tensors, ...Object.fromEntries(["", "velocity/", "best/"].filter((p) => tensors[p + reshape]).map((p) => [p + reshape, wrong])) }, metadata), new RegExp(`${reshape} is \\[${t.data.length}, 1\\], the model's is`)],
+    ] as const) {
+      writeFileSync(file, bytes);
+      try {
+        await fitBytes({ ...o, checkpoint: { dir, resume: true } });
+        assert.unreachable(what);
+      } catch (err) {
+        assert.instance(err, AescoreError, what);
+        assert.match((err as Error).message, new RegExp(name.replace(".", "\\.")), what);
+        assert.match((err as Error).message, message, `${what}: ${(err as Error).message}`);
+        assert.not.match((err as Error).message, /\n/, what);
+      }
+    }
+  }
+});
+
 test("damaged checkpoints are refused with one line naming the file", async () => {
   const o = base();
   const dir = newDir();

@@ -8,12 +8,12 @@ import { alloc, fromArray, rowsOf, view, type Engine, type Mat } from "../engine
 import { gemm, gemmPacked, packB, repackB, sub, mul, scale, axpy, addRowBias, bernoulliTerms, colSums, colSumsq, contractiveDelta, rowSums, rowSumsq, mulRows, axpyRows, type PackedB } from "../engine/kernels.js";
 import { activation } from "../engine/activations.js";
 import { checkInput, eachChunk, encode, decode, type Autoencoder, type AutoencoderSpec } from "../model/autoencoder.js";
-import { FormatError, InputError, onlyKeys, quote } from "../errors.js";
+import { InputError, onlyKeys, quote } from "../errors.js";
 import type { Rng } from "../random.js";
-import { countersOf, runStateOf, type Checkpoint } from "./checkpoint.js";
+import { checkLayout, countersOf, runStateOf, type Arrays, type Checkpoint } from "./checkpoint.js";
 import { barrier, blockRange, collect, exchangeBuffers, exchangeOf, publish, type Exchange } from "./replicas.js";
 import type { Tensor } from "../tensor.js";
-import { divergedParam, paramSet, restore, sgdStep, snapshot, type ParamSet } from "./params.js";
+import { divergedParam, loadParamState, paramSet, paramState, restore, sgdStep, snapshot, type ParamSet } from "./params.js";
 import { checkSchedule, runEpochs, startRun, stepRows, type EpochReport, type RunState, type Trainer } from "./driver.js";
 
 export { permutation } from "./driver.js";
@@ -440,21 +440,15 @@ export async function train(ae: Autoencoder, data: Tensor, o: TrainOptions, stat
 
 // ---- checkpoints ----------------------------------------------------------------------------------
 
-const mat = (m: Mat): Tensor => ({ shape: [m.rows, m.cols], data: m.data });
-
 /** The checkpoint of a run (see checkpoint.ts): W, bh, br, their velocities and the kept best. */
 export function aeCheckpoint(ae: Autoencoder, s: TrainState, o: TrainOptions, data: string): Checkpoint {
-  const p = s.buf.params;
-  const best = s.best && {
-    epoch: s.best.epoch,
-    valid: s.best.valid,
-    values: { W: { shape: [ae.H, ae.D], data: s.best.params.W }, bh: { shape: [1, ae.H], data: s.best.params.bh }, br: { shape: [1, ae.D], data: s.best.params.br } },
-  };
+  const st = paramState(s.buf.params, s.best?.params);
   return {
     trainer: "train",
-    values: { W: mat(ae.W), bh: mat(ae.bh), br: mat(ae.br) },
-    velocities: { W: mat(p.W.vel as Mat), bh: mat(p.bh.vel as Mat), br: mat(p.br.vel as Mat) },
-    best, ...countersOf(s), options: { ...o }, data,
+    values: st.values,
+    velocities: st.velocities,
+    best: s.best && { epoch: s.best.epoch, valid: s.best.valid, values: st.best! },
+    ...countersOf(s), options: { ...o }, data,
     // blocks: of hidden units since this format (row blocks before, whose bits a resume cannot continue)
     meta: { activation: ae.activation, output: ae.output, blocks: "units" },
   };
@@ -474,21 +468,13 @@ export function aeFromCheckpoint(e: Engine, spec: AutoencoderSpec, o: TrainOptio
   if ((o.blocks ?? 1) > 1 && c.meta?.blocks !== "units") {
     throw new InputError(`${source}: made by an earlier aescore whose blocks were row blocks; blocks are hidden units now: start again without resuming`);
   }
-  const get = (a: Checkpoint["velocities"], name: string, shape: number[]) => {
-    const t = a[name];
-    if (!t || t instanceof Float64Array || t.shape.join() !== shape.join()) throw new FormatError(`${source}: tensor ${name} is missing or not [${shape.join(", ")}]`);
-    return t.data;
-  };
-  const ae: Autoencoder = {
-    ...spec,
-    W: fromArray(e, "W", H, D, get(c.values, "W", [H, D])),
-    bh: fromArray(e, "bh", 1, H, get(c.values, "bh", [1, H])),
-    br: fromArray(e, "br", 1, D, get(c.values, "br", [1, D])),
-  };
+  const layout: Arrays = {};
+  for (const [name, shape] of [["W", [H, D]], ["bh", [1, H]], ["br", [1, D]]] as const) layout[name] = { shape: [...shape], data: new Float32Array(0) };
+  checkLayout(c, { values: layout, velocities: layout }, source);
+  // The values before the step buffers: they pack W.
+  const ae: Autoencoder = { ...spec, W: fromArray(e, "W", H, D, c.values.W.data), bh: fromArray(e, "bh", 1, H, c.values.bh.data), br: fromArray(e, "br", 1, D, c.values.br.data) };
   const buf = stepBuffers(ae, stepRows(o.batch, rows), o, ex);
-  for (const [name, shape] of [["W", [H, D]], ["bh", [1, H]], ["br", [1, D]]] as const) {
-    (buf.params[name].vel as Mat).data.set(get(c.velocities, name, [...shape]));
-  }
-  const best = c.best && { W: get(c.best.values, "W", [H, D]), bh: get(c.best.values, "bh", [1, H]), br: get(c.best.values, "br", [1, D]) };
+  loadParamState(buf.params, c);
+  const best = c.best && { W: c.best.values.W.data, bh: c.best.values.bh.data, br: c.best.values.br.data };
   return { ae, state: { ...runStateOf<AeSnapshot>(c, best), buf } };
 }

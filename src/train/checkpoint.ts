@@ -49,6 +49,23 @@ export function runStateOf<S>(c: Checkpoint, best?: S): RunState<S> {
   };
 }
 
+/**
+ * Refuses a checkpoint that does not hold exactly `want`'s tensors with their shapes, and velocities of
+ * the same kinds (a host parameter's float64 velocity where want has one).
+ */
+export function checkLayout(c: Checkpoint, want: Pick<Checkpoint, "values" | "velocities">, source: string): void {
+  const names = Object.keys(want.values).sort();
+  const have = Object.keys(c.values).sort();
+  if (names.join() !== have.join()) throw new InputError(`${source}: holds tensors ${have.join(", ")}, not the model's ${names.join(", ")}`);
+  for (const name of names) {
+    const [a, b] = [c.values[name].shape, want.values[name].shape];
+    if (a.join() !== b.join()) throw new InputError(`${source}: tensor ${name} is [${a.join(", ")}], the model's is [${b.join(", ")}]`);
+    if (c.velocities[name] instanceof Float64Array !== want.velocities[name] instanceof Float64Array) {
+      throw new InputError(`${source}: the velocity of ${name} is not of the model's kind`);
+    }
+  }
+}
+
 export function encodeCheckpoint(c: Checkpoint): Uint8Array {
   const tensors: Arrays = { ...c.values };
   const exact: Record<string, string> = {};

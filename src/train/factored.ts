@@ -9,14 +9,13 @@ import {
 import { activation, type Activation } from "../engine/activations.js";
 import { corrupt, type EpochReport, type TrainOptions } from "./autoencoder.js";
 import { barrier, blockRange, collect, publish, type Exchange } from "./replicas.js";
-import { divergedParam, paramSet, restore, sgdStep, snapshot, type ParamSet } from "./params.js";
+import { divergedParam, loadParamState, paramSet, paramState, restore, sgdStep, snapshot, type ParamSet } from "./params.js";
 import { runEpochs, startRun, stepRows, type Trainer } from "./driver.js";
-import type { ClassGroups, GroupState } from "./finetune.js";
-import { countersOf, runStateOf, type Checkpoint } from "./checkpoint.js";
+import type { ClassGroups } from "./finetune.js";
+import { checkLayout, countersOf, runStateOf, type Checkpoint } from "./checkpoint.js";
 import { energyOfU } from "../model/energy.js";
 import type { Rng } from "../random.js";
 import type { Tensor } from "../tensor.js";
-import { InputError } from "../errors.js";
 import type { FactoredCsae } from "../model/factored.js";
 
 const PARAMS = ["Wx", "Wf", "Wh", "Bh", "Br"] as const;
@@ -31,39 +30,6 @@ function factoredParams(m: FactoredCsae): ParamSet<FactoredParam> {
 }
 
 const gradsOf = (p: ParamSet<FactoredParam>): Grads => Object.fromEntries(PARAMS.map((k) => [k, p[k].grad as Mat])) as Grads;
-
-/** The parameters, velocities and kept best of a run, by name, for checkpoints. */
-function stateOf(p: ParamSet<FactoredParam>, best?: Record<FactoredParam, Float32Array>): GroupState {
-  const out: GroupState = { values: {}, velocities: {}, best: best ? {} : undefined };
-  for (const k of PARAMS) {
-    const [value, vel] = [p[k].value as Mat, p[k].vel as Mat];
-    const shape = [value.rows, value.cols];
-    out.values[k] = { shape, data: value.data.slice() };
-    out.velocities[k] = { shape, data: vel.data.slice() };
-    if (best) out.best![k] = { shape, data: best[k] };
-  }
-  return out;
-}
-
-/** Loads parameters and velocities of a run (a checkpoint checked by checkState). */
-function loadState(p: ParamSet<FactoredParam>, st: GroupState): void {
-  for (const k of PARAMS) {
-    (p[k].value as Mat).data.set(st.values[k].data);
-    (p[k].vel as Mat).data.set(st.velocities[k].data);
-  }
-}
-
-/** Refuses a checkpoint that does not hold this model's parameters with their shapes. */
-function checkState(p: ParamSet<FactoredParam>, c: Checkpoint, source: string): void {
-  for (const k of PARAMS) {
-    const m = p[k].value as Mat;
-    const t = c.values[k];
-    const v = c.velocities[k];
-    if (!t || t.shape.join() !== `${m.rows},${m.cols}` || v instanceof Float64Array) {
-      throw new InputError(`${source}: tensor ${k} is missing or not [${m.rows}, ${m.cols}] as in the model`);
-    }
-  }
-}
 
 /** Adds row b of src (n values) into row y of dst. */
 function scatterAdd(dst: Mat, y: number, src: Float32Array, b: number): void {
@@ -248,15 +214,15 @@ export async function pretrainFactored(
   };
   let state = startRun<undefined>(r);
   if (hooks.resume) {
-    checkState(s.params, hooks.resume.from, hooks.resume.source);
-    loadState(s.params, { values: hooks.resume.from.values, velocities: hooks.resume.from.velocities as GroupState["velocities"] });
+    checkLayout(hooks.resume.from, paramState(s.params), hooks.resume.source);
+    loadParamState(s.params, hooks.resume.from);
     state = runStateOf<undefined>(hooks.resume.from);
   }
   const save = hooks.checkpoint;
   try {
     state = await runEpochs(trainer, { epochs: o.epochs, batch: o.batch, lr: o.lr, decay: o.decay ?? 0, patience: 0 }, state, {
       onEpoch: hooks.onEpoch,
-      checkpoint: save ? (st) => save({ trainer: "factored pretraining", ...stateOf(s.params), best: undefined, ...countersOf(st) }) : undefined,
+      checkpoint: save ? (st) => save({ trainer: "factored pretraining", ...paramState(s.params), best: undefined, ...countersOf(st) }) : undefined,
     });
     return state.history.map((h) => h.loss);
   } finally {
@@ -356,10 +322,10 @@ export function factoredGroups(m: FactoredCsae, data: Tensor, B: number): ClassG
       return divergedParam(params);
     },
     async save() {
-      return stateOf(params, best as Record<FactoredParam, Float32Array> | undefined);
+      return paramState(params, best as Record<FactoredParam, Float32Array> | undefined);
     },
     async load(st) {
-      loadState(params, st);
+      loadParamState(params, st);
       best = st.best ? Object.fromEntries(PARAMS.map((k) => [k, st.best![k].data.slice()])) as typeof best : undefined;
     },
     async close() {},

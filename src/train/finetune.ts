@@ -21,9 +21,9 @@ import { softmaxRows, scoresFrom } from "../model/csae.js";
 import { aeParams, type AeParam } from "./autoencoder.js";
 import { rng } from "../random.js";
 import { InputError, ShapeError, onlyKeys, quote } from "../errors.js";
-import { divergedIn, divergedParam, paramSet, sgdStep, type ParamSet } from "./params.js";
+import { divergedIn, divergedParam, loadParamState, paramSet, paramState, sgdStep, type ParamSet, type ParamState } from "./params.js";
 import { checkSchedule, runEpochs, startRun, stepRows, type EpochReport, type Trainer } from "./driver.js";
-import { countersOf, runStateOf, type Arrays, type Checkpoint } from "./checkpoint.js";
+import { checkLayout, countersOf, runStateOf, type Arrays, type Checkpoint } from "./checkpoint.js";
 import { argmaxRows, type Tensor } from "../tensor.js";
 
 export interface FinetuneOptions {
@@ -176,29 +176,11 @@ export function slotParams(ae: Autoencoder): Params {
   return { W: ae.W.data.slice(), bh: ae.bh.data.slice(), br: ae.br.data.slice() };
 }
 
-/** Parameters, velocities and kept bests of some classes, named W3, bh3, br3 for class 3 (checkpoints). */
-export interface GroupState {
-  values: Arrays;
-  velocities: Arrays;
-  best?: Arrays;
-}
-
-const AE_PARAMS = ["W", "bh", "br"] as const;
-
-export function slotSave(s: Slots): GroupState {
-  const out: GroupState = { values: {}, velocities: {}, best: s.slots.some((slot) => slot.best) ? {} : undefined };
-  s.slots.forEach((slot, i) => {
-    for (const name of AE_PARAMS) {
-      const p = slot.params[name];
-      const [value, vel] = [p.value as Mat, p.vel as Mat];
-      const shape = [value.rows, value.cols];
-      const key = `${name}${s.offset + i}`;
-      out.values[key] = { shape, data: value.data.slice() };
-      out.velocities[key] = { shape, data: vel.data.slice() };
-      if (out.best && slot.best) out.best[key] = { shape, data: slot.best[name].slice() };
-    }
-  });
-  return out;
+/** Parameters, velocities and kept bests of the slots' classes, named W3, bh3, br3 for class 3 (checkpoints). */
+export function slotSave(s: Slots): ParamState {
+  const parts = s.slots.map((slot, i) => paramState(slot.params, slot.best, String(s.offset + i)));
+  const merged = (pick: (st: ParamState) => Arrays | undefined) => Object.assign({}, ...parts.map(pick));
+  return { values: merged((st) => st.values), velocities: merged((st) => st.velocities), best: s.slots.some((slot) => slot.best) ? merged((st) => st.best) : undefined };
 }
 
 /** The first diverged parameter of the slots' classes, named with its class ("W3"). */
@@ -211,14 +193,12 @@ export function slotDiverged(s: Slots): string | undefined {
 }
 
 /** Loads the slots' own classes from a state (which may hold other classes too); shapes were checked. */
-export function slotLoad(s: Slots, st: GroupState): void {
+export function slotLoad(s: Slots, st: ParamState): void {
   s.slots.forEach((slot, i) => {
-    const key = (name: string) => `${name}${s.offset + i}`;
-    for (const name of AE_PARAMS) {
-      (slot.params[name].value as Mat).data.set(st.values[key(name)].data);
-      (slot.params[name].vel as Mat).data.set(st.velocities[key(name)].data);
-    }
-    slot.best = st.best ? { W: st.best[key("W")].data.slice(), bh: st.best[key("bh")].data.slice(), br: st.best[key("br")].data.slice() } : undefined;
+    const suffix = String(s.offset + i);
+    loadParamState(slot.params, st, suffix);
+    const best = st.best;
+    slot.best = best && { W: best[`W${suffix}`].data.slice(), bh: best[`bh${suffix}`].data.slice(), br: best[`br${suffix}`].data.slice() };
   });
 }
 
@@ -234,9 +214,9 @@ export interface ClassGroups {
   params(): Promise<Params[]>;
   /** A diverged parameter's name ("W3"), checked where the parameters live; undefined if none. */
   diverged(): Promise<string | undefined>;
-  /** Everything a checkpoint needs to resume (see GroupState). */
-  save(): Promise<GroupState>;
-  load(s: GroupState): Promise<void>;
+  /** Everything a checkpoint needs to resume (see ParamState). */
+  save(): Promise<ParamState>;
+  load(s: ParamState): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -359,10 +339,10 @@ export async function finetune(
   if (run.resume) {
     const c = run.resume.from;
     const g = await groups.save(); // names and shapes to expect
-    checkState(c, g, K, run.resume.source);
+    checkLayout(c, { values: { ...g.values, C: { shape: [K], data: C } }, velocities: { ...g.velocities, C: vC } }, run.resume.source);
     await groups.load({ values: c.values, velocities: c.velocities as Arrays, best: c.best?.values });
     C.set(c.values.C.data);
-    vC.set(c.velocities.C as Float64Array); // checkState: a float64 velocity
+    vC.set(c.velocities.C as Float64Array); // checkLayout: a float64 velocity
     state = runStateOf(c, c.best?.values.C.data.slice());
   }
   const checkpoint = run.checkpoint;
@@ -380,18 +360,4 @@ export async function finetune(
     : undefined;
   state = await runEpochs(trainer, o, state, { onEpoch: run.onEpoch, checkpoint: save });
   return { history: state.history, bestEpoch: state.best?.epoch };
-}
-
-// A finetuning checkpoint must hold exactly the groups' parameters and C, with the same shapes.
-function checkState(c: Checkpoint, g: GroupState, K: number, source: string): void {
-  const want: Arrays = { ...g.values, C: { shape: [K], data: new Float32Array(K) } };
-  const names = Object.keys(want).sort();
-  const have = Object.keys(c.values).sort();
-  if (names.join() !== have.join()) throw new InputError(`${source}: holds tensors ${have.join(", ")}, not the model's ${names.join(", ")}`);
-  for (const name of names) {
-    const [a, b] = [c.values[name].shape, want[name].shape];
-    if (a.join() !== b.join()) throw new InputError(`${source}: tensor ${name} is [${a.join(", ")}], the model's is [${b.join(", ")}]`);
-    const v = c.velocities[name];
-    if ((name === "C") !== v instanceof Float64Array) throw new InputError(`${source}: the velocity of ${name} is not of the model's kind`);
-  }
 }

@@ -18,7 +18,8 @@ export { classSeed };
 import { AescoreError, FormatError, InputError, ShapeError } from "../errors.js";
 import type { Tensor } from "../tensor.js";
 import { DivergenceError, stepRows } from "./driver.js";
-import type { Params, ClassGroups, FinetuneOptions, GroupState } from "./finetune.js";
+import type { Params, ClassGroups, FinetuneOptions } from "./finetune.js";
+import type { ParamState } from "./params.js";
 
 export type { Params };
 
@@ -313,7 +314,7 @@ type SlotMessage =
   | { type: "energies"; rows: Int32Array }
   | { type: "step"; g: Float32Array; o: FinetuneOptions }
   | { type: "classify"; X: Tensor }
-  | { type: "load"; state: GroupState }
+  | { type: "load"; state: ParamState }
   | { type: "keep" | "restore" | "params" | "save" | "diverged" };
 
 /**
@@ -392,7 +393,7 @@ export async function workerGroups(spec: AutoencoderSpec, params: Params[], data
     params: async () => (await Promise.all(blocks.map((_, i) => ask<Params[]>(i, { type: "params" })))).flat(),
     diverged: async () => (await Promise.all(blocks.map((_, i) => ask<string | null>(i, { type: "diverged" })))).find((n) => n !== null) ?? undefined,
     save: async () => {
-      const parts = await Promise.all(blocks.map((_, i) => ask<GroupState>(i, { type: "save" })));
+      const parts = await Promise.all(blocks.map((_, i) => ask<ParamState>(i, { type: "save" })));
       const best = parts.every((p) => p.best) ? Object.assign({}, ...parts.map((p) => p.best)) : undefined;
       return { values: Object.assign({}, ...parts.map((p) => p.values)), velocities: Object.assign({}, ...parts.map((p) => p.velocities)), best };
     },

@@ -8,6 +8,7 @@
 import { alloc, type Mat } from "../engine/engine.js";
 import { sgdMomentum } from "../engine/kernels.js";
 import { FLOAT32_MAX, squaredNorm } from "../tensor.js";
+import type { Arrays } from "./checkpoint.js";
 
 type Host = Float32Array | Float64Array;
 
@@ -67,6 +68,38 @@ export function restore<N extends string>(p: ParamSet<N>, values: Partial<Record
   for (const name of Object.keys(values) as N[]) {
     const v = p[name].value;
     (isMat(v) ? v.data : v).set(values[name] as ArrayLike<number>);
+  }
+}
+
+/** A run's parameters, velocities and kept best as named tensors: what its checkpoints hold. */
+export interface ParamState {
+  values: Arrays;
+  velocities: Arrays;
+  best?: Arrays;
+}
+
+/**
+ * The arena parameters of a set as named tensors (copies), each name followed by `suffix` (the class
+ * in finetuning's groups: "W3"); `best` holds the kept best values by parameter name, if any.
+ */
+export function paramState<N extends string>(p: ParamSet<N>, best?: Record<N, Float32Array>, suffix = ""): ParamState {
+  const out: ParamState = { values: {}, velocities: {}, best: best ? {} : undefined };
+  for (const { name, value, vel } of Object.values<Param>(p)) {
+    const [m, v] = [value as Mat, vel as Mat];
+    const shape = [m.rows, m.cols];
+    out.values[name + suffix] = { shape, data: m.data.slice() };
+    out.velocities[name + suffix] = { shape, data: v.data.slice() };
+    if (best) out.best![name + suffix] = { shape, data: best[name as N].slice() };
+  }
+  return out;
+}
+
+/** Loads a set's parameters and velocities from a state (names followed by `suffix`), checked by checkLayout. */
+export function loadParamState(p: ParamSet, st: { values: Arrays; velocities: Record<string, { data: ArrayLike<number> } | Float64Array> }, suffix = ""): void {
+  for (const { name, value, vel } of Object.values(p)) {
+    const v = st.velocities[name + suffix];
+    (value as Mat).data.set(st.values[name + suffix].data);
+    (vel as Mat).data.set(v instanceof Float64Array ? v : v.data);
   }
 }
 
