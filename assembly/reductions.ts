@@ -3,7 +3,7 @@
 // - along a row (row_sums, row_sumsq): four partial sums s_l over j = l (mod 4) for j < N - N%4, in
 //   increasing j, combined as (s0 + s1) + (s2 + s3), then the last N%4 elements added in order.
 
-import { vexp, sexp, vlog, slog } from "./mathf";
+import { vlog, slog } from "./mathf";
 
 /** out(N) = sum over rows of X(M,N), or out += that when accumulate = 1. */
 export function col_sums(out: usize, X: usize, M: i32, N: i32, accumulate: i32): void {
@@ -134,82 +134,4 @@ function xlogxTerm(x: f32): f32 {
   const a: f32 = x == 0 ? 0 : x * slog(x);
   const b: f32 = y == 0 ? 0 : y * slog(y);
   return a + b;
-}
-
-// Largest element of a row (order-free: max is exact; NaN propagates).
-// @ts-ignore: decorator
-@inline
-function rowMax(p: usize, N: i32): f32 {
-  let m = -Infinity as f32;
-  let j = 0;
-  if (ASC_FEATURE_SIMD) {
-    if (N >= 4) {
-      let v = v128.load(p);
-      for (j = 4; j + 4 <= N; j += 4) v = f32x4.max(v, v128.load(p + (<usize>j << 2)));
-      m = max(max(f32x4.extract_lane(v, 0), f32x4.extract_lane(v, 1)), max(f32x4.extract_lane(v, 2), f32x4.extract_lane(v, 3)));
-    }
-  }
-  for (; j < N; j++) m = max(m, load<f32>(p + (<usize>j << 2)));
-  return m;
-}
-
-// Σ_j exp(x_j − m) of a row in the 4-lane order; stores the terms at q when q != 0.
-// @ts-ignore: decorator
-@inline
-function rowSumExp(p: usize, N: i32, m: f32, q: usize): f32 {
-  const N4 = N & ~3;
-  let s: f32;
-  if (ASC_FEATURE_SIMD) {
-    let v = f32x4.splat(0);
-    const vm = f32x4.splat(m);
-    for (let j = 0; j < N4; j += 4) {
-      const t = vexp(f32x4.sub(v128.load(p + (<usize>j << 2)), vm));
-      if (q) v128.store(q + (<usize>j << 2), t);
-      v = f32x4.add(v, t);
-    }
-    s = (f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1)) + (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
-  } else {
-    let s0: f32 = 0, s1: f32 = 0, s2: f32 = 0, s3: f32 = 0;
-    for (let j = 0; j < N4; j += 4) {
-      const o = <usize>j << 2;
-      const t0 = sexp(load<f32>(p + o) - m), t1 = sexp(load<f32>(p + o, 4) - m);
-      const t2 = sexp(load<f32>(p + o, 8) - m), t3 = sexp(load<f32>(p + o, 12) - m);
-      if (q) {
-        store<f32>(q + o, t0); store<f32>(q + o, t1, 4); store<f32>(q + o, t2, 8); store<f32>(q + o, t3, 12);
-      }
-      s0 += t0; s1 += t1; s2 += t2; s3 += t3;
-    }
-    s = (s0 + s1) + (s2 + s3);
-  }
-  for (let j = N4; j < N; j++) {
-    const t = sexp(load<f32>(p + (<usize>j << 2)) - m);
-    if (q) store<f32>(q + (<usize>j << 2), t);
-    s += t;
-  }
-  return s;
-}
-
-/** out(M) = log Σ_j exp(X_ij) per row of X(M,N), as m + log Σ exp(x − m) with m the row max; ±Inf rows give m. */
-export function row_logsumexp(out: usize, X: usize, M: i32, N: i32): void {
-  for (let i = 0; i < M; i++) {
-    const p = X + (<usize>(i * N) << 2);
-    const m = rowMax(p, N);
-    const r: f32 = m - m == 0 ? m + slog(rowSumExp(p, N, m, 0)) : m;
-    store<f32>(out + (<usize>i << 2), r);
-  }
-}
-
-/** out(M,N) = softmax of each row of X(M,N) (out may be X): exp(x − m) / Σ exp(x − m). */
-export function row_softmax(out: usize, X: usize, M: i32, N: i32): void {
-  for (let i = 0; i < M; i++) {
-    const p = X + (<usize>(i * N) << 2);
-    const q = out + (<usize>(i * N) << 2);
-    const s = rowSumExp(p, N, rowMax(p, N), q);
-    let j = 0;
-    if (ASC_FEATURE_SIMD) {
-      const vs = f32x4.splat(s);
-      for (; j + 4 <= N; j += 4) v128.store(q + (<usize>j << 2), f32x4.div(v128.load(q + (<usize>j << 2)), vs));
-    }
-    for (; j < N; j++) store<f32>(q + (<usize>j << 2), load<f32>(q + (<usize>j << 2)) / s);
-  }
 }

@@ -15,6 +15,17 @@ export class InputError extends AescoreError {
   override name = "InputError";
 }
 
+/**
+ * An InputError about one row of an input ("input: row 3's energy is …"); a caller that knows the
+ * input's name (the CLI: its file) says that in place of `where`.
+ */
+export class RowError extends InputError {
+  override name = "RowError";
+  constructor(readonly where: string, readonly row: number, readonly detail: string) {
+    super(`${where}: row ${row}${detail}`);
+  }
+}
+
 /** A corrupt, truncated or foreign file; the message names the file and the field. */
 export class FormatError extends AescoreError {
   override name = "FormatError";

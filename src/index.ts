@@ -3,7 +3,7 @@
 // Workers) in "aescore/fit".
 
 // Errors: everything aescore throws on purpose extends AescoreError.
-export { AescoreError, ShapeError, InputError, FormatError } from "./errors.js";
+export { AescoreError, ShapeError, InputError, RowError, FormatError } from "./errors.js";
 export { DivergenceError } from "./train/driver.js";
 
 // The engine: one WebAssembly instance with its arena of f32 matrices.

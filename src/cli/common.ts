@@ -1,7 +1,7 @@
 // What the commands share: the Command type and --help, the options several of them take, and
 // reading rows, labels and models, checking outputs, progress lines.
 
-import { InputError } from "../errors.js";
+import { InputError, RowError } from "../errors.js";
 import { readBytes, readArray, formatOf, checkWritable, checkNotInput } from "../node.js";
 import { type Engine } from "../engine/engine.js";
 import { AE_ACTIVATIONS } from "../model/autoencoder.js";
@@ -53,15 +53,12 @@ export function loadModel(e: Engine, path: string): Model {
 /** --header forces a CSV header line; without it only a line of names is one. */
 const csvOptions = (values: Values) => ({ header: values.header === true ? true : undefined });
 
-/** fn's result; an InputError about a row of "input" (an energy beyond float32) names `path` instead. */
+/** fn's result; an error about a row of its input names the file `path` instead. */
 export function scoring<T>(path: string, fn: () => T): T {
   try {
     return fn();
   } catch (err) {
-    if (err instanceof InputError && err.message.startsWith("input: ")) throw new InputError(`${path}: ${err.message.slice(7)}`);
-    if (err instanceof InputError && err.message.startsWith("novelty: row ")) throw new InputError(`${path}: ${err.message.slice(9)}`);
-    const calibration = err instanceof InputError ? /^novelty: calibration score (\d+) is (-?Infinity)$/.exec(err.message) : null;
-    if (calibration) throw new InputError(`${path}: row ${calibration[1]}'s score is ${calibration[2]} (its energies overflow float32): a threshold is calibrated on rows the model scores finitely`);
+    if (err instanceof RowError) throw new InputError(`${path}: row ${err.row}${err.detail}`);
     throw err;
   }
 }

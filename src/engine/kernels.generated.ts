@@ -49,10 +49,6 @@ export interface KernelExports {
   row_sumsq(out: number, X: number, M: number, N: number): void;
   /** out(M) = −Σ_j [x log x + (1−x) log(1−x)] per row of X(M,N), x in [0,1], with 0 log 0 = 0. */
   row_binary_entropy(out: number, X: number, M: number, N: number): void;
-  /** out(M) = log Σ_j exp(X_ij) per row of X(M,N), as m + log Σ exp(x − m) with m the row max; ±Inf rows give m. */
-  row_logsumexp(out: number, X: number, M: number, N: number): void;
-  /** out(M,N) = softmax of each row of X(M,N) (out may be X): exp(x − m) / Σ exp(x − m). */
-  row_softmax(out: number, X: number, M: number, N: number): void;
   /** sigmoid: h, H, d1, d2 (n f32 each, 0 = skip) = σ(U), softplus(U), σ', σ'' of U (n f32); outputs may be U. */
   act_sigmoid(U: number, n: number, h: number, H: number, d1: number, d2: number): void;
   /** tanh: h, H, d1, d2 (n f32 each, 0 = skip) = tanh(U), log cosh(U), tanh', tanh'' of U (n f32); outputs may be U. */

@@ -190,21 +190,6 @@ export function logit(out: Mat, X: Mat): void {
   X.engine.k.logit(out.ptr, X.ptr, size(X));
 }
 
-/** out (M x 1) = log Σ_j exp(X_ij), computed stably. */
-export function rowLogSumExp(out: Mat, X: Mat): void {
-  sameEngine("rowLogSumExp", out, X);
-  wantShape("rowLogSumExp", out, X.rows, 1, () => `one value per row of ${describe(X)}`);
-  noAlias("rowLogSumExp", out, X);
-  X.engine.k.row_logsumexp(out.ptr, X.ptr, X.rows, X.cols);
-}
-
-/** out = softmax of each row of X (out may be X). */
-export function rowSoftmax(out: Mat, X: Mat): void {
-  sameEngine("rowSoftmax", out, X);
-  sameShape("rowSoftmax", out, X);
-  X.engine.k.row_softmax(out.ptr, X.ptr, X.rows, X.cols);
-}
-
 /** X[i, j] *= v[j]; v is 1 x X.cols. */
 export function mulCols(X: Mat, v: Mat): void {
   sameEngine("mulCols", X, v);

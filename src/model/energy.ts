@@ -8,7 +8,7 @@ import { alloc, mark, release, type Mat } from "../engine/engine.js";
 import { gemm, addRowBias, axpy, sub, rowSums, rowSumsq, rowBinaryEntropy, logit } from "../engine/kernels.js";
 import { activation, type Activation } from "../engine/activations.js";
 import { checkInput, eachChunk, encode, decode, type Autoencoder, type Output } from "./autoencoder.js";
-import { InputError, onlyKeys, quote } from "../errors.js";
+import { InputError, RowError, onlyKeys, quote } from "../errors.js";
 import { MAX_VALUES, argmaxRows, type Tensor } from "../tensor.js";
 
 /** E(x) for each row of X (N, D). */
@@ -31,7 +31,7 @@ export function finiteRows(v: Float32Array, K: number, quantity: string, infinit
       const k = i % K;
       const bad = (["W", "bh", "br"] as const).find((p) => aes[k][p].data.some((x) => !Number.isFinite(x)));
       if (bad) throw new InputError(`the model${K > 1 ? `'s autoencoder ${k}` : ""} is broken: its ${bad} holds values that are not finite numbers`);
-      throw new InputError(`input: row ${Math.floor(i / K)}'s ${quantity} is ${v[i]} (beyond float32): its values are too far from the data the model was trained on`);
+      throw new RowError("input", Math.floor(i / K), `'s ${quantity} is ${v[i]} (beyond float32): its values are too far from the data the model was trained on`);
     }
   }
   return v;

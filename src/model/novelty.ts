@@ -10,7 +10,7 @@
 // A threshold turns a score into a decision: calibrated on held-in rows for a false positive rate,
 // stored with the model (metadata novelty_threshold, see files.ts), it flags the rows above it.
 
-import { FormatError, InputError, quote } from "../errors.js";
+import { FormatError, InputError, RowError, quote } from "../errors.js";
 import { log, exp } from "../math.js";
 import { energies, finiteRows } from "./energy.js";
 import { reconstructionErrors, scores, softmaxRows, type Csae } from "./csae.js";
@@ -103,7 +103,7 @@ export function noveltyScores(m: Autoencoder | Csae, X: Tensor, method?: Novelty
 /** out, unless a row's scores were infinite in a way that leaves its `how` score undefined (NaN). */
 function scored(out: Float64Array, how: NoveltyMethod): Float64Array {
   const n = out.findIndex(Number.isNaN);
-  if (n >= 0) throw new InputError(`novelty: row ${n}'s class scores are infinite (its energies overflow float32), which leaves its ${how} score undefined${how === "max-prob" ? ": logsumexp scores it" : ""}`);
+  if (n >= 0) throw new RowError("novelty", n, `'s class scores are infinite (its energies overflow float32), which leaves its ${how} score undefined${how === "max-prob" ? ": logsumexp scores it" : ""}`);
   return out;
 }
 
@@ -207,7 +207,10 @@ function checkFpr(fpr: number): void {
 export function thresholdOf(scores: ArrayLike<number>, fpr: number): { threshold: number; flagged: number } {
   checkFpr(fpr);
   const N = scoreList(scores, "calibration score").length;
-  for (let i = 0; i < N; i++) if (!Number.isFinite(scores[i])) throw new InputError(`novelty: calibration score ${i} is ${quote(scores[i])}`);
+  for (let i = 0; i < N; i++) {
+    const s = scores[i];
+    if (!Number.isFinite(s)) throw new RowError("novelty", i, `'s calibration score is ${quote(s)}${Number.isNaN(s) ? "" : " (a row whose energies overflow float32 scores so)"}: a threshold is calibrated on finite scores`);
+  }
   // k / N ≤ fpr as the division rounds, which is how the rate is checked afterwards.
   let k = Math.floor(fpr * N);
   while (k + 1 <= N && (k + 1) / N <= fpr) k++;

@@ -48,7 +48,7 @@ export const STANDARD: Record<string, Uint8Array | string> = {
 };
 export const STANDARD_DIRS = ["adir"];
 
-const FAST = 2000; // refused before training that would take minutes: the message must come fast
+const FAST = 6000; // refused before work that would take minutes: the message must come fast (2 s was missed with both cores busy)
 
 const root = typeof process.getuid === "function" && process.getuid() === 0;
 const ROOT_SKIP = root ? "running as root: permission bits do not stop root (covered by paths under a regular file)" : undefined;
