@@ -39,12 +39,28 @@ export function quote(v: unknown): string {
   if (v === undefined) return "nothing";
   if (v === null) return "an empty value";
   if (typeof v === "number") return Number.isNaN(v) ? "not a number" : String(v);
-  if (typeof v === "string") return v === "" ? "an empty string" : short(JSON.stringify(v));
+  if (typeof v === "string") return v === "" ? "an empty string" : short(json(v));
   try {
     return short(JSON.stringify(v) ?? String(v));
   } catch {
     return short(String(v));
   }
+}
+
+// Control characters, and the invisible ones that reorder or hide text (bidi controls, zero widths):
+// JSON.stringify leaves the latter as they are, so a name could still rearrange a terminal's line.
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g;
+const json = (s: string) => JSON.stringify(s).replace(UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+
+/**
+ * A string from outside (an argument, a name or value from a file) as a message or a listing shows
+ * it, so that it never drives the terminal: bare if it is a `token` of visible ASCII (an option's
+ * name or value) or `text` without control or invisible characters (a file's metadata), else quoted
+ * with those escaped.
+ */
+export function printable(s: string, kind: "token" | "text"): string {
+  const bare = kind === "token" ? /^[\x21-\x7e]+$/.test(s) : s !== "" && !new RegExp(UNSAFE.source).test(s);
+  return bare ? s : json(s);
 }
 
 // An error is one line that names the value, not a dump of it (a typed array of a million values).

@@ -13,6 +13,7 @@ import { energy, field } from "../src/model/energy.js";
 import { encodeCsae, decodeCsae, classEnergies } from "../src/model/csae.js";
 import { encodeFactored, decodeFactored, factoredAsCsae, type FactoredCsae } from "../src/model/factored.js";
 import { encodeIdx } from "../src/formats/idx-csv.js";
+import { encodeSafetensors } from "../src/formats/safetensors.js";
 import { exportOnnx } from "../src/model/onnx.js";
 import { noveltyScores, noveltyMetrics, calibrateThreshold } from "../src/model/novelty.js";
 import { decodeModel } from "../src/model/files.js";
@@ -118,6 +119,24 @@ test("energy of K-class models is (N, K); factored models match their materializ
   const info = run("info", fpath);
   assert.match(info.out, /kind: factored-csae/);
   assert.match(info.out, /tensor Wx \[6, 3\]/);
+});
+
+test("info prints a file's names and values so that none can drive the terminal", () => {
+  const path = join(dir, "names.safetensors");
+  const hostile = { "\u202eevil": "right\u202dto\u2066left", note: "plain text, with spaces", esc: "\u001b[31mred\u0085", zw: "a\u200bb" };
+  writeAtomic(path, encodeSafetensors({ "W\u001b[2J": { shape: [1], data: new Float32Array([1]) } }, hostile));
+  const info = run("info", path);
+  assert.is(info.code, 0, info.err);
+  assert.not.match(info.out, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u200b\u202a-\u202e\u2066-\u2069]/);
+  assert.match(info.out, /  "\\u202eevil": "right\\u202dto\\u2066left"/);
+  assert.match(info.out, /  note: plain text, with spaces/);
+  assert.match(info.out, /  esc: "\\u001b\[31mred\\u0085"/);
+  assert.match(info.out, /  zw: "a\\u200bb"/);
+  assert.match(info.out, /  tensor "W\\u001b\[2J" \[1\]/);
+  // And an argument: the error names it quoted, escaped alike.
+  const bad = run("energy", "--model", path, "--input", inputPath, "--what", "x\u202ey");
+  assert.is(bad.code, 2);
+  assert.match(bad.err, /not "x\\u202ey"/);
 });
 
 test("bad invocations: a one-line error and exit code 2, nothing written", () => {

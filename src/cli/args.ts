@@ -1,7 +1,7 @@
 // The command line's arguments: each command declares its options once (type, default, help), and
 // this module parses them strictly, with one-line errors that suggest the option meant.
 
-import { InputError } from "../errors.js";
+import { InputError, printable } from "../errors.js";
 import { DECIMAL } from "../formats/idx-csv.js";
 
 export interface Option {
@@ -50,8 +50,6 @@ export function suggest(word: string, candidates: string[]): string | undefined 
   return bestD <= Math.max(1, Math.min(3, Math.floor(word.length / 3))) ? best : undefined;
 }
 
-const printable = (s: string): string => (/^[\x21-\x7e]*$/.test(s) && s !== "" ? s : JSON.stringify(s));
-
 /**
  * Parses `--name value`, `--name=value`, boolean `--flag` and short `-x` options. A string option
  * takes the next argument whatever it looks like (so `--seed -1` reaches the number check); `--`
@@ -77,20 +75,20 @@ export function parseOptions(options: Record<string, Option>, argv: string[], al
       inline = eq < 0 ? undefined : arg.slice(eq + 1);
       if (!(name in options)) {
         const s = suggest(name, names);
-        throw new InputError(`unknown option --${printable(name)}${s ? `; did you mean --${s}?` : ` (see --help)`}`);
+        throw new InputError(`unknown option --${printable(name, "token")}${s ? `; did you mean --${s}?` : ` (see --help)`}`);
       }
     } else if (/^-[A-Za-z]$/.test(arg)) {
       name = short.get(arg[1]);
       if (!name) throw new InputError(`unknown option ${arg} (see --help)`);
     } else {
-      if (!allowPositionals) throw new InputError(`unexpected argument ${printable(arg)}: options are written --name value (see --help)`);
+      if (!allowPositionals) throw new InputError(`unexpected argument ${printable(arg, "token")}: options are written --name value (see --help)`);
       positionals.push(arg);
       continue;
     }
     if (given.has(name)) throw new InputError(`--${name} is given twice`);
     given.add(name);
     if (options[name].type === "boolean") {
-      if (inline !== undefined) throw new InputError(`--${name} is a switch and takes no value (got ${printable(inline)})`);
+      if (inline !== undefined) throw new InputError(`--${name} is a switch and takes no value (got ${printable(inline, "token")})`);
       values[name] = true;
       continue;
     }
@@ -119,7 +117,7 @@ export function int(values: Values, name: string, min = 0): number {
   const x = typeof v === "string" && /^[+-]?\d+$/.test(v.trim()) ? Number(v) : NaN;
   if (!(Number.isSafeInteger(x) && x >= min)) {
     const what = min === 0 ? "a non-negative integer" : min === 1 ? "a positive integer" : `an integer >= ${min}`;
-    throw new InputError(`--${name} must be ${what}, not ${printable(String(values[name] ?? ""))}`);
+    throw new InputError(`--${name} must be ${what}, not ${printable(String(values[name] ?? ""), "token")}`);
   }
   return x;
 }
@@ -133,7 +131,7 @@ export function real(values: Values, name: string, min = -Infinity, max = Infini
       min === -Infinity && max === Infinity ? "a number"
       : max === Infinity ? `a number ${openMin ? ">" : ">="} ${min}`
       : `a number in ${openMin ? "(" : "["}${min}, ${max}${openMax ? ")" : "]"}`;
-    throw new InputError(`--${name} must be ${range}, not ${printable(String(values[name] ?? ""))}`);
+    throw new InputError(`--${name} must be ${range}, not ${printable(String(values[name] ?? ""), "token")}`);
   }
   return x;
 }
@@ -145,7 +143,7 @@ export function list(values: Values, name: string, one: (v: Values, n: string) =
     try {
       return one({ [name]: part }, name);
     } catch (err) {
-      throw new InputError(`${(err as Error).message}${text.includes(",") ? ` (in the list ${printable(text)})` : ""}`);
+      throw new InputError(`${(err as Error).message}${text.includes(",") ? ` (in the list ${printable(text, "token")})` : ""}`);
     }
   });
 }
@@ -155,5 +153,5 @@ export function choice<T extends string>(values: Values, name: string, allowed: 
   const v = values[name];
   if (typeof v === "string" && (allowed as readonly string[]).includes(v)) return v as T;
   const s = typeof v === "string" ? suggest(v, [...allowed]) : undefined;
-  throw new InputError(`--${name} must be one of ${allowed.join(", ")}, not ${printable(String(v ?? ""))}${s ? `; did you mean ${s}?` : ""}`);
+  throw new InputError(`--${name} must be one of ${allowed.join(", ")}, not ${printable(String(v ?? ""), "token")}${s ? `; did you mean ${s}?` : ""}`);
 }

@@ -1,6 +1,6 @@
 // Commands that read a model and score rows: info, energy, predict, evaluate.
 
-import { InputError, quote } from "../errors.js";
+import { InputError, printable, quote } from "../errors.js";
 import { decodeSafetensors } from "../formats/safetensors.js";
 import { readBytes, writeArray, writeAtomic, formatOf } from "../node.js";
 import { createEngineSync } from "../engine/engine.js";
@@ -27,15 +27,12 @@ export const infoCommand: Command = {
     const path = positionals[0];
     const { tensors, metadata } = decodeSafetensors(readBytes(path), path);
     console.log(path);
-    // Names and values from the file are printed with control characters escaped: a file's text never
-    // drives the terminal.
-    for (const [k, v] of Object.entries(metadata)) console.log(`  ${printable(k)}: ${printable(String(v))}`);
-    for (const [name, t] of Object.entries(tensors)) console.log(`  tensor ${printable(name)} [${t.shape.join(", ")}]`);
+    // A file's text never drives the terminal (printable).
+    for (const [k, v] of Object.entries(metadata)) console.log(`  ${printable(k, "text")}: ${printable(String(v), "text")}`);
+    for (const [name, t] of Object.entries(tensors)) console.log(`  tensor ${printable(name, "text")} [${t.shape.join(", ")}]`);
   },
 };
 
-
-const printable = (s: string) => (/[\u0000-\u001f\u007f-\u009f]/.test(s) ? JSON.stringify(s) : s);
 
 // Results are built whole before they are written: at most 1 GiB of float32 for .npy, and 2^25
 // values (a few hundred MB of text) for CSV.
