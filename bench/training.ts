@@ -9,7 +9,8 @@
 
 import { alloc, createEngineSync, fromArray, gemm, rng, type Engine } from "../src/index.js";
 import { createAutoencoder } from "../src/model/autoencoder.js";
-import { trainAutoencoder, startState, TRAIN_DEFAULTS, type EpochReport, type TrainOptions } from "../src/train/autoencoder.js";
+import { trainAutoencoder, startState, TRAIN_DEFAULTS, type TrainOptions } from "../src/train/autoencoder.js";
+import type { EpochReport } from "../src/train/driver.js";
 import { trainClasses } from "../src/train/parallel.js";
 import type { Tensor } from "../src/tensor.js";
 import { maxRelDiff, mib, peakRss, uniform, type Context, type Peak, type Row } from "./harness.js";

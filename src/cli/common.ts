@@ -5,7 +5,7 @@ import { InputError, RowError } from "../errors.js";
 import { readBytes, readArray, formatOf, checkWritable, checkNotInput } from "../node.js";
 import { type Engine } from "../engine/engine.js";
 import { AE_ACTIVATIONS } from "../model/autoencoder.js";
-import { type EpochReport } from "../train/autoencoder.js";
+import type { EpochReport } from "../train/driver.js";
 import { FIT_DEFAULTS } from "../train/fit.js";
 import { decodeModel, type Model } from "../model/files.js";
 import { type Csae } from "../model/csae.js";

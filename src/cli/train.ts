@@ -5,12 +5,12 @@ import { InputError, quote } from "../errors.js";
 import { writeAtomic, makeDir } from "../node.js";
 import { createEngineSync, fromArray, type Engine } from "../engine/engine.js";
 import { AE_ACTIVATIONS, checkInput, checkSpec, type Autoencoder, type AutoencoderSpec } from "../model/autoencoder.js";
-import { TRAIN_DEFAULTS, checkTrainOptions, type EpochReport, type TrainOptions } from "../train/autoencoder.js";
+import { TRAIN_DEFAULTS, checkTrainOptions, type TrainOptions } from "../train/autoencoder.js";
+import type { EpochReport } from "../train/driver.js";
 import { trainClasses, type ClassJob, type Params } from "../train/parallel.js";
 import { classesOf, rowsWithLabel, fit, selectCsae, FIT_DEFAULTS, VARIANTS, type FitOptions, type Variant } from "../train/fit.js";
 import { encodeModel, autoencodersOf } from "../model/files.js";
 import { type Csae } from "../model/csae.js";
-import type { FinetuneReport } from "../train/finetune.js";
 import { initialConstants } from "../model/csae.js";
 import { checkMemory } from "../train/memory.js";
 import { int, real, list, choice } from "./args.js";
@@ -296,7 +296,7 @@ export const trainCommand: Command = {
     if (unused.length > 0) show.line(`note: ${unused.map((n) => `--${n}`).join(", ")} ${unused.length > 1 ? "have" : "has"} no effect with --finetune-only (no pretraining runs)`);
     const hooks = {
       onPretrain: (label: string, r: EpochReport) => show.epoch(`[pretrain class ${label}] `, r),
-      onFinetune: (r: FinetuneReport) =>
+      onFinetune: (r: EpochReport) =>
         show.epoch("[finetune] ", r),
     };
     const K = new Set(train.labels).size;

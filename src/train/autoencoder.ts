@@ -359,7 +359,6 @@ function meanLoss(ae: Autoencoder, X: Tensor): number {
 
 // ---- the trainer on the epoch driver -------------------------------------------------------------
 
-export type { EpochReport };
 
 /** The parameters kept for the best validation epoch. */
 export type AeSnapshot = Record<AeParam, Float32Array>;

@@ -7,7 +7,8 @@ import {
   gemm, mul, sub, scale, axpy, bernoulliTerms, colSums, rowSums, rowSumsq, mulCols, mulRows, addRowBias, rowBinaryEntropy,
 } from "../engine/kernels.js";
 import { activation, type Activation } from "../engine/activations.js";
-import { corrupt, type EpochReport, type TrainOptions } from "./autoencoder.js";
+import { corrupt, type TrainOptions } from "./autoencoder.js";
+import type { EpochReport } from "./driver.js";
 import { barrier, blockRange, collect, publish, type Exchange } from "./replicas.js";
 import { divergedParam, loadParamState, paramSet, paramState, restore, sgdStep, snapshot, type ParamSet } from "./params.js";
 import { runEpochs, startRun, stepRows, type Trainer } from "./driver.js";

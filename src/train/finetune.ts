@@ -237,9 +237,6 @@ export function localGroups(e: Engine, spec: AutoencoderSpec, params: Params[], 
   };
 }
 
-/** A finetuning epoch's report: the driver's, with `valid` the validation error rate. */
-export type FinetuneReport = EpochReport;
-
 /**
  * dL/dz for one row (written into g, K values, already divided by b) and the row's loss: the log-loss
  * p − t, or for the hinge loss max(0, 1 + max_{j≠y} z_j − z_y) the pair −1 at y, +1 at the argmax.

@@ -2,8 +2,9 @@
 // that every fitter and the command line check the same things the same way before any work.
 
 import { checkInput, checkSpec, type AutoencoderSpec } from "../model/autoencoder.js";
-import { checkFinetuneOptions, FINETUNE_DEFAULTS, type FinetuneOptions, type FinetuneReport } from "./finetune.js";
-import { checkTrainOptions, TRAIN_DEFAULTS, TRAIN_KEYS, type EpochReport, type TrainOptions } from "./autoencoder.js";
+import { checkFinetuneOptions, FINETUNE_DEFAULTS, type FinetuneOptions } from "./finetune.js";
+import { checkTrainOptions, TRAIN_DEFAULTS, TRAIN_KEYS, type TrainOptions } from "./autoencoder.js";
+import type { EpochReport } from "./driver.js";
 import { checkCsae, classesOf, classIndices, labelProblem, type Csae } from "../model/csae.js";
 import { InputError, ShapeError, onlyKeys, quote } from "../errors.js";
 import { checkSeed } from "../random.js";
@@ -36,7 +37,8 @@ export interface FitOptions {
    */
   checkpoint?: { dir: string; resume: boolean };
   onPretrain?: (label: string, r: EpochReport) => void;
-  onFinetune?: (r: FinetuneReport) => void;
+  /** Each finetuning epoch (`valid`: the validation error rate). */
+  onFinetune?: (r: EpochReport) => void;
 }
 
 /**

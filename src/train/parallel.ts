@@ -10,7 +10,8 @@ export { endIdleThreads, idleThreads, IDLE_MS } from "./threads.js";
 import { abort, exchangeBuffers, exchangeOf, type ExchangeBuffers } from "./replicas.js";
 import { compiledBuild, createEngineSync, mark, release, type Engine } from "../engine/engine.js";
 import { checkInput, checkSpec, createAutoencoder, type AutoencoderSpec } from "../model/autoencoder.js";
-import { train, startState, aeCheckpoint, aeFromCheckpoint, checkTrainOptions, type EpochReport, type TrainOptions } from "./autoencoder.js";
+import { train, startState, aeCheckpoint, aeFromCheckpoint, checkTrainOptions, type TrainOptions } from "./autoencoder.js";
+import type { EpochReport } from "./driver.js";
 import { checkResumable, decodeCheckpoint, encodeCheckpoint, fingerprint, type Checkpoint } from "./checkpoint.js";
 import { classSeed, rng, type Rng } from "../random.js";
 
