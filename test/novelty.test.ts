@@ -157,6 +157,54 @@ test("a stored threshold round-trips through the file, for every kind; tensors a
   }
 });
 
+// A file as PyTorch writes a half-precision model: every tensor F16 (round to nearest; normal values).
+function asF16(bytes: Uint8Array): Uint8Array {
+  const { tensors, metadata } = decodeSafetensors(bytes);
+  const bits = (x: number) => {
+    const sign = x < 0 || Object.is(x, -0) ? 0x8000 : 0;
+    const a = Math.abs(x);
+    if (a < 2 ** -14) return sign;
+    let exp = Math.floor(Math.log2(a));
+    let frac = Math.round((a / 2 ** exp - 1) * 1024);
+    if (frac === 1024) [exp, frac] = [exp + 1, 0];
+    return sign | ((exp + 15) << 10) | frac;
+  };
+  const header: Record<string, unknown> = { __metadata__: metadata };
+  const parts: Uint8Array[] = [];
+  let offset = 0;
+  for (const [name, t] of Object.entries(tensors)) {
+    const part = new Uint8Array(2 * t.data.length);
+    const view = new DataView(part.buffer);
+    t.data.forEach((x, i) => view.setUint16(2 * i, bits(x), true));
+    header[name] = { dtype: "F16", shape: t.shape, data_offsets: [offset, offset + part.length] };
+    offset += part.length;
+    parts.push(part);
+  }
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  const out = new Uint8Array(8 + json.length + offset);
+  new DataView(out.buffer).setBigUint64(0, BigInt(json.length), true);
+  out.set(json, 8);
+  let p = 8 + json.length;
+  for (const part of parts) (out.set(part, p), (p += part.length));
+  return out;
+}
+
+test("a threshold stored in a half-precision file leaves its tensors F16, byte for byte", () => {
+  const half = asF16(files.csae);
+  const n = (b: Uint8Array) => Number(new DataView(b.buffer, b.byteOffset).getBigUint64(0, true));
+  const dtypes = (b: Uint8Array) => Object.entries(JSON.parse(new TextDecoder().decode(b.subarray(8, 8 + n(b))))).filter(([k]) => k !== "__metadata__").map(([, v]) => (v as { dtype: string }).dtype);
+  assert.ok(dtypes(half).length > 0 && dtypes(half).every((d) => d === "F16"));
+  const before = decodeModel(e, half, "half.safetensors");
+  const t = calibrateThreshold(before.kind === "csae" ? before.csae : (undefined as never), V, 0.05);
+  const stamped = withThreshold(half, t, "half.safetensors");
+  assert.equal(dtypes(stamped), dtypes(half));
+  assert.ok(Buffer.from(stamped.subarray(8 + n(stamped))).equals(Buffer.from(half.subarray(8 + n(half)))), "the tensors' bytes are unchanged");
+  assert.is(stamped.length - n(stamped), half.length - n(half), "no larger than the F16 file but for the header");
+  const after = decodeModel(e, stamped, "half.safetensors");
+  assert.equal(after.novelty, t);
+  assert.equal(noveltyScores(after.kind === "csae" ? after.csae : (undefined as never), V), noveltyScores(before.kind === "csae" ? before.csae : (undefined as never), V));
+});
+
 test("a threshold for one method: flags of another are refused; a method the kind lacks is refused in the file", () => {
   const t = calibrateThreshold(m, V, 0.05, "logsumexp");
   throwsIn(() => noveltyFlags(noveltyScores(m, V, "max-prob"), t, "max-prob"), /the threshold is for logsumexp scores, not max-prob/);

@@ -57,6 +57,29 @@ export function encodeSafetensors(tensors: Record<string, Tensor>, metadata: Rec
   return out;
 }
 
+/**
+ * The same file with its metadata replaced: a new header, the tensors' bytes as they were, whatever
+ * their dtype (an F16 file stays F16, bit for bit). `bytes`: a file decodeSafetensors has accepted
+ * (its caller has parsed it already, so it is not parsed again).
+ */
+export function withMetadata(bytes: Uint8Array, metadata: Record<string, string>): Uint8Array {
+  for (const [k, v] of Object.entries(metadata)) if (typeof v !== "string") throw new FormatError(`safetensors: metadata ${k} is not a string`);
+  const n = Number(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getBigUint64(0, true));
+  const old = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n))) as Record<string, unknown>;
+  const header: Record<string, unknown> = Object.create(null); // ("__proto__" is a name like any other)
+  if (Object.keys(metadata).length > 0) header.__metadata__ = Object.assign(Object.create(null), metadata);
+  for (const [name, entry] of Object.entries(old)) if (name !== "__metadata__") header[name] = entry;
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  const padded = Math.ceil(json.length / 8) * 8;
+  const data = bytes.subarray(8 + n);
+  const out = new Uint8Array(8 + padded + data.length);
+  new DataView(out.buffer).setBigUint64(0, BigInt(padded), true);
+  out.set(json, 8);
+  out.fill(0x20, 8 + json.length, 8 + padded);
+  out.set(data, 8 + padded);
+  return out;
+}
+
 function f16(bits: number): number {
   const sign = bits & 0x8000 ? -1 : 1;
   const exp = (bits >> 10) & 0x1f;
@@ -98,7 +121,6 @@ export function duplicateKey(json: string): string | undefined {
   return undefined;
 }
 
-/** Decodes and validates a .safetensors file; `source` names it in errors. */
 /**
  * A file already parsed (its tensors and metadata), as the model readers also take one so that a
  * file is parsed once; anything else is parsed as the file's bytes (and refused if it is not bytes).
@@ -109,6 +131,7 @@ export function parsedFile(file: Uint8Array | Safetensors, source: string): Safe
   return decodeSafetensors(file as Uint8Array, source);
 }
 
+/** Decodes and validates a .safetensors file; `source` names it in errors. */
 export function decodeSafetensors(bytes: Uint8Array, source = "safetensors"): Safetensors {
   checkBytes(bytes, source);
   const fail = (what: string): never => {

@@ -8,7 +8,7 @@ import { createEngineSync, mark, release, type Engine } from "../engine/engine.j
 import { decodeAutoencoder, encodeAutoencoder, type Autoencoder } from "./autoencoder.js";
 import { decodeCsae, encodeCsae, type Csae } from "./csae.js";
 import { decodeFactored, encodeFactored, factoredAsCsae, type FactoredCsae } from "./factored.js";
-import { decodeSafetensors, encodeSafetensors, parsedFile, type Safetensors } from "../formats/safetensors.js";
+import { decodeSafetensors, parsedFile, withMetadata, type Safetensors } from "../formats/safetensors.js";
 import { AescoreError, FormatError, InputError, quote } from "../errors.js";
 import { decodeThreshold, encodeThreshold, methodsOf, type NoveltyThreshold } from "./novelty.js";
 
@@ -48,12 +48,12 @@ export function encodeModel(m: Model): Uint8Array {
   const inner = (m as unknown as Record<string, unknown>)[part[m.kind]];
   if (typeof inner !== "object" || inner === null) throw new InputError(`encode model: a ${m.kind} model needs its ${part[m.kind]}`);
   const bytes = m.kind === "autoencoder" ? encodeAutoencoder(m.ae) : m.kind === "csae" ? encodeCsae(m.csae) : encodeFactored(m.factored);
-  return m.novelty ? stamp(decodeSafetensors(bytes), m.novelty, "model") : bytes; // (bytes of a model just checked)
+  return m.novelty ? stamp(bytes, decodeSafetensors(bytes).metadata, m.novelty, "model") : bytes; // (bytes of a model just checked)
 }
 
 /**
  * The bytes of model file `bytes` with threshold t stored (replacing any stored one); its tensors
- * (written as F32, the values the model computes with) and other metadata are kept. The method must
+ * (their bytes as they were, in whatever dtype) and other metadata are kept. The method must
  * be one of the model kind's. The model is checked whole first, as decodeModel reads it (in engine e,
  * its arena given back afterwards, or in a scratch engine).
  */
@@ -67,7 +67,7 @@ export function withThreshold(bytes: Uint8Array, t: NoveltyThreshold, source = "
   } finally {
     release(engine, at);
   }
-  return stamp(file, t, source);
+  return stamp(bytes, file.metadata, t, source);
 }
 
 // Edge runtimes forbid compiling WebAssembly at run time: there the caller's engine (made from a
@@ -81,7 +81,7 @@ function scratchEngine(): Engine {
   }
 }
 
-function stamp({ tensors, metadata }: Safetensors, t: NoveltyThreshold, source: string): Uint8Array {
+function stamp(bytes: Uint8Array, metadata: Record<string, string>, t: NoveltyThreshold, source: string): Uint8Array {
   const kind = metadata.kind;
   if (metadata.format !== "aescore" || !MODEL_KINDS.includes(kind as ModelKind)) {
     throw new FormatError(`${source}: not an aescore model (metadata format ${quote(metadata.format)}, kind ${quote(kind)})`);
@@ -94,7 +94,7 @@ function stamp({ tensors, metadata }: Safetensors, t: NoveltyThreshold, source: 
   } catch (err) {
     throw new InputError((err as Error).message);
   }
-  return encodeSafetensors(tensors, { ...metadata, [THRESHOLD_KEY]: text });
+  return withMetadata(bytes, { ...metadata, [THRESHOLD_KEY]: text });
 }
 
 /** The autoencoders of a model (one, or one per class). */
