@@ -55,15 +55,20 @@ function onnxUnsupported(act: string): string | undefined {
 
 // ---- protobuf writer (wire types: 0 varint, 2 length-delimited, 5 fixed32) ------------------------
 
+// A message is kept as a list of pieces, its own small bytes and views of large arrays (the weights,
+// as the model holds them), so that nesting copies nothing: the weights are copied once, into the
+// file, by finish(). The views stay valid because nothing between building and finish() allocates
+// in an engine (which could grow, and so detach, its memory).
 class Pb {
-  private buf = new Uint8Array(256);
+  private readonly parts: Uint8Array[] = [];
+  private buf = new Uint8Array(64);
   private n = 0;
+  /** The message's length in bytes so far. */
+  length = 0;
 
   private room(k: number): void {
     if (this.n + k <= this.buf.length) return;
-    // Doubling for small writes; a large one (a weight tensor) gets exactly its room, not up to twice it.
-    const size = Math.max(this.buf.length * 2, this.n + k);
-    const next = new Uint8Array(size);
+    const next = new Uint8Array(Math.max(this.buf.length * 2, this.n + k));
     next.set(this.buf.subarray(0, this.n));
     this.buf = next;
   }
@@ -71,6 +76,15 @@ class Pb {
   private byte(b: number): void {
     this.room(1);
     this.buf[this.n++] = b;
+    this.length++;
+  }
+
+  // The small bytes written so far become a piece of their own (before a view is added after them).
+  private flush(): void {
+    if (this.n === 0) return;
+    this.parts.push(this.buf.subarray(0, this.n));
+    this.buf = new Uint8Array(64);
+    this.n = 0;
   }
 
   /** A base-128 varint; negative values as their 64-bit two's complement (10 bytes). */
@@ -107,15 +121,25 @@ class Pb {
     this.room(4);
     new DataView(this.buf.buffer).setFloat32(this.n, v, true);
     this.n += 4;
+    this.length += 4;
     return this;
   }
 
-  bytes(field: number, b: Uint8Array): this {
+  /** A length-delimited field whose bytes are the chunks one after another (large ones kept as views). */
+  bytes(field: number, ...chunks: Uint8Array[]): this {
     this.tag(field, 2);
-    this.varint(b.length);
-    this.room(b.length);
-    this.buf.set(b, this.n);
-    this.n += b.length;
+    this.varint(chunks.reduce((a, c) => a + c.length, 0));
+    for (const c of chunks) {
+      if (c.length < 1024) {
+        this.room(c.length);
+        this.buf.set(c, this.n);
+        this.n += c.length;
+      } else {
+        this.flush();
+        this.parts.push(c);
+      }
+      this.length += c.length;
+    }
     return this;
   }
 
@@ -123,23 +147,29 @@ class Pb {
     return this.bytes(field, new TextEncoder().encode(s));
   }
 
-  /** Room for k more bytes now (one allocation for what is known to come). */
-  reserve(k: number): this {
-    this.room(k);
+  /** An embedded message: `m` (built on its own), or what `body` writes into a new one. */
+  message(field: number, m: Pb | ((m: Pb) => void)): this {
+    const inner = m instanceof Pb ? m : new Pb();
+    if (!(m instanceof Pb)) m(inner);
+    inner.flush();
+    this.tag(field, 2);
+    this.varint(inner.length);
+    this.flush();
+    this.parts.push(...inner.parts);
+    this.length += inner.length;
     return this;
   }
 
-  /** An embedded message, written by `body` into a writer of its own (copied in from a view). */
-  message(field: number, body: (m: Pb) => void, size = 0): this {
-    const m = new Pb().reserve(size);
-    body(m);
-    return this.bytes(field, m.buf.subarray(0, m.n));
-  }
-
-  /** The bytes written: the buffer itself, or a view of it when little is left over (no copy of a large message). */
+  /** The bytes of the message: every piece copied once into one array. */
   finish(): Uint8Array {
-    if (this.n === this.buf.length) return this.buf;
-    return this.buf.length - this.n <= 1 << 20 ? this.buf.subarray(0, this.n) : this.buf.slice(0, this.n);
+    this.flush();
+    const out = new Uint8Array(this.length);
+    let at = 0;
+    for (const p of this.parts) {
+      out.set(p, at);
+      at += p.length;
+    }
+    return out;
   }
 }
 
@@ -168,12 +198,13 @@ function littleEndianI64(values: ArrayLike<number>): Uint8Array {
   return out;
 }
 
-/** TensorProto: dims (1), data_type (2), name (8), raw_data (9, little-endian). */
-function tensorProto(m: Pb, name: string, type: number, dims: number[], raw: Uint8Array): void {
+/** TensorProto: dims (1), data_type (2), name (8), raw_data (9, little-endian: the chunks in order). */
+function tensorProto(type: number, name: string, dims: number[], raw: Uint8Array[]): Pb {
+  const m = new Pb();
   for (const d of dims) m.int(1, d);
   m.int(2, type);
   m.string(8, name);
-  m.bytes(9, raw);
+  return m.bytes(9, ...raw);
 }
 
 /** ValueInfoProto of a float tensor: name (1), type (2) → tensor_type (1) → elem_type (1), shape (2). */
@@ -190,11 +221,13 @@ function valueInfo(m: Pb, name: string, dims: (number | string)[], doc?: string)
   if (doc) m.string(3, doc);
 }
 
+const isChunks = (v: ArrayLike<number> | ArrayLike<number>[]): v is ArrayLike<number>[] => Array.isArray(v) && v.length > 0 && typeof v[0] !== "number";
+
 // ---- graph builder --------------------------------------------------------------------------------
 
 class Graph {
-  readonly nodes: Uint8Array[] = [];
-  readonly initializers: Uint8Array[] = [];
+  readonly nodes: Pb[] = [];
+  readonly initializers: Pb[] = [];
   readonly ops = new Set<string>();
   private count = 0;
   private scalars = new Map<string, string>();
@@ -215,22 +248,20 @@ class Graph {
         else m.string(4, a.s ?? "").int(20, ATTR_STRING);
       });
     }
-    this.nodes.push(node.finish());
+    this.nodes.push(node);
     this.ops.add(type);
     return name;
   }
 
-  floats(name: string, dims: number[], values: ArrayLike<number>): string {
-    const m = new Pb();
-    tensorProto(m, name, TENSOR_FLOAT, dims, littleEndianF32(values));
-    this.initializers.push(m.finish());
+  /** A float initializer; its values may come in chunks (the classes' weights, one after another). */
+  floats(name: string, dims: number[], values: ArrayLike<number> | ArrayLike<number>[]): string {
+    const chunks = isChunks(values) ? values : [values];
+    this.initializers.push(tensorProto(TENSOR_FLOAT, name, dims, chunks.map(littleEndianF32)));
     return name;
   }
 
   int64s(name: string, dims: number[], values: ArrayLike<number>): string {
-    const m = new Pb();
-    tensorProto(m, name, TENSOR_INT64, dims, littleEndianI64(values));
-    this.initializers.push(m.finish());
+    this.initializers.push(tensorProto(TENSOR_INT64, name, dims, [littleEndianI64(values)]));
     return name;
   }
 
@@ -301,9 +332,11 @@ interface Stack {
   H: number;
   activation: AeActivation;
   output: Output;
-  W: Float32Array; // [K·H, D]
-  bh: Float32Array; // [K·H]
-  br: Float32Array; // [K, D]
+  // The classes' parameters, one chunk per class (views of the models' own arrays: nothing is copied
+  // before the file is written).
+  W: Float32Array[]; // [K·H, D] together
+  bh: Float32Array[]; // [K·H]
+  br: Float32Array[]; // [K, D]
 }
 
 /** The energies of x under the stacked autoencoders: [N] (single) or [N, K]. */
@@ -340,7 +373,7 @@ function energies(g: Graph, x: string, s: Stack): string {
     brT = g.floats("br", [D, 1], s.br);
   } else {
     const t = new Float32Array(D * K);
-    for (let k = 0; k < K; k++) for (let j = 0; j < D; j++) t[j * K + k] = s.br[k * D + j];
+    for (let k = 0; k < K; k++) for (let j = 0; j < D; j++) t[j * K + k] = s.br[k][j];
     brT = g.floats("br_transposed", [D, K], t);
   }
   const linear = single ? g.reduceSum(g.op("MatMul", [x, brT]), 1, false) : g.op("MatMul", [x, brT]); // [N] or [N, K]
@@ -384,17 +417,13 @@ function serialize(g: Graph, inputs: [string, (number | string)[], string][], ou
   model.string(2, "aescore");
   if (o.producerVersion) model.string(3, o.producerVersion);
   if (o.docString) model.string(6, o.docString);
-  // Sized up front (each piece, its tag and length, and slack for the rest): the weights are copied
-  // once into the graph and once into the model, with no doubling of either.
-  const pieces = [...g.nodes, ...g.initializers].reduce((a, b) => a + b.length + 16, 0);
-  model.reserve(pieces + 65536);
   model.message(7, (graph) => {
-    for (const n of g.nodes) graph.bytes(1, n);
+    for (const n of g.nodes) graph.message(1, n);
     graph.string(2, "aescore");
-    for (const t of g.initializers) graph.bytes(5, t);
+    for (const t of g.initializers) graph.message(5, t);
     for (const [name, dims, doc] of inputs) graph.message(11, (v) => valueInfo(v, name, dims, doc));
     for (const [name, dims, doc] of outputs) graph.message(12, (v) => valueInfo(v, name, dims, doc));
-  }, pieces + 32768);
+  });
   model.message(8, (op) => op.int(2, ONNX_OPSET)); // domain "" = ai.onnx
   const props = { ...meta, onnx_ir_version: String(ONNX_IR_VERSION), onnx_opset: String(ONNX_OPSET), operators: [...g.ops].sort().join(",") };
   for (const [k, v] of Object.entries(props)) model.message(14, (p) => p.string(1, k).string(2, v));
@@ -422,7 +451,7 @@ export function exportOnnx(model: Autoencoder | Csae | FactoredCsae, options: On
   checkAutoencoder(ae, "autoencoder");
   checkSize(ae.H * ae.D + ae.H + ae.D);
   const g = new Graph();
-  const E = energies(g, "x", { K: 1, single: true, D: ae.D, H: ae.H, activation: ae.activation, output: ae.output, W: ae.W.data, bh: ae.bh.data, br: ae.br.data });
+  const E = energies(g, "x", { K: 1, single: true, D: ae.D, H: ae.H, activation: ae.activation, output: ae.output, W: [ae.W.data], bh: [ae.bh.data], br: [ae.br.data] });
   g.op("Identity", [E], [], "energy");
   return serialize(
     g,
@@ -470,16 +499,8 @@ function exportClassifier(m: Csae, options: OnnxOptions, meta: Record<string, st
   const [first] = m.aes;
   const { D, H, activation, output } = first;
   checkSize(K * (H * D + H + D + K));
-  const W = new Float32Array(K * H * D);
-  const bh = new Float32Array(K * H);
-  const br = new Float32Array(K * D);
-  m.aes.forEach((ae, i) => {
-    W.set(ae.W.data, i * H * D);
-    bh.set(ae.bh.data, i * H);
-    br.set(ae.br.data, i * D);
-  });
   const g = new Graph();
-  const E = energies(g, "x", { K, single: false, D, H, activation, output, W, bh, br });
+  const E = energies(g, "x", { K, single: false, D, H, activation, output, W: m.aes.map((ae) => ae.W.data), bh: m.aes.map((ae) => ae.bh.data), br: m.aes.map((ae) => ae.br.data) });
   g.op("Identity", [E], [], "energies");
   const C = g.floats("C", [K], m.C);
   const z =
