@@ -39,18 +39,30 @@ export function quote(v: unknown): string {
   if (v === undefined) return "nothing";
   if (v === null) return "an empty value";
   if (typeof v === "number") return Number.isNaN(v) ? "not a number" : String(v);
-  if (typeof v === "string") return v === "" ? "an empty string" : short(json(v));
+  if (typeof v === "string") return v === "" ? "an empty string" : json(cut(v));
   try {
-    return short(JSON.stringify(v) ?? String(v));
+    return safeText(short(JSON.stringify(v) ?? String(v)));
   } catch {
-    return short(String(v));
+    return safeText(short(String(v)));
   }
 }
 
-// Control characters, and the invisible ones that reorder or hide text (bidi controls, zero widths):
-// JSON.stringify leaves the latter as they are, so a name could still rearrange a terminal's line.
-const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g;
-const json = (s: string) => JSON.stringify(s).replace(UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+// Control characters, formatting characters (bidi controls, zero widths, tags), lone surrogates,
+// line separators and the other invisible ones: JSON.stringify leaves most of them as they are, so a
+// name could still rearrange or hide part of a terminal's line.
+const UNSAFE = /[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}]/gu;
+const escapeUnit = (c: string) => Array.from({ length: c.length }, (_, i) => `\\u${c.charCodeAt(i).toString(16).padStart(4, "0")}`).join("");
+const json = (s: string) => JSON.stringify(s).replace(UNSAFE, escapeUnit);
+
+/** Whether s holds a character that could drive or deceive a terminal (see UNSAFE). */
+export function hasUnsafe(s: string): boolean {
+  return new RegExp(UNSAFE.source, "u").test(s);
+}
+
+/** A message with every unsafe character escaped (\uXXXX): what the command line prints of any error. */
+export function safeText(s: string): string {
+  return s.replace(UNSAFE, escapeUnit);
+}
 
 /**
  * A string from outside (an argument, a name or value from a file) as a message or a listing shows
@@ -59,12 +71,17 @@ const json = (s: string) => JSON.stringify(s).replace(UNSAFE, (c) => `\\u${c.cha
  * with those escaped.
  */
 export function printable(s: string, kind: "token" | "text"): string {
-  const bare = kind === "token" ? /^[\x21-\x7e]+$/.test(s) : s !== "" && !new RegExp(UNSAFE.source).test(s);
+  const bare = kind === "token" ? /^[\x21-\x7e]+$/.test(s) : s !== "" && !hasUnsafe(s);
   return bare ? s : json(s);
 }
 
 // An error is one line that names the value, not a dump of it (a typed array of a million values).
 const short = (text: string) => (text.length > 100 ? `${text.slice(0, 97)}...` : text);
+// A string cut the same way before it is quoted, on a code point (never inside a pair or an escape).
+const cut = (text: string) => {
+  const points = Array.from(text.slice(0, 202));
+  return points.length > 100 ? `${points.slice(0, 97).join("")}...` : text;
+};
 
 /**
  * Refuses an options object with a key outside `known` (a misspelt option would otherwise be ignored

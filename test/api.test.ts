@@ -18,7 +18,7 @@ import { noveltyFlags, noveltyMetrics, noveltyScores, rocCurve } from "../src/mo
 import { decodeSafetensors, encodeSafetensors } from "../src/formats/safetensors.js";
 import { decodeNpy, encodeNpy } from "../src/formats/npy.js";
 import { decodeCsv, encodeCsv, encodeIdx } from "../src/formats/idx-csv.js";
-import { FormatError, InputError, ShapeError } from "../src/errors.js";
+import { FormatError, InputError, ShapeError, printable, quote, safeText } from "../src/errors.js";
 import { trainAutoencoder, startState, TRAIN_DEFAULTS } from "../src/train/autoencoder.js";
 import { finetune, localGroups, FINETUNE_DEFAULTS } from "../src/train/finetune.js";
 import { addClass, fitCsae, selectCsae, FIT_DEFAULTS } from "../src/train/fit.js";
@@ -379,11 +379,12 @@ test("novelty, ONNX and model files on hostile values (a fourth audit)", () => {
   refuses(() => encodeFactored({ ...f, classes: ["a", "a"] }), InputError, /class label "a" appears twice/);
   refuses(() => encodeFactored({ ...f, classes: ["a"] }), ShapeError, /^encode factored csae: 1 classes, .* the shapes must be/);
   assert.is(decodeModel(e, encodeFactored(f)).kind, "factored-csae");
-  // A newline would split a prediction in two, an escape sequence reach the terminal.
-  for (const c of ["a\nb", "\u001b[31mred", "tab\t", "\u0085"]) {
-    refuses(() => encodeCsae({ ...m, classes: ["a", c] }), InputError, /class label 1 is .*, which holds a control character/);
+  // A newline would split a prediction in two, an escape sequence reach the terminal, a bidi control
+  // or a zero width make two labels look alike or reorder the line.
+  for (const c of ["a\nb", "\u001b[31mred", "tab\t", "\u0085", "\u202eright", "a\u200bb", "\u2066x", "\ud800"]) {
+    refuses(() => encodeCsae({ ...m, classes: ["a", c] }), InputError, /class label 1 is .*, which holds a control or invisible character/);
     const file = encodeSafetensors(decodeSafetensors(encodeCsae(m)).tensors, { ...decodeSafetensors(encodeCsae(m)).metadata, classes: JSON.stringify(["a", c]) });
-    refuses(() => decodeModel(e, file, "c.safetensors"), FormatError, /^c\.safetensors: metadata classes: label 1 is .*control character/);
+    refuses(() => decodeModel(e, file, "c.safetensors"), FormatError, /^c\.safetensors: metadata classes: label 1 is .*control or invisible character/);
   }
   // A threshold object is checked as a stored one is (NaN flagged nothing, a string compared as text).
   const t = { method: "energy" as const, threshold: 0.5, fpr: 0.1, rows: 10, flagged: 1 };
@@ -405,6 +406,22 @@ test("novelty, ONNX and model files on hostile values (a fourth audit)", () => {
   const nan = createFactored(e, ["a", "b"], { D: 3, H: 2, activation: "sigmoid", output: "real" }, 2, rng(1));
   nan.Wf.data[0] = NaN;
   refuses(() => factoredAsCsae(nan), InputError, /class "a"'s weight .* holds values that are not numbers/);
+});
+
+test("quote and printable escape every invisible character, and cut long text on a code point", () => {
+  const lone = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+  for (const c of ["\u{E0041}", "\u202e", "\u2066", "\u200b", "\ufeff", "\u2028", "\u034f", "\u3164", "\ufe0f", "\ud800", "\u001b", "\u0085"]) {
+    for (const shown of [printable(`a${c}b`, "text"), printable(`a${c}b`, "token"), quote(`a${c}b`), safeText(`a${c}b`)]) {
+      assert.not.match(shown, new RegExp(`[${c}]`, "u"), JSON.stringify(c));
+      assert.match(shown, /\\u[0-9a-f]{4}/, JSON.stringify(c));
+    }
+  }
+  assert.is(printable("plain text, with spaces", "text"), "plain text, with spaces");
+  assert.is(printable("a b", "token"), '"a b"');
+  const long = quote("\u{1F600}".repeat(120));
+  assert.not.match(long, lone);
+  assert.match(long, /^"(\u{1F600}){97}\.\.\."$/u);
+  assert.is(quote("x".repeat(100)), `"${"x".repeat(100)}"`);
 });
 
 test.run();

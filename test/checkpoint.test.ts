@@ -138,6 +138,9 @@ test("damaged pretraining checkpoints (plain and factored) are refused with one 
     const wrong = { shape: [t.data.length, 1], data: t.data };
     for (const [what, bytes, message] of [
       [`no ${drop}`, encodeSafetensors(without(drop), metadata), /holds tensors/],
+      // Names that join to the same list ("bh,br" for bh and br), and one that is an object's prototype key.
+      [`${drop} and ${reshape} as one name`, encodeSafetensors({ ...without(drop), ...Object.fromEntries(["", "velocity/", "best/"].filter((p) => tensors[p + reshape]).map((p) => [`${p}${drop},${reshape}`, tensors[p + reshape]])) }, metadata), /holds tensors/],
+      ["an extra __proto__", encodeSafetensors(Object.assign(Object.create(null), tensors, Object.fromEntries(["", "velocity/", "best/"].filter((p) => tensors[p + drop]).map((p) => [`${p}__proto__`, tensors[p + drop]]))), metadata), /holds tensors .*__proto__/],
       [`${reshape} reshaped`, encodeSafetensors({ ...tensors, ...Object.fromEntries(["", "velocity/", "best/"].filter((p) => tensors[p + reshape]).map((p) => [p + reshape, wrong])) }, metadata), new RegExp(`${reshape} is \\[${t.data.length}, 1\\], the model's is`)],
     ] as const) {
       writeFileSync(file, bytes);
@@ -164,11 +167,12 @@ test("damaged checkpoints are refused with one line naming the file", async () =
   assert.is(c.trainer, "finetune");
   assert.ok(c.velocities.C instanceof Float64Array, "C's velocity is kept in float64");
   const { tensors, metadata } = decodeSafetensors(good);
-  const without = (name: string) => Object.fromEntries(Object.entries(tensors).filter(([k]) => k !== name));
+  const without = (...names: string[]) => Object.fromEntries(Object.entries(tensors).filter(([k]) => !names.includes(k)));
   const cases: Array<[string, Uint8Array, RegExp]> = [
     ["another trainer's", encodeSafetensors(tensors, { ...metadata, trainer: "train" }), /a checkpoint of "train", not of "finetune"/],
     ["a missing velocity", encodeSafetensors(without("velocity/W0"), metadata), /velocity\/W0 is missing/],
-    ["a missing class", encodeSafetensors(without("W2"), metadata), /holds tensors/],
+    ["a missing class", encodeSafetensors(without("W2", "velocity/W2", "best/W2"), metadata), /holds tensors/],
+    ["a stray velocity", encodeSafetensors({ ...tensors, "velocity/Q": tensors.C ?? tensors.W0 }, metadata), /tensor velocity\/Q belongs to no parameter Q/],
     ["a bad generator state", encodeSafetensors(tensors, { ...metadata, rng: "[1,2]" }), /rng is not a generator state/],
     ["an epoch count beyond its history", encodeSafetensors(tensors, { ...metadata, epoch: "999999999" }), /history is not one record per epoch of the 999999999 done/],
     ["a history of other records", encodeSafetensors(tensors, { ...metadata, history: JSON.stringify([null, 1, "x"].slice(0, c.epoch)) }), /history is not one record per epoch/],

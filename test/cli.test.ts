@@ -133,6 +133,16 @@ test("info prints a file's names and values so that none can drive the terminal"
   assert.match(info.out, /  esc: "\\u001b\[31mred\\u0085"/);
   assert.match(info.out, /  zw: "a\\u200bb"/);
   assert.match(info.out, /  tensor "W\\u001b\[2J" \[1\]/);
+  // And a name in an error message (a bad dtype: the reader names the tensor as the file has it).
+  const header = new TextEncoder().encode(JSON.stringify({ "W\u001b]0;PWNED\u0007\u202e": { dtype: "X", shape: [1], data_offsets: [0, 4] } }));
+  const evil = new Uint8Array(8 + header.length + 4);
+  new DataView(evil.buffer).setBigUint64(0, BigInt(header.length), true);
+  evil.set(header, 8);
+  writeFileSync(join(dir, "evil.safetensors"), evil);
+  const refused = run("info", join(dir, "evil.safetensors"));
+  assert.is(refused.code, 2);
+  assert.not.match(refused.err, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e]/);
+  assert.match(refused.err, /evil\.safetensors: tensor W\\u001b\]0;PWNED\\u0007\\u202e: dtype "X" is not supported/);
   // And an argument: the error names it quoted, escaped alike.
   const bad = run("energy", "--model", path, "--input", inputPath, "--what", "x\u202ey");
   assert.is(bad.code, 2);

@@ -88,7 +88,7 @@ test("thresholdOf: the (N − k)-th smallest score, k = the most rows with k/N �
   assert.is(calibrationRows(0.05), 20);
   assert.is(calibrationRows(0.999), 2);
   for (const bad of [0, 1, -0.1, 1.5, NaN, Infinity, -Infinity]) throwsIn(() => thresholdOf(twenty, bad), /false positive rate must be a number in \(0, 1\)/);
-  throwsIn(() => thresholdOf([1, NaN, 3], 0.5), /row 1's calibration score is not a number: a threshold is calibrated on finite scores/);
+  throwsIn(() => thresholdOf([1, NaN, 3], 0.5), /calibration score 1 is not a number: a threshold is calibrated on finite scores/);
 });
 
 test("thresholdOf: over many sizes and rates, the calibrated rate is ≤ fpr and within 1/N of it (no ties)", () => {

@@ -5,7 +5,7 @@
 
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { AescoreError, InputError, quote } from "../errors.js";
+import { AescoreError, InputError, quote, safeText } from "../errors.js";
 import { parseOptions, suggest } from "./args.js";
 import { HELP, helpText, type Command } from "./common.js";
 import { infoCommand, energyCommand, predictCommand, evaluateCommand, exportCommand, scoreCommand, evaluateNoveltyCommand } from "./score.js";
@@ -67,11 +67,12 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     if (err instanceof AescoreError) {
       // The library names its trainer ("train: …"); under the command of the same name once is enough.
-      const message = err.message.replace(/\s*\n\s*/g, " ");
+      // Names, paths and labels in a message come from outside: nothing in it may drive the terminal.
+      const message = safeText(err.message.replace(/\s*\n\s*/g, " "));
       console.error(`aescore ${name}: ${message.startsWith(`${name}: `) ? message.slice(name.length + 2) : message}`);
       return 2;
     }
-    console.error(`aescore ${name}: ${describeUnexpected(err).replace(/\s*\n\s*/g, " ")}`);
+    console.error(`aescore ${name}: ${safeText(describeUnexpected(err).replace(/\s*\n\s*/g, " "))}`);
     if (process.env.AESCORE_DEBUG) console.error((err as Error)?.stack);
     return 1;
   }

@@ -9,7 +9,7 @@ import { checkInput, checkSpecOf, checkToWrite, modelMetadata, onlyTensors, tens
 import { energy, energies, finiteRows, reconstructOf } from "./energy.js";
 import { encodeSafetensors, parsedFile, type Safetensors } from "../formats/safetensors.js";
 import { argmaxRows, type Tensor } from "../tensor.js";
-import { FormatError, InputError, ShapeError, quote } from "../errors.js";
+import { FormatError, InputError, ShapeError, hasUnsafe, quote } from "../errors.js";
 
 export interface Csae {
   /** Class labels, in the order of the autoencoders. */
@@ -111,12 +111,13 @@ export function parseClasses(text: string | undefined, K: number, source: string
 
 /**
  * Why `c` cannot name a class, or undefined. Labels name the classes in predictions, files, terminal
- * output and ONNX metadata: non-empty strings without control characters (a newline would split a
- * prediction in two, an escape sequence would reach the terminal).
+ * output and ONNX metadata: non-empty strings without control or invisible characters (a newline
+ * would split a prediction in two, an escape sequence reach the terminal, a bidi control or a zero
+ * width make two labels look alike).
  */
 export function labelProblem(c: unknown): string | undefined {
   if (typeof c !== "string" || c === "") return "not a non-empty string";
-  if (/[\u0000-\u001f\u007f-\u009f]/.test(c)) return "which holds a control character";
+  if (hasUnsafe(c)) return "which holds a control or invisible character";
   return undefined;
 }
 

@@ -207,10 +207,7 @@ function checkFpr(fpr: number): void {
 export function thresholdOf(scores: ArrayLike<number>, fpr: number): { threshold: number; flagged: number } {
   checkFpr(fpr);
   const N = scoreList(scores, "calibration score").length;
-  for (let i = 0; i < N; i++) {
-    const s = scores[i];
-    if (!Number.isFinite(s)) throw new RowError("novelty", i, `'s calibration score is ${quote(s)}${Number.isNaN(s) ? "" : " (a row whose energies overflow float32 scores so)"}: a threshold is calibrated on finite scores`);
-  }
+  for (let i = 0; i < N; i++) if (!Number.isFinite(scores[i])) throw new InputError(`novelty: calibration score ${i} is ${quote(scores[i])}: a threshold is calibrated on finite scores`);
   // k / N ≤ fpr as the division rounds, which is how the rate is checked afterwards.
   let k = Math.floor(fpr * N);
   while (k + 1 <= N && (k + 1) / N <= fpr) k++;
@@ -241,6 +238,8 @@ export function calibrateThreshold(m: Autoencoder | Csae, X: Tensor, fpr: number
   checkFpr(fpr);
   const how = method ?? (isCsae(m) ? "logsumexp" : "energy");
   const scores = noveltyScores(m, X, how);
+  const i = scores.findIndex((x) => !Number.isFinite(x));
+  if (i >= 0) throw new RowError("novelty", i, `'s score is ${scores[i]} (its energies overflow float32): a threshold is calibrated on rows the model scores finitely`);
   return { method: how, ...thresholdOf(scores, fpr), fpr, rows: scores.length };
 }
 

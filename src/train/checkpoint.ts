@@ -6,7 +6,7 @@
 
 import { decodeSafetensors, encodeSafetensors } from "../formats/safetensors.js";
 import { tensorOf } from "../model/autoencoder.js";
-import { FormatError, InputError, quote } from "../errors.js";
+import { FormatError, InputError, printable, quote } from "../errors.js";
 import { rngFrom } from "../random.js";
 import type { Tensor } from "../tensor.js";
 import type { RunState } from "./driver.js";
@@ -50,19 +50,28 @@ export function runStateOf<S>(c: Checkpoint, best?: S): RunState<S> {
 }
 
 /**
- * Refuses a checkpoint that does not hold exactly `want`'s tensors with their shapes, and velocities of
- * the same kinds (a host parameter's float64 velocity where want has one).
+ * Refuses a checkpoint that does not hold exactly `want`'s tensors with their shapes, velocities of the
+ * same kinds and sizes (a host parameter's float64 velocity where want has one), and, when it records
+ * a best epoch, a best of every tensor. decodeCheckpoint has checked a file's own consistency; this
+ * is also the check of a checkpoint handed to a trainer directly.
  */
 export function checkLayout(c: Checkpoint, want: Pick<Checkpoint, "values" | "velocities">, source: string): void {
   const names = Object.keys(want.values).sort();
   const have = Object.keys(c.values).sort();
-  if (names.join() !== have.join()) throw new InputError(`${source}: holds tensors ${have.join(", ")}, not the model's ${names.join(", ")}`);
+  if (names.length !== have.length || names.some((n, i) => n !== have[i])) {
+    const list = (a: string[]) => (a.length > 12 ? [...a.slice(0, 12), `… (${a.length} in all)`] : a).map((n) => printable(n, "text")).join(", ");
+    throw new InputError(`${source}: holds tensors ${list(have)}, not the model's ${list(names)}`);
+  }
+  const size = (t: Tensor | Float64Array | undefined) => (t === undefined ? -1 : t instanceof Float64Array ? t.length : t.data.length);
   for (const name of names) {
     const [a, b] = [c.values[name].shape, want.values[name].shape];
     if (a.join() !== b.join()) throw new InputError(`${source}: tensor ${name} is [${a.join(", ")}], the model's is [${b.join(", ")}]`);
-    if (c.velocities[name] instanceof Float64Array !== want.velocities[name] instanceof Float64Array) {
+    const v = c.velocities[name];
+    if (v instanceof Float64Array !== want.velocities[name] instanceof Float64Array) {
       throw new InputError(`${source}: the velocity of ${name} is not of the model's kind`);
     }
+    if (size(v) !== size(c.values[name])) throw new InputError(`${source}: the velocity of ${name} is missing or not of its size`);
+    if (c.best && c.best.values[name]?.shape.join() !== a.join()) throw new InputError(`${source}: the kept best of ${name} is missing or not of its shape`);
   }
 }
 
@@ -112,10 +121,15 @@ export function decodeCheckpoint(bytes: Uint8Array, source: string, trainer: str
     if (!Number.isSafeInteger(n) || n < 0) throw new FormatError(`${source}: metadata ${key} is not a count`);
     return n;
   };
-  const values: Arrays = {};
-  const velocities: Checkpoint["velocities"] = {};
-  const bests: Arrays = {};
+  // Without prototypes: a tensor named "__proto__" is a name like any other (not the object's prototype).
+  const values: Arrays = Object.create(null);
+  const velocities: Checkpoint["velocities"] = Object.create(null);
+  const bests: Arrays = Object.create(null);
   for (const name of Object.keys(tensors)) if (!name.startsWith(VELOCITY) && !name.startsWith(BEST)) values[name] = tensors[name];
+  for (const name of Object.keys(tensors)) {
+    const of = name.startsWith(VELOCITY) ? name.slice(VELOCITY.length) : name.startsWith(BEST) ? name.slice(BEST.length) : undefined;
+    if (of !== undefined && !Object.hasOwn(values, of)) throw new FormatError(`${source}: tensor ${name} belongs to no parameter ${of}`);
+  }
   if (Object.keys(values).length === 0) throw new FormatError(`${source}: the checkpoint holds no parameters`);
   const copy = (name: string, shape: number[]): Tensor => ({ shape, data: tensorOf(tensors, name, shape, source).slice() });
   const bestMeta = json<{ epoch: number; valid: number } | null>("best");

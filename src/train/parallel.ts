@@ -16,7 +16,7 @@ import { checkResumable, decodeCheckpoint, encodeCheckpoint, fingerprint, type C
 import { classSeed, rng, type Rng } from "../random.js";
 
 export { classSeed };
-import { AescoreError, FormatError, InputError, ShapeError } from "../errors.js";
+import { AescoreError, FormatError, InputError, RowError, ShapeError } from "../errors.js";
 import type { Tensor } from "../tensor.js";
 import { DivergenceError, stepRows } from "./driver.js";
 import type { Params, ClassGroups, FinetuneOptions } from "./finetune.js";
@@ -105,8 +105,11 @@ export async function runJob(
 const ERRORS: Record<string, new (message: string) => Error> = { InputError, ShapeError, FormatError, AescoreError };
 
 /** An error a worker posted, as the class it was thrown as (so callers can tell a divergence by its type). */
-function rebuildError(m: { name: string; message: string; stack?: string; fields?: { what: string; epoch: number; loss: number; lr: number; param?: string } }): Error {
+type Fields = { what: string; epoch: number; loss: number; lr: number; param?: string } & { where: string; row: number; detail: string };
+
+function rebuildError(m: { name: string; message: string; stack?: string; fields?: Fields }): Error {
   if (m.name === "DivergenceError" && m.fields) return new DivergenceError(m.fields.what, m.fields.epoch, m.fields.loss, m.fields.lr, m.fields.param);
+  if (m.name === "RowError" && m.fields) return new RowError(m.fields.where, m.fields.row, m.fields.detail);
   const E = ERRORS[m.name];
   return E ? new E(m.message) : new Error(m.stack ?? m.message);
 }

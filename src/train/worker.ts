@@ -83,8 +83,11 @@ port.onMessage((m) => {
       const answer = await handle(m);
       if (answer) port.post({ type: "value", value: answer.value });
     } catch (err) {
-      const x = err as Error & { what?: string; epoch?: number; loss?: number; lr?: number; param?: string };
-      const fields = x.name === "DivergenceError" ? { what: x.what, epoch: x.epoch, loss: x.loss, lr: x.lr, param: x.param } : undefined;
+      const x = err as Error & { what?: string; epoch?: number; loss?: number; lr?: number; param?: string; where?: string; row?: number; detail?: string };
+      const fields =
+        x.name === "DivergenceError" ? { what: x.what, epoch: x.epoch, loss: x.loss, lr: x.lr, param: x.param }
+        : x.name === "RowError" ? { where: x.where, row: x.row, detail: x.detail }
+        : undefined;
       port.post({ type: "error", slot: m.slot, name: x.name, message: x.message, stack: x.stack, fields });
     }
   });
