@@ -2,22 +2,27 @@
 
 import { Context, NotCached, cached, mnistSplits, signed, spent, testError, writeReport } from "./common.js";
 import { TABLE2, fitModel, protocol, rates, type Row } from "./models.js";
-import { SearchDiverged, experimentOf, label, searchPlan, successiveHalving, type SearchResult } from "./search.js";
+import { SEARCHED, SearchDiverged, experimentOf, label, searchPlan, successiveHalving, type SearchResult } from "./search.js";
 
 /**
  * A row's finished search, read from the cache: undefined while any of it is missing (a search is
  * never started here) or if every configuration diverged (the row keeps the fixed protocol).
  */
+// A row's finished search; of several parts finished, the one whose winner validated best (the same
+// validation digits for every part).
 async function finishedSearch(ctx: Context, row: Row): Promise<SearchResult | undefined> {
-  const ro = { ...ctx, readOnly: true, log: () => {} };
-  try {
-    const s = await successiveHalving(ro, searchPlan(ctx.quick, row));
-    spent.set(ctx, (spent.get(ctx) ?? 0) + (spent.get(ro) ?? 0));
-    return s;
-  } catch (err) {
-    if (err instanceof NotCached || err instanceof SearchDiverged) return undefined;
-    throw err;
+  let best: SearchResult | undefined;
+  for (const { part } of Object.values(SEARCHED).filter((x) => x.row === row)) {
+    const ro = { ...ctx, readOnly: true, log: () => {} };
+    try {
+      const s = await successiveHalving(ro, searchPlan(ctx.quick, row, part));
+      spent.set(ctx, (spent.get(ctx) ?? 0) + (spent.get(ro) ?? 0));
+      if (!best || s.winner.validError < best.winner.validError) best = s;
+    } catch (err) {
+      if (!(err instanceof NotCached || err instanceof SearchDiverged)) throw err;
+    }
   }
+  return best;
 }
 
 /** Where the committed run (seed 1) is behind, and why as far as we can tell. */
