@@ -102,7 +102,7 @@ test("unknown experiments are a clear error", async () => {
     await reproduce("table9", ctx(tmpdir()));
     assert.unreachable();
   } catch (err) {
-    assert.ok(err instanceof InputError && /unknown experiment "table9" \(start, table2, search, search-modulus, search-linear, search-tanh-factored, search-modulus-factored, search-relu-factored, search-square-factored, table3, table4, fig2, fig3, filters\)/.test((err as Error).message));
+    assert.ok(err instanceof InputError && /unknown experiment "table9" \(start, table2, search, search-modulus, search-linear, search-tanh-factored, search-modulus-factored, search-relu-factored, search-square-factored, search-sigmoid-large, table3, table4, fig2, fig3, filters\)/.test((err as Error).message));
   }
 });
 
