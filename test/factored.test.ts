@@ -10,7 +10,7 @@ import { factoredStep, factoredLossAndGradient, factoredGroups } from "../src/tr
 import { decodeSafetensors, encodeSafetensors } from "../src/formats/safetensors.js";
 import { FormatError } from "../src/errors.js";
 import { reference } from "./reference.js";
-import { numericGradient } from "./ref/autoencoder.js";
+import { checkGradient } from "./ref/autoencoder.js";
 import { rng } from "./util.js";
 
 const e = createEngineSync();
@@ -74,9 +74,7 @@ for (const [act, output] of [["sigmoid", "real"], ["tanh", "real"], ["relu", "bi
     };
     const p = flat(m);
     assert.ok(Math.abs(loss - lossRef(p)) < 1e-5 * (1 + Math.abs(loss)), `loss ${loss} vs ${lossRef(p)}`);
-    const fd = numericGradient(lossRef, p, 1e-6);
-    const got = NAMES.flatMap((n) => [...s.grad[n].data]);
-    got.forEach((g, i) => assert.ok(Math.abs(g - fd[i]) <= 2e-5 + 1e-3 * Math.abs(fd[i]), `${act}/${output} parameter ${i}: ${g} vs ${fd[i]}`));
+    checkGradient(`${act}/${output}`, NAMES.flatMap((n) => [...s.grad[n].data]), lossRef, p, { abs: 2e-5, rel: 1e-3 });
     release(e, top);
   });
 }
@@ -118,7 +116,6 @@ for (const [act, output] of [["sigmoid", "real"], ["softplus", "binary"]] as Arr
         assert.ok(Math.abs(E[b * K + j] - want) < 1e-5 * (1 + Math.abs(want)), `E[${b},${j}]`);
       }
     }
-    const fd = numericGradient(lossRef, p, 1e-6);
     const g = new Float32Array(B * K);
     for (let b = 0; b < B; b++) {
       const z = [0, 1, 2].map((j) => E[b * K + j] + C[j]);
@@ -128,8 +125,7 @@ for (const [act, output] of [["sigmoid", "real"], ["softplus", "binary"]] as Arr
       for (let j = 0; j < K; j++) g[b * K + j] = (ex[j] / sum - (j === y[b] ? 1 : 0)) / B;
     }
     await groups.step(g, { epochs: 1, batch: B, lr: 1e-9, momentum: 0, weightDecay: 0, loss: "log", learn: "all", patience: 0, decay: 0 });
-    const got = NAMES.flatMap((n) => [...groups.grad[n].data]);
-    got.forEach((v, i) => assert.ok(Math.abs(v - fd[i]) <= 1e-5 + 1e-3 * Math.abs(fd[i]), `${act}/${output} parameter ${i}: ${v} vs ${fd[i]}`));
+    checkGradient(`${act}/${output}`, NAMES.flatMap((n) => [...groups.grad[n].data]), lossRef, p, { abs: 1e-5, rel: 1e-3 });
     release(e, top);
   });
 }

@@ -5,7 +5,7 @@ import type { Output } from "../src/model/autoencoder.js";
 import type { Activation } from "../src/engine/activations.js";
 import { makeSlots, slotEnergies, slotStep, finetune, FINETUNE_DEFAULTS, type ClassGroups, type Params } from "../src/train/finetune.js";
 import { reference } from "./reference.js";
-import { energyRef, numericGradient, type AeRef } from "./ref/autoencoder.js";
+import { checkGradient, energyRef, type AeRef } from "./ref/autoencoder.js";
 import { rng } from "./util.js";
 
 const e = createEngineSync();
@@ -47,7 +47,6 @@ for (const [act, output] of [["sigmoid", "real"], ["sigmoid", "binary"], ["tanh"
     const X = Float32Array.from({ length: B * D }, () => (output === "binary" ? 0.05 + 0.9 * r.uniform() : 2 * r.uniform() - 1));
     const y = [0, 2, 1, 2];
     const p = Float64Array.from([...params.flatMap((q) => [...q.W, ...q.bh, ...q.br]), ...C]);
-    const fd = numericGradient((q) => lossRef(act, output, q, Float64Array.from(X), y), p, 1e-6);
 
     const s = makeSlots(e, { D, H, activation: act, output }, params, { shape: [B, D], data: X }, B);
     const E = slotEnergies(s, Int32Array.from([0, 1, 2, 3]));
@@ -67,10 +66,7 @@ for (const [act, output] of [["sigmoid", "real"], ["sigmoid", "binary"], ["tanh"
     slotStep(s, g, { lr: 1e-9, momentum: 0, weightDecay: 0 });
     const got = [...s.slots.flatMap((sl) => [...(sl.params.W.grad as Mat).data, ...(sl.params.bh.grad as Mat).data, ...(sl.params.br.grad as Mat).data]), ...dC];
     const size = H * D + H + D;
-    for (let i = 0; i < got.length; i++) {
-      const where = i >= K * size ? `dC[${i - K * size}]` : `class ${Math.floor(i / size)} param ${i % size}`;
-      assert.ok(Math.abs(got[i] - fd[i]) <= 1e-5 + 1e-3 * Math.abs(fd[i]), `${act}/${output} ${where}: ${got[i]} vs finite differences ${fd[i]}`);
-    }
+    checkGradient(`${act}/${output}`, got, (q) => lossRef(act, output, q, Float64Array.from(X), y), p, { abs: 1e-5, rel: 1e-3 }, (i) => (i >= K * size ? `dC[${i - K * size}]` : `class ${Math.floor(i / size)} param ${i % size}`));
     release(e, top);
   });
 }

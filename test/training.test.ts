@@ -7,7 +7,7 @@ import { stepBuffers, lossAndGradient, corrupt, checkTrainOptions, TRAIN_DEFAULT
 import { InputError } from "../src/errors.js";
 import { reference } from "./reference.js";
 import { lossRef } from "./ref/training.js";
-import { numericGradient } from "./ref/autoencoder.js";
+import { checkGradient } from "./ref/autoencoder.js";
 import { rng } from "./util.js";
 
 const e = createEngineSync();
@@ -35,12 +35,8 @@ function gradientCheck(act: Activation, output: Output, reg: Reg, seed: number):
   const tag = `${act}/${output}/${reg}`;
   const want = lossRef(ref, p, X, Xt, B);
   assert.ok(Math.abs(loss - want) <= 1e-5 * (1 + Math.abs(want)), `${tag}: loss ${loss} vs ${want}`);
-  const fd = numericGradient((q) => lossRef(ref, q, X, Xt, B), p, 1e-6);
   const got = [...(buf.params.W.grad as Mat).data, ...(buf.params.bh.grad as Mat).data, ...(buf.params.br.grad as Mat).data];
-  for (let i = 0; i < got.length; i++) {
-    const which = i < H * D ? `dW[${Math.floor(i / D)},${i % D}]` : i < H * D + H ? `dbh[${i - H * D}]` : `dbr[${i - H * D - H}]`;
-    assert.ok(Math.abs(got[i] - fd[i]) <= 2e-5 + 2e-4 * Math.abs(fd[i]), `${tag}: ${which} = ${got[i]}, finite differences ${fd[i]}`);
-  }
+  checkGradient(tag, got, (q) => lossRef(ref, q, X, Xt, B), p, { abs: 2e-5, rel: 2e-4 }, (i) => (i < H * D ? `dW[${Math.floor(i / D)},${i % D}]` : i < H * D + H ? `dbh[${i - H * D}]` : `dbr[${i - H * D - H}]`));
   release(e, top);
 }
 

@@ -112,3 +112,16 @@ export function numericGradient(f: (x: Float64Array) => number, x: ArrayLike<num
   }
   return g;
 }
+
+/**
+ * The one finite-difference check of a backward pass: `got` (the gradient under test, in the order of
+ * the float64 parameters p) against the central differences of the float64 loss f at p, entry by entry
+ * within abs + rel·|fd|; a failure names the entry (`name(i)`, else its index).
+ */
+export function checkGradient(tag: string, got: ArrayLike<number>, f: (x: Float64Array) => number, p: ArrayLike<number>, tol: { abs: number; rel: number }, name = (i: number) => `parameter ${i}`): void {
+  if (got.length !== p.length) throw new Error(`${tag}: ${got.length} gradient entries for ${p.length} parameters`);
+  const fd = numericGradient(f, p, 1e-6);
+  for (let i = 0; i < got.length; i++) {
+    if (!(Math.abs(got[i] - fd[i]) <= tol.abs + tol.rel * Math.abs(fd[i]))) throw new Error(`${tag}: ${name(i)} = ${got[i]}, finite differences ${fd[i]}`);
+  }
+}
