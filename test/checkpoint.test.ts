@@ -124,6 +124,20 @@ test("only the number of epochs may change on resume: more finetuning epochs con
   }
 });
 
+test("more pretraining epochs on resume: pretraining goes on and finetuning starts again, the same bits as never stopped", async () => {
+  // (no validation rows: with them pretraining keeps its best validation epoch, which here came early)
+  for (const o of [base({ valid: undefined }), base({ valid: undefined, factors: 4, pretrain: { ...base().pretrain, contractive: 0, denoising: 0.25 } })]) {
+    const dir = newDir();
+    const done = await fitBytes({ ...o, checkpoint: { dir, resume: false } });
+    assert.ok(done, "the first run finished");
+    const longer = { ...o, pretrain: { ...o.pretrain, epochs: o.pretrain.epochs + 2 } };
+    const resumed = (await fitBytes({ ...longer, checkpoint: { dir, resume: true } }))!;
+    const whole = (await fitBytes(longer))!;
+    assert.ok(Buffer.from(resumed).equals(Buffer.from(whole)), `${o.factors ? "factored" : "plain"}: the resumed run equals an uninterrupted one`);
+    assert.not.ok(Buffer.from(resumed).equals(Buffer.from(done)), "not the first run's model");
+  }
+});
+
 test("damaged pretraining checkpoints (plain and factored) are refused with one line naming the file", async () => {
   for (const [o, name, drop, reshape] of [
     [base(), "class-0.safetensors", "bh", "br"],

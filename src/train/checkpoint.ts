@@ -173,24 +173,30 @@ export function decodeCheckpoint(bytes: Uint8Array, source: string, trainer: str
 }
 
 /**
- * Refuses to resume from a checkpoint made with other options (except the number of epochs) or from
- * other data, naming the file.
+ * Whether checkpoint c goes on under `options` (the stage's, JSON-able) and the data fingerprint
+ * `data`. Refused (an InputError naming what differs) when an option other than the epochs differs,
+ * or the data, or fewer epochs are asked for than are done; false when only options named in
+ * `afresh` differ: what the stage started from (the pretrained models, which a resumed earlier stage
+ * with more epochs has changed), so the stage starts again, as an uninterrupted run would.
  */
-export function checkResumable(c: Checkpoint, options: Record<string, unknown>, data: string, source: string): void {
+export function checkResumable(c: Checkpoint, options: Record<string, unknown>, data: string, source: string, afresh: readonly string[] = []): boolean {
   const { epochs: _a, ...was } = c.options;
   const { epochs: _b, ...now } = options;
-  if (JSON.stringify(was) !== JSON.stringify(now)) {
+  const keys = [...new Set([...Object.keys(was), ...Object.keys(now)])];
+  const differ = keys.filter((k) => JSON.stringify(was[k]) !== JSON.stringify(now[k]));
+  const refused = differ.filter((k) => !afresh.includes(k));
+  if (refused.length > 0) {
     // Name what differs (the options are flat, or nested one level for a model's spec).
-    const keys = [...new Set([...Object.keys(was), ...Object.keys(now)])];
-    const differ = keys.filter((k) => JSON.stringify(was[k]) !== JSON.stringify(now[k]));
-    const said = differ.map((k) => `${k} ${JSON.stringify(was[k]) ?? "absent"} then, ${JSON.stringify(now[k]) ?? "absent"} now`).join("; ");
-    throw new InputError(`${source}: made with other options (${said || quote(c.options)}); only the number of epochs may change on resume`);
+    const said = refused.map((k) => `${k} ${JSON.stringify(was[k]) ?? "absent"} then, ${JSON.stringify(now[k]) ?? "absent"} now`).join("; ");
+    throw new InputError(`${source}: made with other options (${said}); only the number of epochs may change on resume`);
   }
   if (c.data !== data) throw new InputError(`${source}: made from other data (fingerprint ${c.data}, now ${data})`);
+  if (differ.length > 0) return false;
   // Resuming goes on from the epochs done: fewer asked for than done would return a longer run.
   if (typeof options.epochs === "number" && c.epoch > options.epochs) {
     throw new InputError(`${source}: ${c.epoch} epochs are done, more than the ${options.epochs} asked for: ask for ${c.epoch} or more, or start again without resuming`);
   }
+  return true;
 }
 
 /** FNV-1a over the shapes and bytes of tensors and over strings: ties a checkpoint to its data. */

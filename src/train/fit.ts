@@ -62,6 +62,10 @@ export async function fit(e: Engine, X: Tensor, labels: string[], o: FitOptions)
   }
 }
 
+// What finetuning starts from (the pretrained models and C): a finetuning checkpoint of other ones,
+// left by a run whose pretraining has since gone on for more epochs, is started again, not resumed.
+const startOf = (arrays: Float32Array[]) => fingerprint(...arrays.map((data) => ({ shape: [data.length], data })));
+
 /** The plain CSAE: fit with no factors. */
 export async function fitCsae(e: Engine, X: Tensor, labels: string[], o: FitOptions): Promise<Csae> {
   if (o.factors !== undefined) throw new InputError("fitCsae: the factored model is fitted by fit()");
@@ -114,7 +118,8 @@ async function fitPlain(e: Engine, X: Tensor, labels: string[], o: FitOptions, s
     learn: o.variant === "normalization" ? "C" : "all",
   };
   const n = (await threads()) ? (workers ?? (await cores())) : 0;
-  const files = await stageCheckpoint(o.checkpoint, "finetune.safetensors", "finetune", { ...f, variant: o.variant, seed: o.seed, classes, spec }, () => fingerprint(X, labels, o.valid?.X, o.valid?.labels));
+  const start = o.checkpoint ? { start: startOf([...params.flatMap((p) => [p.W, p.bh, p.br]), C]) } : {};
+  const files = await stageCheckpoint(o.checkpoint, "finetune.safetensors", "finetune", { ...f, variant: o.variant, seed: o.seed, classes, spec, ...start }, () => fingerprint(X, labels, o.valid?.X, o.valid?.labels), ["start"]);
   const groups = n > 0 && f.learn === "all" ? await workerGroups(spec, params, X, f.batch, n) : localGroups(createEngineSync(), spec, params, X, f.batch);
   try {
     await finetune(groups, K, y, C, f, { seed: classSeed(o.seed, -1), valid, onEpoch: o.onFinetune, trainX: X, ...files });
@@ -165,7 +170,8 @@ async function fitFactored(e: Engine, X: Tensor, labels: string[], o: FitOptions
   const C = meanConstants(own.map((v) => Float32Array.from(v)));
   const valid = o.valid ? { X: o.valid.X, y: classIndices(o.valid.labels, classes, "validation labels") } : undefined;
   const f: FinetuneOptions = { ...o.finetune, loss: o.variant === "hinge" ? "hinge" : "log", learn: "all" };
-  const files = await stageCheckpoint(o.checkpoint, "finetune.safetensors", "finetune", { ...f, variant: o.variant, seed: o.seed, classes, spec, factors: o.factors }, () => fingerprint(X, labels, o.valid?.X, o.valid?.labels));
+  const start = o.checkpoint ? { start: startOf([...PARAM_NAMES.map((k) => m[k].data), C]) } : {};
+  const files = await stageCheckpoint(o.checkpoint, "finetune.safetensors", "finetune", { ...f, variant: o.variant, seed: o.seed, classes, spec, factors: o.factors, ...start }, () => fingerprint(X, labels, o.valid?.X, o.valid?.labels), ["start"]);
   await finetune(groups, K, y, C, f, { seed: classSeed(o.seed, -1), valid, onEpoch: o.onFinetune, trainX: X, ...files });
   m.C.set(C);
   return m;

@@ -265,10 +265,11 @@ function replicaJob(spawn: Spawn, spec: AutoencoderSpec, o: TrainOptions, job: C
 
 /**
  * A stage's checkpoint `name` in the checkpoint directory: with resume, the checkpoint to go on from
- * (if the file exists; refused if made with other options or data), and the saver of every epoch.
+ * (if the file exists; refused if made with other options or data; none, so the stage starts again,
+ * when only the options named in `afresh` differ), and the saver of every epoch.
  */
 export async function stageCheckpoint(
-  checkpoint: { dir: string; resume: boolean } | undefined, name: string, trainer: string, options: Record<string, unknown>, fingerprintOf: () => string,
+  checkpoint: { dir: string; resume: boolean } | undefined, name: string, trainer: string, options: Record<string, unknown>, fingerprintOf: () => string, afresh: readonly string[] = [],
 ): Promise<{ resume?: { from: Checkpoint; source: string }; checkpoint?: (c: Omit<Checkpoint, "options" | "data">) => void }> {
   if (!checkpoint) return {};
   const data = fingerprintOf(); // (a pass over every byte of the data: only with checkpoints)
@@ -278,8 +279,8 @@ export async function stageCheckpoint(
   let resume;
   if (bytes) {
     const from = decodeCheckpoint(bytes, file, trainer);
-    checkResumable(from, options, data, file);
-    resume = { from, source: file };
+    // (not resumable: the stage starts again and its first checkpoint replaces the file)
+    if (checkResumable(from, options, data, file, afresh)) resume = { from, source: file };
   }
   return { resume, checkpoint: (c) => files.write(name, encodeCheckpoint({ ...c, options, data })) };
 }
