@@ -424,4 +424,14 @@ test("quote and printable escape every invisible character, and cut long text on
   assert.is(quote("x".repeat(100)), `"${"x".repeat(100)}"`);
 });
 
+test("a decoded model file handed to a classifier's function is named as such (its classifier is .csae)", () => {
+  const e = createEngineSync();
+  const r = rng(8);
+  const aes = [0, 1].map(() => createAutoencoder(e, { D: 3, H: 2, activation: "sigmoid", output: "real" }, r));
+  const file = decodeModel(e, encodeCsae({ classes: ["a", "b"], aes, C: Float32Array.of(0, 0), rule: "energy" }), "m.safetensors");
+  const X = { shape: [1, 3], data: Float32Array.of(0.1, 0.2, 0.3) };
+  refuses(() => predict(file as never, X), InputError, /a decoded model file of kind "csae", not a classifier \(its classifier is \.csae/);
+  assert.is(predict((file as { csae: Csae }).csae, X).length, 1);
+});
+
 test.run();

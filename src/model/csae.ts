@@ -30,7 +30,10 @@ export interface Csae {
  * of every weight would cost more than scoring a row.
  */
 export function checkCsae(m: Pick<Csae, "aes"> & Partial<Csae>, what: string, whole = true): void {
-  if (typeof m !== "object" || m === null || !Array.isArray(m.aes) || m.aes.length === 0) throw new InputError(`${what}: not a classifier with at least one class`);
+  if (typeof m !== "object" || m === null || !Array.isArray(m.aes) || m.aes.length === 0) {
+    const kind = (m as { kind?: unknown } | null)?.kind;
+    throw new InputError(`${what}: ${typeof kind === "string" ? `a decoded model file of kind ${quote(kind)}, not a classifier (its classifier is .csae, its autoencoder .ae)` : "not a classifier with at least one class"}`);
+  }
   m.aes.forEach((ae, i) => {
     if (typeof ae !== "object" || ae === null) throw new InputError(`${what}: autoencoder ${i} is ${quote(ae)}, not an autoencoder`);
   });

@@ -103,7 +103,7 @@ export function checkFit(X: Tensor, labels: string[], o: FitOptions): Autoencode
   if (o.factors !== undefined) {
     if (!Number.isSafeInteger(o.factors) || o.factors < 1) throw new InputError(`fit: factors must be a positive integer, not ${quote(o.factors)}`);
     if (o.init) throw new InputError("fit: the factored model starts from a new model (an initial model is for the plain CSAE)");
-    if (o.pretrain.contractive > 0) throw new InputError("fit: the factored model is pretrained by denoising (--denoising ν), not with the contractive penalty");
+    if (o.pretrain.contractive > 0) throw new InputError("fit: the factored model is pretrained by denoising (pretrain.denoising ν, with pretrain.contractive 0), not with the contractive penalty");
     if (o.variant !== "csae" && o.variant !== "hinge") throw new InputError(`fit: variant ${o.variant} is for the plain CSAE (the factored model takes csae or hinge)`);
   }
   if (!o.init && o.variant !== "no-pretraining") checkTrainOptions(spec, o.pretrain, o.factors !== undefined ? "rows" : "units");
