@@ -383,7 +383,7 @@ test("unwritable outputs and checkpoint directories are found before any work", 
   assert.ok(lstatSync(at("link.npy")).isSymbolicLink(), "the link is kept");
   assert.is(readArray(at("real/e.npy")).shape[0], readArray(xPath).shape[0], "its target holds the energies");
   refused(run("energy", "--model", aePath, "--input", xPath, "--output", at("e.idx")), /results are written as \.npy or \.csv/, "idx output");
-  refused(run("energy", "--model", aePath, "--input", xPath, "--output", at("e.txt")), /unknown array format/, "txt output");
+  refused(run("energy", "--model", aePath, "--input", xPath, "--output", at("e.txt")), /e\.txt: results are written as \.npy or \.csv/, "txt output");
 });
 
 test("one-line answers for typos, with suggestions; two names for the two meanings of output", () => {

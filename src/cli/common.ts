@@ -2,7 +2,7 @@
 // reading rows, labels and models, checking outputs, progress lines.
 
 import { InputError, RowError } from "../errors.js";
-import { readBytes, readArray, formatOf, checkWritable, checkNotInput } from "../node.js";
+import { readBytes, readArray, checkWritable, checkNotInput } from "../node.js";
 import { type Engine } from "../engine/engine.js";
 import { AE_ACTIVATIONS } from "../model/autoencoder.js";
 import type { EpochReport } from "../train/driver.js";
@@ -127,7 +127,8 @@ export function checkOutput(path: string, inputs: Record<string, string | undefi
     if (!path.toLowerCase().endsWith(format)) throw new InputError(`${path}: the ${what} is a ${format} file`);
   } else if (format === "array") {
     if (path.toLowerCase().endsWith(".gz")) throw new InputError(`${path}: writing gzip is not supported`);
-    if (formatOf(path) === "idx") throw new InputError(`${path}: results are written as .npy or .csv`);
+    const lower = path.toLowerCase();
+    if (!lower.endsWith(".npy") && !lower.endsWith(".csv")) throw new InputError(`${path}: results are written as .npy or .csv`);
   }
 }
 
