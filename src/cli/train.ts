@@ -294,10 +294,18 @@ export const trainCommand: Command = {
     // No pretraining runs: its options are neither checked nor used (said, so that nothing is silent).
     const unused = finetuneOnly ? PRETRAINING.filter((name) => given.has(name)) : [];
     if (unused.length > 0) show.line(`note: ${unused.map((n) => `--${n}`).join(", ")} ${unused.length > 1 ? "have" : "has"} no effect with --finetune-only (no pretraining runs)`);
+    // The finetuning epoch kept (the first with the lowest validation error, as the driver keeps it)
+    // and where a patience stop came, said at the end: only when every epoch was seen here (a
+    // resumed run's earlier epochs were not).
+    let seen: { first: number; last: number; best?: { epoch: number; valid: number } } | undefined;
     const hooks = {
       onPretrain: (label: string, r: EpochReport) => show.epoch(`[pretrain class ${label}] `, r),
-      onFinetune: (r: EpochReport) =>
-        show.epoch("[finetune] ", r),
+      onFinetune: (r: EpochReport) => {
+        seen ??= { first: r.epoch, last: r.epoch };
+        seen.last = r.epoch;
+        if (typeof r.valid === "number" && (!seen.best || r.valid < seen.best.valid)) seen.best = { epoch: r.epoch, valid: r.valid };
+        show.epoch("[finetune] ", r);
+      },
     };
     const K = new Set(train.labels).size;
     const shape = { D: X.shape[1], K, N: train.X.shape[0] + (valid?.X.shape[0] ?? 0), B: o.pretrain.batch, finetune: variant !== "reconstruction" };
@@ -321,6 +329,10 @@ export const trainCommand: Command = {
       bytes = encodeModel({ kind: "csae", csae: model });
     } else {
       bytes = await fitOne(o);
+      if (seen?.first === 1 && seen.best) {
+        const stopped = seen.last < o.finetune.epochs ? `; stopped after epoch ${seen.last} of ${o.finetune.epochs}, no better validation error for ${o.finetune.patience} epochs` : "";
+        show.line(`finetuning kept epoch ${seen.best.epoch} (validation error ${(100 * seen.best.valid).toFixed(2)}%)${stopped}`);
+      }
     }
     writeAtomic(save, bytes);
     show.line(`saved ${save} (${clock(performance.now() - t0)})`);
