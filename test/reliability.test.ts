@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createEngineSync, alloc } from "../src/engine/engine.js";
+import { decodeModel } from "../src/model/files.js";
 import { createAutoencoder, encodeAutoencoder } from "../src/model/autoencoder.js";
 import { encodeCsae, decodeCsae } from "../src/model/csae.js";
 import { decodeSafetensors as decodeSafetensorsFile, encodeSafetensors } from "../src/formats/safetensors.js";
@@ -65,6 +66,17 @@ test("a model file whose weights overflow float32 in its Laplacian is refused as
   const { tensors, metadata } = decodeSafetensorsFile(encodeAutoencoder(ae));
   writeAtomic(path, encodeSafetensors({ ...tensors, W: { shape: [4, D], data: huge.W.data } }, metadata));
   refused(run("energy", "--model", path, "--input", xPath, "--what", "laplacian"), /huge\.safetensors: tensor W is too large \(its squared norm .* is beyond float32's range\): a diverged model/, "huge W");
+});
+
+test("train-ae --init takes the file's architecture unless the options say otherwise", () => {
+  const first = at("init-3.safetensors");
+  assert.is(run("train-ae", "--data", xPath, "--hidden", "3", "--activation", "tanh", "--epochs", "1", "--save", first, "--quiet").code, 0);
+  const next = at("init-next.safetensors");
+  const r = run("train-ae", "--data", xPath, "--init", first, "--epochs", "1", "--save", next, "--quiet");
+  assert.is(r.code, 0, r.err);
+  const m = decodeModel(createEngineSync(), readFileSync(next), next);
+  assert.ok(m.kind === "autoencoder" && m.ae.H === 3 && m.ae.activation === "tanh", JSON.stringify(m.kind === "autoencoder" && [m.ae.H, m.ae.activation]));
+  refused(run("train-ae", "--data", xPath, "--init", first, "--hidden", "5", "--epochs", "1", "--save", at("no.safetensors")), /init-3\.safetensors: its autoencoders are 3x\d+, not 5x\d+/, "--hidden that contradicts --init");
 });
 
 test("a model file with tensors its kind does not have is refused, naming them", () => {

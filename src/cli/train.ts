@@ -3,13 +3,13 @@
 import { freemem } from "node:os";
 import { InputError, quote } from "../errors.js";
 import { writeAtomic, makeDir } from "../node.js";
-import { createEngineSync, fromArray, type Engine } from "../engine/engine.js";
+import { createEngineSync, fromArray } from "../engine/engine.js";
 import { AE_ACTIVATIONS, checkInput, checkSpec, type Autoencoder, type AutoencoderSpec } from "../model/autoencoder.js";
 import { TRAIN_DEFAULTS, checkTrainOptions, type TrainOptions } from "../train/autoencoder.js";
 import type { EpochReport } from "../train/driver.js";
 import { trainClasses, type ClassJob, type Params } from "../train/parallel.js";
 import { classesOf, rowsWithLabel, fit, selectCsae, FIT_DEFAULTS, VARIANTS, type FitOptions, type Variant } from "../train/fit.js";
-import { encodeModel, autoencodersOf } from "../model/files.js";
+import { encodeModel, autoencodersOf, type Model } from "../model/files.js";
 import { type Csae } from "../model/csae.js";
 import { initialConstants } from "../model/csae.js";
 import { checkMemory } from "../train/memory.js";
@@ -38,7 +38,7 @@ export const trainAeCommand: Command = {
     "valid-fraction": { type: "string", default: "0", help: "hold out the last fraction of each class's rows for validation (best epoch kept)" },
     patience: { type: "string", default: String(TRAIN_DEFAULTS.patience), help: "stop after N epochs without a better validation loss (0: never)" },
     seed: { type: "string", default: "0", help: "seed of the generator (initialization, shuffling, corruption)" },
-    init: { type: "string", help: "FILE  start from these weights (an autoencoder, or a csae with the same classes)" },
+    init: { type: "string", help: "FILE  start from these weights (an autoencoder, or a csae with the same classes; its architecture unless --hidden, --activation, --output-type say otherwise)" },
     save: { type: "string", required: true, help: "FILE  where to write the model (.safetensors, atomically)" },
     checkpoint: { type: "string", help: "DIR  save a checkpoint every epoch" },
     resume: { type: "boolean", help: "continue from the checkpoints in --checkpoint" },
@@ -48,10 +48,10 @@ export const trainAeCommand: Command = {
     header: HEADER,
     quiet: QUIET,
   },
-  async run(v) {
+  async run(v, _positionals, given) {
     const dataPath = v.data as string;
     const save = v.save as string;
-    const spec = { D: 0, H: int(v, "hidden", 1), activation: choice(v, "activation", AE_ACTIVATIONS), output: choice(v, "output-type", ["real", "binary"] as const) };
+    const asked = { H: int(v, "hidden", 1), activation: choice(v, "activation", AE_ACTIVATIONS), output: choice(v, "output-type", ["real", "binary"] as const) };
     const o: TrainOptions = {
       epochs: int(v, "epochs", 1),
       batch: int(v, "batch", 1),
@@ -72,6 +72,16 @@ export const trainAeCommand: Command = {
     const inputs = { "--data": dataPath, "--labels": v.labels as string | undefined, "--init": v.init as string | undefined };
     checkCheckpointDir(v.checkpoint, { "--save": save, ...inputs });
     checkOutput(save, inputs, "model", ".safetensors");
+    const e = createEngineSync();
+    // --init's architecture where --hidden, --activation, --output-type are not given (as train --finetune-only).
+    const start = v.init ? loadModel(e, v.init as string) : undefined;
+    const a = start && autoencodersOf(start)[0];
+    const spec = {
+      D: 0,
+      H: a && !given.has("hidden") ? a.H : asked.H,
+      activation: a && !given.has("activation") ? a.activation : asked.activation,
+      output: a && !given.has("output-type") ? a.output : asked.output,
+    };
     const X = readRows(dataPath, v);
     spec.D = X.shape[1];
     checkSpec(spec);
@@ -86,8 +96,7 @@ export const trainAeCommand: Command = {
     }
     const one = classes.length === 1 && (o.blocks ?? 1) > 1; // replicas of one model
     checkMemory({ D: spec.D, H: spec.H, K: classes.length, N: X.shape[0], B: o.batch, instances: await instances(classes.length > 1 || one ? workers : 0, one ? o.blocks! : classes.length), finetune: false, blocks: o.blocks }, freemem());
-    const e = createEngineSync();
-    const init = v.init ? initParams(e, v.init as string, classes, spec) : undefined;
+    const init = start ? initParams(start, v.init as string, classes, spec) : undefined;
     // A class's generator is seeded by its position among all the classes, so training one class
     // alone gives the same autoencoder as training it with the others.
     const all = labels ? classesOf(labels) : classes;
@@ -130,8 +139,7 @@ export const trainAeCommand: Command = {
 };
 
 /** --init weights for each class: one autoencoder for all, or a csae with the same classes. */
-function initParams(e: Engine, path: string, classes: string[], spec: AutoencoderSpec): Params[] {
-  const m = loadModel(e, path);
+function initParams(m: Model, path: string, classes: string[], spec: AutoencoderSpec): Params[] {
   const aes = autoencodersOf(m);
   const a = aes[0];
   if (a.D !== spec.D || a.H !== spec.H) throw new InputError(`${path}: its autoencoders are ${a.H}x${a.D}, not ${spec.H}x${spec.D} (--hidden x data columns)`);
