@@ -79,6 +79,19 @@ test("train-ae --init takes the file's architecture unless the options say other
   refused(run("train-ae", "--data", xPath, "--init", first, "--hidden", "5", "--epochs", "1", "--save", at("no.safetensors")), /init-3\.safetensors: its autoencoders are 3x\d+, not 5x\d+/, "--hidden that contradicts --init");
 });
 
+test("a checkpoint directory holding a run is not overwritten without --resume; --resume where there is none says so", () => {
+  const ck = at("ck-held");
+  const args = ["train-ae", "--data", xPath, "--hidden", "3", "--epochs", "1", "--checkpoint", ck, "--quiet"];
+  assert.is(run(...args, "--save", at("held-1.safetensors")).code, 0);
+  const before = readFileSync(join(ck, "class-0.safetensors"));
+  refused(run(...args, "--save", at("held-2.safetensors")), /ck-held holds the checkpoints of a run \(class-0\.safetensors\): go on from them with --resume, or give another directory/, "a second run");
+  assert.ok(readFileSync(join(ck, "class-0.safetensors")).equals(before), "the checkpoint is untouched");
+  assert.not.ok(existsSync(at("held-2.safetensors")));
+  const fresh = run("train-ae", "--data", xPath, "--hidden", "3", "--epochs", "1", "--checkpoint", at("ck-typo"), "--resume", "--quiet", "--save", at("held-3.safetensors"));
+  assert.is(fresh.code, 0, fresh.err);
+  assert.match(fresh.err, /^aescore train-ae: note: .*ck-typo holds no checkpoint yet: the run starts from the beginning\n$/);
+});
+
 test("a model file with tensors its kind does not have is refused, naming them", () => {
   const { tensors, metadata } = decodeSafetensorsFile(readFileSync(aePath));
   const path = at("extra.safetensors");

@@ -15,6 +15,7 @@ import { writeArray } from "../node.js";
 import { encodeCsv } from "../formats/idx-csv.js";
 import { availableParallelism } from "node:os";
 import { isAbsolute, relative, resolve, sep } from "node:path";
+import { readdirSync } from "node:fs";
 
 export interface Command {
   summary: string;
@@ -134,10 +135,12 @@ export function checkOutput(path: string, inputs: Record<string, string | undefi
 
 /**
  * Refuses the save or an input inside the checkpoint directory: the checkpoint's files would
- * overwrite them (an --init model named like a class's checkpoint is one), or they a checkpoint.
+ * overwrite them (an --init model named like a class's checkpoint is one), or they a checkpoint; and
+ * a run without --resume in a directory holding checkpoints. Returns a note for --resume where there
+ * is nothing to resume (a mistyped directory would otherwise start again silently).
  */
-export function checkCheckpointDir(checkpoint: unknown, files: Record<string, string | undefined>): void {
-  if (typeof checkpoint !== "string") return;
+export function checkCheckpointDir(checkpoint: unknown, files: Record<string, string | undefined>, resume: boolean): string | undefined {
+  if (typeof checkpoint !== "string") return undefined;
   const dir = resolve(checkpoint);
   for (const [flag, path] of Object.entries(files)) {
     if (typeof path !== "string") continue;
@@ -146,6 +149,17 @@ export function checkCheckpointDir(checkpoint: unknown, files: Record<string, st
       throw new InputError(`${path} (${flag}) is inside the checkpoint directory ${checkpoint}, whose files the checkpoint writes; ${flag === "--save" ? "save it" : "keep it"} elsewhere`);
     }
   }
+  // A run's checkpoints are its work so far: a new run would overwrite them epoch by epoch.
+  let held: string[] = [];
+  try {
+    held = readdirSync(dir).filter((f) => f.endsWith(".safetensors")).sort();
+  } catch {
+    // (no directory yet, or not one: made, or refused, when the run starts)
+  }
+  if (!resume && held.length > 0) {
+    throw new InputError(`${checkpoint} holds the checkpoints of a run (${held.slice(0, 3).join(", ")}${held.length > 3 ? ", …" : ""}): go on from them with --resume, or give another directory`);
+  }
+  return resume && held.length === 0 ? `note: ${checkpoint} holds no checkpoint yet: the run starts from the beginning` : undefined;
 }
 
 /** Splits off the last ⌊f·N⌋ rows as validation data. */
