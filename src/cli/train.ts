@@ -72,7 +72,7 @@ export const trainAeCommand: Command = {
     const inputs = { "--data": dataPath, "--labels": v.labels as string | undefined, "--init": v.init as string | undefined };
     const note = checkCheckpointDir(v.checkpoint, { "--save": save, ...inputs }, v.resume === true);
     checkOutput(save, inputs, "model", ".safetensors");
-    if (note) console.error(`aescore train-ae: ${note}`);
+    if (note && v.quiet !== true) console.error(`aescore train-ae: ${note}`);
     const e = createEngineSync();
     // --init's architecture where --hidden, --activation, --output-type are not given (as train --finetune-only).
     const start = v.init ? loadModel(e, v.init as string) : undefined;
@@ -260,7 +260,7 @@ export const trainCommand: Command = {
     };
     const note = checkCheckpointDir(v.checkpoint, { "--save": save, ...inputs }, v.resume === true);
     checkOutput(save, inputs, "model", ".safetensors");
-    if (note) console.error(`aescore train: ${note}`);
+    if (note && v.quiet !== true) console.error(`aescore train: ${note}`);
 
     const X = readRows(v.data as string, v);
     const labels = readLabels(v.labels as string, X.shape[0], v);
@@ -303,7 +303,7 @@ export const trainCommand: Command = {
     const show = progressPrinter(v.quiet === true);
     // No pretraining runs: its options are neither checked nor used (said, so that nothing is silent).
     const unused = finetuneOnly ? PRETRAINING.filter((name) => given.has(name)) : [];
-    if (unused.length > 0) console.error(`aescore train: note: ${unused.map((n) => `--${n}`).join(", ")} ${unused.length > 1 ? "have" : "has"} no effect with --finetune-only (no pretraining runs)`);
+    if (unused.length > 0 && v.quiet !== true) console.error(`aescore train: note: ${unused.map((n) => `--${n}`).join(", ")} ${unused.length > 1 ? "have" : "has"} no effect with --finetune-only (no pretraining runs)`);
     // The finetuning epoch kept (the first with the lowest validation error, as the driver keeps it)
     // and where a patience stop came, said at the end: only when every epoch was seen here (a
     // resumed run's earlier epochs were not).
