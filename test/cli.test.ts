@@ -13,7 +13,7 @@ import { energy, field } from "../src/model/energy.js";
 import { encodeCsae, decodeCsae, classEnergies } from "../src/model/csae.js";
 import { encodeFactored, decodeFactored, factoredAsCsae, type FactoredCsae } from "../src/model/factored.js";
 import { encodeIdx } from "../src/formats/idx-csv.js";
-import { encodeSafetensors } from "../src/formats/safetensors.js";
+import { decodeSafetensors, encodeSafetensors } from "../src/formats/safetensors.js";
 import { exportOnnx } from "../src/model/onnx.js";
 import { noveltyScores, noveltyMetrics, calibrateThreshold } from "../src/model/novelty.js";
 import { decodeModel } from "../src/model/files.js";
@@ -133,6 +133,14 @@ test("info prints a file's names and values so that none can drive the terminal"
   assert.match(info.out, /  esc: "\\u001b\[31mred\\u0085"/);
   assert.match(info.out, /  zw: "a\\u200bb"/);
   assert.match(info.out, /  tensor "W\\u001b\[2J" \[1\]/);
+  // A model the other commands would refuse is not described as fine: listed, then refused.
+  const a = decodeSafetensors(readFileSync(modelPath));
+  const broken = join(dir, "broken.safetensors");
+  writeAtomic(broken, encodeSafetensors({ W: a.tensors.W, bh: a.tensors.bh }, a.metadata));
+  const half = run("info", broken);
+  assert.is(half.code, 2);
+  assert.match(half.out, /tensor W \[4, 6\]/);
+  assert.match(half.err, /^aescore info: .*broken\.safetensors: tensor br is missing\n$/);
   // And a name in an error message (a bad dtype: the reader names the tensor as the file has it).
   const header = new TextEncoder().encode(JSON.stringify({ "W\u001b]0;PWNED\u0007\u202e": { dtype: "X", shape: [1], data_offsets: [0, 4] } }));
   const evil = new Uint8Array(8 + header.length + 4);

@@ -6,7 +6,7 @@ import { readBytes, writeArray, writeAtomic, formatOf } from "../node.js";
 import { createEngineSync } from "../engine/engine.js";
 import { checkInput, type Autoencoder } from "../model/autoencoder.js";
 import { classIndices } from "../train/fit.js";
-import { autoencodersOf, decodeModel, withThreshold } from "../model/files.js";
+import { MODEL_KINDS, autoencodersOf, decodeModel, withThreshold } from "../model/files.js";
 import { predict, predictProba, scores } from "../model/csae.js";
 import { argmaxRows } from "../tensor.js";
 import { energy, reconstruct, field, laplacian, hidden } from "../model/energy.js";
@@ -25,11 +25,14 @@ export const infoCommand: Command = {
   run(_values, positionals) {
     if (positionals.length !== 1) throw new InputError(`give exactly one model file (got ${positionals.length})`);
     const path = positionals[0];
-    const { tensors, metadata } = decodeSafetensors(readBytes(path), path);
+    const file = decodeSafetensors(readBytes(path), path);
     console.log(path);
     // A file's text never drives the terminal (printable).
-    for (const [k, v] of Object.entries(metadata)) console.log(`  ${printable(k, "text")}: ${printable(String(v), "text")}`);
-    for (const [name, t] of Object.entries(tensors)) console.log(`  tensor ${printable(name, "text")} [${t.shape.join(", ")}]`);
+    for (const [k, v] of Object.entries(file.metadata)) console.log(`  ${printable(k, "text")}: ${printable(String(v), "text")}`);
+    for (const [name, t] of Object.entries(file.tensors)) console.log(`  tensor ${printable(name, "text")} [${t.shape.join(", ")}]`);
+    // A model is also read as the other commands read it: a file they would refuse is not described as
+    // if it were fine (the listing above stays, to show what is in it).
+    if (file.metadata.format === "aescore" && (MODEL_KINDS as readonly string[]).includes(file.metadata.kind)) decodeModel(createEngineSync(), file, path);
   },
 };
 
