@@ -45,3 +45,13 @@ export function argmaxRows(z: ArrayLike<number>, K: number): Int32Array {
 
 /** Whether this machine stores numbers little-endian, as every file format here does. */
 export const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
+
+/** An IEEE half (its 16 bits) as a number: exact (every half is a float32). */
+export function halfToFloat(bits: number): number {
+  const sign = bits & 0x8000 ? -1 : 1;
+  const exp = (bits >> 10) & 0x1f;
+  const frac = bits & 0x3ff;
+  if (exp === 0) return sign * frac * 2 ** -24;
+  if (exp === 31) return frac ? NaN : sign * Infinity;
+  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
+}

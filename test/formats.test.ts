@@ -102,6 +102,29 @@ test("npy round trip is bit exact, and NumPy's files read", () => {
   assert.equal(decodeNpy(fixture("scalar3d.npy")).shape, [2, 3, 4]);
 });
 
+test("npy: half floats (NumPy's float16, either byte order) are read exactly", () => {
+  const half = (descr: string, bits: number[], little: boolean): Uint8Array => {
+    let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': (${bits.length},), }`;
+    header += " ".repeat(63 - ((10 + header.length) % 64)) + "\n";
+    const out = new Uint8Array(10 + header.length + 2 * bits.length);
+    out.set([0x93, ..."NUMPY"].map((c) => (typeof c === "number" ? c : c.charCodeAt(0))));
+    out.set([1, 0], 6);
+    new DataView(out.buffer).setUint16(8, header.length, true);
+    out.set(Uint8Array.from(header, (c) => c.charCodeAt(0)), 10);
+    bits.forEach((b, i) => new DataView(out.buffer).setUint16(10 + header.length + 2 * i, b, little));
+    return out;
+  };
+  // 1, −2, 0.5, the largest half, the smallest subnormal, −0, +Inf
+  const bits = [0x3c00, 0xc000, 0x3800, 0x7bff, 0x0001, 0x8000, 0x7c00];
+  const want = [1, -2, 0.5, 65504, 2 ** -24, -0, Infinity];
+  for (const [descr, little] of [["<f2", true], [">f2", false]] as const) {
+    const t = decodeNpy(half(descr, bits, little));
+    assert.equal(t.shape, [7]);
+    assert.is(t.dtype, descr);
+    want.forEach((w, i) => assert.ok(Object.is(t.data[i], w), `${descr} ${i}: ${t.data[i]}`));
+  }
+});
+
 test("npy: malformed files are FormatErrors", () => {
   const good = encodeNpy({ shape: [2, 2], data: f32(1, 2, 3, 4) });
   throwsFormat(() => decodeNpy(good.subarray(0, 4), "x.npy"), /^x\.npy: not a \.npy file \(bad magic\)/);

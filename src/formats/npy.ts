@@ -1,9 +1,9 @@
 // NumPy .npy arrays: magic "\x93NUMPY", version, header length, a Python dict literal
 // {'descr': '<f4', 'fortran_order': False, 'shape': (N, D), } padded to 64 bytes, then the C-order data.
-// We read floats, integers and booleans of either byte order into f32; we write '<f4'.
+// We read floats (half, single, double), integers and booleans of either byte order into f32; we write '<f4'.
 
 import { FormatError, checkBytes } from "../errors.js";
-import { badShape, MAX_VALUES, type Tensor } from "../tensor.js";
+import { badShape, halfToFloat, MAX_VALUES, type Tensor } from "../tensor.js";
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 
@@ -83,6 +83,7 @@ function parseHeader(text: string, fail: (what: string) => never): Record<string
 
 type Reader = (view: DataView, offset: number, little: boolean) => number;
 const READERS: Record<string, [number, Reader]> = {
+  f2: [2, (v, o, le) => halfToFloat(v.getUint16(o, le))],
   f4: [4, (v, o, le) => v.getFloat32(o, le)],
   f8: [8, (v, o, le) => v.getFloat64(o, le)],
   u1: [1, (v, o) => v.getUint8(o)],
@@ -139,7 +140,7 @@ function npyHeader(bytes: Uint8Array, source: string): NpyHeader | undefined {
   const order = d[0];
   const kind = d.slice(1);
   if (!"<>|=".includes(order) || !(kind in READERS)) {
-    fail(`dtype '${d}' is not supported (floats f4 f8, integers, booleans)`);
+    fail(`dtype '${d}' is not supported (floats f2 f4 f8, integers, booleans)`);
   }
   const [size, read] = READERS[kind];
   const values = (shape as number[]).reduce((a, b) => a * b, 1);

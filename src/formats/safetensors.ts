@@ -4,7 +4,7 @@
 
 import { FormatError, checkBytes } from "../errors.js";
 
-import { LITTLE_ENDIAN, badShape, isFloat32Array, type Tensor } from "../tensor.js";
+import { LITTLE_ENDIAN, badShape, halfToFloat, isFloat32Array, type Tensor } from "../tensor.js";
 
 export type { Tensor };
 
@@ -80,14 +80,6 @@ export function withMetadata(bytes: Uint8Array, metadata: Record<string, string>
   return out;
 }
 
-function f16(bits: number): number {
-  const sign = bits & 0x8000 ? -1 : 1;
-  const exp = (bits >> 10) & 0x1f;
-  const frac = bits & 0x3ff;
-  if (exp === 0) return sign * frac * 2 ** -24;
-  if (exp === 31) return frac ? NaN : sign * Infinity;
-  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
-}
 
 /**
  * The first key that any object of a JSON text (already known to parse) repeats, or undefined:
@@ -198,7 +190,7 @@ export function decodeSafetensors(bytes: Uint8Array, source = "safetensors"): Sa
       for (let i = 0; i < values; i++) {
         if (dtype === "F32") data[i] = view.getFloat32(p + 4 * i, true);
         else if (dtype === "F64") data[i] = view.getFloat64(p + 8 * i, true);
-        else if (dtype === "F16") data[i] = f16(view.getUint16(p + 2 * i, true));
+        else if (dtype === "F16") data[i] = halfToFloat(view.getUint16(p + 2 * i, true));
         else data[i] = new Float32Array(new Uint32Array([view.getUint16(p + 2 * i, true) << 16]).buffer)[0];
       }
     }

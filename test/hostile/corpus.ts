@@ -212,7 +212,7 @@ const npyCases: Array<[string, Uint8Array, boolean?]> = [
   ["header lies: descr <f8 but f4 data", rawNpy(npyHeader("<f8", `(${N}, ${D})`), f4(X))],
   ["fortran order", rawNpy(npyHeader("<f4", `(${N}, ${D})`, "True"), f4(X))],
   ["unsupported dtype complex <c8", rawNpy(npyHeader("<c8", `(${N}, ${D})`), f8(X))],
-  ["unsupported dtype half <f2", rawNpy(npyHeader("<f2", `(${N}, ${D})`), new Uint8Array(2 * N * D))],
+  ["unsupported dtype timedelta <m8", rawNpy(npyHeader("<m8", `(${N}, ${D})`), new Uint8Array(8 * N * D))],
   ["object dtype |O", rawNpy(npyHeader("|O", `(${N}, ${D})`), new Uint8Array(8 * N * D))],
   ["string dtype <U3", rawNpy(npyHeader("<U3", `(${N}, ${D})`), new Uint8Array(12 * N * D))],
   ["structured dtype", rawNpy(`{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (${N}, ${D}), }`, f4(X))],
