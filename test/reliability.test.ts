@@ -102,7 +102,7 @@ test("a model file with tensors its kind does not have is refused, naming them",
 test("a model broken by the last steps of its last epoch is refused, not saved", () => {
   // An epoch's loss is summed before its steps: only the check of the final parameters sees this.
   for (const [args, pattern] of [
-    [["train-ae", "--data", xPath, "--hidden", "3", "--epochs", "1", "--lr", "1e30"], /train: the parameter W diverged .* in epoch 1: lower the learning rate/],
+    [["train-ae", "--data", xPath, "--hidden", "3", "--epochs", "1", "--lr", "1e30"], /aescore train-ae: the parameter W diverged .* in epoch 1: lower the learning rate/],
     [["train", "--data", xPath, "--labels", lPath, "--hidden", "3", "--epochs", "1", "--pretrain-epochs", "1", "--workers", "0", "--lr", "1e30"], /finetune: the parameter C diverged/],
     [["train", "--data", xPath, "--labels", lPath, "--hidden", "3", "--epochs", "1", "--pretrain-epochs", "1", "--workers", "0", "--pretrain-lr", "1e30"], /train: the parameter W diverged/],
     [["train", "--data", xPath, "--labels", lPath, "--hidden", "3", "--epochs", "1", "--pretrain-epochs", "1", "--workers", "0", "--factored", "--pretrain-lr", "1e30"], /factored pretraining: the parameter \w+ diverged/],

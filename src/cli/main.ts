@@ -69,7 +69,8 @@ export async function main(argv: string[]): Promise<number> {
       // The library names its trainer ("train: …"); under the command of the same name once is enough.
       // Names, paths and labels in a message come from outside: nothing in it may drive the terminal.
       const message = safeText(err.message.replace(/\s*\n\s*/g, " "));
-      console.error(`aescore ${name}: ${message.startsWith(`${name}: `) ? message.slice(name.length + 2) : message}`);
+      const own = name === "train-ae" ? "train: " : `${name}: `; // (train-ae runs the library's autoencoder trainer, "train")
+      console.error(`aescore ${name}: ${message.startsWith(own) ? message.slice(own.length) : message}`);
       return 2;
     }
     console.error(`aescore ${name}: ${safeText(describeUnexpected(err).replace(/\s*\n\s*/g, " "))}`);
