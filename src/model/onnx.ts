@@ -221,8 +221,6 @@ function valueInfo(m: Pb, name: string, dims: (number | string)[], doc?: string)
   if (doc) m.string(3, doc);
 }
 
-const isChunks = (v: ArrayLike<number> | ArrayLike<number>[]): v is ArrayLike<number>[] => Array.isArray(v) && v.length > 0 && typeof v[0] !== "number";
-
 // ---- graph builder --------------------------------------------------------------------------------
 
 class Graph {
@@ -253,9 +251,8 @@ class Graph {
     return name;
   }
 
-  /** A float initializer; its values may come in chunks (the classes' weights, one after another). */
-  floats(name: string, dims: number[], values: ArrayLike<number> | ArrayLike<number>[]): string {
-    const chunks = isChunks(values) ? values : [values];
+  /** A float initializer: its values, or their chunks one after another (the classes' weights). */
+  floats(name: string, dims: number[], ...chunks: ArrayLike<number>[]): string {
     this.initializers.push(tensorProto(TENSOR_FLOAT, name, dims, chunks.map(littleEndianF32)));
     return name;
   }
@@ -342,8 +339,8 @@ interface Stack {
 /** The energies of x under the stacked autoencoders: [N] (single) or [N, K]. */
 function energies(g: Graph, x: string, s: Stack): string {
   const { K, D, H, single } = s;
-  const W = g.floats("W", single ? [H, D] : [K * H, D], s.W);
-  const bh = g.floats("bh", single ? [H] : [K * H], s.bh);
+  const W = g.floats("W", single ? [H, D] : [K * H, D], ...s.W);
+  const bh = g.floats("bh", single ? [H] : [K * H], ...s.bh);
   const U = g.op("Gemm", [x, W, bh], [{ name: "transB", i: 1 }]); // [N, K·H]
   const hiddenAxis = single ? 1 : 2;
   const perClass = (t: string): string => (single ? t : g.op("Reshape", [t, g.axes([-1, K, H])])); // [N, K, H]
@@ -363,14 +360,14 @@ function energies(g: Graph, x: string, s: Stack): string {
 
   const hiddenTerm = g.reduceSum(perClass(potential(g, s.activation, U)), hiddenAxis);
   if (s.output === "real") {
-    const br = g.floats("br", single ? [D] : [K, D], s.br);
+    const br = g.floats("br", single ? [D] : [K, D], ...s.br);
     return g.op("Add", [hiddenTerm, negHalfSquaredDistance(br)]);
   }
   // Binary: + brᵀx − Σ_j [x log x + (1−x) log(1−x)].
   let brT: string;
   if (single) {
     // [D, 1], not [D]: onnxruntime's MatMul of x [0, D] by a 1-D operand fails on an empty batch.
-    brT = g.floats("br", [D, 1], s.br);
+    brT = g.floats("br", [D, 1], ...s.br);
   } else {
     const t = new Float32Array(D * K);
     for (let k = 0; k < K; k++) for (let j = 0; j < D; j++) t[j * K + k] = s.br[k][j];
