@@ -80,6 +80,19 @@ test("energy reads u8 IDX images as pixels / 255", () => {
   const none = run("energy", "--model", modelPath, "--input", idx, "--scale", "none");
   assert.is(none.code, 2);
   assert.match(none.err, /x-idx3-ubyte: row 0, column \d is \d+, outside \[0, 1\]/);
+  // The same pixels as CSV integers: --scale 255 divides them; without it they are used as they are,
+  // with a note (a real-output model would take them silently otherwise).
+  const csv = join(dir, "px.csv");
+  writeFileSync(csv, Array.from({ length: 5 }, (_, n) => Array.from(px.subarray(n * D, (n + 1) * D)).join(",")).join("\n") + "\n");
+  const scaled = join(dir, "e3.npy");
+  const s255 = run("energy", "--model", modelPath, "--input", csv, "--scale", "255", "--output", scaled);
+  assert.is(s255.code, 0, s255.err);
+  assert.is(s255.err, "");
+  assert.ok(sameBits(readArray(scaled).data, want));
+  const asIs = run("energy", "--model", modelPath, "--input", csv);
+  assert.match(asIs.err, new RegExp(`aescore: note: .*px\\.csv holds integers 0\\.\\.${Math.max(...px)}, used as they are \\(pixels\\? --scale 255 divides them by 255`));
+  assert.is(run("energy", "--model", modelPath, "--input", csv, "--scale", "none").err.includes("note:"), false);
+  assert.match(run("energy", "--model", modelPath, "--input", csv, "--scale", "256").err, /--scale/);
 });
 
 test("energy of K-class models is (N, K); factored models match their materialized weights", () => {

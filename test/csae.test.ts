@@ -146,18 +146,27 @@ test("the command line trains, predicts and evaluates", () => {
   const wrongKind = run("predict", "--model", ae, "--input", x);
   assert.is(wrongKind.status, 2);
   assert.match(wrongKind.stderr, /is an autoencoder model, not a classifier/);
-  // Labels that float32 would change ("16777217" is 16777216, "0x10" 16) are refused for .npy; CSV
-  // quotes a label with a comma.
+  // A .npy of labels is int32: every integer label comes back as it was ("16777217" too, which
+  // float32 would round); labels written otherwise ("0x10", "1e3", "01") or beyond int32 are refused.
   const csae = decodeCsae(e, readFileSync(model), model);
   const named = (classes: string[]) => {
     const path = join(dir, `named-${classes.length}-${classes[0].length}.safetensors`);
     writeAtomic(path, encodeCsae({ ...csae, aes: csae.aes.slice(0, classes.length), C: csae.C.slice(0, classes.length), classes }));
     return path;
   };
-  for (const odd of ["16777217", "0x10", "1e3", "01"]) {
+  const asInt = join(dir, "pi.npy");
+  const ints = run("predict", "--model", named(["16777217", "-3", "2147483647"]), "--input", x, "--output", asInt);
+  assert.is(ints.status, 0, ints.stderr);
+  const written = readFileSync(asInt);
+  assert.match(written.subarray(0, 128).toString("latin1"), /'descr': '<i4'.*'shape': \(1000,\)/);
+  const body = new Int32Array(written.buffer.slice(written.byteOffset + written.length - 4000, written.byteOffset + written.length));
+  const byText = run("predict", "--model", named(["16777217", "-3", "2147483647"]), "--input", x).stdout.trim().split("\n");
+  assert.equal(Array.from(body, String), byText);
+  assert.ok(byText.includes("16777217") || byText.includes("2147483647") || byText.includes("-3"));
+  for (const odd of ["2147483648", "0x10", "1e3", "01"]) {
     const r = run("predict", "--model", named([odd, "1", "2"]), "--input", x, "--output", join(dir, "pn.npy"));
     assert.is(r.status, 2, odd);
-    assert.match(r.stderr, new RegExp(`label "${odd}" is not an integer below 2\\^24.*write \\.csv`), odd);
+    assert.match(r.stderr, new RegExp(`label "${odd}" is not an integer that \\.npy's int32 holds: write \\.csv`), odd);
   }
   const commas = run("predict", "--model", named(["a,b", 'say "x"', "c"]), "--input", x);
   assert.is(commas.status, 0, commas.stderr);

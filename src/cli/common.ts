@@ -1,8 +1,8 @@
 // What the commands share: the Command type and --help, the options several of them take, and
 // reading rows, labels and models, checking outputs, progress lines.
 
-import { InputError, RowError } from "../errors.js";
-import { readBytes, readArray, checkWritable, checkNotInput } from "../node.js";
+import { InputError, RowError, safeText } from "../errors.js";
+import { readBytes, readArray, checkWritable, checkNotInput, writeArray } from "../node.js";
 import { type Engine } from "../engine/engine.js";
 import { AE_ACTIVATIONS } from "../model/autoencoder.js";
 import type { EpochReport } from "../train/driver.js";
@@ -11,7 +11,6 @@ import { decodeModel, type Model } from "../model/files.js";
 import { type Csae } from "../model/csae.js";
 import { int, choice, type Option, type Values } from "./args.js";
 import type { Tensor } from "../tensor.js";
-import { writeArray } from "../node.js";
 import { encodeCsv } from "../formats/idx-csv.js";
 import { availableParallelism } from "node:os";
 import { isAbsolute, relative, resolve, sep } from "node:path";
@@ -39,7 +38,7 @@ export function helpText(name: string, c: Command): string {
 }
 
 // Options shared by the commands that read rows.
-export const SCALE: Option = { type: "string", default: "auto", help: "auto: u8 input (IDX pixels, |u1 .npy) is divided by 255; none: used as is" };
+export const SCALE: Option = { type: "string", default: "auto", help: "auto|255|none  auto: u8 input (IDX pixels, |u1 .npy) is divided by 255; 255: any input is; none: used as is" };
 export const HEADER: Option = { type: "boolean", help: "the first line of CSV inputs is a header (without it, only a line of names is one)" };
 export const OUTPUT_TYPE: Option = { type: "string", default: FIT_DEFAULTS.output, help: "real|binary  the model's output (binary: inputs in [0, 1], cross-entropy)" };
 export const ACTIVATION: Option = { type: "string", default: FIT_DEFAULTS.activation, help: AE_ACTIVATIONS.filter((a) => a !== "kmeans").join("|") };
@@ -66,19 +65,31 @@ export function scoring<T>(path: string, fn: () => T): T {
 
 /**
  * Reads an input array as (N, D) rows: trailing dimensions are flattened (28x28 images become 784);
- * u8 data (IDX pixels, |u1 .npy) is divided by 255 unless scale is "none". A value that is not
- * finite is refused here, naming the file (rows and columns counted from 0, as NumPy does).
+ * u8 data (IDX pixels, |u1 .npy) is divided by 255 under scale "auto", any data under "255". A value
+ * that is not finite is refused here, naming the file (rows and columns counted from 0, as NumPy
+ * does).
  */
 export function readRows(path: string, values: Values): Tensor {
-  const scale = choice(values, "scale", ["auto", "none"] as const);
+  const scale = choice(values, "scale", ["auto", "255", "none"] as const);
   const t = readArray(path, csvOptions(values));
   if (t.data.length === 0) throw new InputError(`${path}: holds no values (shape [${t.shape.join(", ")}])`);
   const N = t.shape.length <= 1 ? 1 : t.shape[0];
   const D = t.shape.length <= 1 ? t.data.length : t.data.length / N;
+  let pixels = true; // every value an integer in 0..255
+  let max = -Infinity;
   for (let i = 0; i < t.data.length; i++) {
-    if (!Number.isFinite(t.data[i])) throw new InputError(`${path}: row ${Math.floor(i / D)}, column ${i % D} is ${t.data[i]} (counted from 0)`);
+    const v = t.data[i];
+    if (!Number.isFinite(v)) throw new InputError(`${path}: row ${Math.floor(i / D)}, column ${i % D} is ${v} (counted from 0)`);
+    if (pixels && !(Number.isInteger(v) && v >= 0 && v <= 255)) pixels = false;
+    if (v > max) max = v;
   }
-  if (scale === "auto" && (t.dtype === "u8" || t.dtype === "|u1")) for (let i = 0; i < t.data.length; i++) t.data[i] /= 255;
+  const u8 = t.dtype === "u8" || t.dtype === "|u1";
+  if (scale === "255" || (scale === "auto" && u8)) for (let i = 0; i < t.data.length; i++) t.data[i] /= 255;
+  else if (scale === "auto" && pixels && max >= 128 && values.quiet !== true) {
+    // Integers reaching into 128..255 in a CSV or an integer .npy are most likely pixels, which a model
+    // expects in [0, 1]; dividing them unasked would be wrong for counts.
+    console.error(`aescore: note: ${safeText(path)} holds integers 0..${max}, used as they are (pixels? --scale 255 divides them by 255; --scale none keeps them without this note)`);
+  }
   return { shape: [N, D], data: t.data };
 }
 

@@ -2,7 +2,8 @@
 
 import { InputError, printable, quote } from "../errors.js";
 import { decodeSafetensors } from "../formats/safetensors.js";
-import { readBytes, writeArray, writeAtomic, formatOf } from "../node.js";
+import { encodeNpy } from "../formats/npy.js";
+import { readBytes, writeAtomic, formatOf } from "../node.js";
 import { createEngineSync } from "../engine/engine.js";
 import { checkInput, type Autoencoder } from "../model/autoencoder.js";
 import { classIndices } from "../train/fit.js";
@@ -85,7 +86,7 @@ export const predictCommand: Command = {
     model: { type: "string", required: true, help: "FILE  a classifier (csae or factored-csae)" },
     input: { type: "string", required: true, help: "FILE  input rows" },
     proba: { type: "boolean", help: "write P(y = i | x), (N, K), instead of labels" },
-    output: { type: "string", help: "FILE  .npy or .csv (labels: .csv or .npy of numeric labels); default: stdout" },
+    output: { type: "string", help: "FILE  .npy or .csv (labels: .csv, or int32 .npy of integer labels); default: stdout" },
     scale: SCALE,
     header: HEADER,
   },
@@ -95,11 +96,10 @@ export const predictCommand: Command = {
     const m = loadClassifier(e, v.model as string);
     const X = readRows(v.input as string, v);
     checkInput(m.aes[0], X, v.input as string);
-    // .npy holds float32: only the integer labels below 2^24 that the label readers take (readLabels)
-    // come back as they were ("16777217", "0x10" or "1e3" would not).
-    const numeric = (l: string) => /^-?(0|[1-9]\d*)$/.test(l) && Math.abs(Number(l)) < 2 ** 24;
+    // A .npy of labels is int32, as NumPy users expect of class indices.
+    const numeric = (l: string) => /^-?(0|[1-9]\d*)$/.test(l) && Math.abs(Number(l)) < 2 ** 31;
     if (typeof v.output === "string" && !v.proba && formatOf(v.output) !== "csv" && !m.classes.every(numeric)) {
-      throw new InputError(`${v.output}: the model's label ${quote(m.classes.find((l) => !numeric(l)))} is not an integer below 2^24, which .npy (float32) would not hold as it is: write .csv`);
+      throw new InputError(`${v.output}: the model's label ${quote(m.classes.find((l) => !numeric(l)))} is not an integer that .npy's int32 holds: write .csv`);
     }
     if (v.proba) {
       checkResultSize(X.shape[0] * m.aes.length, typeof v.output === "string" && formatOf(v.output) === "npy", "--proba");
@@ -109,7 +109,7 @@ export const predictCommand: Command = {
     }
     const labels = scoring(v.input as string, () => predict(m, X));
     if (typeof v.output === "string" && formatOf(v.output) !== "csv") {
-      writeArray(v.output, { shape: [labels.length], data: Float32Array.from(labels, Number) });
+      writeAtomic(v.output, encodeNpy({ shape: [labels.length], data: Float64Array.from(labels, Number) }, "<i4"));
       return;
     }
     // One CSV cell per line (RFC 4180: a label with a comma or a quote is quoted).

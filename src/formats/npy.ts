@@ -1,19 +1,24 @@
 // NumPy .npy arrays: magic "\x93NUMPY", version, header length, a Python dict literal
 // {'descr': '<f4', 'fortran_order': False, 'shape': (N, D), } padded to 64 bytes, then the C-order data.
-// We read floats (half, single, double), integers and booleans of either byte order into f32; we write '<f4'.
+// We read floats (half, single, double), integers and booleans of either byte order into f32; we write
+// '<f4', or '<i4' for integers (class labels).
 
 import { FormatError, checkBytes } from "../errors.js";
 import { badShape, halfToFloat, MAX_VALUES, type Tensor } from "../tensor.js";
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 
-/** Encodes a C-order f32 array as .npy version 1.0. */
-export function encodeNpy({ shape, data }: Tensor): Uint8Array {
+/** Encodes a C-order array as .npy version 1.0: '<f4', or '<i4' (every value an integer that fits). */
+export function encodeNpy({ shape, data }: { shape: number[]; data: Float32Array | Float64Array }, descr: "<f4" | "<i4" = "<f4"): Uint8Array {
   const bad = badShape(shape, data?.length);
   if (bad) throw new FormatError(`npy: ${bad}`);
   const n = data.length;
+  if (descr === "<i4") {
+    const at = data.findIndex((v) => !Number.isInteger(v) || v < -(2 ** 31) || v >= 2 ** 31);
+    if (at >= 0) throw new FormatError(`npy: value ${data[at]} at ${at} is not an int32`);
+  }
   const dims = shape.length === 1 ? `${shape[0]},` : shape.join(", ");
-  let header = `{'descr': '<f4', 'fortran_order': False, 'shape': (${dims}), }`;
+  let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': (${dims}), }`;
   const total = Math.ceil((10 + header.length + 1) / 64) * 64;
   header = header.padEnd(total - 10 - 1, " ") + "\n";
   const out = new Uint8Array(total + 4 * n);
@@ -23,7 +28,8 @@ export function encodeNpy({ shape, data }: Tensor): Uint8Array {
   const view = new DataView(out.buffer);
   view.setUint16(8, header.length, true);
   for (let i = 0; i < header.length; i++) out[10 + i] = header.charCodeAt(i);
-  for (let i = 0; i < n; i++) view.setFloat32(total + 4 * i, data[i], true);
+  if (descr === "<i4") for (let i = 0; i < n; i++) view.setInt32(total + 4 * i, data[i], true);
+  else for (let i = 0; i < n; i++) view.setFloat32(total + 4 * i, data[i], true);
   return out;
 }
 
