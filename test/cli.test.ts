@@ -108,6 +108,20 @@ test("energy of K-class models is (N, K); factored models match their materializ
   const got = readArray(out);
   assert.equal(got.shape, [5, 3]);
   assert.ok(sameBits(got.data, classEnergies(csae, { shape: [5, D], data: X }).data));
+  // Vectors per class are (K, N, H) in .npy; CSV holds one class's, chosen with --class.
+  const hk = join(dir, "hk.npy");
+  assert.is(run("energy", "--model", path, "--input", inputPath, "--what", "hidden", "--output", hk).code, 0);
+  assert.equal(readArray(hk).shape, [3, 5, H]);
+  const toCsv = run("energy", "--model", path, "--input", inputPath, "--what", "hidden");
+  assert.is(toCsv.code, 2);
+  assert.match(toCsv.err, /--what hidden of a 3-class model is \(K, N, H\), which CSV cannot hold: write \.npy \(--output R\.npy\), or choose one class with --class/);
+  const b = run("energy", "--model", path, "--input", inputPath, "--what", "hidden", "--class", "b");
+  assert.is(b.code, 0, b.err);
+  assert.equal(b.out.trim().split("\n").map((l) => l.split(",").map((c) => Math.fround(Number(c)))), Array.from({ length: 5 }, (_, n) => Array.from(readArray(hk).data.subarray((5 + n) * H, (6 + n) * H))));
+  const eb = run("energy", "--model", path, "--input", inputPath, "--class", "c").out.trim().split("\n").map(Number);
+  assert.equal(eb.map(Math.fround), Array.from({ length: 5 }, (_, n) => got.data[n * 3 + 2]));
+  assert.match(run("energy", "--model", path, "--input", inputPath, "--class", "d").err, /--class: "d" is not a class of .*c\.safetensors \("a", "b", "c"\)/);
+  assert.match(run("energy", "--model", modelPath, "--input", inputPath, "--class", "a").err, /--class: .* is one autoencoder, not a classifier/);
 
   const F = 3;
   const rr = rng(5);

@@ -55,6 +55,7 @@ export const energyCommand: Command = {
     input: { type: "string", required: true, help: "FILE  input rows: .npy (f32, f64, u8), .csv, IDX (optionally .gz)" },
     output: { type: "string", help: "FILE  where to write the result (.npy or .csv); default: CSV on stdout" },
     what: { type: "string", default: "energy", help: `${WHAT.join("|")}` },
+    class: { type: "string", help: "LABEL  a classifier's autoencoder of this class only" },
     scale: SCALE,
     header: HEADER,
   },
@@ -64,7 +65,19 @@ export const energyCommand: Command = {
     const what = choice(v, "what", WHAT);
     if (typeof v.output === "string") checkOutput(v.output, { "--model": model, "--input": input });
     const e = createEngineSync();
-    const aes = autoencodersOf(loadModel(e, model));
+    const m = loadModel(e, model);
+    let aes = autoencodersOf(m);
+    if (typeof v.class === "string") {
+      if (m.kind === "autoencoder") throw new InputError(`--class: ${model} is one autoencoder, not a classifier`);
+      const k = m.csae.classes.indexOf(v.class);
+      if (k < 0) throw new InputError(`--class: ${quote(v.class)} is not a class of ${model} (${m.csae.classes.slice(0, 20).map((c) => quote(c)).join(", ")}${m.csae.classes.length > 20 ? ", …" : ""})`);
+      aes = [aes[k]];
+    }
+    // Vectors per class are (K, N, ·): CSV has rows and columns only.
+    const vectors = what !== "energy" && what !== "laplacian";
+    if (vectors && aes.length > 1 && (typeof v.output !== "string" || formatOf(v.output) === "csv")) {
+      throw new InputError(`--what ${what} of a ${aes.length}-class model is (K, N, ${what === "hidden" ? "H" : "D"}), which CSV cannot hold: write .npy (--output R.npy), or choose one class with --class`);
+    }
     const X = readRows(input, v);
     checkInput(aes[0], X, input); // before any work, naming the file
     checkResultSize(X.shape[0] * aes.length * (what === "energy" || what === "laplacian" ? 1 : what === "hidden" ? aes[0].H : aes[0].D), typeof v.output === "string" && formatOf(v.output) === "npy", `--what ${what}`);
