@@ -7,6 +7,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { energySurface } from "../src/figures/energy-surface.js";
 import { energy, field, reconstruct } from "../src/model/energy.js";
+import { rocPlot, ROC_COLORS } from "../src/figures/roc.js";
+import { image, text, textWidth, type Image, type RGB } from "../src/figures/plot.js";
 
 const dir = mkdtempSync(join(tmpdir(), "aescore-fig-"));
 const { ae, files } = await energySurface(dir);
@@ -61,6 +63,36 @@ test("four PNG files with the right signature and size", () => {
     assert.is(b.readUInt32BE(16), 400);
     assert.is(b.readUInt32BE(20), 400);
   }
+});
+
+const pixel = (img: Image, x: number, y: number): RGB => Array.from(img.rgb.subarray(3 * (y * img.width + x), 3 * (y * img.width + x) + 3)) as RGB;
+const inked = (img: Image, x0: number, y0: number, w: number, h: number, c: RGB) => {
+  let n = 0;
+  for (let y = y0; y < y0 + h; y++) for (let x = x0; x < x0 + w; x++) if (pixel(img, x, y).join() === c.join()) n++;
+  return n;
+};
+
+test("text draws the 3 x 5 glyphs at their zoom, lower case as capitals", () => {
+  const a = image(40, 12);
+  text(a, 1, 1, "T1", [0, 0, 0]);
+  assert.is(inked(a, 0, 0, 40, 12, [0, 0, 0]), 4 * (7 + 8)); // T: 7 font pixels, 1: 8, each 2 x 2
+  const b = image(40, 12);
+  text(b, 1, 1, "t1", [0, 0, 0]);
+  assert.equal(a.rgb, b.rgb);
+  assert.is(textWidth("T1"), 14);
+});
+
+test("the ROC plot has axes, ticks, the chance line, the curves in their colours and a legend", () => {
+  const img = rocPlot([[[0, 0], [0.1, 0.9], [1, 1]], [], [[0, 0], [1, 1]]], ["energy", "max-prob", "reconstruction"]);
+  assert.equal([img.width, img.height], [456, 452]);
+  const [left, top, size] = [44, 12, 400];
+  const black: RGB = [0, 0, 0];
+  assert.is(inked(img, left, top + size - 1, size, 1, black), size); // the x axis
+  assert.is(inked(img, left, top, 1, size, black), size); // the y axis
+  assert.ok(inked(img, 0, top + size + 4, img.width, 40, black) > 200, "tick labels and the axis title");
+  assert.ok(inked(img, 0, 0, left - 2, top + size, black) > 40, "y tick labels");
+  assert.ok(inked(img, left + 1, top, size - 1, size - 1, ROC_COLORS[0]) > size / 2, "the first curve");
+  assert.ok(inked(img, left + 1, top, size - 1, size - 1, ROC_COLORS[1]) >= 16, "the second method's legend, though its curve is empty");
 });
 
 test.run();

@@ -15,7 +15,8 @@ import { choice, real } from "./args.js";
 import type { Tensor } from "../tensor.js";
 import { exportModel, ONNX_IR_VERSION, ONNX_OPSET } from "../model/onnx.js";
 import { noveltyScores, noveltyMethods, noveltyMetrics, rocCurve, calibrateThreshold, calibrationRows, needRows, noveltyFlags, NOVELTY_METHODS } from "../model/novelty.js";
-import { encodePng, image, line, type RGB } from "../figures/plot.js";
+import { encodePng } from "../figures/plot.js";
+import { rocPlot } from "../figures/roc.js";
 import { emit, type Command, SCALE, HEADER, WHAT, loadModel, readRows, readLabels, stack, checkOutput, loadClassifier, scoring } from "./common.js";
 
 export const infoCommand: Command = {
@@ -311,17 +312,9 @@ export const evaluateNoveltyCommand: Command = {
     for (const why of skipped) console.log(`not scored, ${why}`);
     if (stored) console.log(stored);
     if (typeof v.plot === "string") {
-      const size = 400;
-      const img = image(size, size);
-      const colors: RGB[] = [[31, 119, 180], [214, 39, 40], [44, 160, 44], [148, 103, 189], [255, 127, 14]];
-      line(img, 0, size - 1, size - 1, 0, [200, 200, 200]); // chance
-      curves.forEach((c, i) => {
-        for (let k = 1; k < c.length; k++) {
-          line(img, c[k - 1][0] * (size - 1), (1 - c[k - 1][1]) * (size - 1), c[k][0] * (size - 1), (1 - c[k][1]) * (size - 1), colors[i % colors.length]);
-        }
-      });
+      const img = rocPlot(curves, methods);
       writeAtomic(v.plot, encodePng(img));
-      console.log(`ROC curves in ${v.plot} (x: false positive rate, y: true positive rate; ${methods.map((n, i) => `${n} ${["blue", "red", "green", "purple", "orange"][i]}`).join(", ")})`);
+      console.log(`ROC curves in ${v.plot} (x: false positive rate, y: true positive rate; ${methods.map((n, i) => `${n} ${["blue", "red", "green", "purple", "orange"][i % 5]}`).join(", ")})`);
     }
   },
 };

@@ -82,6 +82,65 @@ export function arrow(img: Image, x0: number, y0: number, x1: number, y1: number
   line(img, x1, y1, x1 - h * (ux - 0.5 * uy), y1 - h * (uy + 0.5 * ux), c);
 }
 
+// A 3 x 5 pixel font (rows top to bottom, 1 = ink) for axis labels and legends: digits, capitals
+// (lower case is drawn as capitals), and . - ( ) and space.
+const GLYPHS: Record<string, string> = {
+  "0": "111101101101111",
+  "1": "010110010010111",
+  "2": "111001111100111",
+  "3": "111001111001111",
+  "4": "101101111001001",
+  "5": "111100111001111",
+  "6": "111100111101111",
+  "7": "111001001001001",
+  "8": "111101111101111",
+  "9": "111101111001111",
+  ".": "000000000000010",
+  "-": "000000111000000",
+  "(": "010100100100010",
+  ")": "010001001001010",
+  " ": "000000000000000",
+  "A": "010101111101101",
+  "B": "110101110101110",
+  "C": "011100100100011",
+  "D": "110101101101110",
+  "E": "111100110100111",
+  "F": "111100110100100",
+  "G": "011100101101011",
+  "H": "101101111101101",
+  "I": "111010010010111",
+  "J": "001001001101010",
+  "K": "101101110101101",
+  "L": "100100100100111",
+  "M": "101111111101101",
+  "N": "110101101101101",
+  "O": "010101101101010",
+  "P": "110101110100100",
+  "Q": "010101101110011",
+  "R": "110101110101101",
+  "S": "011100010001110",
+  "T": "111010010010010",
+  "U": "101101101101111",
+  "V": "101101101101010",
+  "W": "101101111111101",
+  "X": "101101010101101",
+  "Y": "101101010010010",
+  "Z": "111001010100111",
+};
+
+/** Text from (x, y), its top-left corner, each font pixel `zoom` pixels; a character without a glyph leaves a gap. */
+export function text(img: Image, x: number, y: number, s: string, c: RGB, zoom = 2): void {
+  let at = x;
+  for (const ch of s.toUpperCase()) {
+    const g = GLYPHS[ch];
+    if (g) for (let i = 0; i < 15; i++) if (g[i] === "1") for (let dy = 0; dy < zoom; dy++) for (let dx = 0; dx < zoom; dx++) setPixel(img, at + (i % 3) * zoom + dx, y + Math.floor(i / 3) * zoom + dy, c);
+    at += 4 * zoom;
+  }
+}
+
+/** The width in pixels of `s` drawn by text() at `zoom`. */
+export const textWidth = (s: string, zoom = 2): number => Math.max(0, 4 * zoom * [...s].length - zoom);
+
 /** Grey-level tiles (each size x size values in [lo, hi]) in a grid of `columns`, 1-pixel gaps. */
 export function mosaic(tiles: ArrayLike<number>[], size: number, columns: number, zoom = 2): Image {
   const rows = Math.ceil(tiles.length / columns);
