@@ -15,6 +15,7 @@ import { rng } from "../src/random.js";
 import { NotCached, testError } from "../src/reproduce/common.js";
 import { fileURLToPath } from "node:url";
 import { TABLE2, judgeRefit, refitFailed } from "../src/reproduce/models.js";
+import { TABLE3_ROWS, benchmark, cellPlan, finishedCell } from "../src/reproduce/benchmark.js";
 
 const ctx = (dir: string): Context => ({ quick: true, dir, seed: 1, log: () => {}, command: "test" });
 
@@ -102,7 +103,7 @@ test("unknown experiments are a clear error", async () => {
     await reproduce("table9", ctx(tmpdir()));
     assert.unreachable();
   } catch (err) {
-    assert.ok(err instanceof InputError && /unknown experiment "table9" \(start, table2, search, search-modulus, search-linear, search-tanh-factored, search-modulus-factored, search-relu-factored, search-square-factored, search-sigmoid-large, table3, table4, fig2, fig3, filters\)/.test((err as Error).message));
+    assert.ok(err instanceof InputError && /unknown experiment "table9" \(start, table2, search, search-modulus, search-linear, search-tanh-factored, search-modulus-factored, search-relu-factored, search-square-factored, search-sigmoid-large, table3, search-table3, table4, fig2, fig3, filters\)/.test((err as Error).message));
   }
 });
 
@@ -113,7 +114,7 @@ test("successive halving: survivors per rung, curves of resumed runs equal fresh
   const dir = mkdtempSync(join(tmpdir(), "aescore-search-"));
   const lines: string[] = [];
   const c = { ...ctx(dir), workers: 0, log: (l: string) => void lines.push(l) };
-  const first = await successiveHalving(c, plan, data);
+  const first = await successiveHalving(c, plan, () => data);
   assert.is(first.log.length, 4);
   assert.equal(first.log.map((x) => x.rungs).sort(), [1, 1, 2, 2]);
   assert.equal(drawConfigs(plan, 1), first.log.map((x) => x.config), "the configurations drawn, in order");
@@ -138,7 +139,7 @@ test("successive halving: survivors per rung, curves of resumed runs equal fresh
     return j.stage === stage && (seed === undefined || j.seed === seed);
   })!;
   rmSync(entry("validated"));
-  const retrained = await successiveHalving(c, plan, data);
+  const retrained = await successiveHalving(c, plan, () => data);
   assert.is(retrained.validatedTest, first.validatedTest);
   assert.ok(lines.some((l) => /the winner's checkpoint is gone/.test(l)));
   // A refit that fits its own rows worse than validation predicted is replaced by the validated model;
@@ -147,20 +148,20 @@ test("successive halving: survivors per rung, curves of resumed runs equal fresh
   const saved = JSON.parse(readFileSync(f, "utf8"));
   const withTrainError = async (trainError: number) => {
     writeFileSync(f, JSON.stringify({ ...saved, value: { ...saved.value, trainError } }));
-    return successiveHalving(c, plan, data);
+    return successiveHalving(c, plan, () => data);
   };
   const kept = await withTrainError(0);
   assert.equal([kept.refit.failed, kept.testError], [false, saved.value.testError]);
   const failed = await withTrainError(first.winner.validError + 20);
   assert.equal([failed.refit.failed, failed.testError], [true, first.validatedTest]);
   writeFileSync(f, JSON.stringify(saved));
-  const again = await successiveHalving(c, plan, data);
+  const again = await successiveHalving(c, plan, () => data);
   assert.equal(again.log.map((x) => x.result), first.log.map((x) => x.result));
   assert.is(again.testError, first.testError);
   for (const f of readdirSync(join(dir, "cache", "search"))) {
     if (JSON.parse(readFileSync(join(dir, "cache", "search", f), "utf8")).config.epochs === 2) rmSync(join(dir, "cache", "search", f));
   }
-  const third = await successiveHalving(c, plan, data);
+  const third = await successiveHalving(c, plan, () => data);
   assert.equal(third.log.map((x) => x.result), first.log.map((x) => x.result));
 });
 
@@ -192,7 +193,7 @@ test("the search of a factored, denoising row: grid, rungs and refit", async () 
   assert.is(experimentOf(plan), "search-tanh-factored");
   const data = toyData(4);
   const dir = mkdtempSync(join(tmpdir(), "aescore-search-"));
-  const s = await successiveHalving({ ...ctx(dir), workers: 0 }, plan, data);
+  const s = await successiveHalving({ ...ctx(dir), workers: 0 }, plan, () => data);
   assert.equal(s.log.map((x) => x.rungs).sort(), [1, 1, 2, 2]);
   assert.ok(s.log.every((x) => x.config.denoising !== undefined && x.config.contractive === undefined));
   assert.ok(readdirSync(join(dir, "cache", "search-tanh-factored")).length > 0);
@@ -203,6 +204,34 @@ test("the search of a factored, denoising row: grid, rungs and refit", async () 
   await freshFit(k, plan, data, { activation: "tanh", factored: true }, (e) => void curve.push(100 * e.valid!));
   assert.equal(x.result.curve, curve);
   assert.ok(s.refit.trainError >= 0 && s.secondSeed.trainError >= 0 && s.validatedTest >= 0);
+});
+
+test("a Table 3 cell's search: its column's grid, the epochs of a 10000-row set, its own keys; table3 reads it back", async () => {
+  // Full plans: rectangles (1000 training rows, 2 classes) gets 10 times the epochs; the plain models
+  // pretrain on a class's rows (500: 200 epochs), the factored model on all of them (1000: 100).
+  const rect = cellPlan(false, "rectangles", TABLE3_ROWS[2]);
+  assert.equal([rect.rungs, rect.decay, rect.pretrainEpochs, rect.configs, rect.trainRows, rect.valid], [[40, 120, 360], 100, 200, 12, 1200, 200]);
+  assert.equal(rect.grid, searchPlan(false).grid, "the sigmoid column searches the sigmoid row's grid");
+  assert.is(cellPlan(false, "rectangles", TABLE3_ROWS[3]).pretrainEpochs, 100);
+  const basic = cellPlan(false, "mnist-basic", TABLE3_ROWS[1]);
+  assert.equal([basic.rungs, basic.decay, basic.pretrainEpochs, Object.keys(basic.grid)], [[4, 12, 36], 10, 100, ["hidden", "denoising", "pretrainLr", "finetuneLr", "weightDecay"]]);
+  assert.equal(cellPlan(false, "convex", TABLE3_ROWS[0]).rungs, [7, 20, 60]);
+  assert.is(experimentOf(basic), "search-table3");
+  assert.equal(basic.set?.name, "mnist-basic");
+  // A quick search of one small cell on the real generated set, then read back as table3 reads it.
+  const dir = mkdtempSync(join(tmpdir(), "aescore-cell-"));
+  const c = { ...ctx(dir), workers: 0 };
+  const row = TABLE3_ROWS[0];
+  assert.is(await finishedCell(c, "rectangles", row), undefined, "nothing searched yet");
+  const plan = cellPlan(true, "rectangles", row);
+  assert.equal(plan.rungs, [10, 20]);
+  const s = await successiveHalving(c, plan, () => benchmark("rectangles", c));
+  assert.equal(s.log.map((x) => x.rungs).sort(), [1, 1, 2, 2]);
+  assert.ok(s.log.every((x) => x.result.curve.length === 10 * x.rungs), "ten epochs of 10 steps per rung");
+  assert.ok(readdirSync(join(dir, "cache", "search-table3")).length > 0);
+  const back = await finishedCell(c, "rectangles", row);
+  assert.equal([back?.testError, back?.winner], [s.testError, s.winner]);
+  assert.is(await finishedCell(c, "rectangles", TABLE3_ROWS[1]), undefined, "another column's cell is not this one");
 });
 
 test.run();

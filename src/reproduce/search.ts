@@ -39,6 +39,8 @@ export interface SearchPlan {
   model?: { activation: AeActivation; factored: boolean };
   /** A row's further search, named after it ("large": search-sigmoid-large); absent: the row's first. */
   part?: string;
+  /** A cell of Table 3: the benchmark set searched (its generator's version), instead of MNIST. */
+  set?: { name: string; version: number };
   /** The values each hyperparameter takes (the grid is their product). */
   grid: { [K in keyof Config]?: number[] };
   /** Configurations drawn for the first rung. */
@@ -236,9 +238,20 @@ export interface SearchResult {
   seconds: number;
 }
 
-/** Runs the search (cached per configuration and rung, resumable), then the winner's refit and test. */
-export async function successiveHalving(ctx: Context, plan: SearchPlan, data?: { train: Split; valid: Split; all: Split; test: Split }): Promise<SearchResult> {
-  const { train, valid, all, test } = data ?? (mnistSplits(plan.valid, plan.trainRows) as { train: Split; valid: Split; all: Split; test: Split });
+export interface Splits {
+  train: Split;
+  valid: Split;
+  all: Split;
+  test: Split;
+}
+
+/**
+ * Runs the search (cached per configuration and rung, resumable), then the winner's refit and test.
+ * `data` gives the splits (MNIST's by the plan where absent), asked for only when something is computed.
+ */
+export async function successiveHalving(ctx: Context, plan: SearchPlan, data: () => Splits = () => mnistSplits(plan.valid, plan.trainRows) as Splits): Promise<SearchResult> {
+  let splits: Splits | undefined;
+  const get = () => (splits ??= data());
   // Every option a configuration's fit uses goes into its keys (the library's defaults included), so a
   // change anywhere starts it afresh instead of mixing old curves with new ones.
   const fingerprint = (c: Config) => ({ config: c, options: JSON.stringify(options(c, plan, ctx.seed, undefined, 0)), plan, seed: ctx.seed });
@@ -251,7 +264,7 @@ export async function successiveHalving(ctx: Context, plan: SearchPlan, data?: {
   for (const [r, epochs] of plan.rungs.entries()) {
     for (const c of alive) {
       const before = log.get(c)?.result.curve ?? [];
-      const { value, seconds } = await cached(ctx, experimentOf(plan), { stage: "rung", epochs, ...fingerprint(c) }, () => rung(ctx, plan, c, epochs, before, train, valid, dirOf(c)));
+      const { value, seconds } = await cached(ctx, experimentOf(plan), { stage: "rung", epochs, ...fingerprint(c) }, () => rung(ctx, plan, c, epochs, before, get().train, get().valid, dirOf(c)));
       const prior = log.get(c)?.seconds ?? 0;
       log.set(c, { config: c, rungs: r + 1, result: value, seconds: prior + seconds });
       total += seconds;
@@ -275,6 +288,7 @@ export async function successiveHalving(ctx: Context, plan: SearchPlan, data?: {
     const resume = existsSync(dir);
     if (!resume) ctx.log(`search: the winner's checkpoint is gone; training it again to test it as validated`);
     makeDir(dir);
+    const { train, valid, test } = get();
     const m = (await fit(createEngineSync(), train.X, train.labels, {
       ...options(winner.config, plan, ctx.seed, ctx.workers, last), valid, checkpoint: { dir, resume },
     })).csae as Csae;
@@ -285,11 +299,12 @@ export async function successiveHalving(ctx: Context, plan: SearchPlan, data?: {
   const refits: Array<{ testError: number; trainError: number; failed: boolean }> = [];
   for (const seed of [ctx.seed, (ctx.seed + 1) % 2 ** 32]) {
     const { value, seconds } = await cached(ctx, experimentOf(plan), { stage: "final", epochs: winner.epochs, ...fingerprint(winner.config), seed }, async () => {
+      const { all, test } = get();
       const o = options(winner.config, plan, seed, ctx.workers, winner.epochs);
       const m = (await fit(createEngineSync(), all.X, all.labels, o)).csae as Csae;
       return { testError: testError(m, test), trainError: testError(m, all) };
     }, (v) => v.trainError !== undefined);
-    refits.push(judgeRefit(ctx, `${experimentOf(plan)}, seed ${seed}`, value, { validError: winner.validError }, valid.labels.length));
+    refits.push(judgeRefit(ctx, `${experimentOf(plan)}${plan.set ? ` ${plan.set.name}` : ""}, seed ${seed}`, value, { validError: winner.validError }, plan.valid));
     total += seconds;
   }
   if (!ctx.readOnly) rmSync(checkpoints, { recursive: true, force: true }); // this search's only (one folder per plan and seed)
@@ -297,9 +312,9 @@ export async function successiveHalving(ctx: Context, plan: SearchPlan, data?: {
   return { plan, log: [...log.values()], winner, validatedTest: validated.testError, refit: refits[0], testError: refits[0].failed ? validated.testError : refits[0].testError, secondSeed: refits[1], seconds: total };
 }
 
-/** The experiment (its cache folder and report) of a plan. */
+/** The experiment (its cache folder and report) of a plan: every cell of Table 3 is search-table3's. */
 export function experimentOf(plan: SearchPlan): string {
-  return searchExperiment(plan.model ?? { activation: "sigmoid", factored: false }, plan.part);
+  return plan.set ? "search-table3" : searchExperiment(plan.model ?? { activation: "sigmoid", factored: false }, plan.part);
 }
 
 /** `aescore reproduce search[-<row>]`: a row of Table 2 (sigmoid by default) by successive halving, with its report. */
