@@ -4,7 +4,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { spawn, spawnSync } from "node:child_process";
-import { chmodSync, closeSync, existsSync, linkSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, symlinkSync, writeFileSync, ftruncateSync } from "node:fs";
+import { chmodSync, closeSync, cpSync, existsSync, linkSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, symlinkSync, writeFileSync, ftruncateSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -562,6 +562,20 @@ test("errors name the right file and bound, and nothing is made before the optio
   const broken = createAutoencoder(e, { D, H: 4, activation: "tanh", output: "real" }, 3);
   broken.bh.data[2] = NaN;
   assert.throws(() => energy(broken, { shape: [30, D], data: X }), (err: Error) => err instanceof InputError && /^the model is broken: its bh holds values that are not finite numbers$/.test(err.message));
+});
+
+test("datasets generate all reads every background image before it writes a set", () => {
+  // A copy of the package whose last background image is missing: the MNIST sets come first in "all",
+  // so reading the images lazily would have written them before failing.
+  const root = at("pkg");
+  const here = fileURLToPath(new URL("../../", import.meta.url));
+  cpSync(join(here, "dist"), join(root, "dist"), { recursive: true });
+  cpSync(join(here, "src", "datasets", "backgrounds"), join(root, "src", "datasets", "backgrounds"), { recursive: true, filter: (f) => !f.endsWith("text.pgm") });
+  symlinkSync(join(here, "node_modules"), join(root, "node_modules"));
+  const out = at("sets-all");
+  const r = spawnSync(process.execPath, [join(root, "dist", "src", "cli", "main.js"), "datasets", "generate", "all", "--output", out, "--scale", "0.01"], { encoding: "utf8", timeout: 60000 });
+  refused({ code: r.status ?? -1, out: r.stdout, err: r.stderr, ms: 0 }, /text\.pgm/, "missing background");
+  assert.not.ok(existsSync(out), "nothing written");
 });
 
 test.run();

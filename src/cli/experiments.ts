@@ -6,6 +6,8 @@ import { makeDir } from "../node.js";
 import { energySurface, SURFACE_DEFAULTS } from "../figures/energy-surface.js";
 import { EXPERIMENTS, reproduce } from "../reproduce/experiments.js";
 import { DATASETS, generate, writeDataset } from "../datasets/generate.js";
+import { loadBackgrounds } from "../datasets/backgrounds.js";
+import { mnist } from "../datasets/digits.js";
 import { MAX_EPOCHS } from "../train/driver.js";
 import { suggest, int, real } from "./args.js";
 import { type Command, QUIET, progressPrinter, seedOf, workersOf } from "./common.js";
@@ -31,8 +33,12 @@ export const datasetsCommand: Command = {
     if (typeof v.output !== "string") throw new InputError("--output DIR is required");
     const seed = seedOf(v);
     const scale = real(v, "scale", 0, 1, false, true);
-    makeDir(v.output as string, "output directory");
     const names = name === "all" ? [...DATASETS] : [name];
+    // What the sets are made of is read before anything is written: a missing background image or
+    // MNIST file stops the command before the first set, not part-way through "all".
+    if (names.some((n) => n.startsWith("mnist"))) mnist();
+    if (names.some((n) => n.includes("image"))) loadBackgrounds();
+    makeDir(v.output as string, "output directory");
     const show = progressPrinter(v.quiet === true);
     for (const name of names) {
       const t0 = performance.now();
