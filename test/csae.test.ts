@@ -147,7 +147,7 @@ test("the command line trains, predicts and evaluates", () => {
   assert.is(wrongKind.status, 2);
   assert.match(wrongKind.stderr, /is an autoencoder model, not a classifier/);
   // A .npy of labels is int32: every integer label comes back as it was ("16777217" too, which
-  // float32 would round); labels written otherwise ("0x10", "1e3", "01") or beyond int32 are refused.
+  // float32 would round); labels written otherwise ("0x10", "1e3", "01", "-0") or beyond int32 are refused.
   const csae = decodeCsae(e, readFileSync(model), model);
   const named = (classes: string[]) => {
     const path = join(dir, `named-${classes.length}-${classes[0].length}.safetensors`);
@@ -163,7 +163,7 @@ test("the command line trains, predicts and evaluates", () => {
   const byText = run("predict", "--model", named(["16777217", "-3", "2147483647"]), "--input", x).stdout.trim().split("\n");
   assert.equal(Array.from(body, String), byText);
   assert.ok(byText.includes("16777217") || byText.includes("2147483647") || byText.includes("-3"));
-  for (const odd of ["2147483648", "0x10", "1e3", "01"]) {
+  for (const odd of ["2147483648", "0x10", "1e3", "01", "-0"]) {
     const r = run("predict", "--model", named([odd, "1", "2"]), "--input", x, "--output", join(dir, "pn.npy"));
     assert.is(r.status, 2, odd);
     assert.match(r.stderr, new RegExp(`label "${odd}" is not an integer that \\.npy's int32 holds: write \\.csv`), odd);

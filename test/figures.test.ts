@@ -84,15 +84,16 @@ test("text draws the 3 x 5 glyphs at their zoom, lower case as capitals", () => 
 
 test("the ROC plot has axes, ticks, the chance line, the curves in their colours and a legend", () => {
   const img = rocPlot([[[0, 0], [0.1, 0.9], [1, 1]], [], [[0, 0], [1, 1]]], ["energy", "max-prob", "reconstruction"]);
-  assert.equal([img.width, img.height], [456, 452]);
-  const [left, top, size] = [44, 12, 400];
+  assert.equal([img.width, img.height], [456, 466]);
+  const [left, top, size] = [44, 26, 400];
   const black: RGB = [0, 0, 0];
   assert.is(inked(img, left, top + size - 1, size, 1, black), size); // the x axis
   assert.is(inked(img, left, top, 1, size, black), size); // the y axis
   assert.ok(inked(img, 0, top + size + 4, img.width, 40, black) > 200, "tick labels and the axis title");
-  assert.ok(inked(img, 0, 0, left - 2, top + size, black) > 40, "y tick labels");
-  assert.ok(inked(img, left + 1, top, size - 1, size - 1, ROC_COLORS[0]) > size / 2, "the first curve");
-  assert.ok(inked(img, left + 1, top, size - 1, size - 1, ROC_COLORS[1]) >= 16, "the second method's legend, though its curve is empty");
+  assert.ok(inked(img, 0, top, left - 2, size, black) > 40, "y tick labels");
+  assert.ok(inked(img, 0, 0, img.width, top - 6, black) > 100, "the y axis title, above the plot");
+  assert.ok(inked(img, left + 1, top, size - 1, size - 1, ROC_COLORS[0].rgb) > size / 2, "the first curve");
+  assert.ok(inked(img, left + 1, top, size - 1, size - 1, ROC_COLORS[1].rgb) >= 16, "the second method's legend, though its curve is empty");
 });
 
 test.run();

@@ -92,7 +92,8 @@ test("npy round trip is bit exact, and NumPy's files read", () => {
   assert.equal(back.shape, [5, 9]);
   assert.ok(sameBits(back.data, data));
   assert.equal(decodeNpy(encodeNpy({ shape: [3], data: f32(1, 2, 3) })).shape, [3]);
-  // int32, for labels: exact where float32 is not, and only integers that fit.
+  // int32, for labels: the bytes exact where float32's would not be (read back, as every format, into
+  // float32), and only integers that fit.
   const ints = decodeNpy(encodeNpy({ shape: [3], data: Float64Array.of(-(2 ** 31), 16777217, 2 ** 31 - 1) }, "<i4"));
   assert.is(ints.dtype, "<i4");
   assert.throws(() => encodeNpy({ shape: [1], data: Float64Array.of(2 ** 31) }, "<i4"), /npy: value 2147483648 at 0 is not an int32/);

@@ -206,6 +206,25 @@ test("the search of a factored, denoising row: grid, rungs and refit", async () 
   assert.ok(s.refit.trainError >= 0 && s.secondSeed.trainError >= 0 && s.validatedTest >= 0);
 });
 
+test("a refit that diverges on train + validation is a failed refit, and the search still ends", async () => {
+  // Rows 1e18 times too large in the refit's data only: the rungs train as before, the refit diverges.
+  const data = toyData(5);
+  const big = { ...data, all: { ...data.all, X: { ...data.all.X, data: data.all.X.data.map((v) => v * 1e18) } } };
+  const plan = { ...searchPlan(true), grid: { ...searchPlan(true).grid, hidden: [3, 5] }, trainRows: 390, valid: 90 };
+  const lines: string[] = [];
+  const s = await successiveHalving({ ...ctx(mkdtempSync(join(tmpdir(), "aescore-search-"))), workers: 0, log: (l) => void lines.push(l) }, plan, () => big);
+  assert.equal([s.refit.failed, s.secondSeed.failed, s.testError], [true, true, s.validatedTest]);
+  assert.match(s.refit.why ?? "", /^diverged \(/, s.refit.why);
+  assert.ok(lines.some((l) => /seed 1: the refit failed \(diverged/.test(l)), lines.join("\n"));
+  // Splits that do not match the plan are a bug, said before anything is trained.
+  try {
+    await successiveHalving({ ...ctx(mkdtempSync(join(tmpdir(), "aescore-search-"))), workers: 0 }, { ...plan, valid: 91 }, () => data);
+    assert.unreachable();
+  } catch (err) {
+    assert.match((err as Error).message, /the plan says 91 validation rows, the splits have 90/);
+  }
+});
+
 test("a Table 3 cell's search: its column's grid, the epochs of a 10000-row set, its own keys; table3 reads it back", async () => {
   // Full plans: rectangles (1000 training rows, 2 classes) gets 10 times the epochs; the plain models
   // pretrain on a class's rows (500: 200 epochs), the factored model on all of them (1000: 100).

@@ -16,7 +16,7 @@ import type { Tensor } from "../tensor.js";
 import { exportModel, ONNX_IR_VERSION, ONNX_OPSET } from "../model/onnx.js";
 import { noveltyScores, noveltyMethods, noveltyMetrics, rocCurve, calibrateThreshold, calibrationRows, needRows, noveltyFlags, NOVELTY_METHODS } from "../model/novelty.js";
 import { encodePng } from "../figures/plot.js";
-import { rocPlot } from "../figures/roc.js";
+import { ROC_COLORS, rocPlot } from "../figures/roc.js";
 import { emit, type Command, SCALE, HEADER, WHAT, loadModel, readRows, readLabels, stack, checkOutput, loadClassifier, scoring } from "./common.js";
 
 export const infoCommand: Command = {
@@ -50,7 +50,7 @@ function checkResultSize(values: number, npy: boolean, what: string): void {
 
 export const energyCommand: Command = {
   summary: "energies (or reconstruction, field, Laplacian, hidden units) of a model for every input row",
-  usage: "--model M.safetensors --input X.(npy|csv|idx) [--output OUT.(npy|csv)] [--what energy]",
+  usage: "--model M.safetensors --input X.(npy|csv|idx) [--output OUT.(npy|csv)] [--what energy] [--class c]",
   options: {
     model: { type: "string", required: true, help: "FILE  the model (.safetensors: autoencoder, csae or factored-csae)" },
     input: { type: "string", required: true, help: "FILE  input rows: .npy (f32, f64, u8), .csv, IDX (optionally .gz)" },
@@ -111,7 +111,7 @@ export const predictCommand: Command = {
     const X = readRows(v.input as string, v);
     checkInput(m.aes[0], X, v.input as string);
     // A .npy of labels is int32, as NumPy users expect of class indices.
-    const numeric = (l: string) => /^-?(0|[1-9]\d*)$/.test(l) && Math.abs(Number(l)) < 2 ** 31;
+    const numeric = (l: string) => /^(0|-?[1-9]\d*)$/.test(l) && Number(l) >= -(2 ** 31) && Number(l) < 2 ** 31;
     if (typeof v.output === "string" && !v.proba && formatOf(v.output) !== "csv" && !m.classes.every(numeric)) {
       throw new InputError(`${v.output}: the model's label ${quote(m.classes.find((l) => !numeric(l)))} is not an integer that .npy's int32 holds: write .csv`);
     }
@@ -314,7 +314,7 @@ export const evaluateNoveltyCommand: Command = {
     if (typeof v.plot === "string") {
       const img = rocPlot(curves, methods);
       writeAtomic(v.plot, encodePng(img));
-      console.log(`ROC curves in ${v.plot} (x: false positive rate, y: true positive rate; ${methods.map((n, i) => `${n} ${["blue", "red", "green", "purple", "orange"][i % 5]}`).join(", ")})`);
+      console.log(`ROC curves in ${v.plot} (x: false positive rate, y: true positive rate; ${methods.map((n, i) => `${n} ${ROC_COLORS[i % ROC_COLORS.length].name}`).join(", ")})`);
     }
   },
 };

@@ -7,7 +7,8 @@ import type { Tensor } from "../tensor.js";
 import { Context, NotCached, Split, cached, signed, spent, testError, versus, writeReport } from "./common.js";
 import { MAX_RETRIES, Row, fitModel, judgeRefit, rateGrid } from "./models.js";
 import { DivergenceError } from "../train/driver.js";
-import { SearchDiverged, label, searchPlan, successiveHalving, type SearchPlan, type SearchResult } from "./search.js";
+import { SearchDiverged, finetuneRate, label, searchPlan, successiveHalving, type SearchPlan, type SearchResult } from "./search.js";
+import { FIT_DEFAULTS } from "../train/fit.js";
 
 // ---- Tables 3 and 4: the deep learning benchmark -----------------------------------------------------
 
@@ -162,10 +163,12 @@ export const TABLE5_PAPER: Record<string, number> = {
 // ---- Table 3's cells by successive halving ---------------------------------------------------------
 
 /**
- * The search of a cell of Table 3: the grid of its column's Table 2 search (searchPlan), 12
- * configurations, and the epochs of a 10000-row set: a smaller set gets proportionally more, so that
- * each rung and τ take as many minibatch steps on every set; pretraining takes at least 1000 steps per
- * autoencoder (20 epochs at least), as in the fixed protocol.
+ * The search of a cell of Table 3: the grid searchPlan gives its column's model (Table 2's sigmoid
+ * grid for sigmoid; the rates of `rates` times 1/3–30 for the others, as for Table 2's other rows), 12
+ * configurations, and finetuning epochs of a 10000-row set: a smaller set gets proportionally more,
+ * so that each rung and τ take as many minibatch steps on every set. Pretraining takes the fixed
+ * protocol's steps: at least 1000 per autoencoder (a class's rows for the plain model, all rows for
+ * the factored one), 20 epochs at least.
  */
 export function cellPlan(quick: boolean, set: string, row: Row): SearchPlan {
   const size = DATASET_SIZES[set as DatasetName];
@@ -173,13 +176,14 @@ export function cellPlan(quick: boolean, set: string, row: Row): SearchPlan {
   const base = searchPlan(quick, row);
   const scale = Math.max(1, 10000 / size.train);
   const rowsPerModel = row.factored ? size.train : size.train / size.classes;
+  const steps = benchProtocol(false).minPretrainSteps * FIT_DEFAULTS.pretrain.batch;
   return {
     ...base,
     model: { activation: row.activation, factored: row.factored },
     set: { name: set, version: GENERATOR_VERSION },
     configs: quick ? base.configs : 12,
     rungs: base.rungs.map((r) => Math.ceil(r * scale)),
-    pretrainEpochs: quick ? base.pretrainEpochs : Math.max(base.pretrainEpochs, Math.ceil((1000 * 100) / rowsPerModel)),
+    pretrainEpochs: quick ? base.pretrainEpochs : Math.max(base.pretrainEpochs, Math.ceil(steps / rowsPerModel)),
     decay: base.decay * scale,
     trainRows: size.train + size.valid,
     valid: size.valid,
@@ -190,10 +194,8 @@ export function cellPlan(quick: boolean, set: string, row: Row): SearchPlan {
 function searchedCell(s: SearchResult): Cell {
   const c = s.winner.config;
   return {
-    hidden: c.hidden, lr: { pretrain: c.pretrainLr, finetune: (c.finetuneLr * 100) / c.hidden }, validError: s.winner.validError, finetuneEpochs: s.winner.epochs,
-    selectedTest: s.validatedTest, testError: s.testError,
-    refit: { ...s.refit, ...(s.refit.failed ? { why: `scored ${s.refit.trainError.toFixed(2)}% on its training rows against ${s.winner.validError.toFixed(2)}% on validation` } : {}) },
-    seconds: s.seconds, searched: s,
+    hidden: c.hidden, lr: { pretrain: c.pretrainLr, finetune: finetuneRate(c) }, validError: s.winner.validError, finetuneEpochs: s.winner.epochs,
+    selectedTest: s.validatedTest, testError: s.testError, refit: s.refit, seconds: s.seconds, searched: s,
   };
 }
 
@@ -208,12 +210,6 @@ export async function finishedCell(ctx: Context, set: string, row: Row): Promise
     if (!(err instanceof NotCached || err instanceof SearchDiverged)) throw err;
     return undefined;
   }
-}
-
-/** Table 3's cell: its finished search where there is one, else the fixed protocol. */
-async function cellOf(ctx: Context, set: string, row: Row, p: ReturnType<typeof benchProtocol>): Promise<Cell> {
-  const s = await finishedCell(ctx, set, row);
-  return s ? searchedCell(s) : selectAndTest(ctx, "table3", set, row, "csae", p);
 }
 
 /**
@@ -239,11 +235,12 @@ export async function searchTable3(ctx: Context): Promise<void> {
   const behind = (c: (typeof cells)[number]) => !(fixed.get(c)! <= c.paper);
   const order = [...cells.filter(behind), ...cells.filter((c) => !behind(c))];
   const done = new Map<(typeof cells)[number], SearchResult>();
+  const diverged = new Set<(typeof cells)[number]>();
   const report = () => {
     const head = ["| data set | linear | modulus | sigmoid | sigmoid (factored) |", "|---|---|---|---|---|"];
     const table = [...head, ...Object.keys(TABLE3_PAPER).map((set) => `| ${set} | ${cells.filter((c) => c.set === set).map((c) => {
       const s = done.get(c);
-      return s ? `${versus(s.testError, c.paper)}${s.refit.failed ? " †" : ""}` : `— (${c.paper}; not searched yet)`;
+      return s ? `${versus(s.testError, c.paper)}${s.refit.failed ? " †" : ""}` : `— (${c.paper}; ${diverged.has(c) ? "every configuration diverged" : "not searched yet"})`;
     }).join(" | ")} |`)];
     const details = order.filter((c) => done.has(c)).map((c) => {
       const s = done.get(c)!;
@@ -259,7 +256,7 @@ export async function searchTable3(ctx: Context): Promise<void> {
     writeReport(ctx, "search-table3", "Table 3's cells by successive halving — ours (paper; ours − paper)", [
       table.join("\n"), "",
       `${done.size} of ${cells.length} cells searched; ${behindNow} of them behind the paper. † a failed refit: the validated model stands in.`, "",
-      `What is searched, per cell: ${plan.configs} configurations drawn (seed ${ctx.seed}) from its column's Table 2 grid (src/reproduce/search.ts, searchPlan: hidden sizes ${JSON.stringify(plan.grid.hidden)}, the contraction or corruption levels, learning rates and weight decay); successive halving keeping the best 1/${plan.eta} by the set's validation error at rungs of ${plan.rungs.join(", ")} finetuning epochs on a 10000-row training split (proportionally more on rectangles and convex, as are τ = ${plan.decay} epochs of the decay lr·τ/(τ + t) and the pretraining, at least 1000 minibatch steps per autoencoder); the winner refitted on train + validation for its best epoch count (and with seed ${(ctx.seed + 1) % 2 ** 32}) and tested on the set's 50000 test rows. The cells behind the paper under the fixed protocol (results/table3.md) are searched first.`, "",
+      `What is searched, per cell: ${plan.configs} configurations drawn (seed ${ctx.seed}) from the grid of its column's model (src/reproduce/benchmark.ts, cellPlan: hidden sizes ${JSON.stringify(plan.grid.hidden)}, the contraction or corruption levels, learning rates and weight decay, as in Table 2's searches); successive halving keeping the best 1/${plan.eta} by the set's validation error at rungs of ${plan.rungs.join(", ")} finetuning epochs on a 10000-row training split (proportionally more on rectangles and convex, as is τ = ${plan.decay} epochs of the decay lr·τ/(τ + t)); pretraining as the fixed protocol's, at least ${benchProtocol(false).minPretrainSteps} minibatch steps per autoencoder; the winner refitted on train + validation for its best epoch count (and with seed ${(ctx.seed + 1) % 2 ** 32}) and tested on the set's ${ctx.quick ? "first 10000" : "50000"} test rows. The cells behind the paper under the fixed protocol (results/table3.md) are searched first.`, "",
       "Every searched cell, in the order searched, with each configuration's validation curve at the last rung it reached:", "",
       details.join("\n") || "(none yet)", "", BENCH_NOTE,
     ].join("\n"), (performance.now() - t0) / 1000);
@@ -270,6 +267,7 @@ export async function searchTable3(ctx: Context): Promise<void> {
       done.set(c, await successiveHalving(ctx, cellPlan(ctx.quick, c.set, c.row), () => benchmark(c.set, ctx)));
     } catch (err) {
       if (!(err instanceof SearchDiverged)) throw err;
+      diverged.add(c);
       ctx.log(`search-table3: ${c.set}, ${c.row.label}: ${err.message}; the cell keeps the fixed protocol`);
     }
     report();
@@ -291,7 +289,9 @@ export async function table3(ctx: Context): Promise<void> {
     const early: string[] = [];
     let chosen: { label: string; hidden: number; validError: number; testError: number; refit: { failed: boolean } } | undefined;
     for (const [i, row] of TABLE3_ROWS.entries()) {
-      const r = await cellOf(ctx, set, row, p);
+      // Its finished search where there is one, else the fixed protocol.
+      const s = await finishedCell(ctx, set, row);
+      const r: Cell = s ? searchedCell(s) : await selectAndTest(ctx, "table3", set, row, "csae", p);
       ctx.log(`table3 ${set}, ${row.label}: test error ${r.testError.toFixed(2)}% (H = ${r.hidden}; paper ${TABLE3_PAPER[set][i]}%)`);
       cells.push(refitCell(r, TABLE3_PAPER[set][i]));
       if (r.refit.failed) failures.push(failure(set, row.label, r));
@@ -352,7 +352,8 @@ export async function table4(ctx: Context): Promise<void> {
     const cells: string[] = [];
     const early: string[] = [];
     for (const [i, variant] of variants.entries()) {
-      // The CSAE column is Table 3's sigmoid cell: the same configuration, cached once.
+      // The CSAE column is Table 3's sigmoid cell under the fixed protocol (cached once), not its
+      // search: the four variants compared under one protocol.
       const r = await selectAndTest(ctx, variant === "csae" ? "table3" : "table4", set, sigmoid, variant, variant === "no-pretraining" ? noPretraining(p, ctx.quick) : p);
       ctx.log(`table4 ${set}, ${variant}: test error ${r.testError.toFixed(2)}% (paper ${TABLE4_PAPER[set][i]}%)`);
       cells.push(refitCell(r, TABLE4_PAPER[set][i]));

@@ -123,7 +123,9 @@ export function judgeRefit<T extends { trainError: number; retries?: number; div
   ctx: Context, what: string, refit: T, valid: { validError: number; retries?: number }, validRows: number,
 ): T & { failed: boolean; why?: string } {
   const why = refit.diverged !== undefined
-    ? `diverged at every learning rate from the validated ones down to 1/${3 ** MAX_RETRIES} of the given ones (${refit.diverged})`
+    ? refit.retries !== undefined
+      ? `diverged at every learning rate from the validated ones down to 1/${3 ** MAX_RETRIES} of the given ones (${refit.diverged})`
+      : `diverged (${refit.diverged})` // (a search's refit: no retries)
     : refitFailed(refit.trainError, valid.validError, validRows)
       ? `scored ${refit.trainError.toFixed(2)}% on its training rows against ${valid.validError.toFixed(2)}% on validation`
       : refit.retries !== undefined && valid.retries !== undefined && refit.retries > valid.retries

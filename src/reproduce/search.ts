@@ -154,7 +154,7 @@ export function drawConfigs(plan: SearchPlan, seed: number): Config[] {
 }
 
 /** The finetuning rate as used: per 100 hidden units (the energy sums over H, so the step shrinks with it). */
-const finetuneRate = (c: Config) => (c.finetuneLr * 100) / c.hidden;
+export const finetuneRate = (c: Config) => (c.finetuneLr * 100) / c.hidden;
 
 function options(c: Config, plan: SearchPlan, seed: number, workers: number | undefined, epochs: number): FitOptions {
   const m = plan.model ?? { activation: "sigmoid", factored: false };
@@ -230,11 +230,11 @@ export interface SearchResult {
   /** The winner as validated (training split only, its best epoch), on the test split. */
   validatedTest: number;
   /** The refit on train + validation (`failed`: see refitFailed). */
-  refit: { testError: number; trainError: number; failed: boolean };
+  refit: { testError: number; trainError: number; failed: boolean; why?: string };
   /** The refit's test error, or the validated model's where the refit failed. */
   testError: number;
   /** The winner refitted with the next seed. */
-  secondSeed: { testError: number; trainError: number; failed: boolean };
+  secondSeed: SearchResult["refit"];
   seconds: number;
 }
 
@@ -251,7 +251,13 @@ export interface Splits {
  */
 export async function successiveHalving(ctx: Context, plan: SearchPlan, data: () => Splits = () => mnistSplits(plan.valid, plan.trainRows) as Splits): Promise<SearchResult> {
   let splits: Splits | undefined;
-  const get = () => (splits ??= data());
+  const get = (): Splits => {
+    if (splits) return splits;
+    splits = data();
+    // Refits are judged against plan.valid rows, also when they come from the cache without the splits.
+    if (splits.valid.labels.length !== plan.valid) throw new Error(`search: the plan says ${plan.valid} validation rows, the splits have ${splits.valid.labels.length}`);
+    return splits;
+  };
   // Every option a configuration's fit uses goes into its keys (the library's defaults included), so a
   // change anywhere starts it afresh instead of mixing old curves with new ones.
   const fingerprint = (c: Config) => ({ config: c, options: JSON.stringify(options(c, plan, ctx.seed, undefined, 0)), plan, seed: ctx.seed });
@@ -296,13 +302,20 @@ export async function successiveHalving(ctx: Context, plan: SearchPlan, data: ()
   });
   total += validatedSeconds;
   // The refit, and the same with a second seed: how much of a difference is the seed's.
-  const refits: Array<{ testError: number; trainError: number; failed: boolean }> = [];
+  const refits: SearchResult["refit"][] = [];
   for (const seed of [ctx.seed, (ctx.seed + 1) % 2 ** 32]) {
-    const { value, seconds } = await cached(ctx, experimentOf(plan), { stage: "final", epochs: winner.epochs, ...fingerprint(winner.config), seed }, async () => {
+    const { value, seconds } = await cached(ctx, experimentOf(plan), { stage: "final", epochs: winner.epochs, ...fingerprint(winner.config), seed }, async (): Promise<{ testError: number; trainError: number; diverged?: string }> => {
       const { all, test } = get();
       const o = options(winner.config, plan, seed, ctx.workers, winner.epochs);
-      const m = (await fit(createEngineSync(), all.X, all.labels, o)).csae as Csae;
-      return { testError: testError(m, test), trainError: testError(m, all) };
+      try {
+        const m = (await fit(createEngineSync(), all.X, all.labels, o)).csae as Csae;
+        return { testError: testError(m, test), trainError: testError(m, all) };
+      } catch (err) {
+        // A refit that diverges on train + validation is a failed refit (the validated model stands
+        // in), not a stopped search: resumed, it would diverge again at the same place.
+        if (!(err instanceof DivergenceError)) throw err;
+        return { testError: 100, trainError: 100, diverged: err.message };
+      }
     }, (v) => v.trainError !== undefined);
     refits.push(judgeRefit(ctx, `${experimentOf(plan)}${plan.set ? ` ${plan.set.name}` : ""}, seed ${seed}`, value, { validError: winner.validError }, plan.valid));
     total += seconds;
