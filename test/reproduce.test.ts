@@ -15,7 +15,8 @@ import { rng } from "../src/random.js";
 import { NotCached, testError } from "../src/reproduce/common.js";
 import { fileURLToPath } from "node:url";
 import { TABLE2, judgeRefit, refitFailed } from "../src/reproduce/models.js";
-import { TABLE3_ROWS, benchmark, cellPlan, finishedCell } from "../src/reproduce/benchmark.js";
+import { TABLE3_ROWS, benchmark } from "../src/reproduce/benchmark.js";
+import { cellPlan, finishedCell } from "../src/reproduce/table3.js";
 
 const ctx = (dir: string): Context => ({ quick: true, dir, seed: 1, log: () => {}, command: "test" });
 

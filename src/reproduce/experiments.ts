@@ -7,7 +7,8 @@ import { InputError, quote } from "../errors.js";
 import type { Context, Experiment } from "./common.js";
 import { filters, start } from "./start.js";
 import { table2 } from "./table2.js";
-import { searchTable3, table3, table4 } from "./benchmark.js";
+import { table4 } from "./benchmark.js";
+import { searchTable3, table3 } from "./table3.js";
 import { fig2, fig3 } from "./figures.js";
 import { SEARCHED, search } from "./search.js";
 
