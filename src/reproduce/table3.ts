@@ -22,7 +22,7 @@ export const TABLE3_PAPER: Record<string, number[]> = {
 
 /** Where the committed run (seed 1) is behind, and why as far as we can tell. */
 export const TABLE3_READING = [
-  "Reading the fixed protocol's run (seed 1, on the calibrated sets: results/calibration — 6 of 8 sets within 10% of the published RBF-SVM error; convex easier by 13%, rectangles harder), where it is behind and why as far as we can tell (a cell marked § has since been searched: its number, in both tables, is its search's, read in search-table3.md beside the fixed protocol's):",
+  "Reading the fixed protocol's run (seed 1, on the calibrated sets: results/calibration — 6 of 8 sets within 10% of the published RBF-SVM error; convex easier by 13%, rectangles harder), where it is behind and why as far as we can tell (a cell marked § has since been searched and its search validated better: its number, in both tables, is its search's, read in search-table3.md beside the fixed protocol's):",
   "- **rectangles-image** (SVM on our set 24.98% against 24.04% on the original: as hard): every column is behind, by 2.0 (linear) to 4.7 points (sigmoid); calibration closed half of the gap (the sigmoid cell was 30.06). The validation errors are as high (25.0–26.5% for the selected models), so it is the models, not the refit: the paper tuned these per set and we use one learning rate per activation and two sizes.",
   "- **the factored sigmoid model** is behind on 6 sets (by 0.06 on mnist-basic, 2.3 on mnist-back-image, 3.3 on rectangles, more below). On mnist-back-image its validated fit ended at a third of the given rates and its refit diverged there too and was trained at a ninth (23.09%): not the validated configuration, so the validated model stands in (25.10%, †). On rectangles-image its refit on train + valid collapsed (42.31% error on its own training rows, 50.00% on the test split): the refit rule caught it and the validated model stands in (27.19%, still 4.4 behind). On mnist-rot-back-image the validated fit had diverged at the given rates and was trained at a third of them, while the refit, which then started at the given rates again, did not diverge: a configuration validation never saw, which scored 63.91% (57.65% on its own rows) where the validated model scores 56.87%. Refits now start at the rates their validated fit ended at; at them this refit scores 55.54% (47.98% on its rows), 8.4 behind the paper. (Every chosen candidate's retries are now recorded: the validated fits of 11 cells were retried at a third of the given rates, their refits started there, and only this one's diverged again.) Its finetuning needs a rate 30 times its pretraining's on the MNIST sets but is unstable at it; the paper's factored model is its best on the two back-* sets; ours is its worst on mnist-back-rand (+6.8) and furthest behind the paper on mnist-rot-back-image (+8.4).",
   "- **sigmoid** is behind on 2 sets (rectangles-image +4.7, mnist-rot-back-image +0.9). **linear** is behind on 5 sets (convex +4.3, rectangles-image +2.0, mnist-rot +1.0, rectangles and mnist-basic +0.2), **modulus** on 3 (convex +4.8, rectangles-image +4.5, mnist-rot +0.4): fixed learning rates per activation; both diverge at them on several sets and are retried at a third (logged), and the paper also validated learning rate and weight decay.",
@@ -158,15 +158,19 @@ export async function table3(ctx: Context): Promise<void> {
   const table5 = ["| data set | chosen by validation | validation error | test error | paper (Table 5, CSAE) | ours − paper |", "|---|---|---|---|---|---|"];
   let behind = 0;
   let searched = 0;
+  let kept = 0; // searched cells whose fixed protocol validated better
   const failures: string[] = [];
   for (const set of Object.keys(TABLE3_PAPER)) {
     const cells: string[] = [];
     const early: string[] = [];
     let chosen: { label: string; hidden: number; validError: number; testError: number; refit: { failed: boolean } } | undefined;
     for (const [i, row] of TABLE3_ROWS.entries()) {
-      // Its finished search where there is one, else the fixed protocol.
+      // Of the fixed protocol's model and its finished search's winner, the one that validated best
+      // (the same validation rows; a tie goes to the search, which tried more).
       const s = await finishedCell(ctx, set, row);
-      const r: Cell = s ? searchedCell(s) : await selectAndTest(ctx, "table3", set, row, "csae", p);
+      const fixed = await selectAndTest(ctx, "table3", set, row, "csae", p);
+      const r: Cell = s && s.winner.validError <= fixed.validError ? searchedCell(s) : fixed;
+      if (s && !r.searched) kept++;
       ctx.log(`table3 ${set}, ${row.label}: test error ${r.testError.toFixed(2)}% (H = ${r.hidden}; paper ${TABLE3_PAPER[set][i]}%)`);
       cells.push(refitCell(r, TABLE3_PAPER[set][i]));
       if (r.refit.failed) failures.push(failure(set, row.label, r));
@@ -182,7 +186,7 @@ export async function table3(ctx: Context): Promise<void> {
   }
   const cells = (lines.length - 2) * TABLE3_ROWS.length;
   writeReport(ctx, "table3", "Table 3: test error (%) on the deep learning benchmark — ours (paper; ours − paper)", [
-    lines.join("\n"), "", `${behind} of ${cells} cells are behind the paper.${searched ? ` § ${searched} cells from their search (\`aescore reproduce search-table3\`: search-table3.md); the others the fixed protocol below.` : ""}`, "", failedRefits(failures), "", ctx.quick ? "(The reading of the full run is in ../table3.md.)" : TABLE3_READING, "",
+    lines.join("\n"), "", `${behind} of ${cells} cells are behind the paper.${searched + kept ? ` § ${searched} cells from their search (\`aescore reproduce search-table3\`: search-table3.md)${kept ? `; ${kept} searched cells keep the fixed protocol, which validated better` : ""}; each cell takes, of the two, the model that validated best; the cells not searched, the fixed protocol below.` : ""}`, "", failedRefits(failures), "", ctx.quick ? "(The reading of the full run is in ../table3.md.)" : TABLE3_READING, "",
     "## Table 5's CSAE column: one model per set, chosen by validation error among the four above", "",
     table5.join("\n"), "",
     "## Without the refit: the validation-selected model, trained on the training split only, on the test split", "",
