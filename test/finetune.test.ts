@@ -3,7 +3,7 @@ import * as assert from "uvu/assert";
 import { createEngineSync, mark, release, type Mat } from "../src/engine/engine.js";
 import type { Output } from "../src/model/autoencoder.js";
 import type { Activation } from "../src/engine/activations.js";
-import { makeSlots, slotEnergies, slotStep, finetune, FINETUNE_DEFAULTS, type ClassGroups, type Params } from "../src/train/finetune.js";
+import { makeSlots, slotEnergies, slotGradients, finetune, FINETUNE_DEFAULTS, type ClassGroups, type Params } from "../src/train/finetune.js";
 import { reference } from "./reference.js";
 import { checkGradient, energyRef, type AeRef } from "./ref/autoencoder.js";
 import { rng } from "./util.js";
@@ -63,7 +63,7 @@ for (const [act, output] of [["sigmoid", "real"], ["sigmoid", "binary"], ["tanh"
         dC[i] += g[b * K + i];
       }
     }
-    slotStep(s, g, { lr: 1e-9, momentum: 0, weightDecay: 0 });
+    slotGradients(s, g);
     const got = [...s.slots.flatMap((sl) => [...(sl.params.W.grad as Mat).data, ...(sl.params.bh.grad as Mat).data, ...(sl.params.br.grad as Mat).data]), ...dC];
     const size = H * D + H + D;
     checkGradient(`${act}/${output}`, got, (q) => lossRef(act, output, q, Float64Array.from(X), y), p, { abs: 1e-5, rel: 1e-3 }, (i) => (i >= K * size ? `dC[${i - K * size}]` : `class ${Math.floor(i / size)} param ${i % size}`));

@@ -132,8 +132,8 @@ export function slotEnergies(s: Slots, rows: Int32Array): Float32Array {
   return out;
 }
 
-/** One SGD-with-momentum step of the slots' autoencoders from g = dL/dE (b, k) of the last slotEnergies. */
-export function slotStep(s: Slots, g: Float32Array, o: Pick<FinetuneOptions, "lr" | "momentum" | "weightDecay">): void {
+/** The gradients dW, dbh, dbr (the parameters' grad buffers) of the slots' autoencoders from g = dL/dE (b, k) of the last slotEnergies. */
+export function slotGradients(s: Slots, g: Float32Array): void {
   const b = s.b;
   const k = s.slots.length;
   const X = top(s.X, b);
@@ -149,8 +149,17 @@ export function slotStep(s: Slots, g: Float32Array, o: Pick<FinetuneOptions, "lr
     colSums(dbh, Hd);
     gemm(dbr, view(gc.engine, "gᵀ", gc.ptr, 1, b), X); // Σ_b g_b x_b
     if (ae.output === "real") axpy(dbr, -Math.fround(sum), ae.br); // − (Σ_b g_b) br
-    sgdStep(slot.params, o);
   });
+}
+
+/**
+ * One SGD-with-momentum step of the slots' autoencoders from g = dL/dE (b, k) of the last
+ * slotEnergies. (A slot's gradient reads only its own parameters, so stepping after all the
+ * gradients gives the bits of stepping after each.)
+ */
+export function slotStep(s: Slots, g: Float32Array, o: Pick<FinetuneOptions, "lr" | "momentum" | "weightDecay">): void {
+  slotGradients(s, g);
+  for (const slot of s.slots) sgdStep(slot.params, o);
 }
 
 /** E_i of other rows (validation, test) for the slots' classes: (N, k). */
