@@ -237,7 +237,7 @@ export async function pretrainFactored(
  * ∂E_j/∂Wh = q_j a_jᵀ, ∂E_j/∂Wf_j = p ⊙ v_j, ∂E_j/∂Wx = x (Wf_j ⊙ v_j)ᵀ, ∂E_j/∂Bh_j = a_j,
  * ∂E_j/∂Br_j = x − Br_j (x for binary output), with p = Wxᵀx, q_j = Wf_j ⊙ p, a_j = h(u_j), v_j = Wh a_j.
  */
-export function factoredGroups(m: FactoredCsae, data: Tensor, B: number): ClassGroups & { grad: Grads } {
+export function factoredGroups(m: FactoredCsae, data: Tensor, B: number): ClassGroups & { grad: Grads; gradients: (g: Float32Array) => void } {
   B = stepRows(B, data.shape[0]);
   const e = m.Wx.engine;
   const [D, F, H, K] = [m.Wx.rows, m.Wx.cols, m.Wh.cols, m.Wf.rows];
@@ -271,6 +271,29 @@ export function factoredGroups(m: FactoredCsae, data: Tensor, B: number): ClassG
     return out;
   };
 
+  // The gradients of every parameter (grad, by name) from g = dL/dE (b, K) of the last energies.
+  const gradients = (g: Float32Array): void => {
+    const x = rows(X), p = rows(P), vj = rows(Vj), mx = rows(Mx), t2 = rows(T2), gcol = rows(gc);
+    for (const k of PARAMS) grad[k].data.fill(0);
+    mx.data.fill(0);
+    for (let j = 0; j < K; j++) {
+      let sum = 0;
+      for (let i = 0; i < b; i++) sum += gcol.data[i] = g[i * K + j];
+      const a = rows(As[j]);
+      mulRows(a, gcol); // g ⊙ a_j
+      gemm(grad.Wh, rows(Qs[j]), a, { transA: true, beta: 1 });
+      colSums(row(grad.Bh, j), a);
+      gemm(vj, a, m.Wh, { transB: true }); // g ⊙ v_j
+      mul(t2, p, vj);
+      colSums(row(grad.Wf, j), t2);
+      mulCols(vj, row(m.Wf, j));
+      axpy(mx, 1, vj);
+      gemm(row(grad.Br, j), view(e, "gᵀ", gcol.ptr, 1, b), x);
+      if (m.output === "real") axpy(row(grad.Br, j), -Math.fround(sum), row(m.Br, j));
+    }
+    gemm(grad.Wx, x, mx, { transA: true });
+  };
+
   return {
     grad,
     async energies(idx) {
@@ -279,27 +302,10 @@ export function factoredGroups(m: FactoredCsae, data: Tensor, B: number): ClassG
       return energiesOfX();
     },
     async step(g, o) {
-      const x = rows(X), p = rows(P), vj = rows(Vj), mx = rows(Mx), t2 = rows(T2), gcol = rows(gc);
-      for (const k of PARAMS) grad[k].data.fill(0);
-      mx.data.fill(0);
-      for (let j = 0; j < K; j++) {
-        let sum = 0;
-        for (let i = 0; i < b; i++) sum += gcol.data[i] = g[i * K + j];
-        const a = rows(As[j]);
-        mulRows(a, gcol); // g ⊙ a_j
-        gemm(grad.Wh, rows(Qs[j]), a, { transA: true, beta: 1 });
-        colSums(row(grad.Bh, j), a);
-        gemm(vj, a, m.Wh, { transB: true }); // g ⊙ v_j
-        mul(t2, p, vj);
-        colSums(row(grad.Wf, j), t2);
-        mulCols(vj, row(m.Wf, j));
-        axpy(mx, 1, vj);
-        gemm(row(grad.Br, j), view(e, "gᵀ", gcol.ptr, 1, b), x);
-        if (m.output === "real") axpy(row(grad.Br, j), -Math.fround(sum), row(m.Br, j));
-      }
-      gemm(grad.Wx, x, mx, { transA: true });
+      gradients(g);
       sgdStep(params, o);
     },
+    gradients,
     async classify(Xq) {
       const n = Xq.data.length / D;
       const out = new Float32Array(n * K);
