@@ -17,7 +17,7 @@ import { AescoreError } from "../errors.js";
 import { rng } from "../random.js";
 import type { Csae } from "../model/csae.js";
 import { makeDir } from "../node.js";
-import { Context, Split, cached, mnistSplits, signed, standardError, testError, writeReport } from "./common.js";
+import { Context, NotCached, Split, cached, mnistSplits, signed, spent, standardError, testError, writeReport } from "./common.js";
 import { TABLE2, judgeRefit, rates, type Row } from "./models.js";
 import type { AeActivation } from "../model/autoencoder.js";
 
@@ -323,6 +323,22 @@ export async function successiveHalving(ctx: Context, plan: SearchPlan, data: ()
   if (!ctx.readOnly) rmSync(checkpoints, { recursive: true, force: true }); // this search's only (one folder per plan and seed)
   // A failed refit of the first seed leaves the validated model as the result (as in Tables 3 and 4).
   return { plan, log: [...log.values()], winner, validatedTest: validated.testError, refit: refits[0], testError: refits[0].failed ? validated.testError : refits[0].testError, secondSeed: refits[1], seconds: total };
+}
+
+/**
+ * A plan's finished search, read from the cache (a search is never started here; its time is added
+ * to ctx's): undefined while any of it is missing, or if every configuration diverged.
+ */
+export async function finishedSearch(ctx: Context, plan: SearchPlan, data?: () => Splits): Promise<SearchResult | undefined> {
+  const ro = { ...ctx, readOnly: true, log: () => {} };
+  try {
+    const s = await successiveHalving(ro, plan, data);
+    spent.set(ctx, (spent.get(ctx) ?? 0) + (spent.get(ro) ?? 0));
+    return s;
+  } catch (err) {
+    if (!(err instanceof NotCached || err instanceof SearchDiverged)) throw err;
+    return undefined;
+  }
 }
 
 /** The experiment (its cache folder and report) of a plan: every cell of Table 3 is search-table3's. */

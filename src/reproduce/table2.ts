@@ -1,26 +1,16 @@
 // Table 2: MNIST test error of the activations, with model selection over hidden sizes.
 
-import { Context, NotCached, cached, mnistSplits, signed, spent, testError, writeReport } from "./common.js";
+import { Context, cached, mnistSplits, signed, testError, writeReport } from "./common.js";
 import { TABLE2, fitModel, protocol, rates, type Row } from "./models.js";
-import { SEARCHED, SearchDiverged, experimentOf, label, searchPlan, successiveHalving, type SearchResult } from "./search.js";
+import { SEARCHED, experimentOf, finishedSearch, label, searchPlan, type SearchResult } from "./search.js";
 
-/**
- * A row's finished search, read from the cache: undefined while any of it is missing (a search is
- * never started here) or if every configuration diverged (the row keeps the fixed protocol).
- */
 // A row's finished search; of several parts finished, the one whose winner validated best (the same
 // validation digits for every part).
-async function finishedSearch(ctx: Context, row: Row): Promise<SearchResult | undefined> {
+async function finishedRowSearch(ctx: Context, row: Row): Promise<SearchResult | undefined> {
   let best: SearchResult | undefined;
   for (const { part } of Object.values(SEARCHED).filter((x) => x.row === row)) {
-    const ro = { ...ctx, readOnly: true, log: () => {} };
-    try {
-      const s = await successiveHalving(ro, searchPlan(ctx.quick, row, part));
-      spent.set(ctx, (spent.get(ctx) ?? 0) + (spent.get(ro) ?? 0));
-      if (!best || s.winner.validError < best.winner.validError) best = s;
-    } catch (err) {
-      if (!(err instanceof NotCached || err instanceof SearchDiverged)) throw err;
-    }
+    const s = await finishedSearch(ctx, searchPlan(ctx.quick, row, part));
+    if (s && (!best || s.winner.validError < best.winner.validError)) best = s;
   }
   return best;
 }
@@ -58,7 +48,7 @@ export async function table2(ctx: Context): Promise<void> {
     const best = choices.reduce((a, b) => (b.validError < a.validError ? b : a));
     // Of the fixed protocol's choice and the row's finished search, the one that validated best (the
     // same validation digits; a tie goes to the search, which tried more).
-    const s = await finishedSearch(ctx, row);
+    const s = await finishedRowSearch(ctx, row);
     if (s && s.winner.validError <= best.validError) {
       ctx.log(`table2 ${row.label}: searched, test error ${s.testError.toFixed(2)}% (paper ${row.paper}%)`);
       lines.push(`| ${row.label} | searched: ${label(s.winner.config)}, ${s.winner.epochs} finetuning epochs | ${s.winner.validError.toFixed(2)}% | **${s.testError.toFixed(2)}%**${s.refit.failed ? " †" : ""} | ${row.paper}% | ${signed(s.testError - row.paper)} | ${(s.seconds / 60).toFixed(1)} min |`);

@@ -4,9 +4,9 @@
 import { GENERATOR_VERSION } from "../datasets/generate.js";
 import { DATASET_SIZES, type DatasetName } from "../datasets/sets.js";
 import { FIT_DEFAULTS } from "../train/fit.js";
-import { Context, NotCached, signed, spent, versus, writeReport } from "./common.js";
+import { Context, NotCached, signed, versus, writeReport } from "./common.js";
 import type { Row } from "./models.js";
-import { SearchDiverged, finetuneRate, label, searchPlan, successiveHalving, type SearchPlan, type SearchResult } from "./search.js";
+import { SearchDiverged, finetuneRate, finishedSearch, label, searchPlan, successiveHalving, type SearchPlan, type SearchResult } from "./search.js";
 import { BENCH_NOTE, TABLE3_ROWS, benchProtocol, benchProtocolText, benchmark, failedRefits, failure, refitCell, selectAndTest, unrefitCell, type Cell } from "./benchmark.js";
 
 export const TABLE3_PAPER: Record<string, number[]> = {
@@ -75,17 +75,8 @@ function searchedCell(s: SearchResult): Cell {
 }
 
 /** A cell's finished search, read from the cache (never started here); undefined while any of it is missing. */
-export async function finishedCell(ctx: Context, set: string, row: Row): Promise<SearchResult | undefined> {
-  const ro = { ...ctx, readOnly: true, log: () => {} };
-  try {
-    const s = await successiveHalving(ro, cellPlan(ctx.quick, set, row), () => benchmark(set, ctx));
-    spent.set(ctx, (spent.get(ctx) ?? 0) + (spent.get(ro) ?? 0));
-    return s;
-  } catch (err) {
-    if (!(err instanceof NotCached || err instanceof SearchDiverged)) throw err;
-    return undefined;
-  }
-}
+export const finishedCell = (ctx: Context, set: string, row: Row): Promise<SearchResult | undefined> =>
+  finishedSearch(ctx, cellPlan(ctx.quick, set, row), () => benchmark(set, ctx));
 
 /**
  * `aescore reproduce search-table3`: every cell of Table 3 by successive halving, the cells the fixed
