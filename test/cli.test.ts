@@ -90,8 +90,12 @@ test("energy reads u8 IDX images as pixels / 255", () => {
   assert.is(s255.err, "");
   assert.ok(sameBits(readArray(scaled).data, want));
   const asIs = run("energy", "--model", modelPath, "--input", csv);
-  assert.match(asIs.err, new RegExp(`aescore: note: .*px\\.csv holds integers 0\\.\\.${Math.max(...px)}, used as they are \\(pixels\\? --scale 255 divides them by 255`));
+  assert.match(asIs.err, new RegExp(`^aescore energy: note: .*px\\.csv holds integers 0\\.\\.${Math.max(...px)}, used as they are \\(pixels\\? --scale 255 divides them by 255`));
   assert.is(run("energy", "--model", modelPath, "--input", csv, "--scale", "none").err.includes("note:"), false);
+  const quiet = run("energy", "--model", modelPath, "--input", csv, "-q");
+  assert.is(quiet.code, 0, quiet.err);
+  assert.is(quiet.err, "", "-q: no note");
+  assert.is(quiet.out, asIs.out, "the same energies");
   assert.match(run("energy", "--model", modelPath, "--input", csv, "--scale", "256").err, /--scale/);
 });
 
@@ -333,9 +337,9 @@ test("a library message naming the command's own trainer is not prefixed twice",
   const dir = mkdtempSync(join(tmpdir(), "aescore-prefix-"));
   writeFileSync(join(dir, "x.csv"), Array.from({ length: 6 }, (_, i) => `${i / 6},${1 - i / 6}`).join("\n"));
   writeFileSync(join(dir, "y.csv"), Array.from({ length: 6 }, (_, i) => String(i % 2)).join("\n"));
-  const r = run("train", "--data", join(dir, "x.csv"), "--labels", join(dir, "y.csv"), "--pretrain-epochs", "1000001", "--save", join(dir, "m.safetensors"));
+  const r = run("train", "--data", join(dir, "x.csv"), "--labels", join(dir, "y.csv"), "--contractive", "0.5", "--denoising", "0.3", "--save", join(dir, "m.safetensors"));
   assert.is(r.code, 2);
-  assert.match(r.err, /^aescore train: epochs must be an integer in \[0, 1000000\]/);
+  assert.match(r.err, /^aescore train: choose the contractive penalty or denoising, not both\n$/);
 });
 
 test("without a command the usage is the error (stderr, exit 2); asked for, the output (stdout, exit 0)", () => {

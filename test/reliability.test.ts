@@ -122,8 +122,9 @@ test("a model broken by the last steps of its last epoch is refused, not saved",
 });
 
 test("absurd epochs and workers, and a save inside the checkpoint directory, are refused before any work", () => {
-  refused(run("train-ae", "--data", xPath, "--hidden", "3", "--epochs", "1000001", "--save", at("no.safetensors")), /epochs must be an integer in \[0, 1000000\], not 1000001/, "epochs");
-  refused(run("train", "--data", xPath, "--labels", lPath, "--hidden", "3", "--epochs", "1000001", "--save", at("no.safetensors")), /epochs must be an integer in \[0, 1000000\]/, "finetuning epochs");
+  refused(run("train-ae", "--data", xPath, "--hidden", "3", "--epochs", "1000001", "--save", at("no.safetensors")), /--epochs must be an integer from 1 to 1000000, not 1000001/, "epochs");
+  refused(run("train", "--data", xPath, "--labels", lPath, "--hidden", "3", "--epochs", "1000001", "--save", at("no.safetensors")), /--epochs must be an integer from 1 to 1000000, not 1000001/, "finetuning epochs");
+  refused(run("train", "--data", xPath, "--labels", lPath, "--hidden", "3", "--pretrain-epochs", "1000001", "--save", at("no.safetensors")), /--pretrain-epochs must be an integer from 1 to 1000000, not 1000001/, "pretraining epochs");
   refused(run("train-ae", "--data", xPath, "--hidden", "3", "--workers", "257", "--save", at("no.safetensors")), /--workers must be at most 256, not 257/, "workers");
   // A model saved over a data file by a slip of the extension: the data file stays.
   writeArray(at("other.npy"), { shape: [1], data: Float32Array.of(7) });
@@ -553,10 +554,13 @@ test("results too big to build are refused up front, and evaluate leaves out a c
 test("errors name the right file and bound, and nothing is made before the options are checked", () => {
   writeArray(at("v7.npy"), { shape: [30, 7], data: new Float32Array(210) });
   refused(run("train", "--data", xPath, "--labels", lPath, "--valid", at("v7.npy"), "--valid-labels", lPath, "--hidden", "3", "--save", at("v.safetensors")), /v7\.npy: 7 columns, the training data .*x\.npy 6\n?$/, "valid columns");
-  refused(run("train-ae", "--data", xPath, "--hidden", "4", "--blocks", "5", "--save", at("b.safetensors")), /blocks must be an integer from 1 to 4 \(the 4 hidden units, and at most \d+\), not 5/, "blocks");
+  refused(run("train-ae", "--data", xPath, "--hidden", "4", "--blocks", "5", "--save", at("b.safetensors")), /--blocks must be an integer from 1 to 4 \(the 4 hidden units\), not 5\n?$/, "blocks");
+  refused(run("train-ae", "--data", xPath, "--blocks", "65", "--save", at("b.safetensors")), /--blocks must be an integer from 1 to 64, not 65\n?$/, "blocks beyond the most");
+  refused(run("train", "--data", xPath, "--labels", lPath, "--hidden", "8,4", "--valid-fraction", "0.2", "--blocks", "5", "--save", at("b.safetensors")), /--blocks must be an integer from 1 to 4 \(the 4 hidden units\), not 5\n?$/, "blocks of the smallest hidden size");
+  refused(run("train", "--data", xPath, "--labels", lPath, "--factored", "--batch", "4", "--blocks", "5", "--save", at("b.safetensors")), /--blocks must be an integer from 1 to 4 \(the 4 rows of a minibatch, --batch\), not 5\n?$/, "factored blocks");
   refused(run("datasets", "frob"), /^aescore datasets: usage: aescore datasets generate </, "subcommand");
   const fig = at("fig-none");
-  refused(run("figure", "energy-surface", "--output", fig, "--epochs", "1000000001"), /--epochs must be an integer in \[1, 1000000\], not 1000000001/, "figure epochs");
+  refused(run("figure", "energy-surface", "--output", fig, "--epochs", "1000000001"), /--epochs must be an integer from 1 to 1000000, not 1000000001/, "figure epochs");
   assert.not.ok(existsSync(fig), "no directory made");
   // A model holding NaN is named as the cause, not the row it scored.
   const broken = createAutoencoder(e, { D, H: 4, activation: "tanh", output: "real" }, 3);

@@ -111,12 +111,13 @@ function parse(values: Values, name: string): number {
   return Number.isFinite(x) ? x : NaN;
 }
 
-/** An integer option of at least `min`, written in decimal digits (a one-line error otherwise). */
-export function int(values: Values, name: string, min = 0): number {
+/** An integer option in [min, max], written in decimal digits (a one-line error otherwise). */
+export function int(values: Values, name: string, min = 0, max = Number.MAX_SAFE_INTEGER): number {
   const v = values[name];
   const x = typeof v === "string" && /^[+-]?\d+$/.test(v.trim()) ? Number(v) : NaN;
-  if (!(Number.isSafeInteger(x) && x >= min)) {
-    const what = min === 0 ? "a non-negative integer" : min === 1 ? "a positive integer" : `an integer >= ${min}`;
+  if (!(Number.isSafeInteger(x) && x >= min && x <= max)) {
+    const what = max < Number.MAX_SAFE_INTEGER ? `an integer from ${min} to ${max}`
+      : min === 0 ? "a non-negative integer" : min === 1 ? "a positive integer" : `an integer >= ${min}`;
     throw new InputError(`--${name} must be ${what}, not ${printable(String(values[name] ?? ""), "token")}`);
   }
   return x;

@@ -44,6 +44,8 @@ export const OUTPUT_TYPE: Option = { type: "string", default: FIT_DEFAULTS.outpu
 export const ACTIVATION: Option = { type: "string", default: FIT_DEFAULTS.activation, help: AE_ACTIVATIONS.filter((a) => a !== "kmeans").join("|") };
 export const WORKERS: Option = { type: "string", help: "N  worker threads (default: one per core; 0: this thread)" };
 export const QUIET: Option = { type: "boolean", short: "q", help: "no progress output" };
+/** -q of the commands that print results, not progress: notes on stderr off. */
+export const NOTES: Option = { type: "boolean", short: "q", help: "no notes on stderr" };
 
 /** Any model file, read and decoded once. */
 export function loadModel(e: Engine, path: string): Model {
@@ -69,7 +71,7 @@ export function scoring<T>(path: string, fn: () => T): T {
  * that is not finite is refused here, naming the file (rows and columns counted from 0, as NumPy
  * does).
  */
-export function readRows(path: string, values: Values): Tensor {
+export function readRows(path: string, values: Values, command: string): Tensor {
   const scale = choice(values, "scale", ["auto", "255", "none"] as const);
   const t = readArray(path, csvOptions(values));
   if (t.data.length === 0) throw new InputError(`${path}: holds no values (shape [${t.shape.join(", ")}])`);
@@ -88,7 +90,7 @@ export function readRows(path: string, values: Values): Tensor {
   else if (scale === "auto" && pixels && max >= 128 && values.quiet !== true) {
     // Integers reaching into 128..255 in a CSV or an integer .npy are most likely pixels, which a model
     // expects in [0, 1]; dividing them unasked would be wrong for counts.
-    console.error(`aescore: note: ${safeText(path)} holds integers 0..${max}, used as they are (pixels? --scale 255 divides them by 255; --scale none keeps them without this note)`);
+    console.error(`aescore ${command}: note: ${safeText(path)} holds integers 0..${max}, used as they are (pixels? --scale 255 divides them by 255; --scale none keeps them without this note)`);
   }
   return { shape: [N, D], data: t.data };
 }
@@ -249,4 +251,9 @@ export function loadClassifier(e: Engine, path: string): Csae & { factored?: boo
 export function emit(output: string | boolean | undefined, t: Tensor): void {
   if (typeof output === "string") writeArray(output, t);
   else process.stdout.write(encodeCsv(t));
+}
+
+/** --blocks splits the hidden units (the factored model: a minibatch's rows), so there are at most that many. */
+export function checkBlocks(blocks: number, most: number, what: string): void {
+  if (blocks > most) throw new InputError(`--blocks must be an integer from 1 to ${most} (the ${most} ${what}), not ${blocks}`);
 }

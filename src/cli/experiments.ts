@@ -100,9 +100,7 @@ export const figureCommand: Command = {
       throw new InputError(`name one figure: energy-surface (got ${positionals.map((p) => quote(p)).join(" ") || "none"})`);
     }
     const seed = seedOf(v);
-    const epochs = int(v, "epochs", 1);
-    // (the trainer's bound, checked before the directory is made)
-    if (epochs > MAX_EPOCHS) throw new InputError(`--epochs must be an integer in [1, ${MAX_EPOCHS}], not ${epochs}`);
+    const epochs = int(v, "epochs", 1, MAX_EPOCHS);
     makeDir(v.output as string, "output directory");
     const show = progressPrinter(v.quiet === true);
     const { files } = await energySurface(v.output as string, {

@@ -17,7 +17,7 @@ import { exportModel, ONNX_IR_VERSION, ONNX_OPSET } from "../model/onnx.js";
 import { noveltyScores, noveltyMethods, noveltyMetrics, rocCurve, calibrateThreshold, calibrationRows, needRows, noveltyFlags, NOVELTY_METHODS } from "../model/novelty.js";
 import { encodePng } from "../figures/plot.js";
 import { ROC_COLORS, rocPlot } from "../figures/roc.js";
-import { emit, type Command, SCALE, HEADER, WHAT, loadModel, readRows, readLabels, stack, checkOutput, loadClassifier, scoring } from "./common.js";
+import { emit, type Command, SCALE, HEADER, WHAT, NOTES, loadModel, readRows, readLabels, stack, checkOutput, loadClassifier, scoring } from "./common.js";
 
 export const infoCommand: Command = {
   summary: "describe a model file: kind, activation, tensors and shapes",
@@ -59,6 +59,7 @@ export const energyCommand: Command = {
     class: { type: "string", help: "LABEL  a classifier's autoencoder of this class only" },
     scale: SCALE,
     header: HEADER,
+    quiet: NOTES,
   },
   run(v) {
     const model = v.model as string;
@@ -79,7 +80,7 @@ export const energyCommand: Command = {
     if (vectors && aes.length > 1 && (typeof v.output !== "string" || formatOf(v.output) === "csv")) {
       throw new InputError(`--what ${what} of a ${aes.length}-class model is (K, N, ${what === "hidden" ? "H" : "D"}), which CSV cannot hold: write .npy (--output R.npy), or choose one class with --class`);
     }
-    const X = readRows(input, v);
+    const X = readRows(input, v, "energy");
     checkInput(aes[0], X, input); // before any work, naming the file
     checkResultSize(X.shape[0] * aes.length * (what === "energy" || what === "laplacian" ? 1 : what === "hidden" ? aes[0].H : aes[0].D), typeof v.output === "string" && formatOf(v.output) === "npy", `--what ${what}`);
     const one = (ae: Autoencoder): Tensor => {
@@ -103,12 +104,13 @@ export const predictCommand: Command = {
     output: { type: "string", help: "FILE  .npy or .csv (labels: .csv, or int32 .npy of integer labels); default: stdout" },
     scale: SCALE,
     header: HEADER,
+    quiet: NOTES,
   },
   run(v) {
     if (typeof v.output === "string") checkOutput(v.output, { "--model": v.model as string, "--input": v.input as string });
     const e = createEngineSync();
     const m = loadClassifier(e, v.model as string);
-    const X = readRows(v.input as string, v);
+    const X = readRows(v.input as string, v, "predict");
     checkInput(m.aes[0], X, v.input as string);
     // A .npy of labels is int32, as NumPy users expect of class indices.
     const numeric = (l: string) => /^(0|-?[1-9]\d*)$/.test(l) && Number(l) >= -(2 ** 31) && Number(l) < 2 ** 31;
@@ -145,11 +147,12 @@ export const evaluateCommand: Command = {
     labels: { type: "string", required: true, help: "FILE  their labels" },
     scale: SCALE,
     header: HEADER,
+    quiet: NOTES,
   },
   run(v) {
     const e = createEngineSync();
     const m = loadClassifier(e, v.model as string);
-    const X = readRows(v.data as string, v);
+    const X = readRows(v.data as string, v, "evaluate");
     const labels = readLabels(v.labels as string, X.shape[0], v);
     checkInput(m.aes[0], X, v.data as string);
     const y = classIndices(labels, m.classes, v.labels as string);
@@ -203,6 +206,7 @@ export const scoreCommand: Command = {
     save: { type: "string", help: "FILE  with --fpr: write the model with its threshold here (.safetensors, atomically) instead of over --model" },
     scale: SCALE,
     header: HEADER,
+    quiet: NOTES,
   },
   run(v) {
     const model = v.model as string;
@@ -224,7 +228,7 @@ export const scoreCommand: Command = {
     if (method && !noveltyMethods(scored).includes(method)) {
       throw new InputError(`--method ${method} is not for ${m.kind === "autoencoder" ? "an autoencoder" : "a classifier"} (${noveltyMethods(scored).join(", ")})`);
     }
-    const X = readRows(input, v);
+    const X = readRows(input, v, "score");
     checkInput(autoencodersOf(m)[0], X, input);
     // Without --method, the stored threshold's method (re-calibrating keeps it), else the default.
     const how = method ?? m.novelty?.method;
@@ -239,7 +243,7 @@ export const scoreCommand: Command = {
     }
     const s = scoring(input, () => noveltyScores(scored, X, how));
     if (!m.novelty || (how !== undefined && how !== m.novelty.method)) {
-      if (m.novelty) console.error(`aescore score: note: ${model} stores a threshold for ${m.novelty.method} scores, not ${how}: no flags`);
+      if (m.novelty && v.quiet !== true) console.error(`aescore score: note: ${model} stores a threshold for ${m.novelty.method} scores, not ${how}: no flags`);
       emit(v.output, { shape: [s.length], data: Float32Array.from(s) });
       return;
     }
@@ -263,6 +267,7 @@ export const evaluateNoveltyCommand: Command = {
     plot: { type: "string", help: "FILE  the ROC curves of every method (.png)" },
     scale: SCALE,
     header: HEADER,
+    quiet: NOTES,
   },
   run(v) {
     if (typeof v.plot === "string") {
@@ -271,8 +276,8 @@ export const evaluateNoveltyCommand: Command = {
     const m = loadModel(createEngineSync(), v.model as string);
     const model = m.kind === "autoencoder" ? m.ae : m.csae;
     const ae = autoencodersOf(m)[0];
-    const Xin = readRows(v.in as string, v);
-    const Xout = readRows(v.out as string, v);
+    const Xin = readRows(v.in as string, v, "evaluate-novelty");
+    const Xout = readRows(v.out as string, v, "evaluate-novelty");
     checkInput(ae, Xin, v.in as string);
     checkInput(ae, Xout, v.out as string);
     const methods = noveltyMethods(model);

@@ -5,7 +5,8 @@ import { InputError, quote } from "../errors.js";
 import { writeAtomic, makeDir } from "../node.js";
 import { createEngineSync, fromArray } from "../engine/engine.js";
 import { AE_ACTIVATIONS, checkInput, checkSpec, type Autoencoder, type AutoencoderSpec } from "../model/autoencoder.js";
-import { TRAIN_DEFAULTS, checkTrainOptions, type TrainOptions } from "../train/autoencoder.js";
+import { TRAIN_DEFAULTS, MAX_BLOCKS, checkTrainOptions, type TrainOptions } from "../train/autoencoder.js";
+import { MAX_EPOCHS } from "../train/driver.js";
 import type { EpochReport } from "../train/driver.js";
 import { trainClasses, type ClassJob, type Params } from "../train/parallel.js";
 import { classesOf, rowsWithLabel, fit, selectCsae, FIT_DEFAULTS, VARIANTS, type FitOptions, type Variant } from "../train/fit.js";
@@ -15,7 +16,7 @@ import { initialConstants } from "../model/csae.js";
 import { checkMemory } from "../train/memory.js";
 import { int, real, list, choice } from "./args.js";
 import type { Tensor } from "../tensor.js";
-import { type Command, SCALE, HEADER, OUTPUT_TYPE, ACTIVATION, WORKERS, QUIET, loadModel, readRows, readLabels, checkOutput, checkCheckpointDir, splitValid, clock, progressPrinter, seedOf, workersOf, instances, loadClassifier } from "./common.js";
+import { type Command, SCALE, HEADER, OUTPUT_TYPE, ACTIVATION, WORKERS, QUIET, loadModel, readRows, readLabels, checkOutput, checkCheckpointDir, splitValid, checkBlocks, clock, progressPrinter, seedOf, workersOf, instances, loadClassifier } from "./common.js";
 
 export const trainAeCommand: Command = {
   summary: "train autoencoders (contractive or denoising): one, one class's, or one per class",
@@ -53,7 +54,7 @@ export const trainAeCommand: Command = {
     const save = v.save as string;
     const asked = { H: int(v, "hidden", 1), activation: choice(v, "activation", AE_ACTIVATIONS), output: choice(v, "output-type", ["real", "binary"] as const) };
     const o: TrainOptions = {
-      epochs: int(v, "epochs", 1),
+      epochs: int(v, "epochs", 1, MAX_EPOCHS),
       batch: int(v, "batch", 1),
       lr: real(v, "lr", 0, Infinity, false, true),
       momentum: real(v, "momentum", 0, 1, true),
@@ -62,7 +63,7 @@ export const trainAeCommand: Command = {
       denoising: v.denoising === undefined ? 0 : real(v, "denoising", 0, 1, true),
       renormalize: real(v, "renormalize", 0),
       patience: int(v, "patience", 0),
-      blocks: int(v, "blocks", 1),
+      blocks: int(v, "blocks", 1, MAX_BLOCKS),
     };
     const validFraction = real(v, "valid-fraction", 0, 1, true);
     const seed = seedOf(v);
@@ -83,9 +84,10 @@ export const trainAeCommand: Command = {
       activation: a && !given.has("activation") ? a.activation : asked.activation,
       output: a && !given.has("output-type") ? a.output : asked.output,
     };
-    const X = readRows(dataPath, v);
+    const X = readRows(dataPath, v, "train-ae");
     spec.D = X.shape[1];
     checkSpec(spec);
+    checkBlocks(o.blocks!, spec.H, "hidden units");
     checkTrainOptions(spec, o);
     checkInput(spec, X, dataPath);
 
@@ -224,17 +226,17 @@ export const trainCommand: Command = {
       workers: workersOf(v),
       pretrain: finetuneOnly ? { ...FIT_DEFAULTS.pretrain } : {
         ...FIT_DEFAULTS.pretrain,
-        epochs: int(v, "pretrain-epochs", 1),
+        epochs: int(v, "pretrain-epochs", 1, MAX_EPOCHS),
         lr: real(v, "pretrain-lr", 0, Infinity, false, true),
         batch: int(v, "batch", 1),
         momentum: real(v, "momentum", 0, 1, true),
         contractive: v.contractive !== undefined ? real(v, "contractive", 0) : denoising > 0 || v.factored ? 0 : FIT_DEFAULTS.pretrain.contractive,
         denoising,
-        blocks: int(v, "blocks", 1),
+        blocks: int(v, "blocks", 1, MAX_BLOCKS),
       },
       finetune: {
         ...FIT_DEFAULTS.finetune,
-        epochs: int(v, "epochs", 1),
+        epochs: int(v, "epochs", 1, MAX_EPOCHS),
         lr: lrs[0],
         weightDecay: decays[0],
         batch: int(v, "batch", 1),
@@ -248,6 +250,7 @@ export const trainCommand: Command = {
     const factors = int(v, "factors", 1);
     if (!v.factored && given.has("factors")) throw new InputError("--factors is for the factored model (--factored)");
     if (v.factored && given.has("contractive")) throw new InputError("the factored model is pretrained by denoising (--denoising ν), not with the contractive penalty");
+    if (!finetuneOnly) checkBlocks(o.pretrain.blocks!, v.factored ? o.pretrain.batch : Math.min(...hidden), v.factored ? "rows of a minibatch, --batch" : "hidden units");
     const selection = hidden.length > 1 || lrs.length > 1 || decays.length > 1;
     if (selection && v.factored) throw new InputError("model selection (lists of --hidden, --lr or --weight-decay) is for the plain CSAE");
     if (!v.valid && v["valid-labels"]) throw new InputError("--valid-labels needs --valid");
@@ -262,12 +265,12 @@ export const trainCommand: Command = {
     checkOutput(save, inputs, "model", ".safetensors");
     if (note && v.quiet !== true) console.error(`aescore train: ${note}`);
 
-    const X = readRows(v.data as string, v);
+    const X = readRows(v.data as string, v, "train");
     const labels = readLabels(v.labels as string, X.shape[0], v);
     let train = { X, labels };
     let valid: { X: Tensor; labels: string[] } | undefined;
     if (v.valid) {
-      const VX = readRows(v.valid as string, v);
+      const VX = readRows(v.valid as string, v, "train");
       if (VX.shape[1] !== X.shape[1]) throw new InputError(`${v.valid}: ${VX.shape[1]} columns, the training data ${v.data} ${X.shape[1]}`);
       valid = { X: VX, labels: readLabels(v["valid-labels"] as string, VX.shape[0], v) };
     } else {
