@@ -262,7 +262,7 @@ test("no option value hangs: the factored fitter checks its options like the pla
     assert.ok(res.ms < 20000, `${args.join(" ")} took ${res.ms} ms`);
   }
   refused(run("train", "--factored", "--contractive", "0.5", "--data", xPath, "--labels", lPath, "--save", at("no.safetensors")), /pretrained by denoising/, "factored contractive");
-  refused(run("train-ae", "--data", xPath, "--epochs", "0", "--save", at("no.safetensors")), /--epochs must be a positive integer, not 0/, "epochs 0");
+  refused(run("train-ae", "--data", xPath, "--epochs", "0", "--save", at("no.safetensors")), /--epochs must be an integer from 1 to 1000000, not 0/, "epochs 0");
   assert.not.ok(existsSync(at("no.safetensors")));
 });
 
@@ -559,6 +559,10 @@ test("errors name the right file and bound, and nothing is made before the optio
   refused(run("train", "--data", xPath, "--labels", lPath, "--hidden", "8,4", "--valid-fraction", "0.2", "--blocks", "5", "--save", at("b.safetensors")), /--blocks must be an integer from 1 to 4 \(the 4 hidden units\), not 5\n?$/, "blocks of the smallest hidden size");
   refused(run("train", "--data", xPath, "--labels", lPath, "--factored", "--batch", "4", "--blocks", "5", "--save", at("b.safetensors")), /--blocks must be an integer from 1 to 4 \(the 4 rows of a minibatch, --batch\), not 5\n?$/, "factored blocks");
   refused(run("datasets", "frob"), /^aescore datasets: usage: aescore datasets generate </, "subcommand");
+  refused(run("train-ae", "--data", xPath, "--patience", "2", "--save", at("p.safetensors")), /--patience needs validation rows \(--valid-fraction\)/, "patience without validation");
+  refused(run("train", "--data", xPath, "--labels", lPath, "--patience", "2", "--save", at("p.safetensors")), /--patience needs validation data/, "patience without validation (train)");
+  refused(run("train-ae", "--data", xPath, "--activation", "kmeans", "--save", at("k.safetensors")), /--activation must be one of sigmoid, .*sync, not kmeans\n?$/, "kmeans is not offered");
+  refused(run("train-ae", "--data", xPath, "--checkpoint", xPath, "--save", at("c.safetensors")), /x\.npy: cannot create the checkpoint directory \(a file is in the way\)\n?$/, "checkpoint on an input file");
   const fig = at("fig-none");
   refused(run("figure", "energy-surface", "--output", fig, "--epochs", "1000000001"), /--epochs must be an integer from 1 to 1000000, not 1000000001/, "figure epochs");
   assert.not.ok(existsSync(fig), "no directory made");

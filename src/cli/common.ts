@@ -14,7 +14,7 @@ import type { Tensor } from "../tensor.js";
 import { encodeCsv } from "../formats/idx-csv.js";
 import { availableParallelism } from "node:os";
 import { isAbsolute, relative, resolve, sep } from "node:path";
-import { readdirSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 
 export interface Command {
   summary: string;
@@ -41,7 +41,9 @@ export function helpText(name: string, c: Command): string {
 export const SCALE: Option = { type: "string", default: "auto", help: "auto|255|none  auto: u8 input (IDX pixels, |u1 .npy) is divided by 255; 255: any input is; none: used as is" };
 export const HEADER: Option = { type: "boolean", help: "the first line of CSV inputs is a header (without it, only a line of names is one)" };
 export const OUTPUT_TYPE: Option = { type: "string", default: FIT_DEFAULTS.output, help: "real|binary  the model's output (binary: inputs in [0, 1], cross-entropy)" };
-export const ACTIVATION: Option = { type: "string", default: FIT_DEFAULTS.activation, help: AE_ACTIVATIONS.filter((a) => a !== "kmeans").join("|") };
+/** The activations the commands train (kmeans is scored, not trained by gradient descent). */
+export const TRAINED_ACTIVATIONS = AE_ACTIVATIONS.filter((a) => a !== "kmeans");
+export const ACTIVATION: Option = { type: "string", default: FIT_DEFAULTS.activation, help: TRAINED_ACTIVATIONS.join("|") };
 export const WORKERS: Option = { type: "string", help: "N  worker threads (default: one per core; 0: this thread)" };
 export const QUIET: Option = { type: "boolean", short: "q", help: "no progress output" };
 /** -q of the commands that print results, not progress: notes on stderr off. */
@@ -155,6 +157,7 @@ export function checkOutput(path: string, inputs: Record<string, string | undefi
 export function checkCheckpointDir(checkpoint: unknown, files: Record<string, string | undefined>, resume: boolean): string | undefined {
   if (typeof checkpoint !== "string") return undefined;
   const dir = resolve(checkpoint);
+  if (existsSync(dir) && !statSync(dir).isDirectory()) throw new InputError(`${checkpoint}: cannot create the checkpoint directory (a file is in the way)`);
   for (const [flag, path] of Object.entries(files)) {
     if (typeof path !== "string") continue;
     const rel = relative(dir, resolve(path));

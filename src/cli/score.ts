@@ -53,7 +53,7 @@ export const energyCommand: Command = {
   usage: "--model M.safetensors --input X.(npy|csv|idx) [--output OUT.(npy|csv)] [--what energy] [--class c]",
   options: {
     model: { type: "string", required: true, help: "FILE  the model (.safetensors: autoencoder, csae or factored-csae)" },
-    input: { type: "string", required: true, help: "FILE  input rows: .npy (f32, f64, u8), .csv, IDX (optionally .gz)" },
+    input: { type: "string", required: true, help: "FILE  input rows: .npy (f16, f32, f64, integers, booleans), .csv, IDX (each optionally gzipped)" },
     output: { type: "string", help: "FILE  where to write the result (.npy or .csv); default: CSV on stdout" },
     what: { type: "string", default: "energy", help: `${WHAT.join("|")}` },
     class: { type: "string", help: "LABEL  a classifier's autoencoder of this class only" },

@@ -4,7 +4,7 @@ import { freemem } from "node:os";
 import { InputError, quote } from "../errors.js";
 import { writeAtomic, makeDir } from "../node.js";
 import { createEngineSync, fromArray } from "../engine/engine.js";
-import { AE_ACTIVATIONS, checkInput, checkSpec, type Autoencoder, type AutoencoderSpec } from "../model/autoencoder.js";
+import { checkInput, checkSpec, type Autoencoder, type AutoencoderSpec } from "../model/autoencoder.js";
 import { TRAIN_DEFAULTS, MAX_BLOCKS, checkTrainOptions, type TrainOptions } from "../train/autoencoder.js";
 import { MAX_EPOCHS } from "../train/driver.js";
 import type { EpochReport } from "../train/driver.js";
@@ -16,7 +16,7 @@ import { initialConstants } from "../model/csae.js";
 import { checkMemory } from "../train/memory.js";
 import { int, real, list, choice } from "./args.js";
 import type { Tensor } from "../tensor.js";
-import { type Command, SCALE, HEADER, OUTPUT_TYPE, ACTIVATION, WORKERS, QUIET, loadModel, readRows, readLabels, checkOutput, checkCheckpointDir, splitValid, checkBlocks, clock, progressPrinter, seedOf, workersOf, instances, loadClassifier } from "./common.js";
+import { type Command, SCALE, HEADER, OUTPUT_TYPE, ACTIVATION, TRAINED_ACTIVATIONS, WORKERS, QUIET, loadModel, readRows, readLabels, checkOutput, checkCheckpointDir, splitValid, checkBlocks, clock, progressPrinter, seedOf, workersOf, instances, loadClassifier } from "./common.js";
 
 export const trainAeCommand: Command = {
   summary: "train autoencoders (contractive or denoising): one, one class's, or one per class",
@@ -39,7 +39,7 @@ export const trainAeCommand: Command = {
     "valid-fraction": { type: "string", default: "0", help: "hold out the last fraction of each class's rows for validation (best epoch kept)" },
     patience: { type: "string", default: String(TRAIN_DEFAULTS.patience), help: "stop after N epochs without a better validation loss (0: never)" },
     seed: { type: "string", default: "0", help: "seed of the generator (initialization, shuffling, corruption)" },
-    init: { type: "string", help: "FILE  start from these weights (an autoencoder, or a csae with the same classes; its architecture unless --hidden, --activation, --output-type say otherwise)" },
+    init: { type: "string", help: "FILE  start from these weights (an autoencoder, or a csae with the same classes; its architecture is taken from the file: --hidden, --activation, --output-type, when given, must agree with it)" },
     save: { type: "string", required: true, help: "FILE  where to write the model (.safetensors, atomically)" },
     checkpoint: { type: "string", help: "DIR  save a checkpoint every epoch" },
     resume: { type: "boolean", help: "continue from the checkpoints in --checkpoint" },
@@ -52,7 +52,7 @@ export const trainAeCommand: Command = {
   async run(v, _positionals, given) {
     const dataPath = v.data as string;
     const save = v.save as string;
-    const asked = { H: int(v, "hidden", 1), activation: choice(v, "activation", AE_ACTIVATIONS), output: choice(v, "output-type", ["real", "binary"] as const) };
+    const asked = { H: int(v, "hidden", 1), activation: choice(v, "activation", TRAINED_ACTIVATIONS), output: choice(v, "output-type", ["real", "binary"] as const) };
     const o: TrainOptions = {
       epochs: int(v, "epochs", 1, MAX_EPOCHS),
       batch: int(v, "batch", 1),
@@ -66,6 +66,7 @@ export const trainAeCommand: Command = {
       blocks: int(v, "blocks", 1, MAX_BLOCKS),
     };
     const validFraction = real(v, "valid-fraction", 0, 1, true);
+    if (o.patience > 0 && validFraction === 0) throw new InputError("--patience needs validation rows (--valid-fraction): it counts epochs without a better validation loss");
     const seed = seedOf(v);
     const workers = workersOf(v);
     if (v.resume && !v.checkpoint) throw new InputError("--resume needs --checkpoint DIR");
@@ -219,7 +220,7 @@ export const trainCommand: Command = {
     const o: FitOptions = {
       ...FIT_DEFAULTS,
       hidden: hidden[0],
-      activation: choice(v, "activation", AE_ACTIVATIONS),
+      activation: choice(v, "activation", TRAINED_ACTIVATIONS),
       output: choice(v, "output-type", ["real", "binary"] as const),
       variant,
       seed: seedOf(v),
@@ -257,6 +258,7 @@ export const trainCommand: Command = {
     if (v.valid && !v["valid-labels"]) throw new InputError("--valid needs --valid-labels");
     if (v.valid && given.has("valid-fraction")) throw new InputError("give --valid with --valid-labels, or --valid-fraction, not both");
     const validFraction = real(v, "valid-fraction", 0, 1, true);
+    if (o.finetune.patience > 0 && !v.valid && validFraction === 0) throw new InputError("--patience needs validation data (--valid with --valid-labels, or --valid-fraction): it counts epochs without a lower validation error");
     const inputs = {
       "--data": v.data as string, "--labels": v.labels as string, "--valid": v.valid as string | undefined,
       "--valid-labels": v["valid-labels"] as string | undefined, "--init": v.init as string | undefined,
