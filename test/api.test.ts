@@ -4,12 +4,12 @@
 
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { alloc, createEngineSync, release, view, type Mat } from "../src/engine/engine.js";
+import { alloc, createEngineSync, fromArray, release, view, type Mat } from "../src/engine/engine.js";
 import * as kernels from "../src/engine/kernels.js";
 import { activation } from "../src/engine/activations.js";
 import { gemm } from "../src/engine/kernels.js";
 import { createAutoencoder } from "../src/model/autoencoder.js";
-import { energy, dynamics, hidden } from "../src/model/energy.js";
+import { energy, dynamics, field, hessian, hidden, laplacian, reconstruct } from "../src/model/energy.js";
 import { classEnergies, encodeCsae, initialConstants, predict, predictProba, reconstructionErrors, rowsWithLabel, scores, type Csae } from "../src/model/csae.js";
 import { createFactored, encodeFactored, factoredAsCsae } from "../src/model/factored.js";
 import { autoencodersOf, decodeModel, encodeModel } from "../src/model/files.js";
@@ -435,3 +435,56 @@ test("a decoded model file handed to a classifier's function is named as such (i
 });
 
 test.run();
+
+// A third audit's findings (each failed before its fix).
+test("rows living in the engine's memory (a Mat's .data) are scored like any rows", () => {
+  const ae = createAutoencoder(e, { D: 8, H: 4, activation: "sigmoid", output: "real" }, 1);
+  const values = Float32Array.from({ length: 1500 * 8 }, (_, i) => (i % 13) / 13);
+  const M = fromArray(e, "live", 1500, 8, values);
+  // (1500 rows: two chunks, whose allocations may grow the memory and detach M.data)
+  const live = energy(ae, { shape: [1500, 8], data: M.data });
+  assert.equal(Array.from(live), Array.from(energy(ae, { shape: [1500, 8], data: values.slice() })));
+  const S = fromArray(e, "few", 3, 8, values.subarray(0, 24));
+  assert.equal(Array.from(reconstructionErrors({ aes: [ae] }, { shape: [3, 8], data: S.data })), Array.from(reconstructionErrors({ aes: [ae] }, { shape: [3, 8], data: values.slice(0, 24) })));
+});
+
+test("dynamics on no rows is bounded by its steps; metrics read their scores once", () => {
+  const ae = createAutoencoder(e, { D: 4, H: 3, activation: "sigmoid", output: "real" }, 1);
+  refuses(() => dynamics(ae, { shape: [0, 4], data: new Float32Array(0) }, { eps: 0.5, steps: 1e15 }), InputError, /dynamics: 1000000000000000 steps of 0 rows .*\(counting one row\)/);
+  assert.equal(dynamics(ae, { shape: [0, 4], data: new Float32Array(0) }, { eps: 0.5, steps: 3 }).trajectory.shape, [4, 0, 4]);
+  // A value that turns NaN after the check used to loop until the heap was gone.
+  let reads = 0;
+  const sly = new Proxy([1, 2], { get: (t, k) => (k === "0" ? (reads++ < 1 ? 1 : NaN) : Reflect.get(t, k)) });
+  try {
+    const m = noveltyMetrics(sly, [3]);
+    assert.ok(m.auroc >= 0 && m.auroc <= 1);
+  } catch (err) {
+    assert.instance(err, InputError);
+  }
+});
+
+test("a model's output, and its weights, are checked by every call", () => {
+  const ae = createAutoencoder(e, { D: 4, H: 3, activation: "sigmoid", output: "real" }, 1);
+  const x = { shape: [1, 4], data: Float32Array.of(0.5, 0.5, 0.5, 0.5) };
+  refuses(() => energy({ ...ae, output: "Real" as never }, x), InputError, /the model's output must be "real" or "binary", not "Real"/);
+  const W = fromArray(e, "Wnan", 3, 4, ae.W.data);
+  W.data[0] = NaN;
+  const broken = { ...ae, W };
+  for (const f of [field, reconstruct, hidden, laplacian]) refuses(() => f(broken, x), InputError, /the model is broken: its W holds values that are not finite numbers/);
+  refuses(() => hessian(broken, { shape: [4], data: x.data }), InputError, /the model is broken: its W/);
+});
+
+test("rowsWithLabel checks its rows; .npy descr names are not looked up on the prototype; the writer writes what NumPy reads", () => {
+  refuses(() => rowsWithLabel({ shape: [2, 2 ** 31], data: new Float32Array(6) }, ["a", "a"], "a"), ShapeError, /rows with label: shape \[2, 2147483648\]/);
+  refuses(() => rowsWithLabel({ shape: [2, 3], data: new Float32Array(2) }, ["a", "a"], "a"), ShapeError, /not 2 values/);
+  for (const kind of ["toString", "constructor", "__proto__"]) {
+    const header = `{'descr': '<${kind}', 'fortran_order': False, 'shape': (1,), }`.padEnd(117, " ") + "\n";
+    const bytes = new Uint8Array(10 + header.length + 4);
+    bytes.set([0x93, ..."NUMPY"].map((c) => (typeof c === "number" ? c : c.charCodeAt(0))));
+    bytes.set([1, 0, header.length, 0], 6);
+    for (let i = 0; i < header.length; i++) bytes[10 + i] = header.charCodeAt(i);
+    refuses(() => decodeNpy(bytes), FormatError, new RegExp(`dtype '<${kind}' is not supported`));
+  }
+  refuses(() => encodeNpy({ shape: [1], data: Float32Array.of(1) }, "<f8" as never), FormatError, /the dtype written must be "<f4" or "<i4", not "<f8"/);
+  refuses(() => encodeNpy({ shape: Array(65).fill(1), data: Float32Array.of(1) }), FormatError, /65 dimensions, more than the 64 NumPy reads/);
+});

@@ -3,16 +3,19 @@
 // We read floats (half, single, double), integers and booleans of either byte order into f32; we write
 // '<f4', or '<i4' for integers (class labels).
 
-import { FormatError, checkBytes } from "../errors.js";
+import { FormatError, checkBytes, quote } from "../errors.js";
 import { badShape, halfToFloat, MAX_VALUES, type Tensor } from "../tensor.js";
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 
-/** Encodes a C-order array as .npy version 1.0: '<f4', or '<i4' (every value an integer that fits). */
+/** Encodes a C-order array of at most 64 dimensions (NumPy's limit) as .npy version 1.0: '<f4', or '<i4' (every value an integer that fits). */
 export function encodeNpy({ shape, data }: { shape: number[]; data: Float32Array | Float64Array }, descr: "<f4" | "<i4" = "<f4"): Uint8Array {
   const bad = badShape(shape, data?.length);
   if (bad) throw new FormatError(`npy: ${bad}`);
   const n = data.length;
+  // (64 dimensions keep the header far below version 1.0's 65535 bytes)
+  if (shape.length > 64) throw new FormatError(`npy: ${shape.length} dimensions, more than the 64 NumPy reads`);
+  if (descr !== "<f4" && descr !== "<i4") throw new FormatError(`npy: the dtype written must be "<f4" or "<i4", not ${quote(descr)}`);
   if (descr === "<i4") {
     const at = data.findIndex((v) => !Number.isInteger(v) || v < -(2 ** 31) || v >= 2 ** 31);
     if (at >= 0) throw new FormatError(`npy: value ${data[at]} at ${at} is not an int32`);
@@ -145,7 +148,7 @@ function npyHeader(bytes: Uint8Array, source: string): NpyHeader | undefined {
   const d = descr as string;
   const order = d[0];
   const kind = d.slice(1);
-  if (!"<>|=".includes(order) || !(kind in READERS)) {
+  if (!"<>|=".includes(order) || !Object.hasOwn(READERS, kind)) {
     fail(`dtype '${d}' is not supported (floats f2 f4 f8, integers, booleans)`);
   }
   const [size, read] = READERS[kind];

@@ -121,6 +121,8 @@ export function decode(ae: Autoencoder, Hd: Mat, A: Mat): void {
  */
 export function checkInput(ae: Pick<Autoencoder, "D" | "output">, X: Tensor, what = "input"): number {
   if (typeof ae !== "object" || ae === null || !Number.isSafeInteger(ae.D) || ae.D < 1) throw notAnAutoencoder(ae);
+  // (an output neither of the two would silently take one branch in one function and the other elsewhere)
+  if (ae.output !== "real" && ae.output !== "binary") throw new InputError(`the model's output must be "real" or "binary", not ${quote(ae.output)}`);
   if (typeof X !== "object" || X === null || !Array.isArray(X.shape)) throw new ShapeError(`${what}: want a tensor { shape: [N, ${ae.D}], data: Float32Array }, not ${typeof X === "object" && X !== null ? "an object without a shape array" : quote(X)}`);
   const { shape, data } = X;
   if (!isFloat32Array(data)) throw new ShapeError(`${what}: data must be a Float32Array, not ${Array.isArray(data) ? "an array" : Object.prototype.toString.call(data).slice(8, -1)} (Float32Array.from converts)`);
@@ -148,11 +150,14 @@ export function checkInput(ae: Pick<Autoencoder, "D" | "output">, X: Tensor, wha
  * and its first row. Scratch allocated inside body is released after each chunk.
  */
 export function eachChunk(e: Engine, X: Tensor, D: number, body: (Xc: Mat, r0: number) => void): void {
-  const N = X.data.length / D;
+  // Rows that live in this engine's memory (a Mat's .data) are copied first: a chunk's allocation may
+  // grow the memory, which detaches them.
+  const data = X.data.buffer === e.memory.buffer ? X.data.slice() : X.data;
+  const N = data.length / D;
   for (let r0 = 0; r0 < N; r0 += CHUNK) {
     const top = mark(e);
     const n = Math.min(CHUNK, N - r0);
-    const Xc = fromArray(e, "X", n, D, X.data.subarray(r0 * D, (r0 + n) * D));
+    const Xc = fromArray(e, "X", n, D, data.subarray(r0 * D, (r0 + n) * D));
     try {
       body(Xc, r0);
     } finally {

@@ -8,7 +8,7 @@ import { fromArray, type Engine } from "../engine/engine.js";
 import { checkInput, checkSpecOf, checkToWrite, modelMetadata, onlyTensors, tensorOf, type Autoencoder, type AeActivation, type Output } from "./autoencoder.js";
 import { energy, energies, finiteRows, reconstructOf } from "./energy.js";
 import { encodeSafetensors, parsedFile, type Safetensors } from "../formats/safetensors.js";
-import { argmaxRows, type Tensor } from "../tensor.js";
+import { argmaxRows, isFloat32Array, type Tensor } from "../tensor.js";
 import { FormatError, InputError, ShapeError, hasUnsafe, quote } from "../errors.js";
 
 export interface Csae {
@@ -281,7 +281,10 @@ export function rowsWithLabel(X: Tensor, labels: string[], label: string): Tenso
   if (X?.shape?.length !== 2 || !Array.isArray(labels) || labels.length !== X.shape[0]) {
     throw new ShapeError(`rows with label: want (N, D) rows and N labels, not shape [${X?.shape?.join(", ")}] and ${Array.isArray(labels) ? labels.length : "no"} labels`);
   }
-  const D = X.shape[1];
+  const [N, D] = X.shape;
+  if (!Number.isSafeInteger(D) || D < 1 || !isFloat32Array(X.data) || X.data.length !== N * D) {
+    throw new ShapeError(`rows with label: shape [${X.shape.join(", ")}] must be (N, D) with D >= 1 and a Float32Array of N·D values as data, not ${isFloat32Array(X.data) ? `${X.data.length} values` : quote(X.data)}`);
+  }
   const idx = labels.flatMap((l, i) => (l === label ? [i] : []));
   const data = new Float32Array(idx.length * D);
   idx.forEach((r, i) => data.set(X.data.subarray(r * D, (r + 1) * D), i * D));

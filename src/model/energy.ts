@@ -29,12 +29,25 @@ export function finiteRows(v: Float32Array, K: number, quantity: string, infinit
       // Only here, where it costs nothing on the way that works: a model that holds NaN or
       // Infinity is named as the cause, not the row.
       const k = i % K;
-      const bad = (["W", "bh", "br"] as const).find((p) => aes[k][p].data.some((x) => !Number.isFinite(x)));
-      if (bad) throw new InputError(`the model${K > 1 ? `'s autoencoder ${k}` : ""} is broken: its ${bad} holds values that are not finite numbers`);
+      checkNotBroken(aes[k], K > 1 ? `'s autoencoder ${k}` : "");
       throw new RowError("input", Math.floor(i / K), `'s ${quantity} is ${v[i]} (beyond float32): its values are too far from the data the model was trained on`);
     }
   }
   return v;
+}
+
+// An InputError naming the model's parameter that holds NaN or Infinity, if one does.
+function checkNotBroken(ae: Autoencoder, which = ""): void {
+  const bad = (["W", "bh", "br"] as const).find((p) => ae[p].data.some((x) => !Number.isFinite(x)));
+  if (bad) throw new InputError(`the model${which} is broken: its ${bad} holds values that are not finite numbers`);
+}
+
+// The result of a call other than energy: where it holds NaN, a model that holds NaN or Infinity is
+// named as the cause (a NaN from the input itself cannot be: checkInput refused it).
+function named<T extends Float32Array | Tensor>(ae: Autoencoder, out: T): T {
+  const data = out instanceof Float32Array ? out : out.data;
+  if (data.some(Number.isNaN)) checkNotBroken(ae);
+  return out;
 }
 
 /**
@@ -148,7 +161,7 @@ export function hidden(ae: Autoencoder, X: Tensor): Tensor {
       out.set(U.data, r0 * ae.H);
     }
   });
-  return { shape: [N, ae.H], data: out };
+  return named(ae, { shape: [N, ae.H], data: out });
 }
 
 // A (n, D) = the decoder's input for each row of Xc: Hd W + br, or the nearest filter (kmeans).
@@ -168,7 +181,7 @@ function decoderInput(ae: Autoencoder, Xc: Mat): Mat {
 
 /** The reconstruction r(x) (N, D). */
 export function reconstruct(ae: Autoencoder, X: Tensor): Tensor {
-  return reconstructOf(ae, X, checkInput(ae, X));
+  return named(ae, reconstructOf(ae, X, checkInput(ae, X)));
 }
 
 /** reconstruct on the N rows of X already checked (by the caller's checkInput). */
@@ -195,7 +208,7 @@ export function field(ae: Autoencoder, X: Tensor): Tensor {
     sub(A, A, Xc);
     out.set(A.data, r0 * ae.D);
   });
-  return { shape: [N, ae.D], data: out };
+  return named(ae, { shape: [N, ae.D], data: out });
 }
 
 /** ‖w_k‖² of every filter, (H x 1), in the arena. */
@@ -231,7 +244,7 @@ export function laplacian(ae: Autoencoder, X: Tensor): Float32Array {
     }
   });
   release(e, top);
-  return out;
+  return named(ae, out);
 }
 
 /** Whether each row is in an absorbing (sink) region: ΔE(x) < 0. */
@@ -277,7 +290,7 @@ export function hessian(ae: Autoencoder, x: Tensor): Tensor {
   } finally {
     release(e, top);
   }
-  return { shape: [D, D], data: out };
+  return named(ae, { shape: [D, D], data: out });
 }
 
 export interface DynamicsOptions {
@@ -299,11 +312,13 @@ export function dynamics(ae: Autoencoder, X0: Tensor, o: DynamicsOptions): { tra
   if (!Number.isInteger(steps) || steps < 0) throw new InputError(`dynamics: steps must be a non-negative integer, not ${quote(steps)}`);
   const { D } = ae;
   // The whole trajectory is returned: it must fit in one array.
-  if ((steps + 1) * N * D > MAX_VALUES) throw new InputError(`dynamics: ${steps} steps of ${N} rows of ${D} values need ${(steps + 1) * N * D} values, more than the ${MAX_VALUES} an array holds: run fewer steps at a time`);
+  // (counted as one row at least: no rows would otherwise allow any number of empty steps)
+  const values = (steps + 1) * Math.max(N, 1) * D;
+  if (values > MAX_VALUES) throw new InputError(`dynamics: ${steps} steps of ${N} rows of ${D} values need ${N > 0 ? "" : "(counting one row) "}${values} values, more than the ${MAX_VALUES} an array holds: run fewer steps at a time`);
   const trajectory = new Float32Array((steps + 1) * N * D);
   const E = new Float32Array((steps + 1) * N);
   trajectory.set(X0.data);
-  for (let t = 0; t <= steps; t++) {
+  for (let t = 0; t <= steps && N > 0; t++) {
     const x = trajectory.subarray(t * N * D, (t + 1) * N * D);
     const X = { shape: [N, D], data: x };
     // Only the start is checked: a trajectory that runs off to ±Infinity is the answer, not an error.

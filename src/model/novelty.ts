@@ -118,9 +118,7 @@ export interface NoveltyMetrics {
 
 /** How well scores tell novel rows (`outside`) from held-in ones (`inside`); higher scores = more novel. */
 export function noveltyMetrics(inside: ArrayLike<number>, outside: ArrayLike<number>): NoveltyMetrics {
-  const groups = thresholds(inside, outside);
-  const nIn = inside.length;
-  const nOut = outside.length;
+  const { groups, nIn, nOut } = thresholds(inside, outside);
   let tp = 0;
   let fp = 0;
   let auroc = 0;
@@ -146,25 +144,29 @@ export function rocCurve(inside: ArrayLike<number>, outside: ArrayLike<number>):
   const out: Array<[number, number]> = [[0, 0]];
   let tp = 0;
   let fp = 0;
-  for (const [dtp, dfp] of thresholds(inside, outside)) {
+  const { groups, nIn, nOut } = thresholds(inside, outside);
+  for (const [dtp, dfp] of groups) {
     tp += dtp;
     fp += dfp;
-    out.push([fp / inside.length, tp / outside.length]);
+    out.push([fp / nIn, tp / nOut]);
   }
   return out;
 }
 
 /** The rows by descending score, a group of equal scores at a time: [novel rows, held-in rows] per group. */
-function thresholds(inside: ArrayLike<number>, outside: ArrayLike<number>): Array<[number, number]> {
+function thresholds(inside: ArrayLike<number>, outside: ArrayLike<number>): { groups: Array<[number, number]>; nIn: number; nOut: number } {
   // Checked here for both metrics and the curve: a NaN never equals itself, so its group would never
-  // end (±Infinity ranks like any score).
+  // end (±Infinity ranks like any score). The scores are read once, into copies that are checked and
+  // used: a value that changed between two reads (an accessor, shared memory) must not reach the loop.
   scoreList(inside, "held-in score");
   scoreList(outside, "novel score");
-  if (inside.length === 0 || outside.length === 0) throw new InputError(`novelty: metrics need held-in and novel rows (got ${inside.length} and ${outside.length})`);
-  for (const [what, a] of [["held-in", inside], ["novel", outside]] as const) {
-    for (let i = 0; i < a.length; i++) if (Number.isNaN(a[i])) throw new InputError(`novelty: ${what} score ${i} is ${quote(a[i])}`);
+  const a = Float64Array.from(inside);
+  const b = Float64Array.from(outside);
+  if (a.length === 0 || b.length === 0) throw new InputError(`novelty: metrics need held-in and novel rows (got ${a.length} and ${b.length})`);
+  for (const [what, c] of [["held-in", a], ["novel", b]] as const) {
+    for (let i = 0; i < c.length; i++) if (Number.isNaN(c[i])) throw new InputError(`novelty: ${what} score ${i} is ${quote(c[i])}`);
   }
-  const rows = [...Array.from(inside, (s) => ({ s, novel: false })), ...Array.from(outside, (s) => ({ s, novel: true }))];
+  const rows = [...Array.from(a, (s) => ({ s, novel: false })), ...Array.from(b, (s) => ({ s, novel: true }))];
   rows.sort((a, b) => b.s - a.s);
   const groups: Array<[number, number]> = [];
   for (let i = 0; i < rows.length; ) {
@@ -174,7 +176,7 @@ function thresholds(inside: ArrayLike<number>, outside: ArrayLike<number>): Arra
     groups.push([novel, j - i - novel]);
     i = j;
   }
-  return groups;
+  return { groups, nIn: a.length, nOut: b.length };
 }
 
 // ---- thresholds ---------------------------------------------------------------------------------
