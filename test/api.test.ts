@@ -20,7 +20,7 @@ import { decodeNpy, encodeNpy } from "../src/formats/npy.js";
 import { decodeCsv, encodeCsv, encodeIdx } from "../src/formats/idx-csv.js";
 import { FormatError, InputError, ShapeError, printable, quote, safeText } from "../src/errors.js";
 import { trainAutoencoder, startState, TRAIN_DEFAULTS } from "../src/train/autoencoder.js";
-import { finetune, localGroups, FINETUNE_DEFAULTS } from "../src/train/finetune.js";
+import { finetune, localGroups, slotParams, FINETUNE_DEFAULTS } from "../src/train/finetune.js";
 import { addClass, fitCsae, selectCsae, FIT_DEFAULTS } from "../src/train/fit.js";
 import { rng } from "./util.js";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -487,4 +487,25 @@ test("rowsWithLabel checks its rows; .npy descr names are not looked up on the p
   }
   refuses(() => encodeNpy({ shape: [1], data: Float32Array.of(1) }, "<f8" as never), FormatError, /the dtype written must be "<f4" or "<i4", not "<f8"/);
   refuses(() => encodeNpy({ shape: Array(65).fill(1), data: Float32Array.of(1) }), FormatError, /65 dimensions, more than the 64 NumPy reads/);
+});
+
+test("finetune checks its class indices and classes against the groups; localGroups checks its spec and rows", async () => {
+  const spec = { D: 4, H: 3, activation: "sigmoid" as const, output: "real" as const };
+  const p = [slotParams(createAutoencoder(e, spec, 1)), slotParams(createAutoencoder(e, spec, 2))];
+  const FO = { ...FINETUNE_DEFAULTS, epochs: 1, batch: 2 };
+  const data4 = { shape: [4, 4], data: new Float32Array(16).fill(0.3) };
+  const rejects = async (f: () => Promise<unknown>, E: new (...a: never[]) => Error, re: RegExp) => {
+    try {
+      await f();
+      assert.unreachable(String(re));
+    } catch (err) {
+      assert.instance(err, E, (err as Error).message);
+      assert.match((err as Error).message, re);
+    }
+  };
+  await rejects(() => finetune(localGroups(e, spec, p, data4, 2), 2, Int32Array.from([0, 1, 0, 1, 0, 1, 0, 1]), new Float32Array(2), FO, { seed: 1 }), ShapeError, /8 class indices for the 4 training rows/);
+  await rejects(() => finetune(localGroups(e, spec, p, data4, 2), 3, Int32Array.from([0, 1, 2, 1]), new Float32Array(3), FO, { seed: 1 }), ShapeError, /3 classes, but the groups hold 2 autoencoders/);
+  await rejects(async () => localGroups(e, spec, p, { shape: [8, 2], data: new Float32Array(16) }, 2), ShapeError, /does not fit a model with D = 4/);
+  await rejects(async () => localGroups(e, spec, p, { shape: [4, 4], data: Float32Array.from([NaN, ...Array(15).fill(0.3)]) }, 2), InputError, /row 0, column 0 is NaN/);
+  await rejects(async () => localGroups(e, { ...spec, output: "Real" as never }, p, data4, 2), InputError, /output must be "real" or "binary"/);
 });

@@ -77,6 +77,8 @@ test("learning-rate decay: epoch t steps with lr·τ/(τ+t), every parameter and
   const K = 2;
   const seen: number[] = [];
   const groups: ClassGroups = {
+    rows: 4,
+    classes: K,
     energies: async (rows) => new Float32Array(rows.length * K),
     step: async (_g, o) => void seen.push(o.lr),
     classify: async (X) => new Float32Array(X.shape[0] * K),
@@ -115,6 +117,8 @@ test("reports carry the epoch the driver keeps: the first with the lowest valida
   const byEpoch = [[9, -9], [9, -9, -9, 9], [9, -9, -9, 9], [-9, 9]];
   let calls = 0;
   const groups: ClassGroups = {
+    rows: 2,
+    classes: K,
     energies: async (rows) => new Float32Array(rows.length * K),
     step: async () => {},
     classify: async (X) => {

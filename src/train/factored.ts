@@ -295,6 +295,8 @@ export function factoredGroups(m: FactoredCsae, data: Tensor, B: number): ClassG
   };
 
   return {
+    rows: data.shape[0],
+    classes: K,
     grad,
     async energies(idx) {
       b = idx.length;

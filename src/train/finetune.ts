@@ -15,7 +15,7 @@ import { log } from "../math.js";
 import { alloc, fromArray, rowsOf, view, type Engine, type Mat } from "../engine/engine.js";
 import { gemm, axpy, colSums, mulRows, rowBinaryEntropy } from "../engine/kernels.js";
 import type { Activation } from "../engine/activations.js";
-import { encode, type Autoencoder, type AutoencoderSpec } from "../model/autoencoder.js";
+import { checkInput, checkSpec, encode, type Autoencoder, type AutoencoderSpec } from "../model/autoencoder.js";
 import { energies, energyOfU } from "../model/energy.js";
 import { softmaxRows, scoresFrom } from "../model/csae.js";
 import { aeParams, type AeParam } from "./autoencoder.js";
@@ -215,6 +215,9 @@ export function slotLoad(s: Slots, st: ParamState): void {
 
 /** The classes' autoencoders, wherever they live (this thread, or workers): energies in class order. */
 export interface ClassGroups {
+  /** The training rows the groups were made for, and the classes (K): finetune checks its y and K against them. */
+  readonly rows: number;
+  readonly classes: number;
   energies(rows: Int32Array): Promise<Float32Array>; // (b, K)
   step(g: Float32Array, o: FinetuneOptions): Promise<void>; // g (b, K)
   classify(X: Tensor): Promise<Float32Array>; // (N, K)
@@ -231,8 +234,13 @@ export interface ClassGroups {
 
 /** All classes in one engine of this thread. */
 export function localGroups(e: Engine, spec: AutoencoderSpec, params: Params[], data: Tensor, B: number): ClassGroups {
+  checkSpec(spec);
+  const N = checkInput(spec, data, "training data");
+  if (!Array.isArray(params) || params.length === 0) throw new InputError(`localGroups: want one Params per class, not ${quote(params)}`);
   const s = makeSlots(e, spec, params, data, B);
   return {
+    rows: N,
+    classes: params.length,
     energies: async (rows) => slotEnergies(s, rows),
     step: async (g, o) => slotStep(s, g, o),
     classify: async (X) => slotClassify(s, X),
@@ -291,6 +299,8 @@ export async function finetune(
 ): Promise<{ history: Array<{ epoch: number; loss: number; valid?: number }>; bestEpoch?: number }> {
   checkFinetuneOptions(o);
   if (C?.length !== K) throw new ShapeError(`finetune: C holds ${C?.length} constants for ${K} classes`);
+  if (groups.classes !== K) throw new ShapeError(`finetune: ${K} classes, but the groups hold ${groups.classes} autoencoders`);
+  if (y.length !== groups.rows) throw new ShapeError(`finetune: ${y.length} class indices for the ${groups.rows} training rows of the groups`);
   const bad = y.findIndex((c) => !(Number.isInteger(c) && c >= 0 && c < K));
   if (bad >= 0) throw new InputError(`finetune: row ${bad}'s class index is ${y[bad]}, not in [0, ${K})`);
   if (run.trainX && run.trainX.shape[0] !== y.length) throw new ShapeError(`finetune: ${y.length} class indices for ${run.trainX.shape[0]} training rows`);

@@ -382,6 +382,8 @@ export async function workerGroups(spec: AutoencoderSpec, params: Params[], data
   };
   await Promise.all(blocks.map(([lo, hi], i) => ask(i, { type: "slots", spec, params: params.slice(lo, hi), data: { shape: data.shape, data: rows }, B, offset: lo, wasm: compiledBuild() })));
   return {
+    rows: data.shape[0],
+    classes: K,
     energies: async (rows) => gather(await Promise.all(blocks.map((_, i) => ask<Float32Array>(i, { type: "energies", rows }))), rows.length),
     step: async (g, o) => {
       const b = g.length / K;
