@@ -434,7 +434,6 @@ test("a decoded model file handed to a classifier's function is named as such (i
   assert.is(predict((file as { csae: Csae }).csae, X).length, 1);
 });
 
-test.run();
 
 // A third audit's findings (each failed before its fix).
 test("rows living in the engine's memory (a Mat's .data) are scored like any rows", () => {
@@ -509,3 +508,18 @@ test("finetune checks its class indices and classes against the groups; localGro
   await rejects(async () => localGroups(e, spec, p, { shape: [4, 4], data: Float32Array.from([NaN, ...Array(15).fill(0.3)]) }, 2), InputError, /row 0, column 0 is NaN/);
   await rejects(async () => localGroups(e, { ...spec, output: "Real" as never }, p, data4, 2), InputError, /output must be "real" or "binary"/);
 });
+
+test("CSV keeps the sign of zero and writes no lines for no rows; a parsed model's tensors must hold their shape's values", () => {
+  assert.is(encodeCsv({ shape: [1, 2], data: Float32Array.of(-0, 0) }), "-0,0\n");
+  assert.ok(Object.is(decodeCsv(encodeCsv({ shape: [1, 2], data: Float32Array.of(-0, 0) }), "z").data[0], -0));
+  assert.is(encodeCsv({ shape: [0, 3], data: new Float32Array(0) }), "");
+  const meta = { format: "aescore", kind: "csae", activation: "sigmoid", output: "real", classes: '["a","b"]' };
+  const T = (shape: number[]) => ({ shape, data: new Float32Array(shape.reduce((a, b) => a * b, 1)) });
+  const base = () => ({ W: T([2, 3, 4]), bh: T([2, 3]), br: T([2, 4]), C: T([2]) });
+  assert.is(decodeModel(e, { tensors: base(), metadata: meta }).kind, "csae");
+  refuses(() => decodeModel(e, { tensors: { ...base(), C: { shape: [2], data: new Float32Array(1) } }, metadata: meta }), FormatError, /tensor C must hold 2 float32 values for its shape \[2\], not 1/);
+  refuses(() => decodeModel(e, { tensors: { ...base(), W: { shape: [2, 3, 4], data: new Float32Array(100) } }, metadata: meta }), FormatError, /tensor W must hold 24 float32 values/);
+  refuses(() => decodeModel(e, { tensors: { ...base(), C: { shape: "2" as never, data: new Float32Array(2) } }, metadata: meta }), FormatError, /tensor C has shape "2", expected \[2\]/);
+});
+
+test.run();

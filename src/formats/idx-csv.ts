@@ -213,7 +213,7 @@ export function encodeCsv({ shape, data }: Tensor): string {
   if (bad) throw new FormatError(`csv: ${bad}`);
   if (!isFloat32Array(data)) data = Float32Array.from(data);
   const cols = shape.length >= 2 ? shape[shape.length - 1] : 1;
-  if (cols === 0) return "";
+  if (cols === 0 || data.length === 0) return ""; // (no rows: no lines, not one empty line)
   const lines: string[] = [];
   for (let i = 0; i < data.length; i += cols) {
     lines.push(Array.from(data.subarray(i, i + cols), shortestF32).join(","));
@@ -223,6 +223,7 @@ export function encodeCsv({ shape, data }: Tensor): string {
 
 /** The shortest decimal that reads back as the same f32. */
 export function shortestF32(v: number): string {
+  if (Object.is(v, -0)) return "-0"; // (toPrecision drops the sign of a zero)
   for (let p = 1; p <= 9; p++) {
     const s = v.toPrecision(p);
     if (Math.fround(Number(s)) === v) return String(Number(s));

@@ -221,8 +221,13 @@ export function onlyTensors(tensors: Record<string, Tensor>, names: string[], so
 export function tensorOf(tensors: Record<string, Tensor>, name: string, shape: number[], source: string, blocks = 1): Float32Array {
   const t = tensors[name];
   if (!t) throw new FormatError(`${source}: tensor ${name} is missing`);
-  if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
-    throw new FormatError(`${source}: tensor ${name} has shape [${t.shape.join(", ")}], expected [${shape.join(", ")}]`);
+  if (!Array.isArray(t.shape) || t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
+    throw new FormatError(`${source}: tensor ${name} has shape ${Array.isArray(t.shape) ? `[${t.shape.join(", ")}]` : quote(t.shape)}, expected [${shape.join(", ")}]`);
+  }
+  // (a decoded file's data always fits its shape; a parsed { tensors } given by hand may not)
+  const want = shape.reduce((a, b) => a * b, 1);
+  if (!isFloat32Array(t.data) || t.data.length !== want) {
+    throw new FormatError(`${source}: tensor ${name} must hold ${want} float32 values for its shape [${shape.join(", ")}], not ${isFloat32Array(t.data) ? t.data.length : quote(t.data)}`);
   }
   for (let i = 0; i < t.data.length; i++) {
     if (!Number.isFinite(t.data[i])) throw new FormatError(`${source}: tensor ${name} holds ${t.data[i]} at index ${i}`);
