@@ -23,6 +23,7 @@ import { trainAutoencoder, startState, TRAIN_DEFAULTS } from "../src/train/autoe
 import { finetune, localGroups, slotParams, FINETUNE_DEFAULTS } from "../src/train/finetune.js";
 import { addClass, fitCsae, selectCsae, FIT_DEFAULTS } from "../src/train/fit.js";
 import { rng } from "./util.js";
+import { permutation } from "../src/train/driver.js";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -520,6 +521,13 @@ test("CSV keeps the sign of zero and writes no lines for no rows; a parsed model
   refuses(() => decodeModel(e, { tensors: { ...base(), C: { shape: [2], data: new Float32Array(1) } }, metadata: meta }), FormatError, /tensor C must hold 2 float32 values for its shape \[2\], not 1/);
   refuses(() => decodeModel(e, { tensors: { ...base(), W: { shape: [2, 3, 4], data: new Float32Array(100) } }, metadata: meta }), FormatError, /tensor W must hold 24 float32 values/);
   refuses(() => decodeModel(e, { tensors: { ...base(), C: { shape: "2" as never, data: new Float32Array(2) } }, metadata: meta }), FormatError, /tensor C has shape "2", expected \[2\]/);
+});
+
+test("permutation refuses sizes no array holds", () => {
+  refuses(() => permutation(-1, rng(1)), InputError, /permutation: n must be an integer from 0 to 1073741824, not -1/);
+  refuses(() => permutation(2 ** 31, rng(1)), InputError, /not 2147483648/);
+  refuses(() => permutation(1.5, rng(1)), InputError, /not 1\.5/);
+  assert.equal(Array.from(permutation(3, rng(1))).sort(), [0, 1, 2]);
 });
 
 test.run();

@@ -5,6 +5,7 @@
 
 import { InputError, quote } from "../errors.js";
 import type { Rng } from "../random.js";
+import { MAX_VALUES } from "../tensor.js";
 
 export interface Schedule {
   epochs: number;
@@ -109,6 +110,8 @@ export function startRun<S>(rng: Rng): RunState<S> {
 
 /** A random permutation of 0..n−1 (Fisher–Yates, from rng). */
 export function permutation(n: number, rng: Rng): Int32Array {
+  // (the rows of any array aescore holds: at most MAX_VALUES)
+  if (!Number.isSafeInteger(n) || n < 0 || n > MAX_VALUES) throw new InputError(`permutation: n must be an integer from 0 to ${MAX_VALUES}, not ${quote(n)}`);
   const p = new Int32Array(n);
   for (let i = 0; i < n; i++) p[i] = i;
   for (let i = n - 1; i > 0; i--) {
