@@ -48,8 +48,14 @@ export function checkSpec({ D, H, activation: act, output }: AutoencoderSpec): v
   if (!AE_ACTIVATIONS.includes(act)) {
     throw new InputError(`autoencoder: unknown activation ${quote(act)} (one of ${AE_ACTIVATIONS.join(", ")})`);
   }
-  if (output !== "real" && output !== "binary") throw new InputError(`autoencoder: output must be "real" or "binary", not ${quote(output)}`);
+  checkOutputType(output, "autoencoder: output");
   if (act === "kmeans" && output !== "real") throw new InputError("autoencoder: kmeans has real output only");
+}
+
+// The one rule for a model's output, in its spec and at every scoring call (an output neither of the
+// two would take the binary branch in one function and the real one in another).
+function checkOutputType(output: unknown, what: string): void {
+  if (output !== "real" && output !== "binary") throw new InputError(`${what} must be "real" or "binary", not ${quote(output)}`);
 }
 
 /**
@@ -121,8 +127,7 @@ export function decode(ae: Autoencoder, Hd: Mat, A: Mat): void {
  */
 export function checkInput(ae: Pick<Autoencoder, "D" | "output">, X: Tensor, what = "input"): number {
   if (typeof ae !== "object" || ae === null || !Number.isSafeInteger(ae.D) || ae.D < 1) throw notAnAutoencoder(ae);
-  // (an output neither of the two would silently take one branch in one function and the other elsewhere)
-  if (ae.output !== "real" && ae.output !== "binary") throw new InputError(`the model's output must be "real" or "binary", not ${quote(ae.output)}`);
+  checkOutputType(ae.output, "the model's output");
   if (typeof X !== "object" || X === null || !Array.isArray(X.shape)) throw new ShapeError(`${what}: want a tensor { shape: [N, ${ae.D}], data: Float32Array }, not ${typeof X === "object" && X !== null ? "an object without a shape array" : quote(X)}`);
   const { shape, data } = X;
   if (!isFloat32Array(data)) throw new ShapeError(`${what}: data must be a Float32Array, not ${Array.isArray(data) ? "an array" : Object.prototype.toString.call(data).slice(8, -1)} (Float32Array.from converts)`);
