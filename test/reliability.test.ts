@@ -352,6 +352,25 @@ test("the memory of a whole job is estimated before work; a job that cannot fit 
   }
 });
 
+test("the library refuses a fit that cannot fit before any class trains, and gives back buffers that did not fit", async () => {
+  const N = 20, Dd = 784;
+  const X = { shape: [N, Dd], data: new Float32Array(N * Dd) };
+  const labels = Array.from({ length: N }, (_, i) => String(i % 10));
+  const t0 = performance.now();
+  const err = await fitCsae(createEngineSync(), X, labels, { ...FIT_DEFAULTS, hidden: 60000, workers: 0, seed: 1 }).then(() => undefined, (e: unknown) => e);
+  assert.ok(err instanceof InputError && /^memory: 10 classes of 60000 hidden units on 784 inputs need about [\d.]+ GiB in one WebAssembly instance/.test(err.message), String(err));
+  assert.ok(performance.now() - t0 < 5000, "refused up front");
+  // Step buffers of 400000 rows pass the first allocations and not the last: the arena is as it was.
+  const eng = createEngineSync();
+  const a = createAutoencoder(eng, { D: Dd, H: 10, activation: "sigmoid", output: "binary" }, 1);
+  const top = eng.top;
+  const o = { ...TRAIN_DEFAULTS, batch: 400000, denoising: 0.3 };
+  assert.throws(() => startState(a, o, rng(1)), (err: unknown) => err instanceof InputError && /out of memory/.test(err.message));
+  assert.is(eng.top, top);
+  const small = { ...TRAIN_DEFAULTS, epochs: 1, batch: 10 };
+  await trainAutoencoder(a, { shape: [N, Dd], data: new Float32Array(N * Dd).fill(0.5) }, small, startState(a, small, rng(1)));
+});
+
 test("a minibatch larger than the data is one step over every row: the same bits, no more memory", async () => {
   const N = 24, D = 5;
   const r = rng(3);

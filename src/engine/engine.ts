@@ -150,7 +150,12 @@ function ensure(e: Engine, end: number): void {
   if (have / PAGE + pages > MAX_PAGES) {
     throw new InputError(`engine: out of memory: ${end} bytes needed, WebAssembly memory is limited to 4 GiB`);
   }
-  e.memory.grow(pages);
+  try {
+    e.memory.grow(pages);
+  } catch {
+    // Under 4 GiB the host itself can refuse (a browser tab's or a worker's limit): the same typed error.
+    throw new InputError(`engine: out of memory: ${end} bytes needed, the runtime refused to grow WebAssembly memory beyond ${have}`);
+  }
 }
 
 /** Allocates a rows x cols matrix in the arena (contents undefined until written). */

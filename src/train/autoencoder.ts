@@ -4,7 +4,7 @@
 //
 // B = rows of a minibatch, D = visible, H = hidden.
 
-import { alloc, fromArray, rowsOf, view, type Engine, type Mat } from "../engine/engine.js";
+import { alloc, fromArray, mark, release, rowsOf, view, type Engine, type Mat } from "../engine/engine.js";
 import { gemm, gemmPacked, packB, repackB, sub, mul, scale, axpy, addRowBias, bernoulliTerms, colSums, colSumsq, contractiveDelta, rowSums, rowSumsq, mulRows, axpyRows, type PackedB } from "../engine/kernels.js";
 import { activation } from "../engine/activations.js";
 import { checkInput, eachChunk, encode, decode, type Autoencoder, type AutoencoderSpec } from "../model/autoencoder.js";
@@ -382,7 +382,15 @@ export interface TrainHooks {
  */
 export function startState(ae: Autoencoder, o: TrainOptions, rng: Rng, ex?: Exchange, rows = o.batch): TrainState {
   checkTrainOptions(ae, o);
-  return { ...startRun<AeSnapshot>(rng), buf: stepBuffers(ae, stepRows(o.batch, rows), o, ex) };
+  // Buffers that do not all fit are given back: the engine stays usable after the error.
+  const e = ae.W.engine;
+  const at = mark(e);
+  try {
+    return { ...startRun<AeSnapshot>(rng), buf: stepBuffers(ae, stepRows(o.batch, rows), o, ex) };
+  } catch (err) {
+    release(e, at);
+    throw err;
+  }
 }
 
 /**

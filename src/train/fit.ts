@@ -22,6 +22,7 @@ import type { Classifier } from "../model/files.js";
 import { finetune, localGroups, errorRate, slotParams, type FinetuneOptions, type Params } from "./finetune.js";
 import { runClasses, runReplicas, shareRows, stageCheckpoint, trainClasses, workerGroups, classSeed, type ClassJob } from "./parallel.js";
 import { fingerprint } from "./checkpoint.js";
+import { checkMemory } from "./memory.js";
 import { canShare, cores, threads } from "./threads.js";
 import { exchangeBuffers, exchangeOf, type ExchangeBuffers } from "./replicas.js";
 import { checkSeed, rng } from "../random.js";
@@ -51,6 +52,7 @@ function toAutoencoders(e: Engine, spec: AutoencoderSpec, params: Params[]): Aut
  */
 export async function fit(e: Engine, X: Tensor, labels: string[], o: FitOptions): Promise<Classifier> {
   const spec = checkFit(X, labels, o);
+  await checkFitMemory(X, labels, o, spec);
   if (o.factors === undefined) return { kind: "csae", csae: await fitPlain(e, X, labels, o, spec) };
   const factored = await fitFactored(e, X, labels, { ...o, factors: o.factors }, spec);
   try {
@@ -60,6 +62,19 @@ export async function fit(e: Engine, X: Tensor, labels: string[], o: FitOptions)
     if (!(err instanceof InputError)) throw err;
     throw new DivergenceError("finetune", o.finetune.epochs, NaN, o.finetune.lr, "Whᵀ diag(Wf_j) Wxᵀ");
   }
+}
+
+// A job that cannot fit one instance's 4 GiB is refused with the figure before any class trains (a
+// finetuning instance can need more than pretraining did, found out only after it).
+async function checkFitMemory(X: Tensor, labels: string[], o: FitOptions, spec: AutoencoderSpec): Promise<void> {
+  const K = o.init ? o.init.classes.length : classesOf(labels).length;
+  const pretrains = !o.init && o.variant !== "no-pretraining";
+  const B = Math.max(o.finetune.batch, pretrains ? o.pretrain.batch : 1);
+  const blocks = pretrains ? o.pretrain.blocks : undefined;
+  const workers = (await threads()) ? (o.workers ?? (await cores())) : 1;
+  const instances = Math.max(1, Math.min(workers, o.factors !== undefined ? (blocks ?? 1) : K));
+  const N = X.shape[0] + (o.valid?.X.shape[0] ?? 0);
+  checkMemory({ D: spec.D, H: spec.H, K, N, B, instances, finetune: o.variant !== "reconstruction", factors: o.factors, blocks });
 }
 
 // What finetuning starts from (the pretrained models and C): a finetuning checkpoint of other ones,
