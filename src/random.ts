@@ -40,6 +40,10 @@ export function rng(seed: number): Rng {
 
 /** A generator resumed from `state()`. */
 export function rngFrom(state: readonly number[]): Rng {
+  // (coerced, 1.5 or "7" would resume some other stream)
+  if (!(Array.isArray(state) && state.length === 4 && state.every((v) => Number.isInteger(v) && v >= 0 && v < 2 ** 32))) {
+    throw new InputError(`rngFrom: a generator state is 4 integers in [0, 2^32) (from state()), not ${quote(state)}`);
+  }
   let [a, b, c, d] = state.map((v) => v >>> 0);
   if ((a | b | c | d) === 0) d = 1; // the all-zero state is a fixed point
   const u32 = (): number => {
@@ -75,6 +79,9 @@ function rotl(x: number, k: number): number {
 
 /** The generator seed of class `index` for run seed `seed` (SplitMix-style mixing of the pair). */
 export function classSeed(seed: number, index: number): number {
+  checkSeed(seed, "classSeed");
+  // (negative indices are the run's other streams: −1 finetuning, −2 the energies' regression)
+  if (!(Number.isInteger(index) && index >= -(2 ** 31) && index < 2 ** 31 - 1)) throw new InputError(`classSeed: the class index must be an integer in [−2^31, 2^31 − 1), not ${quote(index)}`);
   let z = (Math.imul(seed >>> 0, 0x9e3779b1) ^ Math.imul(index + 1, 0x85ebca77)) >>> 0;
   z = Math.imul(z ^ (z >>> 16), 0x7feb352d) >>> 0;
   z = Math.imul(z ^ (z >>> 15), 0x846ca68b) >>> 0;

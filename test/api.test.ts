@@ -24,6 +24,7 @@ import { finetune, localGroups, slotParams, FINETUNE_DEFAULTS } from "../src/tra
 import { addClass, fitCsae, selectCsae, FIT_DEFAULTS } from "../src/train/fit.js";
 import { rng } from "./util.js";
 import { permutation } from "../src/train/driver.js";
+import { classSeed, rngFrom } from "../src/random.js";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -521,6 +522,56 @@ test("CSV keeps the sign of zero and writes no lines for no rows; a parsed model
   refuses(() => decodeModel(e, { tensors: { ...base(), C: { shape: [2], data: new Float32Array(1) } }, metadata: meta }), FormatError, /tensor C must hold 2 float32 values for its shape \[2\], not 1/);
   refuses(() => decodeModel(e, { tensors: { ...base(), W: { shape: [2, 3, 4], data: new Float32Array(100) } }, metadata: meta }), FormatError, /tensor W must hold 24 float32 values/);
   refuses(() => decodeModel(e, { tensors: { ...base(), C: { shape: "2" as never, data: new Float32Array(2) } }, metadata: meta }), FormatError, /tensor C has shape "2", expected \[2\]/);
+});
+
+test("options of the engine, the kernels, CSV, ONNX and the training hooks: a misspelt key or a wrong type is refused", async () => {
+  refuses(() => createEngineSync({ backned: "scalar" } as never), InputError, /^engine: unknown option "backned" \(known: backend, module\)$/);
+  refuses(() => createEngineSync(null as never), InputError, /^engine: options must be an object/);
+  const A = fromArray(e, "A", 2, 3, [1, 2, 3, 4, 5, 6]);
+  const C = alloc(e, "C", 2, 2);
+  refuses(() => gemm(C, A, A, { transb: true } as never), InputError, /^gemm: unknown option "transb" \(known: transA, transB, alpha, beta\)$/);
+  refuses(() => gemm(C, A, A, { transB: "yes" } as never), InputError, /^gemm: transB must be true or false, not "yes"$/);
+  refuses(() => gemm(C, A, A, { transB: true, alpha: NaN }), InputError, /^gemm: alpha must be a finite number, not NaN$/);
+  gemm(C, A, A, { transB: true, beta: undefined });
+  assert.equal(Array.from(C.data), [14, 32, 32, 77]);
+  // A hand-made packed operand with too few floats would be read past its end.
+  const P = kernels.packB(A, { transB: true });
+  const small = { K: 3, N: 200, data: P.data };
+  refuses(() => kernels.gemmPacked(alloc(e, "C2", 2, 200), A, small), ShapeError, /^gemmPacked: a packed 3x200 operand holds \d+ floats, .* is fewer$/);
+  refuses(() => kernels.repackB(small, alloc(e, "B2", 200, 3), { transB: true }), ShapeError, /^repackB: a packed 3x200 operand holds/);
+  refuses(() => kernels.gemmPacked(C, A, { K: 3, N: 2 } as never), InputError, /^gemmPacked: not a packed operand/);
+  refuses(() => kernels.gemmPacked(C, A, P, { transB: true } as never), InputError, /^gemmPacked: unknown option "transB" \(known: transA, alpha, beta\)$/);
+  refuses(() => kernels.packB(A, { transB: 1 } as never), InputError, /^packB: transB must be true or false, not 1$/);
+  refuses(() => decodeCsv("1,2\n", "x.csv", { headers: true } as never), InputError, /^decodeCsv: unknown option "headers" \(known: header\)$/);
+  refuses(() => decodeCsv("1,2\n", "x.csv", { header: "no" } as never), InputError, /^decodeCsv: header must be true or false/);
+  refuses(() => exportOnnx(m.aes[0], { doc: "x" } as never), InputError, /^onnx export: unknown option "doc"/);
+  refuses(() => exportOnnx(m.aes[0], { docString: 7 } as never), InputError, /^onnx export: docString must be a string, not 7$/);
+  const ae = createAutoencoder(e, { D, H: 2, activation: "sigmoid", output: "real" }, 1);
+  const X = { shape: [10, D], data: new Float32Array(10 * D).fill(0.5) };
+  const o = { ...TRAIN_DEFAULTS, epochs: 2, batch: 5 };
+  const s = startState(ae, o, rng(1));
+  refuses(() => trainAutoencoder(ae, X, o, s, { onepoch: () => {} } as never), InputError, /^train: unknown hook "onepoch" \(known: valid, onEpoch, checkpoint\)$/);
+  refuses(() => trainAutoencoder(ae, X, o, s, { onEpoch: 1 } as never), InputError, /^train: hook onEpoch must be a function, not 1$/);
+  // Two runs on one autoencoder at once would interleave their steps: the second is refused.
+  const first = trainAutoencoder(ae, X, o, s);
+  refuses(() => trainAutoencoder(ae, X, o, startState(ae, o, rng(2))), InputError, /^train: this autoencoder is already training/);
+  await first;
+  await trainAutoencoder(ae, X, { ...o, epochs: 3 }, s);
+  assert.is(s.epoch, 3);
+});
+
+test("generator states and class seeds are integers as state() and seeds give them, not coerced", () => {
+  const r = rng(4);
+  r.u32();
+  const st = r.state();
+  assert.is(rngFrom(st).u32(), r.u32());
+  refuses(() => rngFrom([1.5, 2, 3, 4]), InputError, /^rngFrom: a generator state is 4 integers in \[0, 2\^32\)/);
+  refuses(() => rngFrom(["1", 2, 3, 4] as never), InputError, /^rngFrom: /);
+  refuses(() => rngFrom([1, 2, 3]), InputError, /^rngFrom: /);
+  refuses(() => classSeed(1.5, 0), InputError, /^classSeed: the seed must be an integer in \[0, 2\^32\)/);
+  refuses(() => classSeed(1, 0.5), InputError, /^classSeed: the class index must be an integer in \[−2\^31, 2\^31 − 1\), not 0\.5$/);
+  refuses(() => classSeed(1, 2 ** 31), InputError, /^classSeed: /);
+  assert.ok(classSeed(1, -1) !== classSeed(1, -2) && classSeed(1, -1) !== classSeed(1, 0));
 });
 
 test("permutation refuses sizes no array holds", () => {

@@ -6,7 +6,7 @@
 
 import { simdWasm, scalarWasm } from "./wasm.generated.js";
 import type { KernelExports } from "./kernels.generated.js";
-import { InputError, ShapeError, quote } from "../errors.js";
+import { InputError, ShapeError, onlyKeys, quote } from "../errors.js";
 
 /** The raw kernel exports (pointers are byte offsets into the engine's memory), typed by the build. */
 export type Kernels = KernelExports;
@@ -88,6 +88,7 @@ function imports(): { memory: WebAssembly.Memory; imports: WebAssembly.Imports }
 }
 
 function given(options: EngineOptions): { backend: Backend; module: WebAssembly.Module } | undefined {
+  onlyKeys(options, ["backend", "module"], "engine");
   const { module } = options;
   if (module === undefined) return undefined;
   if (!(module instanceof WebAssembly.Module)) throw new InputError("engine: module must be a WebAssembly.Module (one of aescore's two .wasm builds)");

@@ -2,7 +2,7 @@
 // throws a ShapeError naming both operands and never reaches WebAssembly.
 
 import { alloc, describe, inArena, overlaps, type Mat } from "./engine.js";
-import { ShapeError } from "../errors.js";
+import { InputError, ShapeError, quote } from "../errors.js";
 
 export interface GemmOptions {
   /** Use A^T (A stored K x M). */
@@ -23,6 +23,34 @@ function sameEngine(op: string, a: Mat, b?: Mat, c?: Mat, d?: Mat): void {
   if (d !== undefined) inArena(op, d, a);
 }
 
+// A misspelt flag ("transb") or a string for a number would silently compute another product: refused.
+// A loop over the given keys, no allocation (it runs on every call).
+function checkGemmOptions(op: string, o: GemmOptions, transB: boolean): void {
+  if (typeof o !== "object" || o === null) throw new InputError(`${op}: options must be an object, not ${quote(o)}`);
+  for (const k in o) {
+    const v = (o as Record<string, unknown>)[k];
+    const ok = k === "transA" || (k === "transB" && transB) ? v === undefined || typeof v === "boolean" : k === "alpha" || k === "beta" ? v === undefined || (typeof v === "number" && Number.isFinite(v)) : false;
+    if (!ok) {
+      const known = transB ? "transA, transB, alpha, beta" : "transA, alpha, beta";
+      throw new InputError(known.split(", ").includes(k) ? `${op}: ${k} must be ${k.startsWith("trans") ? "true or false" : "a finite number"}, not ${typeof v === "number" ? v : quote(v)}` : `${op}: unknown option ${quote(k)} (known: ${known})`);
+    }
+  }
+}
+
+const checkTransB = (op: string, transB: unknown) => {
+  if (typeof transB !== "boolean") throw new InputError(`${op}: transB must be true or false, not ${quote(transB)}`);
+};
+
+// A PackedB holds the panels of a K x N operand: a hand-made one with too few floats (or another's
+// shape) would make the kernel read or write past it.
+function checkPacked(op: string, P: PackedB, first: Mat): void {
+  const ok = typeof P === "object" && P !== null && Number.isSafeInteger(P.K) && P.K >= 0 && Number.isSafeInteger(P.N) && P.N >= 0 && typeof P.data === "object" && P.data !== null;
+  if (!ok) throw new InputError(`${op}: not a packed operand (packB makes one)`);
+  inArena(op, P.data, first);
+  const need = first.engine.k.gemm_packed_floats(P.N, P.K);
+  if (P.data.rows * P.data.cols < need) throw new ShapeError(`${op}: a packed ${P.K}x${P.N} operand holds ${need} floats, ${describe(P.data)} is fewer`);
+}
+
 function noAlias(op: string, out: Mat, ...ins: Mat[]): void {
   for (const m of ins) {
     if (overlaps(out, m)) throw new ShapeError(`${op}: output ${out.name} overlaps input ${m.name}`);
@@ -31,6 +59,7 @@ function noAlias(op: string, out: Mat, ...ins: Mat[]): void {
 
 /** C = alpha * op(A) * op(B) + beta * C. */
 export function gemm(C: Mat, A: Mat, B: Mat, options: GemmOptions = {}): void {
+  checkGemmOptions("gemm", options, true);
   const { transA = false, transB = false, alpha = 1, beta = 0 } = options;
   sameEngine("gemm", C, A, B);
   const [M, K] = transA ? [A.cols, A.rows] : [A.rows, A.cols];
@@ -225,6 +254,7 @@ export interface PackedB {
 /** Packs op(B) (K x N) as gemm would, into a new arena matrix. */
 export function packB(B: Mat, { transB = false } = {}): PackedB {
   sameEngine("packB", B);
+  checkTransB("packB", transB);
   const [K, N] = transB ? [B.cols, B.rows] : [B.rows, B.cols];
   const e = B.engine;
   const data = alloc(e, `${B.name} packed`, 1, e.k.gemm_packed_floats(N, K));
@@ -234,16 +264,20 @@ export function packB(B: Mat, { transB = false } = {}): PackedB {
 
 /** Packs op(B) again into P (made by packB from a matrix of B's shape): after B changed, no allocation. */
 export function repackB(P: PackedB, B: Mat, { transB = false } = {}): void {
+  checkTransB("repackB", transB);
   const [K, N] = transB ? [B.cols, B.rows] : [B.rows, B.cols];
-  sameEngine("repackB", P.data, B);
+  sameEngine("repackB", B);
+  checkPacked("repackB", P, B);
   if (K !== P.K || N !== P.N) throw new ShapeError(`repackB: op(${B.name}) is ${K}x${N}, the packed operand ${P.K}x${P.N}`);
   B.engine.k.gemm_pack_b(transB ? 1 : 0, N, K, B.ptr, B.cols, P.data.ptr);
 }
 
 /** C = alpha * op(A) * P + beta * C with P from packB: bit-identical to gemm with the B packed. */
 export function gemmPacked(C: Mat, A: Mat, P: PackedB, options: Omit<GemmOptions, "transB"> = {}): void {
+  checkGemmOptions("gemmPacked", options, false);
   const { transA = false, alpha = 1, beta = 0 } = options;
-  sameEngine("gemmPacked", C, A, P.data);
+  sameEngine("gemmPacked", C, A);
+  checkPacked("gemmPacked", P, C);
   const [M, K] = transA ? [A.cols, A.rows] : [A.rows, A.cols];
   if (K !== P.K) throw new ShapeError(`gemmPacked: ${describe(A)} has ${K} columns for a packed ${P.K}x${P.N} operand`);
   if (C.rows !== M || C.cols !== P.N) throw new ShapeError(`gemmPacked: the product is ${M}x${P.N} but the output ${describe(C)} is not`);

@@ -3,7 +3,7 @@
 //   as a big-endian u32, then the big-endian values;
 // - CSV: one example a line, numbers separated by commas, an optional header line of names.
 
-import { FormatError, checkBytes } from "../errors.js";
+import { FormatError, InputError, checkBytes, onlyKeys, quote } from "../errors.js";
 import { badShape, isFloat32Array, MAX_VALUES, type Tensor } from "../tensor.js";
 
 type Reader = (view: DataView, offset: number) => number;
@@ -135,6 +135,8 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
  */
 export function decodeCsv(input: Uint8Array | string, source = "csv", options: CsvOptions = {}): Tensor & { header?: string[] } {
   if (typeof input !== "string") checkBytes(input, source);
+  onlyKeys(options, ["header"], "decodeCsv");
+  if (options.header !== undefined && typeof options.header !== "boolean") throw new InputError(`decodeCsv: header must be true or false, not ${quote(options.header)}`);
   const bytes = typeof input === "string" ? new TextEncoder().encode(input) : input;
   const fail = (what: string): never => {
     throw new FormatError(`${source}: ${what}`);

@@ -31,7 +31,7 @@ import { AE_ACTIVATIONS, type Autoencoder, type AeActivation, type Output } from
 import { checkCsae, type Csae } from "./csae.js";
 import { factoredAsCsae, type FactoredCsae } from "./factored.js";
 import type { Model } from "./files.js";
-import { InputError, ShapeError, quote } from "../errors.js";
+import { InputError, ShapeError, onlyKeys, quote } from "../errors.js";
 import { LITTLE_ENDIAN } from "../tensor.js";
 
 export const ONNX_IR_VERSION = 8;
@@ -404,6 +404,13 @@ function isCsae(m: unknown): m is Csae {
   return typeof m === "object" && m !== null && Array.isArray((m as Csae).aes);
 }
 
+function checkOnnxOptions(o: OnnxOptions): void {
+  onlyKeys(o, ["producerVersion", "docString"], "onnx export");
+  for (const k of ["producerVersion", "docString"] as const) {
+    if (o[k] !== undefined && typeof o[k] !== "string") throw new InputError(`onnx export: ${k} must be a string, not ${quote(o[k])}`);
+  }
+}
+
 function isFactored(m: unknown): m is FactoredCsae {
   return typeof m === "object" && m !== null && "Wx" in m && "Wf" in m && "Wh" in m;
 }
@@ -433,6 +440,7 @@ function serialize(g: Graph, inputs: [string, (number | string)[], string][], ou
  * weights). Input "x" is float [N, D]. An InputError says why a model cannot be exported.
  */
 export function exportOnnx(model: Autoencoder | Csae | FactoredCsae, options: OnnxOptions = {}): Uint8Array {
+  checkOnnxOptions(options);
   if (isFactored(model)) {
     const e = model.Wx.engine;
     const top = mark(e);
@@ -461,6 +469,7 @@ export function exportOnnx(model: Autoencoder | Csae | FactoredCsae, options: On
 
 /** A model as decodeModel read it; a factored one exports the classifier it was already expanded to. */
 export function exportModel(m: Model, options: OnnxOptions = {}): Uint8Array {
+  checkOnnxOptions(options);
   if (m.kind !== "factored-csae") return exportOnnx(m.kind === "autoencoder" ? m.ae : m.csae, options);
   return exportFactored(m.factored, () => m.csae, options);
 }

@@ -402,6 +402,10 @@ export function startState(ae: Autoencoder, o: TrainOptions, rng: Rng, ex?: Exch
 export function trainAutoencoder(ae: Autoencoder, data: Tensor, o: TrainOptions, state: TrainState, hooks: TrainHooks = {}): Promise<TrainState> {
   // Checked here, synchronously: bad input throws before a promise exists.
   checkTrainOptions(ae, o);
+  onlyKeys(hooks, ["valid", "onEpoch", "checkpoint"], "train", "hook");
+  for (const k of ["onEpoch", "checkpoint"] as const) {
+    if (hooks[k] !== undefined && typeof hooks[k] !== "function") throw new InputError(`train: hook ${k} must be a function, not ${quote(hooks[k])}`);
+  }
   const N = checkInput(ae, data, "training data");
   if (N === 0) throw new InputError("train: no training rows");
   if (hooks.valid && checkInput(ae, hooks.valid, "validation data") === 0) throw new InputError("train: the validation data has no rows");
@@ -412,8 +416,14 @@ export function trainAutoencoder(ae: Autoencoder, data: Tensor, o: TrainOptions,
   if (b.X.rows < stepRows(o.batch, N) || (o.contractive > 0) !== contractive || (o.denoising > 0) !== denoising || (o.blocks ?? 1) !== b.units.length) {
     throw new InputError(`train: the state was started with other options (batch ${b.X.rows}, contractive ${contractive ? "on" : "off"}, denoising ${denoising ? "on" : "off"}, blocks ${b.units.length}): start it with these`);
   }
-  return train(ae, data, o, state, hooks);
+  // Two runs interleaving their epochs on one model would step each other's weights and velocities.
+  if (training.has(ae.W)) throw new InputError("train: this autoencoder is already training (await the run in progress first)");
+  training.add(ae.W);
+  return train(ae, data, o, state, hooks).finally(() => training.delete(ae.W));
 }
+
+/** The weights of the autoencoders trainAutoencoder is running on. */
+const training = new WeakSet<Mat>();
 
 /** trainAutoencoder on options and data already checked (the class-parallel fitter checks once, up front). */
 export async function train(ae: Autoencoder, data: Tensor, o: TrainOptions, state: TrainState, hooks: TrainHooks = {}): Promise<TrainState> {
