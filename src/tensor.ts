@@ -16,6 +16,13 @@ export function badShape(shape: unknown, n: number): string | undefined {
   return m === n ? undefined : `shape [${shape.join(", ")}] holds ${m} values, not ${n}`;
 }
 
+/** What is wrong with a tensor to write (not an object, or a shape that is not its data's), or undefined. */
+export function badTensor(t: unknown): string | undefined {
+  if (typeof t !== "object" || t === null) return `want a tensor { shape, data }, not ${t === null ? "an empty value" : typeof t}`;
+  const { shape, data } = t as Partial<Tensor>;
+  return badShape(shape, (data as { length?: number } | undefined)?.length ?? NaN);
+}
+
 /** The most f32 values an array may hold: WebAssembly's 4 GiB memory, whole. */
 export const MAX_VALUES = 2 ** 30;
 

@@ -574,6 +574,44 @@ test("generator states and class seeds are integers as state() and seeds give th
   assert.ok(classSeed(1, -1) !== classSeed(1, -2) && classSeed(1, -1) !== classSeed(1, 0));
 });
 
+test("every public call given null, undefined, a number, a string or {} where an argument goes: a typed one-line error, never a TypeError (a sixth audit)", async () => {
+  const lib = await import("../src/index.js");
+  const X = rows([0.1, 0.2, 0.3], [0.3, 0.2, 0.1]);
+  const A = fromArray(e, "A", 2, 2, [1, 2, 3, 4]);
+  const ae = aes[0];
+  const calls: Record<string, unknown[]> = {
+    energy: [ae, X], field: [ae, X], laplacian: [ae, X], hidden: [ae, X], reconstruct: [ae, X], absorbing: [ae, X],
+    hessian: [ae, rows([0.1, 0.2, 0.3])], dynamics: [ae, X, { steps: 2, rate: 0.1 }],
+    scores: [m, X], predict: [m, X], predictProba: [m, X], classEnergies: [m, X], reconstructionErrors: [m, X], encodeCsae: [m],
+    encodeAutoencoder: [ae], packForScoring: [ae], slotParams: [ae], exportOnnx: [ae, {}], encodeModel: [{ kind: "autoencoder", ae }],
+    gemm: [alloc(e, "C", 2, 2), A, A], scale: [A, 2], axpy: [A, 1, A], rowsOf: [A, 0, 1], view: [e, "v", A.ptr, 1, 1], fromArray: [e, "x", 1, 1, [1]],
+    mark: [e], alloc: [e, "y", 1, 1], activation: ["sigmoid", A, { h: alloc(e, "h", 2, 2) }],
+    decodeCsv: ["1,2\n", "x.csv", {}], encodeCsv: [X], encodeNpy: [X], encodeIdx: [X], encodeSafetensors: [{ X }, {}], shortestF32: [0.5],
+    decodeModel: [e, encodeCsae(m)], classesOf: [["a", "b"]], classIndices: [["a"], ["a", "b"], "labels"], initialConstants: [aes, [X, X]],
+    createAutoencoder: [e, { D, H: 2, activation: "sigmoid", output: "real" }, 1], startState: [ae, TRAIN_DEFAULTS, rng(1)],
+    permutation: [3, rng(1)], rng: [1], rngFrom: [[1, 2, 3, 4]], classSeed: [1, 0],
+    noveltyMetrics: [[1, 2], [3, 4]], rocCurve: [[1, 2], [3, 4]],
+  };
+  const typed: string[] = [];
+  for (const [name, args] of Object.entries(calls)) {
+    const f = (lib as unknown as Record<string, unknown>)[name] ?? (lib.kernels as unknown as Record<string, unknown>)[name];
+    assert.type(f, "function", name);
+    for (let i = 0; i < args.length; i++) {
+      for (const bad of [null, undefined, 7, "s", {}]) {
+        const a = args.slice();
+        a[i] = bad;
+        try {
+          const r = (f as (...x: unknown[]) => unknown)(...a);
+          if (r instanceof Promise) await r;
+        } catch (err) {
+          if (!(err instanceof lib.AescoreError) || /\n/.test(err.message)) typed.push(`${name}, argument ${i} = ${quote(bad)}: ${(err as Error).name}: ${(err as Error).message}`);
+        }
+      }
+    }
+  }
+  assert.equal(typed, []);
+});
+
 test("permutation refuses sizes no array holds", () => {
   refuses(() => permutation(-1, rng(1)), InputError, /permutation: n must be an integer from 0 to 1073741824, not -1/);
   refuses(() => permutation(2 ** 31, rng(1)), InputError, /not 2147483648/);

@@ -55,6 +55,7 @@ export function activation(name: Activation, U: Mat, out: ActivationOutputs): vo
   if (kernel === undefined) {
     throw new InputError(`activation: unknown activation ${quote(name)}; valid names: ${ACTIVATIONS.join(", ")}`);
   }
+  if (typeof out !== "object" || out === null) throw new InputError(`activation: want the outputs { h, H, d1, d2 } (matrices, any of them), not ${quote(out)}`);
   const { h, H, d1, d2 } = out;
   inArena("activation", U, U);
   if (h !== undefined) checkShape(name, U, "h", h);

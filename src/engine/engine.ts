@@ -159,8 +159,16 @@ function ensure(e: Engine, end: number): void {
   }
 }
 
+/** Refuses what is not an engine (a null or a module where the engine goes). */
+function checkEngine(e: Engine, op: string): void {
+  if (!(typeof e === "object" && e !== null && e.memory instanceof WebAssembly.Memory && typeof e.top === "number")) {
+    throw new InputError(`${op}: not an engine (createEngine or createEngineSync makes one): ${quote(e)}`);
+  }
+}
+
 /** Allocates a rows x cols matrix in the arena (contents undefined until written). */
 export function alloc(e: Engine, name: string, rows: number, cols: number): Mat {
+  checkEngine(e, `alloc ${name}`);
   if (!Number.isInteger(rows) || !Number.isInteger(cols) || rows < 0 || cols < 0) {
     throw new ShapeError(`alloc ${name}: shape must be two non-negative integers, not ${rows}x${cols}`);
   }
@@ -173,6 +181,7 @@ export function alloc(e: Engine, name: string, rows: number, cols: number): Mat 
 
 /** A matrix over existing engine memory (no copy). */
 export function view(e: Engine, name: string, ptr: number, rows: number, cols: number): Mat {
+  checkEngine(e, `view ${name}`);
   if (!(Number.isInteger(rows) && rows >= 0 && Number.isInteger(cols) && cols >= 0 && Number.isInteger(ptr) && ptr >= e.base && ptr % 4 === 0 && ptr + 4 * rows * cols <= e.top)) {
     throw new ShapeError(`view ${name}: ${rows}x${cols} at byte ${ptr} is not inside the engine's allocated memory (bytes ${e.base} to ${e.top})`);
   }
@@ -202,7 +211,7 @@ class View implements Mat {
  */
 export function inArena(op: string, m: Mat, first: Mat): void {
   const e = first?.engine;
-  if (m?.engine !== e || !(m.ptr >= e.base && m.rows >= 0 && m.cols >= 0 && (m.ptr & 3) === 0 && m.ptr + 4 * m.rows * m.cols <= e.top)) throw notInArena(op, m, first);
+  if (e == null || m?.engine !== e || !(m.ptr >= e.base && m.rows >= 0 && m.cols >= 0 && (m.ptr & 3) === 0 && m.ptr + 4 * m.rows * m.cols <= e.top)) throw notInArena(op, m, first);
 }
 
 // (the message apart, so that inArena stays small enough to inline)
@@ -221,6 +230,7 @@ export function overlaps(a: Mat, b: Mat): boolean {
 
 /** Rows [r0, r1) of m, as a matrix sharing m's memory. */
 export function rowsOf(m: Mat, r0: number, r1: number): Mat {
+  inArena("rowsOf", m, m);
   if (!(Number.isInteger(r0) && Number.isInteger(r1) && 0 <= r0 && r0 <= r1 && r1 <= m.rows)) {
     throw new ShapeError(`rows ${r0}..${r1} of ${m.name} (${m.rows}x${m.cols}) are out of range`);
   }
@@ -229,6 +239,8 @@ export function rowsOf(m: Mat, r0: number, r1: number): Mat {
 
 /** Allocates a matrix and copies `values` (row-major, rows*cols of them) into it. */
 export function fromArray(e: Engine, name: string, rows: number, cols: number, values: ArrayLike<number>): Mat {
+  checkEngine(e, String(name));
+  if (typeof values !== "object" || values === null || typeof values.length !== "number") throw new InputError(`${name}: want an array of numbers, not ${quote(values)}`);
   if (values.length !== rows * cols) {
     throw new ShapeError(`${name}: ${values.length} values given for a ${rows}x${cols} matrix (${rows * cols})`);
   }
@@ -242,11 +254,13 @@ export function fromArray(e: Engine, name: string, rows: number, cols: number, v
 
 /** The arena position, to give back with `release` everything allocated after it. */
 export function mark(e: Engine): number {
+  checkEngine(e, "mark");
   return e.top;
 }
 
 /** Gives back everything allocated after `position` (a mark): matrices there are no longer valid. */
 export function release(e: Engine, position: number): void {
+  checkEngine(e, "release");
   // Below the arena would hand out the engine's own scratch; beyond the top, memory never reserved.
   if (!(Number.isInteger(position) && position >= e.base && position <= e.top)) {
     throw new ShapeError(`release: ${quote(position)} is not a mark of this engine's arena (bytes ${e.base} to ${e.top})`);

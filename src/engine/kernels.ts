@@ -15,12 +15,14 @@ export interface GemmOptions {
 }
 
 // Every operand in the first one's engine and inside its allocated memory (inArena). Fixed arity:
-// these run on every call.
+// these run on every call. (The count of operands given, not their value: an operand passed as
+// undefined is refused, not skipped.)
 function sameEngine(op: string, a: Mat, b?: Mat, c?: Mat, d?: Mat): void {
+  const n = arguments.length;
   inArena(op, a, a);
-  if (b !== undefined) inArena(op, b, a);
-  if (c !== undefined) inArena(op, c, a);
-  if (d !== undefined) inArena(op, d, a);
+  if (n > 2) inArena(op, b!, a);
+  if (n > 3) inArena(op, c!, a);
+  if (n > 4) inArena(op, d!, a);
 }
 
 // A misspelt flag ("transb") or a string for a number would silently compute another product: refused.
@@ -35,6 +37,12 @@ function checkGemmOptions(op: string, o: GemmOptions, transB: boolean): void {
       throw new InputError(known.split(", ").includes(k) ? `${op}: ${k} must be ${k.startsWith("trans") ? "true or false" : "a finite number"}, not ${typeof v === "number" ? v : quote(v)}` : `${op}: unknown option ${quote(k)} (known: ${known})`);
     }
   }
+}
+
+// A scalar that is not a finite number would reach WebAssembly as NaN (undefined) or spread Infinity
+// over every element: a silent wrong matrix.
+function scalar(op: string, name: string, v: number): void {
+  if (!(typeof v === "number" && Number.isFinite(v))) throw new InputError(`${op}: ${name} must be a finite number, not ${typeof v === "number" ? v : quote(v)}`);
 }
 
 const checkTransB = (op: string, transB: unknown) => {
@@ -101,6 +109,7 @@ function size(m: Mat): number {
 /** X += alpha * b on every row; b is 1 x X.cols. */
 export function addRowBias(X: Mat, b: Mat, alpha = 1): void {
   sameEngine("addRowBias", X, b);
+  scalar("addRowBias", "alpha", alpha);
   wantShape("addRowBias", b, 1, X.cols, () => `one bias per column of ${describe(X)}`);
   X.engine.k.add_row_bias(X.ptr, b.ptr, alpha, X.rows, X.cols);
 }
@@ -108,6 +117,7 @@ export function addRowBias(X: Mat, b: Mat, alpha = 1): void {
 /** y += a * x. */
 export function axpy(y: Mat, a: number, x: Mat): void {
   sameEngine("axpy", y, x);
+  scalar("axpy", "a", a);
   sameShape("axpy", y, x);
   y.engine.k.axpy(y.ptr, a, x.ptr, size(y));
 }
@@ -115,6 +125,7 @@ export function axpy(y: Mat, a: number, x: Mat): void {
 /** y *= a. */
 export function scale(y: Mat, a: number): void {
   sameEngine("scale", y);
+  scalar("scale", "a", a);
   y.engine.k.scale(y.ptr, a, size(y));
 }
 
@@ -141,6 +152,7 @@ export function sub(out: Mat, a: Mat, b: Mat): void {
  */
 export function bernoulliTerms(Delta: Mat, R: Mat, A: Mat, X: Mat, s: number): void {
   sameEngine("bernoulliTerms", Delta, R, A, X);
+  scalar("bernoulliTerms", "s", s);
   sameShape("bernoulliTerms", A, X);
   sameShape("bernoulliTerms", Delta, A);
   sameShape("bernoulliTerms", R, A);
@@ -151,6 +163,7 @@ export function bernoulliTerms(Delta: Mat, R: Mat, A: Mat, X: Mat, s: number): v
 /** E = E ⊙ G + a · (G ⊙ S) ⊙ c, c (1, N) broadcast to every row of E, G, S (M, N). */
 export function contractiveDelta(E: Mat, G: Mat, S: Mat, c: Mat, a: number): void {
   sameEngine("contractiveDelta", E, G, S, c);
+  scalar("contractiveDelta", "a", a);
   sameShape("contractiveDelta", E, G);
   sameShape("contractiveDelta", E, S);
   wantShape("contractiveDelta", c, 1, E.cols, () => `one weight per column of ${describe(E)}`);
@@ -165,8 +178,13 @@ export interface SgdOptions {
 }
 
 /** One SGD step with momentum: V = momentum*V − lr*(G + weightDecay*W); W += V. */
-export function sgdMomentum(W: Mat, V: Mat, G: Mat, { lr, momentum, weightDecay }: SgdOptions): void {
+export function sgdMomentum(W: Mat, V: Mat, G: Mat, o: SgdOptions): void {
   sameEngine("sgdMomentum", W, V, G);
+  if (typeof o !== "object" || o === null) throw new InputError(`sgdMomentum: want { lr, momentum, weightDecay }, not ${quote(o)}`);
+  const { lr, momentum, weightDecay } = o;
+  scalar("sgdMomentum", "lr", lr);
+  scalar("sgdMomentum", "momentum", momentum);
+  scalar("sgdMomentum", "weightDecay", weightDecay);
   sameShape("sgdMomentum", W, V);
   sameShape("sgdMomentum", W, G);
   W.engine.k.sgd_momentum(W.ptr, V.ptr, G.ptr, size(W), lr, momentum, weightDecay);
@@ -175,6 +193,7 @@ export function sgdMomentum(W: Mat, V: Mat, G: Mat, { lr, momentum, weightDecay 
 /** out (1 x N) = column sums of X (M x N); with accumulate, out += them. */
 export function colSums(out: Mat, X: Mat, { accumulate = false } = {}): void {
   sameEngine("colSums", out, X);
+  if (typeof accumulate !== "boolean") throw new InputError(`colSums: accumulate must be true or false, not ${quote(accumulate)}`);
   wantShape("colSums", out, 1, X.cols, () => `one sum per column of ${describe(X)}`);
   noAlias("colSums", out, X);
   X.engine.k.col_sums(out.ptr, X.ptr, X.rows, X.cols, accumulate ? 1 : 0);
@@ -238,6 +257,7 @@ export function mulRows(X: Mat, s: Mat): void {
 /** Y[i, :] += (a * s[i]) * X[i, :]; s is X.rows x 1. */
 export function axpyRows(Y: Mat, a: number, s: Mat, X: Mat): void {
   sameEngine("axpyRows", Y, s, X);
+  scalar("axpyRows", "a", a);
   sameShape("axpyRows", Y, X);
   wantShape("axpyRows", s, X.rows, 1, () => `one factor per row of ${describe(X)}`);
   noAlias("axpyRows", Y, s);

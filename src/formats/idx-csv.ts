@@ -4,7 +4,7 @@
 // - CSV: one example a line, numbers separated by commas, an optional header line of names.
 
 import { FormatError, InputError, checkBytes, onlyKeys, quote } from "../errors.js";
-import { badShape, isFloat32Array, MAX_VALUES, type Tensor } from "../tensor.js";
+import { badTensor, isFloat32Array, MAX_VALUES, type Tensor } from "../tensor.js";
 
 type Reader = (view: DataView, offset: number) => number;
 const IDX_TYPES: Record<number, [string, number, Reader]> = {
@@ -76,9 +76,10 @@ export function decodeIdx(bytes: Uint8Array, source = "idx"): Tensor & { dtype: 
 }
 
 /** Encodes an IDX file: "u8" (values must be integers 0..255) or "f32". */
-export function encodeIdx({ shape, data }: Tensor, dtype: "u8" | "f32" = "f32"): Uint8Array {
-  const bad = badShape(shape, data?.length);
+export function encodeIdx(t: Tensor, dtype: "u8" | "f32" = "f32"): Uint8Array {
+  const bad = badTensor(t);
   if (bad) throw new FormatError(`idx: ${bad}`);
+  const { shape, data } = t;
   // (the header stores the rank in a byte and each dimension in 32 bits)
   if (shape.length < 1 || shape.length > 255 || shape.some((d) => d > 0xffffffff)) throw new FormatError(`idx: shape [${shape.join(", ")}]: IDX holds 1 to 255 dimensions, each below 2^32`);
   const n = data.length;
@@ -210,9 +211,11 @@ export function decodeCsv(input: Uint8Array | string, source = "csv", options: C
 }
 
 /** Encodes an array as CSV, one line per row of its last dimension (shortest round-trip f32 text). */
-export function encodeCsv({ shape, data }: Tensor): string {
-  const bad = badShape(shape, data?.length);
+export function encodeCsv(t: Tensor): string {
+  const bad = badTensor(t);
   if (bad) throw new FormatError(`csv: ${bad}`);
+  const { shape } = t;
+  let { data } = t;
   if (!isFloat32Array(data)) data = Float32Array.from(data);
   const cols = shape.length >= 2 ? shape[shape.length - 1] : 1;
   if (cols === 0 || data.length === 0) return ""; // (no rows: no lines, not one empty line)
@@ -225,6 +228,7 @@ export function encodeCsv({ shape, data }: Tensor): string {
 
 /** The shortest decimal that reads back as the same f32. */
 export function shortestF32(v: number): string {
+  if (typeof v !== "number") throw new InputError(`shortestF32: want a number, not ${quote(v)}`);
   if (Object.is(v, -0)) return "-0"; // (toPrecision drops the sign of a zero)
   for (let p = 1; p <= 9; p++) {
     const s = v.toPrecision(p);

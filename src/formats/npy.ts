@@ -4,14 +4,15 @@
 // '<f4', or '<i4' for integers (class labels).
 
 import { FormatError, checkBytes, quote } from "../errors.js";
-import { badShape, halfToFloat, MAX_VALUES, type Tensor } from "../tensor.js";
+import { badTensor, halfToFloat, MAX_VALUES, type Tensor } from "../tensor.js";
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 
 /** Encodes a C-order array of at most 64 dimensions (NumPy's limit) as .npy version 1.0: '<f4', or '<i4' (every value an integer that fits). */
-export function encodeNpy({ shape, data }: { shape: number[]; data: Float32Array | Float64Array }, descr: "<f4" | "<i4" = "<f4"): Uint8Array {
-  const bad = badShape(shape, data?.length);
+export function encodeNpy(t: { shape: number[]; data: Float32Array | Float64Array }, descr: "<f4" | "<i4" = "<f4"): Uint8Array {
+  const bad = badTensor(t);
   if (bad) throw new FormatError(`npy: ${bad}`);
+  const { shape, data } = t;
   const n = data.length;
   // (64 dimensions keep the header far below version 1.0's 65535 bytes)
   if (shape.length > 64) throw new FormatError(`npy: ${shape.length} dimensions, more than the 64 NumPy reads`);

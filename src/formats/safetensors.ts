@@ -2,7 +2,7 @@
 // little-endian tensor bytes, each tensor at its [begin, end) data_offsets. Bytes in, bytes out (no
 // file system), so it runs on every runtime; src/node.ts adds atomic files.
 
-import { FormatError, checkBytes } from "../errors.js";
+import { FormatError, checkBytes, quote } from "../errors.js";
 
 import { LITTLE_ENDIAN, badShape, halfToFloat, isFloat32Array, type Tensor } from "../tensor.js";
 
@@ -24,6 +24,9 @@ function count(shape: readonly number[]): number {
 
 /** Encodes tensors (written as F32, in the given order) and string metadata. */
 export function encodeSafetensors(tensors: Record<string, Tensor>, metadata: Record<string, string> = {}): Uint8Array {
+  for (const [what, o] of [["tensors", tensors], ["metadata", metadata]] as const) {
+    if (typeof o !== "object" || o === null || Array.isArray(o)) throw new FormatError(`safetensors: ${what} must be an object of names, not ${quote(o)}`);
+  }
   const header: Record<string, unknown> = Object.create(null); // ("__proto__" is a name like any other)
   if (Object.keys(metadata).length > 0) header.__metadata__ = Object.assign(Object.create(null), metadata);
   for (const [k, v] of Object.entries(metadata)) if (typeof v !== "string") throw new FormatError(`safetensors: metadata ${k} is not a string`);

@@ -42,7 +42,9 @@ export interface AutoencoderSpec {
 export const CHUNK = 1024;
 
 /** Checks sizes, activation and output; an InputError names what is wrong. */
-export function checkSpec({ D, H, activation: act, output }: AutoencoderSpec): void {
+export function checkSpec(spec: AutoencoderSpec): void {
+  if (typeof spec !== "object" || spec === null) throw new InputError(`autoencoder: want a spec { D, H, activation, output }, not ${quote(spec)}`);
+  const { D, H, activation: act, output } = spec;
   if (!Number.isInteger(D) || D < 1) throw new InputError(`autoencoder: visible size D must be a positive integer, not ${quote(D)}`);
   if (!Number.isInteger(H) || H < 1) throw new InputError(`autoencoder: hidden size H must be a positive integer, not ${quote(H)}`);
   if (!AE_ACTIVATIONS.includes(act)) {
@@ -104,6 +106,7 @@ export function encode(ae: Autoencoder, X: Mat, U: Mat, out: { Hd?: Mat; G?: Mat
  * bit-identical to ae's; later changes to ae's weights do not reach the snapshot (make a new one).
  */
 export function packForScoring(ae: Autoencoder): Autoencoder {
+  checkWeights(ae, "packForScoring");
   const e = ae.W.engine;
   const W = fromArray(e, `${ae.W.name} (scoring)`, ae.H, ae.D, ae.W.data);
   return {
@@ -171,11 +174,21 @@ export function eachChunk(e: Engine, X: Tensor, D: number, body: (Xc: Mat, r0: n
   }
 }
 
+/**
+ * Refuses what is not an autoencoder with weights of its sizes, for the calls that read its weights
+ * without an input to check it by (encoding, packing, copying its parameters).
+ */
+export function checkWeights(ae: Autoencoder, what: string): void {
+  if (typeof ae !== "object" || ae === null || !Number.isSafeInteger(ae.D) || ae.D < 1 || !Number.isSafeInteger(ae.H) || ae.H < 1) throw notAnAutoencoder(ae);
+  const [W, bh, br] = [ae.W?.data?.length, ae.bh?.data?.length, ae.br?.data?.length];
+  if (W !== ae.H * ae.D || bh !== ae.H || br !== ae.D) throw new ShapeError(`${what}: W, bh, br hold ${W}, ${bh}, ${br} values, not ${ae.H * ae.D}, ${ae.H}, ${ae.D} (H = ${ae.H}, D = ${ae.D})`);
+}
+
 // (apart, so that checkInput stays small: it runs on every scoring call)
 function notAnAutoencoder(m: unknown): InputError {
   const o = m as Record<string, unknown> | null;
   const what = Array.isArray(o?.aes) ? "a classifier (its autoencoders are .aes; score it with scores, predict or classEnergies)"
-    : o && "Wx" in o ? "a factored classifier (factoredAsCsae gives its autoencoders)"
+    : o && typeof o === "object" && "Wx" in o ? "a factored classifier (factoredAsCsae gives its autoencoders)"
     : o && typeof o.kind === "string" ? `a decoded model file of kind ${quote(o.kind)} (its autoencoder is .ae, its classifier .csae)`
     : `not an autoencoder (${quote(m)})`;
   return new InputError(`the model given is ${what}`);
@@ -183,6 +196,7 @@ function notAnAutoencoder(m: unknown): InputError {
 
 /** The model file layout: W [H, D], bh [H], br [D], metadata format/kind/activation/output. */
 export function encodeAutoencoder(ae: Autoencoder): Uint8Array {
+  checkWeights(ae, "encode autoencoder");
   const tensors = {
     W: { shape: [ae.H, ae.D], data: ae.W.data },
     bh: { shape: [ae.H], data: ae.bh.data },

@@ -70,6 +70,7 @@ export function classEnergies(m: Pick<Csae, "aes">, X: Tensor): Tensor {
 
 /** The constants a classifier starts from: C_i = −mean of E_i over class i's rows (docs/math.md §7.4). */
 export function initialConstants(aes: Autoencoder[], perClass: Tensor[]): Float32Array {
+  if (!Array.isArray(aes)) throw new InputError(`initial constants: want a list of autoencoders, not ${quote(aes)}`);
   if (!Array.isArray(perClass) || perClass.length !== aes.length) throw new ShapeError(`initial constants: ${perClass?.length} sets of rows for ${aes.length} classes`);
   perClass.forEach((X, i) => {
     if (checkInput(aes[i], X, `class ${i}'s rows`) === 0) throw new InputError(`initial constants: class ${i} has no rows (its constant is a mean over them)`);
@@ -272,6 +273,7 @@ export function predictProba(m: Csae, X: Tensor): Float64Array {
 
 /** Sorted distinct labels (numerically when they are all numbers). */
 export function classesOf(labels: string[]): string[] {
+  if (!Array.isArray(labels)) throw new InputError(`classesOf: want a list of labels, not ${quote(labels)}`);
   const set = [...new Set(labels)];
   return set.every((l) => l !== "" && Number.isFinite(Number(l))) ? set.sort((a, b) => Number(a) - Number(b)) : set.sort();
 }
@@ -293,6 +295,8 @@ export function rowsWithLabel(X: Tensor, labels: string[], label: string): Tenso
 
 /** Class index of every label (an InputError names a label the model does not know). */
 export function classIndices(labels: string[], classes: string[], what: string): Int32Array {
+  if (!Array.isArray(labels)) throw new InputError(`${what}: want a list of labels, not ${quote(labels)}`);
+  if (!Array.isArray(classes)) throw new InputError(`${what}: want a list of classes, not ${quote(classes)}`);
   const index = new Map(classes.map((c, i) => [c, i]));
   return Int32Array.from(labels, (l, n) => {
     const i = index.get(l);

@@ -90,6 +90,7 @@ const MAX_EXPANDED = 2 ** 29;
 
 /** The factored model's shapes agree (Wx [D, F], Wf [K, F], Wh [F, H], Bh [K, H], Br [K, D], C [K]); K. */
 function checkFactoredShapes(m: FactoredCsae, what: string): number {
+  if (typeof m !== "object" || m === null || !Array.isArray(m.classes) || typeof m.Wx !== "object" || m.Wx === null) throw new InputError(`${what}: not a factored classifier (classes, Wx, Wf, Wh, Bh, Br, C): ${quote(m)}`);
   const [D, H] = [m.Wx?.rows, m.Wh?.cols];
   const K = m.classes?.length;
   const F = m.Wx?.cols;
@@ -105,11 +106,11 @@ function checkFactoredShapes(m: FactoredCsae, what: string): number {
  * FormatError naming `source` when the model was read from it).
  */
 export function factoredAsCsae(m: FactoredCsae, source?: string): Csae {
+  const K = checkFactoredShapes(m, "factored model");
   const e = m.Wx.engine;
   const [D, H] = [m.Wx.rows, m.Wh.cols];
   // K matrices of H x D: a small file of factors can ask for more than any engine holds (checked
   // before allocating, naming the file).
-  const K = checkFactoredShapes(m, "factored model");
   const values = K * H * D;
   if (values > MAX_EXPANDED) {
     const why = `its ${K} classes' weights W_j (${H} x ${D} each) would take ${(values * 4 / 2 ** 30).toFixed(1)} GiB expanded, more than the ${MAX_EXPANDED * 4 / 2 ** 30} GiB allowed (an engine's memory is at most 4 GiB)`;

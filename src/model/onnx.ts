@@ -470,6 +470,7 @@ export function exportOnnx(model: Autoencoder | Csae | FactoredCsae, options: On
 /** A model as decodeModel read it; a factored one exports the classifier it was already expanded to. */
 export function exportModel(m: Model, options: OnnxOptions = {}): Uint8Array {
   checkOnnxOptions(options);
+  if (typeof m !== "object" || m === null || typeof m.kind !== "string") throw new InputError(`onnx export: want a model as decodeModel reads it, not ${quote(m)}`);
   if (m.kind !== "factored-csae") return exportOnnx(m.kind === "autoencoder" ? m.ae : m.csae, options);
   return exportFactored(m.factored, () => m.csae, options);
 }

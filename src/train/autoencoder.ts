@@ -7,7 +7,7 @@
 import { alloc, fromArray, mark, release, rowsOf, view, type Engine, type Mat } from "../engine/engine.js";
 import { gemm, gemmPacked, packB, repackB, sub, mul, scale, axpy, addRowBias, bernoulliTerms, colSums, colSumsq, contractiveDelta, rowSums, rowSumsq, mulRows, axpyRows, type PackedB } from "../engine/kernels.js";
 import { activation } from "../engine/activations.js";
-import { checkInput, eachChunk, encode, decode, type Autoencoder, type AutoencoderSpec } from "../model/autoencoder.js";
+import { checkInput, checkWeights, eachChunk, encode, decode, type Autoencoder, type AutoencoderSpec } from "../model/autoencoder.js";
 import { InputError, onlyKeys, quote } from "../errors.js";
 import type { Rng } from "../random.js";
 import { checkLayout, countersOf, runStateOf, type Arrays, type Checkpoint } from "./checkpoint.js";
@@ -380,8 +380,10 @@ export interface TrainHooks {
  * this worker's part in training one model on several (see replicas.ts); `rows`: the training rows,
  * when fewer than a batch (the buffers hold no more).
  */
-export function startState(ae: Autoencoder, o: TrainOptions, rng: Rng, ex?: Exchange, rows = o.batch): TrainState {
+export function startState(ae: Autoencoder, o: TrainOptions, rng: Rng, ex?: Exchange, rows = o?.batch): TrainState {
+  checkWeights(ae, "startState");
   checkTrainOptions(ae, o);
+  if (typeof rng?.uniform !== "function") throw new InputError(`startState: want a generator (rng(seed)), not ${quote(rng)}`);
   // Buffers that do not all fit are given back: the engine stays usable after the error.
   const e = ae.W.engine;
   const at = mark(e);
@@ -401,6 +403,7 @@ export function startState(ae: Autoencoder, o: TrainOptions, rng: Rng, ex?: Exch
  */
 export function trainAutoencoder(ae: Autoencoder, data: Tensor, o: TrainOptions, state: TrainState, hooks: TrainHooks = {}): Promise<TrainState> {
   // Checked here, synchronously: bad input throws before a promise exists.
+  checkWeights(ae, "train");
   checkTrainOptions(ae, o);
   onlyKeys(hooks, ["valid", "onEpoch", "checkpoint"], "train", "hook");
   for (const k of ["onEpoch", "checkpoint"] as const) {

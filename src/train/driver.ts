@@ -112,6 +112,7 @@ export function startRun<S>(rng: Rng): RunState<S> {
 export function permutation(n: number, rng: Rng): Int32Array {
   // (the rows of any array aescore holds: at most MAX_VALUES)
   if (!Number.isSafeInteger(n) || n < 0 || n > MAX_VALUES) throw new InputError(`permutation: n must be an integer from 0 to ${MAX_VALUES}, not ${quote(n)}`);
+  if (typeof rng?.int !== "function") throw new InputError(`permutation: want a generator (rng(seed)), not ${quote(rng)}`);
   const p = new Int32Array(n);
   for (let i = 0; i < n; i++) p[i] = i;
   for (let i = n - 1; i > 0; i--) {

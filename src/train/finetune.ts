@@ -15,7 +15,7 @@ import { log } from "../math.js";
 import { alloc, fromArray, rowsOf, view, type Engine, type Mat } from "../engine/engine.js";
 import { gemm, axpy, colSums, mulRows, rowBinaryEntropy } from "../engine/kernels.js";
 import type { Activation } from "../engine/activations.js";
-import { checkInput, checkSpec, encode, type Autoencoder, type AutoencoderSpec } from "../model/autoencoder.js";
+import { checkInput, checkSpec, checkWeights, encode, type Autoencoder, type AutoencoderSpec } from "../model/autoencoder.js";
 import { energies, energyOfU } from "../model/energy.js";
 import { softmaxRows, scoresFrom } from "../model/csae.js";
 import { aeParams, type AeParam } from "./autoencoder.js";
@@ -182,6 +182,7 @@ export function slotRestore(s: Slots): void {
 }
 
 export function slotParams(ae: Autoencoder): Params {
+  checkWeights(ae, "slotParams");
   return { W: ae.W.data.slice(), bh: ae.bh.data.slice(), br: ae.br.data.slice() };
 }
 
