@@ -5,7 +5,7 @@ import { InputError, quote } from "../errors.js";
 import { makeDir } from "../node.js";
 import { energySurface, SURFACE_DEFAULTS } from "../figures/energy-surface.js";
 import { EXPERIMENTS, reproduce } from "../reproduce/experiments.js";
-import { DATASETS, generate, writeDataset } from "../datasets/generate.js";
+import { DATASETS, DATASET_SOURCES, generate, writeDataset, type DatasetName } from "../datasets/generate.js";
 import { loadBackgrounds } from "../datasets/backgrounds.js";
 import { mnist } from "../datasets/digits.js";
 import { MAX_EPOCHS } from "../train/driver.js";
@@ -33,11 +33,11 @@ export const datasetsCommand: Command = {
     if (typeof v.output !== "string") throw new InputError("--output DIR is required");
     const seed = seedOf(v);
     const scale = real(v, "scale", 0, 1, false, true);
-    const names = name === "all" ? [...DATASETS] : [name];
+    const names: DatasetName[] = name === "all" ? [...DATASETS] : [name as DatasetName];
     // What the sets are made of is read before anything is written: a missing background image or
     // MNIST file stops the command before the first set, not part-way through "all".
-    if (names.some((n) => n.startsWith("mnist"))) mnist();
-    if (names.some((n) => n.includes("image"))) loadBackgrounds();
+    if (names.some((n) => DATASET_SOURCES[n].digits)) mnist();
+    if (names.some((n) => DATASET_SOURCES[n].images)) loadBackgrounds();
     makeDir(v.output as string, "output directory");
     const show = progressPrinter(v.quiet === true);
     for (const name of names) {

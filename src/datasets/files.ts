@@ -4,11 +4,11 @@ import { join } from "node:path";
 import { encodeIdx } from "../formats/idx-csv.js";
 import { makeDir, writeAtomic } from "../node.js";
 import { encodePng, image, type Image } from "../figures/plot.js";
-import { DATASET_SIZES, DatasetName, GeneratedSet, PIXELS, SIDE, SPLITS } from "./sets.js";
+import { DATASET_SIZES, DATASET_SOURCES, DatasetName, GeneratedSet, PIXELS, SIDE, SPLITS } from "./sets.js";
 
 export function sourcesFormat(name: DatasetName): string {
   const parts: string[] = [];
-  if (name.startsWith("mnist")) parts.push("digit: MNIST source index per example (see digits)");
+  if (DATASET_SOURCES[name].digits) parts.push("digit: MNIST source index per example (see digits)");
   if (name.includes("rot")) parts.push("angle24: the rotation angle is 2 pi * angle24 / 2^24");
   if (name.includes("back-image")) parts.push("backgroundimage / backgroundx / backgroundy: position in backgrounds and top-left corner of the patch");
   if (name.startsWith("rectangles")) parts.push("rectx, recty, rectw, recth: top-left corner, width and height of the rectangle");

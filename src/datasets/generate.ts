@@ -12,7 +12,7 @@
 
 import { InputError, quote } from "../errors.js";
 import { checkSeed, type Rng } from "../random.js";
-import { CHOICES, DATASETS, RECTANGLES, RECTANGLES_IMAGE, DATASET_SIZES, DatasetName, GenerateOptions, GeneratedSet, PIXELS, SET_TAG, SPLITS, SplitName, stream } from "./sets.js";
+import { CHOICES, DATASETS, RECTANGLES, RECTANGLES_IMAGE, DATASET_SIZES, DATASET_SOURCES, DatasetName, GenerateOptions, GeneratedSet, PIXELS, SET_TAG, SPLITS, SplitName, stream } from "./sets.js";
 import { BACKGROUNDS, drawPatch, loadBackgrounds } from "./backgrounds.js";
 import { BYTE, digitSources, mnist, rotate } from "./digits.js";
 import { convexShape, drawRect, inRect, onOutline } from "./shapes.js";
@@ -112,7 +112,7 @@ export function generate(name: string, options: GenerateOptions = {}): Generated
   if (!(scale > 0 && scale <= 1)) throw new InputError(`generate: scale must be in (0, 1], not ${quote(scale)}`);
   const full = DATASET_SIZES[name];
   const n = Object.fromEntries(SPLITS.map((s) => [s, Math.max(1, Math.round(full[s] * scale))])) as Record<SplitName, number>;
-  const isMnist = name.startsWith("mnist");
+  const isMnist = DATASET_SOURCES[name].digits;
   const digits = isMnist ? digitSources(seed, n) : undefined;
   const make = maker(name);
   const total = n.train + n.valid + n.test;
@@ -158,7 +158,7 @@ export function generate(name: string, options: GenerateOptions = {}): Generated
     // k = 0 half-planes: a blank white image, a legitimate but trivial convex example; say how many.
     recipe.wholeImageConvex = { count: whole, fractionOfConvex: round2(whole / perClass[1]) };
   }
-  if (name.includes("image")) recipe.backgrounds = BACKGROUNDS.map((b) => `${b}.pgm`);
+  if (DATASET_SOURCES[name].images) recipe.backgrounds = BACKGROUNDS.map((b) => `${b}.pgm`);
   recipe.sources = sources;
   return { name, train: splits[0], valid: splits[1], test: splits[2], recipe };
 }
@@ -169,7 +169,7 @@ export function round2(x: number): number {
 
 export function choicesFor(name: DatasetName): Record<string, unknown> {
   const c: Record<string, unknown> = { pixels: CHOICES.pixels, seeding: CHOICES.seeding };
-  if (name.startsWith("mnist")) c.digits = CHOICES.digits;
+  if (DATASET_SOURCES[name].digits) c.digits = CHOICES.digits;
   if (name.includes("rot")) c.rotation = CHOICES.rotation;
   if (name === "mnist-back-rand") c.background = CHOICES.backgroundRandom;
   if (name === "mnist-back-image" || name === "mnist-rot-back-image") c.background = CHOICES.backgroundImage;

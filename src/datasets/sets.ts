@@ -35,6 +35,18 @@ export const DATASET_SIZES: Record<DatasetName, DatasetSize> = {
   convex: { train: 6000, valid: 2000, test: 50000, classes: 2 },
 };
 
+/** What each set is made from: MNIST's digits, the background images (both read before any set is made). */
+export const DATASET_SOURCES: Record<DatasetName, { digits: boolean; images: boolean }> = {
+  "mnist-basic": { digits: true, images: false },
+  "mnist-rot": { digits: true, images: false },
+  "mnist-back-rand": { digits: true, images: false },
+  "mnist-back-image": { digits: true, images: true },
+  "mnist-rot-back-image": { digits: true, images: true },
+  rectangles: { digits: false, images: false },
+  "rectangles-image": { digits: false, images: true },
+  convex: { digits: false, images: false },
+};
+
 export const SPLITS = ["train", "valid", "test"] as const;
 export type SplitName = (typeof SPLITS)[number];
 
