@@ -17,6 +17,8 @@ import { fileURLToPath } from "node:url";
 import { TABLE2, judgeRefit, refitFailed } from "../src/reproduce/models.js";
 import { TABLE3_ROWS, benchmark } from "../src/reproduce/benchmark.js";
 import { cellPlan, finishedCell } from "../src/reproduce/table3.js";
+import { variantPlan } from "../src/reproduce/table4.js";
+import { finishedSearch, label } from "../src/reproduce/search.js";
 
 const ctx = (dir: string): Context => ({ quick: true, dir, seed: 1, log: () => {}, command: "test" });
 
@@ -38,7 +40,7 @@ function toyData(seed: number) {
 function freshFit(k: Config, plan: SearchPlan, data: ReturnType<typeof toyData>, model: { activation: "sigmoid" | "tanh"; factored: boolean }, onFinetune?: (e: EpochReport) => void) {
   return fit(createEngineSync(), data.train.X, data.train.labels, {
     hidden: k.hidden, ...(model.factored ? { factors: k.hidden } : {}), activation: model.activation, output: "real", variant: "csae", seed: 1, workers: 0, valid: data.valid,
-    pretrain: { epochs: plan.pretrainEpochs, batch: 100, lr: k.pretrainLr, momentum: 0.9, weightDecay: 0, contractive: k.contractive ?? 0, denoising: k.denoising ?? 0, renormalize: 0, patience: 0 },
+    pretrain: { epochs: plan.pretrainEpochs, batch: 100, lr: k.pretrainLr!, momentum: 0.9, weightDecay: 0, contractive: k.contractive ?? 0, denoising: k.denoising ?? 0, renormalize: 0, patience: 0 },
     finetune: { epochs: 2, batch: 100, lr: (k.finetuneLr * 100) / k.hidden, momentum: 0.9, weightDecay: k.weightDecay, loss: "log", learn: "all", patience: 0, decay: plan.decay },
     onFinetune,
   });
@@ -104,7 +106,7 @@ test("unknown experiments are a clear error", async () => {
     await reproduce("table9", ctx(tmpdir()));
     assert.unreachable();
   } catch (err) {
-    assert.ok(err instanceof InputError && /unknown experiment "table9" \(start, table2, search, search-modulus, search-linear, search-tanh-factored, search-modulus-factored, search-relu-factored, search-square-factored, search-sigmoid-large, table3, search-table3, table4, fig2, fig3, filters\)/.test((err as Error).message));
+    assert.ok(err instanceof InputError && /unknown experiment "table9" \(start, table2, search, search-modulus, search-linear, search-tanh-factored, search-modulus-factored, search-relu-factored, search-square-factored, search-sigmoid-large, table3, search-table3, table4, search-table4, fig2, fig3, filters\)/.test((err as Error).message));
   }
 });
 
@@ -252,6 +254,35 @@ test("a Table 3 cell's search: its column's grid, the epochs of a 10000-row set,
   const back = await finishedCell(c, "rectangles", row);
   assert.equal([back?.testError, back?.winner], [s.testError, s.winner]);
   assert.is(await finishedCell(c, "rectangles", TABLE3_ROWS[1]), undefined, "another column's cell is not this one");
+});
+
+test("a Table 4 cell's search: the variant's own grid, fit with that variant, its own keys, read back", async () => {
+  const none = variantPlan(false, "mnist-basic", "no-pretraining");
+  assert.equal([none.variant, Object.keys(none.grid), none.rungs, none.decay], ["no-pretraining", ["hidden", "finetuneLr", "weightDecay"], [12, 36, 108], 50]);
+  const norm = variantPlan(false, "convex", "normalization");
+  assert.equal([norm.variant, norm.grid.weightDecay, norm.grid.contractive, norm.rungs], ["normalization", [0], [0.2, 0.5, 1.0], cellPlan(false, "convex", TABLE3_ROWS[2]).rungs]);
+  assert.is(experimentOf(none), "search-table4");
+  assert.is(experimentOf(cellPlan(false, "convex", TABLE3_ROWS[2])), "search-table3", "Table 3's plans keep their keys");
+  const dir = mkdtempSync(join(tmpdir(), "aescore-cell4-"));
+  const c = { ...ctx(dir), workers: 0 };
+  const data = toyData(5);
+  for (const variant of ["no-pretraining", "normalization"] as const) {
+    const plan = { ...variantPlan(true, "convex", variant), trainRows: 390, valid: 90 };
+    const lines: string[] = [];
+    const s = await successiveHalving({ ...c, log: (l: string) => void lines.push(l) }, plan, () => data);
+    assert.ok(s.log.every((x) => x.result.curve.length === plan.rungs[x.rungs - 1]), variant);
+    if (variant === "no-pretraining") assert.not.match(label(s.winner.config), /λ|pretraining lr/);
+    // Every rung was fitted as the variant (its options are in each cached entry's key).
+    const entries = readdirSync(join(dir, "cache", "search-table4")).map((f) => JSON.parse(readFileSync(join(dir, "cache", "search-table4", f), "utf8")));
+    const mine = entries.filter((x) => x.config.plan.variant === variant);
+    assert.ok(mine.length > 0 && mine.every((x) => JSON.parse(x.config.options).variant === variant), variant);
+    const back = await finishedSearch(c, plan, () => data);
+    assert.equal(back?.winner, s.winner);
+  }
+  const csae = { ...cellPlan(true, "convex", TABLE3_ROWS[2]), trainRows: 390, valid: 90 };
+  assert.is(await finishedSearch(c, csae, () => data), undefined, "the CSAE's cell is not the variants'");
+  assert.ok(readdirSync(join(dir, "cache", "search-table4")).length > 0);
+  rmSync(dir, { recursive: true });
 });
 
 test.run();

@@ -1,11 +1,11 @@
 // The deep learning benchmark of Larochelle et al. (regenerated sets): its splits, the fixed protocol
-// of Tables 3-5 (model selection on validation, then a refit), and Table 4 (table3.ts: Tables 3 and 5).
+// of Tables 3-5 (model selection on validation, then a refit); table3.ts: Tables 3 and 5, table4.ts: Table 4.
 
 import type { FitOptions } from "../train/fit.js";
 import { GENERATOR_VERSION, generate } from "../datasets/generate.js";
 import { DATASET_SIZES, type DatasetName } from "../datasets/sets.js";
 import type { Tensor } from "../tensor.js";
-import { Context, Split, cached, testError, versus, writeReport } from "./common.js";
+import { Context, Split, cached, testError, versus } from "./common.js";
 import { MAX_RETRIES, Row, fitModel, judgeRefit, rateGrid } from "./models.js";
 import { DivergenceError } from "../train/driver.js";
 import type { SearchResult } from "./search.js";
@@ -133,62 +133,6 @@ export const TABLE3_ROWS: Row[] = [
 ];
 
 export const BENCH_NOTE = "The data sets are regenerated from the published recipes (src/datasets/, seeded; see each set's recipe JSON from `aescore datasets generate`): numbers are comparable to the paper's in spirit, not to the digit.";
-
-export const TABLE4_PAPER: Record<string, number[]> = {
-  "mnist-basic": [3.39, 3.66, 5.53, 3.38],
-  "mnist-rot": [14.32, 20.85, 19.95, 13.77],
-  convex: [44.36, 33.9, 24.02, 21.52],
-};
-
-/** Where the committed run (seed 1) is behind, and why as far as we can tell. */
-export const TABLE4_READING = [
-  "Reading the committed run (seed 1; convex is the calibrated set, mnist-basic and mnist-rot are unchanged by the calibration): the paper's conclusions hold — the full CSAE is the best variant on all three sets, and finetuning the autoencoders beats learning only the normalization or a logistic regression on their energies. Where we are behind:",
-  "- **no pretraining** (+0.52 on mnist-basic): from random weights 20 finetuning epochs were not enough (the best validation epoch was the last: 7.54% on mnist-basic, 26.59% on mnist-rot); with the paper's 100 (τ scaled with them) the best epochs come at 86–97 and the column is 6.05 / 19.01 / 19.73%, ahead of the paper on mnist-rot and convex, still behind on mnist-basic.",
-  "- **learn normalization** (+0.4 on mnist-basic, +7.9 on convex) and **energies + logistic regression** (+1.0 on mnist-rot): both keep the pretrained autoencoders frozen, so they inherit our pretraining (fixed λ = 0.5, fixed epochs), which the paper tuned by looking at the filters.",
-].join("\n");
-
-/**
- * The no-pretraining variant's protocol: the paper's 100 finetuning epochs, τ five times as long (the
- * rate decays over the longer run as over the others' 20 epochs). From random weights the best
- * validation epoch was the last of 20 on both MNIST sets (7.54 and 26.59% against the paper's 5.53 and
- * 19.95), where the pretrained variants stop improving within 20.
- */
-function noPretraining(p: ReturnType<typeof benchProtocol>, quick: boolean): ReturnType<typeof benchProtocol> {
-  return quick ? p : { ...p, finetuneEpochs: 5 * p.finetuneEpochs, minFinetuneSteps: 5 * p.minFinetuneSteps, decaySteps: 5 * p.decaySteps };
-}
-
-export async function table4(ctx: Context): Promise<void> {
-  const t0 = performance.now();
-  const p = benchProtocol(ctx.quick);
-  const sigmoid = TABLE3_ROWS[2];
-  const variants: Array<FitOptions["variant"]> = ["energies", "normalization", "no-pretraining", "csae"];
-  const head = ["| data set | energies + logistic regression | learn normalization | no pretraining | CSAE |", "|---|---|---|---|---|"];
-  const lines = [...head];
-  const unrefit = [...head];
-  const failures: string[] = [];
-  for (const set of Object.keys(TABLE4_PAPER)) {
-    const cells: string[] = [];
-    const early: string[] = [];
-    for (const [i, variant] of variants.entries()) {
-      // The CSAE column is Table 3's sigmoid cell under the fixed protocol (cached once), not its
-      // search: the four variants compared under one protocol.
-      const r = await selectAndTest(ctx, variant === "csae" ? "table3" : "table4", set, sigmoid, variant, variant === "no-pretraining" ? noPretraining(p, ctx.quick) : p);
-      ctx.log(`table4 ${set}, ${variant}: test error ${r.testError.toFixed(2)}% (paper ${TABLE4_PAPER[set][i]}%)`);
-      cells.push(refitCell(r, TABLE4_PAPER[set][i]));
-      if (r.refit.failed) failures.push(failure(set, variant ?? "csae", r));
-      early.push(unrefitCell(r, false));
-    }
-    lines.push(`| ${set} | ${cells.join(" | ")} |`);
-    unrefit.push(`| ${set} | ${early.join(" | ")} |`);
-  }
-  writeReport(ctx, "table4", "Table 4: the CSAE's variants (sigmoid) — test error (%), ours (paper; ours − paper)", [
-    lines.join("\n"), "", failedRefits(failures), "", ctx.quick ? "(The reading of the full run is in ../table4.md.)" : TABLE4_READING, "",
-    "## Without the refit: the validation-selected model, trained on the training split only, on the test split", "",
-    "The energies + logistic regression variant has no finetuning epochs to choose: its refit trains for all of them.", "",
-    unrefit.join("\n"), "", BENCH_NOTE, "", benchProtocolText(p), "",
-    ctx.quick ? "" : `No pretraining: the same with five times the finetuning (${noPretraining(p, false).finetuneEpochs} epochs, the paper's count, at least ${noPretraining(p, false).minFinetuneSteps} steps; τ ${noPretraining(p, false).decaySteps} steps): from random weights the best validation epoch was the last of 20.`,
-  ].join("\n"), (performance.now() - t0) / 1000);
-}
 
 export function benchProtocol(quick: boolean) {
   return quick

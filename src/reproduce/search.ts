@@ -26,7 +26,8 @@ export interface Config {
   hidden: number;
   contractive?: number;
   denoising?: number;
-  pretrainLr: number;
+  /** (absent for the variant without pretraining) */
+  pretrainLr?: number;
   finetuneLr: number;
   weightDecay: number;
 }
@@ -39,8 +40,10 @@ export interface SearchPlan {
   model?: { activation: AeActivation; factored: boolean };
   /** A row's further search, named after it ("large": search-sigmoid-large); absent: the row's first. */
   part?: string;
-  /** A cell of Table 3: the benchmark set searched (its generator's version), instead of MNIST. */
+  /** A cell of Table 3 or 4: the benchmark set searched (its generator's version), instead of MNIST. */
   set?: { name: string; version: number };
+  /** A cell of Table 4: the CSAE's variant searched; absent: the CSAE itself (plans before this field). */
+  variant?: "normalization" | "no-pretraining";
   /** The values each hyperparameter takes (the grid is their product). */
   grid: { [K in keyof Config]?: number[] };
   /** Configurations drawn for the first rung. */
@@ -159,15 +162,15 @@ export const finetuneRate = (c: Config) => (c.finetuneLr * 100) / c.hidden;
 function options(c: Config, plan: SearchPlan, seed: number, workers: number | undefined, epochs: number): FitOptions {
   const m = plan.model ?? { activation: "sigmoid", factored: false };
   return {
-    ...FIT_DEFAULTS, hidden: c.hidden, activation: m.activation, output: "real", variant: "csae", seed, workers,
-    pretrain: { ...FIT_DEFAULTS.pretrain, epochs: plan.pretrainEpochs, lr: c.pretrainLr, contractive: c.contractive ?? 0, denoising: c.denoising ?? 0 },
+    ...FIT_DEFAULTS, hidden: c.hidden, activation: m.activation, output: "real", variant: plan.variant ?? "csae", seed, workers,
+    pretrain: { ...FIT_DEFAULTS.pretrain, epochs: plan.pretrainEpochs, lr: c.pretrainLr ?? FIT_DEFAULTS.pretrain.lr, contractive: c.contractive ?? 0, denoising: c.denoising ?? 0 },
     finetune: { ...FIT_DEFAULTS.finetune, epochs, lr: finetuneRate(c), weightDecay: c.weightDecay, decay: plan.decay },
     ...(m.factored ? { factors: c.hidden } : {}),
   };
 }
 
 /** A configuration in words, as the reports print it. */
-export const label = (c: Config) => `H ${c.hidden}, ${c.contractive !== undefined ? `λ ${c.contractive}` : `ν ${c.denoising}`}, pretraining lr ${+c.pretrainLr.toPrecision(3)}, finetuning lr ${+finetuneRate(c).toPrecision(3)}, weight decay ${c.weightDecay}`;
+export const label = (c: Config) => `H ${c.hidden}, ${c.contractive !== undefined ? `λ ${c.contractive}, ` : c.denoising !== undefined ? `ν ${c.denoising}, ` : ""}${c.pretrainLr !== undefined ? `pretraining lr ${+c.pretrainLr.toPrecision(3)}, ` : ""}finetuning lr ${+finetuneRate(c).toPrecision(3)}, weight decay ${c.weightDecay}`;
 
 interface RungResult {
   /** Validation error (%) after each finetuning epoch 1..epochs (empty if it diverged). */
@@ -343,7 +346,7 @@ export async function finishedSearch(ctx: Context, plan: SearchPlan, data?: () =
 
 /** The experiment (its cache folder and report) of a plan: every cell of Table 3 is search-table3's. */
 export function experimentOf(plan: SearchPlan): string {
-  return plan.set ? "search-table3" : searchExperiment(plan.model ?? { activation: "sigmoid", factored: false }, plan.part);
+  return plan.variant ? "search-table4" : plan.set ? "search-table3" : searchExperiment(plan.model ?? { activation: "sigmoid", factored: false }, plan.part);
 }
 
 /** `aescore reproduce search[-<row>]`: a row of Table 2 (sigmoid by default) by successive halving, with its report. */

@@ -66,10 +66,10 @@ export function cellPlan(quick: boolean, set: string, row: Row): SearchPlan {
 }
 
 /** A search's result in the shape of selectAndTest's, for the tables. */
-function searchedCell(s: SearchResult): Cell {
+export function searchedCell(s: SearchResult): Cell {
   const c = s.winner.config;
   return {
-    hidden: c.hidden, lr: { pretrain: c.pretrainLr, finetune: finetuneRate(c) }, validError: s.winner.validError, finetuneEpochs: s.winner.epochs,
+    hidden: c.hidden, lr: { pretrain: c.pretrainLr ?? NaN, finetune: finetuneRate(c) }, validError: s.winner.validError, finetuneEpochs: s.winner.epochs,
     selectedTest: s.validatedTest, testError: s.testError, refit: s.refit, seconds: s.seconds, searched: s,
   };
 }
@@ -78,33 +78,41 @@ function searchedCell(s: SearchResult): Cell {
 export const finishedCell = (ctx: Context, set: string, row: Row): Promise<SearchResult | undefined> =>
   finishedSearch(ctx, cellPlan(ctx.quick, set, row), () => benchmark(set, ctx));
 
+/** A table cell to search: its set and column, the paper's number, its plan, and the fixed protocol's test error (read only; NotCached if never computed). */
+export interface SearchedCell {
+  set: string;
+  column: string;
+  paper: number;
+  plan: SearchPlan;
+  fixed: (ro: Context) => Promise<number>;
+}
+
 /**
- * `aescore reproduce search-table3`: every cell of Table 3 by successive halving, the cells the fixed
- * protocol left behind the paper first (the others after: the table is not only searched where it
- * loses). Each cell is cached and resumable like Table 2's searches; the report is rewritten after
- * each cell, and `table3` takes every finished one.
+ * Searches every cell by successive halving, the cells the fixed protocol left behind the paper
+ * first (the others after: a table is not only searched where it loses). Each cell is cached and
+ * resumable like Table 2's searches; the report `name` is rewritten after each cell (`what`: what
+ * is searched, in words), and the tables take every finished one.
  */
-export async function searchTable3(ctx: Context): Promise<void> {
+export async function searchCells(ctx: Context, name: string, title: string, columns: string[], all: SearchedCell[], what: string): Promise<void> {
   const t0 = performance.now();
-  const p = benchProtocol(ctx.quick);
-  const cells = Object.keys(TABLE3_PAPER).flatMap((set) => TABLE3_ROWS.map((row, i) => ({ set, row, paper: TABLE3_PAPER[set][i] })));
   // The fixed protocol's result of each cell, if computed (read only): behind the paper, or unknown, first.
   const ro = { ...ctx, readOnly: true, log: () => {} };
-  const fixed = new Map<(typeof cells)[number], number>();
-  for (const c of cells) {
+  const fixed = new Map<SearchedCell, number>();
+  for (const c of all) {
     try {
-      fixed.set(c, (await selectAndTest(ro, "table3", c.set, c.row, "csae", p)).testError);
+      fixed.set(c, await c.fixed(ro));
     } catch (err) {
       if (!(err instanceof NotCached)) throw err;
     }
   }
-  const behind = (c: (typeof cells)[number]) => !(fixed.get(c)! <= c.paper);
-  const order = [...cells.filter(behind), ...cells.filter((c) => !behind(c))];
-  const done = new Map<(typeof cells)[number], SearchResult>();
-  const diverged = new Set<(typeof cells)[number]>();
+  const behind = (c: SearchedCell) => !(fixed.get(c)! <= c.paper);
+  const order = [...all.filter(behind), ...all.filter((c) => !behind(c))];
+  const done = new Map<SearchedCell, SearchResult>();
+  const diverged = new Set<SearchedCell>();
+  const sets = [...new Set(all.map((c) => c.set))];
   const report = () => {
-    const head = ["| data set | linear | modulus | sigmoid | sigmoid (factored) |", "|---|---|---|---|---|"];
-    const table = [...head, ...Object.keys(TABLE3_PAPER).map((set) => `| ${set} | ${cells.filter((c) => c.set === set).map((c) => {
+    const head = [`| data set | ${columns.join(" | ")} |`, `|---|${columns.map(() => "---|").join("")}`];
+    const table = [...head, ...sets.map((set) => `| ${set} | ${all.filter((c) => c.set === set).map((c) => {
       const s = done.get(c);
       return s ? `${versus(s.testError, c.paper)}${s.refit.failed ? " †" : ""}` : `— (${c.paper}; ${diverged.has(c) ? "every configuration diverged" : "not searched yet"})`;
     }).join(" | ")} |`)];
@@ -113,31 +121,42 @@ export async function searchTable3(ctx: Context): Promise<void> {
       const curves = [...s.log].sort((a, b) => b.rungs - a.rungs || a.result.best - b.result.best)
         .map((x) => `  - ${label(x.config)}: rung ${x.rungs}, ${x.result.diverged ? "diverged" : `best ${x.result.best.toFixed(2)}% (epoch ${x.result.bestEpoch})`}; ${x.result.curve.map((v) => v.toFixed(2)).join(" ")}`);
       return [
-        `- **${c.set}, ${c.row.label}**: ${label(s.winner.config)}, ${s.winner.epochs} finetuning epochs; validation ${s.winner.validError.toFixed(2)}%, test **${s.testError.toFixed(2)}%**${s.refit.failed ? ` († the refit scored ${s.refit.trainError.toFixed(2)}% on its own training rows: the validated model stands in)` : ""} (paper ${c.paper}%; fixed protocol ${fixed.has(c) ? `${fixed.get(c)!.toFixed(2)}%` : "not computed"}); the validated model ${s.validatedTest.toFixed(2)}%, seed ${(ctx.seed + 1) % 2 ** 32} ${s.secondSeed.testError.toFixed(2)}%${s.secondSeed.failed ? " (a failed refit)" : ""}; ${(s.seconds / 60).toFixed(1)} min.`,
+        `- **${c.set}, ${c.column}**: ${label(s.winner.config)}, ${s.winner.epochs} finetuning epochs; validation ${s.winner.validError.toFixed(2)}%, test **${s.testError.toFixed(2)}%**${s.refit.failed ? ` († the refit scored ${s.refit.trainError.toFixed(2)}% on its own training rows: the validated model stands in)` : ""} (paper ${c.paper}%; fixed protocol ${fixed.has(c) ? `${fixed.get(c)!.toFixed(2)}%` : "not computed"}); the validated model ${s.validatedTest.toFixed(2)}%, seed ${(ctx.seed + 1) % 2 ** 32} ${s.secondSeed.testError.toFixed(2)}%${s.secondSeed.failed ? " (a failed refit)" : ""}; ${(s.seconds / 60).toFixed(1)} min.`,
         ...curves,
       ].join("\n");
     });
-    const plan = cellPlan(ctx.quick, "mnist-basic", TABLE3_ROWS[0]);
-    const behindNow = cells.filter((c) => done.has(c) && done.get(c)!.testError > c.paper).length;
-    writeReport(ctx, "search-table3", "Table 3's cells by successive halving — ours (paper; ours − paper)", [
+    const behindNow = all.filter((c) => done.has(c) && done.get(c)!.testError > c.paper).length;
+    writeReport(ctx, name, title, [
       table.join("\n"), "",
-      `${done.size} of ${cells.length} cells searched; ${behindNow} of them behind the paper. † a failed refit: the validated model stands in.`, "",
-      `What is searched, per cell: ${plan.configs} configurations drawn (seed ${ctx.seed}) from the grid of its column's model (src/reproduce/table3.ts, cellPlan: hidden sizes ${JSON.stringify(plan.grid.hidden)}, the contraction or corruption levels, learning rates and weight decay, as in Table 2's searches); successive halving keeping the best 1/${plan.eta} by the set's validation error at rungs of ${plan.rungs.join(", ")} finetuning epochs on a 10000-row training split (proportionally more on rectangles and convex, as is τ = ${plan.decay} epochs of the decay lr·τ/(τ + t)); pretraining as the fixed protocol's, at least ${benchProtocol(false).minPretrainSteps} minibatch steps per autoencoder; the winner refitted on train + validation for its best epoch count (and with seed ${(ctx.seed + 1) % 2 ** 32}) and tested on the set's ${ctx.quick ? "first 10000" : "50000"} test rows. The cells behind the paper under the fixed protocol (results/table3.md) are searched first.`, "",
+      `${done.size} of ${all.length} cells searched; ${behindNow} of them behind the paper. † a failed refit: the validated model stands in.`, "",
+      what, "",
       "Every searched cell, in the order searched, with each configuration's validation curve at the last rung it reached:", "",
       details.join("\n") || "(none yet)", "", BENCH_NOTE,
     ].join("\n"), (performance.now() - t0) / 1000);
   };
   for (const c of order) {
-    ctx.log(`search-table3: ${c.set}, ${c.row.label} (${done.size + 1} of ${cells.length})`);
+    ctx.log(`${name}: ${c.set}, ${c.column} (${done.size + 1} of ${all.length})`);
     try {
-      done.set(c, await successiveHalving(ctx, cellPlan(ctx.quick, c.set, c.row), () => benchmark(c.set, ctx)));
+      done.set(c, await successiveHalving(ctx, c.plan, () => benchmark(c.set, ctx)));
     } catch (err) {
       if (!(err instanceof SearchDiverged)) throw err;
       diverged.add(c);
-      ctx.log(`search-table3: ${c.set}, ${c.row.label}: ${err.message}; the cell keeps the fixed protocol`);
+      ctx.log(`${name}: ${c.set}, ${c.column}: ${err.message}; the cell keeps the fixed protocol`);
     }
     report();
   }
+}
+
+/** `aescore reproduce search-table3`: every cell of Table 3 by successive halving (searchCells). */
+export async function searchTable3(ctx: Context): Promise<void> {
+  const p = benchProtocol(ctx.quick);
+  const cells = Object.keys(TABLE3_PAPER).flatMap((set) => TABLE3_ROWS.map((row, i): SearchedCell => ({
+    set, column: row.label, paper: TABLE3_PAPER[set][i], plan: cellPlan(ctx.quick, set, row),
+    fixed: async (ro) => (await selectAndTest(ro, "table3", set, row, "csae", p)).testError,
+  })));
+  const plan = cellPlan(ctx.quick, "mnist-basic", TABLE3_ROWS[0]);
+  const what = `What is searched, per cell: ${plan.configs} configurations drawn (seed ${ctx.seed}) from the grid of its column's model (src/reproduce/table3.ts, cellPlan: hidden sizes ${JSON.stringify(plan.grid.hidden)}, the contraction or corruption levels, learning rates and weight decay, as in Table 2's searches); successive halving keeping the best 1/${plan.eta} by the set's validation error at rungs of ${plan.rungs.join(", ")} finetuning epochs on a 10000-row training split (proportionally more on rectangles and convex, as is τ = ${plan.decay} epochs of the decay lr·τ/(τ + t)); pretraining as the fixed protocol's, at least ${benchProtocol(false).minPretrainSteps} minibatch steps per autoencoder; the winner refitted on train + validation for its best epoch count (and with seed ${(ctx.seed + 1) % 2 ** 32}) and tested on the set's ${ctx.quick ? "first 10000" : "50000"} test rows. The cells behind the paper under the fixed protocol (results/table3.md) are searched first.`;
+  await searchCells(ctx, "search-table3", "Table 3's cells by successive halving — ours (paper; ours − paper)", TABLE3_ROWS.map((r) => r.label), cells, what);
 }
 
 export async function table3(ctx: Context): Promise<void> {
