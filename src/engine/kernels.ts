@@ -31,11 +31,10 @@ function checkGemmOptions(op: string, o: GemmOptions, transB: boolean): void {
   if (typeof o !== "object" || o === null) throw new InputError(`${op}: options must be an object, not ${quote(o)}`);
   for (const k in o) {
     const v = (o as Record<string, unknown>)[k];
-    const ok = k === "transA" || (k === "transB" && transB) ? v === undefined || typeof v === "boolean" : k === "alpha" || k === "beta" ? v === undefined || (typeof v === "number" && Number.isFinite(v)) : false;
-    if (!ok) {
-      const known = transB ? "transA, transB, alpha, beta" : "transA, alpha, beta";
-      throw new InputError(known.split(", ").includes(k) ? `${op}: ${k} must be ${k.startsWith("trans") ? "true or false" : "a finite number"}, not ${typeof v === "number" ? v : quote(v)}` : `${op}: unknown option ${quote(k)} (known: ${known})`);
-    }
+    if (v === undefined) continue;
+    if (k === "transA" || (k === "transB" && transB)) checkFlag(op, k, v);
+    else if (k === "alpha" || k === "beta") scalar(op, k, v as number);
+    else throw new InputError(`${op}: unknown option ${quote(k)} (known: ${transB ? "transA, transB, alpha, beta" : "transA, alpha, beta"})`);
   }
 }
 
@@ -45,9 +44,9 @@ function scalar(op: string, name: string, v: number): void {
   if (!(typeof v === "number" && Number.isFinite(v))) throw new InputError(`${op}: ${name} must be a finite number, not ${typeof v === "number" ? v : quote(v)}`);
 }
 
-const checkTransB = (op: string, transB: unknown) => {
-  if (typeof transB !== "boolean") throw new InputError(`${op}: transB must be true or false, not ${quote(transB)}`);
-};
+function checkFlag(op: string, name: string, v: unknown): void {
+  if (typeof v !== "boolean") throw new InputError(`${op}: ${name} must be true or false, not ${quote(v)}`);
+}
 
 // A PackedB holds the panels of a K x N operand: a hand-made one with too few floats (or another's
 // shape) would make the kernel read or write past it.
@@ -274,7 +273,7 @@ export interface PackedB {
 /** Packs op(B) (K x N) as gemm would, into a new arena matrix. */
 export function packB(B: Mat, { transB = false } = {}): PackedB {
   sameEngine("packB", B);
-  checkTransB("packB", transB);
+  checkFlag("packB", "transB", transB);
   const [K, N] = transB ? [B.cols, B.rows] : [B.rows, B.cols];
   const e = B.engine;
   const data = alloc(e, `${B.name} packed`, 1, e.k.gemm_packed_floats(N, K));
@@ -284,7 +283,7 @@ export function packB(B: Mat, { transB = false } = {}): PackedB {
 
 /** Packs op(B) again into P (made by packB from a matrix of B's shape): after B changed, no allocation. */
 export function repackB(P: PackedB, B: Mat, { transB = false } = {}): void {
-  checkTransB("repackB", transB);
+  checkFlag("repackB", "transB", transB);
   const [K, N] = transB ? [B.cols, B.rows] : [B.rows, B.cols];
   sameEngine("repackB", B);
   checkPacked("repackB", P, B);
