@@ -57,6 +57,25 @@ writeAtomic(aePath, encodeAutoencoder(ae));
 
 // ---- 1. silent wrong results ---------------------------------------------------------------------
 
+test("output through a pipe arrives whole; a write to stdout that fails is an error, not exit 0", () => {
+  // 100000 rows of energies (about 1 MB of CSV): the process used to exit with most of it still in
+  // the pipe's buffer (a reader got 13631 lines and exit 0).
+  const big = at("big-rows.npy");
+  writeArray(big, { shape: [100000, D], data: Float32Array.from({ length: 100000 * D }, (_, i) => (i % 7) / 7) });
+  const piped = spawnSync("sh", ["-c", `"${process.execPath}" "${cli}" energy --model "${aePath}" --input "${big}" | wc -l`], { encoding: "utf8", timeout: 60000 });
+  assert.is(piped.stdout.trim(), "100000", piped.stderr);
+  const full = openSync("/dev/full", "w");
+  const r = spawnSync(process.execPath, [cli, "energy", "--model", aePath, "--input", xPath], { stdio: ["ignore", full, "pipe"], encoding: "utf8", timeout: 60000 });
+  closeSync(full);
+  assert.is(r.status, 1);
+  assert.match(r.stderr, /^aescore energy: cannot write the output to stdout: ENOSPC/);
+  assert.is(r.stderr.trim().split("\n").length, 1);
+  // A reader that stops early (| head) ends the output quietly.
+  const head = spawnSync("sh", ["-c", `"${process.execPath}" "${cli}" energy --model "${aePath}" --input "${big}" | head -1`], { encoding: "utf8", timeout: 60000 });
+  assert.is(head.stdout.trim().split("\n").length, 1);
+  assert.is(head.stderr, "");
+});
+
 test("a model file whose weights overflow float32 in its Laplacian is refused as diverged", () => {
   const huge = createAutoencoder(e, { D, H: 4, activation: "tanh", output: "real" }, 3);
   huge.W.data.fill(3e37);

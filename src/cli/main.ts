@@ -79,8 +79,26 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+/**
+ * Exits once stdout has taken everything: output still in a pipe's buffer when the process exits is
+ * lost, and a failed write (a full disk, a closed stdout) arrives only as an 'error' event. A reader
+ * that stopped reading (`| head`) ends the output quietly; any other failure is one line and exit 1.
+ */
+function exitAfterOutput(name: string | undefined, code: number, failure: () => NodeJS.ErrnoException | undefined): void {
+  const done = (err?: Error | null) => {
+    const f = failure() ?? ((process.stdout.errored ?? err) as NodeJS.ErrnoException | null | undefined) ?? undefined;
+    if (f && f.code !== "EPIPE") console.error(`aescore${name ? ` ${safeText(name)}` : ""}: cannot write the output to stdout: ${safeText(f.message)}`);
+    process.exit(f ? 1 : code);
+  };
+  if (process.stdout.destroyed || !process.stdout.writable) return done();
+  process.stdout.write("", done);
+}
+
 // Run when executed (directly or through npm's bin link), not when imported.
 if (process.argv[1] && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  main(process.argv.slice(2)).then((code) => process.exit(code));
+  let failure: NodeJS.ErrnoException | undefined;
+  process.stdout.on("error", (err: NodeJS.ErrnoException) => void (failure ??= err));
+  const argv = process.argv.slice(2);
+  main(argv).then((code) => exitAfterOutput(argv[0], code, () => failure));
 }
 
