@@ -7,7 +7,7 @@
 
 import {
   closeSync, constants as fsConstants, fstatSync, lstatSync, fsyncSync, openSync, readdirSync, readSync, realpathSync, renameSync,
-  statSync, unlinkSync, writeFileSync, mkdirSync, chmodSync,
+  statSync, unlinkSync, writeFileSync, mkdirSync, chmodSync, existsSync,
 } from "node:fs";
 import { freemem } from "node:os";
 import { threadId } from "node:worker_threads";
@@ -281,9 +281,22 @@ export function checkWritable(path: string, what = "output"): void {
 }
 
 /** Creates directory `dir` (and its parents) for checkpoints or results, with a one-line error; `probe`: and checks that it takes files. */
+// One level at a time from the nearest existing ancestor: Node's recursive mkdir retries for ever
+// where mkdir says ENOENT under a parent that exists (procfs does), and this fails there at once.
+function mkdirs(dir: string): void {
+  if (existsSync(dir)) return;
+  const parent = dirname(dir);
+  if (parent !== dir) mkdirs(parent);
+  try {
+    mkdirSync(dir);
+  } catch (err) {
+    if (errno(err) !== "EEXIST") throw err;
+  }
+}
+
 export function makeDir(dir: string, what = "directory", probe = true): void {
   try {
-    mkdirSync(dir, { recursive: true });
+    mkdirs(resolve(dir));
   } catch (err) {
     const code = errno(err);
     const why = code === "EEXIST" || code === "ENOTDIR" ? "a file is in the way" : code === "EACCES" ? "permission denied" : code;

@@ -76,6 +76,29 @@ test("output through a pipe arrives whole; a write to stdout that fails is an er
   assert.is(head.stderr, "");
 });
 
+test("a CLI audit: inherited names are no options, nothing passes after --, deep .npy headers and /proc directories are refused", () => {
+  for (const name of ["constructor", "__proto__", "hasOwnProperty", "toString"]) {
+    refused(run("energy", `--${name}`, "1", "--model", aePath, "--input", xPath), new RegExp(`unknown option --${name} \\(see --help\\)`), name);
+  }
+  refused(run("energy", "--model", aePath, "--input", xPath, "--", "extra"), /unexpected argument extra after --: this command takes options only/, "after --");
+  // A 10 KB header of 10000 nested tuples overflowed the parser's stack (an internal error).
+  const header = `{'descr': '<f4', 'fortran_order': False, 'shape': ${"(".repeat(10000)}}`;
+  const pad = 64 - ((10 + header.length + 1) % 64);
+  const text = header + " ".repeat(pad) + "\n";
+  const head = Buffer.alloc(10);
+  head.write("\x93NUMPY", 0, "latin1");
+  head[6] = 1;
+  head.writeUInt16LE(text.length, 8);
+  writeFileSync(at("deep.npy"), Buffer.concat([head, Buffer.from(text, "latin1"), Buffer.alloc(4)]));
+  refused(run("energy", "--model", aePath, "--input", at("deep.npy")), /deep\.npy: header nests tuples deeper than a shape does/, "deep header");
+  // Node's recursive mkdir spun for ever where procfs says ENOENT under a parent that exists.
+  if (existsSync("/proc/self")) {
+    const res = run("train-ae", "--data", xPath, "--hidden", "2", "--epochs", "1", "--workers", "0", "--checkpoint", "/proc/aescore-ck/a", "--save", at("no.safetensors"));
+    refused(res, /\/proc\/aescore-ck\/a: cannot create the checkpoint directory/, "/proc");
+    assert.ok(res.ms < 20000, `${res.ms} ms`);
+  }
+});
+
 test("a model file whose weights overflow float32 in its Laplacian is refused as diverged", () => {
   const huge = createAutoencoder(e, { D, H: 4, activation: "tanh", output: "real" }, 3);
   huge.W.data.fill(3e37);

@@ -64,7 +64,9 @@ export function parseOptions(options: Record<string, Option>, argv: string[], al
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === "--") {
-      positionals.push(...argv.slice(i + 1));
+      const rest = argv.slice(i + 1);
+      if (rest.length > 0 && !allowPositionals) throw new InputError(`unexpected argument ${printable(rest[0], "token")} after --: this command takes options only (see --help)`);
+      positionals.push(...rest);
       break;
     }
     let name: string | undefined;
@@ -73,7 +75,8 @@ export function parseOptions(options: Record<string, Option>, argv: string[], al
       const eq = arg.indexOf("=");
       name = eq < 0 ? arg.slice(2) : arg.slice(2, eq);
       inline = eq < 0 ? undefined : arg.slice(eq + 1);
-      if (!(name in options)) {
+      // (own keys only: "constructor" or "__proto__" is no option, though `in` finds it)
+      if (!Object.hasOwn(options, name)) {
         const s = suggest(name, names);
         throw new InputError(`unknown option --${printable(name, "token")}${s ? `; did you mean --${s}?` : ` (see --help)`}`);
       }

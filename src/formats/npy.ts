@@ -43,7 +43,9 @@ function parseHeader(text: string, fail: (what: string) => never): Record<string
   const ws = (): void => {
     while (i < text.length && /\s/.test(text[i])) i++;
   };
-  const value = (): unknown => {
+  // A shape is one tuple: nesting is bounded, so a hostile header cannot exhaust the stack.
+  const value = (depth = 0): unknown => {
+    if (depth > 4) fail(`header nests tuples deeper than a shape does, at header position ${i}`);
     ws();
     const c = text[i];
     if (c === "'" || c === '"') {
@@ -59,7 +61,7 @@ function parseHeader(text: string, fail: (what: string) => never): Record<string
       for (;;) {
         ws();
         if (text[i] === ")") { i++; return items; }
-        items.push(value());
+        items.push(value(depth + 1));
         ws();
         if (text[i] === ",") i++;
         else if (text[i] !== ")") fail(`expected ',' or ')' at header position ${i}`);
