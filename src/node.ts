@@ -14,6 +14,7 @@ import { threadId } from "node:worker_threads";
 import { constants as zlib, gunzipSync } from "node:zlib";
 import { createRequire } from "node:module";
 import { basename, dirname, join, resolve } from "node:path";
+import { createHash } from "node:crypto";
 import { AescoreError, FormatError, InputError } from "./errors.js";
 import { decodeNpy, encodeNpy, npyLength } from "./formats/npy.js";
 import { decodeIdx, decodeCsv, encodeCsv, encodeIdx, idxLength, type CsvOptions } from "./formats/idx-csv.js";
@@ -159,7 +160,11 @@ export function writeArray(path: string, tensor: Tensor): void {
 // or the check before it, removes the temporary files of processes that no longer exist.
 // Named by process and thread: worker threads share the pid, and two of them probing one directory at
 // once (each class's checkpoint) collided on a pid-only name (EEXIST).
-const tmpName = (path: string) => join(dirname(path), `.${basename(path)}.${process.pid}-${threadId}.tmp`);
+// The name is tagged and of fixed length (a hash of the output's name): the clean-up below removes only
+// names of this exact form, never a user's own ".x.npy.2024.tmp", and a 254-byte output name still
+// leaves room for it.
+const tmpTag = (path: string) => `.aescore-${createHash("sha256").update(basename(path)).digest("hex").slice(0, 12)}.`;
+const tmpName = (path: string) => join(dirname(path), `${tmpTag(path)}${process.pid}-${threadId}.tmp`);
 
 function alive(pid: number): boolean {
   try {
@@ -172,7 +177,7 @@ function alive(pid: number): boolean {
 
 /** Removes temporary files that earlier, killed processes left beside `path`. */
 function removeStale(path: string): void {
-  const prefix = `.${basename(path)}.`;
+  const prefix = tmpTag(path);
   let names: string[];
   try {
     names = readdirSync(dirname(path));
@@ -180,8 +185,9 @@ function removeStale(path: string): void {
     return;
   }
   for (const name of names) {
-    if (!name.startsWith(prefix) || !name.endsWith(".tmp")) continue;
-    const pid = Number(name.slice(prefix.length, -4).split("-")[0]);
+    const m = name.startsWith(prefix) ? /^(\d+)-\d+\.tmp$/.exec(name.slice(prefix.length)) : null;
+    if (!m) continue;
+    const pid = Number(m[1]);
     if (Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && !alive(pid)) {
       try {
         unlinkSync(join(dirname(path), name));
@@ -214,6 +220,12 @@ function outputTarget(path: string, what = "output"): string {
   return target;
 }
 
+// A file nobody may write (mode 0444) was made so on purpose: it is not replaced (a rename would,
+// whatever its mode, and as root so would a write).
+function refuseReadOnly(path: string, mode: number, what: string): void {
+  if ((mode & 0o222) === 0) throw new InputError(`${path}: the ${what} is read-only (no write permission); make it writable or give another name`);
+}
+
 /** Writes bytes to a temporary file beside `path`, syncs it, then renames it over `path`. */
 export function writeAtomic(path: string, bytes: Uint8Array | string): void {
   path = outputTarget(path);
@@ -227,6 +239,7 @@ export function writeAtomic(path: string, bytes: Uint8Array | string): void {
     } catch {
       mode = undefined; // a new file: the umask's default
     }
+    if (mode !== undefined) refuseReadOnly(path, mode, "output");
     writeFileSync(tmp, bytes, mode === undefined ? undefined : { mode });
     if (mode !== undefined) chmodSync(tmp, mode); // (writeFileSync's mode passes through the umask)
     const fd = openSync(tmp, "r");
@@ -262,6 +275,7 @@ export function checkWritable(path: string, what = "output"): void {
   }
   if (st?.isDirectory()) throw new InputError(`${given}: the ${what} is a directory; give a file name`);
   if (st && !st.isFile()) throw new InputError(`${given}: the ${what} exists and is not a regular file (a device, pipe or socket); give a file name`);
+  if (st) refuseReadOnly(given, st.mode, what);
   const dir = dirname(resolve(path));
   let d;
   try {
@@ -280,7 +294,6 @@ export function checkWritable(path: string, what = "output"): void {
   }
 }
 
-/** Creates directory `dir` (and its parents) for checkpoints or results, with a one-line error; `probe`: and checks that it takes files. */
 // One level at a time from the nearest existing ancestor: Node's recursive mkdir retries for ever
 // where mkdir says ENOENT under a parent that exists (procfs does), and this fails there at once.
 function mkdirs(dir: string): void {
@@ -294,6 +307,7 @@ function mkdirs(dir: string): void {
   }
 }
 
+/** Creates directory `dir` (and its parents) for checkpoints or results, with a one-line error; `probe`: and checks that it takes files. */
 export function makeDir(dir: string, what = "directory", probe = true): void {
   try {
     mkdirs(resolve(dir));

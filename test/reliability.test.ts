@@ -6,6 +6,7 @@ import * as assert from "uvu/assert";
 import { spawn, spawnSync } from "node:child_process";
 import { chmodSync, closeSync, cpSync, existsSync, linkSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, symlinkSync, writeFileSync, ftruncateSync } from "node:fs";
 import { gzipSync } from "node:zlib";
+import { createHash } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -506,13 +507,15 @@ test("one-line answers for typos, with suggestions; two names for the two meanin
 test("temporary files of killed saves are removed at the next save of the same path", async () => {
   const target = at("t.npy");
   // a dead process's leftover (pid 2^22 + 1 is above Linux's default pid_max)
-  const stale = join(dir, `.t.npy.${2 ** 22 + 1}.tmp`);
+  const tag = `.aescore-${createHash("sha256").update("t.npy").digest("hex").slice(0, 12)}.`;
+  const stale = join(dir, `${tag}${2 ** 22 + 1}-0.tmp`);
   writeFileSync(stale, "half");
-  const mine = join(dir, `.t.npy.${process.pid}.tmp.keep`);
-  writeFileSync(mine, "unrelated");
+  // Files of the user's that look like temporary files are not ours to remove.
+  const mine = [`.t.npy.${2 ** 22 + 1}.tmp`, `.t.npy.2024-backup.tmp`, `${tag}${2 ** 22 + 1}-0.tmp.keep`, `${tag}12x-0.tmp`].map((n) => join(dir, n));
+  for (const f of mine) writeFileSync(f, "unrelated");
   writeArray(target, { shape: [1], data: Float32Array.of(1) });
   assert.not.ok(existsSync(stale));
-  assert.ok(existsSync(mine));
+  for (const f of mine) assert.ok(existsSync(f), f);
   // a save killed mid-way leaves the target intact
   const big = at("big-save.mjs");
   writeFileSync(big, `import { writeAtomic } from ${JSON.stringify(new URL("../src/node.js", import.meta.url).href)};\nwriteAtomic(${JSON.stringify(target)}, new Uint8Array(2e9));\n`);
@@ -522,7 +525,18 @@ test("temporary files of killed saves are removed at the next save of the same p
   await new Promise((res) => child.on("exit", res));
   assert.equal(readArray(target).data, Float32Array.of(1));
   writeArray(target, { shape: [1], data: Float32Array.of(2) });
-  assert.equal(readdirSync(dir).filter((n) => n.startsWith(".t.npy.") && n.endsWith(".tmp")), []);
+  assert.equal(readdirSync(dir).filter((n) => n.startsWith(tag) && n.endsWith(".tmp")), [`${tag}12x-0.tmp`]);
+  // A 254-byte name (the most a file name holds, less one) can be written: the temporary name is short.
+  const long = at(`${"n".repeat(250)}.npy`);
+  writeArray(long, { shape: [1], data: Float32Array.of(3) });
+  assert.equal(readArray(long).data, Float32Array.of(3));
+  // A file nobody may write is not replaced.
+  const ro = at("read-only.npy");
+  writeArray(ro, { shape: [1], data: Float32Array.of(4) });
+  chmodSync(ro, 0o444);
+  assert.throws(() => writeArray(ro, { shape: [1], data: Float32Array.of(5) }), /read-only\.npy: the output is read-only \(no write permission\)/);
+  refused(run("energy", "--model", aePath, "--input", xPath, "--output", ro), /read-only\.npy: the output is read-only/, "read-only output");
+  assert.equal(readArray(ro).data, Float32Array.of(4));
 });
 
 test("train --checkpoint: a resumed fit skips finished stages and saves the same bits; other options are refused", () => {
@@ -585,9 +599,13 @@ test("a file replaced atomically keeps its permissions (a private model calibrat
   chmodSync(path, 0o600);
   writeAtomic(path, "new");
   assert.equal([readFileSync(path, "utf8"), lstatSync(path).mode & 0o777], ["new", 0o600]);
-  chmodSync(path, 0o444);
+  chmodSync(path, 0o644);
   writeAtomic(path, "newer");
-  assert.equal(lstatSync(path).mode & 0o777, 0o444);
+  assert.equal(lstatSync(path).mode & 0o777, 0o644);
+  // One nobody may write is not replaced at all (a rename would replace it whatever its mode).
+  chmodSync(path, 0o444);
+  assert.throws(() => writeAtomic(path, "newest"), /the output is read-only/);
+  assert.equal([readFileSync(path, "utf8"), lstatSync(path).mode & 0o777], ["newer", 0o444]);
 });
 
 
