@@ -23,6 +23,16 @@ export function badTensor(t: unknown): string | undefined {
   return badShape(shape, (data as { length?: number } | undefined)?.length ?? NaN);
 }
 
+/**
+ * What a decoder records of its conversion to f32: the first value that f32 does not hold exactly
+ * (f8 values, integers beyond 2^24, decimals), where it is and what it was. Data is converted as a
+ * matter of course; labels are refused by it (2.0000001 would become class 2).
+ */
+export interface Inexact {
+  index: number;
+  value: number;
+}
+
 /** The most f32 values an array may hold: WebAssembly's 4 GiB memory, whole. */
 export const MAX_VALUES = 2 ** 30;
 

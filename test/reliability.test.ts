@@ -77,21 +77,36 @@ test("output through a pipe arrives whole; a write to stdout that fails is an er
   assert.is(head.stderr, "");
 });
 
+/** A version 1.0 .npy of the given descr and shape text (written as they are, for hostile headers) and data bytes. */
+function npyFile(descr: string, shape: string, data: Buffer): Buffer {
+  const header = `{'descr': ${descr}, 'fortran_order': False, 'shape': ${shape}, }`;
+  const text = header + " ".repeat(64 - ((10 + header.length + 1) % 64)) + "\n";
+  const head = Buffer.alloc(10);
+  head.write("\x93NUMPY", 0, "latin1");
+  head[6] = 1;
+  head.writeUInt16LE(text.length, 8);
+  return Buffer.concat([head, Buffer.from(text, "latin1"), data]);
+}
+
 test("a CLI audit: inherited names are no options, nothing passes after --, deep .npy headers and /proc directories are refused", () => {
   for (const name of ["constructor", "__proto__", "hasOwnProperty", "toString"]) {
     refused(run("energy", `--${name}`, "1", "--model", aePath, "--input", xPath), new RegExp(`unknown option --${name} \\(see --help\\)`), name);
   }
   refused(run("energy", "--model", aePath, "--input", xPath, "--", "extra"), /unexpected argument extra after --: this command takes options only/, "after --");
   // A 10 KB header of 10000 nested tuples overflowed the parser's stack (an internal error).
-  const header = `{'descr': '<f4', 'fortran_order': False, 'shape': ${"(".repeat(10000)}}`;
-  const pad = 64 - ((10 + header.length + 1) % 64);
-  const text = header + " ".repeat(pad) + "\n";
-  const head = Buffer.alloc(10);
-  head.write("\x93NUMPY", 0, "latin1");
-  head[6] = 1;
-  head.writeUInt16LE(text.length, 8);
-  writeFileSync(at("deep.npy"), Buffer.concat([head, Buffer.from(text, "latin1"), Buffer.alloc(4)]));
+  writeFileSync(at("deep.npy"), npyFile(`'<f4'`, "(".repeat(10000), Buffer.alloc(4)));
   refused(run("energy", "--model", aePath, "--input", at("deep.npy")), /deep\.npy: header nests tuples deeper than a shape does/, "deep header");
+  // A 1-D array was read as one row: a column of 12 values trained one 12-input autoencoder.
+  writeArray(at("col.npy"), { shape: [12], data: Float32Array.from({ length: 12 }, (_, i) => i / 12) });
+  refused(run("train-ae", "--data", at("col.npy"), "--hidden", "2", "--epochs", "1", "--workers", "0", "--save", at("no.safetensors")), /col\.npy: a 1-D array of 12 values \(shape \[12\]\): rows are \(N, D\); write it as \[12, 1\] for 12 rows of one value, or \[1, 12\] for one row/, "1-D data");
+  refused(run("energy", "--model", aePath, "--input", at("col.npy")), /col\.npy: a 1-D array of 12 values \(shape \[12\]\), but the model has D = 6/, "1-D input");
+  writeArray(at("row.npy"), { shape: [D], data: X.subarray(0, D) });
+  assert.is(run("energy", "--model", aePath, "--input", at("row.npy")).out.trim().split("\n").length, 1, "one row of D values is one row");
+  // A fractional label in float64 became an integer in float32 and merged into its class.
+  writeFileSync(at("l-f8.npy"), npyFile(`'<f8'`, "(30,)", Buffer.from(Float64Array.from({ length: 30 }, (_, i) => (i === 29 ? 2.0000001 : i % 3)).buffer)));
+  refused(run("train-ae", "--data", xPath, "--labels", at("l-f8.npy"), "--hidden", "2", "--epochs", "1", "--workers", "0", "--save", at("no.safetensors")), /l-f8\.npy: label 29 \(row 29 of the data\) is 2\.0000001: labels must be integers/, "f8 label");
+  writeFileSync(at("l-frac.csv"), Array.from({ length: 30 }, (_, i) => (i === 3 ? "1.00000001" : String(i % 3))).join("\n") + "\n");
+  refused(run("train-ae", "--data", xPath, "--labels", at("l-frac.csv"), "--hidden", "2", "--epochs", "1", "--workers", "0", "--save", at("no.safetensors")), /l-frac\.csv: label 3 \(row 3 of the data\) is 1\.00000001/, "CSV label");
   // Node's recursive mkdir spun for ever where procfs says ENOENT under a parent that exists.
   if (existsSync("/proc/self")) {
     const res = run("train-ae", "--data", xPath, "--hidden", "2", "--epochs", "1", "--workers", "0", "--checkpoint", "/proc/aescore-ck/a", "--save", at("no.safetensors"));

@@ -71,12 +71,18 @@ export function scoring<T>(path: string, fn: () => T): T {
  * Reads an input array as (N, D) rows: trailing dimensions are flattened (28x28 images become 784);
  * u8 data (IDX pixels, |u1 .npy) is divided by 255 under scale "auto", any data under "255". A value
  * that is not finite is refused here, naming the file (rows and columns counted from 0, as NumPy
- * does).
+ * does). A 1-D array is one row only when it is scored by a model of its length (`modelD`).
  */
-export function readRows(path: string, values: Values, command: string): Tensor {
+export function readRows(path: string, values: Values, command: string, modelD?: number): Tensor {
   const scale = choice(values, "scale", ["auto", "255", "none"] as const);
   const t = readArray(path, csvOptions(values));
   if (t.data.length === 0) throw new InputError(`${path}: holds no values (shape [${t.shape.join(", ")}])`);
+  // A 1-D array is one row only where that is what is asked: scoring rows of the model's D. To train
+  // on it, or where its length is not D, it is more likely a column of N values (say which it is).
+  if (t.shape.length <= 1 && t.data.length !== modelD) {
+    const n = t.data.length;
+    throw new InputError(`${path}: a ${t.shape.length}-D array of ${n} value${n === 1 ? "" : "s"} (shape [${t.shape.join(", ")}])${modelD === undefined ? "" : `, but the model has D = ${modelD}`}: rows are (N, D); write it as [${n}, 1] for ${n} rows of one value${modelD === undefined ? `, or [1, ${n}] for one row` : ""}`);
+  }
   const N = t.shape.length <= 1 ? 1 : t.shape[0];
   const D = t.shape.length <= 1 ? t.data.length : t.data.length / N;
   let pixels = true; // every value an integer in 0..255
@@ -109,7 +115,8 @@ export function readLabels(path: string, N: number, values: Values): string[] {
   }
   if (n !== N) throw new InputError(`${path}: ${n} labels for ${N} data rows`);
   // Every format is read as float32, which holds integers exactly only below 2^24: larger labels, or
-  // fractions, could merge distinct classes.
+  // fractions, could merge distinct classes. A value that float32 changed is named as the file held it.
+  if (t.inexact) throw new InputError(`${path}: label ${t.inexact.index} (row ${t.inexact.index} of the data) is ${t.inexact.value}: labels must be integers of magnitude below 16777216 (2^24)`);
   const bad = t.data.findIndex((v) => !Number.isInteger(v) || Math.abs(v) >= 2 ** 24);
   if (bad >= 0) throw new InputError(`${path}: label ${bad} (row ${bad} of the data) must be an integer of magnitude below 16777216 (2^24), not ${t.data[bad]}`);
   return Array.from(t.data, (v) => String(v === 0 ? 0 : v));

@@ -80,7 +80,7 @@ export const energyCommand: Command = {
     if (vectors && aes.length > 1 && (typeof v.output !== "string" || formatOf(v.output) === "csv")) {
       throw new InputError(`--what ${what} of a ${aes.length}-class model is (K, N, ${what === "hidden" ? "H" : "D"}), which CSV cannot hold: write .npy (--output R.npy), or choose one class with --class`);
     }
-    const X = readRows(input, v, "energy");
+    const X = readRows(input, v, "energy", aes[0].D);
     checkInput(aes[0], X, input); // before any work, naming the file
     checkResultSize(X.shape[0] * aes.length * (what === "energy" || what === "laplacian" ? 1 : what === "hidden" ? aes[0].H : aes[0].D), typeof v.output === "string" && formatOf(v.output) === "npy", `--what ${what}`);
     const one = (ae: Autoencoder): Tensor => {
@@ -110,7 +110,7 @@ export const predictCommand: Command = {
     if (typeof v.output === "string") checkOutput(v.output, { "--model": v.model as string, "--input": v.input as string });
     const e = createEngineSync();
     const m = loadClassifier(e, v.model as string);
-    const X = readRows(v.input as string, v, "predict");
+    const X = readRows(v.input as string, v, "predict", m.aes[0].D);
     checkInput(m.aes[0], X, v.input as string);
     // A .npy of labels is int32, as NumPy users expect of class indices.
     const numeric = (l: string) => /^(0|-?[1-9]\d*)$/.test(l) && Number(l) >= -(2 ** 31) && Number(l) < 2 ** 31;
@@ -152,7 +152,7 @@ export const evaluateCommand: Command = {
   run(v) {
     const e = createEngineSync();
     const m = loadClassifier(e, v.model as string);
-    const X = readRows(v.data as string, v, "evaluate");
+    const X = readRows(v.data as string, v, "evaluate", m.aes[0].D);
     const labels = readLabels(v.labels as string, X.shape[0], v);
     checkInput(m.aes[0], X, v.data as string);
     const y = classIndices(labels, m.classes, v.labels as string);
@@ -228,7 +228,7 @@ export const scoreCommand: Command = {
     if (method && !noveltyMethods(scored).includes(method)) {
       throw new InputError(`--method ${method} is not for ${m.kind === "autoencoder" ? "an autoencoder" : "a classifier"} (${noveltyMethods(scored).join(", ")})`);
     }
-    const X = readRows(input, v, "score");
+    const X = readRows(input, v, "score", autoencodersOf(m)[0].D);
     checkInput(autoencodersOf(m)[0], X, input);
     // Without --method, the stored threshold's method (re-calibrating keeps it), else the default.
     const how = method ?? m.novelty?.method;
@@ -276,8 +276,8 @@ export const evaluateNoveltyCommand: Command = {
     const m = loadModel(createEngineSync(), v.model as string);
     const model = m.kind === "autoencoder" ? m.ae : m.csae;
     const ae = autoencodersOf(m)[0];
-    const Xin = readRows(v.in as string, v, "evaluate-novelty");
-    const Xout = readRows(v.out as string, v, "evaluate-novelty");
+    const Xin = readRows(v.in as string, v, "evaluate-novelty", ae.D);
+    const Xout = readRows(v.out as string, v, "evaluate-novelty", ae.D);
     checkInput(ae, Xin, v.in as string);
     checkInput(ae, Xout, v.out as string);
     const methods = noveltyMethods(model);
