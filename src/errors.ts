@@ -75,6 +75,12 @@ export function printable(s: string, kind: "token" | "text"): string {
   return bare ? s : json(s);
 }
 
+/** Names from outside (classes, tensors) listed in a message: each quoted, at most `max` of them. */
+export function listed(names: readonly unknown[], max = 20): string {
+  const shown = names.slice(0, max).map((n) => quote(n)).join(", ");
+  return names.length > max ? `${shown}, … (${names.length} in all)` : shown;
+}
+
 // An error is one line that names the value, not a dump of it (a typed array of a million values).
 const short = (text: string) => (text.length > 100 ? `${text.slice(0, 97)}...` : text);
 // A string cut the same way before it is quoted, on a code point (never inside a pair or an escape).

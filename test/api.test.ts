@@ -169,7 +169,7 @@ test("safetensors: plain and f64 arrays are written as their values; __proto__ i
   const extra: Record<string, { shape: number[]; data: Float32Array }> = Object.create(null);
   for (const [k, v] of Object.entries(model.tensors)) extra[k] = v;
   extra["__proto__"] = { shape: [1], data: Float32Array.of(1) };
-  refuses(() => decodeModel(e, encodeSafetensors(extra, model.metadata), "x.safetensors"), FormatError, /unexpected tensor __proto__/);
+  refuses(() => decodeModel(e, encodeSafetensors(extra, model.metadata), "x.safetensors"), FormatError, /unexpected tensor "__proto__"/);
   // dtype "constructor" is not a dtype
   const json = JSON.stringify({ t: { dtype: "constructor", shape: [1], data_offsets: [0, 4] } });
   const bytes = new Uint8Array(8 + json.length + 4);

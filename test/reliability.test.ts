@@ -107,6 +107,21 @@ test("a CLI audit: inherited names are no options, nothing passes after --, deep
   refused(run("train-ae", "--data", xPath, "--labels", at("l-f8.npy"), "--hidden", "2", "--epochs", "1", "--workers", "0", "--save", at("no.safetensors")), /l-f8\.npy: label 29 \(row 29 of the data\) is 2\.0000001: labels must be integers/, "f8 label");
   writeFileSync(at("l-frac.csv"), Array.from({ length: 30 }, (_, i) => (i === 3 ? "1.00000001" : String(i % 3))).join("\n") + "\n");
   refused(run("train-ae", "--data", xPath, "--labels", at("l-frac.csv"), "--hidden", "2", "--epochs", "1", "--workers", "0", "--save", at("no.safetensors")), /l-frac\.csv: label 3 \(row 3 of the data\) is 1\.00000001/, "CSV label");
+  // A model of the user's in the checkpoint directory is not a run's checkpoint.
+  mkdirSync(at("ck-user"));
+  writeFileSync(at("ck-user/mymodel.safetensors"), readFileSync(aePath));
+  assert.is(run("train-ae", "--data", xPath, "--hidden", "2", "--epochs", "1", "--workers", "0", "-q", "--checkpoint", at("ck-user"), "--save", at("ck-user.safetensors")).code, 0);
+  refused(run("train-ae", "--data", xPath, "--hidden", "2", "--epochs", "1", "--workers", "0", "--checkpoint", at("ck-user"), "--save", at("ck-user.safetensors")), /ck-user holds the checkpoints of a run \(class-0\.safetensors\)/, "a run's checkpoint");
+  // Names are escaped on every line, success lines too; a newline in a path stays visible.
+  const esc = at("m\x1b[2J.safetensors");
+  const saved = run("train-ae", "--data", xPath, "--hidden", "2", "--epochs", "1", "--workers", "0", "--save", esc);
+  assert.is(saved.code, 0, saved.err);
+  assert.not.match(saved.err + run("info", esc).out, /\x1b/);
+  refused(run("energy", "--model", aePath, "--input", at("no\nsuch.npy")), /no\\u000asuch\.npy: cannot read \(no such file\)/, "newline in a path");
+  // A list of classes in a message is cut at 20.
+  writeArray(at("l-many.npy"), { shape: [30], data: Float32Array.from({ length: 30 }, (_, i) => i) });
+  const many = run("train-ae", "--data", xPath, "--labels", at("l-many.npy"), "--class", "99", "--hidden", "2", "--epochs", "1", "--workers", "0", "--save", at("no.safetensors"));
+  refused(many, /class "99" does not occur in .*l-many\.npy \(classes: "0", "1", .*"19", … \(30 in all\)\)$/m, "long class list");
   // Node's recursive mkdir spun for ever where procfs says ENOENT under a parent that exists.
   if (existsSync("/proc/self")) {
     const res = run("train-ae", "--data", xPath, "--hidden", "2", "--epochs", "1", "--workers", "0", "--checkpoint", "/proc/aescore-ck/a", "--save", at("no.safetensors"));
@@ -154,7 +169,7 @@ test("a model file with tensors its kind does not have is refused, naming them",
   const { tensors, metadata } = decodeSafetensorsFile(readFileSync(aePath));
   const path = at("extra.safetensors");
   writeFileSync(path, encodeSafetensors({ ...tensors, V: { shape: [2], data: new Float32Array(2) } }, metadata));
-  refused(run("energy", "--model", path, "--input", xPath), /extra\.safetensors: unexpected tensor V \(this kind of model has W, bh, br\)/, "extra tensor");
+  refused(run("energy", "--model", path, "--input", xPath), /extra\.safetensors: unexpected tensor "V" \(this kind of model has W, bh, br\)/, "extra tensor");
 });
 
 test("a model broken by the last steps of its last epoch is refused, not saved", () => {

@@ -185,7 +185,7 @@ test("train-ae: --init starts from given weights; --labels trains a csae, --clas
   // the same class, the same seed: the same autoencoder as inside the csae
   assert.equal(Array.from(single.tensors.W.data), Array.from(tensors.W.data.subarray(10 * 784, 20 * 784)));
   const missing = spawnSync(process.execPath, [...base, "--class", "7", "--save", one], { encoding: "utf8" });
-  assert.match(missing.stderr, /class "7" does not occur in .*l\.npy \(classes: 0, 1, 2\)/);
+  assert.match(missing.stderr, /class "7" does not occur in .*l\.npy \(classes: "0", "1", "2"\)/);
 });
 
 test("bad input: a clear error before any work starts", async () => {

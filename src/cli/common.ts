@@ -7,6 +7,7 @@ import { type Engine } from "../engine/engine.js";
 import { AE_ACTIVATIONS } from "../model/autoencoder.js";
 import type { EpochReport } from "../train/driver.js";
 import { FIT_DEFAULTS } from "../train/fit.js";
+import { CHECKPOINT_FILE } from "../train/checkpoint.js";
 import { decodeModel, type Model } from "../model/files.js";
 import { type Csae } from "../model/csae.js";
 import { int, choice, type Option, type Values } from "./args.js";
@@ -175,7 +176,7 @@ export function checkCheckpointDir(checkpoint: unknown, files: Record<string, st
   // A run's checkpoints are its work so far: a new run would overwrite them epoch by epoch.
   let held: string[] = [];
   try {
-    held = readdirSync(dir).filter((f) => f.endsWith(".safetensors")).sort();
+    held = readdirSync(dir).filter((f) => CHECKPOINT_FILE.test(f)).sort(); // (a model of the user's beside them is not one)
   } catch {
     // (no directory yet, or not one: made, or refused, when the run starts)
   }
@@ -212,13 +213,13 @@ export function progressPrinter(quiet: boolean): { epoch: (who: string, r: Epoch
     if (quiet) return;
     if (pending) process.stderr.write("\n");
     pending = false;
-    process.stderr.write(text + "\n");
+    process.stderr.write(safeText(text) + "\n"); // (lines name files and classes: nothing in them drives the terminal)
   };
   return {
     line,
     epoch(who, r) {
       if (quiet) return;
-      const text = `${who}epoch ${r.epoch}/${r.epochs}  loss ${r.loss.toPrecision(5)}${r.valid === undefined ? "" : `  valid ${r.valid.toPrecision(5)}`}  ${Math.round(r.examplesPerSec)} ex/s  ETA ${clock(r.etaMs)}`;
+      const text = `${safeText(who)}epoch ${r.epoch}/${r.epochs}  loss ${r.loss.toPrecision(5)}${r.valid === undefined ? "" : `  valid ${r.valid.toPrecision(5)}`}  ${Math.round(r.examplesPerSec)} ex/s  ETA ${clock(r.etaMs)}`;
       if (tty) {
         process.stderr.write(`\r${text}\x1b[K`);
         pending = true;

@@ -68,7 +68,8 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof AescoreError) {
       // The library names its trainer ("train: …"); under the command of the same name once is enough.
       // Names, paths and labels in a message come from outside: nothing in it may drive the terminal.
-      const message = safeText(err.message.replace(/\s*\n\s*/g, " "));
+      // (escaped, not joined: a newline in a path stays visible as \u000a, naming the right file)
+      const message = safeText(err.message);
       const own = name === "train-ae" ? "train: " : `${name}: `; // (train-ae runs the library's autoencoder trainer, "train")
       console.error(`aescore ${name}: ${message.startsWith(own) ? message.slice(own.length) : message}`);
       return 2;

@@ -1,6 +1,6 @@
 // Commands that read a model and score rows: info, energy, predict, evaluate.
 
-import { InputError, printable, quote } from "../errors.js";
+import { InputError, listed, printable, quote, safeText } from "../errors.js";
 import { decodeSafetensors } from "../formats/safetensors.js";
 import { encodeNpy } from "../formats/npy.js";
 import { readBytes, writeAtomic, formatOf } from "../node.js";
@@ -28,7 +28,7 @@ export const infoCommand: Command = {
     if (positionals.length !== 1) throw new InputError(`give exactly one model file (got ${positionals.length})`);
     const path = positionals[0];
     const file = decodeSafetensors(readBytes(path), path);
-    console.log(path);
+    console.log(safeText(path));
     // A file's text never drives the terminal (printable).
     for (const [k, v] of Object.entries(file.metadata)) console.log(`  ${printable(k, "text")}: ${printable(String(v), "text")}`);
     for (const [name, t] of Object.entries(file.tensors)) console.log(`  tensor ${printable(name, "text")} [${t.shape.join(", ")}]`);
@@ -72,7 +72,7 @@ export const energyCommand: Command = {
     if (typeof v.class === "string") {
       if (m.kind === "autoencoder") throw new InputError(`--class: ${model} is one autoencoder, not a classifier`);
       const k = m.csae.classes.indexOf(v.class);
-      if (k < 0) throw new InputError(`--class: ${quote(v.class)} is not a class of ${model} (${m.csae.classes.slice(0, 20).map((c) => quote(c)).join(", ")}${m.csae.classes.length > 20 ? ", …" : ""})`);
+      if (k < 0) throw new InputError(`--class: ${quote(v.class)} is not a class of ${model} (${listed(m.csae.classes)})`);
       aes = [aes[k]];
     }
     // Vectors per class are (K, N, ·): CSV has rows and columns only.
@@ -190,7 +190,7 @@ export const exportCommand: Command = {
     const m = loadModel(createEngineSync(), v.model as string);
     const bytes = exportModel(m); // (a factored model exports the classifier it was read as: one expansion)
     writeAtomic(out, bytes);
-    console.log(`wrote ${out} (${bytes.length} bytes, ONNX IR ${ONNX_IR_VERSION}, opset ${ONNX_OPSET})`);
+    console.log(`wrote ${safeText(out)} (${bytes.length} bytes, ONNX IR ${ONNX_IR_VERSION}, opset ${ONNX_OPSET})`);
   },
 };
 
@@ -238,12 +238,12 @@ export const scoreCommand: Command = {
       const out = typeof v.save === "string" ? v.save : model;
       writeAtomic(out, withThreshold(bytes, t, model));
       const was = !m.novelty ? "" : out === model ? ` (replacing its ${m.novelty.method} threshold ${m.novelty.threshold})` : ` (${model} keeps its ${m.novelty.method} threshold ${m.novelty.threshold})`;
-      console.log(`${t.method} threshold ${t.threshold}: ${t.flagged} of ${t.rows} rows of ${input} (${(100 * t.flagged / t.rows).toFixed(2)}%) score above it, for --fpr ${fpr}; stored in ${out}${was}`);
+      console.log(`${t.method} threshold ${t.threshold}: ${t.flagged} of ${t.rows} rows of ${safeText(input)} (${(100 * t.flagged / t.rows).toFixed(2)}%) score above it, for --fpr ${fpr}; stored in ${safeText(out)}${was}`);
       return;
     }
     const s = scoring(input, () => noveltyScores(scored, X, how));
     if (!m.novelty || (how !== undefined && how !== m.novelty.method)) {
-      if (m.novelty && v.quiet !== true) console.error(`aescore score: note: ${model} stores a threshold for ${m.novelty.method} scores, not ${how}: no flags`);
+      if (m.novelty && v.quiet !== true) console.error(`aescore score: note: ${safeText(model)} stores a threshold for ${m.novelty.method} scores, not ${how}: no flags`);
       emit(v.output, { shape: [s.length], data: Float32Array.from(s) });
       return;
     }
@@ -283,7 +283,7 @@ export const evaluateNoveltyCommand: Command = {
     const methods = noveltyMethods(model);
     // Printed once every method is scored: a late error (a score that is not a number) leaves no half table.
     const table = [
-      `${Xin.shape[0]} held-in rows (${v.in}), ${Xout.shape[0]} novel rows (${v.out}); positives: the novel rows`,
+      `${Xin.shape[0]} held-in rows (${safeText(v.in as string)}), ${Xout.shape[0]} novel rows (${safeText(v.out as string)}); positives: the novel rows`,
       "| method | AUROC | AUPR | FPR at 95% TPR |",
       "|---|---|---|---|",
     ];
@@ -319,7 +319,7 @@ export const evaluateNoveltyCommand: Command = {
     if (typeof v.plot === "string") {
       const img = rocPlot(curves, methods);
       writeAtomic(v.plot, encodePng(img));
-      console.log(`ROC curves in ${v.plot} (x: false positive rate, y: true positive rate; ${methods.map((n, i) => `${n} ${ROC_COLORS[i % ROC_COLORS.length].name}`).join(", ")})`);
+      console.log(`ROC curves in ${safeText(v.plot as string)} (x: false positive rate, y: true positive rate; ${methods.map((n, i) => `${n} ${ROC_COLORS[i % ROC_COLORS.length].name}`).join(", ")})`);
     }
   },
 };

@@ -1,7 +1,7 @@
 // Commands that train: train-ae (autoencoders, one per class or one) and train (the classifier).
 
 import { freemem } from "node:os";
-import { InputError, quote } from "../errors.js";
+import { InputError, listed, quote, safeText } from "../errors.js";
 import { writeAtomic, makeDir } from "../node.js";
 import { createEngineSync, fromArray } from "../engine/engine.js";
 import { checkInput, checkSpec, type Autoencoder, type AutoencoderSpec } from "../model/autoencoder.js";
@@ -74,7 +74,7 @@ export const trainAeCommand: Command = {
     const inputs = { "--data": dataPath, "--labels": v.labels as string | undefined, "--init": v.init as string | undefined };
     const note = checkCheckpointDir(v.checkpoint, { "--save": save, ...inputs }, v.resume === true);
     checkOutput(save, inputs, "model", ".safetensors");
-    if (note && v.quiet !== true) console.error(`aescore train-ae: ${note}`);
+    if (note && v.quiet !== true) console.error(`aescore train-ae: ${safeText(note)}`);
     const e = createEngineSync();
     // --init's architecture where --hidden, --activation, --output-type are not given (as train --finetune-only).
     const start = v.init ? loadModel(e, v.init as string) : undefined;
@@ -96,7 +96,7 @@ export const trainAeCommand: Command = {
     const labels = v.labels ? readLabels(v.labels as string, X.shape[0], v) : undefined;
     const classes = labels ? (v.class !== undefined ? [String(v.class)] : classesOf(labels)) : ["all"];
     if (labels && v.class !== undefined && !labels.includes(String(v.class))) {
-      throw new InputError(`class ${quote(v.class)} does not occur in ${v.labels} (classes: ${classesOf(labels).join(", ")})`);
+      throw new InputError(`class ${quote(v.class)} does not occur in ${v.labels} (classes: ${listed(classesOf(labels))})`);
     }
     const one = classes.length === 1 && (o.blocks ?? 1) > 1; // replicas of one model
     checkMemory({ D: spec.D, H: spec.H, K: classes.length, N: X.shape[0], B: o.batch, instances: await instances(classes.length > 1 || one ? workers : 0, one ? o.blocks! : classes.length), finetune: false, blocks: o.blocks }, freemem());
@@ -265,7 +265,7 @@ export const trainCommand: Command = {
     };
     const note = checkCheckpointDir(v.checkpoint, { "--save": save, ...inputs }, v.resume === true);
     checkOutput(save, inputs, "model", ".safetensors");
-    if (note && v.quiet !== true) console.error(`aescore train: ${note}`);
+    if (note && v.quiet !== true) console.error(`aescore train: ${safeText(note)}`);
 
     const X = readRows(v.data as string, v, "train");
     const labels = readLabels(v.labels as string, X.shape[0], v);

@@ -6,7 +6,7 @@
 import { alloc, fromArray, mark, release, type Engine, type Mat } from "../engine/engine.js";
 import { gemm, gemmPacked, packB, addRowBias, type PackedB } from "../engine/kernels.js";
 import { activation, ACTIVATIONS, type Activation } from "../engine/activations.js";
-import { InputError, FormatError, ShapeError, quote } from "../errors.js";
+import { InputError, FormatError, ShapeError, listed, quote } from "../errors.js";
 import { encodeSafetensors, parsedFile, type Safetensors } from "../formats/safetensors.js";
 import { FLOAT32_MAX, isFloat32Array, squaredNorm, type Tensor } from "../tensor.js";
 import { checkSeed, rng as makeRng, type Rng } from "../random.js";
@@ -230,7 +230,7 @@ export function modelMetadata(metadata: Record<string, string>, kind: string, so
 /** Refuses tensors a model of this kind does not have (a file from something else, or a mix-up). */
 export function onlyTensors(tensors: Record<string, Tensor>, names: string[], source: string): void {
   const extra = Object.keys(tensors).filter((k) => !names.includes(k));
-  if (extra.length > 0) throw new FormatError(`${source}: unexpected tensor${extra.length > 1 ? "s" : ""} ${extra.join(", ")} (this kind of model has ${names.join(", ")})`);
+  if (extra.length > 0) throw new FormatError(`${source}: unexpected tensor${extra.length > 1 ? "s" : ""} ${listed(extra)} (this kind of model has ${names.join(", ")})`);
 }
 
 /**

@@ -9,7 +9,7 @@ import { checkInput, checkSpecOf, checkToWrite, modelMetadata, onlyTensors, tens
 import { energy, energies, finiteRows, reconstructOf } from "./energy.js";
 import { encodeSafetensors, parsedFile, type Safetensors } from "../formats/safetensors.js";
 import { argmaxRows, isFloat32Array, type Tensor } from "../tensor.js";
-import { FormatError, InputError, ShapeError, hasUnsafe, quote } from "../errors.js";
+import { FormatError, InputError, ShapeError, hasUnsafe, listed, quote } from "../errors.js";
 
 export interface Csae {
   /** Class labels, in the order of the autoencoders. */
@@ -300,7 +300,7 @@ export function classIndices(labels: string[], classes: string[], what: string):
   const index = new Map(classes.map((c, i) => [c, i]));
   return Int32Array.from(labels, (l, n) => {
     const i = index.get(l);
-    if (i === undefined) throw new InputError(`${what}: row ${n} has label ${quote(l)}, not one of the classes (${classes.join(", ")})`);
+    if (i === undefined) throw new InputError(`${what}: row ${n} has label ${quote(l)}, not one of the classes (${listed(classes)})`);
     return i;
   });
 }

@@ -37,6 +37,9 @@ const VELOCITY = "velocity/";
 const BEST = "best/";
 
 /** The counters of a checkpoint from the driver's state. */
+/** The names a run's checkpoints take in its directory: a class's pretraining, the factored model's, finetuning. */
+export const CHECKPOINT_FILE = /^(class-\d+|factored|finetune)\.safetensors$/;
+
 export function countersOf(s: RunState<unknown>): Pick<Checkpoint, "epoch" | "rng" | "history" | "stale" | "stopped"> {
   return { epoch: s.epoch, rng: s.rng.state(), history: s.history, stale: s.stale, stopped: s.stopped };
 }
