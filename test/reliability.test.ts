@@ -118,6 +118,13 @@ test("a CLI audit: inherited names are no options, nothing passes after --, deep
   assert.is(saved.code, 0, saved.err);
   assert.not.match(saved.err + run("info", esc).out, /\x1b/);
   refused(run("energy", "--model", aePath, "--input", at("no\nsuch.npy")), /no\\u000asuch\.npy: cannot read \(no such file\)/, "newline in a path");
+  // A validation fraction that leaves no rows trained without validation (and patience), unsaid.
+  refused(run("train-ae", "--data", xPath, "--labels", lPath, "--valid-fraction", "0.05", "--patience", "1", "--hidden", "2", "--epochs", "1", "--workers", "0", "--save", at("no.safetensors")), /--valid-fraction 0\.05 leaves class "0" no validation rows \(10 rows\): give a larger fraction, or none/, "empty validation");
+  refused(run("train", "--data", xPath, "--labels", lPath, "--valid-fraction", "0.01", "--hidden", "2", "--epochs", "1", "--workers", "0", "--save", at("no.safetensors")), /--valid-fraction 0\.01 leaves no validation rows \(30 rows\)/, "empty validation (train)");
+  // Options a variant does not read are said to have no effect; a contradiction is refused.
+  const recon = run("train", "--data", xPath, "--labels", lPath, "--variant", "reconstruction", "--hidden", "2", "--pretrain-epochs", "1", "--epochs", "9", "--lr", "0.5", "--workers", "0", "--save", at("recon.safetensors"));
+  assert.match(recon.err, /note: --epochs, --lr have no effect with --variant reconstruction \(no finetuning runs\)/);
+  refused(run("train", "--data", xPath, "--labels", lPath, "--variant", "reconstruction", "--init", at("recon.safetensors"), "--finetune-only", "--workers", "0", "--save", at("no.safetensors")), /--variant reconstruction trains nothing after pretraining: with --finetune-only there is nothing to do/, "reconstruction + finetune-only");
   // A list of classes in a message is cut at 20.
   writeArray(at("l-many.npy"), { shape: [30], data: Float32Array.from({ length: 30 }, (_, i) => i) });
   const many = run("train-ae", "--data", xPath, "--labels", at("l-many.npy"), "--class", "99", "--hidden", "2", "--epochs", "1", "--workers", "0", "--save", at("no.safetensors"));

@@ -108,6 +108,8 @@ export const trainAeCommand: Command = {
       const rows = labels ? rowsWithLabel(X, labels, label) : X;
       const { train, valid } = splitValid(rows, validFraction);
       if (train.shape[0] === 0) throw new InputError(`class ${label} has no training rows`);
+      // Validation asked for and none given (⌊f·N⌋ = 0 rows) would train without it, unsaid.
+      if (validFraction > 0 && !valid) throw new InputError(`--valid-fraction ${validFraction} leaves ${labels ? `class ${quote(label)}` : "the data"} no validation rows (${rows.shape[0]} rows): give a larger fraction, or none`);
       return { index: all.indexOf(label), label, data: train, valid, init: init?.[i] };
     });
     if (v.checkpoint) makeDir(v.checkpoint as string, "checkpoint directory");
@@ -164,6 +166,8 @@ function initParams(m: Model, path: string, classes: string[], spec: Autoencoder
 
 const ARCHITECTURE = ["hidden", "activation", "output-type", "factored"] as const;
 const PRETRAINING = ["contractive", "denoising", "pretrain-epochs", "pretrain-lr", "blocks"] as const;
+/** The options only finetuning reads (the reconstruction variant runs none). */
+const FINETUNING = ["epochs", "lr", "weight-decay", "patience", "lr-decay"] as const;
 
 export const trainCommand: Command = {
   summary: "train a class-specific autoencoder classifier (pretraining per class, then finetuning)",
@@ -214,6 +218,7 @@ export const trainCommand: Command = {
     const finetuneOnly = v["finetune-only"] === true;
     if (finetuneOnly) {
       if (hidden.length > 1) throw new InputError("--finetune-only finetunes the given model: a list of --hidden is model selection");
+      if (variant === "reconstruction") throw new InputError("--variant reconstruction trains nothing after pretraining: with --finetune-only there is nothing to do");
     }
     // With --finetune-only no pretraining runs: its options are not read (a note says they are unused).
     const denoising = finetuneOnly || v.denoising === undefined ? 0 : real(v, "denoising", 0, 1, true);
@@ -277,6 +282,7 @@ export const trainCommand: Command = {
       valid = { X: VX, labels: readLabels(v["valid-labels"] as string, VX.shape[0], v) };
     } else {
       const { train: t, valid: vx } = splitValid(X, validFraction);
+      if (validFraction > 0 && !vx) throw new InputError(`--valid-fraction ${validFraction} leaves no validation rows (${X.shape[0]} rows): give a larger fraction, or none`);
       if (vx) {
         train = { X: t, labels: labels.slice(0, t.shape[0]) };
         valid = { X: vx, labels: labels.slice(t.shape[0]) };
@@ -307,8 +313,9 @@ export const trainCommand: Command = {
     }
     const show = progressPrinter(v.quiet === true);
     // No pretraining runs: its options are neither checked nor used (said, so that nothing is silent).
-    const unused = finetuneOnly ? PRETRAINING.filter((name) => given.has(name)) : [];
-    if (unused.length > 0 && v.quiet !== true) console.error(`aescore train: note: ${unused.map((n) => `--${n}`).join(", ")} ${unused.length > 1 ? "have" : "has"} no effect with --finetune-only (no pretraining runs)`);
+    const why = finetuneOnly ? "--finetune-only (no pretraining runs)" : variant === "no-pretraining" ? "--variant no-pretraining (no pretraining runs)" : variant === "reconstruction" ? "--variant reconstruction (no finetuning runs)" : "";
+    const unused = (variant === "reconstruction" ? FINETUNING : finetuneOnly || variant === "no-pretraining" ? PRETRAINING : []).filter((name) => given.has(name));
+    if (unused.length > 0 && v.quiet !== true) console.error(`aescore train: note: ${unused.map((n) => `--${n}`).join(", ")} ${unused.length > 1 ? "have" : "has"} no effect with ${why}`);
     // The finetuning epoch kept (the first with the lowest validation error, as the driver keeps it)
     // and where a patience stop came, said at the end: only when every epoch was seen here (a
     // resumed run's earlier epochs were not).
