@@ -125,6 +125,11 @@ test("a CLI audit: inherited names are no options, nothing passes after --, deep
   const recon = run("train", "--data", xPath, "--labels", lPath, "--variant", "reconstruction", "--hidden", "2", "--pretrain-epochs", "1", "--epochs", "9", "--lr", "0.5", "--workers", "0", "--save", at("recon.safetensors"));
   assert.match(recon.err, /note: --epochs, --lr have no effect with --variant reconstruction \(no finetuning runs\)/);
   refused(run("train", "--data", xPath, "--labels", lPath, "--variant", "reconstruction", "--init", at("recon.safetensors"), "--finetune-only", "--workers", "0", "--save", at("no.safetensors")), /--variant reconstruction trains nothing after pretraining: with --finetune-only there is nothing to do/, "reconstruction + finetune-only");
+  // An array given as a model, a value beyond float32, a file name that is not UTF-8: said as such.
+  refused(run("info", xPath), /x\.npy: is a \.npy array, not a \.safetensors file/, ".npy as a model");
+  writeFileSync(at("f8big.npy"), npyFile(`'<f8'`, `(1, ${D})`, Buffer.from(Float64Array.from({ length: D }, (_, i) => (i === 0 ? 1e300 : 0)).buffer)));
+  refused(run("energy", "--model", aePath, "--input", at("f8big.npy")), /f8big\.npy: row 0, column 0 is 1e\+300, beyond float32's range/, "beyond float32");
+  refused(run("energy", "--model", aePath, "--input", "bad\uFFFD.npy"), /^aescore: argument 5 .* is not valid UTF-8/, "not UTF-8");
   // A list of classes in a message is cut at 20.
   writeArray(at("l-many.npy"), { shape: [30], data: Float32Array.from({ length: 30 }, (_, i) => i) });
   const many = run("train-ae", "--data", xPath, "--labels", at("l-many.npy"), "--class", "99", "--hidden", "2", "--epochs", "1", "--workers", "0", "--save", at("no.safetensors"));

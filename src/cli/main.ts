@@ -39,6 +39,12 @@ function describeUnexpected(err: unknown): string {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // Node decodes arguments as UTF-8: a file name that is not becomes U+FFFD, naming another file.
+  const garbled = argv.findIndex((a) => a.includes("\uFFFD"));
+  if (garbled >= 0) {
+    console.error(`aescore: argument ${garbled + 1} (${quote(argv[garbled])}) is not valid UTF-8 (a file name in another encoding?): rename the file`);
+    return 2;
+  }
   const [name, ...rest] = argv;
   if (name === undefined || name === "--help" || name === "-h" || name === "help") {
     // Asked for, the usage is the output (stdout, exit 0); without a command it is the error (stderr, 2).
