@@ -192,7 +192,7 @@ test("bad invocations: a one-line error and exit code 2, nothing written", () =>
   const cases: Array<[string[], RegExp]> = [
     [["energy", "--input", inputPath], /--model is required/],
     [["energy", "--model", modelPath, "--input", inputPath, "--what", "nope"], /--what must be one of energy, reconstruction, field, laplacian, hidden/],
-    [["energy", "--model", inputPath, "--input", inputPath], /x\.npy: header length \d+ is larger than the 100 MiB limit/],
+    [["energy", "--model", inputPath, "--input", inputPath], /x\.npy: is a \.npy array, not a \.safetensors file/],
     [["energy", "--model", modelPath, "--input", join(dir, "missing.npy")], /missing\.npy: cannot read \(no such file\)/],
     [["energy", "--model", modelPath, "--input", inputPath, "--bogus"], /unknown option --bogus \(see --help\)/],
     [["info"], /info: give exactly one model file/],

@@ -76,8 +76,10 @@ export async function main(argv: string[]): Promise<number> {
       // Names, paths and labels in a message come from outside: nothing in it may drive the terminal.
       // (escaped, not joined: a newline in a path stays visible as \u000a, naming the right file)
       const message = safeText(err.message);
-      const own = name === "train-ae" ? "train: " : `${name}: `; // (train-ae runs the library's autoencoder trainer, "train")
-      console.error(`aescore ${name}: ${message.startsWith(own) ? message.slice(own.length) : message}`);
+      // (train-ae runs the library's autoencoder trainer, "train"; train runs its fitter, "fit")
+      const owns = name === "train-ae" ? ["train: "] : name === "train" ? ["train: ", "fit: "] : [`${name}: `];
+      const own = owns.find((p) => message.startsWith(p));
+      console.error(`aescore ${name}: ${own ? message.slice(own.length) : message}`);
       return 2;
     }
     console.error(`aescore ${name}: ${safeText(describeUnexpected(err).replace(/\s*\n\s*/g, " "))}`);
