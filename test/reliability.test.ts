@@ -188,11 +188,11 @@ test("a model broken by the last steps of its last epoch is refused, not saved",
   // An epoch's loss is summed before its steps: only the check of the final parameters sees this.
   for (const [args, pattern] of [
     [["train-ae", "--data", xPath, "--hidden", "3", "--epochs", "1", "--lr", "1e30"], /aescore train-ae: the parameter W diverged .* in epoch 1: lower the learning rate/],
-    [["train", "--data", xPath, "--labels", lPath, "--hidden", "3", "--epochs", "1", "--pretrain-epochs", "1", "--workers", "0", "--lr", "1e30"], /finetune: the parameter C diverged/],
-    [["train", "--data", xPath, "--labels", lPath, "--hidden", "3", "--epochs", "1", "--pretrain-epochs", "1", "--workers", "0", "--pretrain-lr", "1e30"], /train: the parameter W diverged/],
+    [["train", "--data", xPath, "--labels", lPath, "--hidden", "3", "--epochs", "1", "--pretrain-epochs", "1", "--workers", "0", "--lr", "1e30"], /finetune: the parameter C diverged .* lower the learning rate --lr \(now 1e\+30\)/],
+    [["train", "--data", xPath, "--labels", lPath, "--hidden", "3", "--epochs", "1", "--pretrain-epochs", "1", "--workers", "0", "--pretrain-lr", "1e30"], /pretraining: the parameter W diverged .* lower the learning rate --pretrain-lr \(now 1e\+30\)/],
     [["train", "--data", xPath, "--labels", lPath, "--hidden", "3", "--epochs", "1", "--pretrain-epochs", "1", "--workers", "0", "--factored", "--pretrain-lr", "1e30"], /factored pretraining: the parameter \w+ diverged/],
     // On workers: the error crosses the thread with the parameter's name.
-    [["train", "--data", xPath, "--labels", lPath, "--hidden", "3", "--epochs", "1", "--pretrain-epochs", "1", "--workers", "2", "--pretrain-lr", "1e30"], /train: the parameter W diverged/],
+    [["train", "--data", xPath, "--labels", lPath, "--hidden", "3", "--epochs", "1", "--pretrain-epochs", "1", "--workers", "2", "--pretrain-lr", "1e30"], /pretraining: the parameter W diverged .* --pretrain-lr/],
   ] as Array<[string[], RegExp]>) {
     const out = at(`diverged-${args[0]}.safetensors`);
     refused(run(...args, "--save", out, "--quiet"), pattern, args.join(" "));

@@ -7,6 +7,7 @@ import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { AescoreError, InputError, quote, safeText } from "../errors.js";
 import { parseOptions, suggest } from "./args.js";
+import { DivergenceError } from "../train/driver.js";
 import { HELP, helpText, type Command } from "./common.js";
 import { infoCommand, energyCommand, predictCommand, evaluateCommand, exportCommand, scoreCommand, evaluateNoveltyCommand } from "./score.js";
 import { trainAeCommand, trainCommand } from "./train.js";
@@ -75,8 +76,12 @@ export async function main(argv: string[]): Promise<number> {
       // The library names its trainer ("train: …"); under the command of the same name once is enough.
       // Names, paths and labels in a message come from outside: nothing in it may drive the terminal.
       // (escaped, not joined: a newline in a path stays visible as \u000a, naming the right file)
-      const message = safeText(err.message);
+      let message = safeText(err.message);
+      // A diverged run names the flag of the rate at fault: pretraining's is --pretrain-lr under train.
+      if (err instanceof DivergenceError) message = message.replace("lower the learning rate", `lower the learning rate ${name === "train" && err.what !== "finetune" && err.what !== "energies + logistic regression" ? "--pretrain-lr" : "--lr"}`);
       // (train-ae runs the library's autoencoder trainer, "train"; train runs its fitter, "fit")
+      // (under train, the library's "train: " is its pretraining)
+      if (name === "train" && err instanceof DivergenceError && message.startsWith("train: ")) message = `pretraining: ${message.slice("train: ".length)}`;
       const owns = name === "train-ae" ? ["train: "] : name === "train" ? ["train: ", "fit: "] : [`${name}: `];
       const own = owns.find((p) => message.startsWith(p));
       console.error(`aescore ${name}: ${own ? message.slice(own.length) : message}`);

@@ -95,9 +95,11 @@ const HINT = ", or the weight decay or momentum, or check the data's scale";
 export class DivergenceError extends InputError {
   override name = "DivergenceError";
   constructor(readonly what: string, readonly epoch: number, readonly loss: number, readonly lr: number, readonly param?: string) {
+    // (the epoch's rate after its decay, to 6 digits: not 1.0000000000000002e+30 for a given 1e30)
+    const now = +lr.toPrecision(6);
     super(param === undefined
-      ? `${what}: the loss became ${quote(loss)} in epoch ${epoch}: lower the learning rate (now ${lr})${HINT}`
-      : `${what}: the parameter ${param} diverged (values not finite or beyond float32's range) in epoch ${epoch}: lower the learning rate (now ${lr})${HINT}`);
+      ? `${what}: the loss became ${quote(loss)} in epoch ${epoch}: lower the learning rate (now ${now})${HINT}`
+      : `${what}: the parameter ${param} diverged (values not finite or beyond float32's range) in epoch ${epoch}: lower the learning rate (now ${now})${HINT}`);
   }
 }
 
