@@ -1,7 +1,7 @@
 // What the commands share: the Command type and --help, the options several of them take, and
 // reading rows, labels and models, checking outputs, progress lines.
 
-import { InputError, RowError, safeText } from "../errors.js";
+import { FormatError, InputError, RowError, safeText } from "../errors.js";
 import { readBytes, readArray, checkWritable, checkNotInput, writeArray } from "../node.js";
 import { type Engine } from "../engine/engine.js";
 import { AE_ACTIVATIONS } from "../model/autoencoder.js";
@@ -112,7 +112,14 @@ export function readRows(path: string, values: Values, command: string, modelD?:
  * .npy, IDX or CSV, read as "3" whatever their dtype, so 3.0 and 3 are one class.
  */
 export function readLabels(path: string, N: number, values: Values): string[] {
-  const t = readArray(path, csvOptions(values));
+  let t;
+  try {
+    t = readArray(path, csvOptions(values));
+  } catch (err) {
+    // A CSV of class names ("cat", "dog") fails on its second line: say what labels are.
+    if (err instanceof FormatError && / is not a number/.test(err.message)) throw new FormatError(`${err.message}; labels are integer class indices (names are not read as labels)`);
+    throw err;
+  }
   const [n, ...rest] = t.shape;
   if (t.shape.length === 0 || t.shape.length > 2 || rest.some((d) => d !== 1)) {
     throw new InputError(`${path}: labels must be one column (shape [N] or [N, 1]), not [${t.shape.join(", ")}]`);
