@@ -142,6 +142,11 @@ test("npy: malformed files are FormatErrors", () => {
   };
   throwsFormat(() => decodeNpy(patch("'<f4'", "'<c8'")), /dtype '<c8' is not supported/);
   throwsFormat(() => decodeNpy(patch("False", "True ")), /Fortran-order arrays are not supported/);
+  throwsFormat(() => decodeNpy(patch("False", "0    ")), /'fortran_order' is 0, not True or False/);
+  // One dimension (or one of more than one element): Fortran order is C order, read as it is.
+  const col = encodeNpy({ shape: [4, 1], data: f32(1, 2, 3, 4) });
+  const colF = Uint8Array.from(new TextDecoder("latin1").decode(col).replace("False", "True "), (c) => c.charCodeAt(0));
+  assert.equal(Array.from(decodeNpy(colF).data), [1, 2, 3, 4]);
   throwsFormat(() => decodeNpy(patch("(2, 2)", "(2, x)")), /unexpected/);
   const extra = new Uint8Array(good.length + 4);
   extra.set(good);

@@ -146,8 +146,10 @@ function npyHeader(bytes: Uint8Array, source: string): NpyHeader | undefined {
   if (extra !== undefined) fail(`header has the key '${extra}', which .npy does not define (descr, fortran_order, shape)`);
   if (typeof descr !== "string") fail("header has no 'descr' string");
   if (fortran === undefined) fail("header has no 'fortran_order'");
-  if (fortran !== false) fail("Fortran-order arrays are not supported: save a C-order array (np.ascontiguousarray)");
+  if (typeof fortran !== "boolean") fail(`header's 'fortran_order' is ${quote(fortran)}, not True or False`);
   if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) fail("header has no valid 'shape' tuple");
+  // Fortran order differs from C order only with two or more dimensions of more than one element.
+  if (fortran && (shape as number[]).filter((n) => n > 1).length > 1) fail("Fortran-order arrays are not supported: save a C-order array (np.ascontiguousarray)");
   const d = descr as string;
   const order = d[0];
   const kind = d.slice(1);
