@@ -131,6 +131,18 @@ test("npy: half floats (NumPy's float16, either byte order) are read exactly", (
   }
 });
 
+test("safetensors: an entry that is not an object, or has no dtype, is named as such", () => {
+  const file = (header: string) => {
+    const h = new TextEncoder().encode(header);
+    const out = new Uint8Array(8 + h.length);
+    new DataView(out.buffer).setBigUint64(0, BigInt(h.length), true);
+    out.set(h, 8);
+    return out;
+  };
+  throwsFormat(() => decodeSafetensors(file(`{"a":[1,2]}`), "x.safetensors"), /^x\.safetensors: tensor a: entry is not an object \{ dtype, shape, data_offsets \}$/);
+  throwsFormat(() => decodeSafetensors(file(`{"a":{"shape":[1],"data_offsets":[0,4]}}`), "x.safetensors"), /^x\.safetensors: tensor a: entry has no dtype$/);
+});
+
 test("npy: malformed files are FormatErrors", () => {
   const good = encodeNpy({ shape: [2, 2], data: f32(1, 2, 3, 4) });
   throwsFormat(() => decodeNpy(good.subarray(0, 4), "x.npy"), /^x\.npy: not a \.npy file \(bad magic\)/);

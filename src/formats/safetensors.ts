@@ -169,10 +169,10 @@ export function decodeSafetensors(bytes: Uint8Array, source = "safetensors"): Sa
       }
       continue;
     }
-    if (typeof entry !== "object" || entry === null) fail(`tensor ${name}: entry is not an object`);
+    if (typeof entry !== "object" || entry === null || Array.isArray(entry)) fail(`tensor ${name}: entry is not an object { dtype, shape, data_offsets }`);
     const { dtype, shape, data_offsets: offsets } = entry as Record<string, unknown>;
     if (typeof dtype !== "string" || !Object.hasOwn(DTYPE_BYTES, dtype)) {
-      fail(`tensor ${name}: dtype ${JSON.stringify(dtype)} is not supported (F32, F64, F16, BF16)`);
+      fail(dtype === undefined ? `tensor ${name}: entry has no dtype` : `tensor ${name}: dtype ${JSON.stringify(dtype)} is not supported (F32, F64, F16, BF16)`);
     }
     if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
       fail(`tensor ${name}: shape ${JSON.stringify(shape)} is not a list of non-negative integers`);
