@@ -531,7 +531,8 @@ test("options of the engine, the kernels, CSV, ONNX and the training hooks: a mi
   const C = alloc(e, "C", 2, 2);
   refuses(() => gemm(C, A, A, { transb: true } as never), InputError, /^gemm: unknown option "transb" \(known: transA, transB, alpha, beta\)$/);
   refuses(() => gemm(C, A, A, { transB: "yes" } as never), InputError, /^gemm: transB must be true or false, not "yes"$/);
-  refuses(() => gemm(C, A, A, { transB: true, alpha: NaN }), InputError, /^gemm: alpha must be a finite number, not NaN$/);
+  refuses(() => gemm(C, A, A, { transB: true, alpha: "2" } as never), InputError, /^gemm: alpha must be a number, not "2"$/);
+  refuses(() => kernels.scale(A, undefined as never), InputError, /^scale: a must be a number, not nothing$/);
   gemm(C, A, A, { transB: true, beta: undefined });
   assert.equal(Array.from(C.data), [14, 32, 32, 77]);
   // A hand-made packed operand with too few floats would be read past its end.

@@ -186,11 +186,17 @@ test("a model file with tensors its kind does not have is refused, naming them",
 
 test("a model broken by the last steps of its last epoch is refused, not saved", () => {
   // An epoch's loss is summed before its steps: only the check of the final parameters sees this.
+  writeArray(at("x400.npy"), { shape: [400, D], data: Float32Array.from({ length: 400 * D }, (_, i) => ((i * 7) % 11) / 11) });
+  writeArray(at("l400.npy"), { shape: [400], data: Float32Array.from({ length: 400 }, (_, i) => i % 3) });
   for (const [args, pattern] of [
     [["train-ae", "--data", xPath, "--hidden", "3", "--epochs", "1", "--lr", "1e30"], /aescore train-ae: the parameter W diverged .* in epoch 1: lower the learning rate/],
     [["train", "--data", xPath, "--labels", lPath, "--hidden", "3", "--epochs", "1", "--pretrain-epochs", "1", "--workers", "0", "--lr", "1e30"], /finetune: the parameter C diverged .* lower the learning rate --lr \(now 1e\+30\)/],
     [["train", "--data", xPath, "--labels", lPath, "--hidden", "3", "--epochs", "1", "--pretrain-epochs", "1", "--workers", "0", "--pretrain-lr", "1e30"], /pretraining: the parameter W diverged .* lower the learning rate --pretrain-lr \(now 1e\+30\)/],
     [["train", "--data", xPath, "--labels", lPath, "--hidden", "3", "--epochs", "1", "--pretrain-epochs", "1", "--workers", "0", "--factored", "--pretrain-lr", "1e30"], /factored pretraining: the parameter \w+ diverged/],
+    // Diverging part-way through an epoch of several minibatches (the steps pass NaN scalars to the
+    // kernels, which must reach the driver's check, not be refused as bad arguments).
+    [["train", "--data", at("x400.npy"), "--labels", at("l400.npy"), "--hidden", "3", "--epochs", "2", "--pretrain-epochs", "1", "--workers", "0", "--lr", "1e5"], /finetune: the loss became not a number in epoch \d: lower the learning rate --lr/],
+    [["train", "--data", at("x400.npy"), "--labels", at("l400.npy"), "--hidden", "3", "--epochs", "2", "--pretrain-epochs", "1", "--workers", "0", "--factored", "--factors", "3", "--lr", "1e5"], /finetune: the (loss became not a number|parameter \w+ diverged) in epoch \d/],
     // On workers: the error crosses the thread with the parameter's name.
     [["train", "--data", xPath, "--labels", lPath, "--hidden", "3", "--epochs", "1", "--pretrain-epochs", "1", "--workers", "2", "--pretrain-lr", "1e30"], /pretraining: the parameter W diverged .* --pretrain-lr/],
   ] as Array<[string[], RegExp]>) {

@@ -38,10 +38,11 @@ function checkGemmOptions(op: string, o: GemmOptions, transB: boolean): void {
   }
 }
 
-// A scalar that is not a finite number would reach WebAssembly as NaN (undefined) or spread Infinity
-// over every element: a silent wrong matrix.
+// A scalar that is not a number (undefined, a string) would reach WebAssembly as NaN or as what the
+// string converts to: a silent wrong matrix. A NaN or infinite number passes: a diverging run makes
+// them (a step of lr · NaN), and its driver reports that as the divergence it is.
 function scalar(op: string, name: string, v: number): void {
-  if (!(typeof v === "number" && Number.isFinite(v))) throw new InputError(`${op}: ${name} must be a finite number, not ${typeof v === "number" ? v : quote(v)}`);
+  if (typeof v !== "number") throw new InputError(`${op}: ${name} must be a number, not ${quote(v)}`);
 }
 
 function checkFlag(op: string, name: string, v: unknown): void {
