@@ -143,6 +143,21 @@ test("safetensors: an entry that is not an object, or has no dtype, is named as 
   throwsFormat(() => decodeSafetensors(file(`{"a":{"shape":[1],"data_offsets":[0,4]}}`), "x.safetensors"), /^x\.safetensors: tensor a: entry has no dtype$/);
 });
 
+test("safetensors: a header length whose bytes read as another format's magic is a header length", () => {
+  // 19280 = 0x4b50 is "PK" little-endian (a zip's magic): a file of that header length is ours.
+  for (const want of [19280]) {
+    let bytes: Uint8Array | undefined;
+    for (let pad = 0; pad < 64 && !bytes; pad++) {
+      const b = encodeSafetensors({ x: { shape: [1], data: Float32Array.of(1) } }, { note: "n".repeat(want - 120 + pad) });
+      if (new DataView(b.buffer, b.byteOffset).getUint32(0, true) === want) bytes = b;
+    }
+    assert.ok(bytes, `a header of ${want} bytes`);
+    assert.equal(Array.from(decodeSafetensors(bytes!).tensors.x.data), [1]);
+  }
+  const npy = encodeNpy({ shape: [1], data: Float32Array.of(1) });
+  throwsFormat(() => decodeSafetensors(npy, "x.safetensors"), /^x\.safetensors: is a \.npy array, not a \.safetensors file$/);
+});
+
 test("npy: malformed files are FormatErrors", () => {
   const good = encodeNpy({ shape: [2, 2], data: f32(1, 2, 3, 4) });
   throwsFormat(() => decodeNpy(good.subarray(0, 4), "x.npy"), /^x\.npy: not a \.npy file \(bad magic\)/);

@@ -133,13 +133,16 @@ export function decodeSafetensors(bytes: Uint8Array, source = "safetensors"): Sa
     throw new FormatError(`${source}: ${what}`);
   };
   if (bytes.length < 8) fail(`file is ${bytes.length} bytes, too short for the 8-byte header length`);
-  // Other formats given as a model, named (their first bytes read as a header length say nothing).
-  const magic = String.fromCharCode(...bytes.subarray(0, 6));
-  if (magic === "\x93NUMPY") fail("is a .npy array, not a .safetensors file");
-  if (bytes[0] === 0x1f && bytes[1] === 0x8b) fail("is gzip-compressed; a .safetensors file is read as it is (gunzip it first)");
-  if (magic.startsWith("PK")) fail("is a zip archive (a PyTorch .pt or NumPy .npz?), not a .safetensors file");
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const n64 = view.getBigUint64(0, true);
+  // A header length no file can have: other formats given as a model are named (their first bytes,
+  // read as a length, say nothing). Only then: a real header length can begin with these bytes too.
+  if (n64 > BigInt(MAX_HEADER) || 8 + Number(n64) > bytes.length) {
+    const magic = String.fromCharCode(...bytes.subarray(0, 6));
+    if (magic === "\x93NUMPY") fail("is a .npy array, not a .safetensors file");
+    if (bytes[0] === 0x1f && bytes[1] === 0x8b) fail("is gzip-compressed; a .safetensors file is read as it is (gunzip it first)");
+    if (magic.startsWith("PK\x03\x04")) fail("is a zip archive (a PyTorch .pt or NumPy .npz?), not a .safetensors file");
+  }
   if (n64 > BigInt(MAX_HEADER)) fail(`header length ${n64} is larger than the 100 MiB limit (corrupt or not a safetensors file)`);
   const n = Number(n64);
   if (8 + n > bytes.length) fail(`header length ${n} runs past the end of the file (${bytes.length} bytes): truncated?`);
