@@ -126,7 +126,7 @@ export function formatOf(path: string): "npy" | "idx" | "csv" {
 }
 
 /** Reads a .npy, IDX or CSV array (optionally gzipped) as f32 values with their shape and stored dtype. */
-export function readArray(path: string, csv: CsvOptions = {}): Tensor & { dtype?: string; inexact?: Inexact } {
+export function readArray(path: string, csv: CsvOptions = {}): Tensor & { dtype?: string; inexact?: Inexact; overflow?: Inexact } {
   const format = formatOf(path);
   let bytes = readBytes(path, format === "csv" ? MAX_CSV_BYTES : MAX_FILE_BYTES);
   const length = format === "npy" ? npyLength : format === "idx" ? idxLength : undefined;
@@ -239,7 +239,6 @@ export function writeAtomic(path: string, bytes: Uint8Array | string): void {
     } catch {
       mode = undefined; // a new file: the umask's default
     }
-    if (mode !== undefined) refuseReadOnly(path, mode, "output");
     writeFileSync(tmp, bytes, mode === undefined ? undefined : { mode });
     if (mode !== undefined) chmodSync(tmp, mode); // (writeFileSync's mode passes through the umask)
     const fd = openSync(tmp, "r");

@@ -26,7 +26,8 @@ export function badTensor(t: unknown): string | undefined {
 /**
  * What a decoder records of its conversion to f32: the first value that f32 does not hold exactly
  * (f8 values, integers beyond 2^24, decimals), where it is and what it was. Data is converted as a
- * matter of course; labels are refused by it (2.0000001 would become class 2).
+ * matter of course; labels are refused by it (2.0000001 would become class 2). `overflow`: the first
+ * finite value that became infinite, named as the file held it.
  */
 export interface Inexact {
   index: number;

@@ -91,7 +91,7 @@ export function readRows(path: string, values: Values, command: string, modelD?:
   for (let i = 0; i < t.data.length; i++) {
     const v = t.data[i];
     if (!Number.isFinite(v)) {
-      const held = t.inexact?.index === i && Number.isFinite(t.inexact.value) ? `${t.inexact.value}, beyond float32's range` : String(v);
+      const held = t.overflow?.index === i ? `${t.overflow.value}, beyond float32's range` : String(v);
       throw new InputError(`${path}: row ${Math.floor(i / D)}, column ${i % D} is ${held} (counted from 0)`);
     }
     if (pixels && !(Number.isInteger(v) && v >= 0 && v <= 255)) pixels = false;

@@ -63,7 +63,7 @@ export const reproduceCommand: Command = {
   async run(v, positionals) {
     if (positionals.length !== 1) throw new InputError(`name one experiment (${Object.keys(EXPERIMENTS).join(", ")})`);
     const name = positionals[0];
-    if (!(name in EXPERIMENTS)) {
+    if (!Object.hasOwn(EXPERIMENTS, name)) {
       const s = suggest(name, Object.keys(EXPERIMENTS));
       throw new InputError(`unknown experiment ${quote(name)}${s ? `; did you mean ${s}?` : ""} (${Object.keys(EXPERIMENTS).join(", ")})`);
     }

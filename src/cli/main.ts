@@ -78,7 +78,7 @@ export async function main(argv: string[]): Promise<number> {
       // (escaped, not joined: a newline in a path stays visible as \u000a, naming the right file)
       let message = safeText(err.message);
       // A diverged run names the flag of the rate at fault: pretraining's is --pretrain-lr under train.
-      if (err instanceof DivergenceError) message = message.replace("lower the learning rate", `lower the learning rate ${name === "train" && err.what !== "finetune" && err.what !== "energies + logistic regression" ? "--pretrain-lr" : "--lr"}`);
+      if (err instanceof DivergenceError && (name === "train" || name === "train-ae")) message = message.replace("lower the learning rate", `lower the learning rate ${name === "train" && err.what !== "finetune" && err.what !== "energies + logistic regression" ? "--pretrain-lr" : "--lr"}`);
       // (train-ae runs the library's autoencoder trainer, "train"; train runs its fitter, "fit")
       // (under train, the library's "train: " is its pretraining)
       if (name === "train" && err instanceof DivergenceError && message.startsWith("train: ")) message = `pretraining: ${message.slice("train: ".length)}`;
@@ -96,13 +96,15 @@ export async function main(argv: string[]): Promise<number> {
 /**
  * Exits once stdout has taken everything: output still in a pipe's buffer when the process exits is
  * lost, and a failed write (a full disk, a closed stdout) arrives only as an 'error' event. A reader
- * that stopped reading (`| head`) ends the output quietly; any other failure is one line and exit 1.
+ * that stopped reading (`| head`) ends the output quietly, with the command's own exit code; any
+ * other failure is one line and exit 1.
  */
 function exitAfterOutput(name: string | undefined, code: number, failure: () => NodeJS.ErrnoException | undefined): void {
   const done = (err?: Error | null) => {
     const f = failure() ?? ((process.stdout.errored ?? err) as NodeJS.ErrnoException | null | undefined) ?? undefined;
     if (f && f.code !== "EPIPE") console.error(`aescore${name ? ` ${safeText(name)}` : ""}: cannot write the output to stdout: ${safeText(f.message)}`);
-    process.exit(f ? 1 : code);
+    // (a reader that stopped is the reader's choice: the exit says how the command itself went)
+    process.exit(f && f.code !== "EPIPE" ? 1 : code);
   };
   if (process.stdout.destroyed || !process.stdout.writable) return done();
   process.stdout.write("", done);

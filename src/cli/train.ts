@@ -104,14 +104,18 @@ export const trainAeCommand: Command = {
     // A class's generator is seeded by its position among all the classes, so training one class
     // alone gives the same autoencoder as training it with the others.
     const all = labels ? classesOf(labels) : classes;
+    const small: string[] = [];
     const jobs: ClassJob[] = classes.map((label, i) => {
       const rows = labels ? rowsWithLabel(X, labels, label) : X;
       const { train, valid } = splitValid(rows, validFraction);
       if (train.shape[0] === 0) throw new InputError(`class ${label} has no training rows`);
-      // Validation asked for and none given (⌊f·N⌋ = 0 rows) would train without it, unsaid.
-      if (validFraction > 0 && !valid) throw new InputError(`--valid-fraction ${validFraction} leaves ${labels ? `class ${quote(label)}` : "the data"} no validation rows (${rows.shape[0]} rows): give a larger fraction, or none`);
+      // Validation asked for and none given (⌊f·N⌋ = 0 rows) would train without it, unsaid: a class
+      // too small for it is said to train without (a note), data where no class gets any is refused.
+      if (validFraction > 0 && !valid) small.push(`${labels ? `class ${quote(label)}` : "the data"} (${rows.shape[0]} rows)`);
       return { index: all.indexOf(label), label, data: train, valid, init: init?.[i] };
     });
+    if (small.length === classes.length) throw new InputError(`--valid-fraction ${validFraction} leaves ${small.length > 1 ? "every class" : small[0]} no validation rows${small.length > 1 ? ` (the largest: ${Math.max(...jobs.map((j) => j.data.shape[0]))} rows)` : ""}: give a larger fraction, or none`);
+    if (small.length > 0 && v.quiet !== true) console.error(`aescore train-ae: note: --valid-fraction ${validFraction} leaves ${small.slice(0, 5).join(", ")}${small.length > 5 ? `, … (${small.length} classes)` : ""} no validation rows: ${small.length > 1 ? "they train" : "it trains"} without validation`);
     if (v.checkpoint) makeDir(v.checkpoint as string, "checkpoint directory");
 
     const show = progressPrinter(v.quiet === true);

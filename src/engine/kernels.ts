@@ -49,6 +49,15 @@ function checkFlag(op: string, name: string, v: unknown): void {
   if (typeof v !== "boolean") throw new InputError(`${op}: ${name} must be true or false, not ${quote(v)}`);
 }
 
+/** The one flag of an options object ({ transB } of packB, { accumulate } of colSums), false when absent. */
+function flagOf(op: string, o: Record<string, unknown>, name: string): boolean {
+  if (typeof o !== "object" || o === null) throw new InputError(`${op}: options must be an object, not ${quote(o)}`);
+  for (const k in o) if (k !== name && o[k] !== undefined) throw new InputError(`${op}: unknown option ${quote(k)} (known: ${name})`);
+  const v = o[name] ?? false;
+  checkFlag(op, name, v);
+  return v as boolean;
+}
+
 // A PackedB holds the panels of a K x N operand: a hand-made one with too few floats (or another's
 // shape) would make the kernel read or write past it.
 function checkPacked(op: string, P: PackedB, first: Mat): void {
@@ -191,9 +200,9 @@ export function sgdMomentum(W: Mat, V: Mat, G: Mat, o: SgdOptions): void {
 }
 
 /** out (1 x N) = column sums of X (M x N); with accumulate, out += them. */
-export function colSums(out: Mat, X: Mat, { accumulate = false } = {}): void {
+export function colSums(out: Mat, X: Mat, options: { accumulate?: boolean } = {}): void {
   sameEngine("colSums", out, X);
-  if (typeof accumulate !== "boolean") throw new InputError(`colSums: accumulate must be true or false, not ${quote(accumulate)}`);
+  const accumulate = flagOf("colSums", options, "accumulate");
   wantShape("colSums", out, 1, X.cols, () => `one sum per column of ${describe(X)}`);
   noAlias("colSums", out, X);
   X.engine.k.col_sums(out.ptr, X.ptr, X.rows, X.cols, accumulate ? 1 : 0);
@@ -272,9 +281,9 @@ export interface PackedB {
 }
 
 /** Packs op(B) (K x N) as gemm would, into a new arena matrix. */
-export function packB(B: Mat, { transB = false } = {}): PackedB {
+export function packB(B: Mat, options: { transB?: boolean } = {}): PackedB {
   sameEngine("packB", B);
-  checkFlag("packB", "transB", transB);
+  const transB = flagOf("packB", options, "transB");
   const [K, N] = transB ? [B.cols, B.rows] : [B.rows, B.cols];
   const e = B.engine;
   const data = alloc(e, `${B.name} packed`, 1, e.k.gemm_packed_floats(N, K));
@@ -283,8 +292,8 @@ export function packB(B: Mat, { transB = false } = {}): PackedB {
 }
 
 /** Packs op(B) again into P (made by packB from a matrix of B's shape): after B changed, no allocation. */
-export function repackB(P: PackedB, B: Mat, { transB = false } = {}): void {
-  checkFlag("repackB", "transB", transB);
+export function repackB(P: PackedB, B: Mat, options: { transB?: boolean } = {}): void {
+  const transB = flagOf("repackB", options, "transB");
   const [K, N] = transB ? [B.cols, B.rows] : [B.rows, B.cols];
   sameEngine("repackB", B);
   checkPacked("repackB", P, B);

@@ -56,7 +56,7 @@ export function idxLength(prefix: Uint8Array, source = "idx"): { values: number;
 }
 
 /** Decodes an (uncompressed) IDX file into f32 values as stored (u8 pixels stay 0..255). */
-export function decodeIdx(bytes: Uint8Array, source = "idx"): Tensor & { dtype: string; inexact?: Inexact } {
+export function decodeIdx(bytes: Uint8Array, source = "idx"): Tensor & { dtype: string; inexact?: Inexact; overflow?: Inexact } {
   checkBytes(bytes, source);
   const fail = (what: string): never => {
     throw new FormatError(`${source}: ${what}`);
@@ -71,15 +71,19 @@ export function decodeIdx(bytes: Uint8Array, source = "idx"): Tensor & { dtype: 
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const data = new Float32Array(n);
   let inexact: Inexact | undefined;
+  let overflow: Inexact | undefined;
   if (size === 1 && dtype === "u8") data.set(bytes.subarray(start, start + n));
   else {
     for (let i = 0; i < n; i++) {
       const v = read(view, start + i * size);
       data[i] = v;
-      if (inexact === undefined && !Object.is(data[i], v) && !Number.isNaN(v)) inexact = { index: i, value: v };
+      if (!Object.is(data[i], v) && !Number.isNaN(v)) {
+        inexact ??= { index: i, value: v };
+        if (overflow === undefined && !Number.isFinite(data[i])) overflow = { index: i, value: v };
+      }
     }
   }
-  return { shape, data, dtype, ...(inexact ? { inexact } : {}) };
+  return { shape, data, dtype, ...(inexact ? { inexact } : {}), ...(overflow ? { overflow } : {}) };
 }
 
 /** Encodes an IDX file: "u8" (values must be integers 0..255) or "f32". */
@@ -141,7 +145,7 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
  * an optional header line (see CsvOptions). Blank lines are skipped; a bad cell is an error naming
  * its line and column.
  */
-export function decodeCsv(input: Uint8Array | string, source = "csv", options: CsvOptions = {}): Tensor & { header?: string[]; inexact?: Inexact } {
+export function decodeCsv(input: Uint8Array | string, source = "csv", options: CsvOptions = {}): Tensor & { header?: string[]; inexact?: Inexact; overflow?: Inexact } {
   if (typeof input !== "string") checkBytes(input, source);
   onlyKeys(options, ["header"], "decodeCsv");
   if (options.header !== undefined && typeof options.header !== "boolean") throw new InputError(`decodeCsv: header must be true or false, not ${quote(options.header)}`);
@@ -151,6 +155,7 @@ export function decodeCsv(input: Uint8Array | string, source = "csv", options: C
   };
   let values = new Float32Array(1024);
   let inexact: Inexact | undefined;
+  let overflow: Inexact | undefined;
   let count = 0;
   let cols = -1;
   let rows = 0;
@@ -209,7 +214,10 @@ export function decodeCsv(input: Uint8Array | string, source = "csv", options: C
         fail(`line ${line}, column ${c + 1}: ${cells[c] === "" ? "the cell is empty" : `${JSON.stringify(cells[c])} is not a number`}${hint}`);
       }
       values[count] = v!;
-      if (inexact === undefined && !Object.is(values[count], v) && !Number.isNaN(v)) inexact = { index: count, value: v! };
+      if (!Object.is(values[count], v) && !Number.isNaN(v)) {
+        inexact ??= { index: count, value: v! };
+        if (overflow === undefined && !Number.isFinite(values[count])) overflow = { index: count, value: v! };
+      }
       count++;
     }
     rows++;
@@ -217,7 +225,7 @@ export function decodeCsv(input: Uint8Array | string, source = "csv", options: C
   // (one line of numbers split otherwise, "1;2;3", reads as one name: say what the separator is)
   const other = header?.length === 1 && /^[-+.\d\s;|\t]+$/.test(header[0]) ? `: ${JSON.stringify(header[0])} is one column, since fields are separated by commas` : "";
   if (rows === 0) fail(header ? `a header line but no data rows${other}` : "no data rows");
-  return { shape: [rows, cols], data: values.slice(0, count), header, ...(inexact ? { inexact } : {}) };
+  return { shape: [rows, cols], data: values.slice(0, count), header, ...(inexact ? { inexact } : {}), ...(overflow ? { overflow } : {}) };
 }
 
 /** Encodes an array as CSV, one line per row of its last dimension (shortest round-trip f32 text). */

@@ -168,7 +168,7 @@ export function npyLength(prefix: Uint8Array, source = "npy"): { values: number;
 }
 
 /** Decodes a .npy array (any supported dtype) into f32; `source` names it in errors. */
-export function decodeNpy(bytes: Uint8Array, source = "npy"): Tensor & { dtype: string; inexact?: Inexact } {
+export function decodeNpy(bytes: Uint8Array, source = "npy"): Tensor & { dtype: string; inexact?: Inexact; overflow?: Inexact } {
   checkBytes(bytes, source);
   const fail = (what: string): never => {
     throw new FormatError(`${source}: ${what}`);
@@ -185,10 +185,14 @@ export function decodeNpy(bytes: Uint8Array, source = "npy"): Tensor & { dtype: 
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const data = new Float32Array(n);
   let inexact: Inexact | undefined;
+  let overflow: Inexact | undefined;
   for (let i = 0; i < n; i++) {
     const v = read(view, start + i * size, little);
     data[i] = v;
-    if (inexact === undefined && !Object.is(data[i], v) && !Number.isNaN(v)) inexact = { index: i, value: v };
+    if (!Object.is(data[i], v) && !Number.isNaN(v)) {
+      inexact ??= { index: i, value: v };
+      if (overflow === undefined && !Number.isFinite(data[i])) overflow = { index: i, value: v };
+    }
   }
-  return { shape, data, dtype, ...(inexact ? { inexact } : {}) };
+  return { shape, data, dtype, ...(inexact ? { inexact } : {}), ...(overflow ? { overflow } : {}) };
 }
