@@ -129,6 +129,8 @@ test("a CLI audit: inherited names are no options, nothing passes after --, deep
   assert.is(imb.code, 0, imb.err);
   assert.match(imb.err, /^aescore train-ae: note: --valid-fraction 0\.2 leaves class "1" \(4 rows\) no validation rows: it trains without validation\n/);
   refused(run("train", "--data", xPath, "--labels", lPath, "--valid-fraction", "0.01", "--hidden", "2", "--epochs", "1", "--workers", "0", "--save", at("no.safetensors")), /--valid-fraction 0\.01 leaves no validation rows \(30 rows\)/, "empty validation (train)");
+  writeArray(at("l-last.npy"), { shape: [30], data: Float32Array.from({ length: 30 }, (_, i) => (i < 29 ? 0 : 1)) });
+  refused(run("train", "--data", xPath, "--labels", at("l-last.npy"), "--valid-fraction", "0.1", "--hidden", "2", "--epochs", "1", "--workers", "0", "--save", at("no.safetensors")), /--valid-fraction 0\.1 holds out the last 3 rows, which take every row of class "1": shuffle the rows/, "a class only in validation");
   // Options a variant does not read are said to have no effect; a contradiction is refused.
   const recon = run("train", "--data", xPath, "--labels", lPath, "--variant", "reconstruction", "--hidden", "2", "--pretrain-epochs", "1", "--epochs", "9", "--lr", "0.5", "--workers", "0", "--save", at("recon.safetensors"));
   assert.match(recon.err, /note: --epochs, --lr have no effect with --variant reconstruction \(no finetuning runs\)/);

@@ -291,6 +291,10 @@ export const trainCommand: Command = {
       if (vx) {
         train = { X: t, labels: labels.slice(0, t.shape[0]) };
         valid = { X: vx, labels: labels.slice(t.shape[0]) };
+        // (the last rows held out: a class found only there would be "missing" with no reason given)
+        const kept = new Set(train.labels);
+        const gone = valid.labels.find((l) => !kept.has(l));
+        if (gone !== undefined) throw new InputError(`--valid-fraction ${validFraction} holds out the last ${vx.shape[0]} rows, which take every row of class ${quote(gone)}: shuffle the rows, or give --valid with --valid-labels`);
       }
     }
     if (selection && !valid) throw new InputError("model selection (lists of --hidden, --lr or --weight-decay) needs validation data");
