@@ -80,6 +80,8 @@ export async function main(argv: string[]): Promise<number> {
       // A diverged run names the flag of the rate at fault: pretraining's is --pretrain-lr under train.
       if (err instanceof DivergenceError && (name === "train" || name === "train-ae")) message = message.replace("lower the learning rate", `lower the learning rate ${name === "train" && err.what !== "finetune" && err.what !== "energies + logistic regression" ? "--pretrain-lr" : "--lr"}`);
       // (train-ae runs the library's autoencoder trainer, "train"; train runs its fitter, "fit")
+      // Scoring runs 1024 rows at a time: what does not fit is the model's size times that.
+      if (message.startsWith("engine: out of memory") && !name.startsWith("train")) message += " (scoring takes up to 1024 rows at a time, and the model's hidden units for them must fit)";
       // (under train, the library's "train: " is its pretraining)
       if (name === "train" && err instanceof DivergenceError && message.startsWith("train: ")) message = `pretraining: ${message.slice("train: ".length)}`;
       const owns = name === "train-ae" ? ["train: "] : name === "train" ? ["train: ", "fit: "] : [`${name}: `];
