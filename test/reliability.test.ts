@@ -143,6 +143,11 @@ test("a CLI audit: inherited names are no options, nothing passes after --, deep
   writeFileSync(at("big.csv"), `0.1,0,1e39,0,0,0\n`);
   refused(run("energy", "--model", aePath, "--input", at("big.csv")), /big\.csv: row 0, column 2 is 1e\+39, beyond float32's range/, "beyond float32 (CSV)");
   refused(run("energy", "--model", aePath, "--input", "bad\uFFFD.npy"), /^aescore: argument 5 .* is not valid UTF-8/, "not UTF-8");
+  // Out of memory while scoring: said with what is scored at a time.
+  const bigH = at("big-h.safetensors");
+  writeAtomic(bigH, encodeAutoencoder(createAutoencoder(e, { D: 1, H: 2_000_000, activation: "sigmoid", output: "real" }, 1)));
+  writeArray(at("col1024.npy"), { shape: [1024, 1], data: new Float32Array(1024).fill(0.5) });
+  refused(run("energy", "--model", bigH, "--input", at("col1024.npy")), /engine: out of memory: \d+ bytes needed, WebAssembly memory is limited to 4 GiB \(scoring takes up to 1024 rows at a time, and the model's hidden units for them must fit\)/, "scoring out of memory");
   // A list of classes in a message is cut at 20.
   writeArray(at("l-many.npy"), { shape: [30], data: Float32Array.from({ length: 30 }, (_, i) => i) });
   const many = run("train-ae", "--data", xPath, "--labels", at("l-many.npy"), "--class", "99", "--hidden", "2", "--epochs", "1", "--workers", "0", "--save", at("no.safetensors"));
