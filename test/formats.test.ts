@@ -203,6 +203,9 @@ test("IDX and CSV round trips; malformed ones are FormatErrors", () => {
   assert.equal(withHeader.header, ["a", "b"]);
   assert.equal(withHeader.shape, [2, 2]);
   throwsFormat(() => decodeCsv("1,2\n3\n", "d.csv"), /^d\.csv: line 2 has 1 fields, expected 2/);
+  // Quoted header names, commas and quotes inside (as pandas writes them): one column each.
+  const quoted = decodeCsv(`"a,b",c,"d ""x"""\n1,2,3\n`);
+  assert.equal([quoted.shape, quoted.header], [[1, 3], ["a,b", "c", 'd "x"']]);
   throwsFormat(() => decodeCsv("1,2\n3,x4\n", "d.csv"), /^d\.csv: line 2, column 2: "x4" is not a number/);
   throwsFormat(() => decodeCsv("\n\n"), /no data rows/);
 });

@@ -137,6 +137,26 @@ function cellValue(cell: string): number | undefined {
   return /nan/i.test(cell) ? NaN : m[1] === "-" ? -Infinity : Infinity;
 }
 
+/** A line's cells with RFC 4180 quoting ("a,b" one cell, "" a quote inside), unquoted; undefined if a quote is left open. */
+function splitQuoted(text: string): string[] | undefined {
+  const cells: string[] = [];
+  let cell = "";
+  let inside = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (inside) {
+      if (c === '"' && text[i + 1] === '"') (cell += '"'), i++;
+      else if (c === '"') inside = false;
+      else cell += c;
+    } else if (c === '"' && cell.trim() === "") (inside = true), (cell = "");
+    else if (c === ",") cells.push(cell.trim()), (cell = "");
+    else cell += c;
+  }
+  if (inside) return undefined;
+  cells.push(cell.trim());
+  return cells;
+}
+
 const latin1 = new TextDecoder("latin1");
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
@@ -188,10 +208,13 @@ export function decodeCsv(input: Uint8Array | string, source = "csv", options: C
     }
     text = text!.trim();
     if (text === "") continue;
-    const cells = text.split(",").map((c) => c.trim());
+    let cells = text.split(",").map((c) => c.trim());
     if (first) {
       first = false;
-      const names = cells.map((c) => (c.length >= 2 && c.startsWith('"') && c.endsWith('"') ? c.slice(1, -1) : c));
+      // A header's names may be quoted, with commas inside ("a,b" is one column, as pandas writes it).
+      const quoted = text.includes('"') ? splitQuoted(text) : undefined;
+      if (quoted) cells = quoted.map((c) => c.trim());
+      const names = quoted ?? cells;
       const isHeader = options.header ?? names.every((c) => c !== "" && cellValue(c) === undefined);
       if (isHeader) {
         header = names;
