@@ -19,7 +19,7 @@ import { AescoreError, FormatError, InputError } from "./errors.js";
 import { decodeNpy, encodeNpy, npyLength } from "./formats/npy.js";
 import { decodeIdx, decodeCsv, encodeCsv, encodeIdx, idxLength, type CsvOptions } from "./formats/idx-csv.js";
 import { MAX_VALUES } from "./tensor.js";
-import type { Inexact, Tensor } from "./tensor.js";
+import type { Conversion, Tensor } from "./tensor.js";
 
 /** The largest file read: Node reads at most 2 GiB into one buffer. */
 export const MAX_FILE_BYTES = 2 ** 31 - 1;
@@ -126,7 +126,7 @@ export function formatOf(path: string): "npy" | "idx" | "csv" {
 }
 
 /** Reads a .npy, IDX or CSV array (optionally gzipped) as f32 values with their shape and stored dtype. */
-export function readArray(path: string, csv: CsvOptions = {}): Tensor & { dtype?: string; inexact?: Inexact; overflow?: Inexact } {
+export function readArray(path: string, csv: CsvOptions = {}): Tensor & { dtype?: string } & Conversion {
   const format = formatOf(path);
   let bytes = readBytes(path, format === "csv" ? MAX_CSV_BYTES : MAX_FILE_BYTES);
   const length = format === "npy" ? npyLength : format === "idx" ? idxLength : undefined;

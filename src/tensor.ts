@@ -34,6 +34,19 @@ export interface Inexact {
   value: number;
 }
 
+/** What a decoder noted of its conversion to f32 (see Inexact). */
+export interface Conversion {
+  inexact?: Inexact;
+  overflow?: Inexact;
+}
+
+/** Notes value v, stored at index i as the f32 f, where f is not v (a NaN stays a NaN: not noted). */
+export function noteF32(c: Conversion, i: number, v: number, f: number): void {
+  if (Object.is(f, v) || Number.isNaN(v)) return;
+  c.inexact ??= { index: i, value: v };
+  if (c.overflow === undefined && !Number.isFinite(f)) c.overflow = { index: i, value: v };
+}
+
 /** The most f32 values an array may hold: WebAssembly's 4 GiB memory, whole. */
 export const MAX_VALUES = 2 ** 30;
 

@@ -4,7 +4,7 @@
 // - CSV: one example a line, numbers separated by commas, an optional header line of names.
 
 import { FormatError, InputError, checkBytes, onlyKeys, quote } from "../errors.js";
-import { badTensor, isFloat32Array, type Inexact, MAX_VALUES, type Tensor } from "../tensor.js";
+import { badTensor, isFloat32Array, MAX_VALUES, noteF32, type Conversion, type Tensor } from "../tensor.js";
 
 type Reader = (view: DataView, offset: number) => number;
 const IDX_TYPES: Record<number, [string, number, Reader]> = {
@@ -56,7 +56,7 @@ export function idxLength(prefix: Uint8Array, source = "idx"): { values: number;
 }
 
 /** Decodes an (uncompressed) IDX file into f32 values as stored (u8 pixels stay 0..255). */
-export function decodeIdx(bytes: Uint8Array, source = "idx"): Tensor & { dtype: string; inexact?: Inexact; overflow?: Inexact } {
+export function decodeIdx(bytes: Uint8Array, source = "idx"): Tensor & { dtype: string } & Conversion {
   checkBytes(bytes, source);
   const fail = (what: string): never => {
     throw new FormatError(`${source}: ${what}`);
@@ -70,20 +70,16 @@ export function decodeIdx(bytes: Uint8Array, source = "idx"): Tensor & { dtype: 
   if (n > MAX_VALUES) fail(`holds ${n} values, more than WebAssembly's 4 GiB memory can hold as f32`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const data = new Float32Array(n);
-  let inexact: Inexact | undefined;
-  let overflow: Inexact | undefined;
+  const conv: Conversion = {};
   if (size === 1 && dtype === "u8") data.set(bytes.subarray(start, start + n));
   else {
     for (let i = 0; i < n; i++) {
       const v = read(view, start + i * size);
       data[i] = v;
-      if (!Object.is(data[i], v) && !Number.isNaN(v)) {
-        inexact ??= { index: i, value: v };
-        if (overflow === undefined && !Number.isFinite(data[i])) overflow = { index: i, value: v };
-      }
+      if (data[i] !== v) noteF32(conv, i, v, data[i]);
     }
   }
-  return { shape, data, dtype, ...(inexact ? { inexact } : {}), ...(overflow ? { overflow } : {}) };
+  return { shape, data, dtype, ...conv };
 }
 
 /** Encodes an IDX file: "u8" (values must be integers 0..255) or "f32". */
@@ -165,7 +161,7 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
  * an optional header line (see CsvOptions). Blank lines are skipped; a bad cell is an error naming
  * its line and column.
  */
-export function decodeCsv(input: Uint8Array | string, source = "csv", options: CsvOptions = {}): Tensor & { header?: string[]; inexact?: Inexact; overflow?: Inexact } {
+export function decodeCsv(input: Uint8Array | string, source = "csv", options: CsvOptions = {}): Tensor & { header?: string[] } & Conversion {
   if (typeof input !== "string") checkBytes(input, source);
   onlyKeys(options, ["header"], "decodeCsv");
   if (options.header !== undefined && typeof options.header !== "boolean") throw new InputError(`decodeCsv: header must be true or false, not ${quote(options.header)}`);
@@ -174,8 +170,7 @@ export function decodeCsv(input: Uint8Array | string, source = "csv", options: C
     throw new FormatError(`${source}: ${what}`);
   };
   let values = new Float32Array(1024);
-  let inexact: Inexact | undefined;
-  let overflow: Inexact | undefined;
+  const conv: Conversion = {};
   let count = 0;
   let cols = -1;
   let rows = 0;
@@ -237,10 +232,7 @@ export function decodeCsv(input: Uint8Array | string, source = "csv", options: C
         fail(`line ${line}, column ${c + 1}: ${cells[c] === "" ? "the cell is empty" : `${JSON.stringify(cells[c])} is not a number`}${hint}`);
       }
       values[count] = v!;
-      if (!Object.is(values[count], v) && !Number.isNaN(v)) {
-        inexact ??= { index: count, value: v! };
-        if (overflow === undefined && !Number.isFinite(values[count])) overflow = { index: count, value: v! };
-      }
+      if (values[count] !== v) noteF32(conv, count, v!, values[count]);
       count++;
     }
     rows++;
@@ -248,7 +240,7 @@ export function decodeCsv(input: Uint8Array | string, source = "csv", options: C
   // (one line of numbers split otherwise, "1;2;3", reads as one name: say what the separator is)
   const other = header?.length === 1 && /^[-+.\d\s;|\t]+$/.test(header[0]) ? `: ${JSON.stringify(header[0])} is one column, since fields are separated by commas` : "";
   if (rows === 0) fail(header ? `a header line but no data rows${other}` : "no data rows");
-  return { shape: [rows, cols], data: values.slice(0, count), header, ...(inexact ? { inexact } : {}), ...(overflow ? { overflow } : {}) };
+  return { shape: [rows, cols], data: values.slice(0, count), header, ...conv };
 }
 
 /** Encodes an array as CSV, one line per row of its last dimension (shortest round-trip f32 text). */

@@ -4,7 +4,7 @@
 // '<f4', or '<i4' for integers (class labels).
 
 import { FormatError, checkBytes, quote } from "../errors.js";
-import { badTensor, halfToFloat, MAX_VALUES, type Inexact, type Tensor } from "../tensor.js";
+import { badTensor, halfToFloat, MAX_VALUES, noteF32, type Conversion, type Tensor } from "../tensor.js";
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 
@@ -168,7 +168,7 @@ export function npyLength(prefix: Uint8Array, source = "npy"): { values: number;
 }
 
 /** Decodes a .npy array (any supported dtype) into f32; `source` names it in errors. */
-export function decodeNpy(bytes: Uint8Array, source = "npy"): Tensor & { dtype: string; inexact?: Inexact; overflow?: Inexact } {
+export function decodeNpy(bytes: Uint8Array, source = "npy"): Tensor & { dtype: string } & Conversion {
   checkBytes(bytes, source);
   const fail = (what: string): never => {
     throw new FormatError(`${source}: ${what}`);
@@ -184,15 +184,11 @@ export function decodeNpy(bytes: Uint8Array, source = "npy"): Tensor & { dtype: 
   if (n > MAX_VALUES) fail(`holds ${n} values, more than WebAssembly's 4 GiB memory can hold as f32`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const data = new Float32Array(n);
-  let inexact: Inexact | undefined;
-  let overflow: Inexact | undefined;
+  const conv: Conversion = {};
   for (let i = 0; i < n; i++) {
     const v = read(view, start + i * size, little);
     data[i] = v;
-    if (!Object.is(data[i], v) && !Number.isNaN(v)) {
-      inexact ??= { index: i, value: v };
-      if (overflow === undefined && !Number.isFinite(data[i])) overflow = { index: i, value: v };
-    }
+    if (data[i] !== v) noteF32(conv, i, v, data[i]);
   }
-  return { shape, data, dtype, ...(inexact ? { inexact } : {}), ...(overflow ? { overflow } : {}) };
+  return { shape, data, dtype, ...conv };
 }
