@@ -9,7 +9,7 @@ import { cached, reproduce, type Context } from "../src/reproduce/experiments.js
 import { InputError } from "../src/errors.js";
 import { experimentOf, searchPlan, successiveHalving, drawConfigs, type Config, type SearchPlan } from "../src/reproduce/search.js";
 import type { EpochReport } from "../src/train/driver.js";
-import { fit } from "../src/train/fit.js";
+import { fit, FIT_DEFAULTS } from "../src/train/fit.js";
 import { createEngineSync } from "../src/engine/engine.js";
 import { rng } from "../src/random.js";
 import { NotCached, testError } from "../src/reproduce/common.js";
@@ -41,7 +41,7 @@ function freshFit(k: Config, plan: SearchPlan, data: ReturnType<typeof toyData>,
   return fit(createEngineSync(), data.train.X, data.train.labels, {
     hidden: k.hidden, ...(model.factored ? { factors: k.hidden } : {}), activation: model.activation, output: "real", variant: "csae", seed: 1, workers: 0, valid: data.valid,
     pretrain: { epochs: plan.pretrainEpochs, batch: 100, lr: k.pretrainLr!, momentum: 0.9, weightDecay: 0, contractive: k.contractive ?? 0, denoising: k.denoising ?? 0, renormalize: 0, patience: 0 },
-    finetune: { epochs: 2, batch: 100, lr: (k.finetuneLr * 100) / k.hidden, momentum: 0.9, weightDecay: k.weightDecay, loss: "log", learn: "all", patience: 0, decay: plan.decay },
+    finetune: { epochs: 2, batch: 100, lr: (k.finetuneLr! * 100) / k.hidden, momentum: 0.9, weightDecay: k.weightDecay, loss: "log", learn: "all", patience: 0, decay: plan.decay },
     onFinetune,
   });
 }
@@ -264,13 +264,24 @@ test("a Table 4 cell's search: the variant's own grid, fit with that variant, it
   assert.is(experimentOf(none), "search-table4");
   assert.is(experimentOf(cellPlan(false, "convex", TABLE3_ROWS[2])), "search-table3", "Table 3's plans keep their keys");
   const dir = mkdtempSync(join(tmpdir(), "aescore-cell4-"));
+  const energies = variantPlan(false, "convex", "energies");
+  assert.equal([Object.keys(energies.grid), energies.rungs, energies.grid.weightDecay], [["hidden", "contractive", "pretrainLr", "weightDecay"], [34], [0]], "one rung of the fixed protocol's epochs (2000 steps of 6000 rows)");
   const c = { ...ctx(dir), workers: 0 };
   const data = toyData(5);
-  for (const variant of ["no-pretraining", "normalization"] as const) {
+  for (const variant of ["no-pretraining", "normalization", "energies"] as const) {
     const plan = { ...variantPlan(true, "convex", variant), trainRows: 390, valid: 90 };
     const lines: string[] = [];
     const s = await successiveHalving({ ...c, log: (l: string) => void lines.push(l) }, plan, () => data);
-    assert.ok(s.log.every((x) => x.result.curve.length === plan.rungs[x.rungs - 1]), variant);
+    if (variant === "energies") {
+      // One rung, ranked by the regression's validation error: the fitted model's, recomputed here.
+      assert.equal(s.log.map((x) => [x.rungs, x.result.curve.length, x.result.bestEpoch]), s.log.map(() => [1, 1, plan.rungs[0]]));
+      assert.not.match(label(s.winner.config), /finetuning lr/);
+      const w = s.log.find((x) => x.config === s.winner.config)!;
+      const m = (await fit(createEngineSync(), data.train.X, data.train.labels, { ...FIT_DEFAULTS, hidden: w.config.hidden, output: "real", variant: "energies", seed: 1, workers: 0, valid: data.valid,
+        pretrain: { ...FIT_DEFAULTS.pretrain, epochs: plan.pretrainEpochs, lr: w.config.pretrainLr!, contractive: w.config.contractive! },
+        finetune: { ...FIT_DEFAULTS.finetune, epochs: plan.rungs[0], weightDecay: 0, decay: plan.decay } })).csae;
+      assert.is(w.result.best, testError(m, data.valid));
+    } else assert.ok(s.log.every((x) => x.result.curve.length === plan.rungs[x.rungs - 1]), variant);
     if (variant === "no-pretraining") assert.not.match(label(s.winner.config), /λ|pretraining lr/);
     // Every rung was fitted as the variant (its options are in each cached entry's key).
     const entries = readdirSync(join(dir, "cache", "search-table4")).map((f) => JSON.parse(readFileSync(join(dir, "cache", "search-table4", f), "utf8")));

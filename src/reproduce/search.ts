@@ -28,7 +28,8 @@ export interface Config {
   denoising?: number;
   /** (absent for the variant without pretraining) */
   pretrainLr?: number;
-  finetuneLr: number;
+  /** (absent for the variant of energies + logistic regression, whose regression has its own fixed rate) */
+  finetuneLr?: number;
   weightDecay: number;
 }
 
@@ -43,7 +44,7 @@ export interface SearchPlan {
   /** A cell of Table 3 or 4: the benchmark set searched (its generator's version), instead of MNIST. */
   set?: { name: string; version: number };
   /** A cell of Table 4: the CSAE's variant searched; absent: the CSAE itself (plans before this field). */
-  variant?: "normalization" | "no-pretraining";
+  variant?: "normalization" | "no-pretraining" | "energies";
   /** The values each hyperparameter takes (the grid is their product). */
   grid: { [K in keyof Config]?: number[] };
   /** Configurations drawn for the first rung. */
@@ -157,20 +158,20 @@ export function drawConfigs(plan: SearchPlan, seed: number): Config[] {
 }
 
 /** The finetuning rate as used: per 100 hidden units (the energy sums over H, so the step shrinks with it). */
-export const finetuneRate = (c: Config) => (c.finetuneLr * 100) / c.hidden;
+export const finetuneRate = (c: Config) => (c.finetuneLr === undefined ? NaN : (c.finetuneLr * 100) / c.hidden);
 
 function options(c: Config, plan: SearchPlan, seed: number, workers: number | undefined, epochs: number): FitOptions {
   const m = plan.model ?? { activation: "sigmoid", factored: false };
   return {
     ...FIT_DEFAULTS, hidden: c.hidden, activation: m.activation, output: "real", variant: plan.variant ?? "csae", seed, workers,
     pretrain: { ...FIT_DEFAULTS.pretrain, epochs: plan.pretrainEpochs, lr: c.pretrainLr ?? FIT_DEFAULTS.pretrain.lr, contractive: c.contractive ?? 0, denoising: c.denoising ?? 0 },
-    finetune: { ...FIT_DEFAULTS.finetune, epochs, lr: finetuneRate(c), weightDecay: c.weightDecay, decay: plan.decay },
+    finetune: { ...FIT_DEFAULTS.finetune, epochs, lr: c.finetuneLr === undefined ? FIT_DEFAULTS.finetune.lr : finetuneRate(c), weightDecay: c.weightDecay, decay: plan.decay },
     ...(m.factored ? { factors: c.hidden } : {}),
   };
 }
 
 /** A configuration in words, as the reports print it. */
-export const label = (c: Config) => `H ${c.hidden}, ${c.contractive !== undefined ? `λ ${c.contractive}, ` : c.denoising !== undefined ? `ν ${c.denoising}, ` : ""}${c.pretrainLr !== undefined ? `pretraining lr ${+c.pretrainLr.toPrecision(3)}, ` : ""}finetuning lr ${+finetuneRate(c).toPrecision(3)}, weight decay ${c.weightDecay}`;
+export const label = (c: Config) => `H ${c.hidden}, ${c.contractive !== undefined ? `λ ${c.contractive}, ` : c.denoising !== undefined ? `ν ${c.denoising}, ` : ""}${c.pretrainLr !== undefined ? `pretraining lr ${+c.pretrainLr.toPrecision(3)}, ` : ""}${c.finetuneLr !== undefined ? `finetuning lr ${+finetuneRate(c).toPrecision(3)}, ` : ""}weight decay ${c.weightDecay}`;
 
 interface RungResult {
   /** Validation error (%) after each finetuning epoch 1..epochs (empty if it diverged). */
@@ -191,11 +192,17 @@ async function rung(ctx: Context, plan: SearchPlan, c: Config, epochs: number, b
     makeDir(dir);
     const curve: number[] = [];
     try {
-      await fit(createEngineSync(), train.X, train.labels, {
+      const m = await fit(createEngineSync(), train.X, train.labels, {
         ...options(c, plan, ctx.seed, ctx.workers, epochs), valid,
         checkpoint: { dir, resume },
         onFinetune: (r) => void curve.push(100 * r.valid!),
       });
+      // The energies' regression reports no epochs (it keeps its best on valid by itself): the rung
+      // is the whole fit, ranked by the model's validation error.
+      if (plan.variant === "energies") {
+        const best = testError(m.csae as Csae, valid);
+        return { curve: [best], best, bestEpoch: epochs };
+      }
     } catch (err) {
       if (err instanceof DivergenceError) {
         ctx.log(`search: ${label(c)}: ${err.message}`);
