@@ -4,7 +4,7 @@
 
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { alloc, createEngineSync, fromArray, release, view, type Mat } from "../src/engine/engine.js";
+import { alloc, createEngineSync, fromArray, mark, release, rowsOf, view, type Mat } from "../src/engine/engine.js";
 import * as kernels from "../src/engine/kernels.js";
 import { activation } from "../src/engine/activations.js";
 import { gemm } from "../src/engine/kernels.js";
@@ -276,6 +276,40 @@ test("a hand-made or out-of-range matrix is refused at the kernel boundary (it t
   for (const at of [0, e.base - 4, e.top + 4, 0.5, NaN]) refuses(() => release(e, at), ShapeError, /^release: .* is not a mark of this engine's arena/);
   const C = alloc(e, "C2", 2, 2);
   gemm(C, A, A, { transB: true }); // (the good ones still run)
+});
+
+test("a model released below and allocated over is refused, not read as the new numbers", () => {
+  const f = createEngineSync();
+  const at = mark(f);
+  const ae = createAutoencoder(f, { D, H: 2, activation: "sigmoid", output: "real" }, 5);
+  const x = { shape: [1, D], data: new Float32Array(D).fill(0.5) };
+  const before = energy(ae, x)[0];
+  release(f, at);
+  // Before anything is allocated over it, and after: the same refusal, named.
+  refuses(() => energy(ae, x), ShapeError, /^.*W \(2x\d+\) was given back by release\(\) to a mark taken before it was made/);
+  const over = fromArray(f, "over", 1, 4 * D, new Float32Array(4 * D).fill(7));
+  refuses(() => energy(ae, x), ShapeError, /was given back by release\(\)/);
+  refuses(() => kernels.scale(ae.W, 2), ShapeError, /^scale: W .* was given back by release\(\)/);
+  // What was allocated after the release, and rows of it, are live; so is a model made again.
+  kernels.scale(over, 1);
+  kernels.scale(rowsOf(over, 0, 1), 1);
+  const again = createAutoencoder(f, { D, H: 2, activation: "sigmoid", output: "real" }, 5);
+  assert.is(energy(again, x)[0], before);
+  // A release at or above a matrix's end leaves it alone, also after deeper releases of later marks.
+  const keep = alloc(f, "keep", 2, 2);
+  const top = mark(f);
+  for (let i = 0; i < 3; i++) {
+    alloc(f, "scratch", 8, 8);
+    release(f, top);
+  }
+  kernels.scale(keep, 1);
+  const inner = alloc(f, "inner", 2, 2);
+  release(f, mark(f));
+  release(f, top);
+  refuses(() => kernels.scale(inner, 1), ShapeError, /^scale: inner .* not a matrix inside|given back/);
+  kernels.scale(keep, 1);
+  // A hand-made matrix carries no birth: only its bounds are checked.
+  kernels.scale({ name: "hand", rows: 2, cols: 2, ptr: keep.ptr, engine: f, data: keep.data } as Mat, 1);
 });
 
 test("a misspelt option is refused, not ignored; a seed beyond 32 bits is refused, not wrapped to 0", async () => {

@@ -26,6 +26,13 @@ export interface Engine {
   readonly base: number;
   /** Next free byte of the arena. */
   top: number;
+  /** Ticks at every alloc, view and release: when a matrix was made, against when memory was given back. */
+  clock: number;
+  /**
+   * The releases that can still have freed a live matrix's bytes: their ticks and positions, both
+   * increasing (a later release at or below an earlier one's position covers it). `at`: the last tick.
+   */
+  readonly freed: { ticks: number[]; positions: number[]; at: number };
 }
 
 /** A rows x cols f32 matrix, row-major and contiguous, living in an engine's memory. */
@@ -38,6 +45,8 @@ export interface Mat {
   /** Live view of the rows*cols elements (valid until the next memory growth; re-read it). */
   readonly data: Float32Array;
   readonly engine: Engine;
+  /** The engine's clock when the matrix was made (absent on a hand-made one, which is not checked for it). */
+  readonly born?: number;
 }
 
 export interface EngineOptions {
@@ -103,7 +112,7 @@ function given(options: EngineOptions): { backend: Backend; module: WebAssembly.
 function finish(backend: Backend, memory: WebAssembly.Memory, k: Kernels, module: WebAssembly.Module): Engine {
   const gemmWork = align(k.heap_base());
   const base = align(gemmWork + k.gemm_workspace_bytes());
-  const e: Engine = { backend, memory, k, gemmWork, module, base, top: base };
+  const e: Engine = { backend, memory, k, gemmWork, module, base, top: base, clock: 0, freed: { ticks: [], positions: [], at: 0 } };
   ensure(e, e.top);
   return e;
 }
@@ -176,7 +185,7 @@ export function alloc(e: Engine, name: string, rows: number, cols: number): Mat 
   const end = align(ptr + rows * cols * 4);
   ensure(e, end);
   e.top = end;
-  return view(e, name, ptr, rows, cols);
+  return new View(name, rows, cols, ptr, e, ++e.clock);
 }
 
 /** A matrix over existing engine memory (no copy). */
@@ -185,7 +194,7 @@ export function view(e: Engine, name: string, ptr: number, rows: number, cols: n
   if (!(Number.isInteger(rows) && rows >= 0 && Number.isInteger(cols) && cols >= 0 && Number.isInteger(ptr) && ptr >= e.base && ptr % 4 === 0 && ptr + 4 * rows * cols <= e.top)) {
     throw new ShapeError(`view ${name}: ${rows}x${cols} at byte ${ptr} is not inside the engine's allocated memory (bytes ${e.base} to ${e.top})`);
   }
-  return new View(name, rows, cols, ptr, e);
+  return new View(name, rows, cols, ptr, e, ++e.clock);
 }
 
 // A class, not an object literal with its own getter: a literal's getter gave every matrix a hidden class
@@ -193,7 +202,7 @@ export function view(e: Engine, name: string, ptr: number, rows: number, cols: n
 class View implements Mat {
   private buffer: ArrayBuffer | undefined = undefined;
   private view: Float32Array | undefined = undefined;
-  constructor(readonly name: string, readonly rows: number, readonly cols: number, readonly ptr: number, readonly engine: Engine) {}
+  constructor(readonly name: string, readonly rows: number, readonly cols: number, readonly ptr: number, readonly engine: Engine, readonly born: number) {}
   get data(): Float32Array {
     if (this.buffer !== this.engine.memory.buffer) {
       this.buffer = this.engine.memory.buffer;
@@ -211,13 +220,30 @@ class View implements Mat {
  */
 export function inArena(op: string, m: Mat, first: Mat): void {
   const e = first?.engine;
-  if (e == null || m?.engine !== e || !(m.ptr >= e.base && m.rows >= 0 && m.cols >= 0 && (m.ptr & 3) === 0 && m.ptr + 4 * m.rows * m.cols <= e.top)) throw notInArena(op, m, first);
+  if (e == null || m?.engine !== e || !(m.ptr >= e.base && m.rows >= 0 && m.cols >= 0 && (m.ptr & 3) === 0 && m.ptr + 4 * m.rows * m.cols <= e.top) || (m.born! < e.freed.at && freedUnder(m))) throw notInArena(op, m, first);
+}
+
+/**
+ * Whether a release since m was made gave back any of its bytes: the matrix may lie inside the arena
+ * again, over numbers allocated since (a model below a mark released too far), which its bounds alone
+ * cannot tell. The first release after m's birth has the lowest position of those after it.
+ */
+function freedUnder(m: Mat): boolean {
+  const { ticks, positions } = m.engine.freed;
+  let lo = 0, hi = ticks.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (ticks[mid] > m.born!) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo < ticks.length && positions[lo] < m.ptr + 4 * m.rows * m.cols && m.rows * m.cols > 0;
 }
 
 // (the message apart, so that inArena stays small enough to inline)
 function notInArena(op: string, m: Mat, first: Mat): ShapeError {
   for (const x of [first, m]) if (typeof x !== "object" || x === null || typeof x.ptr !== "number") return new ShapeError(`${op}: an operand is not a matrix (${quote(x)})`);
   if (m.engine !== first.engine) return new ShapeError(`${op}: ${m.name} lives in another engine than ${first.name}`);
+  if (m.born! < m.engine.freed.at && freedUnder(m)) return new ShapeError(`${op}: ${m.name} (${m.rows}x${m.cols}) was given back by release() to a mark taken before it was made; its memory may hold other numbers now`);
   return new ShapeError(`${op}: ${m.name} (${m.rows}x${m.cols} at byte ${m.ptr}) is not a matrix inside its engine's allocated memory (bytes ${m.engine.base} to ${m.engine.top})`);
 }
 
@@ -234,7 +260,8 @@ export function rowsOf(m: Mat, r0: number, r1: number): Mat {
   if (!(Number.isInteger(r0) && Number.isInteger(r1) && 0 <= r0 && r0 <= r1 && r1 <= m.rows)) {
     throw new ShapeError(`rows ${r0}..${r1} of ${m.name} (${m.rows}x${m.cols}) are out of range`);
   }
-  return view(m.engine, `${m.name}[${r0}:${r1}]`, m.ptr + r0 * m.cols * 4, r1 - r0, m.cols);
+  // (born with m: the rows are m's bytes, freed when m's are)
+  return new View(`${m.name}[${r0}:${r1}]`, r1 - r0, m.cols, m.ptr + r0 * m.cols * 4, m.engine, m.born ?? ++m.engine.clock);
 }
 
 /** Allocates a matrix and copies `values` (row-major, rows*cols of them) into it. */
@@ -265,6 +292,14 @@ export function release(e: Engine, position: number): void {
   if (!(Number.isInteger(position) && position >= e.base && position <= e.top)) {
     throw new ShapeError(`release: ${quote(position)} is not a mark of this engine's arena (bytes ${e.base} to ${e.top})`);
   }
+  const { ticks, positions } = e.freed;
+  while (positions.length > 0 && positions[positions.length - 1] >= position) {
+    ticks.pop();
+    positions.pop();
+  }
+  e.freed.at = ++e.clock;
+  ticks.push(e.freed.at);
+  positions.push(position);
   e.top = position;
 }
 
