@@ -228,17 +228,49 @@ function refuseReadOnly(path: string, mode: number, what: string): void {
 
 /** Writes bytes to a temporary file beside `path`, syncs it, then renames it over `path`. */
 export function writeAtomic(path: string, bytes: Uint8Array | string): void {
-  path = outputTarget(path);
+  writeAllAtomic([[path, bytes]]);
+}
+
+/**
+ * Writes several files as one: each to a temporary file beside it, synced, and only when all are
+ * written are they renamed into place, so a full disk or a failed write leaves none of them half
+ * changed (a data set's eight files, a figure's pictures).
+ */
+export function writeAllAtomic(files: [path: string, bytes: Uint8Array | string][]): void {
+  const staged: [tmp: string, path: string][] = [];
+  let at = files[0]?.[0];
+  try {
+    for (const [given, bytes] of files) {
+      at = given;
+      staged.push(stage(outputTarget(given), bytes));
+    }
+    for (const [tmp, path] of staged) {
+      at = path;
+      renameSync(tmp, path);
+    }
+  } catch (err) {
+    for (const [tmp] of staged) {
+      try {
+        unlinkSync(tmp);
+      } catch {
+        // renamed already, or never written
+      }
+    }
+    if (err instanceof AescoreError) throw err;
+    throw new InputError(`${at}: cannot write (${errno(err) === "ENOSPC" ? "no space left on the device" : errno(err) === "EISDIR" ? "a directory is in the way" : errno(err)})`);
+  }
+}
+
+// The temporary file of one output, written and synced; returns [tmp, path].
+function stage(path: string, bytes: Uint8Array | string): [string, string] {
   removeStale(path);
   const tmp = tmpName(path);
   try {
-    // A replaced file keeps its permissions (a private model calibrated in place stays private).
-    let mode: number | undefined;
-    try {
-      mode = statSync(path).mode & 0o7777;
-    } catch {
-      mode = undefined; // a new file: the umask's default
-    }
+    // A replaced file keeps its permissions (a private model calibrated in place stays private); a
+    // new one gets the umask's default. A directory in the way fails here, before any file is renamed.
+    const st = statSync(path, { throwIfNoEntry: false });
+    if (st?.isDirectory()) throw Object.assign(new Error("EISDIR"), { code: "EISDIR" });
+    const mode = st ? st.mode & 0o7777 : undefined;
     writeFileSync(tmp, bytes, mode === undefined ? undefined : { mode });
     if (mode !== undefined) chmodSync(tmp, mode); // (writeFileSync's mode passes through the umask)
     const fd = openSync(tmp, "r");
@@ -247,16 +279,15 @@ export function writeAtomic(path: string, bytes: Uint8Array | string): void {
     } finally {
       closeSync(fd);
     }
-    renameSync(tmp, path);
   } catch (err) {
     try {
       unlinkSync(tmp);
     } catch {
       // nothing was written
     }
-    if (err instanceof AescoreError) throw err;
-    throw new InputError(`${path}: cannot write (${errno(err)})`);
+    throw err;
   }
+  return [tmp, path];
 }
 
 /**

@@ -18,7 +18,7 @@ import { decodeSafetensors as decodeSafetensorsFile, encodeSafetensors } from ".
 import { decodeCsv } from "../src/formats/idx-csv.js";
 import { encodeNpy } from "../src/formats/npy.js";
 import { energy } from "../src/model/energy.js";
-import { checkWritable, readArray, writeArray, writeAtomic } from "../src/node.js";
+import { checkWritable, readArray, writeAllAtomic, writeArray, writeAtomic } from "../src/node.js";
 import { trainAutoencoder, startState, TRAIN_DEFAULTS } from "../src/train/autoencoder.js";
 import { estimateMemory, checkMemory } from "../src/train/memory.js";
 import { fitCsae, FIT_DEFAULTS, type FitOptions } from "../src/train/fit.js";
@@ -727,6 +727,44 @@ test("datasets generate all reads every background image before it writes a set"
   const r = spawnSync(process.execPath, [join(root, "dist", "src", "cli", "main.js"), "datasets", "generate", "all", "--output", out, "--scale", "0.01"], { encoding: "utf8", timeout: 60000 });
   refused({ code: r.status ?? -1, out: r.stdout, err: r.stderr, ms: 0 }, /text\.pgm/, "missing background");
   assert.not.ok(existsSync(out), "nothing written");
+});
+
+test("datasets generate and figure check every file they will write before any work, and write a set all or none", () => {
+  // A directory where the last set's mosaic goes: refused before the first set is generated.
+  const out = at("sets-blocked");
+  mkdirSync(join(out, "convex-samples.png"), { recursive: true });
+  refused(run("datasets", "generate", "all", "--output", out, "--scale", "0.002"), /convex-samples\.png: the convex file is a directory; give a file name\n?$/, "directory in the way");
+  assert.equal(readdirSync(out), ["convex-samples.png"], "no set written");
+  // A read-only file and a pipe are refused, not replaced.
+  const ro = at("sets-ro");
+  mkdirSync(ro);
+  writeFileSync(join(ro, "rectangles.json"), "mine\n");
+  chmodSync(join(ro, "rectangles.json"), 0o444);
+  refused(run("datasets", "generate", "rectangles", "--output", ro, "--scale", "0.002"), /rectangles\.json: the rectangles file is read-only/, "read-only file");
+  assert.is(readFileSync(join(ro, "rectangles.json"), "utf8"), "mine\n");
+  const fig = at("fig-blocked");
+  mkdirSync(join(fig, "energy.png"), { recursive: true });
+  const t0 = Date.now();
+  refused(run("figure", "energy-surface", "--output", fig, "--epochs", "1000000"), /energy\.png: the figure is a directory; give a file name\n?$/, "figure file in the way");
+  assert.ok(Date.now() - t0 < 20000, "refused before training");
+  assert.equal(readdirSync(fig), ["energy.png"], "no picture written");
+  // A report that cannot be written is refused before the experiment starts.
+  const res = at("results-blocked");
+  mkdirSync(join(res, "quick", "fig2.md"), { recursive: true });
+  refused(run("reproduce", "fig2", "--quick", "--results", res), /fig2\.md: the report is a directory; give a file name\n?$/, "report in the way");
+  assert.equal(readdirSync(join(res, "quick")), ["fig2.md"], "nothing computed");
+});
+
+test("writeAllAtomic leaves none of its files changed when one cannot be written", () => {
+  const d = at("all-or-none");
+  mkdirSync(d);
+  writeFileSync(join(d, "a.txt"), "old a");
+  mkdirSync(join(d, "b.txt"));
+  assert.throws(() => writeAllAtomic([[join(d, "a.txt"), "new a"], [join(d, "b.txt"), "new b"]]), (err: Error) => err instanceof InputError && /b\.txt: cannot write \(a directory is in the way\)$/.test(err.message));
+  assert.is(readFileSync(join(d, "a.txt"), "utf8"), "old a");
+  assert.equal(readdirSync(d).sort(), ["a.txt", "b.txt"], "no temporary file left");
+  writeAllAtomic([[join(d, "a.txt"), "new a"], [join(d, "c.txt"), "c"]]);
+  assert.is(readFileSync(join(d, "a.txt"), "utf8") + readFileSync(join(d, "c.txt"), "utf8"), "new ac");
 });
 
 test.run();

@@ -5,7 +5,7 @@ import { InputError, quote } from "../errors.js";
 import { makeDir } from "../node.js";
 import { energySurface, SURFACE_DEFAULTS } from "../figures/energy-surface.js";
 import { EXPERIMENTS, reproduce } from "../reproduce/experiments.js";
-import { DATASETS, DATASET_SOURCES, generate, writeDataset, type DatasetName } from "../datasets/generate.js";
+import { DATASETS, DATASET_SOURCES, generate, writeDataset, checkDatasetTargets, type DatasetName } from "../datasets/generate.js";
 import { loadBackgrounds } from "../datasets/backgrounds.js";
 import { mnist } from "../datasets/digits.js";
 import { MAX_EPOCHS } from "../train/driver.js";
@@ -38,7 +38,7 @@ export const datasetsCommand: Command = {
     // MNIST file stops the command before the first set, not part-way through "all".
     if (names.some((n) => DATASET_SOURCES[n].digits)) mnist();
     if (names.some((n) => DATASET_SOURCES[n].images)) loadBackgrounds();
-    makeDir(v.output as string, "output directory");
+    checkDatasetTargets(names, v.output as string);
     const show = progressPrinter(v.quiet === true);
     for (const name of names) {
       const t0 = performance.now();
@@ -101,7 +101,6 @@ export const figureCommand: Command = {
     }
     const seed = seedOf(v);
     const epochs = int(v, "epochs", 1, MAX_EPOCHS);
-    makeDir(v.output as string, "output directory");
     const show = progressPrinter(v.quiet === true);
     const { files } = await energySurface(v.output as string, {
       seed,

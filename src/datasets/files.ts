@@ -2,7 +2,7 @@
 
 import { join } from "node:path";
 import { encodeIdx } from "../formats/idx-csv.js";
-import { makeDir, writeAtomic } from "../node.js";
+import { checkWritable, makeDir, writeAllAtomic } from "../node.js";
 import { encodePng, image, type Image } from "../figures/plot.js";
 import { DATASET_SIZES, DATASET_SOURCES, DatasetName, GeneratedSet, PIXELS, SIDE, SPLITS } from "./sets.js";
 
@@ -52,27 +52,36 @@ export function greyMosaic(tiles: ArrayLike<number>[], columns: number, zoom: nu
   return img;
 }
 
+/** The files of set `name` in a directory, in the order writeDataset writes them. */
+export function datasetFiles(name: DatasetName): string[] {
+  return [...SPLITS.flatMap((split) => [`${name}-${split}-images.idx`, `${name}-${split}-labels.idx`]), `${name}.json`, `${name}-samples.png`];
+}
+
+/**
+ * Checks, before any set is generated, that dir can take every file of these sets (a directory, a
+ * read-only file or a pipe in the way is refused up front, not found after the work).
+ */
+export function checkDatasetTargets(names: DatasetName[], dir: string): void {
+  makeDir(dir, "output directory");
+  for (const name of names) for (const file of datasetFiles(name)) checkWritable(join(dir, file), `${name} file`);
+}
+
 /**
  * Writes <name>-{train,valid,test}-{images,labels}.idx (f32 images, u8 labels), <name>.json (the
- * recipe) and <name>-samples.png (training examples by class) into dir, atomically; returns the paths.
+ * recipe) and <name>-samples.png (training examples by class) into dir, all or none; returns the paths.
  */
 export function writeDataset(set: GeneratedSet, dir: string): string[] {
-  makeDir(dir);
-  const paths: string[] = [];
-  const put = (file: string, bytes: Uint8Array | string): void => {
-    const path = join(dir, file);
-    writeAtomic(path, bytes);
-    paths.push(path);
-  };
+  checkDatasetTargets([set.name], dir);
+  const bytes: (Uint8Array | string)[] = [];
   for (const split of SPLITS) {
     const { X, y } = set[split];
-    put(`${set.name}-${split}-images.idx`, encodeIdx(X, "f32"));
-    put(`${set.name}-${split}-labels.idx`, encodeIdx({ shape: [y.length], data: Float32Array.from(y) }, "u8"));
+    bytes.push(encodeIdx(X, "f32"), encodeIdx({ shape: [y.length], data: Float32Array.from(y) }, "u8"));
   }
   // Arrays of numbers on one line each: the recipe stays readable at 50000 examples a split. Only
   // an indented array opens with a raw newline (strings hold theirs escaped), so no string matches.
   const json = JSON.stringify(set.recipe, null, 2).replace(/\[\n\s*(-?[\d.e+-]+(?:,\n\s*-?[\d.e+-]+)*)\n\s*\]/g, (_m, inner: string) => `[${inner.replace(/\s+/g, "")}]`);
-  put(`${set.name}.json`, json + "\n");
-  put(`${set.name}-samples.png`, encodePng(greyMosaic(samples(set), 10, 2)));
+  bytes.push(json + "\n", encodePng(greyMosaic(samples(set), 10, 2)));
+  const paths = datasetFiles(set.name).map((file) => join(dir, file));
+  writeAllAtomic(paths.map((path, i) => [path, bytes[i]]));
   return paths;
 }

@@ -14,7 +14,7 @@ import { trainAutoencoder, startState, TRAIN_DEFAULTS, type TrainOptions } from 
 import type { EpochReport } from "../train/driver.js";
 import { rng, type Rng } from "../random.js";
 import { cos, log, sin } from "../math.js";
-import { makeDir, writeAtomic } from "../node.js";
+import { checkWritable, makeDir, writeAllAtomic } from "../node.js";
 import { arrow, dot, encodePng, heatmap, image, line, type Image } from "./plot.js";
 import type { Tensor } from "../tensor.js";
 
@@ -77,9 +77,15 @@ function circleOutline(img: Image): void {
   }
 }
 
-/** Trains the model of Fig. 2 and writes its four pictures into dir; returns the model and data. */
+/** The four pictures of Fig. 2, as energySurface names them in its directory. */
+export const SURFACE_FILES = ["data.png", "energy.png", "reconstruction-error.png", "vector-field.png"] as const;
+
+/** Trains the model of Fig. 2 and writes its four pictures into dir (all or none); returns the model and data. */
 export async function energySurface(dir: string, options: Partial<SurfaceOptions> = {}): Promise<{ ae: Autoencoder; data: Tensor; files: string[] }> {
   const o = { ...SURFACE_DEFAULTS, ...options };
+  // Where the pictures go is checked before the training, not found out after it.
+  makeDir(dir, "output directory");
+  for (const name of SURFACE_FILES) checkWritable(join(dir, name), "figure");
   const r = rng(o.seed);
   const data = circleData(1000, 0.05, r);
   const e = createEngineSync();
@@ -87,13 +93,8 @@ export async function energySurface(dir: string, options: Partial<SurfaceOptions
   const t: TrainOptions = { ...TRAIN_DEFAULTS, epochs: o.epochs, lr: o.lr, contractive: o.contractive, batch: 20 };
   await trainAutoencoder(ae, data, t, startState(ae, t, r), { onEpoch: o.onEpoch });
 
-  makeDir(dir);
-  const files: string[] = [];
-  const save = (name: string, img: Image) => {
-    const path = join(dir, name);
-    writeAtomic(path, encodePng(img));
-    files.push(path);
-  };
+  const pictures: [string, Uint8Array][] = [];
+  const save = (name: (typeof SURFACE_FILES)[number], img: Image) => pictures.push([join(dir, name), encodePng(img)]);
 
   const pts = image(SIZE, SIZE);
   line(pts, 0, SIZE / 2, SIZE, SIZE / 2, [220, 220, 220]);
@@ -142,7 +143,8 @@ export async function energySurface(dir: string, options: Partial<SurfaceOptions
     arrow(vf, x, y, x + s * F[2 * i], y - s * F[2 * i + 1], [20, 20, 20]);
   }
   save("vector-field.png", vf);
-  return { ae, data, files };
+  writeAllAtomic(pictures);
+  return { ae, data, files: pictures.map(([path]) => path) };
 }
 
 function withCircle(img: Image): Image {

@@ -3,7 +3,9 @@
 // configuration, the time it took) and its figures under results/<name>/. Finished configurations are
 // cached in results/cache/<name>/ and skipped, so a long reproduction can be stopped and continued.
 
+import { join } from "node:path";
 import { InputError, quote } from "../errors.js";
+import { checkWritable, makeDir } from "../node.js";
 import type { Context, Experiment } from "./common.js";
 import { filters, start } from "./start.js";
 import { table2 } from "./table2.js";
@@ -33,5 +35,9 @@ export async function reproduce(name: string, ctx: Context): Promise<void> {
   const x = EXPERIMENTS[name];
   if (!x) throw new InputError(`reproduce: unknown experiment ${quote(name)} (${Object.keys(EXPERIMENTS).join(", ")})`);
   if (ctx.quick && !x.quick) throw new InputError(`reproduce: ${name} has no quick configuration (it is short already): drop --quick`);
+  // Its report is written last, after hours of work: a directory or read-only file in its place is
+  // refused now (the finished configurations are cached either way).
+  makeDir(ctx.dir, "results directory");
+  checkWritable(join(ctx.dir, `${name}.md`), "report");
   await x.run(ctx);
 }
