@@ -6,8 +6,11 @@ export interface Tensor {
   data: Float32Array;
 }
 
-/** A Float32Array, from this realm or another (a worker's, an iframe's): by tag, not instanceof. */
-export const isFloat32Array = (x: unknown): x is Float32Array => Object.prototype.toString.call(x) === "[object Float32Array]";
+/**
+ * A Float32Array, from this realm or another (a worker's, an iframe's): by tag, not instanceof, and a
+ * real view of a buffer (an object that only claims the tag is not one).
+ */
+export const isFloat32Array = (x: unknown): x is Float32Array => ArrayBuffer.isView(x) && Object.prototype.toString.call(x) === "[object Float32Array]";
 
 /** Why `shape` cannot describe n values (undefined: it can): the writers' one check of a shape. */
 export function badShape(shape: unknown, n: number): string | undefined {

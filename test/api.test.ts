@@ -8,7 +8,7 @@ import { alloc, createEngineSync, fromArray, mark, release, rowsOf, view, type M
 import * as kernels from "../src/engine/kernels.js";
 import { activation } from "../src/engine/activations.js";
 import { gemm } from "../src/engine/kernels.js";
-import { createAutoencoder } from "../src/model/autoencoder.js";
+import { createAutoencoder, packForScoring } from "../src/model/autoencoder.js";
 import { energy, dynamics, field, hessian, hidden, laplacian, reconstruct } from "../src/model/energy.js";
 import { classEnergies, encodeCsae, initialConstants, predict, predictProba, reconstructionErrors, rowsWithLabel, scores, type Csae } from "../src/model/csae.js";
 import { createFactored, encodeFactored, factoredAsCsae } from "../src/model/factored.js";
@@ -645,6 +645,25 @@ test("every public call given null, undefined, a number, a string or {} where an
     }
   }
   assert.equal(typed, []);
+});
+
+test("an input's data is read once: what was checked is what is computed on; a look-alike of a Float32Array is refused", () => {
+  const e = createEngineSync();
+  const ae = createAutoencoder(e, { D: 3, H: 4, activation: "sigmoid", output: "binary" }, rng(2));
+  const snap = packForScoring(ae);
+  const zeros = { shape: [1, 3], data: new Float32Array(3) };
+  // A getter that passes the check with zeros, then would hand over values outside [0, 1].
+  const sly = () => {
+    let reads = 0;
+    return { shape: [1, 3], get data() { return reads++ ? Float32Array.of(5, -3, 2, 7) : new Float32Array(3); } };
+  };
+  for (const [name, f] of [["energy", (X: any) => energy(ae, X)], ["energy (scoring snapshot)", (X: any) => energy(snap, X)], ["field", (X: any) => field(ae, X).data],
+    ["hidden", (X: any) => hidden(ae, X).data], ["reconstruct", (X: any) => reconstruct(ae, X).data], ["laplacian", (X: any) => laplacian(ae, X)],
+    ["hessian", (X: any) => hessian(ae, X).data], ["dynamics", (X: any) => dynamics(ae, X, { eps: 0.1, steps: 2 }).energy.data]] as const) {
+    assert.equal(Array.from(f(sly())), Array.from(f(zeros)), name);
+  }
+  const fake = { [Symbol.toStringTag]: "Float32Array", length: 3, 0: 0, 1: 0, 2: 0 };
+  assert.throws(() => energy(ae, { shape: [1, 3], data: fake as unknown as Float32Array }), (err: Error) => err instanceof ShapeError && /input: data must be a Float32Array/.test(err.message));
 });
 
 test("permutation refuses sizes no array holds", () => {

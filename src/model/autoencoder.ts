@@ -126,13 +126,15 @@ export function decode(ae: Autoencoder, Hd: Mat, A: Mat): void {
 
 /**
  * Checks an (N, D) input (or a single (D) row): finite values, and inside [0, 1] for binary output.
- * The error names the row and column.
+ * The error names the row and column. Returns the rows checked as a plain (N, D) tensor, X's data read
+ * once: callers compute on it, not on X again (a getter could hand the kernels other data the second time).
  */
-export function checkInput(ae: Pick<Autoencoder, "D" | "output">, X: Tensor, what = "input"): number {
+export function checkInput(ae: Pick<Autoencoder, "D" | "output">, X: Tensor, what = "input"): Tensor {
   if (typeof ae !== "object" || ae === null || !Number.isSafeInteger(ae.D) || ae.D < 1) throw notAnAutoencoder(ae);
   checkOutputType(ae.output, "the model's output");
   if (typeof X !== "object" || X === null || !Array.isArray(X.shape)) throw new ShapeError(`${what}: want a tensor { shape: [N, ${ae.D}], data: Float32Array }, not ${typeof X === "object" && X !== null ? "an object without a shape array" : quote(X)}`);
-  const { shape, data } = X;
+  const { data } = X;
+  const shape = Array.from(X.shape);
   if (!isFloat32Array(data)) throw new ShapeError(`${what}: data must be a Float32Array, not ${Array.isArray(data) ? "an array" : Object.prototype.toString.call(data).slice(8, -1)} (Float32Array.from converts)`);
   const D = shape[shape.length - 1];
   if ((shape.length !== 1 && shape.length !== 2) || D !== ae.D) {
@@ -150,7 +152,7 @@ export function checkInput(ae: Pick<Autoencoder, "D" | "output">, X: Tensor, wha
       throw new InputError(`${what}: row ${Math.floor(i / D)}, column ${i % D} is ${shortestF32(v)}, outside [0, 1] (binary-output model)`);
     }
   }
-  return N;
+  return { shape: [N, D], data };
 }
 
 /**

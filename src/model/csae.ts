@@ -73,7 +73,7 @@ export function initialConstants(aes: Autoencoder[], perClass: Tensor[]): Float3
   if (!Array.isArray(aes)) throw new InputError(`initial constants: want a list of autoencoders, not ${quote(aes)}`);
   if (!Array.isArray(perClass) || perClass.length !== aes.length) throw new ShapeError(`initial constants: ${perClass?.length} sets of rows for ${aes.length} classes`);
   perClass.forEach((X, i) => {
-    if (checkInput(aes[i], X, `class ${i}'s rows`) === 0) throw new InputError(`initial constants: class ${i} has no rows (its constant is a mean over them)`);
+    if (checkInput(aes[i], X, `class ${i}'s rows`).shape[0] === 0) throw new InputError(`initial constants: class ${i} has no rows (its constant is a mean over them)`);
   });
   return meanConstants(aes.map((ae, i) => energy(ae, perClass[i])));
 }
@@ -228,7 +228,8 @@ export function scoresFrom(E: Float32Array, K: number, C: Float32Array, V?: Floa
 export function reconstructionErrors(m: Pick<Csae, "aes">, X: Tensor, infinite = false): Float32Array {
   checkCsae(m, "reconstruction error", false);
   const K = m.aes.length;
-  const N = checkInput(m.aes[0], X);
+  X = checkInput(m.aes[0], X);
+  const N = X.shape[0];
   const D = m.aes[0].D;
   const out = new Float32Array(N * K);
   m.aes.forEach((ae, i) => {

@@ -56,7 +56,8 @@ function named<T extends Float32Array | Tensor>(ae: Autoencoder, out: T): T {
  * copied into the arena once for all of them.
  */
 export function energies(aes: Autoencoder[], X: Tensor): Float32Array {
-  return energiesOf(aes, X, checkInput(aes[0], X));
+  const x = checkInput(aes[0], X);
+  return energiesOf(aes, x, x.shape[0]);
 }
 
 // The same on the N rows of X already checked.
@@ -149,7 +150,8 @@ function addVisibleTerms(E: Mat, X: Mat, br: Mat, output: Output, Xc: Mat, t: Ma
 
 /** The hidden units h(u) (N, H); for kmeans, the one-hot code of the nearest filter. */
 export function hidden(ae: Autoencoder, X: Tensor): Tensor {
-  const N = checkInput(ae, X);
+  X = checkInput(ae, X);
+  const N = X.shape[0];
   const out = new Float32Array(N * ae.H);
   const e = ae.W.engine;
   eachChunk(e, X, ae.D, (Xc, r0) => {
@@ -181,7 +183,8 @@ function decoderInput(ae: Autoencoder, Xc: Mat): Mat {
 
 /** The reconstruction r(x) (N, D). */
 export function reconstruct(ae: Autoencoder, X: Tensor): Tensor {
-  return named(ae, reconstructOf(ae, X, checkInput(ae, X)));
+  const x = checkInput(ae, X);
+  return named(ae, reconstructOf(ae, x, x.shape[0]));
 }
 
 /** reconstruct on the N rows of X already checked (by the caller's checkInput). */
@@ -200,7 +203,8 @@ export function reconstructOf(ae: Autoencoder, X: Tensor, N: number): Tensor {
  * output (a the decoder's input), which is ±Inf where x_j is exactly 0 or 1, as the math says.
  */
 export function field(ae: Autoencoder, X: Tensor): Tensor {
-  const N = checkInput(ae, X);
+  X = checkInput(ae, X);
+  const N = X.shape[0];
   const out = new Float32Array(N * ae.D);
   eachChunk(ae.W.engine, X, ae.D, (Xc, r0) => {
     const A = decoderInput(ae, Xc);
@@ -223,7 +227,8 @@ function filterNorms(ae: Autoencoder): Mat {
  * (binary); −D for kmeans. x is a sink (absorbing) where it is negative.
  */
 export function laplacian(ae: Autoencoder, X: Tensor): Float32Array {
-  const N = checkInput(ae, X);
+  X = checkInput(ae, X);
+  const N = X.shape[0];
   const out = new Float32Array(N);
   if (ae.activation === "kmeans") return out.fill(-ae.D);
   const e = ae.W.engine;
@@ -260,7 +265,8 @@ export const HESSIAN_MAX_D = 4096;
  * −I for kmeans (almost everywhere).
  */
 export function hessian(ae: Autoencoder, x: Tensor): Tensor {
-  const N = checkInput(ae, x);
+  x = checkInput(ae, x);
+  const N = x.shape[0];
   const { D, H } = ae;
   if (N !== 1) throw new InputError(`hessian: give one input row, not ${quote(N)}`);
   if (D > HESSIAN_MAX_D) throw new InputError(`hessian: D = ${D} is larger than ${HESSIAN_MAX_D}; the D x D result would be too large`);
@@ -305,7 +311,8 @@ export interface DynamicsOptions {
  * at every step (T+1, N). E does not decrease along the path for small ε.
  */
 export function dynamics(ae: Autoencoder, X0: Tensor, o: DynamicsOptions): { trajectory: Tensor; energy: Tensor } {
-  const N = checkInput(ae, X0, "start");
+  X0 = checkInput(ae, X0, "start");
+  const N = X0.shape[0];
   onlyKeys(o, ["eps", "steps"], "dynamics");
   const { eps, steps } = o;
   if (!(eps > 0 && eps <= 1)) throw new InputError(`dynamics: eps must be in (0, 1], not ${quote(eps)}`);

@@ -409,9 +409,9 @@ export function trainAutoencoder(ae: Autoencoder, data: Tensor, o: TrainOptions,
   for (const k of ["onEpoch", "checkpoint"] as const) {
     if (hooks[k] !== undefined && typeof hooks[k] !== "function") throw new InputError(`train: hook ${k} must be a function, not ${quote(hooks[k])}`);
   }
-  const N = checkInput(ae, data, "training data");
+  const N = checkInput(ae, data, "training data").shape[0];
   if (N === 0) throw new InputError("train: no training rows");
-  if (hooks.valid && checkInput(ae, hooks.valid, "validation data") === 0) throw new InputError("train: the validation data has no rows");
+  if (hooks.valid && checkInput(ae, hooks.valid, "validation data").shape[0] === 0) throw new InputError("train: the validation data has no rows");
   // The state's buffers hold this model's parameters, sized for these options (see startState).
   const b = state?.buf;
   if (!b || b.params.W.value !== ae.W) throw new InputError("train: the state was started for another autoencoder (startState(ae, o, rng) with this one)");

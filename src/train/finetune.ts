@@ -236,7 +236,7 @@ export interface ClassGroups {
 /** All classes in one engine of this thread. */
 export function localGroups(e: Engine, spec: AutoencoderSpec, params: Params[], data: Tensor, B: number): ClassGroups {
   checkSpec(spec);
-  const N = checkInput(spec, data, "training data");
+  const N = checkInput(spec, data, "training data").shape[0];
   if (!Array.isArray(params) || params.length === 0) throw new InputError(`localGroups: want one Params per class, not ${quote(params)}`);
   const s = makeSlots(e, spec, params, data, B);
   return {

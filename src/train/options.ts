@@ -116,7 +116,7 @@ export function checkFit(X: Tensor, labels: string[], o: FitOptions): Autoencode
   }
   if (new Set(labels).size < 2) throw new InputError("fit: a classifier needs at least two classes");
   if (o.valid) {
-    if (checkInput(spec, o.valid.X, "validation data") === 0) throw new InputError("fit: the validation data has no rows");
+    if (checkInput(spec, o.valid.X, "validation data").shape[0] === 0) throw new InputError("fit: the validation data has no rows");
     if (!Array.isArray(o.valid.labels) || o.valid.labels.length !== o.valid.X.shape[0]) throw new ShapeError(`fit: ${Array.isArray(o.valid.labels) ? o.valid.labels.length : "no"} validation labels for ${o.valid.X.shape[0]} rows`);
     // Each class's autoencoder keeps its best pretraining epoch on that class's validation rows.
     const classes = o.init ? o.init.classes : classesOf(labels);

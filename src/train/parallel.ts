@@ -122,7 +122,7 @@ export function trainClasses(spec: AutoencoderSpec, o: TrainOptions, jobs: Class
   checkSpec(spec);
   checkTrainOptions(spec, o);
   for (const job of jobs) {
-    if (checkInput(spec, job.data, `class ${job.label} data`) === 0) throw new InputError(`train: class ${job.label} has no training rows`);
+    if (checkInput(spec, job.data, `class ${job.label} data`).shape[0] === 0) throw new InputError(`train: class ${job.label} has no training rows`);
     if (job.valid) checkInput(spec, job.valid, `class ${job.label} validation data`);
   }
   return runClasses(spec, o, jobs, run);
