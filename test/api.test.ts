@@ -666,6 +666,23 @@ test("an input's data is read once: what was checked is what is computed on; a l
   assert.throws(() => energy(ae, { shape: [1, 3], data: fake as unknown as Float32Array }), (err: Error) => err instanceof ShapeError && /input: data must be a Float32Array/.test(err.message));
 });
 
+test("a model changed to hold Infinity after it was made is named by every call whose result it makes infinite (novelty too)", () => {
+  const e = createEngineSync();
+  const mk = (seed: number) => createAutoencoder(e, { D: 3, H: 4, activation: "sigmoid", output: "real" }, rng(seed));
+  const X = { shape: [2, 3], data: Float32Array.of(0.1, 0.2, 0.3, 0.4, 0.5, 0.6) };
+  const m: Csae = { classes: ["a", "b"], aes: [mk(1), mk(2)], C: new Float32Array(2), rule: "energy" };
+  const broken = (what: RegExp) => (err: Error) => err instanceof InputError && what.test(err.message);
+  m.aes[0].bh.data[0] = Infinity;
+  for (const how of ["logsumexp", "max-score", "max-prob"] as const) assert.throws(() => noveltyScores(m, X, how), broken(/^the model's autoencoder 0 is broken: its bh holds/), how);
+  m.aes[0].bh.data[0] = 0;
+  m.aes[1].br.data[0] = -Infinity;
+  assert.throws(() => noveltyScores(m, X, "reconstruction"), broken(/^the model's autoencoder 1 is broken: its br holds/));
+  assert.throws(() => noveltyScores(m.aes[1], X, "energy"), broken(/^the model is broken: its br holds/));
+  const a = mk(3);
+  a.W.data[0] = Infinity;
+  for (const [name, f] of [["field", () => field(a, X)], ["reconstruct", () => reconstruct(a, X)]] as const) assert.throws(f, broken(/^the model is broken: its W holds/), name);
+});
+
 test("permutation refuses sizes no array holds", () => {
   refuses(() => permutation(-1, rng(1)), InputError, /permutation: n must be an integer from 0 to 1073741824, not -1/);
   refuses(() => permutation(2 ** 31, rng(1)), InputError, /not 2147483648/);

@@ -24,14 +24,16 @@ export function energy(ae: Autoencoder, X: Tensor): Float32Array {
  * `aes` are the K models that scored v: one that holds NaN is named instead of the row.
  */
 export function finiteRows(v: Float32Array, K: number, quantity: string, infinite: boolean, aes: Autoencoder[]): Float32Array {
+  const checked = new Set<number>();
   for (let i = 0; i < v.length; i++) {
-    if (Number.isNaN(v[i]) || (!infinite && !Number.isFinite(v[i]))) {
-      // Only here, where it costs nothing on the way that works: a model that holds NaN or
-      // Infinity is named as the cause, not the row.
-      const k = i % K;
-      checkNotBroken(aes[k], K > 1 ? `'s autoencoder ${k}` : "");
-      throw new RowError("input", Math.floor(i / K), `'s ${quantity} is ${v[i]} (beyond float32): its values are too far from the data the model was trained on`);
-    }
+    if (Number.isFinite(v[i])) continue;
+    // Only here, where it costs nothing on the way that works: a model that holds NaN or Infinity
+    // is named as the cause, not the row (also where ±Infinity would pass as a novel row's score).
+    const k = i % K;
+    if (!checked.has(k)) checkNotBroken(aes[k], K > 1 ? `'s autoencoder ${k}` : "");
+    checked.add(k);
+    if (infinite && !Number.isNaN(v[i])) continue;
+    throw new RowError("input", Math.floor(i / K), `'s ${quantity} is ${v[i]} (beyond float32): its values are too far from the data the model was trained on`);
   }
   return v;
 }
@@ -42,11 +44,12 @@ function checkNotBroken(ae: Autoencoder, which = ""): void {
   if (bad) throw new InputError(`the model${which} is broken: its ${bad} holds values that are not finite numbers`);
 }
 
-// The result of a call other than energy: where it holds NaN, a model that holds NaN or Infinity is
-// named as the cause (a NaN from the input itself cannot be: checkInput refused it).
+// The result of a call other than energy: where it holds NaN or ±Infinity, a model that holds NaN or
+// Infinity is named as the cause (a NaN from the input itself cannot be: checkInput refused it; an
+// infinite field where a binary model's x_j is 0 or 1 is the answer, and passes the check).
 function named<T extends Float32Array | Tensor>(ae: Autoencoder, out: T): T {
   const data = out instanceof Float32Array ? out : out.data;
-  if (data.some(Number.isNaN)) checkNotBroken(ae);
+  if (!data.every(Number.isFinite)) checkNotBroken(ae);
   return out;
 }
 
