@@ -33,12 +33,13 @@ export class FormatError extends AescoreError {
 
 /**
  * A value as an error message shows it: strings quoted, and a missing value said in words, so that a
- * message never reads "undefined", "null" or "NaN" where nothing was given.
+ * message never reads "undefined" or "null" where nothing was given; a NaN is "NaN (not a number)",
+ * which also reads right after "not" ("must be positive, not NaN (not a number)").
  */
 export function quote(v: unknown): string {
   if (v === undefined) return "nothing";
   if (v === null) return "an empty value";
-  if (typeof v === "number") return Number.isNaN(v) ? "not a number" : String(v);
+  if (typeof v === "number") return Number.isNaN(v) ? "NaN (not a number)" : String(v);
   if (typeof v === "string") return v === "" ? "an empty string" : json(cut(v));
   try {
     return safeText(short(JSON.stringify(v) ?? String(v)));
@@ -100,7 +101,13 @@ export function onlyKeys(o: unknown, known: readonly string[], where: string, no
 }
 
 /** Refuses a file's bytes given as anything but a Uint8Array (an ArrayBuffer from fetch is the usual slip). */
+/** A decoder's `source` (the name its errors give): a string; options put in its place are not silently ignored. */
+export function checkSource(source: unknown): asserts source is string {
+  if (typeof source !== "string") throw new InputError(`the source argument names the input in errors and must be a string, not ${Object.prototype.toString.call(source) === "[object Object]" ? "an object (options, where a decoder takes them, come after it)" : quote(source)}`);
+}
+
 export function checkBytes(input: unknown, source: string): asserts input is Uint8Array {
+  checkSource(source);
   if (input instanceof Uint8Array || Object.prototype.toString.call(input) === "[object Uint8Array]") return;
   const buffer = input instanceof ArrayBuffer || Object.prototype.toString.call(input) === "[object ArrayBuffer]";
   throw new InputError(`${source}: the file's bytes must be a Uint8Array, not ${buffer ? "an ArrayBuffer (new Uint8Array(buffer) wraps it)" : ArrayBuffer.isView(input) ? Object.prototype.toString.call(input).slice(8, -1) : quote(input)}`);

@@ -50,7 +50,7 @@ function refuses(fn: () => unknown, E: new (...a: never[]) => Error, re: RegExp)
 }
 
 test("a NaN score is refused by the ROC curve (it looped until the heap ran out)", () => {
-  refuses(() => rocCurve([NaN, 1], [2]), InputError, /held-in score 0 is not a number/);
+  refuses(() => rocCurve([NaN, 1], [2]), InputError, /held-in score 0 is NaN \(not a number\)/);
   refuses(() => rocCurve([1], []), InputError, /held-in and novel rows/);
   assert.equal(rocCurve([0, 1], [2]), [[0, 0], [0, 1], [0.5, 1], [1, 1]]);
   const t = { method: "energy" as const, threshold: 0, fpr: 0.1, rows: 10, flagged: 1 };

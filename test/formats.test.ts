@@ -11,6 +11,8 @@ import { readArray, writeArray, writeAtomic, loadMnist } from "../src/node.js";
 import { FormatError, InputError } from "../src/errors.js";
 import { rng } from "../src/random.js";
 import { sameBits } from "./util.js";
+import { decodeModel } from "../src/model/files.js";
+import { createEngineSync } from "../src/engine/engine.js";
 
 const fixture = (name: string): Uint8Array => readFileSync(new URL(`../../test/fixtures/${name}`, import.meta.url));
 const f32 = (...v: number[]): Float32Array => Float32Array.from(v);
@@ -50,6 +52,17 @@ test("safetensors written by the reference layout (F32 and F64) read back", () =
   assert.equal(tensors.W.shape, [2, 3]);
   assert.equal(Array.from(tensors.W.data), Array.from(f32(-2.5 / 3, -1.5 / 3, -0.5 / 3, 0.5 / 3, 1.5 / 3, 2.5 / 3)));
   assert.equal(Array.from(tensors.bh.data), [0.5, -0.25]);
+});
+
+test("an f64 model weight beyond float32's range is named as the file holds it", () => {
+  // An autoencoder (D 1, H 1) whose W is an f64 1e300: the error says 1e300, not the Infinity it became.
+  const meta = { format: "aescore", kind: "autoencoder", activation: "sigmoid", output: "real" };
+  const header = new TextEncoder().encode(JSON.stringify({ __metadata__: meta, W: { dtype: "F64", shape: [1, 1], data_offsets: [0, 8] }, bh: { dtype: "F32", shape: [1], data_offsets: [8, 12] }, br: { dtype: "F32", shape: [1], data_offsets: [12, 16] } }));
+  const bytes = new Uint8Array(8 + header.length + 16);
+  new DataView(bytes.buffer).setBigUint64(0, BigInt(header.length), true);
+  bytes.set(header, 8);
+  new DataView(bytes.buffer).setFloat64(8 + header.length, 1e300, true);
+  assert.throws(() => decodeModel(createEngineSync(), bytes, "big.safetensors"), (err: Error) => err instanceof FormatError && /^big\.safetensors: tensor W holds 1e\+300, beyond float32's range, at index 0$/.test(err.message));
 });
 
 test("safetensors: every malformed case is a FormatError saying what", () => {
@@ -202,12 +215,27 @@ test("IDX and CSV round trips; malformed ones are FormatErrors", () => {
   const withHeader = decodeCsv("a,b\r\n1,2\r\n\r\n3,4\r\n");
   assert.equal(withHeader.header, ["a", "b"]);
   assert.equal(withHeader.shape, [2, 2]);
-  throwsFormat(() => decodeCsv("1,2\n3\n", "d.csv"), /^d\.csv: line 2 has 1 fields, expected 2/);
+  throwsFormat(() => decodeCsv("1,2\n3\n", "d.csv"), /^d\.csv: line 2 has 1 field, expected 2/);
   // Quoted header names, commas and quotes inside (as pandas writes them): one column each.
   const quoted = decodeCsv(`"a,b",c,"d ""x"""\n1,2,3\n`);
   assert.equal([quoted.shape, quoted.header], [[1, 3], ["a,b", "c", 'd "x"']]);
   throwsFormat(() => decodeCsv("1,2\n3,x4\n", "d.csv"), /^d\.csv: line 2, column 2: "x4" is not a number/);
   throwsFormat(() => decodeCsv("\n\n"), /no data rows/);
+});
+
+test("a decoder's source must be a name (options in its place are refused, not ignored); encodeIdx writes only its two dtypes", () => {
+  const options = /the source argument names the input in errors and must be a string, not an object \(options, where a decoder takes them, come after it\)/;
+  assert.throws(() => decodeCsv("a,b\n1,2\n", { header: true } as never), options);
+  assert.throws(() => decodeNpy(encodeNpy({ shape: [1], data: new Float32Array(1) }), 3 as never), /must be a string, not 3/);
+  assert.throws(() => decodeIdx(encodeIdx({ shape: [1], data: new Float32Array(1) }), {} as never), options);
+  assert.throws(() => decodeSafetensors(encodeSafetensors({}), [] as never), /must be a string, not \[\]/);
+  assert.equal(decodeCsv("a,b\n1,2\n", "d.csv", { header: true }).shape, [1, 2]);
+  assert.throws(() => decodeCsv("0.3\r0.4\r", "mac.csv"), /^mac\.csv: lines end in a lone CR, as on old Macs: CSV lines end in LF or CRLF$/);
+  assert.throws(() => decodeCsv("1\n2\r3\n", "mixed.csv"), /^mixed\.csv: line 2, column 1: "2\\r3" is not a number \(lines end in a lone CR/);
+  for (const dtype of ["i32", "f16", undefined as never]) {
+    if (dtype === undefined) assert.is(encodeIdx({ shape: [1], data: new Float32Array(1) }, dtype)[2], 0x0d, "the default: f32");
+    else assert.throws(() => encodeIdx({ shape: [1], data: new Float32Array(1) }, dtype as never), new RegExp(`idx: dtype must be u8 or f32 \\(what aescore writes\\), not "${dtype}"`));
+  }
 });
 
 test("files: atomic writes, gzip, formats by name", () => {

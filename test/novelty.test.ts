@@ -58,7 +58,7 @@ test("metrics: separated, reversed, tied, and a hand-checked mix", () => {
   assert.ok(Math.abs(mix.aupr - (0.5 + 0.5 * (2 / 3))) < 1e-12);
   assert.is(mix.fprAt95, 0.5);
   assert.throws(() => noveltyMetrics([], [1]), /need held-in and novel rows/);
-  assert.throws(() => noveltyMetrics([NaN], [1]), /held-in score 0 is not a number/);
+  assert.throws(() => noveltyMetrics([NaN], [1]), /held-in score 0 is NaN \(not a number\)/);
 });
 
 // ---- thresholds ----
@@ -88,7 +88,7 @@ test("thresholdOf: the (N − k)-th smallest score, k = the most rows with k/N �
   assert.is(calibrationRows(0.05), 20);
   assert.is(calibrationRows(0.999), 2);
   for (const bad of [0, 1, -0.1, 1.5, NaN, Infinity, -Infinity]) throwsIn(() => thresholdOf(twenty, bad), /false positive rate must be a number in \(0, 1\)/);
-  throwsIn(() => thresholdOf([1, NaN, 3], 0.5), /calibration score 1 is not a number: a threshold is calibrated on finite scores/);
+  throwsIn(() => thresholdOf([1, NaN, 3], 0.5), /calibration score 1 is NaN \(not a number\): a threshold is calibrated on finite scores/);
 });
 
 test("thresholdOf: over many sizes and rates, the calibrated rate is ≤ fpr and within 1/N of it (no ties)", () => {
@@ -209,7 +209,7 @@ test("a threshold for one method: flags of another are refused; a method the kin
   const t = calibrateThreshold(m, V, 0.05, "logsumexp");
   throwsIn(() => noveltyFlags(noveltyScores(m, V, "max-prob"), t, "max-prob"), /the threshold is for logsumexp scores, not max-prob/);
   throwsIn(() => withThreshold(files.autoencoder, t, "ae.safetensors"), /method "logsumexp" is not one of this model's \(energy, reconstruction\)/);
-  throwsIn(() => withThreshold(encodeSafetensors({ x: { shape: [1], data: Float32Array.of(1) } }), t, "x"), /^x: unknown model kind nothing/, FormatError);
+  throwsIn(() => withThreshold(encodeSafetensors({ x: { shape: [1], data: Float32Array.of(1) } }), t, "x"), /^x: not an aescore model \(the file has no __metadata__\)/, FormatError);
   // The model is read whole first: a csae file without its classes is not stamped (it was, and failed only when read).
   const a = decodeSafetensors(files.csae);
   const { classes: _, ...noClasses } = a.metadata;

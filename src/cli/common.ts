@@ -82,7 +82,7 @@ export function readRows(path: string, values: Values, command: string, modelD?:
   // on it, or where its length is not D, it is more likely a column of N values (say which it is).
   if (t.shape.length <= 1 && t.data.length !== modelD) {
     const n = t.data.length;
-    throw new InputError(`${path}: a ${t.shape.length}-D array of ${n} value${n === 1 ? "" : "s"} (shape [${t.shape.join(", ")}])${modelD === undefined ? "" : `, but the model has D = ${modelD}`}: rows are (N, D); write it as [${n}, 1] for ${n} rows of one value${modelD === undefined ? `, or [1, ${n}] for one row` : ""}`);
+    throw new InputError(`${path}: a ${t.shape.length}-D array of ${n} value${n === 1 ? "" : "s"} (shape [${t.shape.join(", ")}])${modelD === undefined ? "" : `, but the model has D = ${modelD}`}: rows are (N, D); write it as [${n}, 1] for ${n} row${n === 1 ? "" : "s"} of one value${modelD === undefined ? `, or [1, ${n}] for one row` : ""}`);
   }
   const N = t.shape.length <= 1 ? 1 : t.shape[0];
   const D = t.shape.length <= 1 ? t.data.length : t.data.length / N;

@@ -3,7 +3,7 @@
 //   as a big-endian u32, then the big-endian values;
 // - CSV: one example a line, numbers separated by commas, an optional header line of names.
 
-import { FormatError, InputError, checkBytes, onlyKeys, quote } from "../errors.js";
+import { FormatError, InputError, checkBytes, checkSource, onlyKeys, quote } from "../errors.js";
 import { badTensor, isFloat32Array, MAX_VALUES, noteF32, type Conversion, type Tensor } from "../tensor.js";
 
 type Reader = (view: DataView, offset: number) => number;
@@ -84,6 +84,7 @@ export function decodeIdx(bytes: Uint8Array, source = "idx"): Tensor & { dtype: 
 
 /** Encodes an IDX file: "u8" (values must be integers 0..255) or "f32". */
 export function encodeIdx(t: Tensor, dtype: "u8" | "f32" = "f32"): Uint8Array {
+  if (dtype !== "u8" && dtype !== "f32") throw new InputError(`idx: dtype must be u8 or f32 (what aescore writes), not ${quote(dtype)}`);
   const bad = badTensor(t);
   if (bad) throw new FormatError(`idx: ${bad}`);
   const { shape, data } = t;
@@ -163,12 +164,15 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
  */
 export function decodeCsv(input: Uint8Array | string, source = "csv", options: CsvOptions = {}): Tensor & { header?: string[] } & Conversion {
   if (typeof input !== "string") checkBytes(input, source);
+  checkSource(source);
   onlyKeys(options, ["header"], "decodeCsv");
   if (options.header !== undefined && typeof options.header !== "boolean") throw new InputError(`decodeCsv: header must be true or false, not ${quote(options.header)}`);
   const bytes = typeof input === "string" ? new TextEncoder().encode(input) : input;
   const fail = (what: string): never => {
     throw new FormatError(`${source}: ${what}`);
   };
+  // (a whole file of lone CRs would read as one line, and fail as a header or a strange number)
+  if (bytes.includes(13) && !bytes.includes(10)) fail("lines end in a lone CR, as on old Macs: CSV lines end in LF or CRLF");
   let values = new Float32Array(1024);
   const conv: Conversion = {};
   let count = 0;
@@ -218,7 +222,7 @@ export function decodeCsv(input: Uint8Array | string, source = "csv", options: C
       }
     }
     if (cols < 0) cols = cells.length;
-    if (cells.length !== cols) fail(`line ${line} has ${cells.length} fields, expected ${cols}`);
+    if (cells.length !== cols) fail(`line ${line} has ${cells.length} field${cells.length === 1 ? "" : "s"}, expected ${cols}`);
     if (count + cols > values.length) {
       if (count + cols > MAX_VALUES) fail(`holds more than ${MAX_VALUES} values, more than WebAssembly's 4 GiB memory can hold as f32`);
       const grown = new Float32Array(Math.min(MAX_VALUES, Math.max(2 * values.length, count + cols)));
@@ -228,7 +232,8 @@ export function decodeCsv(input: Uint8Array | string, source = "csv", options: C
     for (let c = 0; c < cols; c++) {
       const v = cellValue(cells[c]);
       if (v === undefined) {
-        const hint = rows === 0 && !header ? " (a header line must name every column: give the header option to force one)" : "";
+        const hint = cells[c].includes("\r") ? " (lines end in a lone CR, as on old Macs: CSV lines end in LF or CRLF)"
+          : rows === 0 && !header ? " (a header line must name every column: give the header option to force one)" : "";
         fail(`line ${line}, column ${c + 1}: ${cells[c] === "" ? "the cell is empty" : `${JSON.stringify(cells[c])} is not a number`}${hint}`);
       }
       values[count] = v!;

@@ -4,7 +4,7 @@
 
 import { FormatError, checkBytes, quote } from "../errors.js";
 
-import { LITTLE_ENDIAN, badShape, halfToFloat, isFloat32Array, type Tensor } from "../tensor.js";
+import { LITTLE_ENDIAN, badShape, halfToFloat, isFloat32Array, noteF32, type Conversion, type Tensor } from "../tensor.js";
 
 export type { Tensor };
 
@@ -194,18 +194,23 @@ export function decodeSafetensors(bytes: Uint8Array, source = "safetensors"): Sa
     }
     spans.push([begin, end, name]);
     const data = new Float32Array(values);
+    const conversion: Conversion = {};
     const p = dataStart + begin;
     if (dtype === "F32" && LITTLE_ENDIAN) {
       data.set(new Float32Array(new Uint8Array(bytes.subarray(p, p + 4 * values)).buffer)); // copy: aligns, and Buffer.slice would not copy
     } else {
       for (let i = 0; i < values; i++) {
         if (dtype === "F32") data[i] = view.getFloat32(p + 4 * i, true);
-        else if (dtype === "F64") data[i] = view.getFloat64(p + 8 * i, true);
+        else if (dtype === "F64") {
+          const v = view.getFloat64(p + 8 * i, true);
+          data[i] = v;
+          noteF32(conversion, i, v, data[i]);
+        }
         else if (dtype === "F16") data[i] = halfToFloat(view.getUint16(p + 2 * i, true));
         else data[i] = new Float32Array(new Uint32Array([view.getUint16(p + 2 * i, true) << 16]).buffer)[0];
       }
     }
-    put(tensors, name, { shape: (shape as number[]).slice(), data });
+    put(tensors, name, { shape: (shape as number[]).slice(), data, ...conversion });
   }
   // The format requires the data to be indexed entirely, without holes or overlaps.
   spans.sort((a, b) => a[0] - b[0] || a[1] - b[1]);

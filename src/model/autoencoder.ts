@@ -8,7 +8,7 @@ import { gemm, gemmPacked, packB, addRowBias, type PackedB } from "../engine/ker
 import { activation, ACTIVATIONS, type Activation } from "../engine/activations.js";
 import { InputError, FormatError, ShapeError, listed, quote } from "../errors.js";
 import { encodeSafetensors, parsedFile, type Safetensors } from "../formats/safetensors.js";
-import { FLOAT32_MAX, isFloat32Array, squaredNorm, type Tensor } from "../tensor.js";
+import { FLOAT32_MAX, isFloat32Array, squaredNorm, type Conversion, type Tensor } from "../tensor.js";
 import { checkSeed, rng as makeRng, type Rng } from "../random.js";
 import { shortestF32 } from "../formats/idx-csv.js";
 
@@ -250,8 +250,12 @@ export function tensorOf(tensors: Record<string, Tensor>, name: string, shape: n
   if (!isFloat32Array(t.data) || t.data.length !== want) {
     throw new FormatError(`${source}: tensor ${name} must hold ${want} float32 values for its shape [${shape.join(", ")}], not ${isFloat32Array(t.data) ? t.data.length : quote(t.data)}`);
   }
+  const overflow = (t as Tensor & Conversion).overflow;
   for (let i = 0; i < t.data.length; i++) {
-    if (!Number.isFinite(t.data[i])) throw new FormatError(`${source}: tensor ${name} holds ${t.data[i]} at index ${i}`);
+    if (Number.isFinite(t.data[i])) continue;
+    // (an f64 file's 1e300 is named as the file holds it, not as the Infinity it became)
+    const held = overflow?.index === i ? `${overflow.value}, beyond float32's range,` : String(t.data[i]);
+    throw new FormatError(`${source}: tensor ${name} holds ${held} at index ${i}`);
   }
   const per = t.data.length / blocks;
   for (let b = 0; b < blocks; b++) {

@@ -295,7 +295,7 @@ export function rowsWithLabel(X: Tensor, labels: string[], label: string): Tenso
 }
 
 /** Class index of every label (an InputError names a label the model does not know). */
-export function classIndices(labels: string[], classes: string[], what: string): Int32Array {
+export function classIndices(labels: string[], classes: string[], what = "labels"): Int32Array {
   if (!Array.isArray(labels)) throw new InputError(`${what}: want a list of labels, not ${quote(labels)}`);
   if (!Array.isArray(classes)) throw new InputError(`${what}: want a list of classes, not ${quote(classes)}`);
   const index = new Map(classes.map((c, i) => [c, i]));

@@ -25,6 +25,10 @@ export type ModelKind = (typeof MODEL_KINDS)[number];
 export function decodeModel(e: Engine, bytes: Uint8Array | Safetensors, source = "model"): Model {
   const file = parsedFile(bytes, source);
   const kind = file.metadata.kind;
+  if (file.metadata.format !== "aescore") {
+    const why = Object.keys(file.metadata).length === 0 ? "the file has no __metadata__" : `its metadata's format is ${quote(file.metadata.format)}`;
+    throw new FormatError(`${source}: not an aescore model (${why}); aescore reads the safetensors files it wrote`);
+  }
   let m: Model;
   if (kind === "autoencoder") m = { kind, ae: decodeAutoencoder(e, file, source) };
   else if (kind === "csae") m = { kind, csae: decodeCsae(e, file, source) };
