@@ -106,7 +106,9 @@ export type Cell = Awaited<ReturnType<typeof selectAndTest>> & { searched?: Sear
 
 /** A cell of the "without the refit" tables: the selected model's test error and what was selected. */
 export function unrefitCell(r: Cell, showLr: boolean): string {
-  return `${r.selectedTest.toFixed(2)} (H = ${r.hidden}${showLr || r.searched ? `, lr ${+r.lr.finetune.toPrecision(2)}` : ""}, epoch ${r.finetuneEpochs ?? "-"})`;
+  // (an energies search has no finetuning rate: its regression's is fixed)
+  const lr = (showLr || r.searched) && Number.isFinite(r.lr.finetune) ? `, lr ${+r.lr.finetune.toPrecision(2)}` : "";
+  return `${r.selectedTest.toFixed(2)} (H = ${r.hidden}${lr}, epoch ${r.finetuneEpochs ?? "-"})`;
 }
 
 /** A cell of the main tables; † marks a failed refit, whose validated model stands in (listed by `failedRefits`), § a searched cell. */
