@@ -240,4 +240,21 @@ test("a broken novelty_threshold field is a FormatError naming the file and the 
   assert.equal(open(JSON.stringify(good))().novelty, good);
 });
 
+test("a threshold is a float32 value: scores written as float32 flag no row their float64 values do not", () => {
+  // Scores with more digits than float32 holds, many within an f32 step of one another.
+  let seed = 7;
+  const next = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const scores = Float64Array.from({ length: 2000 }, () => -0.8 - next() * 1e-5);
+  for (const fpr of [0.01, 0.1, 0.5]) {
+    const { threshold, flagged } = thresholdOf(scores, fpr);
+    assert.is(Math.fround(threshold), threshold, "an f32 value");
+    const t: NoveltyThreshold = { method: "logsumexp", threshold, fpr, rows: scores.length, flagged };
+    const f64 = noveltyFlags(scores, t, "logsumexp");
+    const f32 = noveltyFlags(Float32Array.from(scores), t, "logsumexp");
+    assert.is(f64.reduce((a, b) => a + b, 0), flagged);
+    assert.ok(flagged <= fpr * scores.length, `at most the rate (${flagged})`);
+    assert.ok(f32.every((f, i) => f <= f64[i]), "the f32 flags a subset of the f64 ones");
+  }
+});
+
 test.run();

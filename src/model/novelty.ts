@@ -216,10 +216,23 @@ export function thresholdOf(scores: ArrayLike<number>, fpr: number): { threshold
   while (k > 0 && k / N > fpr) k--;
   if (k === 0) throw new InputError(`novelty: ${N} calibration row${N === 1 ? "" : "s"} cannot calibrate a false positive rate of ${fpr}: ${needRows(fpr)}`);
   const sorted = Float64Array.from(scores).sort();
-  const threshold = sorted[N - k - 1];
+  // Raised to the nearest float32 at or above it: scores written as float32 (the .npy and CSV
+  // columns) then flag no row that their float64 values would not, so the rate errs low either way.
+  const threshold = f32AtOrAbove(sorted[N - k - 1]);
   let flagged = 0;
   for (let i = N - k; i < N; i++) if (sorted[i] > threshold) flagged++;
   return { threshold, flagged };
+}
+
+// The smallest float32 value ≥ v (v finite; one beyond float32's range stays v, which no f32 score exceeds but +Infinity).
+function f32AtOrAbove(v: number): number {
+  const f = Math.fround(v);
+  if (f >= v || !Number.isFinite(f)) return Number.isFinite(f) ? f : v;
+  const bits = new Float32Array([f]);
+  const i = new Int32Array(bits.buffer);
+  i[0] += f > 0 ? 1 : f < 0 ? -1 : 0;
+  if (f === 0) i[0] = 1; // (f is −0 or 0 below v > 0: the smallest positive subnormal)
+  return bits[0];
 }
 
 /** The fewest calibration rows of which a fraction fpr is at least one row: N with 1 / N ≤ fpr. */
