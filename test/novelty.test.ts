@@ -257,4 +257,28 @@ test("a threshold is a float32 value: scores written as float32 flag no row thei
   }
 });
 
+test("the energy methods score E_i + C_i by every rule: a regression on the energies scores its energies alone, not its logits", () => {
+  const e = createEngineSync();
+  const aes = [1, 2, 3].map((seed) => createAutoencoder(e, { D: 4, H: 3, activation: "sigmoid", output: "real" }, seed));
+  const X = { shape: [5, 4], data: Float32Array.from({ length: 20 }, (_, i) => ((i * 7) % 9) / 3 - 1) };
+  const K = 3;
+  const C = Float32Array.of(0.5, -1, 2);
+  const V = Float32Array.from({ length: 9 }, (_, i) => (i % 4) - 1.5);
+  const E = classEnergies({ aes }, X).data;
+  const lse = (c: ArrayLike<number>) => Array.from({ length: 5 }, (_, n) => {
+    const z = [0, 1, 2].map((i) => E[n * K + i] + c[i]);
+    const mx = Math.max(...z);
+    return -(mx + Math.log(z.reduce((s, v) => s + Math.exp(v - mx), 0)));
+  });
+  const close = (a: ArrayLike<number>, b: number[], what: string) => b.forEach((v, i) => assert.ok(Math.abs(a[i] - v) <= 1e-9 * Math.max(1, Math.abs(v)), `${what} ${i}: ${a[i]} vs ${v}`));
+  close(noveltyScores({ classes: ["a", "b", "c"], aes, C, rule: "energy" }, X, "logsumexp"), lse(C), "energy rule");
+  close(noveltyScores({ classes: ["a", "b", "c"], aes, C, rule: "reconstruction" }, X, "logsumexp"), lse(C), "reconstruction rule");
+  const lr: Csae = { classes: ["a", "b", "c"], aes, C, V, rule: "energies-lr" };
+  close(noveltyScores(lr, X, "logsumexp"), lse([0, 0, 0]), "energies-lr");
+  close(noveltyScores(lr, X, "max-score"), Array.from({ length: 5 }, (_, n) => -Math.max(E[n * K], E[n * K + 1], E[n * K + 2])), "energies-lr max-score");
+  // max-prob stays the regression's own confidence.
+  const p = predictProba(lr, X);
+  close(noveltyScores(lr, X, "max-prob"), Array.from({ length: 5 }, (_, n) => -Math.max(p[n * K], p[n * K + 1], p[n * K + 2])), "energies-lr max-prob");
+});
+
 test.run();

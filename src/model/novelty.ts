@@ -2,8 +2,8 @@
 // reading of the energy — how much a model "likes" an input — turned around into a score to act on.
 //
 //   energy          an autoencoder's −E(x)
-//   logsumexp       a classifier's −log Σ_i exp(E_i(x) + C_i)   (the marginal "liking" of all classes)
-//   max-score       −max_i (E_i(x) + C_i)
+//   logsumexp       a classifier's −log Σ_i exp(E_i(x) + C_i)   (the marginal "liking" of all classes;
+//   max-score       −max_i (E_i(x) + C_i)                        C_i = 0 for a regression on the energies)
 //   max-prob        −max_i P(y = i | x)                          (the softmax baseline)
 //   reconstruction  min_i ‖r_i(x) − x‖²                          (the common baseline)
 //
@@ -69,7 +69,12 @@ export function noveltyScores(m: Autoencoder | Csae, X: Tensor, method?: Novelty
     }
     return out;
   }
-  const z = scores(m, X, true);
+  // max-prob is the classifier's own confidence, by whatever rule it classifies; the energy methods
+  // score E_i + C_i as documented, also for a classifier by reconstruction error (its C are the same
+  // constants) or by a regression on the energies (whose C and V are the regression's, not constants
+  // of the densities: its energies are scored alone). Scoring the regression's logits instead ranked
+  // far rows as the least novel (AUROC 0).
+  const z = how === "max-prob" ? scores(m, X, true) : scores({ ...m, rule: "energy", C: m.rule === "energies-lr" ? new Float32Array(K) : m.C }, X, true);
   const N = z.length / K;
   const out = new Float64Array(N);
   if (how === "max-prob") {
