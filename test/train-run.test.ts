@@ -186,6 +186,12 @@ test("train-ae: --init starts from given weights; --labels trains a csae, --clas
   assert.equal(Array.from(single.tensors.W.data), Array.from(tensors.W.data.subarray(10 * 784, 20 * 784)));
   const missing = spawnSync(process.execPath, [...base, "--class", "7", "--save", one], { encoding: "utf8" });
   assert.match(missing.stderr, /class "7" does not occur in .*l\.npy \(classes: "0", "1", "2"\)/);
+  // Starting from the csae with labels of only two of its classes would save a classifier without the third.
+  writeArray(join(dir, "l2.npy"), { shape: [n], data: labels.map((c) => c % 2) });
+  const two = spawnSync(process.execPath, [...base.map((a) => (a === join(dir, "l.npy") ? join(dir, "l2.npy") : a)), "--init", csae, "--save", join(dir, "two.safetensors")], { encoding: "utf8" });
+  assert.is(two.status, 2, two.stderr);
+  assert.match(two.stderr, /csae\.safetensors: has class "2" that the labels do not: the classifier saved would lose it \(give labels of every class, or --class c to retrain one\)\n$/);
+  assert.is(spawnSync(process.execPath, [...base.map((a) => (a === join(dir, "l.npy") ? join(dir, "l2.npy") : a)), "--init", csae, "--class", "1", "--save", join(dir, "two.safetensors")]).status, 0, "--class: one of them");
 });
 
 test("bad input: a clear error before any work starts", async () => {

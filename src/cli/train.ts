@@ -100,7 +100,7 @@ export const trainAeCommand: Command = {
     }
     const one = classes.length === 1 && (o.blocks ?? 1) > 1; // replicas of one model
     checkMemory({ D: spec.D, H: spec.H, K: classes.length, N: X.shape[0], B: o.batch, instances: await instances(classes.length > 1 || one ? workers : 0, one ? o.blocks! : classes.length), finetune: false, blocks: o.blocks }, freemem());
-    const init = start ? initParams(start, v.init as string, classes, spec, labels !== undefined) : undefined;
+    const init = start ? initParams(start, v.init as string, classes, spec, labels !== undefined, v.class !== undefined) : undefined;
     // A class's generator is seeded by its position among all the classes, so training one class
     // alone gives the same autoencoder as training it with the others.
     const all = labels ? classesOf(labels) : classes;
@@ -149,7 +149,7 @@ export const trainAeCommand: Command = {
 };
 
 /** --init weights for each class: one autoencoder for all, or a csae with the same classes. */
-function initParams(m: Model, path: string, classes: string[], spec: AutoencoderSpec, labelled: boolean): Params[] {
+function initParams(m: Model, path: string, classes: string[], spec: AutoencoderSpec, labelled: boolean, single: boolean): Params[] {
   const aes = autoencodersOf(m);
   const a = aes[0];
   if (a.D !== spec.D || a.H !== spec.H) throw new InputError(`${path}: its autoencoders are ${a.H}x${a.D}, not ${spec.H}x${spec.D} (--hidden x data columns)`);
@@ -161,6 +161,9 @@ function initParams(m: Model, path: string, classes: string[], spec: Autoencoder
   if (m.kind === "autoencoder") return classes.map(() => params(a));
   const known = m.csae.classes;
   if (!labelled) throw new InputError(`${path}: a classifier's autoencoders are one per class: give --labels (and --class c for one of them), or start from an autoencoder file`);
+  // A classifier saved from part of its classes would lose the others without a word.
+  const missing = single ? [] : known.filter((c) => !classes.includes(c));
+  if (missing.length > 0) throw new InputError(`${path}: has class${missing.length > 1 ? "es" : ""} ${listed(missing)} that the labels do not: the classifier saved would lose ${missing.length > 1 ? "them" : "it"} (give labels of every class, or --class c to retrain one)`);
   return classes.map((c) => {
     const i = known.indexOf(c);
     if (i < 0) throw new InputError(`${path}: has no class ${quote(c)} (it has ${listed(known)})`);
