@@ -158,7 +158,8 @@ test("damaged pretraining checkpoints (plain and factored) are refused with one 
     const dir = newDir();
     assert.is(await fitBytes({ ...o, checkpoint: { dir, resume: false } }, { stage: "pretrain", at: 3 }), undefined);
     const file = join(dir, name);
-    const { tensors, metadata } = decodeSafetensors(readFileSync(file));
+    // (re-encoded without the checksum, as files of before it, to reach each check)
+    const { tensors, metadata: { checksum: _, ...metadata } } = decodeSafetensors(readFileSync(file));
     const without = (k: string) => Object.fromEntries(Object.entries(tensors).filter(([n]) => n.split("/").pop() !== k));
     // A parameter's value, velocity and kept best (those the file has) under another name, or another value.
     const every = (of: string, as: string, value?: Tensor) => Object.fromEntries(["", "velocity/", "best/"].filter((p) => tensors[p + of]).map((p) => [p + as, value ?? tensors[p + of]]));
@@ -177,6 +178,13 @@ test("damaged pretraining checkpoints (plain and factored) are refused with one 
   }
 });
 
+/** bytes with the lowest bit of byte i flipped. */
+function flipped(bytes: Uint8Array, i: number): Uint8Array {
+  const out = Uint8Array.from(bytes);
+  out[i] ^= 1;
+  return out;
+}
+
 test("damaged checkpoints are refused with one line naming the file", async () => {
   const o = base();
   const dir = newDir();
@@ -186,7 +194,9 @@ test("damaged checkpoints are refused with one line naming the file", async () =
   const c = decodeCheckpoint(good, file, "finetune");
   assert.is(c.trainer, "finetune");
   assert.ok(c.velocities.C instanceof Float64Array, "C's velocity is kept in float64");
-  const { tensors, metadata } = decodeSafetensors(good);
+  // The cases below are re-encoded without the checksum (as files of before it), to reach each check.
+  const { tensors, metadata: { checksum, ...metadata } } = decodeSafetensors(good);
+  assert.match(checksum, /^[0-9a-f]{8}$/);
   const without = (...names: string[]) => Object.fromEntries(Object.entries(tensors).filter(([k]) => !names.includes(k)));
   const cases: Array<[string, Uint8Array, RegExp]> = [
     ["another trainer's", encodeSafetensors(tensors, { ...metadata, trainer: "train" }), /a checkpoint of "train", not of "finetune"/],
@@ -199,6 +209,9 @@ test("damaged checkpoints are refused with one line naming the file", async () =
     ["a bad C velocity", encodeSafetensors(tensors, { ...metadata, "velocity/C": "[1]" }), /velocity\/C is not 3 finite numbers/],
     ["a reshaped W", encodeSafetensors({ ...tensors, W1: { shape: [6, 5], data: tensors.W1.data }, "velocity/W1": { shape: [6, 5], data: tensors.W1.data }, "best/W1": { shape: [6, 5], data: tensors.W1.data } }, metadata), /W1 is \[6, 5\]/],
     ["a truncated file", good.subarray(0, good.length - 9), /finetune\.safetensors/],
+    // A bit flipped in a weight, or the metadata edited, under the checksum: refused, not resumed into other bits.
+    ["a flipped bit", flipped(good, good.length - 4 * 7), /finetune\.safetensors: its contents do not match its checksum \(changed or damaged since it was written\): start again without resuming/],
+    ["an edited counter", encodeSafetensors(tensors, { ...metadata, stale: "1", checksum }), /its contents do not match its checksum/],
   ];
   for (const [what, bytes, message] of cases) {
     writeFileSync(file, bytes);

@@ -86,7 +86,7 @@ export function encodeCheckpoint(c: Checkpoint): Uint8Array {
     else tensors[VELOCITY + name] = t;
   }
   for (const [name, t] of Object.entries(c.best?.values ?? {})) tensors[BEST + name] = t;
-  return encodeSafetensors(tensors, {
+  const metadata: Record<string, string> = {
     ...c.meta,
     ...exact,
     format: "aescore",
@@ -100,7 +100,16 @@ export function encodeCheckpoint(c: Checkpoint): Uint8Array {
     stopped: String(c.stopped),
     options: JSON.stringify(c.options),
     data: c.data,
-  });
+  };
+  return encodeSafetensors(tensors, { ...metadata, checksum: checksum(tensors, metadata) });
+}
+
+// A fingerprint of everything a checkpoint holds (tensors by name, metadata by key): a bit flipped on
+// disk would otherwise resume into other bits, or restart a later stage, without a word. (FNV-1a
+// changes with any one byte changed: each step is a bijection of its state.)
+function checksum(tensors: Arrays, metadata: Record<string, string>): string {
+  const keys = (o: object) => Object.keys(o).filter((k) => k !== "checksum").sort();
+  return fingerprint(keys(tensors), ...keys(tensors).map((k) => tensors[k]), keys(metadata).map((k) => `${k}=${metadata[k]}`));
 }
 
 /**
@@ -112,6 +121,10 @@ export function decodeCheckpoint(bytes: Uint8Array, source: string, trainer: str
   if (m.format !== "aescore" || m.kind !== "checkpoint") throw new FormatError(`${source}: not an aescore checkpoint`);
   if (m.trainer === undefined) throw new FormatError(`${source}: a checkpoint of an earlier aescore (no trainer recorded): start again without resuming`);
   if (m.trainer !== trainer) throw new FormatError(`${source}: a checkpoint of ${quote(m.trainer)}, not of ${quote(trainer)}`);
+  // (absent in checkpoints written before it existed: those are read unverified)
+  if (m.checksum !== undefined && m.checksum !== checksum(tensors, m)) {
+    throw new FormatError(`${source}: its contents do not match its checksum (changed or damaged since it was written): start again without resuming`);
+  }
   const json = <T>(key: string): T => {
     try {
       return JSON.parse(m[key]) as T;
@@ -166,7 +179,7 @@ export function decodeCheckpoint(bytes: Uint8Array, source: string, trainer: str
   if (options === null || typeof options !== "object" || Array.isArray(options)) throw new FormatError(`${source}: metadata options is not an object`);
   if (bestMeta && !(Number.isSafeInteger(bestMeta.epoch) && typeof bestMeta.valid === "number")) throw new FormatError(`${source}: metadata best is not an epoch and a metric`);
   const meta: Record<string, string> = {};
-  const own = ["format", "kind", "trainer", "epoch", "rng", "history", "best", "stale", "stopped", "options", "data"];
+  const own = ["format", "kind", "trainer", "epoch", "rng", "history", "best", "stale", "stopped", "options", "data", "checksum"];
   for (const [k, v] of Object.entries(m)) if (!own.includes(k) && !k.startsWith(VELOCITY)) meta[k] = v;
   return {
     trainer, values, velocities, best: bestMeta ? { ...bestMeta, values: bests } : undefined,
