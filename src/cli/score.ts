@@ -233,7 +233,7 @@ export const scoreCommand: Command = {
     // Without --method, the stored threshold's method (re-calibrating keeps it), else the default.
     const how = method ?? m.novelty?.method;
     if (fpr !== undefined) {
-      if (X.shape[0] < calibrationRows(fpr)) throw new InputError(`${input}: ${X.shape[0]} rows cannot calibrate --fpr ${v.fpr}: ${needRows(fpr)}`);
+      if (X.shape[0] < calibrationRows(fpr)) throw new InputError(`${input}: ${X.shape[0]} row${X.shape[0] === 1 ? "" : "s"} cannot calibrate --fpr ${v.fpr}: ${needRows(fpr)}`);
       const t = scoring(input, () => calibrateThreshold(scored, X, fpr, how));
       const out = typeof v.save === "string" ? v.save : model;
       writeAtomic(out, withThreshold(bytes, t, model));

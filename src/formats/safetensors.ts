@@ -143,6 +143,8 @@ export function decodeSafetensors(bytes: Uint8Array, source = "safetensors"): Sa
     if (bytes[0] === 0x1f && bytes[1] === 0x8b) fail("is gzip-compressed; a .safetensors file is read as it is (gunzip it first)");
     if (magic.startsWith("PK\x03\x04")) fail("is a zip archive (a PyTorch .pt or NumPy .npz?), not a .safetensors file");
   }
+  // (a length beyond the file itself is the likelier story: another kind of file, or a truncated one)
+  if (n64 > BigInt(MAX_HEADER) && n64 + 8n > BigInt(bytes.length)) fail(`not a safetensors file, or a truncated one: its first 8 bytes read as a header length of ${n64}, beyond the file's ${bytes.length} bytes`);
   if (n64 > BigInt(MAX_HEADER)) fail(`header length ${n64} is larger than the 100 MiB limit (corrupt or not a safetensors file)`);
   const n = Number(n64);
   if (8 + n > bytes.length) fail(`header length ${n} runs past the end of the file (${bytes.length} bytes): truncated?`);
