@@ -361,8 +361,10 @@ test("labels: one finite column; class names distinct strings; --workers and --s
   }
   assert.throws(() => encodeCsae({ classes: ["0", "0"], aes: [ae, ae], C: new Float32Array(2) }), /appears twice/);
   refused(run("train", "--data", xPath, "--labels", lPath, "--workers", "-1", "--save", at("no.safetensors")), /--workers must be a non-negative integer, not -1/, "workers -1");
-  refused(run("train", "--data", xPath, "--labels", lPath, "--seed", "-1", "--save", at("no.safetensors")), /--seed must be a non-negative integer, not -1/, "seed -1");
-  refused(run("train", "--data", xPath, "--labels", lPath, "--seed", "4294967296", "--save", at("no.safetensors")), /--seed must be an integer in \[0, 2\^32\)/, "seed 2^32");
+  refused(run("train", "--data", xPath, "--labels", lPath, "--seed", "-1", "--save", at("no.safetensors")), /--seed must be an integer from 0 to 4294967295, not -1/, "seed -1");
+  refused(run("train", "--data", xPath, "--labels", lPath, "--hidden", "4,4", "--valid-fraction", "0.2", "--save", at("no.safetensors")), /--hidden lists 4 twice \(in the list 4,4\)/, "a grid point twice");
+  refused(run("train", "--data", xPath, "--labels", lPath, "--batch", "99999999999999999999", "--save", at("no.safetensors")), /--batch must be a positive integer, not 99999999999999999999 \(too large to count exactly\)/, "batch beyond 2^53");
+  refused(run("train", "--data", xPath, "--labels", lPath, "--seed", "4294967296", "--save", at("no.safetensors")), /--seed must be an integer from 0 to 4294967295, not 4294967296\n?$/, "seed 2^32");
 });
 
 test("no option value hangs: the factored fitter checks its options like the plain one", () => {
@@ -550,7 +552,7 @@ test("one-line answers for typos, with suggestions; two names for the two meanin
   assert.is(cmd.code, 2);
   assert.match(cmd.err, /^aescore: unknown command "trian"; did you mean train\?/);
   assert.is(cmd.err.trim().split("\n").length, 1);
-  refused(run("train-ae", "--data", xPath, "--seed", "-1", "--save", at("no.safetensors")), /--seed must be a non-negative integer, not -1/, "seed -1");
+  refused(run("train-ae", "--data", xPath, "--seed", "-1", "--save", at("no.safetensors")), /--seed must be an integer from 0 to 4294967295, not -1/, "seed -1");
   refused(run("train-ae", "--data", xPath, "--lr", "0x10", "--save", at("no.safetensors")), /--lr must be a number > 0, not 0x10/, "hex");
   refused(run("train-ae", "--data", xPath, "--lr", "1e999", "--save", at("no.safetensors")), /--lr must be a number > 0, not 1e999/, "1e999");
   refused(run("train-ae", "--data", xPath, "--batch", "1.5", "--save", at("no.safetensors")), /--batch must be a positive integer, not 1\.5/, "1.5");

@@ -121,7 +121,8 @@ export function int(values: Values, name: string, min = 0, max = Number.MAX_SAFE
   if (!(Number.isSafeInteger(x) && x >= min && x <= max)) {
     const what = max < Number.MAX_SAFE_INTEGER ? `an integer from ${min} to ${max}`
       : min === 0 ? "a non-negative integer" : min === 1 ? "a positive integer" : `an integer >= ${min}`;
-    throw new InputError(`--${name} must be ${what}, not ${printable(String(values[name] ?? ""), "token")}`);
+    const big = Number.isFinite(x) && !Number.isSafeInteger(x) ? " (too large to count exactly)" : "";
+    throw new InputError(`--${name} must be ${what}, not ${printable(String(values[name] ?? ""), "token")}${big}`);
   }
   return x;
 }
@@ -143,13 +144,17 @@ export function real(values: Values, name: string, min = -Infinity, max = Infini
 /** A comma-separated list of reals or integers (model selection grids). */
 export function list(values: Values, name: string, one: (v: Values, n: string) => number): number[] {
   const text = String(values[name] ?? "");
-  return text.split(",").map((part) => {
+  const xs = text.split(",").map((part) => {
     try {
       return one({ [name]: part }, name);
     } catch (err) {
       throw new InputError(`${(err as Error).message}${text.includes(",") ? ` (in the list ${printable(text, "token")})` : ""}`);
     }
   });
+  // (a grid point given twice would be fitted twice, and "4,4" is more likely a slip than a wish)
+  const twice = xs.find((x, i) => xs.indexOf(x) !== i);
+  if (twice !== undefined) throw new InputError(`--${name} lists ${twice} twice (in the list ${printable(text, "token")})`);
+  return xs;
 }
 
 /** One of a fixed set of words. */

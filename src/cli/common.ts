@@ -242,9 +242,7 @@ export function progressPrinter(quiet: boolean): { epoch: (who: string, r: Epoch
 
 /** The seed option: an integer in [0, 2^32). */
 export function seedOf(v: Values): number {
-  const seed = int(v, "seed", 0);
-  if (seed >= 2 ** 32) throw new InputError(`--seed must be an integer in [0, 2^32), not ${v.seed}`);
-  return seed;
+  return int(v, "seed", 0, 2 ** 32 - 1);
 }
 
 /** The workers option: 0 (this thread) to 256; beyond the cores they only add memory and switching. */

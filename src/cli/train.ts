@@ -114,7 +114,7 @@ export const trainAeCommand: Command = {
       if (validFraction > 0 && !valid) small.push(`${labels ? `class ${quote(label)}` : "the data"} (${rows.shape[0]} row${rows.shape[0] === 1 ? "" : "s"})`);
       return { index: all.indexOf(label), label, data: train, valid, init: init?.[i] };
     });
-    if (small.length === classes.length) throw new InputError(`--valid-fraction ${validFraction} leaves ${small.length > 1 ? "every class" : small[0]} no validation rows${small.length > 1 ? ` (the largest: ${Math.max(...jobs.map((j) => j.data.shape[0]))} rows)` : ""}: give a larger fraction, or none`);
+    if (small.length === classes.length) throw new InputError(`--valid-fraction ${validFraction} leaves ${small.length > 1 ? "every class" : small[0]} no validation rows${small.length > 1 ? ` (the largest: ${Math.max(...jobs.map((j) => j.data.shape[0]))} rows)` : ""}: ${Math.max(...jobs.map((j) => j.data.shape[0])) === 1 ? "one row cannot be split, give none" : "give a larger fraction, or none"}`);
     if (small.length > 0 && v.quiet !== true) console.error(`aescore train-ae: note: --valid-fraction ${validFraction} leaves ${small.slice(0, 5).join(", ")}${small.length > 5 ? `, … (${small.length} classes)` : ""} no validation rows: ${small.length > 1 ? "they train" : "it trains"} without validation`);
     if (v.checkpoint) makeDir(v.checkpoint as string, "checkpoint directory");
 
@@ -290,7 +290,7 @@ export const trainCommand: Command = {
       valid = { X: VX, labels: readLabels(v["valid-labels"] as string, VX.shape[0], v) };
     } else {
       const { train: t, valid: vx } = splitValid(X, validFraction);
-      if (validFraction > 0 && !vx) throw new InputError(`--valid-fraction ${validFraction} leaves no validation rows (${X.shape[0]} row${X.shape[0] === 1 ? "" : "s"}): give a larger fraction, or none`);
+      if (validFraction > 0 && !vx) throw new InputError(`--valid-fraction ${validFraction} leaves no validation rows (${X.shape[0]} row${X.shape[0] === 1 ? "" : "s"}): ${X.shape[0] === 1 ? "one row cannot be split, give none" : "give a larger fraction, or none"}`);
       if (vx) {
         train = { X: t, labels: labels.slice(0, t.shape[0]) };
         valid = { X: vx, labels: labels.slice(t.shape[0]) };

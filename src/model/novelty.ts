@@ -307,7 +307,7 @@ export function decodeThreshold(text: string, methods: readonly NoveltyMethod[],
   if (twice !== undefined) fail(` has the field ${twice} twice`);
   const { method, threshold, fpr, rows, flagged } = o;
   if (typeof method !== "string" || !(methods as readonly string[]).includes(method)) fail(`: method ${quote(method)} is not one of this model's (${methods.join(", ")})`);
-  if (typeof threshold !== "number" || !Number.isFinite(threshold)) fail(`: threshold ${quote(threshold)} is not a finite number`);
+  if (typeof threshold !== "number" || !Number.isFinite(threshold)) fail(`: the threshold must be a finite number, not ${quote(threshold)}`);
   if (typeof fpr !== "number" || !(fpr > 0 && fpr < 1)) fail(`: fpr ${quote(fpr)} is not a number in (0, 1)`);
   if (typeof rows !== "number" || !Number.isSafeInteger(rows) || rows < 1) fail(`: rows ${quote(rows)} is not a positive integer`);
   // (calibration refuses fewer than 1 / fpr rows: such a record was not made by it)

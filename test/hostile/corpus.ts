@@ -517,7 +517,7 @@ add({ name: "score --fpr in place with a broken --input", args: set(CALIBRATE, "
 for (const [what, t, re] of [
   ["not JSON", undefined, /novelty_threshold is not JSON text/],
   ["method energy in a classifier", { method: "energy" }, /method "energy" is not one of this model's/],
-  ["threshold a string", { threshold: "-0.8" }, /threshold "-0.8" is not a finite number/],
+  ["threshold a string", { threshold: "-0.8" }, /the threshold must be a finite number, not "-0.8"/],
   ["fpr 2", { fpr: 2 }, /fpr 2 is not a number in \(0, 1\)/],
   ["more rows flagged than the rate allows", { flagged: 4 }, /flagged 4/],
   ["an unknown field", { note: "x" }, /unknown field "note"/],
