@@ -1,7 +1,7 @@
 // Elementwise kernels, f32. Each SIMD loop has a scalar tail doing the same operations, so the SIMD
 // and scalar builds give bit-identical results. Outputs may alias inputs of the same index.
 
-import { vlog1p, slog1p, vexpn, sexpn } from "./mathf";
+import { vlog, slog, vlog1p, slog1p, vexpn, sexpn } from "./mathf";
 import { vnegAbs, snegAbs, vrelu, srelu, vpick1t } from "./act/common";
 
 /** X(M,N) += alpha * b(N) broadcast to every row; row-major, contiguous. */
@@ -111,8 +111,13 @@ export function sgd_momentum(W: usize, V: usize, G: usize, n: i32, lr: f32, mome
   }
 }
 
-// Largest argument handed to log1p (its domain ends at 2^127): reached only for subnormal x.
+// Largest argument handed to log1p (its domain ends at 2^127): reached only for subnormal x, which
+// take the other way: below 2^-126, 1 − x rounds to 1 and ξ(x) = log x = log(x 2^24) − 24 ln 2, with
+// x 2^24 normal (exact: a power of two), in log's domain.
 const LOGIT_CAP: f32 = 8.507059e37; // 2^126
+const SUBNORMAL: f32 = 1.1754944e-38; // 2^-126, the smallest normal
+const TWO24: f32 = 16777216;
+const LN2_24: f32 = 16.635532; // 24 ln 2
 
 /**
  * out(n) = ξ(x) = log(x / (1 − x)) for x in [0, 1] (n f32; out may be X); ±Inf at 1 and 0. Computed as
@@ -134,6 +139,8 @@ export function logit(out: usize, X: usize, n: i32): void {
       const den = v128.bitselect(f32x4.sub(one, x), x, upper);
       const l = vlog1p(f32x4.min(f32x4.div(num, den), cap));
       let r = v128.bitselect(l, f32x4.neg(l), upper);
+      const tiny = f32x4.sub(vlog(f32x4.mul(x, f32x4.splat(TWO24))), f32x4.splat(LN2_24)); // (x = 0: replaced below)
+      r = v128.bitselect(tiny, r, f32x4.lt(x, f32x4.splat(SUBNORMAL)));
       r = v128.bitselect(f32x4.splat(Infinity), r, f32x4.eq(x, one));
       r = v128.bitselect(f32x4.splat(-Infinity), r, f32x4.eq(x, f32x4.splat(0)));
       v128.store(out + o, r);
@@ -150,6 +157,7 @@ export function logit(out: usize, X: usize, n: i32): void {
 function slogit(x: f32): f32 {
   if (x == 0) return -Infinity;
   if (x == 1) return Infinity;
+  if (x < SUBNORMAL) return slog(x * TWO24) - LN2_24;
   const upper = x >= 0.5;
   const twox = x + x;
   const num: f32 = upper ? twox - 1 : 1 - twox;
