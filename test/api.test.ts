@@ -18,7 +18,7 @@ import { noveltyFlags, noveltyMetrics, noveltyScores, rocCurve } from "../src/mo
 import { decodeSafetensors, encodeSafetensors } from "../src/formats/safetensors.js";
 import { decodeNpy, encodeNpy } from "../src/formats/npy.js";
 import { decodeCsv, encodeCsv, encodeIdx } from "../src/formats/idx-csv.js";
-import { FormatError, InputError, ShapeError, printable, quote, safeText } from "../src/errors.js";
+import { FormatError, InputError, RowError, ShapeError, printable, quote, safeText } from "../src/errors.js";
 import { trainAutoencoder, startState, TRAIN_DEFAULTS } from "../src/train/autoencoder.js";
 import { finetune, localGroups, slotParams, FINETUNE_DEFAULTS } from "../src/train/finetune.js";
 import { addClass, fitCsae, selectCsae, FIT_DEFAULTS } from "../src/train/fit.js";
@@ -681,6 +681,17 @@ test("a model changed to hold Infinity after it was made is named by every call 
   const a = mk(3);
   a.W.data[0] = Infinity;
   for (const [name, f] of [["field", () => field(a, X)], ["reconstruct", () => reconstruct(a, X)]] as const) assert.throws(f, broken(/^the model is broken: its W holds/), name);
+  // Hidden units beyond float32 (square units at u = 2e19) make the decoder's Infinity − Infinity a
+  // NaN, though the true reconstruction (0) fits: the row is named, no NaN returned.
+  for (const output of ["real", "binary"] as const) {
+    const sq = createAutoencoder(e, { D: 1, H: 2, activation: "square", output }, rng(4));
+    sq.W.data.set([1, -1]);
+    sq.bh.data.set([2e19, 2e19]);
+    const x = { shape: [1, 1], data: Float32Array.of(0.25) };
+    for (const [name, f] of [["reconstruction", () => reconstruct(sq, x)], ["field", () => field(sq, x)]] as const) {
+      assert.throws(f, (err: Error) => err instanceof RowError && new RegExp(`^input: row 0's ${name} is not a number: its hidden units overflow float32`).test(err.message), `${output} ${name}`);
+    }
+  }
 });
 
 test("permutation refuses sizes no array holds", () => {
