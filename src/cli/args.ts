@@ -97,6 +97,10 @@ export function parseOptions(options: Record<string, Option>, argv: string[], al
     }
     if (inline === undefined) {
       if (i + 1 >= argv.length) throw new InputError(`--${name} needs a value`);
+      // (a value forgotten: the option after it would be taken as the value, and its own value reported as stray)
+      const next = argv[i + 1];
+      const nextName = next.startsWith("--") ? next.slice(2).split("=")[0] : undefined;
+      if (nextName !== undefined && Object.hasOwn(options, nextName)) throw new InputError(`--${name} needs a value (the next word, --${nextName}, is an option)`);
       inline = argv[++i];
     }
     values[name] = inline;
