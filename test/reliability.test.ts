@@ -362,6 +362,10 @@ test("labels: one finite column; class names distinct strings; --workers and --s
   assert.throws(() => encodeCsae({ classes: ["0", "0"], aes: [ae, ae], C: new Float32Array(2) }), /appears twice/);
   refused(run("train", "--data", xPath, "--labels", lPath, "--workers", "-1", "--save", at("no.safetensors")), /--workers must be a non-negative integer, not -1/, "workers -1");
   refused(run("train", "--data", xPath, "--labels", lPath, "--seed", "-1", "--save", at("no.safetensors")), /--seed must be an integer from 0 to 4294967295, not -1/, "seed -1");
+  // Rows whose squared norm is beyond float32 would overflow the loss at once, and be blamed on the rate.
+  writeArray(at("huge.npy"), { shape: [30, D], data: X.map((v, i) => (i === 3 * D + 2 ? 1e30 : v)) });
+  refused(run("train-ae", "--data", at("huge.npy"), "--hidden", "2", "--save", at("no.safetensors")), /huge\.npy: row 3's squared norm 1\.00e\+60 is beyond float32's range: the loss of training on it overflows \(scale the data\)\n?$/, "huge rows (train-ae)");
+  refused(run("train", "--data", at("huge.npy"), "--labels", lPath, "--hidden", "2", "--save", at("no.safetensors")), /training data: row 3's squared norm 1\.00e\+60 is beyond float32's range/, "huge rows (train)");
   refused(run("train", "--data", xPath, "--labels", lPath, "--lr", "--save", at("no.safetensors")), /--lr needs a value \(the next word, --save, is an option\)\n?$/, "a value forgotten");
   refused(run("train", "--data", xPath, "--labels", lPath, "--hidden", "4,4", "--valid-fraction", "0.2", "--save", at("no.safetensors")), /--hidden lists 4 twice \(in the list 4,4\)/, "a grid point twice");
   refused(run("train", "--data", xPath, "--labels", lPath, "--batch", "99999999999999999999", "--save", at("no.safetensors")), /--batch must be a positive integer, not 99999999999999999999 \(too large to count exactly\)/, "batch beyond 2^53");

@@ -4,7 +4,7 @@ import { freemem } from "node:os";
 import { InputError, listed, quote, safeText } from "../errors.js";
 import { writeAtomic, makeDir } from "../node.js";
 import { createEngineSync, fromArray } from "../engine/engine.js";
-import { checkInput, checkSpec, type Autoencoder, type AutoencoderSpec } from "../model/autoencoder.js";
+import { checkInput, checkSpec, checkTrainingRows, type Autoencoder, type AutoencoderSpec } from "../model/autoencoder.js";
 import { TRAIN_DEFAULTS, MAX_BLOCKS, checkTrainOptions, type TrainOptions } from "../train/autoencoder.js";
 import { MAX_EPOCHS } from "../train/driver.js";
 import type { EpochReport } from "../train/driver.js";
@@ -90,7 +90,7 @@ export const trainAeCommand: Command = {
     checkSpec(spec);
     checkBlocks(o.blocks!, spec.H, "hidden units");
     checkTrainOptions(spec, o);
-    checkInput(spec, X, dataPath);
+    checkTrainingRows(checkInput(spec, X, dataPath), dataPath);
 
     // The jobs: the whole data set, one class, or every class.
     const labels = v.labels ? readLabels(v.labels as string, X.shape[0], v) : undefined;

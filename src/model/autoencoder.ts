@@ -6,7 +6,7 @@
 import { alloc, fromArray, mark, release, type Engine, type Mat } from "../engine/engine.js";
 import { gemm, gemmPacked, packB, addRowBias, type PackedB } from "../engine/kernels.js";
 import { activation, ACTIVATIONS, type Activation } from "../engine/activations.js";
-import { InputError, FormatError, ShapeError, listed, quote } from "../errors.js";
+import { InputError, FormatError, RowError, ShapeError, listed, quote } from "../errors.js";
 import { encodeSafetensors, parsedFile, type Safetensors } from "../formats/safetensors.js";
 import { FLOAT32_MAX, isFloat32Array, squaredNorm, type Conversion, type Tensor } from "../tensor.js";
 import { checkSeed, rng as makeRng, type Rng } from "../random.js";
@@ -153,6 +153,20 @@ export function checkInput(ae: Pick<Autoencoder, "D" | "output">, X: Tensor, wha
     }
   }
   return { shape: [N, D], data };
+}
+
+/**
+ * Checks rows to train on, after checkInput: each row's squared norm within float32, so the
+ * reconstruction loss can be computed at all (1e30 pixels would overflow it in the first step, and
+ * be reported as a learning rate too large). Returns X.
+ */
+export function checkTrainingRows(X: Tensor, what: string): Tensor {
+  const D = X.shape[1] ?? X.shape[0];
+  for (let r = 0; r * D < X.data.length; r++) {
+    const ss = squaredNorm(X.data, r * D, (r + 1) * D);
+    if (!(ss <= FLOAT32_MAX)) throw new RowError(what, r, `'s squared norm ${ss.toPrecision(3)} is beyond float32's range: the loss of training on it overflows (scale the data)`);
+  }
+  return X;
 }
 
 /**

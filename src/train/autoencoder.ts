@@ -7,7 +7,7 @@
 import { alloc, fromArray, mark, release, rowsOf, view, type Engine, type Mat } from "../engine/engine.js";
 import { gemm, gemmPacked, packB, repackB, sub, mul, scale, axpy, addRowBias, bernoulliTerms, colSums, colSumsq, contractiveDelta, rowSums, rowSumsq, mulRows, axpyRows, type PackedB } from "../engine/kernels.js";
 import { activation } from "../engine/activations.js";
-import { checkInput, checkWeights, eachChunk, encode, decode, type Autoencoder, type AutoencoderSpec } from "../model/autoencoder.js";
+import { checkInput, checkTrainingRows, checkWeights, eachChunk, encode, decode, type Autoencoder, type AutoencoderSpec } from "../model/autoencoder.js";
 import { InputError, onlyKeys, quote } from "../errors.js";
 import type { Rng } from "../random.js";
 import { checkLayout, countersOf, runStateOf, type Arrays, type Checkpoint } from "./checkpoint.js";
@@ -409,7 +409,7 @@ export function trainAutoencoder(ae: Autoencoder, data: Tensor, o: TrainOptions,
   for (const k of ["onEpoch", "checkpoint"] as const) {
     if (hooks[k] !== undefined && typeof hooks[k] !== "function") throw new InputError(`train: hook ${k} must be a function, not ${quote(hooks[k])}`);
   }
-  const N = checkInput(ae, data, "training data").shape[0];
+  const N = checkTrainingRows(checkInput(ae, data, "training data"), "training data").shape[0];
   if (N === 0) throw new InputError("train: no training rows");
   if (hooks.valid && checkInput(ae, hooks.valid, "validation data").shape[0] === 0) throw new InputError("train: the validation data has no rows");
   // The state's buffers hold this model's parameters, sized for these options (see startState).

@@ -15,7 +15,7 @@ import { log } from "../math.js";
 import { alloc, fromArray, rowsOf, view, type Engine, type Mat } from "../engine/engine.js";
 import { gemm, axpy, colSums, mulRows, rowBinaryEntropy } from "../engine/kernels.js";
 import type { Activation } from "../engine/activations.js";
-import { checkInput, checkSpec, checkWeights, encode, type Autoencoder, type AutoencoderSpec } from "../model/autoencoder.js";
+import { checkInput, checkTrainingRows, checkSpec, checkWeights, encode, type Autoencoder, type AutoencoderSpec } from "../model/autoencoder.js";
 import { energies, energyOfU } from "../model/energy.js";
 import { softmaxRows, scoresFrom } from "../model/csae.js";
 import { aeParams, type AeParam } from "./autoencoder.js";
@@ -236,7 +236,7 @@ export interface ClassGroups {
 /** All classes in one engine of this thread. */
 export function localGroups(e: Engine, spec: AutoencoderSpec, params: Params[], data: Tensor, B: number): ClassGroups {
   checkSpec(spec);
-  const N = checkInput(spec, data, "training data").shape[0];
+  const N = checkTrainingRows(checkInput(spec, data, "training data"), "training data").shape[0];
   if (!Array.isArray(params) || params.length === 0) throw new InputError(`localGroups: want one Params per class, not ${quote(params)}`);
   const s = makeSlots(e, spec, params, data, B);
   return {

@@ -1,7 +1,7 @@
 // The options of a CSAE fit and their check, apart from the fitter (which needs Node's workers), so
 // that every fitter and the command line check the same things the same way before any work.
 
-import { checkInput, checkSpec, type AutoencoderSpec } from "../model/autoencoder.js";
+import { checkInput, checkTrainingRows, checkSpec, type AutoencoderSpec } from "../model/autoencoder.js";
 import { checkFinetuneOptions, FINETUNE_DEFAULTS, type FinetuneOptions } from "./finetune.js";
 import { checkTrainOptions, TRAIN_DEFAULTS, TRAIN_KEYS, type TrainOptions } from "./autoencoder.js";
 import type { EpochReport } from "./driver.js";
@@ -108,7 +108,7 @@ export function checkFit(X: Tensor, labels: string[], o: FitOptions): Autoencode
   }
   if (!o.init && o.variant !== "no-pretraining") checkTrainOptions(spec, o.pretrain, o.factors !== undefined ? "rows" : "units");
   checkFinetuneOptions(o.finetune);
-  checkInput(spec, X, "training data");
+  checkTrainingRows(checkInput(spec, X, "training data"), "training data");
   // Labels are class names: strings (numbers would come back as strings from a saved model).
   for (const c of new Set(labels)) {
     const bad = labelProblem(c);

@@ -9,7 +9,7 @@ import { threads, cores, canShare, type Spawn, type Thread } from "./threads.js"
 export { endIdleThreads, idleThreads, IDLE_MS } from "./threads.js";
 import { abort, exchangeBuffers, exchangeOf, type ExchangeBuffers } from "./replicas.js";
 import { compiledBuild, createEngineSync, mark, release, type Engine } from "../engine/engine.js";
-import { checkInput, checkSpec, createAutoencoder, type AutoencoderSpec } from "../model/autoencoder.js";
+import { checkInput, checkTrainingRows, checkSpec, createAutoencoder, type AutoencoderSpec } from "../model/autoencoder.js";
 import { train, startState, aeCheckpoint, aeFromCheckpoint, checkTrainOptions, type TrainOptions } from "./autoencoder.js";
 import type { EpochReport } from "./driver.js";
 import { checkResumable, decodeCheckpoint, encodeCheckpoint, fingerprint, type Checkpoint } from "./checkpoint.js";
@@ -122,7 +122,7 @@ export function trainClasses(spec: AutoencoderSpec, o: TrainOptions, jobs: Class
   checkSpec(spec);
   checkTrainOptions(spec, o);
   for (const job of jobs) {
-    if (checkInput(spec, job.data, `class ${job.label} data`).shape[0] === 0) throw new InputError(`train: class ${job.label} has no training rows`);
+    if (checkTrainingRows(checkInput(spec, job.data, `class ${job.label} data`), `class ${job.label} data`).shape[0] === 0) throw new InputError(`train: class ${job.label} has no training rows`);
     if (job.valid) checkInput(spec, job.valid, `class ${job.label} validation data`);
   }
   return runClasses(spec, o, jobs, run);
