@@ -100,12 +100,12 @@ export function onlyKeys(o: unknown, known: readonly string[], where: string, no
   if (bad !== undefined) throw new InputError(`${where}: unknown ${noun} ${quote(bad)} (known: ${known.join(", ")})`);
 }
 
-/** Refuses a file's bytes given as anything but a Uint8Array (an ArrayBuffer from fetch is the usual slip). */
 /** A decoder's `source` (the name its errors give): a string; options put in its place are not silently ignored. */
 export function checkSource(source: unknown): asserts source is string {
   if (typeof source !== "string") throw new InputError(`the source argument names the input in errors and must be a string, not ${Object.prototype.toString.call(source) === "[object Object]" ? "an object (options, where a decoder takes them, come after it)" : quote(source)}`);
 }
 
+/** Refuses a file's bytes given as anything but a Uint8Array (an ArrayBuffer from fetch is the usual slip). */
 export function checkBytes(input: unknown, source: string): asserts input is Uint8Array {
   checkSource(source);
   if (input instanceof Uint8Array || Object.prototype.toString.call(input) === "[object Uint8Array]") return;

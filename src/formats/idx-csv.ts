@@ -164,7 +164,7 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
  */
 export function decodeCsv(input: Uint8Array | string, source = "csv", options: CsvOptions = {}): Tensor & { header?: string[] } & Conversion {
   if (typeof input !== "string") checkBytes(input, source);
-  checkSource(source);
+  else checkSource(source);
   onlyKeys(options, ["header"], "decodeCsv");
   if (options.header !== undefined && typeof options.header !== "boolean") throw new InputError(`decodeCsv: header must be true or false, not ${quote(options.header)}`);
   const bytes = typeof input === "string" ? new TextEncoder().encode(input) : input;

@@ -156,12 +156,12 @@ export function checkInput(ae: Pick<Autoencoder, "D" | "output">, X: Tensor, wha
 }
 
 /**
- * Checks rows to train on, after checkInput: each row's squared norm within float32, so the
+ * Checks rows to train on, the (N, D) tensor checkInput returns: each row's squared norm within float32, so the
  * reconstruction loss can be computed at all (1e30 pixels would overflow it in the first step, and
  * be reported as a learning rate too large). Returns X.
  */
 export function checkTrainingRows(X: Tensor, what: string): Tensor {
-  const D = X.shape[1] ?? X.shape[0];
+  const D = X.shape[1];
   for (let r = 0; r * D < X.data.length; r++) {
     const ss = squaredNorm(X.data, r * D, (r + 1) * D);
     if (!(ss <= FLOAT32_MAX)) throw new RowError(what, r, `'s squared norm ${ss.toPrecision(3)} is beyond float32's range: the loss of training on it overflows (scale the data)`);
@@ -238,9 +238,16 @@ export function checkToWrite(tensors: Record<string, Tensor>, what: string, bloc
 
 /** Reads the metadata common to every aescore model file, checking kind. */
 export function modelMetadata(metadata: Record<string, string>, kind: string, source: string): Record<string, string> {
-  if (metadata.format !== "aescore") throw new FormatError(`${source}: not an aescore model (metadata format is ${quote(metadata.format)})`);
+  checkAescoreFile(metadata, source);
   if (metadata.kind !== kind) throw new FormatError(`${source}: is a ${quote(metadata.kind)} model, not ${quote(kind)}`);
   return metadata;
+}
+
+/** Refuses a safetensors file that aescore did not write (no metadata, or another format's). */
+export function checkAescoreFile(metadata: Record<string, string>, source: string): void {
+  if (metadata.format === "aescore") return;
+  const why = Object.keys(metadata).length === 0 ? "the file has no __metadata__" : `its metadata's format is ${quote(metadata.format)}`;
+  throw new FormatError(`${source}: not an aescore model (${why}); aescore reads the safetensors files it wrote`);
 }
 
 /** Refuses tensors a model of this kind does not have (a file from something else, or a mix-up). */

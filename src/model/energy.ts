@@ -49,13 +49,13 @@ function checkNotBroken(ae: Autoencoder, which = ""): void {
 // infinite field where a binary model's x_j is 0 or 1 is the answer, and passes the check). A NaN left
 // then came from hidden units beyond float32 (Infinity − Infinity in the decoder): the row is named,
 // as energy names one whose energy overflows, rather than a NaN returned as if it were a value.
-function named<T extends Float32Array | Tensor>(ae: Autoencoder, out: T, quantity: string): T {
+function named<T extends Float32Array | Tensor>(ae: Autoencoder, out: T, quantity: string, rows: number): T {
   const data = out instanceof Float32Array ? out : out.data;
   if (data.every(Number.isFinite)) return out;
   checkNotBroken(ae);
   const i = data.findIndex(Number.isNaN);
   if (i < 0) return out;
-  const row = quantity === "Hessian" ? 0 : out instanceof Float32Array ? i : Math.floor(i / out.shape[1]);
+  const row = Math.floor(i / (data.length / rows));
   throw new RowError("input", row, `'s ${quantity} is not a number: its hidden units overflow float32 (its values are too far from the data the model was trained on)`);
 }
 
@@ -172,7 +172,7 @@ export function hidden(ae: Autoencoder, X: Tensor): Tensor {
       out.set(U.data, r0 * ae.H);
     }
   });
-  return named(ae, { shape: [N, ae.H], data: out }, "hidden units");
+  return named(ae, { shape: [N, ae.H], data: out }, "hidden units", N);
 }
 
 // A (n, D) = the decoder's input for each row of Xc: Hd W + br, or the nearest filter (kmeans).
@@ -193,7 +193,7 @@ function decoderInput(ae: Autoencoder, Xc: Mat): Mat {
 /** The reconstruction r(x) (N, D). */
 export function reconstruct(ae: Autoencoder, X: Tensor): Tensor {
   const x = checkInput(ae, X);
-  return named(ae, reconstructOf(ae, x, x.shape[0]), "reconstruction");
+  return named(ae, reconstructOf(ae, x, x.shape[0]), "reconstruction", x.shape[0]);
 }
 
 /** reconstruct on the N rows of X already checked (by the caller's checkInput). */
@@ -221,7 +221,7 @@ export function field(ae: Autoencoder, X: Tensor): Tensor {
     sub(A, A, Xc);
     out.set(A.data, r0 * ae.D);
   });
-  return named(ae, { shape: [N, ae.D], data: out }, "field");
+  return named(ae, { shape: [N, ae.D], data: out }, "field", N);
 }
 
 /** ‖w_k‖² of every filter, (H x 1), in the arena. */
@@ -258,7 +258,7 @@ export function laplacian(ae: Autoencoder, X: Tensor): Float32Array {
     }
   });
   release(e, top);
-  return named(ae, out, "Laplacian");
+  return named(ae, out, "Laplacian", N);
 }
 
 /** Whether each row is in an absorbing (sink) region: ΔE(x) < 0. */
@@ -305,7 +305,7 @@ export function hessian(ae: Autoencoder, x: Tensor): Tensor {
   } finally {
     release(e, top);
   }
-  return named(ae, { shape: [D, D], data: out }, "Hessian");
+  return named(ae, { shape: [D, D], data: out }, "Hessian", 1);
 }
 
 export interface DynamicsOptions {

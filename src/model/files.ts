@@ -5,7 +5,7 @@
 // which `withThreshold` stamps into a file's bytes without touching anything else.
 
 import { createEngineSync, mark, release, type Engine } from "../engine/engine.js";
-import { decodeAutoencoder, encodeAutoencoder, type Autoencoder } from "./autoencoder.js";
+import { checkAescoreFile, decodeAutoencoder, encodeAutoencoder, type Autoencoder } from "./autoencoder.js";
 import { decodeCsae, encodeCsae, type Csae } from "./csae.js";
 import { decodeFactored, encodeFactored, factoredAsCsae, type FactoredCsae } from "./factored.js";
 import { decodeSafetensors, parsedFile, withMetadata, type Safetensors } from "../formats/safetensors.js";
@@ -25,10 +25,7 @@ export type ModelKind = (typeof MODEL_KINDS)[number];
 export function decodeModel(e: Engine, bytes: Uint8Array | Safetensors, source = "model"): Model {
   const file = parsedFile(bytes, source);
   const kind = file.metadata.kind;
-  if (file.metadata.format !== "aescore") {
-    const why = Object.keys(file.metadata).length === 0 ? "the file has no __metadata__" : `its metadata's format is ${quote(file.metadata.format)}`;
-    throw new FormatError(`${source}: not an aescore model (${why}); aescore reads the safetensors files it wrote`);
-  }
+  checkAescoreFile(file.metadata, source);
   let m: Model;
   if (kind === "autoencoder") m = { kind, ae: decodeAutoencoder(e, file, source) };
   else if (kind === "csae") m = { kind, csae: decodeCsae(e, file, source) };

@@ -229,14 +229,15 @@ export function thresholdOf(scores: ArrayLike<number>, fpr: number): { threshold
   return { threshold, flagged };
 }
 
-// The smallest float32 value ≥ v (v finite; one beyond float32's range stays v, which no f32 score exceeds but +Infinity).
+// The smallest float32 value ≥ v (v finite; one beyond float32's range stays v, which no finite f32 score exceeds).
 function f32AtOrAbove(v: number): number {
   const f = Math.fround(v);
-  if (f >= v || !Number.isFinite(f)) return Number.isFinite(f) ? f : v;
+  if (!Number.isFinite(f)) return v;
+  if (f >= v) return f;
+  if (f === 0) return 2 ** -149; // (v > 0 rounded down to 0: the smallest positive subnormal)
+  // One step up from f: its bit pattern moves away from zero when positive, towards it when negative.
   const bits = new Float32Array([f]);
-  const i = new Int32Array(bits.buffer);
-  i[0] += f > 0 ? 1 : f < 0 ? -1 : 0;
-  if (f === 0) i[0] = 1; // (f is −0 or 0 below v > 0: the smallest positive subnormal)
+  new Int32Array(bits.buffer)[0] += f > 0 ? 1 : -1;
   return bits[0];
 }
 
