@@ -24,12 +24,13 @@ export function energy(ae: Autoencoder, X: Tensor): Float32Array {
  * `aes` are the K models that scored v: one that holds NaN is named instead of the row.
  */
 export function finiteRows(v: Float32Array, K: number, quantity: string, infinite: boolean, aes: Autoencoder[]): Float32Array {
-  const checked = new Set<number>();
+  let checked: Set<number> | undefined; // (made only off the way that works: this runs on every scoring call)
   for (let i = 0; i < v.length; i++) {
     if (Number.isFinite(v[i])) continue;
     // Only here, where it costs nothing on the way that works: a model that holds NaN or Infinity
     // is named as the cause, not the row (also where ±Infinity would pass as a novel row's score).
     const k = i % K;
+    checked ??= new Set();
     if (!checked.has(k)) checkNotBroken(aes[k], K > 1 ? `'s autoencoder ${k}` : "");
     checked.add(k);
     if (infinite && !Number.isNaN(v[i])) continue;
